@@ -1,0 +1,60 @@
+import type { DataSource } from 'typeorm';
+import type { Config } from './config';
+import { createUnitOfWork, type UnitOfWork } from './database/unit-of-work';
+import { createEventBus, type EventBus } from './events';
+import type { Logger } from './logger';
+import { AuditService } from './modules/audit/audit.service';
+import { TokenService } from './modules/auth/token.service';
+import { CareNetworkService } from './modules/care-network/care-network.service';
+import { MessageService } from './modules/messages/message.service';
+import { RecipientService } from './modules/recipients/recipients.service';
+import { TeamService } from './modules/teams/team.service';
+import { ThreadAccess } from './modules/threads/thread.access';
+import { ThreadService } from './modules/threads/thread.service';
+import { UserService } from './modules/users/user.service';
+
+/** The services of one server, wired once at start and reached by resolvers through the context. */
+export interface App {
+  config: Config;
+  db: DataSource;
+  uow: UnitOfWork;
+  events: EventBus;
+  logger: Logger;
+  tokens: TokenService;
+  access: ThreadAccess;
+  audit: AuditService;
+  users: UserService;
+  teams: TeamService;
+  careNetwork: CareNetworkService;
+  recipients: RecipientService;
+  messages: MessageService;
+  threads: ThreadService;
+}
+
+/** `db` must be initialised and migrated. */
+export function createApp(config: Config, db: DataSource, logger: Logger): App {
+  const uow = createUnitOfWork(db);
+  const events = createEventBus();
+  const tokens = new TokenService(config.jwtSecret, config.tokenTtlSeconds);
+  const access = new ThreadAccess(db);
+  const audit = new AuditService(db, uow, access);
+  const careNetwork = new CareNetworkService(uow, audit);
+  const recipients = new RecipientService(db, careNetwork, access);
+  const messages = new MessageService(db, uow, access, audit, events);
+  return {
+    config,
+    db,
+    uow,
+    events,
+    logger,
+    tokens,
+    access,
+    audit,
+    users: new UserService(db, uow, audit, tokens, config.passwordCost),
+    teams: new TeamService(db, uow, audit, careNetwork),
+    careNetwork,
+    recipients,
+    messages,
+    threads: new ThreadService(db, uow, access, recipients, messages, audit),
+  };
+}

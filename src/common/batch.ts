@@ -1,0 +1,15 @@
+/** Orders batch results to match DataLoader keys: one value per key, `fallback` where none was found. */
+export function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K, fallback: V | null = null): (V | null)[] {
+  const map = new Map<K, V>();
+  for (const row of rows) map.set(keyOf(row), row);
+  return keys.map((k) => map.get(k) ?? fallback);
+}
+
+/** Groups batch results under DataLoader keys: a list per key, empty where none matched. */
+export function groupByKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][] {
+  const map = new Map<K, V[]>(keys.map((k) => [k, []]));
+  for (const row of rows) map.get(keyOf(row))?.push(row);
+  return keys.map((k) => map.get(k) ?? []);
+}
+
+export const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name) || 0;

@@ -1,0 +1,44 @@
+import type DataLoader from 'dataloader';
+import { GraphQLError } from 'graphql';
+import type { App } from './app';
+import { unauthenticated } from './errors';
+import { createLoaders, type Loaders } from './loaders';
+import { TokenService } from './modules/auth/token.service';
+import { User } from './modules/users/user.entity';
+
+/** Per request (HTTP) or per subscription (websocket). */
+export interface Context {
+  /** The signed-in individual; null without a token. */
+  viewer: User | null;
+  /** Why a token that was sent was refused; raised by the first resolver that needs a viewer. */
+  authError: GraphQLError | null;
+  app: App;
+  loaders: Loaders;
+  /** Records THREAD_READ once per thread per request; see AuditService.readRecorder. */
+  threadReads: DataLoader<string, true>;
+}
+
+/**
+ * Resolves `Authorization: Bearer <token>` to a user. A bad token does not fail
+ * the request here: `login` must still work, so the error waits in `authError`.
+ */
+export async function buildContext(app: App, authorization: unknown, options = { cache: true }): Promise<Context> {
+  let viewer: User | null = null;
+  let authError: GraphQLError | null = null;
+  try {
+    const token = TokenService.bearer(authorization);
+    if (token) viewer = await app.users.byToken(token);
+  } catch (error) {
+    if (!(error instanceof GraphQLError)) throw error;
+    authError = error;
+  }
+  const viewerId = viewer?.id ?? null;
+  return { viewer, authError, app, loaders: createLoaders(app.db, viewerId, options), threadReads: app.audit.readRecorder(viewerId) };
+}
+
+/** The signed-in user, or UNAUTHENTICATED. */
+export function requireViewer(context: Context): User {
+  if (context.authError) throw context.authError;
+  if (!context.viewer) throw unauthenticated();
+  return context.viewer;
+}

@@ -1,0 +1,27 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
+import type { DatabaseConfig } from '../config';
+import { entities, migrations } from './entities';
+
+/**
+ * The TypeORM DataSource for a configuration. Nothing connects until
+ * `initialize()`. Schema changes come from migrations only; `synchronize` is never on.
+ * `queryLogger` receives every statement (tests count them).
+ */
+export function createDataSource(config: DatabaseConfig, queryLogger?: TypeOrmLogger): DataSource {
+  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+  return new DataSource({
+    type: 'better-sqlite3',
+    database: config.path,
+    entities,
+    migrations,
+    synchronize: false,
+    migrationsRun: false,
+    enableWAL: config.path !== ':memory:',
+    // Waits this long for a lock held by another process before SQLITE_BUSY.
+    timeout: 5000,
+    logger: queryLogger,
+    logging: queryLogger ? ['query'] : false,
+  });
+}

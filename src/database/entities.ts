@@ -1,0 +1,14 @@
+import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { ProfessionalShare, TeamShare } from '../modules/care-network/record-share.entity';
+import { Message } from '../modules/messages/message.entity';
+import { TeamMember } from '../modules/teams/team-member.entity';
+import { Team } from '../modules/teams/team.entity';
+import { Participant } from '../modules/threads/participant.entity';
+import { ThreadTeam } from '../modules/threads/thread-team.entity';
+import { Thread } from '../modules/threads/thread.entity';
+import { User } from '../modules/users/user.entity';
+import { Initial1764000000000 } from '../migrations/1764000000000-initial';
+
+export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent];
+
+export const migrations = [Initial1764000000000];

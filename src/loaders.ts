@@ -1,0 +1,90 @@
+import DataLoader from 'dataloader';
+import { In, type DataSource } from 'typeorm';
+import { byKey, byName, groupByKey } from './common/batch';
+import { Message } from './modules/messages/message.entity';
+import { TeamMember } from './modules/teams/team-member.entity';
+import { Team } from './modules/teams/team.entity';
+import { Participant } from './modules/threads/participant.entity';
+import { ThreadTeam } from './modules/threads/thread-team.entity';
+import { Thread } from './modules/threads/thread.entity';
+import { User } from './modules/users/user.entity';
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * One set per request (or per subscription event), for one viewer, never shared
+ * between users. `cache: false` keeps the batching but remembers nothing, for
+ * contexts that outlive a request.
+ */
+export function createLoaders(db: DataSource, viewerId: string | null, options: { cache: boolean } = { cache: true }) {
+  const m = db.manager;
+  const loader = <K, V>(batch: (keys: readonly K[]) => Promise<V[]>) =>
+    new DataLoader<K, V>(batch, { cache: options.cache, maxBatchSize: 500 });
+  const found = <T>(rows: (T | null | Error)[]) => rows.filter((r): r is T => r !== null && !(r instanceof Error));
+
+  const user = loader<string, User | null>(async (ids) => byKey(ids, await m.findBy(User, { id: In([...ids]) }), (u) => u.id));
+  const team = loader<string, Team | null>(async (ids) => byKey(ids, await m.findBy(Team, { id: In([...ids]) }), (t) => t.id));
+
+  /** Loads link rows, then the linked entities through a cached loader, sorted by name. */
+  const linked = async <L, T extends { id: string; name: string }>(
+    keys: readonly string[],
+    links: L[],
+    keyOf: (link: L) => string,
+    targetOf: (link: L) => string,
+    targets: DataLoader<string, T | null>,
+  ): Promise<T[][]> => {
+    const byId = new Map(found(await targets.loadMany(links.map(targetOf))).map((t) => [t.id, t]));
+    return groupByKey(keys, links, keyOf).map((group) =>
+      group
+        .map((l) => byId.get(targetOf(l)))
+        .filter((t): t is T => t !== undefined)
+        .sort(byName),
+    );
+  };
+
+  return {
+    user,
+    team,
+    thread: loader<string, Thread | null>(async (ids) => byKey(ids, await m.findBy(Thread, { id: In([...ids]) }), (t) => t.id)),
+    teamsOfUser: loader<string, Team[]>(async (userIds) =>
+      linked(userIds, await m.findBy(TeamMember, { userId: In([...userIds]) }), (l) => l.userId, (l) => l.teamId, team),
+    ),
+    membersOfTeam: loader<string, User[]>(async (teamIds) =>
+      linked(teamIds, await m.findBy(TeamMember, { teamId: In([...teamIds]) }), (l) => l.teamId, (l) => l.userId, user),
+    ),
+    teamsOfThread: loader<string, Team[]>(async (threadIds) =>
+      linked(threadIds, await m.findBy(ThreadTeam, { threadId: In([...threadIds]) }), (l) => l.threadId, (l) => l.teamId, team),
+    ),
+    participantsOfThread: loader<string, Participant[]>(async (threadIds) =>
+      groupByKey(
+        threadIds,
+        await m.find(Participant, { where: { threadId: In([...threadIds]) }, order: { joinedAt: 'ASC', userId: 'ASC' } }),
+        (p) => p.threadId,
+      ),
+    ),
+    lastMessageOfThread: loader<string, Message | null>(async (threadIds) => {
+      const rows = await m
+        .createQueryBuilder(Message, 'msg')
+        .innerJoin(Thread, 't', 't.id = msg.threadId AND msg.seq = t.lastSeq')
+        .where('t.id IN (:...threadIds)', { threadIds })
+        .getMany();
+      return byKey(threadIds, rows, (msg) => msg.threadId);
+    }),
+    /** Messages by others after the viewer's read mark, per thread. */
+    unreadCount: loader<string, number>(async (threadIds) => {
+      if (!viewerId) return threadIds.map(() => 0);
+      const rows: { threadId: string; unread: string | number }[] = await m
+        .createQueryBuilder(Message, 'msg')
+        .innerJoin(Participant, 'p', 'p.threadId = msg.threadId AND p.userId = :viewerId', { viewerId })
+        .select('msg.threadId', 'threadId')
+        .addSelect('COUNT(*)', 'unread')
+        .where('msg.threadId IN (:...threadIds)', { threadIds })
+        .andWhere('msg.seq > p.lastReadSeq')
+        .andWhere('msg.authorId != :viewerId', { viewerId })
+        .groupBy('msg.threadId')
+        .getRawMany();
+      const counts = new Map(rows.map((r) => [r.threadId, Number(r.unread)]));
+      return threadIds.map((id) => counts.get(id) ?? 0);
+    }),
+  };
+}

@@ -1,0 +1,16 @@
+/** Fixed audit action codes; AuditEvent.action is always one of these. */
+export enum AuditAction {
+  ThreadCreated = 'THREAD_CREATED',
+  ThreadRead = 'THREAD_READ',
+  ThreadMarkedRead = 'THREAD_MARKED_READ',
+  MessageSent = 'MESSAGE_SENT',
+  ParticipantAdded = 'PARTICIPANT_ADDED',
+  ParticipantLeft = 'PARTICIPANT_LEFT',
+  UserCreated = 'USER_CREATED',
+  ContactableChanged = 'CONTACTABLE_CHANGED',
+  TeamCreated = 'TEAM_CREATED',
+  TeamMemberAdded = 'TEAM_MEMBER_ADDED',
+  TeamMemberRemoved = 'TEAM_MEMBER_REMOVED',
+  TeamAutoCcChanged = 'TEAM_AUTO_CC_CHANGED',
+  RecordShared = 'RECORD_SHARED',
+}

@@ -1,0 +1,21 @@
+import { Arg, Ctx, Field, Mutation, ObjectType, Resolver } from 'type-graphql';
+import type { Context } from '../../context';
+import { User } from '../users/user.entity';
+
+@ObjectType()
+export class AuthPayload {
+  @Field()
+  token!: string;
+
+  @Field(() => User)
+  user!: User;
+}
+
+@Resolver()
+export class AuthResolver {
+  /** The one operation open to anonymous callers. */
+  @Mutation(() => AuthPayload)
+  login(@Arg('email') email: string, @Arg('password') password: string, @Ctx() ctx: Context): Promise<AuthPayload> {
+    return ctx.app.users.login(email, password);
+  }
+}

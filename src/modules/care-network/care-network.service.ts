@@ -1,0 +1,75 @@
+import type { EntityManager } from 'typeorm';
+import type { UnitOfWork } from '../../database/unit-of-work';
+import { badUserInput, forbidden, notFound } from '../../errors';
+import { AuditAction } from '../audit/audit-action';
+import type { AuditService } from '../audit/audit.service';
+import type { RecipientInput } from '../recipients/recipient.input';
+import { TeamMember } from '../teams/team-member.entity';
+import { Team } from '../teams/team.entity';
+import { UserKind } from '../users/user-kind';
+import { isProfessional, User } from '../users/user.entity';
+import { ProfessionalShare, TeamShare } from './record-share.entity';
+
+/** Who a patient has shared their record with: the edges of the care network. */
+export class CareNetworkService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** The teams and professionals a patient shared their record with. */
+  async sharesOf(m: EntityManager, patientId: string): Promise<{ teamIds: Set<string>; professionalIds: Set<string> }> {
+    const [teams, professionals] = await Promise.all([
+      m.findBy(TeamShare, { patientId }),
+      m.findBy(ProfessionalShare, { patientId }),
+    ]);
+    return { teamIds: new Set(teams.map((s) => s.teamId)), professionalIds: new Set(professionals.map((s) => s.professionalId)) };
+  }
+
+  /** Patients who shared with this professional directly or with one of their teams. */
+  async patientsSharingWith(m: EntityManager, professionalId: string): Promise<Set<string>> {
+    const [direct, viaTeams] = await Promise.all([
+      m.findBy(ProfessionalShare, { professionalId }),
+      m
+        .createQueryBuilder(TeamShare, 'ts')
+        .innerJoin(TeamMember, 'tm', 'tm.teamId = ts.teamId')
+        .where('tm.userId = :professionalId', { professionalId })
+        .getMany(),
+    ]);
+    return new Set([...direct, ...viaTeams].map((s) => s.patientId));
+  }
+
+  /** The patient themself, or an admin. Sharing twice is harmless. */
+  async shareRecord(viewer: User, patientId: string, recipient: RecipientInput): Promise<boolean> {
+    if (!viewer.isAdmin && viewer.id !== patientId) throw forbidden('Only the patient or an admin may share this record');
+    const { teamId, userId } = recipient.exactlyOne();
+    return this.uow.transaction(async (m) => {
+      const patient = await m.findOneBy(User, { id: patientId });
+      if (!patient) throw notFound('Patient');
+      if (patient.kind !== UserKind.PATIENT) throw badUserInput('Only a patient record can be shared');
+      const sharedAt = new Date();
+      if (teamId) {
+        if (!(await m.existsBy(Team, { id: teamId }))) throw badUserInput('Unknown team');
+        await m.createQueryBuilder().insert().into(TeamShare).values({ patientId, teamId, sharedAt }).orIgnore().execute();
+      } else {
+        const professional = await m.findOneBy(User, { id: userId });
+        if (!professional || !isProfessional(professional)) throw badUserInput('A record can be shared with a professional or a team');
+        await m
+          .createQueryBuilder()
+          .insert()
+          .into(ProfessionalShare)
+          .values({ patientId, professionalId: userId, sharedAt })
+          .orIgnore()
+          .execute();
+      }
+      await this.audit.record(m, {
+        actorId: viewer.id,
+        action: AuditAction.RecordShared,
+        patientId,
+        teamId: teamId ?? null,
+        subjectUserId: userId ?? null,
+      });
+      return true;
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Column, Entity, PrimaryColumn, Unique } from 'typeorm';
+
+@ObjectType()
+@Entity('messages')
+@Unique('UQ_messages_thread_seq', ['threadId', 'seq'])
+@Unique('UQ_messages_client_id', ['threadId', 'authorId', 'clientMessageId'])
+export class Message {
+  @Field(() => ID)
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Field(() => ID)
+  @Column({ type: 'varchar', length: 36 })
+  threadId!: string;
+
+  /** Gap-free position in the thread, from 1; the message cursor. */
+  @Column({ type: 'integer' })
+  seq!: number;
+
+  @Column({ type: 'varchar', length: 36 })
+  authorId!: string;
+
+  @Field()
+  @Column({ type: 'text' })
+  body!: string;
+
+  @Field()
+  @Column()
+  createdAt!: Date;
+
+  /** The sender's retry key; unique per author and thread. */
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  clientMessageId!: string | null;
+}

@@ -1,0 +1,55 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
+import { requireViewer, type Context } from '../../context';
+import type { MessageAddedEvent } from '../../events';
+import { Viewer } from '../auth/viewer.decorator';
+import { Thread } from '../threads/thread.entity';
+import { User } from '../users/user.entity';
+import { fromMessageData } from './message-data';
+import { Message } from './message.entity';
+
+@Resolver(() => Message)
+export class MessageResolver {
+  @Mutation(() => Message, {
+    description:
+      'clientMessageId makes a retry safe: the same caller, thread and clientMessageId return the first message instead of a copy.',
+  })
+  sendMessage(
+    @Viewer() viewer: User,
+    @Arg('threadId', () => ID) threadId: string,
+    @Arg('body') body: string,
+    @Arg('clientMessageId', () => String, { nullable: true }) clientMessageId: string | null | undefined,
+    @Ctx() ctx: Context,
+  ): Promise<Message> {
+    return ctx.app.messages.send(viewer, threadId, body, clientMessageId);
+  }
+
+  @Subscription(() => Message, {
+    description: "New messages in the caller's threads (or in one thread). Participation is checked on every event.",
+    subscribe: ({ args, context }) => (context as Context).app.messages.stream(requireViewer(context as Context), args.threadId),
+  })
+  messageAdded(
+    @Root() event: MessageAddedEvent,
+    // Read by `subscribe` above; declared here so that it is part of the schema.
+    @Arg('threadId', () => ID, { nullable: true }) _threadId: string | null | undefined,
+  ): Message {
+    return fromMessageData(event.message);
+  }
+
+  @FieldResolver(() => Thread)
+  thread(@Root() message: Message, @Ctx() ctx: Context): Promise<Thread | null> {
+    return ctx.loaders.thread.load(message.threadId);
+  }
+
+  @FieldResolver(() => User)
+  author(@Root() message: Message, @Ctx() ctx: Context): Promise<User | null> {
+    return ctx.loaders.user.load(message.authorId);
+  }
+
+  @FieldResolver(() => [User], { description: 'Participants other than the author who have read this message.' })
+  async readBy(@Root() message: Message, @Ctx() ctx: Context): Promise<User[]> {
+    const participants = await ctx.loaders.participantsOfThread.load(message.threadId);
+    const readerIds = participants.filter((p) => p.userId !== message.authorId && p.lastReadSeq >= message.seq).map((p) => p.userId);
+    const users = await ctx.loaders.user.loadMany(readerIds);
+    return users.filter((u): u is User => u instanceof User);
+  }
+}

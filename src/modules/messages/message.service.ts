@@ -1,0 +1,121 @@
+import { filter, pipe } from '@graphql-yoga/subscription';
+import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import { newId } from '../../common/ids';
+import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
+import { MAX_BODY_LENGTH, requireText } from '../../common/text';
+import { isUniqueViolation } from '../../database/errors';
+import type { UnitOfWork } from '../../database/unit-of-work';
+import { badUserInput } from '../../errors';
+import { MESSAGE_ADDED, type EventBus, type MessageAddedEvent } from '../../events';
+import { AuditAction } from '../audit/audit-action';
+import type { AuditService } from '../audit/audit.service';
+import { Participant } from '../threads/participant.entity';
+import type { ThreadAccess } from '../threads/thread.access';
+import { Thread } from '../threads/thread.entity';
+import type { User } from '../users/user.entity';
+import { toMessageData } from './message-data';
+import { Message } from './message.entity';
+
+const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
+
+/** A committed message and the participants it goes to live. */
+export interface Delivery {
+  message: Message;
+  recipientIds: string[];
+}
+
+export class MessageService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly access: ThreadAccess,
+    private readonly audit: AuditService,
+    private readonly events: EventBus,
+  ) {}
+
+  /**
+   * Stores and pushes a message. A retry with the same clientMessageId (same
+   * caller and thread) returns the stored message and pushes nothing; the
+   * unique constraint, not the first lookup, is what guarantees one copy.
+   */
+  async send(viewer: User, threadId: string, bodyText: string, clientMessageId?: string | null): Promise<Message> {
+    const body = requireText('body', bodyText, MAX_BODY_LENGTH);
+    if (clientMessageId !== undefined && clientMessageId !== null) {
+      if (!clientMessageId || clientMessageId.length > MAX_CLIENT_MESSAGE_ID_LENGTH) {
+        throw badUserInput(`clientMessageId must be 1 to ${MAX_CLIENT_MESSAGE_ID_LENGTH} characters`);
+      }
+    }
+    const key = clientMessageId ?? null;
+    try {
+      const result = await this.uow.transaction(async (m) => {
+        await this.access.participation(m, viewer.id, threadId);
+        const earlier = key ? await m.findOneBy(Message, { threadId, authorId: viewer.id, clientMessageId: key }) : null;
+        return earlier ?? this.append(m, viewer, threadId, body, key);
+      });
+      if (result instanceof Message) return result;
+      this.publish(result);
+      return result.message;
+    } catch (error) {
+      if (!key || !isUniqueViolation(error)) throw error;
+      // A concurrent retry committed first.
+      return this.db.manager.findOneByOrFail(Message, { threadId, authorId: viewer.id, clientMessageId: key });
+    }
+  }
+
+  /**
+   * Inside the caller's transaction: numbers the message (the thread row's
+   * update serialises concurrent senders), stores and audits it.
+   */
+  async append(m: EntityManager, author: User, threadId: string, body: string, clientMessageId: string | null): Promise<Delivery> {
+    const createdAt = new Date();
+    await m
+      .createQueryBuilder()
+      .update(Thread)
+      .set({ lastSeq: () => '"lastSeq" + 1', lastActivityAt: createdAt })
+      .where('id = :threadId', { threadId })
+      .execute();
+    const { lastSeq } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, lastSeq: true } });
+    const message = Object.assign(new Message(), {
+      id: newId(),
+      threadId,
+      seq: lastSeq,
+      authorId: author.id,
+      body,
+      createdAt,
+      clientMessageId,
+    });
+    await m.insert(Message, message);
+    await this.audit.record(m, { actorId: author.id, action: AuditAction.MessageSent, threadId, messageId: message.id });
+    const participants = await m.find(Participant, { where: { threadId }, select: { userId: true } });
+    return { message, recipientIds: participants.map((p) => p.userId) };
+  }
+
+  /** Call after the transaction that stored the message has committed. */
+  publish({ message, recipientIds }: Delivery): void {
+    this.events.publish(MESSAGE_ADDED, { message: toMessageData(message), recipientIds });
+  }
+
+  /**
+   * The live feed of one viewer: messages of threads they are in when each
+   * message commits, optionally of one thread (NOT_FOUND if they cannot see it).
+   */
+  async stream(viewer: User, threadId?: string | null): Promise<AsyncIterable<MessageAddedEvent>> {
+    if (threadId) await this.access.participation(this.db.manager, viewer.id, threadId);
+    return pipe(
+      this.events.subscribe(MESSAGE_ADDED),
+      filter((event) => this.access.canReceive(event, viewer.id) && (!threadId || event.message.threadId === threadId)),
+    );
+  }
+
+  /** Oldest first, after a cursor; the caller must already have passed the access check. */
+  async page(threadId: string, first: number, after?: string | null) {
+    const limit = checkPageSize(first);
+    const [afterSeq] = after ? decodeCursor(after, ['number']) : [0];
+    const rows = await this.db.manager.find(Message, {
+      where: { threadId, seq: MoreThan(afterSeq) },
+      order: { seq: 'ASC' },
+      take: limit + 1,
+    });
+    return toPage(rows, limit, (msg) => encodeCursor([msg.seq]));
+  }
+}

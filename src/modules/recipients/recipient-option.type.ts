@@ -1,0 +1,24 @@
+import { createUnionType, Field, ObjectType } from 'type-graphql';
+import { Team } from '../teams/team.entity';
+import { User } from '../users/user.entity';
+
+@ObjectType({ description: 'A team offered as a single option. members: the users that picking it would add now.' })
+export class TeamRecipient {
+  @Field(() => Team)
+  team!: Team;
+
+  @Field(() => [User])
+  members!: User[];
+}
+
+@ObjectType()
+export class UserRecipient {
+  @Field(() => User)
+  user!: User;
+}
+
+export const RecipientOption = createUnionType({
+  name: 'RecipientOption',
+  types: () => [TeamRecipient, UserRecipient] as const,
+  resolveType: (option) => (option instanceof TeamRecipient ? TeamRecipient : UserRecipient),
+});

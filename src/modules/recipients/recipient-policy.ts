@@ -1,0 +1,61 @@
+import type { Team } from '../teams/team.entity';
+import { isProfessional, type User } from '../users/user.entity';
+
+/**
+ * What the rules need to know about one caller. Loaded once per request by
+ * RecipientService; the functions below are the rules themselves, used both to
+ * fill the drop-down and to refuse a pick, so the two can never disagree.
+ */
+export interface RecipientFacts {
+  caller: User;
+  /** For a patient caller: who they shared their record with. Null for professionals. */
+  patientNetwork: { teamIds: Set<string>; professionalIds: Set<string>; teamMemberIds: Set<string> } | null;
+  /** For a professional caller: patients who shared with them or one of their teams. */
+  sharingPatientIds: Set<string>;
+  /** The auto-CC teams each professional belongs to. */
+  autoCcTeamsOf: Map<string, Team[]>;
+}
+
+export type Verdict = { ok: true } | { ok: false; reason: string };
+
+const refuse = (reason: string): Verdict => ({ ok: false, reason });
+const OK: Verdict = { ok: true };
+
+/** May the caller pick this user individually? */
+export function judgeUser(facts: RecipientFacts, user: User): Verdict {
+  const { caller, patientNetwork } = facts;
+  if (user.id === caller.id) return refuse('You cannot pick yourself');
+  if (!isProfessional(user)) {
+    if (patientNetwork) return refuse(`${user.name} is outside your care network`);
+    return facts.sharingPatientIds.has(user.id)
+      ? OK
+      : refuse(`${user.name} has not shared their record with you or your teams`);
+  }
+  if (!user.contactable) return refuse(`${user.name} is not contactable by messages`);
+  if (patientNetwork && !patientNetwork.professionalIds.has(user.id) && !patientNetwork.teamMemberIds.has(user.id)) {
+    return refuse(`${user.name} is outside your care network`);
+  }
+  const autoCcTeams = facts.autoCcTeamsOf.get(user.id);
+  if (autoCcTeams?.length) {
+    const names = autoCcTeams.map((t) => `"${t.name}"`).join(', ');
+    return refuse(`${user.name} is a member of the auto-CC team ${names}: pick the team instead`);
+  }
+  return OK;
+}
+
+export type TeamVerdict = { ok: true; members: User[] } | { ok: false; reason: string };
+
+/**
+ * May the caller pick this team, and whom would it add? `members` is every
+ * member of the team; the result holds the contactable ones other than the
+ * caller who are not yet participants (possibly none: then picking changes nothing).
+ */
+export function judgeTeam(facts: RecipientFacts, team: Team, members: User[], participantIds: Set<string>): TeamVerdict {
+  if (!team.autoCc) return { ok: false, reason: `Team "${team.name}" is not an auto-CC team: pick its members one by one` };
+  if (facts.patientNetwork && !facts.patientNetwork.teamIds.has(team.id)) {
+    return { ok: false, reason: `Team "${team.name}" is outside your care network` };
+  }
+  const reachable = members.filter((u) => isProfessional(u) && u.contactable && u.id !== facts.caller.id);
+  if (!reachable.length) return { ok: false, reason: `Team "${team.name}" has no contactable member` };
+  return { ok: true, members: reachable.filter((u) => !participantIds.has(u.id)) };
+}

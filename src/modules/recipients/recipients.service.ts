@@ -1,0 +1,197 @@
+import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
+import { byName, groupByKey } from '../../common/batch';
+import { checkPageSize } from '../../common/pagination';
+import { badUserInput } from '../../errors';
+import type { CareNetworkService } from '../care-network/care-network.service';
+import { ProfessionalShare, TeamShare } from '../care-network/record-share.entity';
+import { TeamMember } from '../teams/team-member.entity';
+import { Team } from '../teams/team.entity';
+import type { ThreadAccess } from '../threads/thread.access';
+import { Participant } from '../threads/participant.entity';
+import { UserKind } from '../users/user-kind';
+import { isProfessional, User } from '../users/user.entity';
+import type { RecipientInput } from './recipient.input';
+import { TeamRecipient, UserRecipient } from './recipient-option.type';
+import { judgeTeam, judgeUser, type RecipientFacts } from './recipient-policy';
+
+export interface RecipientQuery {
+  search?: string | null;
+  threadId?: string | null;
+  first: number;
+}
+
+/** Who a set of picks adds to a thread, and through which auto-CC team. */
+export interface Resolution {
+  additions: { user: User; viaTeamId: string | null }[];
+  /** Auto-CC teams through which someone was added. */
+  teamIds: string[];
+}
+
+interface TeamWithMembers {
+  team: Team;
+  members: User[];
+}
+
+/**
+ * The recipient drop-down and the check of what a caller picked. Both run the
+ * rules of recipient-policy.ts over facts loaded here in a fixed number of
+ * statements, whatever the number of users and teams.
+ */
+export class RecipientService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly careNetwork: CareNetworkService,
+    private readonly access: ThreadAccess,
+  ) {}
+
+  /** Teams first, then people, each by name. With threadId: what may still be added to that thread. */
+  async options(viewer: User, query: RecipientQuery): Promise<(TeamRecipient | UserRecipient)[]> {
+    const first = checkPageSize(query.first);
+    const m = this.db.manager;
+    const participantIds = query.threadId ? await this.participantIds(m, viewer, query.threadId) : new Set<string>();
+    const needle = query.search?.trim().toLowerCase() ?? '';
+    const matches = (name: string) => name.toLowerCase().includes(needle);
+    const { facts, autoCcTeams } = await this.loadFacts(m, viewer);
+
+    const teamOptions = autoCcTeams.flatMap(({ team, members }) => {
+      const verdict = judgeTeam(facts, team, members, participantIds);
+      if (!verdict.ok || !verdict.members.length) return [];
+      // A member of an auto-CC team is only reachable through the team, so searching for them finds it.
+      if (!matches(team.name) && !verdict.members.some((u) => matches(u.name))) return [];
+      return [Object.assign(new TeamRecipient(), { team, members: verdict.members })];
+    });
+    const userOptions = (await this.candidates(m, viewer, needle))
+      .filter((user) => !participantIds.has(user.id) && judgeUser(facts, user).ok)
+      .map((user) => Object.assign(new UserRecipient(), { user }));
+    return [...teamOptions, ...userOptions].slice(0, first);
+  }
+
+  /**
+   * Turns picks into participants to add, applying the same rules as `options`.
+   * Current participants (and teams whose members all are) change nothing; any
+   * other pick the drop-down would not offer fails the whole request with
+   * BAD_USER_INPUT naming every reason.
+   */
+  async resolve(m: EntityManager, viewer: User, picks: RecipientInput[], participantIds: Set<string>): Promise<Resolution> {
+    if (!picks.length) throw badUserInput('At least one recipient is required');
+    const parsed = picks.map((p) => p.exactlyOne());
+    const userIds = unique(parsed.flatMap((p) => (p.userId ? [p.userId] : [])));
+    const teamIds = unique(parsed.flatMap((p) => (p.teamId ? [p.teamId] : [])));
+    const [{ facts }, users, teams] = await Promise.all([
+      this.loadFacts(m, viewer),
+      userIds.length ? m.findBy(User, { id: In(userIds) }) : [],
+      this.teamsWithMembers(m, teamIds),
+    ]);
+
+    const problems: string[] = [];
+    if (users.length < userIds.length || teams.length < teamIds.length) problems.push('Unknown recipient');
+    const additions = new Map<string, { user: User; viaTeamId: string | null }>();
+    const addedTeams: string[] = [];
+    for (const user of users) {
+      // The caller is a participant too, yet picking themself is refused rather than ignored.
+      if (participantIds.has(user.id) && user.id !== viewer.id) continue;
+      const verdict = judgeUser(facts, user);
+      if (verdict.ok) additions.set(user.id, { user, viaTeamId: null });
+      else problems.push(verdict.reason);
+    }
+    for (const { team, members } of teams) {
+      const verdict = judgeTeam(facts, team, members, participantIds);
+      if (!verdict.ok) {
+        problems.push(verdict.reason);
+        continue;
+      }
+      if (verdict.members.length) addedTeams.push(team.id);
+      for (const user of verdict.members) if (!additions.has(user.id)) additions.set(user.id, { user, viaTeamId: team.id });
+    }
+    if (problems.length) throw badUserInput(problems.join('; '));
+    return { additions: [...additions.values()], teamIds: addedTeams };
+  }
+
+  private async participantIds(m: EntityManager, viewer: User, threadId: string): Promise<Set<string>> {
+    await this.access.participation(m, viewer.id, threadId);
+    return new Set((await m.findBy(Participant, { threadId })).map((p) => p.userId));
+  }
+
+  private async loadFacts(m: EntityManager, caller: User): Promise<{ facts: RecipientFacts; autoCcTeams: TeamWithMembers[] }> {
+    const professional = isProfessional(caller);
+    const [autoCcTeams, patientNetwork, sharingPatientIds] = await Promise.all([
+      this.autoCcTeams(m),
+      professional ? null : this.patientNetwork(m, caller.id),
+      professional ? this.careNetwork.patientsSharingWith(m, caller.id) : new Set<string>(),
+    ]);
+    const autoCcTeamsOf = new Map<string, Team[]>();
+    for (const { team, members } of autoCcTeams) {
+      for (const user of members) autoCcTeamsOf.set(user.id, [...(autoCcTeamsOf.get(user.id) ?? []), team]);
+    }
+    return { facts: { caller, patientNetwork, sharingPatientIds, autoCcTeamsOf }, autoCcTeams };
+  }
+
+  private async autoCcTeams(m: EntityManager): Promise<TeamWithMembers[]> {
+    const [teams, memberships, members] = await Promise.all([
+      m.find(Team, { where: { autoCc: true }, order: { name: 'ASC' } }),
+      m.createQueryBuilder(TeamMember, 'tm').innerJoin(Team, 't', 't.id = tm.teamId').where('t.autoCc = :yes', { yes: true }).getMany(),
+      m
+        .createQueryBuilder(User, 'u')
+        .innerJoin(TeamMember, 'tm', 'tm.userId = u.id')
+        .innerJoin(Team, 't', 't.id = tm.teamId')
+        .where('t.autoCc = :yes', { yes: true })
+        .getMany(),
+    ]);
+    return attachMembers(teams, memberships, members);
+  }
+
+  private async teamsWithMembers(m: EntityManager, teamIds: string[]): Promise<TeamWithMembers[]> {
+    if (!teamIds.length) return [];
+    const [teams, memberships] = await Promise.all([m.findBy(Team, { id: In(teamIds) }), m.findBy(TeamMember, { teamId: In(teamIds) })]);
+    const memberIds = unique(memberships.map((tm) => tm.userId));
+    const members = memberIds.length ? await m.findBy(User, { id: In(memberIds) }) : [];
+    return attachMembers(teams, memberships, members);
+  }
+
+  private async patientNetwork(m: EntityManager, patientId: string): Promise<NonNullable<RecipientFacts['patientNetwork']>> {
+    const [shares, teamMembers] = await Promise.all([
+      this.careNetwork.sharesOf(m, patientId),
+      m
+        .createQueryBuilder(TeamMember, 'tm')
+        .innerJoin(TeamShare, 'ts', 'ts.teamId = tm.teamId')
+        .where('ts.patientId = :patientId', { patientId })
+        .getMany(),
+    ]);
+    return { ...shares, teamMemberIds: new Set(teamMembers.map((tm) => tm.userId)) };
+  }
+
+  /** Users who might be offered individually, narrowed in SQL by search and by who can be reached at all. */
+  private candidates(m: EntityManager, caller: User, needle: string): Promise<User[]> {
+    const reachable = new Brackets((b) => {
+      b.where('u.kind = :professional AND u.contactable = :yes', { professional: UserKind.PROFESSIONAL, yes: true });
+      if (!isProfessional(caller)) return;
+      const direct = m.createQueryBuilder(ProfessionalShare, 'ps').select('ps.patientId').where('ps.professionalId = :me');
+      const viaTeam = m
+        .createQueryBuilder(TeamShare, 'ts')
+        .select('ts.patientId')
+        .innerJoin(TeamMember, 'tm', 'tm.teamId = ts.teamId')
+        .where('tm.userId = :me');
+      b.orWhere(`u.kind = :patient AND (u.id IN (${direct.getQuery()}) OR u.id IN (${viaTeam.getQuery()}))`, {
+        patient: UserKind.PATIENT,
+        me: caller.id,
+      });
+    });
+    const q = m.createQueryBuilder(User, 'u').where(reachable);
+    if (needle) q.andWhere(`LOWER(u.name) LIKE :pattern ESCAPE '\\'`, { pattern: `%${needle.replace(/[\\%_]/g, '\\$&')}%` });
+    return q.orderBy('u.name', 'ASC').addOrderBy('u.id', 'ASC').getMany();
+  }
+}
+
+function attachMembers(teams: Team[], memberships: TeamMember[], users: User[]): TeamWithMembers[] {
+  const usersById = new Map(users.map((u) => [u.id, u]));
+  const teamIds = teams.map((t) => t.id);
+  return groupByKey(teamIds, memberships, (tm) => tm.teamId).map((group, i) => ({
+    team: teams[i],
+    members: group
+      .map((tm) => usersById.get(tm.userId))
+      .filter((u): u is User => u !== undefined)
+      .sort(byName),
+  }));
+}
+
+const unique = <T>(values: T[]) => [...new Set(values)];

@@ -1,0 +1,63 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { Viewer } from '../auth/viewer.decorator';
+import { isProfessional, User } from '../users/user.entity';
+import { Team } from './team.entity';
+
+@Resolver(() => Team)
+export class TeamResolver {
+  @Query(() => [Team])
+  teams(@Viewer() viewer: User, @Ctx() ctx: Context): Promise<Team[]> {
+    return ctx.app.teams.list(viewer);
+  }
+
+  @Mutation(() => Team, { description: 'Admins only.' })
+  createTeam(
+    @Viewer() viewer: User,
+    @Arg('name') name: string,
+    @Arg('autoCc', () => Boolean, { defaultValue: false, nullable: true }) autoCc: boolean | null,
+    @Ctx() ctx: Context,
+  ): Promise<Team> {
+    return ctx.app.teams.create(viewer, name, autoCc ?? false);
+  }
+
+  @Mutation(() => Team, { description: 'Admins only.' })
+  addTeamMember(
+    @Viewer() viewer: User,
+    @Arg('teamId', () => ID) teamId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Ctx() ctx: Context,
+  ): Promise<Team> {
+    return ctx.app.teams.addMember(viewer, teamId, userId);
+  }
+
+  @Mutation(() => Team, { description: 'Admins only.' })
+  removeTeamMember(
+    @Viewer() viewer: User,
+    @Arg('teamId', () => ID) teamId: string,
+    @Arg('userId', () => ID) userId: string,
+    @Ctx() ctx: Context,
+  ): Promise<Team> {
+    return ctx.app.teams.removeMember(viewer, teamId, userId);
+  }
+
+  @Mutation(() => Team, { description: 'Admins only.' })
+  setTeamAutoCc(
+    @Viewer() viewer: User,
+    @Arg('teamId', () => ID) teamId: string,
+    @Arg('enabled') enabled: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<Team> {
+    return ctx.app.teams.setAutoCc(viewer, teamId, enabled);
+  }
+
+  @FieldResolver(() => [User])
+  members(@Root() team: Team, @Ctx() ctx: Context): Promise<User[]> {
+    return ctx.loaders.membersOfTeam.load(team.id);
+  }
+
+  @FieldResolver(() => [User])
+  async contactableMembers(@Root() team: Team, @Ctx() ctx: Context): Promise<User[]> {
+    return (await ctx.loaders.membersOfTeam.load(team.id)).filter((u) => isProfessional(u) && u.contactable);
+  }
+}

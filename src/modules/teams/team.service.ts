@@ -1,0 +1,84 @@
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { newId } from '../../common/ids';
+import type { UnitOfWork } from '../../database/unit-of-work';
+import { badUserInput, notFound } from '../../errors';
+import { AuditAction } from '../audit/audit-action';
+import type { AuditService } from '../audit/audit.service';
+import type { CareNetworkService } from '../care-network/care-network.service';
+import { isProfessional, User } from '../users/user.entity';
+import { requireAdmin } from '../users/user.service';
+import { TeamMember } from './team-member.entity';
+import { Team } from './team.entity';
+
+export class TeamService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
+    private readonly careNetwork: CareNetworkService,
+  ) {}
+
+  /** Every team for professionals; a patient sees only the teams in their care network. */
+  async list(viewer: User): Promise<Team[]> {
+    if (isProfessional(viewer)) return this.db.manager.find(Team, { order: { name: 'ASC' } });
+    const { teamIds } = await this.careNetwork.sharesOf(this.db.manager, viewer.id);
+    return this.db.manager.find(Team, { where: { id: In([...teamIds]) }, order: { name: 'ASC' } });
+  }
+
+  async create(viewer: User, name: string, autoCc: boolean): Promise<Team> {
+    requireAdmin(viewer);
+    const team = Object.assign(new Team(), { id: newId(), name: name.trim(), autoCc, createdAt: new Date() });
+    return this.uow.transaction(async (m) => {
+      if (await m.existsBy(Team, { name: team.name })) throw badUserInput(`A team named "${team.name}" already exists`);
+      await m.insert(Team, team);
+      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.TeamCreated, teamId: team.id });
+      return team;
+    });
+  }
+
+  async addMember(viewer: User, teamId: string, userId: string): Promise<Team> {
+    requireAdmin(viewer);
+    return this.uow.transaction(async (m) => {
+      const team = await this.teamOrFail(m, teamId);
+      const user = await m.findOneBy(User, { id: userId });
+      if (!user) throw badUserInput('Unknown user');
+      if (!isProfessional(user)) throw badUserInput('Only professionals can be team members');
+      if (!(await m.existsBy(TeamMember, { teamId, userId }))) {
+        await m.insert(TeamMember, { teamId, userId, addedAt: new Date() });
+        await this.audit.record(m, { actorId: viewer.id, action: AuditAction.TeamMemberAdded, teamId, subjectUserId: userId });
+      }
+      return team;
+    });
+  }
+
+  async removeMember(viewer: User, teamId: string, userId: string): Promise<Team> {
+    requireAdmin(viewer);
+    return this.uow.transaction(async (m) => {
+      const team = await this.teamOrFail(m, teamId);
+      const { affected } = await m.delete(TeamMember, { teamId, userId });
+      if (!affected) throw badUserInput('This user is not a member of the team');
+      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.TeamMemberRemoved, teamId, subjectUserId: userId });
+      return team;
+    });
+  }
+
+  /** Changes only future recipient choices: existing threads keep their participants. */
+  async setAutoCc(viewer: User, teamId: string, enabled: boolean): Promise<Team> {
+    requireAdmin(viewer);
+    return this.uow.transaction(async (m) => {
+      const team = await this.teamOrFail(m, teamId);
+      if (team.autoCc !== enabled) {
+        await m.update(Team, { id: teamId }, { autoCc: enabled });
+        await this.audit.record(m, { actorId: viewer.id, action: AuditAction.TeamAutoCcChanged, teamId });
+        team.autoCc = enabled;
+      }
+      return team;
+    });
+  }
+
+  private async teamOrFail(m: EntityManager, teamId: string): Promise<Team> {
+    const team = await m.findOneBy(Team, { id: teamId });
+    if (!team) throw notFound('Team');
+    return team;
+  }
+}

@@ -1,0 +1,34 @@
+import { Field, ObjectType } from 'type-graphql';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** A current participant. Leaving deletes the row; the audit trail keeps the history. */
+@ObjectType()
+@Entity('participants')
+@Index('IDX_participants_user', ['userId'])
+export class Participant {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  threadId!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  userId!: string;
+
+  @Field()
+  @Column()
+  joinedAt!: Date;
+
+  /** Null for the thread's creator. */
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  addedById!: string | null;
+
+  /** The auto-CC team through which this participant was added. */
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  viaTeamId!: string | null;
+
+  @Field(() => Date, { nullable: true })
+  @Column({ nullable: true, type: Date })
+  lastReadAt!: Date | null;
+
+  /** Messages with seq up to this one count as read; exact where timestamps could tie. */
+  @Column({ type: 'integer' })
+  lastReadSeq!: number;
+}

@@ -1,0 +1,47 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { notFound } from '../../errors';
+import type { MessageAddedEvent } from '../../events';
+import type { Loaders } from '../../loaders';
+import { Participant } from './participant.entity';
+import { Thread } from './thread.entity';
+
+/**
+ * The one answer to "may this user see this thread?": only current participants.
+ * Everyone else, like a thread that does not exist, gets NOT_FOUND.
+ */
+export class ThreadAccess {
+  constructor(private readonly db: DataSource) {}
+
+  /** The viewer's participation; NOT_FOUND when they are not a current participant. */
+  async participation(manager: EntityManager, userId: string, threadId: string): Promise<Participant> {
+    const participant = await manager.findOneBy(Participant, { threadId, userId });
+    if (!participant) throw notFound('Thread');
+    return participant;
+  }
+
+  /** The thread, if the viewer may see it; NOT_FOUND otherwise. */
+  async visibleThread(manager: EntityManager, userId: string, threadId: string): Promise<Thread> {
+    await this.participation(manager, userId, threadId);
+    const thread = await manager.findOneBy(Thread, { id: threadId });
+    if (!thread) throw notFound('Thread');
+    return thread;
+  }
+
+  async exists(threadId: string): Promise<boolean> {
+    return this.db.manager.existsBy(Thread, { id: threadId });
+  }
+
+  /** For field resolvers: the same check through the request's batched loader. */
+  async assertVisible(loaders: Loaders, userId: string, threadId: string): Promise<void> {
+    const participants = await loaders.participantsOfThread.load(threadId);
+    if (!participants.some((p) => p.userId === userId)) throw notFound('Thread');
+  }
+
+  /**
+   * For live delivery: the participants at the moment the message committed
+   * travel with the event, so this costs no query per subscriber per event.
+   */
+  canReceive(event: MessageAddedEvent, userId: string): boolean {
+    return event.recipientIds.includes(userId);
+  }
+}

@@ -1,0 +1,30 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+@ObjectType()
+@Entity('threads')
+export class Thread {
+  @Field(() => ID)
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Field()
+  @Column({ type: 'varchar', length: 200 })
+  subject!: string;
+
+  @Field()
+  @Column()
+  createdAt!: Date;
+
+  @Column({ type: 'varchar', length: 36 })
+  createdById!: string;
+
+  /** Time of the newest message; orders the inbox. */
+  @Index('IDX_threads_last_activity')
+  @Column()
+  lastActivityAt!: Date;
+
+  /** Sequence number of the newest message; messages are numbered 1, 2, 3... per thread. */
+  @Column({ type: 'integer' })
+  lastSeq!: number;
+}

@@ -1,0 +1,102 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { Viewer } from '../auth/viewer.decorator';
+import { MessageConnection } from '../messages/message-connection.type';
+import { Message } from '../messages/message.entity';
+import { RecipientInput } from '../recipients/recipient.input';
+import { Team } from '../teams/team.entity';
+import { User } from '../users/user.entity';
+import { Participant } from './participant.entity';
+import { ThreadConnection } from './thread-connection.type';
+import { Thread } from './thread.entity';
+
+@Resolver(() => Thread)
+export class ThreadResolver {
+  @Query(() => ThreadConnection, { description: "The caller's threads, most recent activity first." })
+  threads(
+    @Viewer() viewer: User,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { defaultValue: 20, nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null | undefined,
+  ): Promise<ThreadConnection> {
+    return ctx.app.threads.list(viewer, first ?? 20, after);
+  }
+
+  @Query(() => Thread, { nullable: true })
+  thread(@Viewer() viewer: User, @Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Thread> {
+    return ctx.app.threads.get(viewer, id);
+  }
+
+  @Mutation(() => Thread)
+  createThread(
+    @Viewer() viewer: User,
+    @Arg('subject') subject: string,
+    @Arg('body') body: string,
+    @Arg('recipients', () => [RecipientInput]) recipients: RecipientInput[],
+    @Ctx() ctx: Context,
+  ): Promise<Thread> {
+    return ctx.app.threads.create(viewer, subject, body, recipients);
+  }
+
+  @Mutation(() => Thread)
+  addParticipants(
+    @Viewer() viewer: User,
+    @Arg('threadId', () => ID) threadId: string,
+    @Arg('recipients', () => [RecipientInput]) recipients: RecipientInput[],
+    @Ctx() ctx: Context,
+  ): Promise<Thread> {
+    return ctx.app.threads.addParticipants(viewer, threadId, recipients);
+  }
+
+  @Mutation(() => Boolean)
+  leaveThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Ctx() ctx: Context): Promise<boolean> {
+    return ctx.app.threads.leave(viewer, threadId);
+  }
+
+  @Mutation(() => Thread)
+  markThreadRead(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Ctx() ctx: Context): Promise<Thread> {
+    return ctx.app.threads.markRead(viewer, threadId);
+  }
+
+  @FieldResolver(() => User)
+  async createdBy(@Root() thread: Thread, @Ctx() ctx: Context): Promise<User | null> {
+    return ctx.loaders.user.load(thread.createdById);
+  }
+
+  @FieldResolver(() => [Participant], { description: 'Current participants only; someone who left is no longer listed.' })
+  participants(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Participant[]> {
+    return ctx.loaders.participantsOfThread.load(thread.id);
+  }
+
+  @FieldResolver(() => [Team], { description: 'Auto-CC teams that were picked as recipients of this thread.' })
+  teams(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Team[]> {
+    return ctx.loaders.teamsOfThread.load(thread.id);
+  }
+
+  @FieldResolver(() => MessageConnection, { description: 'Oldest first; after is an endCursor from an earlier page.' })
+  async messages(
+    @Root() thread: Thread,
+    @Viewer() viewer: User,
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { defaultValue: 50, nullable: true }) first: number | null,
+    @Arg('after', () => String, { nullable: true }) after: string | null | undefined,
+  ): Promise<MessageConnection> {
+    await ctx.app.access.assertVisible(ctx.loaders, viewer.id, thread.id);
+    const page = await ctx.app.messages.page(thread.id, first ?? 50, after);
+    await ctx.threadReads.load(thread.id);
+    return page;
+  }
+
+  @FieldResolver(() => Message, { nullable: true })
+  async lastMessage(@Root() thread: Thread, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<Message | null> {
+    await ctx.app.access.assertVisible(ctx.loaders, viewer.id, thread.id);
+    const message = await ctx.loaders.lastMessageOfThread.load(thread.id);
+    if (message) await ctx.threadReads.load(thread.id);
+    return message;
+  }
+
+  @FieldResolver(() => Int, { description: "Messages by others, newer than the caller's lastReadAt." })
+  unreadCount(@Root() thread: Thread, @Ctx() ctx: Context): Promise<number> {
+    return ctx.loaders.unreadCount.load(thread.id);
+  }
+}

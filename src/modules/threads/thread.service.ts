@@ -1,0 +1,133 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { newId } from '../../common/ids';
+import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
+import { MAX_BODY_LENGTH, MAX_SUBJECT_LENGTH, requireText } from '../../common/text';
+import type { UnitOfWork } from '../../database/unit-of-work';
+import { AuditAction } from '../audit/audit-action';
+import type { AuditService } from '../audit/audit.service';
+import type { MessageService } from '../messages/message.service';
+import type { RecipientInput } from '../recipients/recipient.input';
+import type { RecipientService, Resolution } from '../recipients/recipients.service';
+import type { User } from '../users/user.entity';
+import { Participant } from './participant.entity';
+import type { ThreadAccess } from './thread.access';
+import { ThreadTeam } from './thread-team.entity';
+import { Thread } from './thread.entity';
+
+export class ThreadService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly access: ThreadAccess,
+    private readonly recipients: RecipientService,
+    private readonly messages: MessageService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /**
+   * Creates the thread, its participants (the caller and every resolved
+   * recipient) and its first message in one transaction; a refused recipient
+   * leaves nothing behind.
+   */
+  async create(viewer: User, subjectText: string, bodyText: string, picks: RecipientInput[]): Promise<Thread> {
+    const subject = requireText('subject', subjectText, MAX_SUBJECT_LENGTH);
+    const body = requireText('body', bodyText, MAX_BODY_LENGTH);
+    const { thread, published } = await this.uow.transaction(async (m) => {
+      const resolution = await this.recipients.resolve(m, viewer, picks, new Set());
+      const now = new Date();
+      const thread = Object.assign(new Thread(), {
+        id: newId(),
+        subject,
+        createdAt: now,
+        createdById: viewer.id,
+        lastActivityAt: now,
+        lastSeq: 0,
+      });
+      await m.insert(Thread, thread);
+      await m.insert(Participant, { ...newParticipant(thread.id, viewer.id, now), addedById: null });
+      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ThreadCreated, threadId: thread.id });
+      await this.addResolved(m, viewer, thread.id, resolution, now);
+      const published = await this.messages.append(m, viewer, thread.id, body, null);
+      return { thread: Object.assign(thread, { lastSeq: published.message.seq }), published };
+    });
+    this.messages.publish(published);
+    return thread;
+  }
+
+  /** Adds what the picks resolve to; current participants stay as they are. */
+  async addParticipants(viewer: User, threadId: string, picks: RecipientInput[]): Promise<Thread> {
+    return this.uow.transaction(async (m) => {
+      const thread = await this.access.visibleThread(m, viewer.id, threadId);
+      const current = new Set((await m.findBy(Participant, { threadId })).map((p) => p.userId));
+      const resolution = await this.recipients.resolve(m, viewer, picks, current);
+      await this.addResolved(m, viewer, threadId, resolution, new Date());
+      return thread;
+    });
+  }
+
+  /** Removes only the caller; afterwards the thread is NOT_FOUND for them. */
+  async leave(viewer: User, threadId: string): Promise<boolean> {
+    return this.uow.transaction(async (m) => {
+      await this.access.participation(m, viewer.id, threadId);
+      await m.delete(Participant, { threadId, userId: viewer.id });
+      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ParticipantLeft, threadId, subjectUserId: viewer.id });
+      return true;
+    });
+  }
+
+  /** Marks every message so far as read by the caller. */
+  async markRead(viewer: User, threadId: string): Promise<Thread> {
+    return this.uow.transaction(async (m) => {
+      const thread = await this.access.visibleThread(m, viewer.id, threadId);
+      await m.update(Participant, { threadId, userId: viewer.id }, { lastReadSeq: thread.lastSeq, lastReadAt: new Date() });
+      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ThreadMarkedRead, threadId });
+      return thread;
+    });
+  }
+
+  get(viewer: User, threadId: string): Promise<Thread> {
+    return this.access.visibleThread(this.db.manager, viewer.id, threadId);
+  }
+
+  /** The caller's threads, most recent activity first. */
+  async list(viewer: User, first: number, after?: string | null) {
+    const limit = checkPageSize(first);
+    const q = this.db.manager
+      .createQueryBuilder(Thread, 't')
+      .innerJoin(Participant, 'p', 'p.threadId = t.id AND p.userId = :viewerId', { viewerId: viewer.id })
+      .orderBy('t.lastActivityAt', 'DESC')
+      .addOrderBy('t.id', 'DESC')
+      .take(limit + 1);
+    if (after) {
+      const [at, id] = decodeCursor(after, ['string', 'string']);
+      const activity = new Date(at);
+      q.andWhere('(t.lastActivityAt < :activity OR (t.lastActivityAt = :activity AND t.id < :id))', { activity, id });
+    }
+    return toPage(await q.getMany(), limit, (t) => encodeCursor([t.lastActivityAt.toISOString(), t.id]));
+  }
+
+  private async addResolved(m: EntityManager, viewer: User, threadId: string, resolution: Resolution, now: Date) {
+    if (!resolution.additions.length) return;
+    await m.insert(
+      Participant,
+      resolution.additions.map(({ user, viaTeamId }) => ({ ...newParticipant(threadId, user.id, now), addedById: viewer.id, viaTeamId })),
+    );
+    for (const teamId of resolution.teamIds) {
+      await m.createQueryBuilder().insert().into(ThreadTeam).values({ threadId, teamId, addedAt: now }).orIgnore().execute();
+    }
+    await this.audit.record(
+      m,
+      ...resolution.additions.map(({ user, viaTeamId }) => ({
+        actorId: viewer.id,
+        action: AuditAction.ParticipantAdded,
+        threadId,
+        subjectUserId: user.id,
+        teamId: viaTeamId,
+      })),
+    );
+  }
+}
+
+function newParticipant(threadId: string, userId: string, joinedAt: Date) {
+  return { threadId, userId, joinedAt, viaTeamId: null, lastReadAt: null, lastReadSeq: 0 };
+}

@@ -1,0 +1,40 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { UserKind } from './user-kind';
+
+@ObjectType()
+@Entity('users')
+export class User {
+  @Field(() => ID)
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  /** Stored lower-case; the login name. Not in the API. */
+  @Column({ type: 'varchar', length: 254, unique: true })
+  email!: string;
+
+  @Field()
+  @Column({ type: 'varchar', length: 200 })
+  name!: string;
+
+  @Field(() => UserKind)
+  @Column({ type: 'varchar', length: 16 })
+  kind!: UserKind;
+
+  @Field({ description: 'Professionals only: shown in recipient lists and added through teams. Always false for patients.' })
+  @Column({ type: 'boolean' })
+  contactable!: boolean;
+
+  @Field()
+  @Column({ type: 'boolean' })
+  isAdmin!: boolean;
+
+  /** scrypt hash with its parameters; never a @Field. */
+  @Column({ type: 'varchar', length: 300 })
+  passwordHash!: string;
+
+  @Column()
+  createdAt!: Date;
+}
+
+export const isProfessional = (user: Pick<User, 'kind'>) => user.kind === UserKind.PROFESSIONAL;

@@ -1,0 +1,34 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { Viewer } from '../auth/viewer.decorator';
+import { Team } from '../teams/team.entity';
+import { CreateUserInput } from './create-user.input';
+import { User } from './user.entity';
+
+@Resolver(() => User)
+export class UserResolver {
+  @Query(() => User)
+  me(@Viewer() viewer: User): User {
+    return viewer;
+  }
+
+  @Mutation(() => User, { description: 'Admins only.' })
+  createUser(@Viewer() viewer: User, @Arg('input') input: CreateUserInput, @Ctx() ctx: Context): Promise<User> {
+    return ctx.app.users.createUser(viewer, input);
+  }
+
+  @Mutation(() => User, { description: 'Admins, or the professional themself.' })
+  setContactable(
+    @Viewer() viewer: User,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('contactable') contactable: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<User> {
+    return ctx.app.users.setContactable(viewer, userId, contactable);
+  }
+
+  @FieldResolver(() => [Team])
+  teams(@Root() user: User, @Ctx() ctx: Context): Promise<Team[]> {
+    return ctx.loaders.teamsOfUser.load(user.id);
+  }
+}

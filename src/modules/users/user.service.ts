@@ -1,0 +1,111 @@
+import type { DataSource } from 'typeorm';
+import { newId } from '../../common/ids';
+import type { UnitOfWork } from '../../database/unit-of-work';
+import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors';
+import { AuditAction } from '../audit/audit-action';
+import type { AuditService } from '../audit/audit.service';
+import { hashPassword, verifyPassword } from '../auth/password';
+import type { TokenService } from '../auth/token.service';
+import type { CreateUserInput } from './create-user.input';
+import { UserKind } from './user-kind';
+import { isProfessional, User } from './user.entity';
+
+const LOGIN_FAILED = 'Wrong email or password';
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export function requireAdmin(viewer: User): void {
+  if (!viewer.isAdmin) throw forbidden('Only an admin may do this');
+}
+
+export class UserService {
+  /** Compared against when the email is unknown, so both failures take as long. */
+  private dummyHash: Promise<string>;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
+    private readonly tokens: TokenService,
+    private readonly passwordCost: number,
+  ) {
+    this.dummyHash = hashPassword('not a password', passwordCost);
+  }
+
+  /** A token for the right email and password; the same UNAUTHENTICATED message for every failure. */
+  async login(email: string, password: string): Promise<{ token: string; user: User }> {
+    const user = await this.db.manager.findOneBy(User, { email: normalizeEmail(email) });
+    const ok = await verifyPassword(password, user?.passwordHash ?? (await this.dummyHash));
+    if (!user || !ok) throw unauthenticated(LOGIN_FAILED);
+    return { token: await this.tokens.issue(user.id), user };
+  }
+
+  /** The user a valid token names; UNAUTHENTICATED when the token is bad or the user is gone. */
+  async byToken(token: string): Promise<User> {
+    const { userId } = await this.tokens.verify(token);
+    const user = await this.db.manager.findOneBy(User, { id: userId });
+    if (!user) throw unauthenticated('Invalid or expired token');
+    return user;
+  }
+
+  async createUser(viewer: User, input: CreateUserInput): Promise<User> {
+    requireAdmin(viewer);
+    const professional = input.kind === UserKind.PROFESSIONAL;
+    if (!professional && input.isAdmin) throw badUserInput('A patient cannot be an admin');
+    const user = await this.newUser({
+      email: input.email,
+      name: input.name.trim(),
+      kind: input.kind,
+      password: input.password,
+      // Patients are never contactable: the flag is about staff recipient lists.
+      contactable: professional && (input.contactable ?? true),
+      isAdmin: input.isAdmin ?? false,
+    });
+    return this.uow.transaction(async (m) => {
+      if (await m.existsBy(User, { email: user.email })) throw badUserInput('A user with this email already exists');
+      await m.insert(User, user);
+      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.UserCreated, subjectUserId: user.id });
+      return user;
+    });
+  }
+
+  /** Admins, or the professional themself. */
+  async setContactable(viewer: User, userId: string, contactable: boolean): Promise<User> {
+    if (!viewer.isAdmin && viewer.id !== userId) throw forbidden('Only an admin or the professional themself may change this');
+    return this.uow.transaction(async (m) => {
+      const user = await m.findOneBy(User, { id: userId });
+      if (!user) throw notFound('User');
+      if (!isProfessional(user)) throw badUserInput('Patients are never contactable');
+      if (user.contactable !== contactable) {
+        await m.update(User, { id: user.id }, { contactable });
+        await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ContactableChanged, subjectUserId: user.id });
+        user.contactable = contactable;
+      }
+      return user;
+    });
+  }
+
+  /**
+   * Creates the start-up admin (a non-contactable professional) unless a user
+   * with that email exists; an existing user is left exactly as it is.
+   */
+  async ensureAdmin(email: string, password: string): Promise<void> {
+    const admin = await this.newUser({ email, name: 'Administrator', kind: UserKind.PROFESSIONAL, password, contactable: false, isAdmin: true });
+    await this.uow.transaction(async (m) => {
+      if (await m.existsBy(User, { email: admin.email })) return;
+      await m.insert(User, admin);
+      await this.audit.record(m, { actorId: admin.id, action: AuditAction.UserCreated, subjectUserId: admin.id });
+    });
+  }
+
+  private async newUser(fields: Omit<User, 'id' | 'passwordHash' | 'createdAt'> & { password: string }): Promise<User> {
+    const { password, ...rest } = fields;
+    return Object.assign(new User(), {
+      ...rest,
+      id: newId(),
+      email: normalizeEmail(rest.email),
+      passwordHash: await hashPassword(password, this.passwordCost),
+      createdAt: new Date(),
+    });
+  }
+}

@@ -1,0 +1,71 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import 'reflect-metadata';
+import { GraphQLScalarType, printSchema, type GraphQLSchema } from 'graphql';
+import { DateTimeResolver } from 'graphql-scalars';
+import { buildSchema, type PubSub } from 'type-graphql';
+import { AuditResolver } from './modules/audit/audit.resolver';
+import { AuthResolver } from './modules/auth/auth.resolver';
+import { CareNetworkResolver } from './modules/care-network/care-network.resolver';
+import { MessageResolver } from './modules/messages/message.resolver';
+import { RecipientsResolver } from './modules/recipients/recipients.resolver';
+import { TeamResolver } from './modules/teams/team.resolver';
+import { ParticipantResolver } from './modules/threads/participant.resolver';
+import { ThreadResolver } from './modules/threads/thread.resolver';
+import { UserResolver } from './modules/users/user.resolver';
+
+const DateTime = new GraphQLScalarType({
+  ...DateTimeResolver.toConfig(),
+  description: 'An ISO-8601 date-time string in UTC, e.g. 2026-11-24T09:30:00.000Z',
+});
+
+// Each @Subscription here brings its own `subscribe`, fed by the server's own
+// event bus (so several servers can share one process). type-graphql still
+// demands a pubSub for topic-based subscriptions; this one refuses to be used.
+const topicSubscriptionsUnused: PubSub = {
+  publish() {
+    throw new Error('publish through App.events, not the schema pubSub');
+  },
+  subscribe() {
+    throw new Error('topic-based @Subscription is not used: give it a subscribe function');
+  },
+};
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The executable schema, built once per process (it holds no per-server state). */
+export function getSchema(): Promise<GraphQLSchema> {
+  built ??= buildSchema({
+    resolvers: [
+      AuthResolver,
+      UserResolver,
+      TeamResolver,
+      CareNetworkResolver,
+      RecipientsResolver,
+      ThreadResolver,
+      ParticipantResolver,
+      MessageResolver,
+      AuditResolver,
+    ],
+    scalarsMap: [{ type: Date, scalar: DateTime }],
+    pubSub: topicSubscriptionsUnused,
+    validate: { forbidUnknownValues: false },
+  });
+  return built;
+}
+
+/** npm scripts and jest run from the project root. */
+export const SCHEMA_FILE = join(process.cwd(), 'schema.graphql');
+
+/** The SDL checked in as schema.graphql. */
+export async function printedSchema(): Promise<string> {
+  const header = '# Emitted from the code by `npm run schema`; do not edit by hand.\n\n';
+  return header + printSchema(await getSchema()) + '\n';
+}
+
+if (require.main === module) {
+  printedSchema().then((sdl) => {
+    writeFileSync(SCHEMA_FILE, sdl);
+    console.log(`wrote ${SCHEMA_FILE}`);
+  });
+}
