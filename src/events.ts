@@ -17,7 +17,10 @@ export interface MessageAddedEvent {
   recipientIds: string[];
 }
 
-export type EventBus = PubSub<{ MESSAGE_ADDED: [MessageAddedEvent] }>;
+export type EventBus = PubSub<{ MESSAGE_ADDED: [MessageAddedEvent] }> & {
+  /** Live subscriptions listening right now, on this instance. */
+  subscriberCount(): number;
+};
 
 export const MESSAGE_ADDED = 'MESSAGE_ADDED';
 
@@ -27,5 +30,22 @@ export const MESSAGE_ADDED = 'MESSAGE_ADDED';
  * transport across instances plugs in. Publish only after the transaction commits.
  */
 export function createEventBus(): EventBus {
-  return createPubSub();
+  const target = new CountingEventTarget();
+  return Object.assign(createPubSub<{ MESSAGE_ADDED: [MessageAddedEvent] }>({ eventTarget: target }), {
+    subscriberCount: () => target.listeners,
+  });
+}
+
+class CountingEventTarget extends EventTarget {
+  listeners = 0;
+
+  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
+    this.listeners++;
+    super.addEventListener(...args);
+  }
+
+  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
+    this.listeners--;
+    super.removeEventListener(...args);
+  }
 }

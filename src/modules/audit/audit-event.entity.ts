@@ -18,7 +18,7 @@ export class AuditEvent {
   @Column({ type: 'varchar', length: 36 })
   actorId!: string;
 
-  @Field({
+  @Field(() => String, {
     description:
       'e.g. THREAD_CREATED, MESSAGE_SENT, THREAD_READ, PARTICIPANT_ADDED, PARTICIPANT_LEFT, TEAM_AUTO_CC_CHANGED',
   })

@@ -1,0 +1,80 @@
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+export interface Feed<T> {
+  /** Everything received so far. */
+  received: T[];
+  errors: unknown[];
+  /** Resolves once `count` items have arrived; rejects after `timeoutMs`. */
+  waitFor(count: number, timeoutMs?: number): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** A graphql-ws client with a token, as a dashboard would open it. */
+export function connect(wsUrl: string, token: string | null): Client {
+  return createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+    lazy: true,
+  });
+}
+
+/** Subscribes and collects `next` payloads; pair with `untilSubscribed` before sending. */
+export function subscribe<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Feed<T> {
+  const received: T[] = [];
+  const errors: unknown[] = [];
+  let wake: () => void = () => undefined;
+  const stop = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (value) => {
+        if (value.errors) errors.push(...value.errors);
+        if (value.data) received.push(value.data as T);
+        wake();
+      },
+      error: (error) => {
+        errors.push(error);
+        wake();
+      },
+      complete: () => wake(),
+    },
+  );
+  return {
+    received,
+    errors,
+    waitFor: (count, timeoutMs = 3000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`got ${received.length} of ${count}; errors: ${JSON.stringify(errors)}`)), timeoutMs);
+        const check = () => {
+          if (received.length >= count) {
+            clearTimeout(timer);
+            resolve(received);
+          } else wake = check;
+        };
+        check();
+      }),
+    close: async () => stop(),
+  };
+}
+
+/** Polls until `check` holds (state that has no event to wait on); rejects after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Resolves once the server holds `count` live subscriptions. */
+export const untilSubscribed = (server: { app: { events: { subscriberCount(): number } } }, count: number) =>
+  until(() => server.app.events.subscriberCount() >= count);
+
+/** Lets in-flight deliveries land before checking that something did NOT arrive. */
+export async function settle(client: Client): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    client.subscribe({ query: '{ __typename }' }, { next: () => undefined, error: reject, complete: resolve }),
+  );
+}
