@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createPubSub, type PubSub } from '@graphql-yoga/subscription';
 
 /** A stored message as it travels between instances: plain JSON, dates as ISO strings. */
@@ -31,6 +32,8 @@ export const MESSAGE_ADDED = 'MESSAGE_ADDED';
  */
 export function createEventBus(): EventBus {
   const target = new CountingEventTarget();
+  // One listener per live subscription: hundreds are normal, not a leak.
+  setMaxListeners(0, target);
   return Object.assign(createPubSub<{ MESSAGE_ADDED: [MessageAddedEvent] }>({ eventTarget: target }), {
     subscriberCount: () => target.listeners,
   });

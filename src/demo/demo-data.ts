@@ -1,0 +1,72 @@
+import type { App } from '../app';
+import { RecipientInput } from '../modules/recipients/recipient.input';
+import { Team } from '../modules/teams/team.entity';
+import { UserKind } from '../modules/users/user-kind';
+import { User } from '../modules/users/user.entity';
+import { normalizeEmail } from '../modules/users/user.service';
+
+export const DEMO_PASSWORD = 'carethread-demo';
+
+interface DemoPerson {
+  email: string;
+  name: string;
+  kind: UserKind;
+  contactable?: boolean;
+  note: string;
+}
+
+const people = {
+  dana: { email: 'dana@demo.carethread', name: 'Dr Dana Diaz', kind: UserKind.PROFESSIONAL, note: 'Diabetes team (auto-CC)' },
+  nico: { email: 'nico@demo.carethread', name: 'Nurse Nico Novak', kind: UserKind.PROFESSIONAL, note: 'Diabetes team (auto-CC)' },
+  olive: {
+    email: 'olive@demo.carethread',
+    name: 'Dr Olive Oak',
+    kind: UserKind.PROFESSIONAL,
+    contactable: false,
+    note: 'Diabetes team, not contactable',
+  },
+  paul: { email: 'paul@demo.carethread', name: 'Paul Park', kind: UserKind.PROFESSIONAL, note: 'Physiotherapy team (no auto-CC)' },
+  pia: { email: 'pia@demo.carethread', name: 'Pia Perez', kind: UserKind.PROFESSIONAL, note: 'Physiotherapy team (no auto-CC)' },
+  gary: { email: 'gary@demo.carethread', name: 'Dr Gary Green', kind: UserKind.PROFESSIONAL, note: 'GP, no team' },
+  pat: { email: 'pat@demo.carethread', name: 'Pat Patient', kind: UserKind.PATIENT, note: 'patient: shared with Diabetes and Physiotherapy' },
+  sam: { email: 'sam@demo.carethread', name: 'Sam Sample', kind: UserKind.PATIENT, note: 'patient: shared with Dr Gary Green' },
+} satisfies Record<string, DemoPerson>;
+
+export const demoLogins = Object.values(people).map((p) => ({ email: p.email, name: p.name, note: p.note }));
+
+/**
+ * Creates the demo clinic through the services, as an admin would, unless it
+ * is there already (the Diabetes team marks it), so a second run changes nothing.
+ */
+export async function seedDemo(app: App, adminEmail: string): Promise<'created' | 'present'> {
+  const m = app.db.manager;
+  if (await m.existsBy(Team, { name: 'Diabetes' })) return 'present';
+  const admin = await m.findOneByOrFail(User, { email: normalizeEmail(adminEmail) });
+
+  const users: Record<keyof typeof people, User> = {} as Record<keyof typeof people, User>;
+  for (const [key, p] of Object.entries(people) as [keyof typeof people, DemoPerson][]) {
+    users[key] = await app.users.createUser(admin, {
+      email: p.email,
+      name: p.name,
+      kind: p.kind,
+      password: DEMO_PASSWORD,
+      contactable: p.contactable ?? true,
+      isAdmin: false,
+    });
+  }
+  const diabetes = await app.teams.create(admin, 'Diabetes', true);
+  for (const member of [users.dana, users.nico, users.olive]) await app.teams.addMember(admin, diabetes.id, member.id);
+  const physio = await app.teams.create(admin, 'Physiotherapy', false);
+  for (const member of [users.paul, users.pia]) await app.teams.addMember(admin, physio.id, member.id);
+
+  const share = (patient: User, target: { teamId?: string; userId?: string }) =>
+    app.careNetwork.shareRecord(patient, patient.id, Object.assign(new RecipientInput(), target));
+  await share(users.pat, { teamId: diabetes.id });
+  await share(users.pat, { teamId: physio.id });
+  await share(users.sam, { userId: users.gary.id });
+
+  await app.threads.create(users.pat, 'Morning glucose readings', 'My readings have been above 12 every morning this week.', [
+    Object.assign(new RecipientInput(), { teamId: diabetes.id }),
+  ]);
+  return 'created';
+}
