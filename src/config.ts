@@ -33,7 +33,13 @@ const schema = z
     NODE_ENV: z.string().default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     HOST: z.string().default('0.0.0.0'),
-    DATABASE_URL: z.string().default(DEFAULT_DATABASE_URL),
+    DATABASE_URL: z
+      .string()
+      .default(DEFAULT_DATABASE_URL)
+      .superRefine((url, ctx) => {
+        const problem = databaseUrlProblem(url);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
     TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 24 * 3600).default(12 * 3600),
     PASSWORD_HASH_COST: z.coerce.number().int().min(10).max(20).default(15),
@@ -41,8 +47,15 @@ const schema = z
     ADMIN_PASSWORD: z.string().min(8, 'ADMIN_PASSWORD must be at least 8 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
+  // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
     message: 'ADMIN_EMAIL and ADMIN_PASSWORD go together',
+    when: () => true,
+  })
+  .refine((env) => env.NODE_ENV !== 'production' || Boolean(env.JWT_SECRET), {
+    path: ['JWT_SECRET'],
+    message: 'JWT_SECRET is required when NODE_ENV=production (at least 32 characters)',
+    when: () => true,
   });
 
 /**
@@ -59,9 +72,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
-  if (production && !e.JWT_SECRET) {
-    throw new ConfigError('JWT_SECRET is required when NODE_ENV=production (at least 32 characters)');
-  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -76,14 +86,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
 }
 
-/** `sqlite:<path>` or `sqlite::memory:`. */
+/** `sqlite:<path>` or `sqlite::memory:`; throws ConfigError otherwise. */
 export function parseDatabaseUrl(url: string): DatabaseConfig {
-  if (!url.startsWith('sqlite:')) {
-    throw new ConfigError(`DATABASE_URL must look like sqlite:<path> or sqlite::memory: (got "${url}")`);
-  }
-  const path = url.slice('sqlite:'.length);
-  if (!path) throw new ConfigError('DATABASE_URL sqlite: needs a file path or :memory:');
-  return { type: 'sqlite', path };
+  const problem = databaseUrlProblem(url);
+  if (problem) throw new ConfigError(`DATABASE_URL: ${problem}`);
+  return { type: 'sqlite', path: url.slice('sqlite:'.length) };
+}
+
+function databaseUrlProblem(url: string): string | null {
+  if (!url.startsWith('sqlite:')) return `must look like sqlite:<path> or sqlite::memory: (got "${url}")`;
+  if (url === 'sqlite:') return 'sqlite: needs a file path or :memory:';
+  return null;
 }
 
 /** Treats VAR= like an unset variable, as shells and .env files often leave them. */
