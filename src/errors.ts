@@ -26,6 +26,30 @@ export const badUserInput = (message: string) => domainError(ErrorCode.BadUserIn
 const INTERNAL = 'INTERNAL_SERVER_ERROR';
 
 /**
+ * The codes Apollo Server gives graphql-js's own request errors over HTTP.
+ * graphql-ws sends those errors without a code, so its adapter tags them with these.
+ */
+export const RequestErrorCode = {
+  ParseFailed: 'GRAPHQL_PARSE_FAILED',
+  ValidationFailed: 'GRAPHQL_VALIDATION_FAILED',
+  /** Apollo's code for a request that is not a GraphQL request at all (bad JSON, too large, CSRF). */
+  BadRequest: 'BAD_REQUEST',
+} as const;
+
+/** The same error with `code` added; an error that already has a code keeps it. */
+export function withCode(error: GraphQLError, code: string): GraphQLError {
+  if (error.extensions.code) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    originalError: error.originalError,
+    extensions: { ...error.extensions, code },
+  });
+}
+
+/**
  * The one place that decides what a client sees of an error, for HTTP and websockets.
  * GraphQLErrors (ours, and graphql-js parse/validation/coercion errors) keep their
  * message and code; anything else is logged with its stack and masked.
@@ -37,8 +61,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     return { message: describeValidation(original), locations, path, extensions: { code: ErrorCode.BadUserInput } };
   }
   if (original instanceof GraphQLError) {
-    const code = formatted.extensions?.code ?? original.extensions?.code;
-    return { message: formatted.message, locations, path, extensions: code ? { code } : undefined };
+    // Over HTTP Apollo has given every error a code by now. Over graphql-ws an error without
+    // one is a request error of graphql-js (a variable of the wrong type, an unknown
+    // operation name), which Apollo reports as BAD_USER_INPUT.
+    const code = formatted.extensions?.code ?? original.extensions?.code ?? ErrorCode.BadUserInput;
+    return { message: formatted.message, locations, path, extensions: { code } };
   }
   logger.error({ err: original, path }, 'unexpected error');
   return { message: 'Internal server error', locations, path, extensions: { code: INTERNAL } };
@@ -47,4 +74,27 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
 function describeValidation(error: ArgumentValidationError): string {
   const messages = error.extensions.validationErrors.flatMap((v) => Object.values(v.constraints ?? {}));
   return messages.length ? messages.join('; ') : 'Invalid input';
+}
+
+/**
+ * The status and body for a request that failed before GraphQL could run: a body that is
+ * not JSON, is over the size limit or has an unsupported encoding. Express's default
+ * handler would answer with an HTML page that shows the stack trace outside production.
+ * A client error keeps its 4xx status; anything else is logged and masked as a 500.
+ */
+export function httpError(error: unknown, logger: Logger): { status: number; body: { errors: GraphQLFormattedError[] } } {
+  const { status, type, expose, message } = (error ?? {}) as { status?: unknown; type?: unknown; expose?: unknown; message?: unknown };
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const described =
+      type === 'entity.parse.failed'
+        ? 'The request body is not valid JSON'
+        : type === 'entity.too.large'
+          ? 'The request body is too large'
+          : expose === true && typeof message === 'string'
+            ? message
+            : 'Bad request';
+    return { status, body: { errors: [{ message: described, extensions: { code: RequestErrorCode.BadRequest } }] } };
+  }
+  logger.error({ err: error }, 'unexpected HTTP error');
+  return { status: 500, body: { errors: [{ message: 'Internal server error', extensions: { code: INTERNAL } }] } };
 }

@@ -5,7 +5,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import { WebSocketServer } from 'ws';
@@ -13,7 +13,7 @@ import { createApp, type App } from './app';
 import type { Config } from './config';
 import { buildContext, type Context } from './context';
 import { createDataSource } from './database/data-source';
-import { formatError } from './errors';
+import { formatError, httpError, RequestErrorCode, withCode } from './errors';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema';
 
@@ -76,13 +76,41 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
   const wsCleanup = useServer<{ authorization?: unknown }>(
     {
       schema,
+      // graphql-ws puts an unexpected error's message in the close reason unless it thinks
+      // it runs in production; a client must never see internals, whatever NODE_ENV says.
+      isProd: true,
       // A connection without a valid token is refused (4403) before any operation.
       onConnect: async (ctx) => {
-        const context = await buildContext(app, ctx.connectionParams?.authorization);
-        return context.viewer !== null;
+        try {
+          const context = await buildContext(app, ctx.connectionParams?.authorization);
+          return context.viewer !== null;
+        } catch (error) {
+          app.logger.error({ err: error }, 'websocket connection failed');
+          throw error; // graphql-ws closes the socket (4500); isProd keeps the reason generic
+        }
       },
-      // Subscriptions outlive requests: loaders batch but must not cache across events.
-      context: (ctx) => buildContext(app, ctx.connectionParams?.authorization, { cache: false }),
+      // Parsing, validation and the context happen here rather than inside graphql-ws so
+      // that a syntax error, an invalid operation or a failing context reach the client as
+      // formatted errors (with the codes Apollo uses over HTTP) instead of closing the socket.
+      onSubscribe: async (ctx, _id, payload) => {
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [withCode(error, RequestErrorCode.ParseFailed)];
+          throw error;
+        }
+        const invalid = validate(schema, document);
+        if (invalid.length) return invalid.map((e) => withCode(e, RequestErrorCode.ValidationFailed));
+        try {
+          // Subscriptions outlive requests: loaders batch but must not cache across events.
+          const contextValue = await buildContext(app, ctx.connectionParams?.authorization, { cache: false });
+          return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+        } catch (error) {
+          // formatError logs the original and masks it.
+          return [new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })];
+        }
+      },
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } : undefined,
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => format(e.toJSON(), e)),
@@ -99,6 +127,9 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
     schema,
     formatError: format,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns shutdown (HTTP, websockets, then the database, then exit 0). Apollo's own
+    // handler would stop only itself and re-raise the signal, killing the process mid-close.
+    stopOnTerminationSignals: false,
     csrfPrevention: true,
     introspection: true,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), closeWebsockets, ApolloServerPluginLandingPageDisabled()],
@@ -120,6 +151,13 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, { context: async ({ req }) => buildContext(app, req.headers.authorization) }),
   );
+  // Body parsing fails before Apollo sees the request; answer like Apollo would, never with
+  // Express's HTML error page (which shows the stack trace outside production).
+  expressApp.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (res.headersSent) return next(error);
+    const { status, body } = httpError(error, app.logger);
+    res.status(status).json(body);
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
