@@ -55,7 +55,13 @@ export function judgeTeam(facts: RecipientFacts, team: Team, members: User[], pa
   if (facts.patientNetwork && !facts.patientNetwork.teamIds.has(team.id)) {
     return { ok: false, reason: `Team "${team.name}" is outside your care network` };
   }
-  const reachable = members.filter((u) => isProfessional(u) && u.contactable && u.id !== facts.caller.id);
-  if (!reachable.length) return { ok: false, reason: `Team "${team.name}" has no contactable member` };
+  const contactable = members.filter((u) => isProfessional(u) && u.contactable);
+  const reachable = contactable.filter((u) => u.id !== facts.caller.id);
+  if (!reachable.length) {
+    // The caller alone: once they are a participant this is a team whose members all are, which changes nothing.
+    if (contactable.length && participantIds.has(facts.caller.id)) return { ok: true, members: [] };
+    const reason = contactable.length ? 'has no contactable member other than you' : 'has no contactable member';
+    return { ok: false, reason: `Team "${team.name}" ${reason}` };
+  }
   return { ok: true, members: reachable.filter((u) => !participantIds.has(u.id)) };
 }

@@ -60,8 +60,8 @@ export class RecipientService {
       if (!matches(team.name) && !verdict.members.some((u) => matches(u.name))) return [];
       return [Object.assign(new TeamRecipient(), { team, members: verdict.members })];
     });
-    const userOptions = (await this.candidates(m, viewer, needle))
-      .filter((user) => !participantIds.has(user.id) && judgeUser(facts, user).ok)
+    const userOptions = (await this.candidates(m, viewer))
+      .filter((user) => matches(user.name) && !participantIds.has(user.id) && judgeUser(facts, user).ok)
       .map((user) => Object.assign(new UserRecipient(), { user }));
     return [...teamOptions, ...userOptions].slice(0, first);
   }
@@ -160,8 +160,12 @@ export class RecipientService {
     return { ...shares, teamMemberIds: new Set(teamMembers.map((tm) => tm.userId)) };
   }
 
-  /** Users who might be offered individually, narrowed in SQL by search and by who can be reached at all. */
-  private candidates(m: EntityManager, caller: User, needle: string): Promise<User[]> {
+  /**
+   * Users who might be offered individually, narrowed in SQL by who can be reached at all.
+   * `options` applies the search in JS, as for teams: SQLite's LOWER folds ASCII only, so
+   * "élodie" would not find "Élodie".
+   */
+  private candidates(m: EntityManager, caller: User): Promise<User[]> {
     const reachable = new Brackets((b) => {
       b.where('u.kind = :professional AND u.contactable = :yes', { professional: UserKind.PROFESSIONAL, yes: true });
       if (!isProfessional(caller)) return;
@@ -176,9 +180,7 @@ export class RecipientService {
         me: caller.id,
       });
     });
-    const q = m.createQueryBuilder(User, 'u').where(reachable);
-    if (needle) q.andWhere(`LOWER(u.name) LIKE :pattern ESCAPE '\\'`, { pattern: `%${needle.replace(/[\\%_]/g, '\\$&')}%` });
-    return q.orderBy('u.name', 'ASC').addOrderBy('u.id', 'ASC').getMany();
+    return m.createQueryBuilder(User, 'u').where(reachable).orderBy('u.name', 'ASC').addOrderBy('u.id', 'ASC').getMany();
   }
 }
 

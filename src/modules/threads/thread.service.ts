@@ -3,6 +3,7 @@ import { newId } from '../../common/ids';
 import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import { MAX_BODY_LENGTH, MAX_SUBJECT_LENGTH, requireText } from '../../common/text';
 import type { UnitOfWork } from '../../database/unit-of-work';
+import { badUserInput } from '../../errors';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditService } from '../audit/audit.service';
 import type { MessageService } from '../messages/message.service';
@@ -101,6 +102,7 @@ export class ThreadService {
     if (after) {
       const [at, id] = decodeCursor(after, ['string', 'string']);
       const activity = new Date(at);
+      if (Number.isNaN(activity.getTime())) throw badUserInput('after is not a cursor from this list');
       q.andWhere('(t.lastActivityAt < :activity OR (t.lastActivityAt = :activity AND t.id < :id))', { activity, id });
     }
     return toPage(await q.getMany(), limit, (t) => encodeCursor([t.lastActivityAt.toISOString(), t.id]));
