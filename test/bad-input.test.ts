@@ -1,0 +1,408 @@
+import { Writable } from 'node:stream';
+import type { GraphQLFormattedError } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { gql, ok } from './support/graphql';
+import { startTestServer, type TestServer } from './support/server';
+import { World, type Person } from './support/world';
+
+/** The codes of contract.graphql: every rule a request breaks reports one of these. */
+const CONTRACT_CODES = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT'];
+/** What GraphQL itself reports for an operation that is not valid GraphQL. */
+const MALFORMED_OPERATION_CODES = ['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT'];
+/** Apollo's code for a request that is not a GraphQL request at all (not JSON, too large, CSRF). */
+const BAD_REQUEST = 'BAD_REQUEST';
+const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
+
+interface RawResponse {
+  status: number;
+  contentType: string;
+  text: string;
+  json: { data?: unknown; errors?: GraphQLFormattedError[] } | null;
+}
+
+async function raw(url: string, init: RequestInit = {}): Promise<RawResponse> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let json: RawResponse['json'] = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, json };
+}
+
+const postJson = (url: string, body: string, headers: Record<string, string> = {}) =>
+  raw(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+/** Fails when text shows anything of the server's insides: a stack, a frame, a source path. */
+function expectNoLeak(text: string): void {
+  expect(text).not.toMatch(/stacktrace/i);
+  expect(text).not.toMatch(/\bat [\w$.<>]+ \(/); // "at fn (" stack frames
+  expect(text).not.toMatch(/\bat (?:\/|node:|file:)/); // "at /path/file.js:1:2" frames
+  expect(text).not.toMatch(/\.(?:ts|js):\d+/);
+  expect(text).not.toContain('/src/');
+  expect(text).not.toContain('node_modules');
+}
+
+/** A clean refusal: a 4xx with a JSON body of coded errors and nothing leaked. */
+function expectCleanRefusal(res: RawResponse, code: string): GraphQLFormattedError {
+  expect(res.status).toBeGreaterThanOrEqual(400);
+  expect(res.status).toBeLessThan(500);
+  expect(res.contentType).toMatch(/application\/(graphql-response\+)?json/);
+  expectNoLeak(res.text);
+  expect(res.json?.errors).toHaveLength(1);
+  const [error] = res.json!.errors!;
+  expect(error.extensions?.code).toBe(code);
+  expect(error.message.length).toBeGreaterThan(0);
+  return error;
+}
+
+/** Collects log lines in memory, as JSON objects. */
+function memoryLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, stream), lines };
+}
+
+/** Runs one operation over graphql-ws and returns the errors it produced (from `next` or `error`). */
+function wsErrors(client: Client, query: string, variables?: Record<string, unknown>): Promise<{ errors: GraphQLFormattedError[]; raw: string }> {
+  return new Promise((resolve, reject) => {
+    const errors: GraphQLFormattedError[] = [];
+    const payloads: unknown[] = [];
+    client.subscribe(
+      { query, variables },
+      {
+        next: (value) => {
+          payloads.push(value);
+          errors.push(...((value.errors ?? []) as GraphQLFormattedError[]));
+        },
+        error: (error) => {
+          if (Array.isArray(error)) {
+            payloads.push(error);
+            errors.push(...error);
+            resolve({ errors, raw: JSON.stringify(payloads) });
+          } else reject(new Error(`the socket failed instead of an error message: ${describeClose(error)}`));
+        },
+        complete: () => resolve({ errors, raw: JSON.stringify(payloads) }),
+      },
+    );
+  });
+}
+
+/** A client that holds one socket open (not lazy), and records every close. */
+function openClient(wsUrl: string, token: string): { client: Client; closes: { code: number; reason: string }[] } {
+  const closes: { code: number; reason: string }[] = [];
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: false,
+    on: { closed: (event) => closes.push(event as { code: number; reason: string }) },
+  });
+  return { client, closes };
+}
+
+const describeClose = (event: unknown) => {
+  const { code, reason } = (event ?? {}) as { code?: number; reason?: string };
+  return code ? `close ${code} ${reason}` : String(event);
+};
+
+const healthz = (s: TestServer) => raw(s.url.replace(/\/graphql$/, '/healthz'));
+
+let server: TestServer;
+let world: World;
+let pro: Person;
+let pat: Person;
+beforeAll(async () => {
+  server = await startTestServer();
+  world = await World.create(server);
+  pro = await world.professional('Bad Input Pro');
+  pat = await world.patient('Bad Input Pat');
+});
+afterAll(() => server.close());
+
+/** The server still answers real requests. */
+async function expectStillServing(s: TestServer = server): Promise<void> {
+  expect((await healthz(s)).status).toBe(200);
+  const { me } = await ok(s.url, '{ me { id } }', {}, world.admin.token);
+  expect(me.id).toBe(world.admin.id);
+}
+
+describe('error codes', () => {
+  test('every error a rule raises carries an extensions.code from the contract, and shows no stack', async () => {
+    const cases: [string, Record<string, unknown> | undefined, string | undefined, string][] = [
+      ['{ me { id } }', undefined, undefined, 'UNAUTHENTICATED'],
+      ['{ me { id } }', undefined, 'not-a-token', 'UNAUTHENTICATED'],
+      ['mutation { login(email: "nobody@test.example", password: "whatever-1") { token } }', undefined, undefined, 'UNAUTHENTICATED'],
+      ['mutation { createTeam(name: "Nope") { id } }', undefined, pro.token, 'FORBIDDEN'],
+      ['query($id: ID!) { thread(id: $id) { id } }', { id: UNKNOWN_ID }, pro.token, 'NOT_FOUND'],
+      ['query($id: ID!) { auditTrail(threadId: $id) { id } }', { id: UNKNOWN_ID }, pro.token, 'NOT_FOUND'],
+      ['mutation($id: ID!) { sendMessage(threadId: $id, body: "hi") { id } }', { id: UNKNOWN_ID }, pro.token, 'NOT_FOUND'],
+      ['mutation { createThread(subject: "s", body: "b", recipients: []) { id } }', undefined, pro.token, 'BAD_USER_INPUT'],
+      ['mutation($r: [RecipientInput!]!) { createThread(subject: "s", body: "", recipients: $r) { id } }', { r: [{ userId: pat.id }] }, pro.token, 'BAD_USER_INPUT'],
+      ['mutation($r: [RecipientInput!]!) { createThread(subject: "s", body: "b", recipients: $r) { id } }', { r: [{}] }, pro.token, 'BAD_USER_INPUT'],
+      ['mutation($r: [RecipientInput!]!) { createThread(subject: "s", body: "b", recipients: $r) { id } }', { r: [{ userId: UNKNOWN_ID }] }, pro.token, 'BAD_USER_INPUT'],
+      ['mutation($r: [RecipientInput!]!) { createThread(subject: "s", body: "b", recipients: $r) { id } }', { r: [{ userId: pro.id }] }, pat.token, 'BAD_USER_INPUT'],
+      ['query { threads(first: -1) { edges { cursor } } }', undefined, pro.token, 'BAD_USER_INPUT'],
+      ['query { threads(after: "garbage") { edges { cursor } } }', undefined, pro.token, 'BAD_USER_INPUT'],
+      ['query { recipients(first: 100000) { __typename } }', undefined, pro.token, 'BAD_USER_INPUT'],
+    ];
+    for (const [query, variables, token, expected] of cases) {
+      const result = await gql(server.url, query, variables, token);
+      const json = JSON.stringify(result);
+      expectNoLeak(json);
+      expect(result.errors?.length).toBeGreaterThan(0);
+      for (const error of result.errors!) {
+        expect(CONTRACT_CODES).toContain(error.extensions?.code);
+        expect({ query, code: error.extensions?.code }).toEqual({ query, code: expected });
+        // Only the code and nothing else: no exception details, no stack.
+        expect(Object.keys(error.extensions ?? {})).toEqual(['code']);
+      }
+    }
+  });
+
+  test.each([
+    ['a syntax error', '{ me { id ', undefined, 'GRAPHQL_PARSE_FAILED'],
+    ['an unknown field', '{ me { id ssn } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['an unknown argument', '{ teams(secret: true) { id } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a missing required argument', '{ thread { id } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a variable of the wrong type', 'query($id: ID!) { thread(id: $id) { id } }', { id: { nested: true } }, 'BAD_USER_INPUT'],
+    ['a missing required variable', 'query($id: ID!) { thread(id: $id) { id } }', {}, 'BAD_USER_INPUT'],
+    ['an input object with an unknown field', 'mutation($r: RecipientInput!) { shareRecord(patientId: "x", recipient: $r) }', { r: { groupId: 'x' } }, 'BAD_USER_INPUT'],
+    ['an enum value that does not exist', 'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', { i: { email: 'a@b.example', name: 'n', kind: 'ROBOT', password: 'password-1' } }, 'BAD_USER_INPUT'],
+  ])('a malformed operation (%s) gets a clean 400 with GraphQL’s own code', async (_what, query, variables, code) => {
+    const res = await postJson(server.url, JSON.stringify({ query, variables }), { authorization: `Bearer ${pro.token}` });
+    expect(res.status).toBe(400);
+    const error = expectCleanRefusal(res, code);
+    expect(MALFORMED_OPERATION_CODES).toContain(error.extensions?.code);
+    await expectStillServing();
+  });
+});
+
+describe('malformed requests get a clean 4xx, never a 5xx, and the server keeps serving', () => {
+  test('a body that is not JSON', async () => {
+    for (const body of ['{"query": ', 'not json at all', '{"query": "{ me { id } }",}']) {
+      const error = expectCleanRefusal(await postJson(server.url, body), BAD_REQUEST);
+      expect(error.message).toMatch(/JSON/);
+    }
+    await expectStillServing();
+  });
+
+  test('a JSON body that is not a GraphQL request', async () => {
+    for (const body of ['{}', '[1, 2]', '"just a string"', '{"query": 5}', '{"query": "{ me { id } }", "variables": "x"}']) {
+      const res = await postJson(server.url, body);
+      expectCleanRefusal(res, BAD_REQUEST);
+    }
+    await expectStillServing();
+  });
+
+  test('a body over 1 MB', async () => {
+    const body = JSON.stringify({ query: '{ me { id } }', variables: { padding: 'x'.repeat(1_100_000) } });
+    const res = await postJson(server.url, body, { authorization: `Bearer ${world.admin.token}` });
+    expect(res.status).toBe(413);
+    expect(expectCleanRefusal(res, BAD_REQUEST).message).toMatch(/too large/i);
+    await expectStillServing();
+  });
+
+  test('a body in an unsupported charset', async () => {
+    const res = await postJson(server.url, JSON.stringify({ query: '{ me { id } }' }), { 'content-type': 'application/json; charset=klingon' });
+    expectCleanRefusal(res, BAD_REQUEST);
+    await expectStillServing();
+  });
+
+  test('many bad requests at once do not take the server down', async () => {
+    const bad = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 0 ? postJson(server.url, '{"query": ') : i % 3 === 1 ? postJson(server.url, JSON.stringify({ query: '{ nope }' })) : postJson(server.url, '[]'),
+      ),
+    );
+    for (const res of bad) {
+      expect(res.status).toBe(400);
+      expectNoLeak(res.text);
+    }
+    await expectStillServing();
+  });
+});
+
+describe('CSRF-style requests are refused by csrfPrevention', () => {
+  const teamNames = async () => ((await ok(server.url, '{ teams { name } }', {}, world.admin.token)).teams as { name: string }[]).map((t) => t.name);
+
+  test('a GET with a mutation is refused and changes nothing', async () => {
+    const query = encodeURIComponent('mutation { createTeam(name: "Csrf via GET") { id } }');
+    const res = await raw(`${server.url}?query=${query}`, { headers: { authorization: `Bearer ${world.admin.token}` } });
+    expect(expectCleanRefusal(res, BAD_REQUEST).message).toMatch(/CSRF/);
+    expect(await teamNames()).not.toContain('Csrf via GET');
+  });
+
+  test('a POST with content-type text/plain (or a form) is refused and changes nothing', async () => {
+    for (const contentType of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const name = `Csrf via ${contentType}`;
+      const res = await raw(server.url, {
+        method: 'POST',
+        headers: { 'content-type': contentType, authorization: `Bearer ${world.admin.token}` },
+        body: JSON.stringify({ query: `mutation { createTeam(name: ${JSON.stringify(name)}) { id } }` }),
+      });
+      expect(expectCleanRefusal(res, BAD_REQUEST).message).toMatch(/CSRF/);
+      expect(await teamNames()).not.toContain(name);
+    }
+  });
+
+  test('a GET query with a preflight header still works, but a GET mutation never does', async () => {
+    const headers = { authorization: `Bearer ${world.admin.token}`, 'apollo-require-preflight': 'true' };
+    const read = await raw(`${server.url}?query=${encodeURIComponent('{ me { id } }')}`, { headers });
+    expect(read.status).toBe(200);
+    expect(read.json?.data).toEqual({ me: { id: world.admin.id } });
+    const write = await raw(`${server.url}?query=${encodeURIComponent('mutation { createTeam(name: "Csrf preflight") { id } }')}`, { headers });
+    expect(write.status).toBe(405);
+    expectNoLeak(write.text);
+    expect(await teamNames()).not.toContain('Csrf preflight');
+  });
+});
+
+describe('unexpected internal errors are masked and logged', () => {
+  test('a failing field is masked as "Internal server error" with INTERNAL_SERVER_ERROR and no details, and is logged', async () => {
+    const { logger, lines } = memoryLogger();
+    const own = await startTestServer({}, { logger });
+    try {
+      const ownWorld = await World.create(own);
+      const person = await ownWorld.professional('Broken Teams');
+      // A real internal failure: the table behind User.teams is gone.
+      await own.app.db.query('DROP TABLE team_members');
+      const res = await postJson(own.url, JSON.stringify({ query: '{ me { id teams { id } } }' }), { authorization: `Bearer ${person.token}` });
+      expect(res.status).toBeLessThan(500); // a field error: the request itself was fine
+      expectNoLeak(res.text);
+      expect(res.text).not.toMatch(/team_members|sqlite|QueryFailed|SELECT/i);
+      expect(res.json?.errors).toEqual([
+        { message: 'Internal server error', locations: [{ line: 1, column: 11 }], path: ['me', 'teams'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      ]);
+      const logged = lines.filter((l) => l.level === 50);
+      expect(logged).toHaveLength(1);
+      expect(JSON.stringify(logged[0])).toMatch(/no such table: team_members/);
+      expect((logged[0].err as { stack?: string }).stack).toMatch(/\n\s+at /);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test('a failure outside any resolver (the database is closed) is masked, logged, and nothing leaks', async () => {
+    const { logger, lines } = memoryLogger();
+    const own = await startTestServer({}, { logger });
+    const ownWorld = await World.create(own);
+    await own.app.db.destroy();
+    try {
+      // With a token the failure comes while building the request context.
+      const me = await postJson(own.url, JSON.stringify({ query: '{ me { id } }' }), { authorization: `Bearer ${ownWorld.admin.token}` });
+      expect(me.status).toBe(500);
+      expectNoLeak(me.text);
+      expect(me.json?.errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      // Without one it comes from the login resolver.
+      const login = await postJson(own.url, JSON.stringify({ query: 'mutation { login(email: "a@test.example", password: "password-1") { token } }' }));
+      expectNoLeak(login.text);
+      expect(login.json?.errors).toEqual([
+        { message: 'Internal server error', locations: [{ line: 1, column: 12 }], path: ['login'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      ]);
+      for (const res of [me, login]) expect(res.text).not.toMatch(/connection|database|sqlite|SELECT/i);
+      const logged = lines.filter((l) => l.level === 50).map((l) => JSON.stringify(l));
+      expect(logged).toHaveLength(2);
+      for (const line of logged) expect(line).toMatch(/connection is not open/);
+      // The health check tells the truth without detail.
+      const health = await healthz(own);
+      expect(health.status).toBe(503);
+      expect(health.json).toEqual({ status: 'unavailable' });
+    } finally {
+      await own.app.db.initialize(); // so that close() can close it again
+      await own.close();
+    }
+  });
+});
+
+describe('over graphql-ws errors are formatted the same way', () => {
+  let client: Client;
+  let closes: { code: number; reason: string }[];
+  beforeAll(() => {
+    ({ client, closes } = openClient(server.wsUrl, pro.token));
+  });
+  afterAll(() => client.dispose());
+
+  test.each([
+    ['a syntax error', 'subscription { messageAdded { id ', undefined, 'GRAPHQL_PARSE_FAILED'],
+    ['an unknown field', 'subscription { messageAdded { id ssn } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],
+    ['a variable of the wrong type', 'subscription($t: ID) { messageAdded(threadId: $t) { id } }', { t: { nested: true } }, 'BAD_USER_INPUT'],
+    ['a thread the caller may not see', 'subscription($t: ID) { messageAdded(threadId: $t) { id } }', { t: UNKNOWN_ID }, 'NOT_FOUND'],
+    ['a query that breaks a rule', 'query($id: ID!) { thread(id: $id) { id } }', { id: UNKNOWN_ID }, 'NOT_FOUND'],
+    ['a mutation that is not allowed', 'mutation { createTeam(name: "Over ws") { id } }', undefined, 'FORBIDDEN'],
+  ])('%s gives a coded error with no stack, and the socket stays open', async (_what, query, variables, code) => {
+    const { errors, raw: text } = await wsErrors(client, query, variables);
+    expectNoLeak(text);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].extensions).toEqual({ code });
+    // An error message, not a closed socket: the same socket runs the next operation.
+    const { errors: none } = await wsErrors(client, '{ __typename }');
+    expect(none).toEqual([]);
+    expect(closes).toEqual([]);
+  });
+
+  test('the same bad operation gets the same error over HTTP and over graphql-ws', async () => {
+    const operations: [string, Record<string, unknown>?][] = [
+      ['{ me { id ssn } }'],
+      ['{ me { id '],
+      ['query($id: ID!) { thread(id: $id) { id } }', { id: UNKNOWN_ID }],
+      ['query($id: ID!) { thread(id: $id) { id } }', { id: 42.5 }],
+    ];
+    for (const [query, variables] of operations) {
+      const http = await gql(server.url, query, variables, pro.token);
+      const ws = await wsErrors(client, query, variables);
+      expect(ws.errors).toEqual(http.errors);
+    }
+  });
+
+  test('an internal error is masked and logged, whether it comes while subscribing or while connecting', async () => {
+    const { logger, lines } = memoryLogger();
+    const own = await startTestServer({}, { logger });
+    const ownWorld = await World.create(own);
+    const { client: early, closes: earlyCloses } = openClient(own.wsUrl, ownWorld.admin.token);
+    const silenced = jest.spyOn(console, 'error').mockImplementation(() => undefined); // graphql-ws's own report of a failed connection
+    try {
+      expect((await wsErrors(early, '{ me { id } }')).errors).toEqual([]); // connected while the database was up
+      await own.app.db.destroy();
+      const { errors, raw: text } = await wsErrors(early, '{ me { id } }');
+      expectNoLeak(text);
+      expect(text).not.toMatch(/connection|database|sqlite|SELECT/i);
+      expect(errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      expect(earlyCloses).toEqual([]);
+
+      // A new connection cannot even check its token: it is closed with a masked reason.
+      const late = createClient({
+        url: own.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${ownWorld.admin.token}` },
+        retryAttempts: 0,
+      });
+      const closed = await new Promise<{ code: number; reason: string }>((resolve) => {
+        late.on('closed', (event) => resolve(event as { code: number; reason: string }));
+        late.subscribe({ query: '{ me { id } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+      });
+      await late.dispose();
+      expect(closed.code).toBe(4500);
+      expect(closed.reason).toBe('Internal server error');
+
+      const logged = lines.filter((l) => l.level === 50).map((l) => JSON.stringify(l));
+      expect(logged).toHaveLength(2);
+      for (const line of logged) expect(line).toMatch(/connection is not open/);
+    } finally {
+      silenced.mockRestore();
+      await early.dispose();
+      await own.app.db.initialize();
+      await own.close();
+    }
+  });
+});

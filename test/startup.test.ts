@@ -1,0 +1,224 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+import { gql, ok } from './support/graphql';
+import { ADMIN, startTestServer, type TestServer } from './support/server';
+import { World, type Person } from './support/world';
+
+const ROOT = join(__dirname, '..');
+const STACK_FRAME = /\n\s+at /;
+
+interface Exited {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The real entry point in a child process, with only the given settings (plus PATH):
+ * nothing leaks in from the environment jest runs in.
+ */
+function spawnMain(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exited>; output: () => { stdout: string; stderr: string } } {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<Exited>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+/** Runs the entry point to its end; kills it (and fails) if it does not end in time. */
+async function runMainToExit(env: Record<string, string>, timeoutMs = 15000): Promise<Exited> {
+  const { child, exited } = spawnMain(env);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const jsonLines = (text: string): Record<string, unknown>[] =>
+  text
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
+
+async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+const BASE_ENV = { DATABASE_URL: 'sqlite::memory:', PORT: '0', HOST: '127.0.0.1' };
+
+describe('configuration is validated before anything starts', () => {
+  test('NODE_ENV=production without JWT_SECRET refuses to start: exit code 1, a clear message, no stack trace', async () => {
+    const result = await runMainToExit({ ...BASE_ENV, NODE_ENV: 'production' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/JWT_SECRET is required when NODE_ENV=production/);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+    expect(result.stdout).not.toMatch(/listening/);
+  }, 30000);
+
+  test('a bad DATABASE_URL or PORT stops the real entry point with a clear config error and exit code 1', async () => {
+    const result = await runMainToExit({ ...BASE_ENV, JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db.example/carethread', PORT: 'eighty' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Invalid configuration/);
+    // Every problem at once, each naming its setting.
+    expect(result.stderr).toMatch(/DATABASE_URL: must look like sqlite:<path> or sqlite::memory: \(got "postgres:\/\/db\.example\/carethread"\)/);
+    expect(result.stderr).toMatch(/PORT: /);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+    expect(result.stdout).not.toMatch(/listening/);
+  }, 30000);
+
+  test.each([
+    ['a DATABASE_URL that is not sqlite', { DATABASE_URL: 'mysql://localhost/db' }, /DATABASE_URL: must look like sqlite:<path>/],
+    ['a DATABASE_URL without a path', { DATABASE_URL: 'sqlite:' }, /DATABASE_URL: sqlite: needs a file path or :memory:/],
+    ['a PORT that is not a number', { PORT: 'abc' }, /PORT: /],
+    ['a PORT above 65535', { PORT: '70000' }, /PORT: .*65535/],
+    ['a negative PORT', { PORT: '-1' }, /PORT: /],
+    ['a PORT that is not whole', { PORT: '4000.5' }, /PORT: /],
+    ['a JWT_SECRET shorter than 32 characters', { JWT_SECRET: 'short' }, /JWT_SECRET must be at least 32 characters/],
+    ['an ADMIN_EMAIL without ADMIN_PASSWORD', { ADMIN_EMAIL: 'admin@clinic.example' }, /ADMIN_EMAIL and ADMIN_PASSWORD go together/],
+    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
+  ])('%s is a ConfigError that says so', (_what, env, message) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ ...BASE_ENV, ...env });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as Error).message).toMatch(/^Invalid configuration:/);
+    expect((thrown as Error).message).toMatch(message);
+  });
+
+  test('every problem is listed at once, even those that combine settings', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', PORT: 'x', DATABASE_URL: 'mysql://a', ADMIN_PASSWORD: 'long-enough-1' })).toThrow(
+      /PORT: [^\n]+\n\s+DATABASE_URL: [^\n]+\n\s+settings: ADMIN_EMAIL and ADMIN_PASSWORD go together\n\s+JWT_SECRET: JWT_SECRET is required when NODE_ENV=production/,
+    );
+  });
+
+  test('good settings are read as typed values; an empty variable counts as unset', () => {
+    const config = loadConfig({ DATABASE_URL: 'sqlite:/var/lib/carethread/db.sqlite', PORT: '8080', JWT_SECRET: 's'.repeat(32), ADMIN_EMAIL: '', NODE_ENV: 'production' });
+    expect(config).toMatchObject({ port: 8080, production: true, database: { type: 'sqlite', path: '/var/lib/carethread/db.sqlite' }, admin: null, jwtSecretIsRandom: false });
+    const dev = loadConfig({ DATABASE_URL: 'sqlite::memory:', JWT_SECRET: '' });
+    expect(dev).toMatchObject({ production: false, port: 4000, database: { path: ':memory:' }, jwtSecretIsRandom: true });
+    expect(dev.jwtSecret).toHaveLength(32);
+  });
+});
+
+describe('the real entry point', () => {
+  test('without NODE_ENV=production and without JWT_SECRET it starts (warning, random key), logs where it listens, and exits 0 on SIGTERM', async () => {
+    const { child, exited, output } = spawnMain({ ...BASE_ENV, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+    try {
+      await until(() => jsonLines(output().stdout).some((l) => l.msg === 'CareThread is listening') || child.exitCode !== null, 20000, 'the listening log line');
+      const lines = jsonLines(output().stdout);
+      const listening = lines.find((l) => l.msg === 'CareThread is listening');
+      expect(listening).toBeDefined();
+      expect(listening!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+      expect(lines.find((l) => l.level === 40)?.msg).toMatch(/JWT_SECRET is not set: using a random key/);
+
+      // It really serves: health check and a login with the start-up admin.
+      const url = String(listening!.url);
+      const health = await fetch(url.replace(/\/graphql$/, '/healthz'));
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const { login } = await ok(url, `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { user { isAdmin } } }`, { e: ADMIN.email, p: ADMIN.password });
+      expect(login.user.isAdmin).toBe(true);
+
+      child.kill('SIGTERM');
+      const result = await exited;
+      expect(result.code).toBe(0);
+      expect(jsonLines(result.stdout).some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
+      expect(result.stderr).toBe('');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 30000);
+});
+
+describe('a running server', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(() => server.close());
+
+  test('GET /healthz answers 200 {status: "ok"}', async () => {
+    const res = await fetch(server.url.replace(/\/graphql$/, '/healthz'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  test('uses migrations, never synchronize', () => {
+    expect(server.app.db.options.synchronize).toBe(false);
+    expect(server.app.db.options.migrationsRun).toBe(false);
+  });
+});
+
+describe('an sqlite file database', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'carethread-startup-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('DATABASE_URL=sqlite:<file> keeps data across a restart, and migrations run at start (once)', async () => {
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'nested', 'carethread.sqlite')}` };
+    const first = await startTestServer(env);
+    let person: Person;
+    try {
+      const migrations = await first.app.db.query('SELECT name FROM migrations');
+      expect(migrations).toEqual([{ name: 'Initial1764000000000' }]);
+      const world = await World.create(first);
+      person = await world.professional('Persisted Pro');
+      await world.team('Persisted Team', { members: [person] });
+    } finally {
+      await first.close();
+    }
+
+    const second = await startTestServer(env);
+    try {
+      // Started again on the same file: the migration is not run twice, the data is there.
+      expect(await second.app.db.query('SELECT name FROM migrations')).toEqual([{ name: 'Initial1764000000000' }]);
+      expect(await second.app.db.showMigrations()).toBe(false); // nothing pending
+      const { login } = await ok(second.url, `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { id name teams { name } } } }`, {
+        e: person.email,
+        p: 'password-1234',
+      });
+      expect(login.user).toEqual({ id: person.id, name: 'Persisted Pro', teams: [{ name: 'Persisted Team' }] });
+      // The start-up admin is not created twice (the email is unique, so a second one would have failed to start).
+      const admins = await second.app.db.query(`SELECT COUNT(*) AS n FROM users WHERE isAdmin = 1`);
+      expect(Number(admins[0].n)).toBe(1);
+      // A token signed before the restart still works: the JWT_SECRET is the same.
+      expect((await gql(second.url, '{ me { id } }', {}, login.token)).data).toEqual({ me: { id: person.id } });
+    } finally {
+      await second.close();
+    }
+  });
+
+  test('the schema comes from the migration: its tables exist before any request', async () => {
+    const server = await startTestServer({ DATABASE_URL: `sqlite:${join(dir, 'fresh.sqlite')}` });
+    try {
+      const tables = (await server.app.db.query(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`)).map((t: { name: string }) => t.name);
+      expect(tables).toEqual(
+        expect.arrayContaining(['audit_events', 'messages', 'migrations', 'participants', 'professional_shares', 'team_members', 'team_shares', 'teams', 'thread_teams', 'threads', 'users']),
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});

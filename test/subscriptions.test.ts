@@ -1,0 +1,325 @@
+import type { GraphQLFormattedError } from 'graphql';
+import type { Client } from 'graphql-ws';
+import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
+import { startTestServer, type TestServer } from './support/server';
+import { asRecipient, World, type Person, type TeamRef } from './support/world';
+
+// The "Real time" rules of DESIGN.md, checked with real graphql-ws clients
+// against a real server. A negative check ("received nothing") only means
+// something after the positive receivers got the same event and the negative
+// client has been settled.
+
+const MESSAGE_ADDED = 'subscription($threadId: ID) { messageAdded(threadId: $threadId) { id threadId body } }';
+
+interface Added {
+  messageAdded: { id: string; threadId: string; body: string };
+}
+
+let server: TestServer;
+let world: World;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  world = await World.create(server);
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  // Every test starts from zero live subscriptions, so untilSubscribed(n) counts only its own.
+  await until(() => server.app.events.subscriberCount() === 0);
+});
+
+afterAll(() => server.close());
+
+/** A live client for `person`, disposed after the test. */
+function online(person: Person): Client {
+  const client = connect(server.wsUrl, person.token);
+  clients.push(client);
+  return client;
+}
+
+/** `person` listens to messageAdded (optionally for one thread). */
+function listen(person: Person, threadId?: string): Feed<Added> & { client: Client } {
+  const client = online(person);
+  return { ...subscribe<Added>(client, MESSAGE_ADDED, threadId ? { threadId } : {}), client };
+}
+
+const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.body);
+
+async function send(author: Person, threadId: string, body: string): Promise<string> {
+  const { sendMessage } = await world.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
+    t: threadId,
+    b: body,
+  });
+  return sendMessage.id;
+}
+
+function addParticipants(actor: Person, threadId: string, recipients: (TeamRef | Person)[]) {
+  return world.as(actor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
+    t: threadId,
+    r: recipients.map(asRecipient),
+  });
+}
+
+function leave(person: Person, threadId: string) {
+  return world.as(person, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
+}
+
+/**
+ * Subscribes and waits for the stream to end. Resolves with the errors it
+ * ended with; an empty array means the server accepted the subscription and
+ * closed it silently. Rejects if the server keeps it open with no error.
+ */
+function refusal(client: Client, query: string, variables: Record<string, unknown>): Promise<GraphQLFormattedError[]> {
+  return new Promise((resolve, reject) => {
+    const errors: GraphQLFormattedError[] = [];
+    const timer = setTimeout(() => reject(new Error('the subscription was accepted and left open')), 3000);
+    const done = () => {
+      clearTimeout(timer);
+      resolve(errors);
+    };
+    client.subscribe(
+      { query, variables },
+      {
+        next: (value) => {
+          if (value.errors) errors.push(...value.errors);
+          if (value.data) {
+            clearTimeout(timer);
+            reject(new Error(`unexpected data ${JSON.stringify(value.data)}`));
+          }
+        },
+        error: (error) => {
+          if (Array.isArray(error)) errors.push(...(error as GraphQLFormattedError[]));
+          else errors.push({ message: String(error) });
+          done();
+        },
+        complete: done,
+      },
+    );
+  });
+}
+
+/** A patient in the care network of an auto-CC team with two contactable members and one non-contactable member. */
+async function careTeam(label: string) {
+  const a = await world.professional(`${label} Dr A`);
+  const b = await world.professional(`${label} Dr B`);
+  const quiet = await world.professional(`${label} Dr Quiet`, { contactable: false });
+  const team = await world.team(`${label} Team`, { autoCc: true, members: [a, b, quiet] });
+  const pat = await world.patient(`${label} Pat`);
+  await world.share(pat, team);
+  return { a, b, quiet, team, pat };
+}
+
+test('messageAdded pushes each new message, the first one too, to every subscribed participant and to nobody else', async () => {
+  const { a, b, quiet, team, pat } = await careTeam('Fanout');
+  const outsider = await world.professional('Fanout Outsider');
+  const feeds = { a: listen(a), b: listen(b), pat: listen(pat), quiet: listen(quiet), outsider: listen(outsider) };
+  await untilSubscribed(server, 5);
+
+  const threadId = await world.thread(pat, [asRecipient(team)], 'first: my sugar is high');
+  await send(a, threadId, 'reply: come in tomorrow');
+
+  for (const feed of [feeds.a, feeds.b, feeds.pat]) {
+    await feed.waitFor(2);
+    expect(bodies(feed)).toEqual(['first: my sugar is high', 'reply: come in tomorrow']);
+    expect(feed.received.every((r) => r.messageAdded.threadId === threadId)).toBe(true);
+    expect(feed.errors).toEqual([]);
+  }
+  // The non-contactable member was never added through the team; the outsider was never picked.
+  for (const feed of [feeds.quiet, feeds.outsider]) {
+    await settle(feed.client);
+    expect(feed.received).toEqual([]);
+    expect(feed.errors).toEqual([]);
+  }
+});
+
+test('a participant added later starts receiving without re-subscribing', async () => {
+  const doctor = await world.professional('Later Dr');
+  const colleague = await world.professional('Later Colleague');
+  const latecomer = await world.professional('Later Latecomer');
+  const feeds = { colleague: listen(colleague), latecomer: listen(latecomer) };
+  await untilSubscribed(server, 2);
+
+  const threadId = await world.thread(doctor, [asRecipient(colleague)], 'before');
+  await feeds.colleague.waitFor(1);
+  await settle(feeds.latecomer.client);
+  expect(feeds.latecomer.received).toEqual([]);
+
+  await addParticipants(doctor, threadId, [latecomer]);
+  await send(doctor, threadId, 'after');
+
+  await feeds.latecomer.waitFor(1);
+  await feeds.colleague.waitFor(2);
+  expect(bodies(feeds.latecomer)).toEqual(['after']);
+  expect(server.app.events.subscriberCount()).toBe(2);
+});
+
+test('a member who left receives nothing more', async () => {
+  const { a, b, team, pat } = await careTeam('Leaver');
+  const feeds = { a: listen(a), b: listen(b) };
+  await untilSubscribed(server, 2);
+
+  const threadId = await world.thread(pat, [asRecipient(team)], 'while b is here');
+  await feeds.b.waitFor(1);
+  await leave(b, threadId);
+  // Sent the moment the leave has committed: "stops at once".
+  await send(pat, threadId, 'after b left');
+  await send(a, threadId, 'still after b left');
+
+  await feeds.a.waitFor(3);
+  await settle(feeds.b.client);
+  expect(bodies(feeds.b)).toEqual(['while b is here']);
+  // Another member of the same team stays and keeps receiving.
+  expect(bodies(feeds.a)).toEqual(['while b is here', 'after b left', 'still after b left']);
+});
+
+test('a member who left receives again, on the same subscription, once someone adds them back', async () => {
+  const { a, b, team, pat } = await careTeam('Returner');
+  const feeds = { a: listen(a), b: listen(b) };
+  await untilSubscribed(server, 2);
+
+  const threadId = await world.thread(pat, [asRecipient(team)], 'one');
+  await feeds.b.waitFor(1);
+  await leave(b, threadId);
+  await send(pat, threadId, 'two');
+  await feeds.a.waitFor(2);
+
+  // b is in an auto-CC team, so they come back through the team.
+  await addParticipants(a, threadId, [team]);
+  await send(pat, threadId, 'three');
+
+  await feeds.b.waitFor(2);
+  await feeds.a.waitFor(3);
+  expect(bodies(feeds.b)).toEqual(['one', 'three']);
+});
+
+test('messageAdded(threadId) delivers only that thread', async () => {
+  const doctor = await world.professional('Filter Dr');
+  const nurse = await world.professional('Filter Nurse');
+  const watched = await world.thread(doctor, [asRecipient(nurse)], 'watched 1', 'Watched');
+  const other = await world.thread(doctor, [asRecipient(nurse)], 'other 1', 'Other');
+
+  const one = listen(nurse, watched);
+  const all = listen(nurse);
+  await untilSubscribed(server, 2);
+
+  await send(doctor, other, 'other 2');
+  await send(doctor, watched, 'watched 2');
+  await send(doctor, other, 'other 3');
+
+  await all.waitFor(3);
+  await one.waitFor(1);
+  await settle(one.client);
+  expect(bodies(all)).toEqual(['other 2', 'watched 2', 'other 3']);
+  expect(one.received.map((r) => r.messageAdded)).toEqual([expect.objectContaining({ threadId: watched, body: 'watched 2' })]);
+});
+
+test('subscribing to a thread the caller cannot see gives NOT_FOUND, not a silent empty stream', async () => {
+  const doctor = await world.professional('Hidden Dr');
+  const nurse = await world.professional('Hidden Nurse');
+  const stranger = await world.professional('Hidden Stranger');
+  const threadId = await world.thread(doctor, [asRecipient(nurse)], 'private');
+  await leave(nurse, threadId);
+
+  const cases: [string, Person, string][] = [
+    ['a thread of others', stranger, threadId],
+    ['a thread the caller left', nurse, threadId],
+    ['a thread that does not exist', stranger, '00000000-0000-4000-8000-000000000000'],
+  ];
+  for (const [label, person, id] of cases) {
+    const errors = await refusal(online(person), MESSAGE_ADDED, { threadId: id });
+    expect({ label, codes: errors.map((e) => e.extensions?.code) }).toEqual({ label, codes: ['NOT_FOUND'] });
+    // The same answer for a thread that exists and one that does not.
+    expect(errors[0].message).toBe('Thread not found');
+  }
+
+  // The participant who stayed can subscribe to it.
+  const feed = listen(doctor, threadId);
+  await untilSubscribed(server, 1);
+  await send(doctor, threadId, 'still here');
+  await feed.waitFor(1);
+  expect(bodies(feed)).toEqual(['still here']);
+});
+
+test("the subscription's Message fields (author, thread, readBy) resolve", async () => {
+  const doctor = await world.professional('Fields Dr');
+  const nurse = await world.professional('Fields Nurse');
+  const threadId = await world.thread(doctor, [asRecipient(nurse)], 'seen by the nurse', 'Fields');
+  await world.as(nurse, `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: threadId });
+
+  const feed = subscribe<any>(
+    online(nurse),
+    `subscription($t: ID) {
+      messageAdded(threadId: $t) {
+        id threadId body createdAt
+        author { id name kind }
+        thread { id subject createdBy { id } participants { user { id } } lastMessage { id } }
+        readBy { id }
+      }
+    }`,
+    { t: threadId },
+  );
+  await untilSubscribed(server, 1);
+  const id = await send(doctor, threadId, 'live with fields');
+
+  const [{ messageAdded }] = await feed.waitFor(1);
+  expect(feed.errors).toEqual([]);
+  expect(messageAdded).toEqual({
+    id,
+    threadId,
+    body: 'live with fields',
+    createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/),
+    author: { id: doctor.id, name: 'Fields Dr', kind: 'PROFESSIONAL' },
+    thread: {
+      id: threadId,
+      subject: 'Fields',
+      createdBy: { id: doctor.id },
+      participants: expect.arrayContaining([{ user: { id: doctor.id } }, { user: { id: nurse.id } }]),
+      lastMessage: { id },
+    },
+    // Nobody but the author has read the new message yet.
+    readBy: [],
+  });
+  expect(messageAdded.thread.participants).toHaveLength(2);
+
+  // The live copy is the stored message.
+  const stored = await world.as(nurse, `query($t: ID!) { thread(id: $t) { lastMessage { id createdAt body } } }`, { t: threadId });
+  expect(stored.thread.lastMessage).toEqual({ id, createdAt: messageAdded.createdAt, body: 'live with fields' });
+});
+
+test('a client that was offline catches up with thread.messages(after: lastCursor) and gets exactly the missed messages', async () => {
+  const doctor = await world.professional('Offline Dr');
+  const nurse = await world.professional('Offline Nurse');
+  const doctorFeed = listen(doctor);
+  const nurseFeed = listen(nurse);
+  await untilSubscribed(server, 2);
+
+  const threadId = await world.thread(doctor, [asRecipient(nurse)], 'seen live');
+  const [{ messageAdded: seen }] = await nurseFeed.waitFor(1);
+  const page = `query($t: ID!, $after: String) {
+    thread(id: $t) { messages(after: $after) { edges { cursor node { id body } } pageInfo { hasNextPage endCursor } } }
+  }`;
+  const before = await world.as(nurse, page, { t: threadId });
+  const lastCursor: string = before.thread.messages.pageInfo.endCursor;
+  expect(before.thread.messages.edges.at(-1).node.id).toBe(seen.id);
+
+  // The nurse goes offline; the thread moves on without them.
+  await nurseFeed.client.dispose();
+  await until(() => server.app.events.subscriberCount() === 1);
+  const missed = [await send(doctor, threadId, 'missed 1'), await send(doctor, threadId, 'missed 2'), await send(doctor, threadId, 'missed 3')];
+  await doctorFeed.waitFor(4);
+  expect(nurseFeed.received).toHaveLength(1);
+
+  const after = await world.as(nurse, page, { t: threadId, after: lastCursor });
+  expect(after.thread.messages.edges.map((e: any) => e.node)).toEqual([
+    { id: missed[0], body: 'missed 1' },
+    { id: missed[1], body: 'missed 2' },
+    { id: missed[2], body: 'missed 3' },
+  ]);
+  expect(after.thread.messages.pageInfo).toEqual({ hasNextPage: false, endCursor: after.thread.messages.edges[2].cursor });
+
+  // Caught up: nothing after the newest cursor.
+  const none = await world.as(nurse, page, { t: threadId, after: after.thread.messages.pageInfo.endCursor });
+  expect(none.thread.messages.edges).toEqual([]);
+});
