@@ -1,14 +1,8 @@
 import { codes, failure, gql, ok } from './support/graphql';
-import { ADMIN, startTestServer, type TestServer } from './support/server';
-import { World, type Person, type TeamRef } from './support/world';
+import { ADMIN } from './support/server';
+import { useWorld, type Person, type TeamRef } from './support/world';
 
-let server: TestServer;
-let world: World;
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await World.create(server);
-});
-afterAll(() => server.close());
+const env = useWorld();
 
 const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { id name kind contactable isAdmin } }`;
 const CREATE_TEAM = `mutation($name: String!, $autoCc: Boolean) { createTeam(name: $name, autoCc: $autoCc) { id name autoCc } }`;
@@ -32,27 +26,27 @@ const validUser = (overrides: Record<string, unknown> = {}) => ({
 });
 
 async function teamAsAdmin(id: string): Promise<{ id: string; name: string; autoCc: boolean; members: { id: string }[]; contactableMembers: { id: string }[] } | undefined> {
-  const { teams } = await world.as(world.admin, TEAMS);
+  const { teams } = await env.world.as(env.world.admin, TEAMS);
   return teams.find((t: { id: string }) => t.id === id);
 }
 
 const memberIds = async (team: TeamRef) => ((await teamAsAdmin(team.id))?.members ?? []).map((m) => m.id).sort();
-const teamNames = async () => ((await world.as(world.admin, TEAMS)).teams as { name: string }[]).map((t) => t.name);
-const contactableOf = async (person: Person): Promise<boolean> => (await world.as(person, `{ me { contactable } }`)).me.contactable;
-const canLogin = async (email: string, password: string) => !(await gql(server.url, LOGIN, { email, password })).errors;
+const teamNames = async () => ((await env.world.as(env.world.admin, TEAMS)).teams as { name: string }[]).map((t) => t.name);
+const contactableOf = async (person: Person): Promise<boolean> => (await env.world.as(person, `{ me { contactable } }`)).me.contactable;
+const canLogin = async (email: string, password: string) => !(await gql(env.server.url, LOGIN, { email, password })).errors;
 
 describe('admin mutations are for admins only', () => {
   let pro: Person;
   let pat: Person;
   beforeAll(async () => {
-    pro = await world.professional('Pro NotAdmin');
-    pat = await world.patient('Pat NotAdmin');
+    pro = await env.world.professional('Pro NotAdmin');
+    pat = await env.world.patient('Pat NotAdmin');
   });
 
   test('createUser: a professional and a patient get FORBIDDEN and no user is created', async () => {
     for (const caller of [pro, pat]) {
       const input = validUser();
-      expect(await codes(server.url, CREATE_USER, { input }, caller.token)).toEqual(['FORBIDDEN']);
+      expect(await codes(env.server.url, CREATE_USER, { input }, caller.token)).toEqual(['FORBIDDEN']);
       expect(await canLogin(input.email, input.password)).toBe(false);
     }
   });
@@ -60,90 +54,90 @@ describe('admin mutations are for admins only', () => {
   test('createTeam: a professional and a patient get FORBIDDEN and no team is created', async () => {
     for (const [i, caller] of [pro, pat].entries()) {
       const name = `Forbidden team ${i}`;
-      expect(await codes(server.url, CREATE_TEAM, { name, autoCc: true }, caller.token)).toEqual(['FORBIDDEN']);
+      expect(await codes(env.server.url, CREATE_TEAM, { name, autoCc: true }, caller.token)).toEqual(['FORBIDDEN']);
       expect(await teamNames()).not.toContain(name);
     }
   });
 
   test('addTeamMember: a professional and a patient get FORBIDDEN and membership does not change', async () => {
-    const team = await world.team('Add forbidden', { members: [] });
-    const outsider = await world.professional('Outsider');
+    const team = await env.world.team('Add forbidden', { members: [] });
+    const outsider = await env.world.professional('Outsider');
     for (const caller of [pro, pat]) {
-      expect(await codes(server.url, ADD_MEMBER, { t: team.id, u: outsider.id }, caller.token)).toEqual(['FORBIDDEN']);
+      expect(await codes(env.server.url, ADD_MEMBER, { t: team.id, u: outsider.id }, caller.token)).toEqual(['FORBIDDEN']);
       // Not even the caller may add themself.
-      expect(await codes(server.url, ADD_MEMBER, { t: team.id, u: caller.id }, caller.token)).toEqual(['FORBIDDEN']);
+      expect(await codes(env.server.url, ADD_MEMBER, { t: team.id, u: caller.id }, caller.token)).toEqual(['FORBIDDEN']);
     }
     expect(await memberIds(team)).toEqual([]);
   });
 
   test('removeTeamMember: a professional and a patient get FORBIDDEN and membership does not change', async () => {
-    const member = await world.professional('Stays Member');
-    const team = await world.team('Remove forbidden', { members: [member, pro] });
+    const member = await env.world.professional('Stays Member');
+    const team = await env.world.team('Remove forbidden', { members: [member, pro] });
     for (const caller of [pro, pat]) {
-      expect(await codes(server.url, REMOVE_MEMBER, { t: team.id, u: member.id }, caller.token)).toEqual(['FORBIDDEN']);
+      expect(await codes(env.server.url, REMOVE_MEMBER, { t: team.id, u: member.id }, caller.token)).toEqual(['FORBIDDEN']);
     }
     // A member may not remove themself either: membership is an admin decision.
-    expect(await codes(server.url, REMOVE_MEMBER, { t: team.id, u: pro.id }, pro.token)).toEqual(['FORBIDDEN']);
+    expect(await codes(env.server.url, REMOVE_MEMBER, { t: team.id, u: pro.id }, pro.token)).toEqual(['FORBIDDEN']);
     expect(await memberIds(team)).toEqual([member.id, pro.id].sort());
   });
 
   test('setTeamAutoCc: a professional and a patient get FORBIDDEN and auto-CC does not change', async () => {
-    const team = await world.team('Auto-CC forbidden', { autoCc: false, members: [pro] });
+    const team = await env.world.team('Auto-CC forbidden', { autoCc: false, members: [pro] });
     for (const caller of [pro, pat]) {
-      expect(await codes(server.url, SET_AUTO_CC, { t: team.id, e: true }, caller.token)).toEqual(['FORBIDDEN']);
+      expect(await codes(env.server.url, SET_AUTO_CC, { t: team.id, e: true }, caller.token)).toEqual(['FORBIDDEN']);
     }
     expect((await teamAsAdmin(team.id))?.autoCc).toBe(false);
   });
 
   test('an admin other than the start-up admin may use them', async () => {
-    const second = await world.professional('Second Admin', { isAdmin: true });
-    const { createTeam } = await world.as(second, CREATE_TEAM, { name: 'Made by second admin', autoCc: false });
-    const { setTeamAutoCc } = await world.as(second, SET_AUTO_CC, { t: createTeam.id, e: true });
+    const second = await env.world.professional('Second Admin', { isAdmin: true });
+    const { createTeam } = await env.world.as(second, CREATE_TEAM, { name: 'Made by second admin', autoCc: false });
+    const { setTeamAutoCc } = await env.world.as(second, SET_AUTO_CC, { t: createTeam.id, e: true });
     expect(setTeamAutoCc.autoCc).toBe(true);
   });
 
   test('without a token they are UNAUTHENTICATED', async () => {
-    expect(await codes(server.url, CREATE_USER, { input: validUser() })).toEqual(['UNAUTHENTICATED']);
-    expect(await codes(server.url, CREATE_TEAM, { name: 'Anonymous team' })).toEqual(['UNAUTHENTICATED']);
+    expect(await codes(env.server.url, CREATE_USER, { input: validUser() })).toEqual(['UNAUTHENTICATED']);
+    expect(await codes(env.server.url, CREATE_TEAM, { name: 'Anonymous team' })).toEqual(['UNAUTHENTICATED']);
   });
 });
 
 describe('createUser', () => {
   test('makes a professional contactable by default and a user who can log in', async () => {
     const input = validUser({ name: '  Dr Trimmed  ' });
-    const { createUser } = await world.as(world.admin, CREATE_USER, { input });
+    const { createUser } = await env.world.as(env.world.admin, CREATE_USER, { input });
     expect(createUser).toMatchObject({ name: 'Dr Trimmed', kind: 'PROFESSIONAL', contactable: true, isAdmin: false });
-    const { login } = await ok(server.url, LOGIN, { email: input.email, password: input.password });
+    const { login } = await ok(env.server.url, LOGIN, { email: input.email, password: input.password });
     expect(login.user.id).toBe(createUser.id);
   });
 
   test('makes patients never contactable, even with contactable: true', async () => {
     for (const contactable of [true, null, undefined]) {
       const input = validUser({ kind: 'PATIENT', contactable });
-      const { createUser } = await world.as(world.admin, CREATE_USER, { input });
+      const { createUser } = await env.world.as(env.world.admin, CREATE_USER, { input });
       expect(createUser).toMatchObject({ kind: 'PATIENT', contactable: false });
-      const { login } = await ok(server.url, LOGIN, { email: input.email, password: input.password });
+      const { login } = await ok(env.server.url, LOGIN, { email: input.email, password: input.password });
       expect(login.user.contactable).toBe(false);
     }
   });
 
   test('refuses a duplicate email (BAD_USER_INPUT), whatever its case or surrounding spaces', async () => {
     const input = validUser();
-    const { createUser } = await world.as(world.admin, CREATE_USER, { input });
+    const { createUser } = await env.world.as(env.world.admin, CREATE_USER, { input });
     for (const email of [input.email, input.email.toUpperCase(), `  ${input.email} `]) {
-      const error = await failure(server.url, CREATE_USER, { input: { ...input, email, name: 'Impostor', password: 'other-password' } }, world.admin.token);
+      const error = await failure(env.server.url, CREATE_USER, { input: { ...input, email, name: 'Impostor', password: 'other-password' } }, env.world.admin.token);
       expect(error.extensions?.code).toBe('BAD_USER_INPUT');
       expect(error.message).toMatch(/email/i);
     }
     // The first user is untouched: same name, same password.
-    const { login } = await ok(server.url, LOGIN, { email: input.email, password: input.password });
+    const { login } = await ok(env.server.url, LOGIN, { email: input.email, password: input.password });
     expect(login.user).toMatchObject({ id: createUser.id, name: input.name });
     expect(await canLogin(input.email, 'other-password')).toBe(false);
   });
 
   test('refuses a patient admin (BAD_USER_INPUT) and creates nobody', async () => {
     const input = validUser({ kind: 'PATIENT', isAdmin: true });
-    const error = await failure(server.url, CREATE_USER, { input }, world.admin.token);
+    const error = await failure(env.server.url, CREATE_USER, { input }, env.world.admin.token);
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error.message).toMatch(/patient.*admin/i);
     expect(await canLogin(input.email, input.password)).toBe(false);
@@ -159,7 +153,7 @@ describe('createUser', () => {
     ['a password longer than 200 characters', { password: 'p'.repeat(201) }, /password/i],
   ])('validates its input: %s is BAD_USER_INPUT with a clear message', async (_what, overrides, message) => {
     const input = validUser(overrides);
-    const error = await failure(server.url, CREATE_USER, { input }, world.admin.token);
+    const error = await failure(env.server.url, CREATE_USER, { input }, env.world.admin.token);
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error.message).toMatch(message);
     expect(error.message).not.toMatch(/Argument Validation Error/i);
@@ -168,45 +162,45 @@ describe('createUser', () => {
 
   test('a bad kind is refused before anything runs (BAD_USER_INPUT)', async () => {
     const input = validUser({ kind: 'ROBOT' });
-    expect(await codes(server.url, CREATE_USER, { input }, world.admin.token)).toEqual(['BAD_USER_INPUT']);
+    expect(await codes(env.server.url, CREATE_USER, { input }, env.world.admin.token)).toEqual(['BAD_USER_INPUT']);
   });
 });
 
 describe('setContactable', () => {
   test('the professional themself may change their own flag', async () => {
-    const pro = await world.professional('Self Switcher');
-    const { setContactable } = await world.as(pro, SET_CONTACTABLE, { u: pro.id, c: false });
+    const pro = await env.world.professional('Self Switcher');
+    const { setContactable } = await env.world.as(pro, SET_CONTACTABLE, { u: pro.id, c: false });
     expect(setContactable).toEqual({ id: pro.id, contactable: false });
     expect(await contactableOf(pro)).toBe(false);
-    await world.as(pro, SET_CONTACTABLE, { u: pro.id, c: true });
+    await env.world.as(pro, SET_CONTACTABLE, { u: pro.id, c: true });
     expect(await contactableOf(pro)).toBe(true);
   });
 
   test('an admin may change anyone’s flag', async () => {
-    const pro = await world.professional('Admin Switched');
-    const { setContactable } = await world.as(world.admin, SET_CONTACTABLE, { u: pro.id, c: false });
+    const pro = await env.world.professional('Admin Switched');
+    const { setContactable } = await env.world.as(env.world.admin, SET_CONTACTABLE, { u: pro.id, c: false });
     expect(setContactable).toEqual({ id: pro.id, contactable: false });
     expect(await contactableOf(pro)).toBe(false);
   });
 
   test('another professional gets FORBIDDEN and nothing changes', async () => {
-    const target = await world.professional('Target Pro');
-    const other = await world.professional('Meddler Pro');
-    expect(await codes(server.url, SET_CONTACTABLE, { u: target.id, c: false }, other.token)).toEqual(['FORBIDDEN']);
+    const target = await env.world.professional('Target Pro');
+    const other = await env.world.professional('Meddler Pro');
+    expect(await codes(env.server.url, SET_CONTACTABLE, { u: target.id, c: false }, other.token)).toEqual(['FORBIDDEN']);
     expect(await contactableOf(target)).toBe(true);
   });
 
   test('a patient target is BAD_USER_INPUT, by an admin or by the patient themself, and stays non-contactable', async () => {
-    const pat = await world.patient('Pat Contactable');
-    const byAdmin = await failure(server.url, SET_CONTACTABLE, { u: pat.id, c: true }, world.admin.token);
+    const pat = await env.world.patient('Pat Contactable');
+    const byAdmin = await failure(env.server.url, SET_CONTACTABLE, { u: pat.id, c: true }, env.world.admin.token);
     expect(byAdmin.extensions?.code).toBe('BAD_USER_INPUT');
     expect(byAdmin.message).toMatch(/patient/i);
-    expect(await codes(server.url, SET_CONTACTABLE, { u: pat.id, c: true }, pat.token)).toEqual(['BAD_USER_INPUT']);
+    expect(await codes(env.server.url, SET_CONTACTABLE, { u: pat.id, c: true }, pat.token)).toEqual(['BAD_USER_INPUT']);
     expect(await contactableOf(pat)).toBe(false);
   });
 
   test('an unknown user is NOT_FOUND', async () => {
-    expect(await codes(server.url, SET_CONTACTABLE, { u: '00000000-0000-4000-8000-000000000000', c: true }, world.admin.token)).toEqual([
+    expect(await codes(env.server.url, SET_CONTACTABLE, { u: '00000000-0000-4000-8000-000000000000', c: true }, env.world.admin.token)).toEqual([
       'NOT_FOUND',
     ]);
   });
@@ -218,35 +212,35 @@ describe('shareRecord', () => {
   let pro: Person;
   let team: TeamRef;
   beforeAll(async () => {
-    pat = await world.patient('Sharing Pat');
-    otherPat = await world.patient('Other Pat');
-    pro = await world.professional('Shared Pro');
-    team = await world.team('Share Team', { autoCc: true, members: [pro] });
+    pat = await env.world.patient('Sharing Pat');
+    otherPat = await env.world.patient('Other Pat');
+    pro = await env.world.professional('Shared Pro');
+    team = await env.world.team('Share Team', { autoCc: true, members: [pro] });
   });
 
-  const patientTeams = async (p: Person) => ((await world.as(p, `{ teams { id } }`)).teams as { id: string }[]).map((t) => t.id);
+  const patientTeams = async (p: Person) => ((await env.world.as(p, `{ teams { id } }`)).teams as { id: string }[]).map((t) => t.id);
   const offered = async (p: Person) =>
-    ((await world.as(p, RECIPIENTS)).recipients as { team?: { id: string }; user?: { id: string } }[]).map((r) => r.team?.id ?? r.user?.id);
+    ((await env.world.as(p, RECIPIENTS)).recipients as { team?: { id: string }; user?: { id: string } }[]).map((r) => r.team?.id ?? r.user?.id);
 
   test('the patient themself may share with a team, and then sees that team in `teams` (rule 8)', async () => {
-    const me = await world.patient('Self Sharer');
+    const me = await env.world.patient('Self Sharer');
     expect(await patientTeams(me)).toEqual([]);
-    expect(await world.as(me, SHARE, { p: me.id, r: { teamId: team.id } })).toEqual({ shareRecord: true });
+    expect(await env.world.as(me, SHARE, { p: me.id, r: { teamId: team.id } })).toEqual({ shareRecord: true });
     expect(await patientTeams(me)).toEqual([team.id]);
     expect(await offered(me)).toContain(team.id);
   });
 
   test('an admin may share a patient’s record with a professional', async () => {
-    const me = await world.patient('Admin Shared');
-    const direct = await world.professional('Direct Pro');
+    const me = await env.world.patient('Admin Shared');
+    const direct = await env.world.professional('Direct Pro');
     expect(await offered(me)).not.toContain(direct.id);
-    expect(await world.as(world.admin, SHARE, { p: me.id, r: { userId: direct.id } })).toEqual({ shareRecord: true });
+    expect(await env.world.as(env.world.admin, SHARE, { p: me.id, r: { userId: direct.id } })).toEqual({ shareRecord: true });
     expect(await offered(me)).toContain(direct.id);
   });
 
   test('another patient or a (non-admin) professional gets FORBIDDEN and nothing is shared', async () => {
     for (const caller of [otherPat, pro]) {
-      expect(await codes(server.url, SHARE, { p: pat.id, r: { teamId: team.id } }, caller.token)).toEqual(['FORBIDDEN']);
+      expect(await codes(env.server.url, SHARE, { p: pat.id, r: { teamId: team.id } }, caller.token)).toEqual(['FORBIDDEN']);
     }
     expect(await patientTeams(pat)).toEqual([]);
     expect(await offered(pat)).toEqual([]);
@@ -254,7 +248,7 @@ describe('shareRecord', () => {
 
   test('both or neither of teamId and userId is BAD_USER_INPUT', async () => {
     for (const r of [{ teamId: team.id, userId: pro.id }, {}, { teamId: null, userId: null }]) {
-      const error = await failure(server.url, SHARE, { p: pat.id, r }, pat.token);
+      const error = await failure(env.server.url, SHARE, { p: pat.id, r }, pat.token);
       expect(error.extensions?.code).toBe('BAD_USER_INPUT');
       expect(error.message).toMatch(/teamId.*userId/);
     }
@@ -263,30 +257,30 @@ describe('shareRecord', () => {
   });
 
   test('sharing with a patient is BAD_USER_INPUT', async () => {
-    const error = await failure(server.url, SHARE, { p: pat.id, r: { userId: otherPat.id } }, pat.token);
+    const error = await failure(env.server.url, SHARE, { p: pat.id, r: { userId: otherPat.id } }, pat.token);
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(await codes(server.url, SHARE, { p: pat.id, r: { userId: otherPat.id } }, world.admin.token)).toEqual(['BAD_USER_INPUT']);
+    expect(await codes(env.server.url, SHARE, { p: pat.id, r: { userId: otherPat.id } }, env.world.admin.token)).toEqual(['BAD_USER_INPUT']);
     expect(await offered(pat)).toEqual([]);
   });
 
   test('sharing with an unknown team or professional is BAD_USER_INPUT', async () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
-    expect(await codes(server.url, SHARE, { p: pat.id, r: { teamId: unknown } }, pat.token)).toEqual(['BAD_USER_INPUT']);
-    expect(await codes(server.url, SHARE, { p: pat.id, r: { userId: unknown } }, pat.token)).toEqual(['BAD_USER_INPUT']);
+    expect(await codes(env.server.url, SHARE, { p: pat.id, r: { teamId: unknown } }, pat.token)).toEqual(['BAD_USER_INPUT']);
+    expect(await codes(env.server.url, SHARE, { p: pat.id, r: { userId: unknown } }, pat.token)).toEqual(['BAD_USER_INPUT']);
   });
 
   test('sharing the record of a professional is BAD_USER_INPUT; of an unknown patient NOT_FOUND', async () => {
-    expect(await codes(server.url, SHARE, { p: pro.id, r: { teamId: team.id } }, world.admin.token)).toEqual(['BAD_USER_INPUT']);
-    expect(await codes(server.url, SHARE, { p: '00000000-0000-4000-8000-000000000000', r: { teamId: team.id } }, world.admin.token)).toEqual([
+    expect(await codes(env.server.url, SHARE, { p: pro.id, r: { teamId: team.id } }, env.world.admin.token)).toEqual(['BAD_USER_INPUT']);
+    expect(await codes(env.server.url, SHARE, { p: '00000000-0000-4000-8000-000000000000', r: { teamId: team.id } }, env.world.admin.token)).toEqual([
       'NOT_FOUND',
     ]);
   });
 
   test('sharing twice is harmless', async () => {
-    const me = await world.patient('Twice Sharer');
+    const me = await env.world.patient('Twice Sharer');
     for (let i = 0; i < 2; i++) {
-      expect(await world.as(me, SHARE, { p: me.id, r: { teamId: team.id } })).toEqual({ shareRecord: true });
-      expect(await world.as(me, SHARE, { p: me.id, r: { userId: pro.id } })).toEqual({ shareRecord: true });
+      expect(await env.world.as(me, SHARE, { p: me.id, r: { teamId: team.id } })).toEqual({ shareRecord: true });
+      expect(await env.world.as(me, SHARE, { p: me.id, r: { userId: pro.id } })).toEqual({ shareRecord: true });
     }
     expect(await patientTeams(me)).toEqual([team.id]);
     // The team is one option; its member is offered through it, not twice.
@@ -296,45 +290,45 @@ describe('shareRecord', () => {
 
 describe('teams and membership', () => {
   test('addTeamMember of a patient is BAD_USER_INPUT and the patient is not a member', async () => {
-    const team = await world.team('No Patients');
-    const pat = await world.patient('Would-be Member');
-    const error = await failure(server.url, ADD_MEMBER, { t: team.id, u: pat.id }, world.admin.token);
+    const team = await env.world.team('No Patients');
+    const pat = await env.world.patient('Would-be Member');
+    const error = await failure(env.server.url, ADD_MEMBER, { t: team.id, u: pat.id }, env.world.admin.token);
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error.message).toMatch(/professional/i);
     expect(await memberIds(team)).toEqual([]);
   });
 
   test('addTeamMember of an unknown user is BAD_USER_INPUT; to an unknown team NOT_FOUND', async () => {
-    const team = await world.team('Unknowns');
-    const pro = await world.professional('Known Pro');
+    const team = await env.world.team('Unknowns');
+    const pro = await env.world.professional('Known Pro');
     const unknown = '00000000-0000-4000-8000-000000000000';
-    expect(await codes(server.url, ADD_MEMBER, { t: team.id, u: unknown }, world.admin.token)).toEqual(['BAD_USER_INPUT']);
-    expect(await codes(server.url, ADD_MEMBER, { t: unknown, u: pro.id }, world.admin.token)).toEqual(['NOT_FOUND']);
+    expect(await codes(env.server.url, ADD_MEMBER, { t: team.id, u: unknown }, env.world.admin.token)).toEqual(['BAD_USER_INPUT']);
+    expect(await codes(env.server.url, ADD_MEMBER, { t: unknown, u: pro.id }, env.world.admin.token)).toEqual(['NOT_FOUND']);
   });
 
   test('adding a member twice keeps one membership', async () => {
-    const pro = await world.professional('Added Twice');
-    const team = await world.team('Twice', { members: [pro] });
-    const { addTeamMember } = await world.as(world.admin, ADD_MEMBER, { t: team.id, u: pro.id });
+    const pro = await env.world.professional('Added Twice');
+    const team = await env.world.team('Twice', { members: [pro] });
+    const { addTeamMember } = await env.world.as(env.world.admin, ADD_MEMBER, { t: team.id, u: pro.id });
     expect(addTeamMember.members).toEqual([{ id: pro.id }]);
   });
 
   test('removeTeamMember removes a member; removing a non-member is BAD_USER_INPUT', async () => {
-    const a = await world.professional('Remove A');
-    const b = await world.professional('Remove B');
-    const team = await world.team('Removals', { members: [a, b] });
-    const { removeTeamMember } = await world.as(world.admin, REMOVE_MEMBER, { t: team.id, u: a.id });
+    const a = await env.world.professional('Remove A');
+    const b = await env.world.professional('Remove B');
+    const team = await env.world.team('Removals', { members: [a, b] });
+    const { removeTeamMember } = await env.world.as(env.world.admin, REMOVE_MEMBER, { t: team.id, u: a.id });
     expect(removeTeamMember.members).toEqual([{ id: b.id }]);
-    const error = await failure(server.url, REMOVE_MEMBER, { t: team.id, u: a.id }, world.admin.token);
+    const error = await failure(env.server.url, REMOVE_MEMBER, { t: team.id, u: a.id }, env.world.admin.token);
     expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     expect(error.message).toMatch(/not a member/i);
     expect(await memberIds(team)).toEqual([b.id]);
   });
 
   test('a duplicate team name is BAD_USER_INPUT and makes no second team', async () => {
-    await world.team('Cardiology');
+    await env.world.team('Cardiology');
     for (const name of ['Cardiology', '  Cardiology ']) {
-      const error = await failure(server.url, CREATE_TEAM, { name }, world.admin.token);
+      const error = await failure(env.server.url, CREATE_TEAM, { name }, env.world.admin.token);
       expect(error.extensions?.code).toBe('BAD_USER_INPUT');
       expect(error.message).toMatch(/Cardiology/);
     }
@@ -342,30 +336,30 @@ describe('teams and membership', () => {
   });
 
   test('setTeamAutoCc switches auto-CC both ways; an unknown team is NOT_FOUND', async () => {
-    const team = await world.team('Switching');
-    expect((await world.as(world.admin, SET_AUTO_CC, { t: team.id, e: true })).setTeamAutoCc.autoCc).toBe(true);
+    const team = await env.world.team('Switching');
+    expect((await env.world.as(env.world.admin, SET_AUTO_CC, { t: team.id, e: true })).setTeamAutoCc.autoCc).toBe(true);
     expect((await teamAsAdmin(team.id))?.autoCc).toBe(true);
-    expect((await world.as(world.admin, SET_AUTO_CC, { t: team.id, e: false })).setTeamAutoCc.autoCc).toBe(false);
+    expect((await env.world.as(env.world.admin, SET_AUTO_CC, { t: team.id, e: false })).setTeamAutoCc.autoCc).toBe(false);
     expect((await teamAsAdmin(team.id))?.autoCc).toBe(false);
-    expect(await codes(server.url, SET_AUTO_CC, { t: '00000000-0000-4000-8000-000000000000', e: true }, world.admin.token)).toEqual(['NOT_FOUND']);
+    expect(await codes(env.server.url, SET_AUTO_CC, { t: '00000000-0000-4000-8000-000000000000', e: true }, env.world.admin.token)).toEqual(['NOT_FOUND']);
   });
 
   test('Team.members lists every member and contactableMembers only the contactable ones', async () => {
-    const on = await world.professional('Member On');
-    const off = await world.professional('Member Off', { contactable: false });
-    const later = await world.professional('Member Later');
-    const team = await world.team('Mixed', { autoCc: true, members: [on, off, later] });
-    await world.as(later, SET_CONTACTABLE, { u: later.id, c: false });
+    const on = await env.world.professional('Member On');
+    const off = await env.world.professional('Member Off', { contactable: false });
+    const later = await env.world.professional('Member Later');
+    const team = await env.world.team('Mixed', { autoCc: true, members: [on, off, later] });
+    await env.world.as(later, SET_CONTACTABLE, { u: later.id, c: false });
     const seen = await teamAsAdmin(team.id);
     expect(seen?.members.map((m) => m.id).sort()).toEqual([on.id, off.id, later.id].sort());
     expect(seen?.contactableMembers.map((m) => m.id)).toEqual([on.id]);
     // Members also see their own team through User.teams.
-    const { me } = await world.as(on, `{ me { teams { id name } } }`);
+    const { me } = await env.world.as(on, `{ me { teams { id name } } }`);
     expect(me.teams).toEqual([{ id: team.id, name: 'Mixed' }]);
   });
 
   test('the start-up admin is a non-contactable professional', async () => {
-    const { login } = await ok(server.url, LOGIN, ADMIN);
+    const { login } = await ok(env.server.url, LOGIN, ADMIN);
     expect(login.user).toMatchObject({ kind: 'PROFESSIONAL', isAdmin: true, contactable: false });
   });
 });

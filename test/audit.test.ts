@@ -1,15 +1,8 @@
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { codes } from './support/graphql';
-import { startTestServer, type TestServer } from './support/server';
-import { asRecipient, World, type Person } from './support/world';
+import { asRecipient, useWorld, type Person } from './support/world';
 
-let server: TestServer;
-let world: World;
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await World.create(server);
-});
-afterAll(() => server.close());
+const env = useWorld();
 
 interface TrailEvent {
   id: string;
@@ -28,38 +21,38 @@ const LEAVE = `mutation($t: ID!) { leaveThread(threadId: $t) }`;
 const MARK = `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`;
 
 let teamCounter = 0;
-const team = (name: string, flags: { autoCc?: boolean; members?: Person[] } = {}) => world.team(`${name} ${++teamCounter}`, flags);
+const team = (name: string, flags: { autoCc?: boolean; members?: Person[] } = {}) => env.world.team(`${name} ${++teamCounter}`, flags);
 
 /** The trail as the admin reads it, which itself is not a read of messages and so adds nothing. */
-async function trail(threadId: string, as: Person = world.admin): Promise<TrailEvent[]> {
-  return (await world.as(as, TRAIL, { t: threadId })).auditTrail;
+async function trail(threadId: string, as: Person = env.world.admin): Promise<TrailEvent[]> {
+  return (await env.world.as(as, TRAIL, { t: threadId })).auditTrail;
 }
 
 /** Compact form for comparing sequences: action, actor and subject. */
 const brief = (events: TrailEvent[]) => events.map((e) => ({ action: e.action, actor: e.actor.id, subject: e.subject?.id ?? null }));
 
 const send = async (who: Person, threadId: string, body: string, clientMessageId?: string): Promise<string> =>
-  (await world.as(who, SEND, { t: threadId, b: body, c: clientMessageId ?? null })).sendMessage.id;
+  (await env.world.as(who, SEND, { t: threadId, b: body, c: clientMessageId ?? null })).sendMessage.id;
 
 async function firstMessageId(threadId: string, who: Person): Promise<string> {
-  const { thread } = await world.as(who, `query($t: ID!) { thread(id: $t) { messages(first: 1) { edges { node { id } } } } }`, { t: threadId });
+  const { thread } = await env.world.as(who, `query($t: ID!) { thread(id: $t) { messages(first: 1) { edges { node { id } } } } }`, { t: threadId });
   return thread.messages.edges[0].node.id;
 }
 
 /** Every row of the audit table, straight from the database. */
-const allRows = () => server.app.db.getRepository(AuditEvent).find({ order: { id: 'ASC' } });
+const allRows = () => env.server.app.db.getRepository(AuditEvent).find({ order: { id: 'ASC' } });
 
 describe('every state change writes an audit event naming the individual actor', () => {
   test('createThread: THREAD_CREATED, PARTICIPANT_ADDED for each added user including every team member, MESSAGE_SENT', async () => {
-    const a = await world.professional('Team A');
-    const b = await world.professional('Team B');
-    const off = await world.professional('Team off', { contactable: false });
-    const direct = await world.professional('Direct');
+    const a = await env.world.professional('Team A');
+    const b = await env.world.professional('Team B');
+    const off = await env.world.professional('Team off', { contactable: false });
+    const direct = await env.world.professional('Direct');
     const t = await team('Audited', { autoCc: true, members: [a, b, off] });
-    const pat = await world.patient('Patient');
-    await world.share(pat, t);
-    await world.share(pat, direct);
-    const threadId = await world.thread(pat, [asRecipient(t), asRecipient(direct)]);
+    const pat = await env.world.patient('Patient');
+    await env.world.share(pat, t);
+    await env.world.share(pat, direct);
+    const threadId = await env.world.thread(pat, [asRecipient(t), asRecipient(direct)]);
 
     const events = await trail(threadId);
     expect(events.every((e) => e.threadId === threadId && e.actor.id === pat.id)).toBe(true);
@@ -74,17 +67,17 @@ describe('every state change writes an audit event naming the individual actor',
   });
 
   test('addParticipants: PARTICIPANT_ADDED naming the adder and, as subject, each user added (each team member)', async () => {
-    const author = await world.professional('Author');
-    const adder = await world.professional('Adder');
-    const already = await world.professional('Already in');
-    const a = await world.professional('Team A');
-    const b = await world.professional('Team B');
+    const author = await env.world.professional('Author');
+    const adder = await env.world.professional('Adder');
+    const already = await env.world.professional('Already in');
+    const a = await env.world.professional('Team A');
+    const b = await env.world.professional('Team B');
     const t = await team('Added later', { autoCc: true, members: [already, a, b] });
-    const threadId = await world.thread(author, [asRecipient(adder)]);
-    await world.as(adder, ADD, { t: threadId, r: [asRecipient(t)] });
+    const threadId = await env.world.thread(author, [asRecipient(adder)]);
+    await env.world.as(adder, ADD, { t: threadId, r: [asRecipient(t)] });
     const before = (await trail(threadId)).length;
     // Re-picking the team adds nobody, so it writes nothing either.
-    await world.as(author, ADD, { t: threadId, r: [asRecipient(t)] });
+    await env.world.as(author, ADD, { t: threadId, r: [asRecipient(t)] });
     const events = await trail(threadId);
     expect(events).toHaveLength(before);
 
@@ -94,9 +87,9 @@ describe('every state change writes an audit event naming the individual actor',
   });
 
   test('sendMessage: MESSAGE_SENT with the message id and the sender as actor; a retry writes nothing more', async () => {
-    const author = await world.professional('Author');
-    const b = await world.professional('B');
-    const threadId = await world.thread(author, [asRecipient(b)]);
+    const author = await env.world.professional('Author');
+    const b = await env.world.professional('B');
+    const threadId = await env.world.thread(author, [asRecipient(b)]);
     const messageId = await send(b, threadId, 'reply', 'retry-key');
     expect(await send(b, threadId, 'reply', 'retry-key')).toBe(messageId);
     const sent = (await trail(threadId)).filter((e) => e.action === 'MESSAGE_SENT');
@@ -107,61 +100,61 @@ describe('every state change writes an audit event naming the individual actor',
   });
 
   test('leaveThread: PARTICIPANT_LEFT naming the one who left, as actor and subject', async () => {
-    const author = await world.professional('Author');
-    const a = await world.professional('Leaver');
-    const b = await world.professional('Stayer');
+    const author = await env.world.professional('Author');
+    const a = await env.world.professional('Leaver');
+    const b = await env.world.professional('Stayer');
     const t = await team('Leaving', { autoCc: true, members: [a, b] });
-    const threadId = await world.thread(author, [asRecipient(t)]);
-    await world.as(a, LEAVE, { t: threadId });
+    const threadId = await env.world.thread(author, [asRecipient(t)]);
+    await env.world.as(a, LEAVE, { t: threadId });
     const events = await trail(threadId, b);
     expect(brief(events.slice(-1))).toEqual([{ action: 'PARTICIPANT_LEFT', actor: a.id, subject: a.id }]);
     expect(events.filter((e) => e.action === 'PARTICIPANT_LEFT')).toHaveLength(1);
   });
 
   test('markThreadRead: THREAD_MARKED_READ naming the reader', async () => {
-    const author = await world.professional('Author');
-    const b = await world.professional('B');
-    const threadId = await world.thread(author, [asRecipient(b)]);
-    await world.as(b, MARK, { t: threadId });
+    const author = await env.world.professional('Author');
+    const b = await env.world.professional('B');
+    const threadId = await env.world.thread(author, [asRecipient(b)]);
+    await env.world.as(b, MARK, { t: threadId });
     const events = await trail(threadId);
     expect(brief(events.slice(-1))).toEqual([{ action: 'THREAD_MARKED_READ', actor: b.id, subject: null }]);
     expect(events[events.length - 1].threadId).toBe(threadId);
   });
 
   test('setTeamAutoCc: TEAM_AUTO_CC_CHANGED naming the admin, recorded against the team', async () => {
-    const member = await world.professional('Member');
+    const member = await env.world.professional('Member');
     const t = await team('Switching', { autoCc: false, members: [member] });
-    const otherAdmin = await world.professional('Second admin', { isAdmin: true });
-    const changes = () => server.app.db.getRepository(AuditEvent).find({ where: { action: 'TEAM_AUTO_CC_CHANGED' as AuditEvent['action'], teamId: t.id }, order: { id: 'ASC' } });
+    const otherAdmin = await env.world.professional('Second admin', { isAdmin: true });
+    const changes = () => env.server.app.db.getRepository(AuditEvent).find({ where: { action: 'TEAM_AUTO_CC_CHANGED' as AuditEvent['action'], teamId: t.id }, order: { id: 'ASC' } });
     expect(await changes()).toEqual([]);
 
-    await world.setAutoCc(t, true);
-    await world.as(otherAdmin, `mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: false) { id } }`, { t: t.id });
+    await env.world.setAutoCc(t, true);
+    await env.world.as(otherAdmin, `mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: false) { id } }`, { t: t.id });
     const rows = await changes();
-    expect(rows.map((r) => r.actorId)).toEqual([world.admin.id, otherAdmin.id]);
+    expect(rows.map((r) => r.actorId)).toEqual([env.world.admin.id, otherAdmin.id]);
     expect(rows.every((r) => r.threadId === null)).toBe(true);
   });
 
   test('team, user, contactable and care-network changes are recorded naming the actor', async () => {
     const start = (await allRows()).length;
-    const pro = await world.professional('Pro');
+    const pro = await env.world.professional('Pro');
     const t = await team('Admin work', { members: [pro] });
-    await world.as(world.admin, `mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }`, { t: t.id, u: pro.id });
-    await world.as(pro, `mutation($u: ID!) { setContactable(userId: $u, contactable: false) { id } }`, { u: pro.id });
-    const pat = await world.patient('Sharer');
-    await world.setContactable(pro, true);
-    await world.share(pat, pro);
+    await env.world.as(env.world.admin, `mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }`, { t: t.id, u: pro.id });
+    await env.world.as(pro, `mutation($u: ID!) { setContactable(userId: $u, contactable: false) { id } }`, { u: pro.id });
+    const pat = await env.world.patient('Sharer');
+    await env.world.setContactable(pro, true);
+    await env.world.share(pat, pro);
 
     const rows = (await allRows()).slice(start);
     const seen = rows.map((r) => ({ action: r.action, actor: r.actorId, subject: r.subjectUserId, team: r.teamId }));
     expect(seen).toEqual([
-      { action: 'USER_CREATED', actor: world.admin.id, subject: pro.id, team: null },
-      { action: 'TEAM_CREATED', actor: world.admin.id, subject: null, team: t.id },
-      { action: 'TEAM_MEMBER_ADDED', actor: world.admin.id, subject: pro.id, team: t.id },
-      { action: 'TEAM_MEMBER_REMOVED', actor: world.admin.id, subject: pro.id, team: t.id },
+      { action: 'USER_CREATED', actor: env.world.admin.id, subject: pro.id, team: null },
+      { action: 'TEAM_CREATED', actor: env.world.admin.id, subject: null, team: t.id },
+      { action: 'TEAM_MEMBER_ADDED', actor: env.world.admin.id, subject: pro.id, team: t.id },
+      { action: 'TEAM_MEMBER_REMOVED', actor: env.world.admin.id, subject: pro.id, team: t.id },
       { action: 'CONTACTABLE_CHANGED', actor: pro.id, subject: pro.id, team: null },
-      { action: 'USER_CREATED', actor: world.admin.id, subject: pat.id, team: null },
-      { action: 'CONTACTABLE_CHANGED', actor: world.admin.id, subject: pro.id, team: null },
+      { action: 'USER_CREATED', actor: env.world.admin.id, subject: pat.id, team: null },
+      { action: 'CONTACTABLE_CHANGED', actor: env.world.admin.id, subject: pro.id, team: null },
       { action: 'RECORD_SHARED', actor: pat.id, subject: pro.id, team: null },
     ]);
   });
@@ -171,49 +164,49 @@ describe('reading a thread\'s messages writes THREAD_READ with the reader as act
   const reads = async (threadId: string) => (await trail(threadId)).filter((e) => e.action === 'THREAD_READ');
 
   test('thread.messages', async () => {
-    const author = await world.professional('Author');
-    const b = await world.professional('Reader');
-    const threadId = await world.thread(author, [asRecipient(b)]);
+    const author = await env.world.professional('Author');
+    const b = await env.world.professional('Reader');
+    const threadId = await env.world.thread(author, [asRecipient(b)]);
     expect(await reads(threadId)).toEqual([]);
-    await world.as(b, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId });
+    await env.world.as(b, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId });
     expect(brief(await reads(threadId))).toEqual([{ action: 'THREAD_READ', actor: b.id, subject: null }]);
-    await world.as(author, `query($t: ID!) { thread(id: $t) { messages(first: 1) { edges { node { body } } } } }`, { t: threadId });
+    await env.world.as(author, `query($t: ID!) { thread(id: $t) { messages(first: 1) { edges { node { body } } } } }`, { t: threadId });
     expect((await reads(threadId)).map((e) => e.actor.id)).toEqual([b.id, author.id]);
   });
 
   test('thread.lastMessage, also through the threads list', async () => {
-    const author = await world.professional('Author');
-    const b = await world.professional('Reader');
-    const threadId = await world.thread(author, [asRecipient(b)]);
-    await world.as(b, `query($t: ID!) { thread(id: $t) { lastMessage { body } } }`, { t: threadId });
+    const author = await env.world.professional('Author');
+    const b = await env.world.professional('Reader');
+    const threadId = await env.world.thread(author, [asRecipient(b)]);
+    await env.world.as(b, `query($t: ID!) { thread(id: $t) { lastMessage { body } } }`, { t: threadId });
     expect((await reads(threadId)).map((e) => e.actor.id)).toEqual([b.id]);
-    const other = await world.thread(author, [asRecipient(b)]);
-    await world.as(b, `{ threads { edges { node { lastMessage { body } } } } }`);
+    const other = await env.world.thread(author, [asRecipient(b)]);
+    await env.world.as(b, `{ threads { edges { node { lastMessage { body } } } } }`);
     expect((await reads(threadId)).map((e) => e.actor.id)).toEqual([b.id, b.id]);
     expect((await reads(other)).map((e) => e.actor.id)).toEqual([b.id]);
   });
 
   test('a refused read writes nothing', async () => {
-    const author = await world.professional('Author');
-    const b = await world.professional('B');
-    const outsider = await world.professional('Outsider');
-    const threadId = await world.thread(author, [asRecipient(b)]);
+    const author = await env.world.professional('Author');
+    const b = await env.world.professional('B');
+    const outsider = await env.world.professional('Outsider');
+    const threadId = await env.world.thread(author, [asRecipient(b)]);
     const before = await trail(threadId);
-    await codes(server.url, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId }, outsider.token);
+    await codes(env.server.url, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId }, outsider.token);
     expect(await trail(threadId)).toEqual(before);
   });
 });
 
 test('the trail is oldest first', async () => {
-  const author = await world.professional('Author');
-  const b = await world.professional('B');
-  const c = await world.professional('C');
-  const threadId = await world.thread(author, [asRecipient(b)]);
+  const author = await env.world.professional('Author');
+  const b = await env.world.professional('B');
+  const c = await env.world.professional('C');
+  const threadId = await env.world.thread(author, [asRecipient(b)]);
   await send(b, threadId, 'reply');
-  await world.as(b, ADD, { t: threadId, r: [asRecipient(c)] });
-  await world.as(c, MARK, { t: threadId });
-  await world.as(c, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId });
-  await world.as(b, LEAVE, { t: threadId });
+  await env.world.as(b, ADD, { t: threadId, r: [asRecipient(c)] });
+  await env.world.as(c, MARK, { t: threadId });
+  await env.world.as(c, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId });
+  await env.world.as(b, LEAVE, { t: threadId });
 
   const events = await trail(threadId, author);
   expect(brief(events)).toEqual([
@@ -232,61 +225,61 @@ test('the trail is oldest first', async () => {
 
 describe('who may read the audit trail', () => {
   async function privateThread() {
-    const author = await world.professional('Author');
-    const b = await world.professional('B');
-    const threadId = await world.thread(author, [asRecipient(b)]);
+    const author = await env.world.professional('Author');
+    const b = await env.world.professional('B');
+    const threadId = await env.world.thread(author, [asRecipient(b)]);
     return { author, b, threadId };
   }
 
   test('participants and admins who are not participants can read it', async () => {
     const { author, b, threadId } = await privateThread();
-    const otherAdmin = await world.professional('Other admin', { isAdmin: true, contactable: false });
+    const otherAdmin = await env.world.professional('Other admin', { isAdmin: true, contactable: false });
     const asAuthor = await trail(threadId, author);
     expect(asAuthor.length).toBeGreaterThan(0);
     expect(await trail(threadId, b)).toEqual(asAuthor);
-    expect(await trail(threadId, world.admin)).toEqual(asAuthor);
+    expect(await trail(threadId, env.world.admin)).toEqual(asAuthor);
     expect(await trail(threadId, otherAdmin)).toEqual(asAuthor);
     // Reading the trail is not reading the thread: the admin still cannot open it.
-    expect(await codes(server.url, `query($t: ID!) { thread(id: $t) { id } }`, { t: threadId }, otherAdmin.token)).toEqual(['NOT_FOUND']);
+    expect(await codes(env.server.url, `query($t: ID!) { thread(id: $t) { id } }`, { t: threadId }, otherAdmin.token)).toEqual(['NOT_FOUND']);
   });
 
   test('non-participant professionals and patients get NOT_FOUND, as do those who left', async () => {
     const { author, threadId } = await privateThread();
-    const leaver = await world.professional('Leaver');
-    await world.as(author, ADD, { t: threadId, r: [asRecipient(leaver)] });
-    await world.as(leaver, LEAVE, { t: threadId });
-    const patient = await world.patient('Patient');
-    const outsider = await world.professional('Outsider');
+    const leaver = await env.world.professional('Leaver');
+    await env.world.as(author, ADD, { t: threadId, r: [asRecipient(leaver)] });
+    await env.world.as(leaver, LEAVE, { t: threadId });
+    const patient = await env.world.patient('Patient');
+    const outsider = await env.world.professional('Outsider');
     for (const who of [outsider, patient, leaver]) {
-      expect(await codes(server.url, TRAIL, { t: threadId }, who.token)).toEqual(['NOT_FOUND']);
+      expect(await codes(env.server.url, TRAIL, { t: threadId }, who.token)).toEqual(['NOT_FOUND']);
     }
-    expect(await codes(server.url, TRAIL, { t: threadId })).toEqual(['UNAUTHENTICATED']);
+    expect(await codes(env.server.url, TRAIL, { t: threadId })).toEqual(['UNAUTHENTICATED']);
   });
 
   test('for a thread that does not exist, admins get NOT_FOUND too', async () => {
-    expect(await codes(server.url, TRAIL, { t: '00000000-0000-4000-8000-000000000000' }, world.admin.token)).toEqual(['NOT_FOUND']);
+    expect(await codes(env.server.url, TRAIL, { t: '00000000-0000-4000-8000-000000000000' }, env.world.admin.token)).toEqual(['NOT_FOUND']);
   });
 });
 
 test('audit events are never updated or deleted', async () => {
   const before = await allRows();
-  const author = await world.professional('Author');
-  const a = await world.professional('Team A');
-  const b = await world.professional('Team B');
+  const author = await env.world.professional('Author');
+  const a = await env.world.professional('Team A');
+  const b = await env.world.professional('Team B');
   const t = await team('Kept', { autoCc: true, members: [a, b] });
-  const threadId = await world.thread(author, [asRecipient(t)]);
+  const threadId = await env.world.thread(author, [asRecipient(t)]);
   await send(a, threadId, 'reply');
-  await world.as(b, MARK, { t: threadId });
+  await env.world.as(b, MARK, { t: threadId });
   const trailBefore = await trail(threadId);
   const rowsBefore = await allRows();
 
-  await world.as(a, LEAVE, { t: threadId });
-  await world.as(b, LEAVE, { t: threadId });
-  await world.as(author, ADD, { t: threadId, r: [asRecipient(t)] });
-  await world.as(world.admin, `mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }`, { t: t.id, u: b.id });
-  await world.setContactable(a, false);
-  await world.setAutoCc(t, false);
-  await world.as(author, LEAVE, { t: threadId });
+  await env.world.as(a, LEAVE, { t: threadId });
+  await env.world.as(b, LEAVE, { t: threadId });
+  await env.world.as(author, ADD, { t: threadId, r: [asRecipient(t)] });
+  await env.world.as(env.world.admin, `mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }`, { t: t.id, u: b.id });
+  await env.world.setContactable(a, false);
+  await env.world.setAutoCc(t, false);
+  await env.world.as(author, LEAVE, { t: threadId });
 
   const trailAfter = await trail(threadId);
   expect(trailAfter.slice(0, trailBefore.length)).toEqual(trailBefore);

@@ -1,14 +1,7 @@
 import { codes } from './support/graphql';
-import { startTestServer, type TestServer } from './support/server';
-import { asRecipient, World, type Person } from './support/world';
+import { asRecipient, useWorld, type Person } from './support/world';
 
-let server: TestServer;
-let world: World;
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await World.create(server);
-});
-afterAll(() => server.close());
+const env = useWorld();
 
 const MARK = `mutation($t: ID!) { markThreadRead(threadId: $t) { id unreadCount participants { user { id } lastReadAt } } }`;
 const SEND = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`;
@@ -16,35 +9,35 @@ const SEND = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 async function unread(who: Person, threadId: string): Promise<number> {
-  return (await world.as(who, `query($t: ID!) { thread(id: $t) { unreadCount } }`, { t: threadId })).thread.unreadCount;
+  return (await env.world.as(who, `query($t: ID!) { thread(id: $t) { unreadCount } }`, { t: threadId })).thread.unreadCount;
 }
 
 async function markRead(who: Person, threadId: string) {
-  return (await world.as(who, MARK, { t: threadId })).markThreadRead;
+  return (await env.world.as(who, MARK, { t: threadId })).markThreadRead;
 }
 
 async function send(who: Person, threadId: string, body: string): Promise<string> {
-  return (await world.as(who, SEND, { t: threadId, b: body })).sendMessage.id;
+  return (await env.world.as(who, SEND, { t: threadId, b: body })).sendMessage.id;
 }
 
 async function lastReadAt(viewer: Person, threadId: string): Promise<Map<string, string | null>> {
-  const { thread } = await world.as(viewer, `query($t: ID!) { thread(id: $t) { participants { user { id } lastReadAt } } }`, { t: threadId });
+  const { thread } = await env.world.as(viewer, `query($t: ID!) { thread(id: $t) { participants { user { id } lastReadAt } } }`, { t: threadId });
   return new Map(thread.participants.map((p: { user: { id: string }; lastReadAt: string | null }) => [p.user.id, p.lastReadAt]));
 }
 
 /** readBy of every message of the thread, oldest first, as user ids in sorted order. */
 async function readers(viewer: Person, threadId: string): Promise<string[][]> {
-  const { thread } = await world.as(viewer, `query($t: ID!) { thread(id: $t) { messages { edges { node { readBy { id } } } } } }`, { t: threadId });
+  const { thread } = await env.world.as(viewer, `query($t: ID!) { thread(id: $t) { messages { edges { node { readBy { id } } } } } }`, { t: threadId });
   return thread.messages.edges.map((e: { node: { readBy: { id: string }[] } }) => e.node.readBy.map((u) => u.id).sort());
 }
 
 const ids = (...people: Person[]) => people.map((p) => p.id).sort();
 
 async function threeParticipants() {
-  const a = await world.professional('Author');
-  const b = await world.professional('Reader B');
-  const c = await world.professional('Reader C');
-  const threadId = await world.thread(a, [asRecipient(b), asRecipient(c)], 'first');
+  const a = await env.world.professional('Author');
+  const b = await env.world.professional('Reader B');
+  const c = await env.world.professional('Reader C');
+  const threadId = await env.world.thread(a, [asRecipient(b), asRecipient(c)], 'first');
   return { a, b, c, threadId };
 }
 
@@ -102,16 +95,16 @@ describe('unreadCount', () => {
   });
 
   test('is counted per thread when the threads list asks for many threads at once', async () => {
-    const me = await world.professional('Inbox owner');
-    const other = await world.professional('Other');
-    const quiet = await world.thread(me, [asRecipient(other)], 'mine');
+    const me = await env.world.professional('Inbox owner');
+    const other = await env.world.professional('Other');
+    const quiet = await env.world.thread(me, [asRecipient(other)], 'mine');
     await tick();
-    const busy = await world.thread(other, [asRecipient(me)], 'one');
+    const busy = await env.world.thread(other, [asRecipient(me)], 'one');
     await send(other, busy, 'two');
     await send(other, busy, 'three');
     await tick();
-    const single = await world.thread(other, [asRecipient(me)], 'only');
-    const { threads } = await world.as(me, `{ threads { edges { node { id unreadCount } } } }`);
+    const single = await env.world.thread(other, [asRecipient(me)], 'only');
+    const { threads } = await env.world.as(me, `{ threads { edges { node { id unreadCount } } } }`);
     expect(threads.edges.map((e: { node: unknown }) => e.node)).toEqual([
       { id: single, unreadCount: 1 },
       { id: busy, unreadCount: 3 },
@@ -145,8 +138,8 @@ describe('markThreadRead', () => {
 
   test('is NOT_FOUND for someone who is not a participant, and changes nobody\'s read state', async () => {
     const { a, b, threadId } = await threeParticipants();
-    const outsider = await world.professional('Outsider');
-    expect(await codes(server.url, MARK, { t: threadId }, outsider.token)).toEqual(['NOT_FOUND']);
+    const outsider = await env.world.professional('Outsider');
+    expect(await codes(env.server.url, MARK, { t: threadId }, outsider.token)).toEqual(['NOT_FOUND']);
     expect(await unread(b, threadId)).toBe(1);
     expect([...(await lastReadAt(a, threadId)).values()]).toEqual([null, null, null]);
   });

@@ -1,4 +1,4 @@
-import { ADMIN, type TestServer } from './server';
+import { ADMIN, startTestServer, type TestServer } from './server';
 import { ok } from './graphql';
 
 export interface Person {
@@ -100,3 +100,17 @@ export class World {
 const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id name } } }`;
 
 export const asRecipient = (target: TeamRef | Person) => ('token' in target ? { userId: target.id } : { teamId: target.id });
+
+/**
+ * One server and World shared by the tests of a file: started in beforeAll,
+ * closed in afterAll. Read `env.server` and `env.world` inside tests.
+ */
+export function useWorld(): { readonly server: TestServer; readonly world: World } {
+  const env = {} as { server: TestServer; world: World };
+  beforeAll(async () => {
+    env.server = await startTestServer();
+    env.world = await World.create(env.server);
+  });
+  afterAll(() => env.server.close());
+  return env;
+}
