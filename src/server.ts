@@ -5,17 +5,16 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { GraphQLError, parse, validate, type DocumentNode, type GraphQLFormattedError } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
+import type { GraphQLFormattedError } from 'graphql';
 import type { Logger as TypeOrmLogger } from 'typeorm';
-import { WebSocketServer } from 'ws';
 import { createApp, type App } from './app';
 import type { Config } from './config';
 import { buildContext, type Context } from './context';
 import { createDataSource } from './database/data-source';
-import { formatError, httpError, RequestErrorCode, withCode } from './errors';
+import { formatError, httpError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema';
+import { serveWebsockets } from './websocket';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -72,55 +71,11 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
   const expressApp = express();
   const server = createServer(expressApp);
 
-  const wsServer = new WebSocketServer({ server, path: GRAPHQL_PATH });
-  const wsCleanup = useServer<{ authorization?: unknown }>(
-    {
-      schema,
-      // graphql-ws puts an unexpected error's message in the close reason unless it thinks
-      // it runs in production; a client must never see internals, whatever NODE_ENV says.
-      isProd: true,
-      // A connection without a valid token is refused (4403) before any operation.
-      onConnect: async (ctx) => {
-        try {
-          const context = await buildContext(app, ctx.connectionParams?.authorization);
-          return context.viewer !== null;
-        } catch (error) {
-          app.logger.error({ err: error }, 'websocket connection failed');
-          throw error; // graphql-ws closes the socket (4500); isProd keeps the reason generic
-        }
-      },
-      // Parsing, validation and the context happen here rather than inside graphql-ws so
-      // that a syntax error, an invalid operation or a failing context reach the client as
-      // formatted errors (with the codes Apollo uses over HTTP) instead of closing the socket.
-      onSubscribe: async (ctx, _id, payload) => {
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [withCode(error, RequestErrorCode.ParseFailed)];
-          throw error;
-        }
-        const invalid = validate(schema, document);
-        if (invalid.length) return invalid.map((e) => withCode(e, RequestErrorCode.ValidationFailed));
-        try {
-          // Subscriptions outlive requests: loaders batch but must not cache across events.
-          const contextValue = await buildContext(app, ctx.connectionParams?.authorization, { cache: false });
-          return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
-        } catch (error) {
-          // formatError logs the original and masks it.
-          return [new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })];
-        }
-      },
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => format(e.toJSON(), e)),
-    },
-    wsServer,
-  );
+  const websockets = serveWebsockets(server, GRAPHQL_PATH, schema, app, format);
 
   const closeWebsockets: ApolloServerPlugin<Context> = {
     async serverWillStart() {
-      return { drainServer: async () => wsCleanup.dispose() };
+      return { drainServer: async () => websockets.dispose() };
     },
   };
   const apollo = new ApolloServer<Context>({
