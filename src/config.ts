@@ -1,12 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
-/** Where the data lives. Only the embedded SQLite database for now. */
-export interface DatabaseConfig {
-  type: 'sqlite';
-  /** A file path, or ':memory:'. */
-  path: string;
-}
+/** Where the data lives: the embedded SQLite file (default) or PostgreSQL. */
+export type DatabaseConfig =
+  | {
+      type: 'sqlite';
+      /** A file path, or ':memory:'. */
+      path: string;
+    }
+  | {
+      type: 'postgres';
+      url: string;
+      /** Tables live in this schema (created if missing); the server's default when unset. */
+      schema?: string;
+    };
 
 export interface Config {
   port: number;
@@ -22,6 +30,10 @@ export interface Config {
   passwordCost: number;
   admin: { email: string; password: string } | null;
   logLevel: string;
+  /** Redis for live events between instances; null keeps them in this process. */
+  redisUrl: string | null;
+  /** Names this process in logs and events, e.g. to ignore its own echoes. */
+  instanceId: string;
 }
 
 export class ConfigError extends Error {}
@@ -46,6 +58,15 @@ const schema = z
     ADMIN_EMAIL: z.email().optional(),
     ADMIN_PASSWORD: z.string().min(8, 'ADMIN_PASSWORD must be at least 8 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'DATABASE_SCHEMA must be a lower-case SQL identifier')
+      .optional(),
+    REDIS_URL: z
+      .string()
+      .regex(/^rediss?:\/\//, 'REDIS_URL must look like redis://host:port')
+      .optional(),
+    INSTANCE_ID: z.string().max(100).default(`${hostname()}-${process.pid}`),
   })
   // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
@@ -76,25 +97,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     production,
-    database: parseDatabaseUrl(e.DATABASE_URL),
+    database: parseDatabaseUrl(e.DATABASE_URL, e.DATABASE_SCHEMA),
     jwtSecret: e.JWT_SECRET ? new TextEncoder().encode(e.JWT_SECRET) : randomBytes(32),
     jwtSecretIsRandom: !e.JWT_SECRET,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
     passwordCost: e.PASSWORD_HASH_COST,
     admin: e.ADMIN_EMAIL && e.ADMIN_PASSWORD ? { email: e.ADMIN_EMAIL, password: e.ADMIN_PASSWORD } : null,
     logLevel: e.LOG_LEVEL,
+    redisUrl: e.REDIS_URL ?? null,
+    instanceId: e.INSTANCE_ID,
   };
 }
 
-/** `sqlite:<path>` or `sqlite::memory:`; throws ConfigError otherwise. */
-export function parseDatabaseUrl(url: string): DatabaseConfig {
+const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
+
+/** `sqlite:<path>`, `sqlite::memory:` or `postgres://...`; throws ConfigError otherwise. */
+export function parseDatabaseUrl(url: string, schema?: string): DatabaseConfig {
   const problem = databaseUrlProblem(url);
   if (problem) throw new ConfigError(`DATABASE_URL: ${problem}`);
+  if (isPostgresUrl(url)) return { type: 'postgres', url, schema };
   return { type: 'sqlite', path: url.slice('sqlite:'.length) };
 }
 
 function databaseUrlProblem(url: string): string | null {
-  if (!url.startsWith('sqlite:')) return `must look like sqlite:<path> or sqlite::memory: (got "${url}")`;
+  if (isPostgresUrl(url)) return null;
+  if (!url.startsWith('sqlite:')) return `must look like sqlite:<path>, sqlite::memory: or postgres://user@host/db (got "${url}")`;
   if (url === 'sqlite:') return 'sqlite: needs a file path or :memory:';
   return null;
 }

@@ -11,6 +11,7 @@ import { createApp, type App } from './app';
 import type { Config } from './config';
 import { buildContext, type Context } from './context';
 import { createDataSource } from './database/data-source';
+import { migrate } from './database/migrate';
 import { formatError, httpError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema';
@@ -43,7 +44,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const db = createDataSource(config.database, options.queryLogger);
   await db.initialize();
   try {
-    await db.runMigrations({ transaction: 'all' });
+    await migrate(db);
     const app = createApp(config, db, logger);
     if (config.admin) await app.users.ensureAdmin(config.admin.email, config.admin.password);
     const http = await serve(app, config);

@@ -115,7 +115,9 @@ async function statementsOf(clinic: Clinic, caller: Person, args: RecipientArgs)
 }
 
 /** Statements with their IN lists folded, sorted: equal for the same work on more rows. */
-const shapes = (statements: string[]) => statements.map((q) => q.replace(/\(\?(, \?)*\)/g, '(?...)')).sort();
+/** Statements with their IN lists folded (SQLite `?`, PostgreSQL `$n`) and each server's own schema name dropped. */
+const shapes = (statements: string[]) =>
+  statements.map((q) => q.replace(/\((\?|\$\d+)(, (\?|\$\d+))*\)/g, '(?...)').replace(/"test_[0-9a-f]+"\./g, '')).sort();
 
 /** Which kinds of option an answer holds: loaders run only for the kinds present, so both sizes must match in this. */
 const kinds = (options: RecipientOptionData[]) => [...new Set(options.map((o) => o.__typename))].sort();

@@ -72,11 +72,11 @@ describe('configuration is validated before anything starts', () => {
   }, 30000);
 
   test('a bad DATABASE_URL or PORT stops the real entry point with a clear config error and exit code 1', async () => {
-    const result = await runMainToExit({ ...BASE_ENV, JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'postgres://db.example/carethread', PORT: 'eighty' });
+    const result = await runMainToExit({ ...BASE_ENV, JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'mysql://db.example/carethread', PORT: 'eighty' });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Invalid configuration/);
     // Every problem at once, each naming its setting.
-    expect(result.stderr).toMatch(/DATABASE_URL: must look like sqlite:<path> or sqlite::memory: \(got "postgres:\/\/db\.example\/carethread"\)/);
+    expect(result.stderr).toMatch(/DATABASE_URL: must look like sqlite:<path>, sqlite::memory: or postgres:\/\/user@host\/db \(got "mysql:\/\/db\.example\/carethread"\)/);
     expect(result.stderr).toMatch(/PORT: /);
     expect(result.stderr).not.toMatch(STACK_FRAME);
     expect(result.stdout).not.toMatch(/listening/);

@@ -10,18 +10,24 @@ import { entities, migrations } from './entities';
  * `queryLogger` receives every statement (tests count them).
  */
 export function createDataSource(config: DatabaseConfig, queryLogger?: TypeOrmLogger): DataSource {
-  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
-  return new DataSource({
-    type: 'better-sqlite3',
-    database: config.path,
+  const common = {
     entities,
     migrations,
     synchronize: false,
     migrationsRun: false,
+    logger: queryLogger,
+    logging: queryLogger ? ['query' as const] : false,
+  };
+  if (config.type === 'postgres') {
+    return new DataSource({ ...common, type: 'postgres', url: config.url, schema: config.schema, extra: { max: 10 } });
+  }
+  if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+  return new DataSource({
+    ...common,
+    type: 'better-sqlite3',
+    database: config.path,
     enableWAL: config.path !== ':memory:',
     // Waits this long for a lock held by another process before SQLITE_BUSY.
     timeout: 5000,
-    logger: queryLogger,
-    logging: queryLogger ? ['query'] : false,
   });
 }

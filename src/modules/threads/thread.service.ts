@@ -58,6 +58,7 @@ export class ThreadService {
   /** Adds what the picks resolve to; current participants stay as they are. */
   async addParticipants(viewer: User, threadId: string, picks: RecipientInput[]): Promise<Thread> {
     return this.uow.transaction(async (m) => {
+      await lockThread(m, threadId);
       const thread = await this.access.visibleThread(m, viewer.id, threadId);
       const current = new Set((await m.findBy(Participant, { threadId })).map((p) => p.userId));
       const resolution = await this.recipients.resolve(m, viewer, picks, current);
@@ -69,6 +70,7 @@ export class ThreadService {
   /** Removes only the caller; afterwards the thread is NOT_FOUND for them. */
   async leave(viewer: User, threadId: string): Promise<boolean> {
     return this.uow.transaction(async (m) => {
+      await lockThread(m, threadId);
       await this.access.participation(m, viewer.id, threadId);
       await m.delete(Participant, { threadId, userId: viewer.id });
       await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ParticipantLeft, threadId, subjectUserId: viewer.id });
@@ -128,6 +130,16 @@ export class ThreadService {
       })),
     );
   }
+}
+
+/**
+ * Takes the thread row's write lock (PostgreSQL; SQLite transactions already
+ * take turns) so that participant changes and message sends on one thread
+ * commit one after another: each message's recipients are exactly the
+ * participants at its commit.
+ */
+async function lockThread(m: EntityManager, threadId: string): Promise<void> {
+  await m.createQueryBuilder().update(Thread).set({ lastSeq: () => '"lastSeq"' }).where('id = :threadId', { threadId }).execute();
 }
 
 function newParticipant(threadId: string, userId: string, joinedAt: Date) {
