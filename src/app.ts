@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { createUnitOfWork, type UnitOfWork } from './database/unit-of-work';
-import { createEventBus, type EventBus } from './events';
+import { createEventBus, type EventBus } from './events/event-bus';
 import type { Logger } from './logger';
 import { AuditService } from './modules/audit/audit.service';
 import { TokenService } from './modules/auth/token.service';
@@ -34,13 +34,19 @@ export interface App {
 /** `db` must be initialised and migrated. */
 export function createApp(config: Config, db: DataSource, logger: Logger): App {
   const uow = createUnitOfWork(db);
-  const events = createEventBus();
+  const events = createEventBus({ redisUrl: config.redisUrl, instanceId: config.instanceId, logger });
   const tokens = new TokenService(config.jwtSecret, config.tokenTtlSeconds);
   const access = new ThreadAccess(db);
   const audit = new AuditService(db, uow, access);
   const careNetwork = new CareNetworkService(uow, audit);
   const recipients = new RecipientService(db, careNetwork, access);
   const messages = new MessageService(db, uow, access, audit, events);
+  events.onReconnect((lostAt) => {
+    messages.republishSince(lostAt).then(
+      (count) => logger.info({ count, lostAt }, 'republished messages committed while the Redis link was down'),
+      (error) => logger.error({ err: error }, 'could not republish messages after the Redis link came back'),
+    );
+  });
   return {
     config,
     db,

@@ -57,6 +57,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       close: () =>
         (closing ??= (async () => {
           await http.apollo.stop();
+          await app.events.close();
           await db.destroy();
         })()),
     };

@@ -1,4 +1,4 @@
-import type { MessageData } from '../../events';
+import type { MessageData } from '../../events/event-bus';
 import { Message } from './message.entity';
 
 export function toMessageData(message: Message): MessageData {

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { requireViewer, type Context } from '../../context';
-import type { MessageAddedEvent } from '../../events';
+import type { MessageAddedEvent } from '../../events/event-bus';
 import { Viewer } from '../auth/viewer.decorator';
 import { Thread } from '../threads/thread.entity';
 import { User } from '../users/user.entity';

@@ -1,12 +1,11 @@
-import { filter, pipe } from '@graphql-yoga/subscription';
-import { MoreThan, type DataSource, type EntityManager } from 'typeorm';
+import { Between, In, MoreThan, MoreThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../../common/ids';
 import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import { MAX_BODY_LENGTH, requireText } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput } from '../../errors';
-import { MESSAGE_ADDED, type EventBus, type MessageAddedEvent } from '../../events';
+import { MESSAGE_ADDED, type EventBus, type MessageAddedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditService } from '../audit/audit.service';
 import { Participant } from '../threads/participant.entity';
@@ -14,9 +13,14 @@ import type { ThreadAccess } from '../threads/thread.access';
 import { Thread } from '../threads/thread.entity';
 import type { User } from '../users/user.entity';
 import { toMessageData } from './message-data';
+import { messageFeed } from './message-feed';
 import { Message } from './message.entity';
 
 const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
+/** Clocks of instances may disagree by this much. */
+const REPUBLISH_MARGIN_MS = 5_000;
+/** Beyond this, clients catch up through thread.messages(after:) instead. */
+const MAX_REPUBLISHED = 10_000;
 
 /** A committed message and the participants it goes to live. */
 export interface Delivery {
@@ -101,10 +105,37 @@ export class MessageService {
    */
   async stream(viewer: User, threadId?: string | null): Promise<AsyncIterable<MessageAddedEvent>> {
     if (threadId) await this.access.participation(this.db.manager, viewer.id, threadId);
-    return pipe(
-      this.events.subscribe(MESSAGE_ADDED),
-      filter((event) => this.access.canReceive(event, viewer.id) && (!threadId || event.message.threadId === threadId)),
-    );
+    return messageFeed(this.events.subscribe(MESSAGE_ADDED), {
+      viewerId: viewer.id,
+      threadId,
+      canReceive: (event, userId) => this.access.canReceive(event, userId),
+      missing: async (thread, afterSeq, beforeSeq) =>
+        (await this.db.manager.find(Message, { where: { threadId: thread, seq: Between(afterSeq + 1, beforeSeq - 1) }, order: { seq: 'ASC' } })).map(
+          toMessageData,
+        ),
+    });
+  }
+
+  /**
+   * Publishes again every message committed since `since` (with a margin for
+   * clocks), to this instance and the others, after the link between
+   * instances was down. Subscribers drop what they already had.
+   */
+  async republishSince(since: Date): Promise<number> {
+    const from = new Date(since.getTime() - REPUBLISH_MARGIN_MS);
+    const messages = await this.db.manager.find(Message, {
+      where: { createdAt: MoreThanOrEqual(from) },
+      order: { createdAt: 'ASC', seq: 'ASC' },
+      take: MAX_REPUBLISHED,
+    });
+    if (!messages.length) return 0;
+    const threadIds = [...new Set(messages.map((msg) => msg.threadId))];
+    const participants = await this.db.manager.find(Participant, { where: { threadId: In(threadIds) }, select: { threadId: true, userId: true } });
+    for (const message of messages) {
+      const recipientIds = participants.filter((p) => p.threadId === message.threadId).map((p) => p.userId);
+      this.publish({ message, recipientIds });
+    }
+    return messages.length;
   }
 
   /** Oldest first, after a cursor; the caller must already have passed the access check. */

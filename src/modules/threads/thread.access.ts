@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '../../errors';
-import type { MessageAddedEvent } from '../../events';
+import type { MessageAddedEvent } from '../../events/event-bus';
 import type { Loaders } from '../../loaders';
 import { Participant } from './participant.entity';
 import { Thread } from './thread.entity';

@@ -1,0 +1,54 @@
+import { Repeater } from '@graphql-yoga/subscription';
+import type { MessageAddedEvent } from '../../events/event-bus';
+
+export interface FeedOptions {
+  viewerId: string;
+  /** Only this thread's messages. */
+  threadId?: string | null;
+  canReceive(event: MessageAddedEvent, userId: string): boolean;
+  /** Stored messages of a thread with afterSeq < seq < beforeSeq, oldest first. */
+  missing(threadId: string, afterSeq: number, beforeSeq: number): Promise<MessageAddedEvent['message'][]>;
+}
+
+/**
+ * One viewer's live messages: each thread's messages in sequence order, each
+ * once. Events can arrive late, twice or out of order (publishing follows the
+ * commit, instances publish independently, a reconnect re-sends); a message
+ * seen twice is dropped, and a jump in a thread's sequence is filled from the
+ * database before the newer message goes out. The database is read only on a
+ * jump, never per ordinary event. A thread is forgotten when an event shows the
+ * viewer is no longer in it.
+ */
+export function messageFeed(source: AsyncIterable<MessageAddedEvent>, options: FeedOptions): AsyncIterable<MessageAddedEvent> {
+  const { viewerId, threadId } = options;
+  const lastSeq = new Map<string, number>();
+  return new Repeater(async (push, stop) => {
+    const events = source[Symbol.asyncIterator]();
+    const stopped = stop.then(() => ({ done: true as const, value: undefined }));
+    try {
+      for (;;) {
+        const next = await Promise.race([events.next(), stopped]);
+        if (next.done) break;
+        const event = next.value;
+        const { message } = event;
+        if (threadId && message.threadId !== threadId) continue;
+        if (!options.canReceive(event, viewerId)) {
+          lastSeq.delete(message.threadId);
+          continue;
+        }
+        const last = lastSeq.get(message.threadId);
+        if (last !== undefined && message.seq <= last) continue;
+        if (last !== undefined && message.seq > last + 1) {
+          for (const earlier of await options.missing(message.threadId, last, message.seq)) {
+            await push({ message: earlier, recipientIds: event.recipientIds });
+          }
+        }
+        lastSeq.set(message.threadId, message.seq);
+        await push(event);
+      }
+    } finally {
+      await events.return?.();
+      stop();
+    }
+  });
+}
