@@ -1,8 +1,10 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { createUnitOfWork, type UnitOfWork } from './database/unit-of-work';
-import { createEventBus, type EventBus } from './events/event-bus';
+import { createEventBus, USER_DISABLED, type EventBus } from './events/event-bus';
+import { LiveSessions } from './live-sessions';
 import type { Logger } from './logger';
+import { ActivityService } from './modules/activity/activity.service';
 import { AuditService } from './modules/audit/audit.service';
 import { TokenService } from './modules/auth/token.service';
 import { CareNetworkService } from './modules/care-network/care-network.service';
@@ -19,6 +21,8 @@ export interface App {
   db: DataSource;
   uow: UnitOfWork;
   events: EventBus;
+  /** The graphql-ws connections open on this instance, by user; closed when revoked or expired. */
+  liveSessions: LiveSessions;
   logger: Logger;
   tokens: TokenService;
   access: ThreadAccess;
@@ -29,6 +33,7 @@ export interface App {
   recipients: RecipientService;
   messages: MessageService;
   threads: ThreadService;
+  activity: ActivityService;
 }
 
 /** `db` must be initialised and migrated. */
@@ -36,11 +41,21 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
   const uow = createUnitOfWork(db);
   const events = createEventBus({ redisUrl: config.redisUrl, instanceId: config.instanceId, logger });
   const tokens = new TokenService(config.jwtSecret, config.tokenTtlSeconds);
+  const liveSessions = new LiveSessions();
+  // Whichever instance the admin used, every instance closes the account's sockets.
+  events.on(USER_DISABLED, ({ userId }) => liveSessions.revoke(userId, 'Account disabled'));
   const access = new ThreadAccess(db);
   const audit = new AuditService(db, uow, access);
   const careNetwork = new CareNetworkService(uow, audit);
   const recipients = new RecipientService(db, careNetwork, access);
   const messages = new MessageService(db, uow, access, audit, events);
+  const users = new UserService(db, uow, audit, tokens, events, config.passwordCost);
+  events.onReconnect((lostAt) => {
+    users.republishDisabledSince(lostAt).then(
+      (count) => logger.info({ count, lostAt }, 'sent again the disables committed while the Redis link was down'),
+      (error) => logger.error({ err: error }, 'could not send again the disables after the Redis link came back'),
+    );
+  });
   events.onReconnect((lostAt) => {
     messages.republishSince(lostAt).then(
       (count) => logger.info({ count, lostAt }, 'republished messages committed while the Redis link was down'),
@@ -52,15 +67,17 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
     db,
     uow,
     events,
+    liveSessions,
     logger,
     tokens,
     access,
     audit,
-    users: new UserService(db, uow, audit, tokens, config.passwordCost),
+    users,
     teams: new TeamService(db, uow, audit, careNetwork),
     careNetwork,
     recipients,
     messages,
-    threads: new ThreadService(db, uow, access, recipients, messages, audit),
+    threads: new ThreadService(db, uow, access, recipients, messages, audit, events),
+    activity: new ActivityService(events, access, messages),
   };
 }

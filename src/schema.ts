@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { GraphQLScalarType, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type PubSub } from 'type-graphql';
+import { ActivityResolver } from './modules/activity/activity.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { AuthResolver } from './modules/auth/auth.resolver';
 import { CareNetworkResolver } from './modules/care-network/care-network.resolver';
@@ -45,6 +46,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       ThreadResolver,
       ParticipantResolver,
       MessageResolver,
+      ActivityResolver,
       AuditResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTime }],

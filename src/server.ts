@@ -89,7 +89,13 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
     stopOnTerminationSignals: false,
     csrfPrevention: true,
     introspection: true,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), closeWebsockets, ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      // Requests in flight get this long to finish; then their connections are cut, leaving time
+      // to close Redis and the database within main.ts's 10 s deadline.
+      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 5_000 }),
+      closeWebsockets,
+      ApolloServerPluginLandingPageDisabled(),
+    ],
   });
   await apollo.start();
 

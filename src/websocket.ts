@@ -5,15 +5,18 @@ import { WebSocketServer } from 'ws';
 import type { App } from './app';
 import { buildContext } from './context';
 import { RequestErrorCode, withCode } from './errors';
+import { TokenService } from './modules/auth/token.service';
 
 type Format = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
 /**
  * graphql-ws on the HTTP server's port and path. Returns its cleanup, which
  * closes every socket (the server's shutdown calls it after HTTP has drained).
+ * Each accepted socket is tracked in app.liveSessions, which closes it (4403)
+ * when its token expires or its account is disabled.
  */
 export function serveWebsockets(server: Server, path: string, schema: GraphQLSchema, app: App, format: Format) {
-  return useServer<{ authorization?: unknown }>(
+  const websockets = useServer<{ authorization?: unknown }>(
     {
       schema,
       // graphql-ws puts an unexpected error's message in the close reason unless it thinks
@@ -22,8 +25,12 @@ export function serveWebsockets(server: Server, path: string, schema: GraphQLSch
       // A connection without a valid token is refused (4403) before any operation.
       onConnect: async (ctx) => {
         try {
+          const claims = await tokenClaims(app, ctx.connectionParams?.authorization);
+          if (!claims) return false;
+          // Tracked before the account is read, so that a disable committing in between still closes it.
+          const session = app.liveSessions.track(claims.userId, claims.expiresAt, ctx.extra.socket);
           const context = await buildContext(app, ctx.connectionParams?.authorization);
-          return context.viewer !== null;
+          return context.viewer !== null && session.open;
         } catch (error) {
           app.logger.error({ err: error }, 'websocket connection failed');
           throw error; // graphql-ws closes the socket (4500); isProd keeps the reason generic
@@ -57,5 +64,22 @@ export function serveWebsockets(server: Server, path: string, schema: GraphQLSch
     },
     new WebSocketServer({ server, path }),
   );
+  return {
+    dispose: async () => {
+      await websockets.dispose();
+      app.liveSessions.clear();
+    },
+  };
+}
 
+/** The user and expiry of a valid bearer token; null without one or for a bad one. */
+async function tokenClaims(app: App, authorization: unknown): Promise<{ userId: string; expiresAt: Date } | null> {
+  try {
+    const token = TokenService.bearer(authorization);
+    // buildContext verifies the token again: a signature check, no query.
+    return token ? await app.tokens.verify(token) : null;
+  } catch (error) {
+    if (error instanceof GraphQLError) return null;
+    throw error;
+  }
 }

@@ -138,6 +138,7 @@ describe('tokens', () => {
     removeTeamMember: ['mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }', { t: teamId, u: nurse.id }],
     setTeamAutoCc: ['mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: true) { id } }', { t: teamId }],
     setContactable: ['mutation($u: ID!) { setContactable(userId: $u, contactable: false) { id } }', { u: doctor.id }],
+    setUserDisabled: ['mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }', { u: doctor.id }],
     shareRecord: ['mutation($p: ID!, $r: RecipientInput!) { shareRecord(patientId: $p, recipient: $r) }', { p: patient.id, r: { teamId } }],
   });
 

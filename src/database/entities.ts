@@ -8,7 +8,8 @@ import { ThreadTeam } from '../modules/threads/thread-team.entity';
 import { Thread } from '../modules/threads/thread.entity';
 import { User } from '../modules/users/user.entity';
 import { Initial1764000000000 } from '../migrations/1764000000000-initial';
+import { UserDisabled1765000000000 } from '../migrations/1765000000000-user-disabled';
 
 export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent];
 
-export const migrations = [Initial1764000000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000];

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { createPubSub } from '@graphql-yoga/subscription';
+import { createPubSub, Repeater, type RepeaterBuffer } from '@graphql-yoga/subscription';
 import type { Logger } from '../logger';
 import { RedisTransport } from './redis-transport';
 
@@ -20,14 +20,37 @@ export interface MessageAddedEvent {
   recipientIds: string[];
 }
 
+/** A committed change of a thread's participants: its creation, an addition, a leave. */
+export interface ParticipantsChangedEvent {
+  threadId: string;
+  /** The participants after the change committed: exactly who may hear of it, with removedIds. */
+  participantIds: string[];
+  addedIds: string[];
+  removedIds: string[];
+  actorId: string;
+  /** The change created the thread: its creator was not added to anything. */
+  created: boolean;
+  /** ISO time of the change. */
+  at: string;
+}
+
+/** An admin disabled an account: every instance closes its live connections at once. */
+export interface UserDisabledEvent {
+  userId: string;
+}
+
 /** What crosses from writers to live subscribers, by topic. */
 export interface Events {
   MESSAGE_ADDED: MessageAddedEvent;
+  PARTICIPANTS_CHANGED: ParticipantsChangedEvent;
+  USER_DISABLED: UserDisabledEvent;
 }
 
 export type Topic = keyof Events;
 export const MESSAGE_ADDED = 'MESSAGE_ADDED' satisfies Topic;
-export const TOPICS: Topic[] = [MESSAGE_ADDED];
+export const PARTICIPANTS_CHANGED = 'PARTICIPANTS_CHANGED' satisfies Topic;
+export const USER_DISABLED = 'USER_DISABLED' satisfies Topic;
+export const TOPICS: Topic[] = [MESSAGE_ADDED, PARTICIPANTS_CHANGED, USER_DISABLED];
 
 /**
  * The publish/subscribe seam between writers and live subscribers. Publish
@@ -40,10 +63,19 @@ export interface EventBus {
   /** Live subscriptions listening right now, on this instance. */
   subscriberCount(): number;
   /**
+   * A listener inside this server (not a client's subscription, so not counted
+   * by subscriberCount): called synchronously with every event of `topic`
+   * delivered on this instance, whichever instance published it. A handler that
+   * throws is logged and never fails the publish. Returns the unsubscribe.
+   */
+  on<T extends Topic>(topic: T, handler: (payload: Events[T]) => void): () => void;
+  /**
    * Called after the link to other instances was lost and is back, with the
    * time it was lost: events published meanwhile may never have arrived.
    */
   onReconnect(handler: (lostAt: Date) => void): void;
+  /** Resolves once sends to other instances are no longer backed up (at once without Redis): lets a bulk sender pace itself. */
+  drained(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,8 +92,17 @@ export function createEventBus(options: EventBusOptions): EventBus {
   // One listener per live subscription: hundreds are normal, not a leak.
   setMaxListeners(0, target);
   const local = createPubSub<{ [T in Topic]: [Events[T]] }>({ eventTarget: target });
-  const deliverLocally = <T extends Topic>(topic: T, payload: Events[T]) =>
+  const handlers = new Map<Topic, Set<(payload: never) => void>>();
+  const deliverLocally = <T extends Topic>(topic: T, payload: Events[T]) => {
+    for (const handler of handlers.get(topic) ?? []) {
+      try {
+        (handler as (payload: Events[T]) => void)(payload);
+      } catch (error) {
+        options.logger.error({ err: error, topic }, 'an event handler failed');
+      }
+    }
     (local.publish as (topic: T, payload: Events[T]) => void)(topic, payload);
+  };
   const transport = options.redisUrl ? new RedisTransport(options.redisUrl, options.instanceId, TOPICS, deliverLocally, options.logger) : null;
 
   return {
@@ -69,11 +110,79 @@ export function createEventBus(options: EventBusOptions): EventBus {
       deliverLocally(topic, payload);
       transport?.send(topic, payload);
     },
-    subscribe: (topic) => local.subscribe(topic) as AsyncIterable<Events[typeof topic]>,
+    subscribe: (topic) => listen(target, topic, options.logger),
     subscriberCount: () => target.listeners,
+    on(topic, handler) {
+      const set = handlers.get(topic) ?? new Set();
+      handlers.set(topic, set);
+      set.add(handler as (payload: never) => void);
+      return () => set.delete(handler as (payload: never) => void);
+    },
     onReconnect: (handler) => transport?.onReconnect(handler),
+    drained: async () => transport?.drained(),
     close: async () => transport?.close(),
   };
+}
+
+/**
+ * Events one live subscriber may have waiting. A subscriber this far behind
+ * (a client that stopped reading) has its subscription ended, rather than the
+ * server holding events for it without bound; the client resubscribes and
+ * catches up with thread.messages(after:). Above the 10,000 messages a Redis
+ * reconnect can republish.
+ */
+export const MAX_SUBSCRIBER_LAG = 20_000;
+
+/**
+ * One subscription to a topic. Unlike createPubSub's own subscribe, a burst
+ * (a republish, a busy Redis channel) is queued rather than pushed as pending
+ * calls, which the Repeater caps at 1024 and then throws out of the
+ * publisher's dispatchEvent: an uncaught exception that killed the process.
+ */
+function listen<T extends Topic>(target: EventTarget, topic: T, logger: Logger): AsyncIterable<Events[T]> {
+  const queue = new Queue<Events[T]>();
+  return new Repeater<Events[T]>((push, stop) => {
+    const listener = (event: Event) => {
+      if (queue.size >= MAX_SUBSCRIBER_LAG) {
+        logger.warn({ topic, lag: queue.size }, 'a live subscriber fell too far behind: ending its subscription');
+        stop();
+        return;
+      }
+      void push((event as CustomEvent<Events[T]>).detail);
+    };
+    target.addEventListener(topic, listener);
+    void stop.then(() => target.removeEventListener(topic, listener));
+  }, queue);
+}
+
+/** A FIFO Repeater buffer that is never full (MAX_SUBSCRIBER_LAG bounds it instead), O(1) at both ends. */
+class Queue<T> implements RepeaterBuffer<T> {
+  private items: T[] = [];
+  private head = 0;
+  readonly full = false;
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  get empty(): boolean {
+    return this.size === 0;
+  }
+
+  add(value: T): void {
+    this.items.push(value);
+  }
+
+  remove(): T {
+    if (this.empty) throw new Error('the queue is empty');
+    const value = this.items[this.head];
+    this.items[this.head++] = undefined as T;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return value;
+  }
 }
 
 class CountingEventTarget extends EventTarget {

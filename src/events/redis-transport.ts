@@ -2,6 +2,19 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logger';
 
 const CHANNEL_PREFIX = 'carethread:';
+/**
+ * Bytes of sends awaiting Redis's reply. A connection that stays open while
+ * Redis no longer answers (a network partition, a hung server) would otherwise
+ * keep every send in memory. Beyond MAX_IN_FLIGHT_BYTES a send is dropped and
+ * the link counts as lost until the backlog is down to DRAINED_BYTES (then what
+ * was committed meanwhile is republished); a reply later than
+ * COMMAND_TIMEOUT_MS means Redis stopped answering, and both connections start
+ * over. A healthy link keeps a few kB in flight.
+ */
+const MAX_IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+const DRAINED_BYTES = 256 * 1024;
+const COMMAND_TIMEOUT_MS = 5_000;
+const CLOSE_TIMEOUT_MS = 1_000;
 
 interface Envelope {
   origin: string;
@@ -19,6 +32,9 @@ export class RedisTransport {
   private readonly subscriber: Redis;
   private lostAt: Date | null = null;
   private closing = false;
+  /** Bytes (UTF-16 code units, near enough) of sends awaiting Redis's reply. */
+  private inFlight = 0;
+  private drainWaiters: (() => void)[] = [];
   private readonly reconnectHandlers: ((lostAt: Date) => void)[] = [];
 
   constructor(
@@ -36,7 +52,7 @@ export class RedisTransport {
       // The 'ready' handler below subscribes, after every (re)connect.
       autoResubscribe: false,
     };
-    this.publisher = new Redis(url, { ...options, connectionName: `carethread-pub-${instanceId}` });
+    this.publisher = new Redis(url, { ...options, commandTimeout: COMMAND_TIMEOUT_MS, connectionName: `carethread-pub-${instanceId}` });
     this.subscriber = new Redis(url, { ...options, connectionName: `carethread-sub-${instanceId}` });
     for (const client of [this.publisher, this.subscriber]) {
       client.on('error', (error: Error) => this.lost(error));
@@ -54,17 +70,61 @@ export class RedisTransport {
   }
 
   send(topic: string, payload: unknown): void {
-    const envelope: Envelope = { origin: this.instanceId, payload };
-    this.publisher.publish(CHANNEL_PREFIX + topic, JSON.stringify(envelope)).catch((error: Error) => this.lost(error));
+    if (this.inFlight >= MAX_IN_FLIGHT_BYTES) {
+      this.lost(new Error(`${this.inFlight} bytes of sends are waiting for Redis: dropping sends until they are answered`));
+      return;
+    }
+    const text = JSON.stringify({ origin: this.instanceId, payload } satisfies Envelope);
+    this.inFlight += text.length;
+    this.publisher
+      .publish(CHANNEL_PREFIX + topic, text)
+      .catch((error: Error) => (error.message === 'Command timed out' ? this.stalled(error) : this.lost(error)))
+      .finally(() => {
+        this.inFlight -= text.length;
+        if (this.inFlight > DRAINED_BYTES) return;
+        for (const wake of this.drainWaiters.splice(0)) wake();
+        this.maybeRecovered();
+      });
+  }
+
+  /** Resolves once at most DRAINED_BYTES wait for Redis (or after COMMAND_TIMEOUT_MS, by when they have failed). */
+  drained(): Promise<void> {
+    if (this.inFlight <= DRAINED_BYTES) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, COMMAND_TIMEOUT_MS);
+      this.drainWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   onReconnect(handler: (lostAt: Date) => void): void {
     this.reconnectHandlers.push(handler);
   }
 
+  /** QUITs both connections; one that gets no answer within CLOSE_TIMEOUT_MS (Redis stalled) is dropped. */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all([this.publisher, this.subscriber].map((c) => c.quit().catch(() => c.disconnect())));
+    for (const wake of this.drainWaiters.splice(0)) wake();
+    await Promise.all(
+      [this.publisher, this.subscriber].map(
+        (client) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              client.disconnect();
+              resolve();
+            }, CLOSE_TIMEOUT_MS);
+            client
+              .quit()
+              .catch(() => client.disconnect())
+              .finally(() => {
+                clearTimeout(timer);
+                resolve();
+              });
+          }),
+      ),
+    );
   }
 
   private lost(error?: Error): void {
@@ -73,9 +133,18 @@ export class RedisTransport {
     this.logger.warn({ err: error }, 'lost the Redis link: live events to other instances are paused');
   }
 
+  /** Redis stopped answering on an open connection: drop both connections (failing what waits) and reconnect. */
+  private stalled(error: Error): void {
+    if (this.closing) return;
+    this.lost(error);
+    for (const client of [this.publisher, this.subscriber]) {
+      if (client.status === 'ready') client.disconnect(true);
+    }
+  }
+
   private maybeRecovered(): void {
     const lostAt = this.lostAt;
-    if (!lostAt || this.publisher.status !== 'ready' || this.subscriber.status !== 'ready') return;
+    if (!lostAt || this.publisher.status !== 'ready' || this.subscriber.status !== 'ready' || this.inFlight > DRAINED_BYTES) return;
     this.lostAt = null;
     this.logger.info({ lostAt }, 'Redis link is back');
     for (const handler of this.reconnectHandlers) handler(lostAt);

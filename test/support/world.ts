@@ -19,11 +19,12 @@ let counter = 0;
 /** Builds fixtures through the public API, as an admin would: no database shortcuts. */
 export class World {
   private constructor(
-    readonly server: TestServer,
+    readonly server: Pick<TestServer, 'url'>,
     readonly admin: Person,
   ) {}
 
-  static async create(server: TestServer): Promise<World> {
+  /** Any running server will do, in this process or another (only its URL is used). */
+  static async create(server: Pick<TestServer, 'url'>): Promise<World> {
     const { login } = await ok(server.url, LOGIN, ADMIN);
     return new World(server, { id: login.user.id, name: login.user.name, email: ADMIN.email, token: login.token });
   }

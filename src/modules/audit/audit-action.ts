@@ -13,4 +13,6 @@ export enum AuditAction {
   TeamMemberRemoved = 'TEAM_MEMBER_REMOVED',
   TeamAutoCcChanged = 'TEAM_AUTO_CC_CHANGED',
   RecordShared = 'RECORD_SHARED',
+  UserDisabled = 'USER_DISABLED',
+  UserEnabled = 'USER_ENABLED',
 }

@@ -8,6 +8,13 @@ export interface FeedOptions {
   canReceive(event: MessageAddedEvent, userId: string): boolean;
   /** Stored messages of a thread with afterSeq < seq < beforeSeq, oldest first. */
   missing(threadId: string, afterSeq: number, beforeSeq: number): Promise<MessageAddedEvent['message'][]>;
+  /**
+   * The last sequence number of each of the viewer's threads when the
+   * subscription started: a client fetches up to there after subscribing, and
+   * any later message is delivered live (or fills a gap), even if a newer one
+   * of the same thread happens to arrive first.
+   */
+  baseline?: Map<string, number>;
 }
 
 /**
@@ -21,7 +28,7 @@ export interface FeedOptions {
  */
 export function messageFeed(source: AsyncIterable<MessageAddedEvent>, options: FeedOptions): AsyncIterable<MessageAddedEvent> {
   const { viewerId, threadId } = options;
-  const lastSeq = new Map<string, number>();
+  const lastSeq = new Map<string, number>(options.baseline);
   return new Repeater(async (push, stop) => {
     const events = source[Symbol.asyncIterator]();
     const stopped = stop.then(() => ({ done: true as const, value: undefined }));

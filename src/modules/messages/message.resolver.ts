@@ -35,8 +35,10 @@ export class MessageResolver {
     return fromMessageData(event.message);
   }
 
+  /** The thread as it is now: NOT_FOUND to someone who has left it since the message came. */
   @FieldResolver(() => Thread)
-  thread(@Root() message: Message, @Ctx() ctx: Context): Promise<Thread | null> {
+  async thread(@Root() message: Message, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<Thread | null> {
+    await ctx.app.access.assertVisible(ctx.loaders, viewer.id, message.threadId);
     return ctx.loaders.thread.load(message.threadId);
   }
 

@@ -21,6 +21,7 @@ const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
 const REPUBLISH_MARGIN_MS = 5_000;
 /** Beyond this, clients catch up through thread.messages(after:) instead. */
 const MAX_REPUBLISHED = 10_000;
+const REPUBLISH_CHUNK = 100;
 
 /** A committed message and the participants it goes to live. */
 export interface Delivery {
@@ -105,9 +106,11 @@ export class MessageService {
    */
   async stream(viewer: User, threadId?: string | null): Promise<AsyncIterable<MessageAddedEvent>> {
     if (threadId) await this.access.participation(this.db.manager, viewer.id, threadId);
+    const baseline = await this.lastSeqs(viewer.id, threadId);
     return messageFeed(this.events.subscribe(MESSAGE_ADDED), {
       viewerId: viewer.id,
       threadId,
+      baseline,
       canReceive: (event, userId) => this.access.canReceive(event, userId),
       missing: async (thread, afterSeq, beforeSeq) =>
         (await this.db.manager.find(Message, { where: { threadId: thread, seq: Between(afterSeq + 1, beforeSeq - 1) }, order: { seq: 'ASC' } })).map(
@@ -116,26 +119,50 @@ export class MessageService {
     });
   }
 
+  /** The last sequence number of each thread the viewer is in (or of one of them): one query per subscription. */
+  private async lastSeqs(viewerId: string, threadId?: string | null): Promise<Map<string, number>> {
+    const q = this.db.manager
+      .createQueryBuilder(Thread, 't')
+      .innerJoin(Participant, 'p', 'p.threadId = t.id AND p.userId = :viewerId', { viewerId })
+      .select(['t.id', 't.lastSeq']);
+    if (threadId) q.andWhere('t.id = :threadId', { threadId });
+    return new Map((await q.getMany()).map((t) => [t.id, t.lastSeq]));
+  }
+
   /**
    * Publishes again every message committed since `since` (with a margin for
    * clocks), to this instance and the others, after the link between
-   * instances was down. Subscribers drop what they already had.
+   * instances was down. Subscribers drop what they already had. Bodies are
+   * read a chunk at a time, and Redis catches up between chunks, so a long
+   * outage does not become a memory spike.
    */
   async republishSince(since: Date): Promise<number> {
     const from = new Date(since.getTime() - REPUBLISH_MARGIN_MS);
-    const messages = await this.db.manager.find(Message, {
+    const keys = await this.db.manager.find(Message, {
       where: { createdAt: MoreThanOrEqual(from) },
+      select: { id: true, threadId: true },
       order: { createdAt: 'ASC', seq: 'ASC' },
       take: MAX_REPUBLISHED,
     });
-    if (!messages.length) return 0;
-    const threadIds = [...new Set(messages.map((msg) => msg.threadId))];
+    if (!keys.length) return 0;
+    const threadIds = [...new Set(keys.map((msg) => msg.threadId))];
     const participants = await this.db.manager.find(Participant, { where: { threadId: In(threadIds) }, select: { threadId: true, userId: true } });
-    for (const message of messages) {
-      const recipientIds = participants.filter((p) => p.threadId === message.threadId).map((p) => p.userId);
-      this.publish({ message, recipientIds });
+    const recipients = new Map<string, string[]>();
+    for (const p of participants) {
+      const ids = recipients.get(p.threadId) ?? [];
+      recipients.set(p.threadId, ids);
+      ids.push(p.userId);
     }
-    return messages.length;
+    for (let i = 0; i < keys.length; i += REPUBLISH_CHUNK) {
+      const chunk = keys.slice(i, i + REPUBLISH_CHUNK);
+      const byId = new Map((await this.db.manager.findBy(Message, { id: In(chunk.map((k) => k.id)) })).map((m) => [m.id, m]));
+      for (const { id, threadId } of chunk) {
+        const message = byId.get(id);
+        if (message) this.publish({ message, recipientIds: recipients.get(threadId) ?? [] });
+      }
+      await this.events.drained();
+    }
+    return keys.length;
   }
 
   /** Oldest first, after a cursor; the caller must already have passed the access check. */

@@ -25,6 +25,7 @@ const OK: Verdict = { ok: true };
 export function judgeUser(facts: RecipientFacts, user: User): Verdict {
   const { caller, patientNetwork } = facts;
   if (user.id === caller.id) return refuse('You cannot pick yourself');
+  if (user.disabled) return refuse(`${user.name}'s account is disabled`);
   if (!isProfessional(user)) {
     if (patientNetwork) return refuse(`${user.name} is outside your care network`);
     return facts.sharingPatientIds.has(user.id)
@@ -49,13 +50,14 @@ export type TeamVerdict = { ok: true; members: User[] } | { ok: false; reason: s
  * May the caller pick this team, and whom would it add? `members` is every
  * member of the team; the result holds the contactable ones other than the
  * caller who are not yet participants (possibly none: then picking changes nothing).
+ * A disabled member counts as not contactable.
  */
 export function judgeTeam(facts: RecipientFacts, team: Team, members: User[], participantIds: Set<string>): TeamVerdict {
   if (!team.autoCc) return { ok: false, reason: `Team "${team.name}" is not an auto-CC team: pick its members one by one` };
   if (facts.patientNetwork && !facts.patientNetwork.teamIds.has(team.id)) {
     return { ok: false, reason: `Team "${team.name}" is outside your care network` };
   }
-  const contactable = members.filter((u) => isProfessional(u) && u.contactable);
+  const contactable = members.filter((u) => isProfessional(u) && u.contactable && !u.disabled);
   const reachable = contactable.filter((u) => u.id !== facts.caller.id);
   if (!reachable.length) {
     // The caller alone: once they are a participant this is a team whose members all are, which changes nothing.

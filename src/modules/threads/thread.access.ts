@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '../../errors';
-import type { MessageAddedEvent } from '../../events/event-bus';
+import type { MessageAddedEvent, ParticipantsChangedEvent } from '../../events/event-bus';
 import type { Loaders } from '../../loaders';
 import { Participant } from './participant.entity';
 import { Thread } from './thread.entity';
@@ -43,5 +43,20 @@ export class ThreadAccess {
    */
   canReceive(event: MessageAddedEvent, userId: string): boolean {
     return event.recipientIds.includes(userId);
+  }
+
+  /**
+   * For live delivery of a participants change: those in the thread after it
+   * committed, and those it removed (so they learn they are out). Like
+   * canReceive, answered from the event alone.
+   */
+  canReceiveParticipantsChange(event: ParticipantsChangedEvent, userId: string): boolean {
+    return event.participantIds.includes(userId) || event.removedIds.includes(userId);
+  }
+
+  /** Like assertVisible, for fields that answer null rather than NOT_FOUND. */
+  async isVisible(loaders: Loaders, userId: string, threadId: string): Promise<boolean> {
+    const participants = await loaders.participantsOfThread.load(threadId);
+    return participants.some((p) => p.userId === userId);
   }
 }

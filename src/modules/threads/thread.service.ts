@@ -4,6 +4,7 @@ import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/
 import { MAX_BODY_LENGTH, MAX_SUBJECT_LENGTH, requireText } from '../../common/text';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput } from '../../errors';
+import { PARTICIPANTS_CHANGED, type EventBus, type ParticipantsChangedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditService } from '../audit/audit.service';
 import type { MessageService } from '../messages/message.service';
@@ -23,6 +24,7 @@ export class ThreadService {
     private readonly recipients: RecipientService,
     private readonly messages: MessageService,
     private readonly audit: AuditService,
+    private readonly events: EventBus,
   ) {}
 
   /**
@@ -33,7 +35,7 @@ export class ThreadService {
   async create(viewer: User, subjectText: string, bodyText: string, picks: RecipientInput[]): Promise<Thread> {
     const subject = requireText('subject', subjectText, MAX_SUBJECT_LENGTH);
     const body = requireText('body', bodyText, MAX_BODY_LENGTH);
-    const { thread, published } = await this.uow.transaction(async (m) => {
+    const { thread, published, change } = await this.uow.transaction(async (m) => {
       const resolution = await this.recipients.resolve(m, viewer, picks, new Set());
       const now = new Date();
       const thread = Object.assign(new Thread(), {
@@ -49,33 +51,46 @@ export class ThreadService {
       await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ThreadCreated, threadId: thread.id });
       await this.addResolved(m, viewer, thread.id, resolution, now);
       const published = await this.messages.append(m, viewer, thread.id, body, null);
-      return { thread: Object.assign(thread, { lastSeq: published.message.seq }), published };
+      const addedIds = resolution.additions.map((a) => a.user.id);
+      const change = participantsChanged(thread.id, viewer, [viewer.id, ...addedIds], { addedIds, created: true, at: now });
+      return { thread: Object.assign(thread, { lastSeq: published.message.seq }), published, change };
     });
+    // In the order things happened: the recipients were added, then the first message was sent.
+    this.events.publish(PARTICIPANTS_CHANGED, change);
     this.messages.publish(published);
     return thread;
   }
 
   /** Adds what the picks resolve to; current participants stay as they are. */
   async addParticipants(viewer: User, threadId: string, picks: RecipientInput[]): Promise<Thread> {
-    return this.uow.transaction(async (m) => {
+    const { thread, change } = await this.uow.transaction(async (m) => {
       await lockThread(m, threadId);
       const thread = await this.access.visibleThread(m, viewer.id, threadId);
       const current = new Set((await m.findBy(Participant, { threadId })).map((p) => p.userId));
       const resolution = await this.recipients.resolve(m, viewer, picks, current);
-      await this.addResolved(m, viewer, threadId, resolution, new Date());
-      return thread;
+      const now = new Date();
+      await this.addResolved(m, viewer, threadId, resolution, now);
+      const addedIds = resolution.additions.map((a) => a.user.id);
+      // Picking only current participants changes nothing, so there is nothing to tell.
+      const change = addedIds.length ? participantsChanged(threadId, viewer, [...current, ...addedIds], { addedIds, at: now }) : null;
+      return { thread, change };
     });
+    if (change) this.events.publish(PARTICIPANTS_CHANGED, change);
+    return thread;
   }
 
   /** Removes only the caller; afterwards the thread is NOT_FOUND for them. */
   async leave(viewer: User, threadId: string): Promise<boolean> {
-    return this.uow.transaction(async (m) => {
+    const change = await this.uow.transaction(async (m) => {
       await lockThread(m, threadId);
       await this.access.participation(m, viewer.id, threadId);
       await m.delete(Participant, { threadId, userId: viewer.id });
       await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ParticipantLeft, threadId, subjectUserId: viewer.id });
-      return true;
+      const remaining = await m.find(Participant, { where: { threadId }, select: { userId: true } });
+      return participantsChanged(threadId, viewer, remaining.map((p) => p.userId), { removedIds: [viewer.id], at: new Date() });
     });
+    this.events.publish(PARTICIPANTS_CHANGED, change);
+    return true;
   }
 
   /** Marks every message so far as read by the caller. */
@@ -140,6 +155,24 @@ export class ThreadService {
  */
 async function lockThread(m: EntityManager, threadId: string): Promise<void> {
   await m.createQueryBuilder().update(Thread).set({ lastSeq: () => '"lastSeq"' }).where('id = :threadId', { threadId }).execute();
+}
+
+/** The live event of a committed participants change; `participantIds` are those after it. */
+function participantsChanged(
+  threadId: string,
+  actor: User,
+  participantIds: string[],
+  change: { addedIds?: string[]; removedIds?: string[]; created?: boolean; at: Date },
+): ParticipantsChangedEvent {
+  return {
+    threadId,
+    participantIds,
+    addedIds: change.addedIds ?? [],
+    removedIds: change.removedIds ?? [],
+    actorId: actor.id,
+    created: change.created ?? false,
+    at: change.at.toISOString(),
+  };
 }
 
 function newParticipant(threadId: string, userId: string, joinedAt: Date) {

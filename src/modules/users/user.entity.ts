@@ -29,6 +29,10 @@ export class User {
   @Column({ type: 'boolean' })
   isAdmin!: boolean;
 
+  @Field({ description: 'Set by an admin: the account cannot sign in, its tokens and live connections stop working, and nobody can pick it as a recipient.' })
+  @Column({ type: 'boolean', default: false })
+  disabled!: boolean;
+
   /** scrypt hash with its parameters; never a @Field. */
   @Column({ type: 'varchar', length: 300 })
   passwordHash!: string;

@@ -27,6 +27,19 @@ export class UserResolver {
     return ctx.app.users.setContactable(viewer, userId, contactable);
   }
 
+  @Mutation(() => User, {
+    description:
+      'Admins only. A disabled account cannot sign in, its tokens and live connections stop working at once, and it cannot be picked as a recipient. An admin cannot disable themself.',
+  })
+  setUserDisabled(
+    @Viewer() viewer: User,
+    @Arg('userId', () => ID) userId: string,
+    @Arg('disabled') disabled: boolean,
+    @Ctx() ctx: Context,
+  ): Promise<User> {
+    return ctx.app.users.setDisabled(viewer, userId, disabled);
+  }
+
   @FieldResolver(() => [Team])
   teams(@Root() user: User, @Ctx() ctx: Context): Promise<Team[]> {
     return ctx.loaders.teamsOfUser.load(user.id);

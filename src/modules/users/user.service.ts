@@ -1,8 +1,11 @@
-import type { DataSource } from 'typeorm';
+import { In, MoreThanOrEqual, type DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
+import { isUniqueViolation } from '../../database/errors';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors';
+import { USER_DISABLED, type EventBus } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
+import { AuditEvent } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
 import { hashPassword, verifyPassword } from '../auth/password';
 import type { TokenService } from '../auth/token.service';
@@ -11,6 +14,9 @@ import { UserKind } from './user-kind';
 import { isProfessional, User } from './user.entity';
 
 const LOGIN_FAILED = 'Wrong email or password';
+const ACCOUNT_DISABLED = 'This account is disabled';
+/** Clocks of instances may disagree by this much. */
+const REPUBLISH_MARGIN_MS = 5_000;
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
@@ -27,24 +33,31 @@ export class UserService {
     private readonly uow: UnitOfWork,
     private readonly audit: AuditService,
     private readonly tokens: TokenService,
+    private readonly events: EventBus,
     private readonly passwordCost: number,
   ) {
     this.dummyHash = hashPassword('not a password', passwordCost);
   }
 
-  /** A token for the right email and password; the same UNAUTHENTICATED message for every failure. */
+  /**
+   * A token for the right email and password; the same UNAUTHENTICATED message for every
+   * failure, except that a disabled account says so once its password was right.
+   */
   async login(email: string, password: string): Promise<{ token: string; user: User }> {
     const user = await this.db.manager.findOneBy(User, { email: normalizeEmail(email) });
     const ok = await verifyPassword(password, user?.passwordHash ?? (await this.dummyHash));
     if (!user || !ok) throw unauthenticated(LOGIN_FAILED);
+    // Only after the password check: otherwise anyone could probe which accounts are disabled.
+    if (user.disabled) throw unauthenticated(ACCOUNT_DISABLED);
     return { token: await this.tokens.issue(user.id), user };
   }
 
-  /** The user a valid token names; UNAUTHENTICATED when the token is bad or the user is gone. */
+  /** The user a valid token names; UNAUTHENTICATED when the token is bad, the user is gone or disabled. */
   async byToken(token: string): Promise<User> {
     const { userId } = await this.tokens.verify(token);
     const user = await this.db.manager.findOneBy(User, { id: userId });
     if (!user) throw unauthenticated('Invalid or expired token');
+    if (user.disabled) throw unauthenticated(ACCOUNT_DISABLED);
     return user;
   }
 
@@ -86,22 +99,72 @@ export class UserService {
   }
 
   /**
+   * Admins only. A disabled account cannot sign in, its tokens stop working, it
+   * is never a recipient, and once the change commits every instance closes its
+   * live connections (4403). An admin cannot disable themself, so that one admin
+   * at least is always left. Setting the current value changes and audits
+   * nothing, but disabling again sends the revocation again (in case an
+   * instance missed it).
+   */
+  async setDisabled(viewer: User, userId: string, disabled: boolean): Promise<User> {
+    requireAdmin(viewer);
+    if (disabled && viewer.id === userId) throw badUserInput('You cannot disable your own account');
+    const user = await this.uow.transaction(async (m) => {
+      const user = await m.findOneBy(User, { id: userId });
+      if (!user) throw notFound('User');
+      if (user.disabled === disabled) return user;
+      await m.update(User, { id: user.id }, { disabled });
+      const action = disabled ? AuditAction.UserDisabled : AuditAction.UserEnabled;
+      await this.audit.record(m, { actorId: viewer.id, action, subjectUserId: user.id });
+      user.disabled = disabled;
+      return user;
+    });
+    if (disabled) this.events.publish(USER_DISABLED, { userId: user.id });
+    return user;
+  }
+
+  /**
+   * Sends the revocation again for every account disabled since `since` (less a
+   * margin for clocks) that is still disabled, after the link between instances
+   * was down: an instance that missed it closes the account's sockets now.
+   * Returns how many accounts were sent.
+   */
+  async republishDisabledSince(since: Date): Promise<number> {
+    const from = new Date(since.getTime() - REPUBLISH_MARGIN_MS);
+    const events = await this.db.manager.find(AuditEvent, {
+      where: { action: AuditAction.UserDisabled, at: MoreThanOrEqual(from) },
+      select: { id: true, subjectUserId: true },
+    });
+    const ids = [...new Set(events.flatMap((e) => (e.subjectUserId ? [e.subjectUserId] : [])))];
+    if (!ids.length) return 0;
+    const users = await this.db.manager.find(User, { where: { id: In(ids), disabled: true }, select: { id: true } });
+    for (const user of users) this.events.publish(USER_DISABLED, { userId: user.id });
+    return users.length;
+  }
+
+  /**
    * Creates the start-up admin (a non-contactable professional) unless a user
    * with that email exists; an existing user is left exactly as it is.
    */
   async ensureAdmin(email: string, password: string): Promise<void> {
     const admin = await this.newUser({ email, name: 'Administrator', kind: UserKind.PROFESSIONAL, password, contactable: false, isAdmin: true });
-    await this.uow.transaction(async (m) => {
-      if (await m.existsBy(User, { email: admin.email })) return;
-      await m.insert(User, admin);
-      await this.audit.record(m, { actorId: admin.id, action: AuditAction.UserCreated, subjectUserId: admin.id });
-    });
+    try {
+      await this.uow.transaction(async (m) => {
+        if (await m.existsBy(User, { email: admin.email })) return;
+        await m.insert(User, admin);
+        await this.audit.record(m, { actorId: admin.id, action: AuditAction.UserCreated, subjectUserId: admin.id });
+      });
+    } catch (error) {
+      // Another instance starting at the same time created it first.
+      if (!isUniqueViolation(error)) throw error;
+    }
   }
 
-  private async newUser(fields: Omit<User, 'id' | 'passwordHash' | 'createdAt'> & { password: string }): Promise<User> {
+  private async newUser(fields: Omit<User, 'id' | 'passwordHash' | 'createdAt' | 'disabled'> & { password: string }): Promise<User> {
     const { password, ...rest } = fields;
     return Object.assign(new User(), {
       ...rest,
+      disabled: false,
       id: newId(),
       email: normalizeEmail(rest.email),
       passwordHash: await hashPassword(password, this.passwordCost),

@@ -1,0 +1,104 @@
+/** The graphql-ws close code for a connection that may not (or no longer) be open: the one a bad token gets at connect. */
+export const CLOSE_FORBIDDEN = 4403;
+
+// setTimeout fires at once for delays beyond this (about 24.8 days), so longer waits are chained.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** What LiveSessions needs of a socket; a `ws` WebSocket fits. */
+export interface LiveSocket {
+  readonly readyState: number;
+  readonly CLOSED: number;
+  close(code: number, reason: string): void;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** One tracked connection. */
+export interface LiveSession {
+  readonly userId: string;
+  /** False once the socket closed or was revoked: an operation still starting must not go on. */
+  readonly open: boolean;
+}
+
+class Session implements LiveSession {
+  open = true;
+  timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly userId: string,
+    readonly socket: LiveSocket,
+  ) {}
+}
+
+/**
+ * The open graphql-ws connections of this instance, by user, so that an account
+ * an admin disables, or a token that expires, loses its live connections at
+ * once (close code 4403) with no database query per event. Everything lives in
+ * memory and a connection is forgotten as soon as its socket closes, so nothing
+ * outlives the sockets it tracks.
+ */
+export class LiveSessions {
+  private readonly byUser = new Map<string, Set<Session>>();
+
+  /**
+   * Tracks an authenticated socket until it closes, and closes it with 4403
+   * when `expiresAt` (the token's expiry) passes. A socket that is already
+   * closed is not tracked and comes back with `open` false.
+   */
+  track(userId: string, expiresAt: Date, socket: LiveSocket): LiveSession {
+    const session = new Session(userId, socket);
+    if (socket.readyState === socket.CLOSED) {
+      session.open = false;
+      return session;
+    }
+    const sessions = this.byUser.get(userId) ?? new Set();
+    this.byUser.set(userId, sessions);
+    sessions.add(session);
+    socket.once('close', () => this.forget(session));
+    this.expireAt(session, expiresAt.getTime());
+    return session;
+  }
+
+  /** Closes every connection of `userId` on this instance with 4403; returns how many. */
+  revoke(userId: string, reason: string): number {
+    const sessions = [...(this.byUser.get(userId) ?? [])];
+    for (const session of sessions) this.close(session, reason);
+    return sessions.length;
+  }
+
+  /** Connections tracked right now. */
+  get size(): number {
+    let count = 0;
+    for (const sessions of this.byUser.values()) count += sessions.size;
+    return count;
+  }
+
+  /** Stops every expiry timer and forgets every connection (at shutdown, once the sockets are being closed). */
+  clear(): void {
+    for (const sessions of [...this.byUser.values()]) for (const session of sessions) this.forget(session);
+  }
+
+  private expireAt(session: Session, at: number): void {
+    const delay = at - Date.now();
+    if (delay <= 0) {
+      this.close(session, 'Token expired');
+      return;
+    }
+    session.timer = setTimeout(() => this.expireAt(session, at), Math.min(delay, MAX_TIMER_MS));
+    // A pending expiry is no reason to keep the process alive.
+    session.timer.unref();
+  }
+
+  private close(session: Session, reason: string): void {
+    this.forget(session);
+    session.socket.close(CLOSE_FORBIDDEN, reason);
+  }
+
+  private forget(session: Session): void {
+    session.open = false;
+    if (session.timer) clearTimeout(session.timer);
+    session.timer = null;
+    const sessions = this.byUser.get(session.userId);
+    if (!sessions?.delete(session)) return;
+    if (!sessions.size) this.byUser.delete(session.userId);
+  }
+}

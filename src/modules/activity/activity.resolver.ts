@@ -1,0 +1,25 @@
+import { Ctx, FieldResolver, Resolver, Root, Subscription } from 'type-graphql';
+import { requireViewer, type Context } from '../../context';
+import { Viewer } from '../auth/viewer.decorator';
+import { Thread } from '../threads/thread.entity';
+import type { User } from '../users/user.entity';
+import { ThreadActivity } from './thread-activity.type';
+
+@Resolver(() => ThreadActivity)
+export class ActivityResolver {
+  @Subscription(() => ThreadActivity, {
+    description:
+      "The caller's dashboard feed: being added to a thread (including as a recipient of a new one), participants joining or leaving the caller's threads, " +
+      "their new messages, and the caller leaving. Who hears of what is checked on every event. The creator of a thread hears of it only through its first message.",
+    subscribe: ({ context }) => (context as Context).app.activity.stream(requireViewer(context as Context)),
+  })
+  threadActivity(@Root() activity: ThreadActivity): ThreadActivity {
+    return activity;
+  }
+
+  @FieldResolver(() => Thread, { nullable: true, description: 'The thread as it is now; null when the caller can no longer see it (after LEFT_THREAD).' })
+  async thread(@Root() activity: ThreadActivity, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<Thread | null> {
+    if (!(await ctx.app.access.isVisible(ctx.loaders, viewer.id, activity.threadId))) return null;
+    return ctx.loaders.thread.load(activity.threadId);
+  }
+}

@@ -1,0 +1,36 @@
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Message } from '../messages/message.entity';
+
+export enum ThreadActivityKind {
+  ADDED_TO_THREAD = 'ADDED_TO_THREAD',
+  PARTICIPANTS_CHANGED = 'PARTICIPANTS_CHANGED',
+  MESSAGE_ADDED = 'MESSAGE_ADDED',
+  LEFT_THREAD = 'LEFT_THREAD',
+}
+
+registerEnumType(ThreadActivityKind, {
+  name: 'ThreadActivityKind',
+  description: 'What happened to one of the caller\'s threads.',
+  valuesConfig: {
+    ADDED_TO_THREAD: { description: 'Someone added the caller: a new thread for their inbox (also when they are a recipient of a new thread).' },
+    PARTICIPANTS_CHANGED: { description: 'Someone else was added to, or left, a thread the caller is in (the caller may be the one who added them).' },
+    MESSAGE_ADDED: { description: 'A thread the caller is in got a message (the caller may be its author).' },
+    LEFT_THREAD: { description: 'The caller left the thread: drop it from the inbox. Nothing more of it follows unless someone adds them again.' },
+  },
+});
+
+/** One event of the caller's dashboard feed; `thread` is resolved when asked for. */
+@ObjectType({ description: "Something that changed one of the caller's threads, for an inbox that updates without polling." })
+export class ThreadActivity {
+  @Field(() => ThreadActivityKind)
+  kind!: ThreadActivityKind;
+
+  @Field(() => ID)
+  threadId!: string;
+
+  @Field(() => Message, { nullable: true, description: 'The new message, for MESSAGE_ADDED; null otherwise.' })
+  message!: Message | null;
+
+  @Field({ description: 'When the change was committed.' })
+  at!: Date;
+}

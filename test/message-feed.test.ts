@@ -1,0 +1,146 @@
+import type { Client } from 'graphql-ws';
+import { MESSAGE_ADDED } from '../src/events/event-bus';
+import { toMessageData } from '../src/modules/messages/message-data';
+import { Message } from '../src/modules/messages/message.entity';
+import { User } from '../src/modules/users/user.entity';
+import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
+import { asRecipient, useWorld, type Person } from './support/world';
+
+// The per-subscriber feed (src/modules/messages/message-feed.ts): events can
+// arrive twice, late or out of order (publishing follows the commit, instances
+// publish independently, a Redis reconnect re-sends). Each case is made with
+// the real event bus of a real server: a message stored without being
+// published is a lost or delayed event; publishing one again is a duplicate.
+
+const env = useWorld();
+const clients: Client[] = [];
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  await until(() => env.server.app.events.subscriberCount() === 0);
+});
+
+interface Added {
+  messageAdded: { id: string; body: string };
+}
+
+function listen(person: Person, threadId?: string): Feed<Added> & { client: Client } {
+  const client = connect(env.server.wsUrl, person.token);
+  clients.push(client);
+  const feed = subscribe<Added>(client, 'subscription($t: ID) { messageAdded(threadId: $t) { id body } }', threadId ? { t: threadId } : {});
+  return { ...feed, client };
+}
+
+const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.body);
+
+async function send(author: Person, threadId: string, body: string): Promise<string> {
+  const { sendMessage } = await env.world.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, { t: threadId, b: body });
+  return sendMessage.id;
+}
+
+/** Stores a message as sendMessage would, but publishes nothing: its event is lost, or late if published afterwards. */
+async function storeSilently(author: Person, threadId: string, body: string) {
+  const { app } = env.server;
+  const user = await app.db.getRepository(User).findOneByOrFail({ id: author.id });
+  return app.uow.transaction((m) => app.messages.append(m, user, threadId, body, null));
+}
+
+async function pair(label: string) {
+  const doctor = await env.world.professional(`${label} Dr`);
+  const nurse = await env.world.professional(`${label} Nurse`);
+  return { doctor, nurse };
+}
+
+test('drops a duplicate event: a message published twice reaches the subscriber once', async () => {
+  const { doctor, nurse } = await pair('Dup');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'zero');
+  const feed = listen(nurse, threadId);
+  await untilSubscribed(env.server, 1);
+
+  const first = await send(doctor, threadId, 'one');
+  await feed.waitFor(1);
+  const stored = await env.server.app.db.getRepository(Message).findOneByOrFail({ id: first });
+  env.server.app.events.publish(MESSAGE_ADDED, { message: toMessageData(stored), recipientIds: [doctor.id, nurse.id] });
+  await send(doctor, threadId, 'two');
+
+  await feed.waitFor(2);
+  await settle(feed.client);
+  expect(bodies(feed)).toEqual(['one', 'two']);
+});
+
+test('fills a gap from the database: a message whose event never came is delivered, in order, before the next one', async () => {
+  const { doctor, nurse } = await pair('Gap');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'zero');
+  const feed = listen(nurse);
+  await untilSubscribed(env.server, 1);
+
+  await send(doctor, threadId, 'one');
+  await feed.waitFor(1);
+  await storeSilently(doctor, threadId, 'two');
+  await send(nurse, threadId, 'three');
+
+  await feed.waitFor(3);
+  await settle(feed.client);
+  expect(bodies(feed)).toEqual(['one', 'two', 'three']);
+});
+
+test('a message committed after subscribing reaches the subscriber in order even when a later one is published first', async () => {
+  const { doctor, nurse } = await pair('Late');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'before subscribing');
+  const feed = listen(nurse, threadId);
+  await untilSubscribed(env.server, 1);
+
+  const two = await storeSilently(doctor, threadId, 'two');
+  const three = await storeSilently(doctor, threadId, 'three');
+  env.server.app.messages.publish(three);
+  await feed.waitFor(2);
+  // The late event of 'two' is now a duplicate.
+  env.server.app.messages.publish(two);
+  await settle(feed.client);
+  expect(bodies(feed)).toEqual(['two', 'three']);
+});
+
+test('forgets a thread when an event shows the viewer left: what was sent while they were out never reaches them, even after they are added again', async () => {
+  const { doctor, nurse } = await pair('Forget');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'zero');
+  const nurseFeed = listen(nurse);
+  const doctorFeed = listen(doctor);
+  await untilSubscribed(env.server, 2);
+
+  await send(doctor, threadId, 'one');
+  await nurseFeed.waitFor(1);
+  await env.world.as(nurse, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
+  await send(doctor, threadId, 'two, while the nurse is out');
+  await env.world.as(doctor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
+    t: threadId,
+    r: [asRecipient(nurse)],
+  });
+  // Had the feed kept its place in the thread (seq 2 of 'one'), seq 4 would look like a gap and be
+  // filled with 'two' from the database.
+  await send(doctor, threadId, 'three');
+
+  await doctorFeed.waitFor(3);
+  await nurseFeed.waitFor(2);
+  await settle(nurseFeed.client);
+  expect(bodies(doctorFeed)).toEqual(['one', 'two, while the nurse is out', 'three']);
+  expect(bodies(nurseFeed)).toEqual(['one', 'three']);
+});
+
+test('a burst of thousands of events at once (as a republish after a Redis outage makes) neither overflows a subscriber nor crashes the server', async () => {
+  const { doctor, nurse } = await pair('Burst');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'zero');
+  const feed = listen(nurse, threadId);
+  await untilSubscribed(env.server, 1);
+
+  const first = await send(doctor, threadId, 'one');
+  await feed.waitFor(1);
+  const stored = await env.server.app.db.getRepository(Message).findOneByOrFail({ id: first });
+  // Published synchronously, faster than any subscriber can take them.
+  for (let i = 0; i < 5000; i++) env.server.app.events.publish(MESSAGE_ADDED, { message: toMessageData(stored), recipientIds: [doctor.id, nurse.id] });
+  await send(doctor, threadId, 'two');
+
+  await feed.waitFor(2, 10_000);
+  await settle(feed.client);
+  expect(bodies(feed)).toEqual(['one', 'two']);
+  expect(feed.errors).toEqual([]);
+});

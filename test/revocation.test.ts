@@ -1,0 +1,551 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { DataSource, In } from 'typeorm';
+import WebSocket from 'ws';
+import { Initial1764000000000 } from '../src/migrations/1764000000000-initial';
+import { AuditEvent } from '../src/modules/audit/audit-event.entity';
+import { TeamMember } from '../src/modules/teams/team-member.entity';
+import { Participant } from '../src/modules/threads/participant.entity';
+import { User } from '../src/modules/users/user.entity';
+import { failure, gql, ok } from './support/graphql';
+import { subscribe, until, untilSubscribed, type Feed } from './support/live';
+import { offered } from './support/recipients';
+import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { asRecipient, World, type Person } from './support/world';
+
+// Revocation (issue 3): an account an admin disables, and a token that expires,
+// stop working at once, over HTTP and on open graphql-ws sockets (closed with
+// 4403), and a disabled account is never a recipient.
+
+const SECRET = new TextEncoder().encode('test-secret-test-secret-test-secret-0123');
+const PASSWORD = 'revocation-pass-1';
+const FORBIDDEN_CLOSE = 4403;
+
+const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id disabled } } }`;
+const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { id name } }`;
+const SET_DISABLED = `mutation($u: ID!, $d: Boolean!) { setUserDisabled(userId: $u, disabled: $d) { id name disabled } }`;
+const CREATE_THREAD = `mutation($r: [RecipientInput!]!) { createThread(subject: "Revocation", body: "Hello", recipients: $r) { id participants { user { id } } } }`;
+const ADD_PARTICIPANTS = `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id participants { user { id } } } }`;
+const MESSAGE_ADDED = 'subscription { messageAdded { id body } }';
+const ME = '{ me { id disabled } }';
+
+interface Added {
+  messageAdded: { id: string; body: string };
+}
+
+interface Closed {
+  code: number;
+  reason: string;
+  /** Date.now() when the client saw the close. */
+  at: number;
+}
+
+/** A person this file can log in as. */
+type Account = Person & { password: string };
+
+let server: TestServer;
+let world: World;
+const clients: Client[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  world = await World.create(server);
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  // Every test starts with no live subscription and no tracked socket, so counts are its own.
+  await until(() => server.app.events.subscriberCount() === 0 && server.app.liveSessions.size === 0);
+});
+
+afterAll(() => server.close());
+
+let accounts = 0;
+
+/** A user created by the admin, with a password this file knows. */
+async function account(on: World, name: string, input: { kind?: 'PATIENT' | 'PROFESSIONAL'; contactable?: boolean; isAdmin?: boolean } = {}): Promise<Account> {
+  const email = `revocation${++accounts}-${randomBytes(3).toString('hex')}@test.example`;
+  const { createUser } = await on.as(on.admin, CREATE_USER, {
+    input: { email, name, password: PASSWORD, kind: input.kind ?? 'PROFESSIONAL', contactable: input.contactable ?? true, isAdmin: input.isAdmin ?? false },
+  });
+  const { login } = await ok(on.server.url, LOGIN, { email, password: PASSWORD });
+  return { id: createUser.id, name, email, password: PASSWORD, token: login.token };
+}
+
+const setDisabled = (on: World, person: Person, disabled: boolean, actor: Person = on.admin) =>
+  gql(on.server.url, SET_DISABLED, { u: person.id, d: disabled }, actor.token);
+
+async function disable(on: World, person: Person): Promise<void> {
+  const { errors } = await setDisabled(on, person, true);
+  if (errors) throw new Error(`could not disable: ${JSON.stringify(errors)}`);
+}
+
+const login = (on: World, who: Account, password = who.password) => gql(on.server.url, LOGIN, { email: who.email, password });
+
+/**
+ * A dashboard's connection for `token` (lazy: it opens with its first
+ * subscription), recording when and how the server closed it.
+ */
+function online(target: TestServer, token: string): { client: Client; closed: Promise<Closed> } {
+  let resolveClosed: (closed: Closed) => void = () => undefined;
+  const closed = new Promise<Closed>((resolve) => (resolveClosed = resolve));
+  const client = createClient({
+    url: target.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: true,
+    on: {
+      closed: (event) => {
+        // A CloseEvent's fields are getters, so they are copied by name.
+        const { code, reason } = event as { code: number; reason: string };
+        resolveClosed({ code, reason, at: Date.now() });
+      },
+    },
+  });
+  clients.push(client);
+  return { client, closed };
+}
+
+/** `token` listens to messageAdded on `target`. */
+function listen(target: TestServer, token: string): Feed<Added> & { client: Client; closed: Promise<Closed> } {
+  const connection = online(target, token);
+  return { ...subscribe<Added>(connection.client, MESSAGE_ADDED), ...connection };
+}
+
+/** Resolves with the close, or rejects when the socket is still open after `timeoutMs`. */
+async function closedWithin(closed: Promise<Closed>, timeoutMs: number): Promise<Closed> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the socket was still open after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([closed, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.body);
+
+async function send(on: World, author: Person, threadId: string, body: string): Promise<void> {
+  await on.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, { t: threadId, b: body });
+}
+
+/**
+ * A database for servers of this file to share, as instances behind a load
+ * balancer do: a PostgreSQL schema when TEST_DATABASE_URL is set, otherwise an
+ * SQLite file. `drop` removes it.
+ */
+function sharedDatabase(label: string): { env: Record<string, string>; schema: string; file: string; drop(): Promise<void> } {
+  const tag = randomBytes(6).toString('hex');
+  const schema = `test_${tag}`;
+  const file = join(tmpdir(), `carethread-${label}-${tag}.sqlite`);
+  return {
+    env: TEST_POSTGRES_URL ? { DATABASE_URL: TEST_POSTGRES_URL, DATABASE_SCHEMA: schema } : { DATABASE_URL: `sqlite:${file}` },
+    schema,
+    file,
+    drop: async () => {
+      if (TEST_POSTGRES_URL) await dropSchema(TEST_POSTGRES_URL, schema);
+      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+    },
+  };
+}
+
+const auditOf = (person: Person) =>
+  server.app.db.getRepository(AuditEvent).find({ where: { subjectUserId: person.id }, order: { id: 'ASC' } });
+
+describe('an account an admin disables', () => {
+  test('cannot log in: UNAUTHENTICATED "This account is disabled", and only once the password was right', async () => {
+    const dana = await account(world, 'Disabled Dana');
+    const { data } = await setDisabled(world, dana, true);
+    expect(data.setUserDisabled).toEqual({ id: dana.id, name: 'Disabled Dana', disabled: true });
+
+    const refused = await failure(server.url, LOGIN, { email: dana.email, password: dana.password });
+    expect(refused).toMatchObject({ message: 'This account is disabled', extensions: { code: 'UNAUTHENTICATED' } });
+    // A wrong password learns nothing about the account.
+    const wrong = await failure(server.url, LOGIN, { email: dana.email, password: 'not-the-password' });
+    expect(wrong).toMatchObject({ message: 'Wrong email or password', extensions: { code: 'UNAUTHENTICATED' } });
+  });
+
+  test('its existing token stops working at once, over HTTP and for a new websocket', async () => {
+    const eve = await account(world, 'Token Eve');
+    expect((await world.as(eve, ME)).me).toEqual({ id: eve.id, disabled: false });
+
+    await disable(world, eve);
+
+    const refused = await failure(server.url, ME, {}, eve.token);
+    expect(refused).toMatchObject({ message: 'This account is disabled', extensions: { code: 'UNAUTHENTICATED' } });
+    const { errors } = await gql(server.url, CREATE_THREAD, { r: [{ userId: world.admin.id }] }, eve.token);
+    expect(errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    // A connection opened with the token now is refused before any operation.
+    const { client, closed } = online(server, eve.token);
+    const feed = subscribe<Added>(client, MESSAGE_ADDED);
+    expect((await closedWithin(closed, 3000)).code).toBe(FORBIDDEN_CLOSE);
+    expect(feed.received).toEqual([]);
+  });
+
+  test('is never offered in recipients, neither alone nor as a member of its auto-CC team', async () => {
+    const caller = await account(world, 'Offer Caller');
+    const loner = await account(world, 'Offer Loner');
+    const member = await account(world, 'Offer Member');
+    const stays = await account(world, 'Offer Stays');
+    const only = await account(world, 'Offer Only');
+    await world.team('Offer Team', { autoCc: true, members: [member, stays] });
+    await world.team('Offer Solo Team', { autoCc: true, members: [only] });
+    const before = await offered(world, caller, { search: 'offer' });
+    expect(before).toEqual({
+      teams: [
+        { name: 'Offer Solo Team', members: ['Offer Only'] },
+        { name: 'Offer Team', members: ['Offer Member', 'Offer Stays'] },
+      ],
+      users: ['Offer Loner'],
+    });
+
+    for (const person of [loner, member, only]) await disable(world, person);
+
+    // A team whose only contactable member is disabled is not offered at all.
+    expect(await offered(world, caller, { search: 'offer' })).toEqual({
+      teams: [{ name: 'Offer Team', members: ['Offer Stays'] }],
+      users: [],
+    });
+  });
+
+  test('cannot be picked: BAD_USER_INPUT saying the account is disabled, and its team adds only the others', async () => {
+    const caller = await account(world, 'Pick Caller');
+    const target = await account(world, 'Pick Target');
+    const member = await account(world, 'Pick Member');
+    const stays = await account(world, 'Pick Stays');
+    const only = await account(world, 'Pick Only');
+    const peer = await account(world, 'Pick Peer');
+    const team = await world.team('Pick Team', { autoCc: true, members: [member, stays] });
+    const soloTeam = await world.team('Pick Solo Team', { autoCc: true, members: [only] });
+    const existing = await world.thread(caller, [asRecipient(peer)]);
+    for (const person of [target, member, only]) await disable(world, person);
+
+    const created = await failure(server.url, CREATE_THREAD, { r: [asRecipient(target)] }, caller.token);
+    expect(created.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(created.message).toBe("Pick Target's account is disabled");
+    const added = await failure(server.url, ADD_PARTICIPANTS, { t: existing, r: [asRecipient(target)] }, caller.token);
+    expect(added).toMatchObject({ message: "Pick Target's account is disabled", extensions: { code: 'BAD_USER_INPUT' } });
+    // Nothing was half-made: the caller has only the thread made before.
+    const { threads } = await world.as(caller, '{ threads(first: 100) { edges { node { id } } } }');
+    expect(threads.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([existing]);
+
+    // Picking the team adds its members who are not disabled.
+    const { createThread } = await world.as(caller, CREATE_THREAD, { r: [asRecipient(team)] });
+    expect(createThread.participants.map((p: { user: { id: string } }) => p.user.id).sort()).toEqual([caller.id, stays.id].sort());
+    // A team with nobody left to add is refused, as one with nobody contactable.
+    const solo = await failure(server.url, CREATE_THREAD, { r: [asRecipient(soloTeam)] }, caller.token);
+    expect(solo).toMatchObject({ message: 'Team "Pick Solo Team" has no contactable member', extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
+  test('has its open sockets closed with 4403 at once, and receives nothing more', async () => {
+    const doctor = await account(world, 'Socket Doctor');
+    const nurse = await account(world, 'Socket Nurse');
+    const threadId = await world.thread(doctor, [asRecipient(nurse)], 'before');
+    const nurseTabs = [listen(server, nurse.token), listen(server, nurse.token)];
+    const doctorFeed = listen(server, doctor.token);
+    await untilSubscribed(server, 3);
+    expect(server.app.liveSessions.size).toBe(3);
+    await send(world, doctor, threadId, 'while enabled');
+    for (const tab of nurseTabs) await tab.waitFor(1);
+
+    const disabledAt = Date.now();
+    await disable(world, nurse);
+    for (const tab of nurseTabs) {
+      const closed = await closedWithin(tab.closed, 1000);
+      expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Account disabled' });
+      expect(closed.at - disabledAt).toBeLessThan(1000);
+    }
+    // Nothing was waiting for a message: the sockets were closed because of the disable itself.
+    await send(world, doctor, threadId, 'after the disable');
+
+    await doctorFeed.waitFor(2);
+    expect(bodies(doctorFeed)).toEqual(['while enabled', 'after the disable']);
+    for (const tab of nurseTabs) expect(bodies(tab)).toEqual(['while enabled']);
+    // The doctor's socket is untouched; the nurse's are forgotten.
+    expect(server.app.liveSessions.size).toBe(1);
+  });
+
+  test('can log in again once re-enabled, and is offered again', async () => {
+    const fred = await account(world, 'Returning Fred');
+    const caller = await account(world, 'Returning Caller');
+    await disable(world, fred);
+    expect((await login(world, fred)).errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    expect((await offered(world, caller, { search: 'returning fred' })).users).toEqual([]);
+
+    const { data } = await setDisabled(world, fred, false);
+    expect(data.setUserDisabled.disabled).toBe(false);
+
+    const { login: again } = await ok(server.url, LOGIN, { email: fred.email, password: fred.password });
+    expect(again.user).toEqual({ id: fred.id, disabled: false });
+    expect((await ok(server.url, ME, {}, again.token)).me).toEqual({ id: fred.id, disabled: false });
+    // Disabling refuses the account rather than its tokens one by one, so an unexpired old token works again too.
+    expect((await world.as(fred, ME)).me.id).toBe(fred.id);
+    expect((await offered(world, caller, { search: 'returning fred' })).users).toEqual(['Returning Fred']);
+  });
+
+  test('disabling and enabling are audited as USER_DISABLED and USER_ENABLED by the admin; repeating a value writes nothing', async () => {
+    const gus = await account(world, 'Audited Gus');
+    await disable(world, gus);
+    await disable(world, gus);
+    await setDisabled(world, gus, false);
+    await setDisabled(world, gus, false);
+
+    const events = (await auditOf(gus)).map((e) => ({ action: e.action, actor: e.actorId }));
+    expect(events).toEqual([
+      { action: 'USER_CREATED', actor: world.admin.id },
+      { action: 'USER_DISABLED', actor: world.admin.id },
+      { action: 'USER_ENABLED', actor: world.admin.id },
+    ]);
+  });
+
+  test('non-admins get FORBIDDEN, for others and for themselves, and nothing changes', async () => {
+    const pro = await account(world, 'Forbidden Pro');
+    const pat = await account(world, 'Forbidden Pat', { kind: 'PATIENT' });
+    const target = await account(world, 'Forbidden Target');
+    for (const actor of [pro, pat]) {
+      for (const [who, disabled] of [[target, true], [actor, true], [actor, false]] as const) {
+        const { errors } = await setDisabled(world, who, disabled, actor);
+        expect(errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+      }
+    }
+    for (const person of [pro, pat, target]) {
+      expect((await login(world, person)).errors).toBeUndefined();
+      expect((await auditOf(person)).map((e) => e.action)).toEqual(['USER_CREATED']);
+    }
+  });
+
+  test('an admin cannot disable themself (BAD_USER_INPUT); an unknown user is NOT_FOUND', async () => {
+    const self = await setDisabled(world, world.admin, true);
+    expect(self.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    expect((await world.as(world.admin, ME)).me.disabled).toBe(false);
+
+    const unknown = await gql(server.url, SET_DISABLED, { u: '00000000-0000-4000-8000-000000000000', d: true }, world.admin.token);
+    expect(unknown.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
+
+    // Another admin can be disabled, like anyone else.
+    const other = await account(world, 'Other Admin', { isAdmin: true, contactable: false });
+    await disable(world, other);
+    expect((await login(world, other)).errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('a token that expires', () => {
+  /** A token like the server's for `userId` that expires `seconds` from now (to the second, as JWTs count). */
+  async function shortLived(userId: string, seconds: number): Promise<{ token: string; expiresAt: number }> {
+    const exp = Math.ceil(Date.now() / 1000) + seconds;
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setIssuer('carethread')
+      .setAudience('carethread-api')
+      .setIssuedAt()
+      .setExpirationTime(exp)
+      .sign(SECRET);
+    return { token, expiresAt: exp * 1000 };
+  }
+
+  test('closes its socket with 4403 when it expires, not before', async () => {
+    const gail = await account(world, 'Expiring Gail');
+    const { token, expiresAt } = await shortLived(gail.id, 2);
+    const feed = listen(server, token);
+    await untilSubscribed(server, 1);
+    expect(server.app.liveSessions.size).toBe(1);
+
+    const closed = await closedWithin(feed.closed, expiresAt - Date.now() + 1500);
+    expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Token expired' });
+    // Open until the expiry, then closed right away.
+    expect(closed.at).toBeGreaterThanOrEqual(expiresAt - 50);
+    expect(closed.at - expiresAt).toBeLessThan(1000);
+    await until(() => server.app.liveSessions.size === 0);
+  });
+
+  test('a socket that closes first is forgotten with its expiry timer', async () => {
+    const hal = await account(world, 'Leaving Hal');
+    const feeds = [listen(server, hal.token), listen(server, hal.token)];
+    await untilSubscribed(server, 2);
+    expect(server.app.liveSessions.size).toBe(2);
+
+    await feeds[0].client.dispose();
+    await until(() => server.app.liveSessions.size === 1);
+    await feeds[1].client.dispose();
+    await until(() => server.app.liveSessions.size === 0);
+  });
+});
+
+describe('across instances', () => {
+  const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const database = sharedDatabase('revocation');
+  let a: TestServer | undefined;
+  let b: TestServer | undefined;
+  let redisMissing = false;
+
+  /** Whether Redis answers; when CI=true it must. */
+  async function redisAnswers(): Promise<boolean> {
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    redis.on('error', () => undefined);
+    try {
+      await redis.connect();
+      return (await redis.ping()) === 'PONG';
+    } catch {
+      if (process.env.CI === 'true') throw new Error(`Redis at ${REDIS_URL} does not answer`);
+      return false;
+    } finally {
+      redis.disconnect();
+    }
+  }
+
+  beforeAll(async () => {
+    if (!(await redisAnswers())) {
+      redisMissing = true;
+      return;
+    }
+    // Two instances on one database with events through Redis.
+    a = await startTestServer({ ...database.env, REDIS_URL, INSTANCE_ID: `revocation-a-${database.schema}` });
+    b = await startTestServer({ ...database.env, REDIS_URL, INSTANCE_ID: `revocation-b-${database.schema}` });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    await a?.close();
+    await b?.close();
+    await database.drop();
+  });
+
+  test('an account disabled through one instance has its sockets on every instance closed with 4403 at once', async () => {
+    if (redisMissing) {
+      console.warn(`skipped: Redis at ${REDIS_URL} does not answer`);
+      return;
+    }
+    const worldA = await World.create(a!);
+    const doctor = await account(worldA, 'Remote Doctor');
+    const nurse = await account(worldA, 'Remote Nurse');
+    const threadId = await worldA.thread(doctor, [asRecipient(nurse)], 'first');
+    const doctorOnB = listen(b!, doctor.token);
+    const nurseOnA = listen(a!, nurse.token);
+    const nurseOnB = listen(b!, nurse.token);
+    await untilSubscribed(a!, 1);
+    await untilSubscribed(b!, 2);
+    // Instance B's Redis link may still be starting: send through A until B delivers.
+    const deadline = Date.now() + 10_000;
+    for (let n = 1; !nurseOnB.received.length; n++) {
+      if (Date.now() > deadline) throw new Error('instance B never received a message sent through A');
+      await send(worldA, doctor, threadId, `probe ${n}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await nurseOnB.waitFor(1);
+
+    await disable(worldA, nurse);
+    for (const feed of [nurseOnA, nurseOnB]) expect((await closedWithin(feed.closed, 2000)).code).toBe(FORBIDDEN_CLOSE);
+    const before = bodies(nurseOnB).length;
+    await send(worldA, doctor, threadId, 'after the disable');
+    await until(() => bodies(doctorOnB).includes('after the disable'), 5000);
+    expect(bodies(nurseOnB)).toHaveLength(before);
+    expect(b!.app.liveSessions.size).toBe(1);
+  });
+});
+
+describe('after the link between instances was down', () => {
+  // Two instances on one database with no link at all: a disable through one never reaches the other, as
+  // while Redis is down. What the other does once the link is back is what these tests call directly.
+  const database = sharedDatabase('missed');
+  let a: TestServer;
+  let b: TestServer;
+
+  beforeAll(async () => {
+    a = await startTestServer({ ...database.env, INSTANCE_ID: `missed-a-${database.schema}` });
+    b = await startTestServer({ ...database.env, INSTANCE_ID: `missed-b-${database.schema}` });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+    await a.close();
+    await b.close();
+    await database.drop();
+  });
+
+  test('an instance that missed a disable closes the account\'s sockets (4403) once the link is back', async () => {
+    const worldA = await World.create(a);
+    const ida = await account(worldA, 'Missed Ida');
+    const jon = await account(worldA, 'Missed Jon');
+    const lostAt = new Date();
+    const idaOnB = listen(b, ida.token);
+    const jonOnB = listen(b, jon.token);
+    await untilSubscribed(b, 2);
+    // Jon is disabled and enabled again while the link is down: his sockets stay.
+    await disable(worldA, ida);
+    await disable(worldA, jon);
+    await setDisabled(worldA, jon, false);
+    expect(b.app.liveSessions.size).toBe(2);
+
+    expect(await b.app.users.republishDisabledSince(lostAt)).toBe(1);
+    expect((await closedWithin(idaOnB.closed, 1000)).code).toBe(FORBIDDEN_CLOSE);
+    await until(() => b.app.liveSessions.size === 1);
+    // Jon's socket on B is still open and receives.
+    await ok(b.url, CREATE_THREAD, { r: [asRecipient(jon)] }, worldA.admin.token);
+    await jonOnB.waitFor(1);
+    expect(idaOnB.received).toEqual([]);
+  });
+});
+
+describe('the disabled flag on an existing database', () => {
+  const database = sharedDatabase('upgrade');
+  const { schema, file } = database;
+
+  afterAll(() => database.drop());
+
+  /** A database as the first release left it: only the initial migration, with users that rows refer to. */
+  async function firstReleaseDatabase(): Promise<void> {
+    const db = TEST_POSTGRES_URL
+      ? new DataSource({ type: 'postgres', url: TEST_POSTGRES_URL, schema, migrations: [Initial1764000000000] })
+      : new DataSource({ type: 'better-sqlite3', database: file, migrations: [Initial1764000000000] });
+    await db.initialize();
+    try {
+      if (TEST_POSTGRES_URL) await db.query(`CREATE SCHEMA "${schema}"`);
+      await db.runMigrations({ transaction: 'all' });
+      const table = (name: string) => (TEST_POSTGRES_URL ? `"${schema}"."${name}"` : `"${name}"`);
+      const at = `'2025-01-01T00:00:00Z'`;
+      await db.query(`INSERT INTO ${table('users')} ("id", "email", "name", "kind", "contactable", "isAdmin", "passwordHash", "createdAt")
+        VALUES ('u-pro', 'pro@old.example', 'Old Pro', 'PROFESSIONAL', true, false, 'x', ${at}),
+               ('u-pat', 'pat@old.example', 'Old Pat', 'PATIENT', false, false, 'x', ${at})`);
+      await db.query(`INSERT INTO ${table('teams')} ("id", "name", "autoCc", "createdAt") VALUES ('t-old', 'Old Team', true, ${at})`);
+      await db.query(`INSERT INTO ${table('team_members')} ("teamId", "userId", "addedAt") VALUES ('t-old', 'u-pro', ${at})`);
+      await db.query(`INSERT INTO ${table('threads')} ("id", "subject", "createdAt", "createdById", "lastActivityAt", "lastSeq")
+        VALUES ('th-old', 'Old', ${at}, 'u-pat', ${at}, 0)`);
+      await db.query(`INSERT INTO ${table('participants')} ("threadId", "userId", "joinedAt", "lastReadSeq") VALUES ('th-old', 'u-pat', ${at}, 0), ('th-old', 'u-pro', ${at}, 0)`);
+    } finally {
+      await db.destroy();
+    }
+  }
+
+  test('is added at start with every account enabled, and nothing that refers to users is lost', async () => {
+    await firstReleaseDatabase();
+    const upgraded = await startTestServer(database.env);
+    try {
+      const db = upgraded.app.db;
+      const users = await db.getRepository(User).find({ where: { id: In(['u-pro', 'u-pat']) }, select: { id: true, disabled: true }, order: { id: 'ASC' } });
+      expect(users.map((u) => ({ ...u }))).toEqual([
+        { id: 'u-pat', disabled: false },
+        { id: 'u-pro', disabled: false },
+      ]);
+      const members = await db.getRepository(TeamMember).find({ select: { teamId: true, userId: true } });
+      expect(members.map((m) => ({ ...m }))).toEqual([{ teamId: 't-old', userId: 'u-pro' }]);
+      const participants = await db.getRepository(Participant).find({ select: { userId: true }, order: { userId: 'ASC' } });
+      expect(participants.map((p) => p.userId)).toEqual(['u-pat', 'u-pro']);
+      if (!TEST_POSTGRES_URL) expect(await db.query('PRAGMA foreign_key_check')).toEqual([]);
+      // The old accounts are recipients as before.
+      const world = await World.create(upgraded);
+      const caller = await account(world, 'Upgrade Caller');
+      expect(await offered(world, caller, { search: 'old' })).toEqual({ teams: [{ name: 'Old Team', members: ['Old Pro'] }], users: [] });
+    } finally {
+      await upgraded.close();
+    }
+  });
+});
