@@ -16,7 +16,7 @@ import { failure, gql, ok } from './support/graphql';
 import { subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { offered } from './support/recipients';
 import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
-import { asRecipient, World, type Person } from './support/world';
+import { asRecipient, useLiveWorld, World, type Person } from './support/world';
 
 // Revocation (issue 3): an account an admin disables, and a token that expires,
 // stop working at once, over HTTP and on open graphql-ws sockets (closed with
@@ -48,22 +48,8 @@ interface Closed {
 /** A person this file can log in as. */
 type Account = Person & { password: string };
 
-let server: TestServer;
-let world: World;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await World.create(server);
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  // Every test starts with no live subscription and no tracked socket, so counts are its own.
-  await until(() => server.app.events.subscriberCount() === 0 && server.app.liveSessions.size === 0);
-});
-
-afterAll(() => server.close());
+const env = useLiveWorld();
+const { clients } = env;
 
 let accounts = 0;
 
@@ -158,47 +144,47 @@ function sharedDatabase(label: string): { env: Record<string, string>; schema: s
 }
 
 const auditOf = (person: Person) =>
-  server.app.db.getRepository(AuditEvent).find({ where: { subjectUserId: person.id }, order: { id: 'ASC' } });
+  env.server.app.db.getRepository(AuditEvent).find({ where: { subjectUserId: person.id }, order: { id: 'ASC' } });
 
 describe('an account an admin disables', () => {
   test('cannot log in: UNAUTHENTICATED "This account is disabled", and only once the password was right', async () => {
-    const dana = await account(world, 'Disabled Dana');
-    const { data } = await setDisabled(world, dana, true);
+    const dana = await account(env.world, 'Disabled Dana');
+    const { data } = await setDisabled(env.world, dana, true);
     expect(data.setUserDisabled).toEqual({ id: dana.id, name: 'Disabled Dana', disabled: true });
 
-    const refused = await failure(server.url, LOGIN, { email: dana.email, password: dana.password });
+    const refused = await failure(env.server.url, LOGIN, { email: dana.email, password: dana.password });
     expect(refused).toMatchObject({ message: 'This account is disabled', extensions: { code: 'UNAUTHENTICATED' } });
     // A wrong password learns nothing about the account.
-    const wrong = await failure(server.url, LOGIN, { email: dana.email, password: 'not-the-password' });
+    const wrong = await failure(env.server.url, LOGIN, { email: dana.email, password: 'not-the-password' });
     expect(wrong).toMatchObject({ message: 'Wrong email or password', extensions: { code: 'UNAUTHENTICATED' } });
   });
 
   test('its existing token stops working at once, over HTTP and for a new websocket', async () => {
-    const eve = await account(world, 'Token Eve');
-    expect((await world.as(eve, ME)).me).toEqual({ id: eve.id, disabled: false });
+    const eve = await account(env.world, 'Token Eve');
+    expect((await env.world.as(eve, ME)).me).toEqual({ id: eve.id, disabled: false });
 
-    await disable(world, eve);
+    await disable(env.world, eve);
 
-    const refused = await failure(server.url, ME, {}, eve.token);
+    const refused = await failure(env.server.url, ME, {}, eve.token);
     expect(refused).toMatchObject({ message: 'This account is disabled', extensions: { code: 'UNAUTHENTICATED' } });
-    const { errors } = await gql(server.url, CREATE_THREAD, { r: [{ userId: world.admin.id }] }, eve.token);
+    const { errors } = await gql(env.server.url, CREATE_THREAD, { r: [{ userId: env.world.admin.id }] }, eve.token);
     expect(errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
     // A connection opened with the token now is refused before any operation.
-    const { client, closed } = online(server, eve.token);
+    const { client, closed } = online(env.server, eve.token);
     const feed = subscribe<Added>(client, MESSAGE_ADDED);
     expect((await closedWithin(closed, 3000)).code).toBe(FORBIDDEN_CLOSE);
     expect(feed.received).toEqual([]);
   });
 
   test('is never offered in recipients, neither alone nor as a member of its auto-CC team', async () => {
-    const caller = await account(world, 'Offer Caller');
-    const loner = await account(world, 'Offer Loner');
-    const member = await account(world, 'Offer Member');
-    const stays = await account(world, 'Offer Stays');
-    const only = await account(world, 'Offer Only');
-    await world.team('Offer Team', { autoCc: true, members: [member, stays] });
-    await world.team('Offer Solo Team', { autoCc: true, members: [only] });
-    const before = await offered(world, caller, { search: 'offer' });
+    const caller = await account(env.world, 'Offer Caller');
+    const loner = await account(env.world, 'Offer Loner');
+    const member = await account(env.world, 'Offer Member');
+    const stays = await account(env.world, 'Offer Stays');
+    const only = await account(env.world, 'Offer Only');
+    await env.world.team('Offer Team', { autoCc: true, members: [member, stays] });
+    await env.world.team('Offer Solo Team', { autoCc: true, members: [only] });
+    const before = await offered(env.world, caller, { search: 'offer' });
     expect(before).toEqual({
       teams: [
         { name: 'Offer Solo Team', members: ['Offer Only'] },
@@ -207,133 +193,133 @@ describe('an account an admin disables', () => {
       users: ['Offer Loner'],
     });
 
-    for (const person of [loner, member, only]) await disable(world, person);
+    for (const person of [loner, member, only]) await disable(env.world, person);
 
     // A team whose only contactable member is disabled is not offered at all.
-    expect(await offered(world, caller, { search: 'offer' })).toEqual({
+    expect(await offered(env.world, caller, { search: 'offer' })).toEqual({
       teams: [{ name: 'Offer Team', members: ['Offer Stays'] }],
       users: [],
     });
   });
 
   test('cannot be picked: BAD_USER_INPUT saying the account is disabled, and its team adds only the others', async () => {
-    const caller = await account(world, 'Pick Caller');
-    const target = await account(world, 'Pick Target');
-    const member = await account(world, 'Pick Member');
-    const stays = await account(world, 'Pick Stays');
-    const only = await account(world, 'Pick Only');
-    const peer = await account(world, 'Pick Peer');
-    const team = await world.team('Pick Team', { autoCc: true, members: [member, stays] });
-    const soloTeam = await world.team('Pick Solo Team', { autoCc: true, members: [only] });
-    const existing = await world.thread(caller, [asRecipient(peer)]);
-    for (const person of [target, member, only]) await disable(world, person);
+    const caller = await account(env.world, 'Pick Caller');
+    const target = await account(env.world, 'Pick Target');
+    const member = await account(env.world, 'Pick Member');
+    const stays = await account(env.world, 'Pick Stays');
+    const only = await account(env.world, 'Pick Only');
+    const peer = await account(env.world, 'Pick Peer');
+    const team = await env.world.team('Pick Team', { autoCc: true, members: [member, stays] });
+    const soloTeam = await env.world.team('Pick Solo Team', { autoCc: true, members: [only] });
+    const existing = await env.world.thread(caller, [asRecipient(peer)]);
+    for (const person of [target, member, only]) await disable(env.world, person);
 
-    const created = await failure(server.url, CREATE_THREAD, { r: [asRecipient(target)] }, caller.token);
+    const created = await failure(env.server.url, CREATE_THREAD, { r: [asRecipient(target)] }, caller.token);
     expect(created.extensions?.code).toBe('BAD_USER_INPUT');
     expect(created.message).toBe("Pick Target's account is disabled");
-    const added = await failure(server.url, ADD_PARTICIPANTS, { t: existing, r: [asRecipient(target)] }, caller.token);
+    const added = await failure(env.server.url, ADD_PARTICIPANTS, { t: existing, r: [asRecipient(target)] }, caller.token);
     expect(added).toMatchObject({ message: "Pick Target's account is disabled", extensions: { code: 'BAD_USER_INPUT' } });
     // Nothing was half-made: the caller has only the thread made before.
-    const { threads } = await world.as(caller, '{ threads(first: 100) { edges { node { id } } } }');
+    const { threads } = await env.world.as(caller, '{ threads(first: 100) { edges { node { id } } } }');
     expect(threads.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([existing]);
 
     // Picking the team adds its members who are not disabled.
-    const { createThread } = await world.as(caller, CREATE_THREAD, { r: [asRecipient(team)] });
+    const { createThread } = await env.world.as(caller, CREATE_THREAD, { r: [asRecipient(team)] });
     expect(createThread.participants.map((p: { user: { id: string } }) => p.user.id).sort()).toEqual([caller.id, stays.id].sort());
     // A team with nobody left to add is refused, as one with nobody contactable.
-    const solo = await failure(server.url, CREATE_THREAD, { r: [asRecipient(soloTeam)] }, caller.token);
+    const solo = await failure(env.server.url, CREATE_THREAD, { r: [asRecipient(soloTeam)] }, caller.token);
     expect(solo).toMatchObject({ message: 'Team "Pick Solo Team" has no contactable member', extensions: { code: 'BAD_USER_INPUT' } });
   });
 
   test('has its open sockets closed with 4403 at once, and receives nothing more', async () => {
-    const doctor = await account(world, 'Socket Doctor');
-    const nurse = await account(world, 'Socket Nurse');
-    const threadId = await world.thread(doctor, [asRecipient(nurse)], 'before');
-    const nurseTabs = [listen(server, nurse.token), listen(server, nurse.token)];
-    const doctorFeed = listen(server, doctor.token);
-    await untilSubscribed(server, 3);
-    expect(server.app.liveSessions.size).toBe(3);
-    await send(world, doctor, threadId, 'while enabled');
+    const doctor = await account(env.world, 'Socket Doctor');
+    const nurse = await account(env.world, 'Socket Nurse');
+    const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'before');
+    const nurseTabs = [listen(env.server, nurse.token), listen(env.server, nurse.token)];
+    const doctorFeed = listen(env.server, doctor.token);
+    await untilSubscribed(env.server, 3);
+    expect(env.server.app.liveSessions.size).toBe(3);
+    await send(env.world, doctor, threadId, 'while enabled');
     for (const tab of nurseTabs) await tab.waitFor(1);
 
     const disabledAt = Date.now();
-    await disable(world, nurse);
+    await disable(env.world, nurse);
     for (const tab of nurseTabs) {
       const closed = await closedWithin(tab.closed, 1000);
       expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Account disabled' });
       expect(closed.at - disabledAt).toBeLessThan(1000);
     }
     // Nothing was waiting for a message: the sockets were closed because of the disable itself.
-    await send(world, doctor, threadId, 'after the disable');
+    await send(env.world, doctor, threadId, 'after the disable');
 
     await doctorFeed.waitFor(2);
     expect(bodies(doctorFeed)).toEqual(['while enabled', 'after the disable']);
     for (const tab of nurseTabs) expect(bodies(tab)).toEqual(['while enabled']);
     // The doctor's socket is untouched; the nurse's are forgotten.
-    expect(server.app.liveSessions.size).toBe(1);
+    expect(env.server.app.liveSessions.size).toBe(1);
   });
 
   test('can log in again once re-enabled, and is offered again', async () => {
-    const fred = await account(world, 'Returning Fred');
-    const caller = await account(world, 'Returning Caller');
-    await disable(world, fred);
-    expect((await login(world, fred)).errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
-    expect((await offered(world, caller, { search: 'returning fred' })).users).toEqual([]);
+    const fred = await account(env.world, 'Returning Fred');
+    const caller = await account(env.world, 'Returning Caller');
+    await disable(env.world, fred);
+    expect((await login(env.world, fred)).errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    expect((await offered(env.world, caller, { search: 'returning fred' })).users).toEqual([]);
 
-    const { data } = await setDisabled(world, fred, false);
+    const { data } = await setDisabled(env.world, fred, false);
     expect(data.setUserDisabled.disabled).toBe(false);
 
-    const { login: again } = await ok(server.url, LOGIN, { email: fred.email, password: fred.password });
+    const { login: again } = await ok(env.server.url, LOGIN, { email: fred.email, password: fred.password });
     expect(again.user).toEqual({ id: fred.id, disabled: false });
-    expect((await ok(server.url, ME, {}, again.token)).me).toEqual({ id: fred.id, disabled: false });
+    expect((await ok(env.server.url, ME, {}, again.token)).me).toEqual({ id: fred.id, disabled: false });
     // Disabling refuses the account rather than its tokens one by one, so an unexpired old token works again too.
-    expect((await world.as(fred, ME)).me.id).toBe(fred.id);
-    expect((await offered(world, caller, { search: 'returning fred' })).users).toEqual(['Returning Fred']);
+    expect((await env.world.as(fred, ME)).me.id).toBe(fred.id);
+    expect((await offered(env.world, caller, { search: 'returning fred' })).users).toEqual(['Returning Fred']);
   });
 
   test('disabling and enabling are audited as USER_DISABLED and USER_ENABLED by the admin; repeating a value writes nothing', async () => {
-    const gus = await account(world, 'Audited Gus');
-    await disable(world, gus);
-    await disable(world, gus);
-    await setDisabled(world, gus, false);
-    await setDisabled(world, gus, false);
+    const gus = await account(env.world, 'Audited Gus');
+    await disable(env.world, gus);
+    await disable(env.world, gus);
+    await setDisabled(env.world, gus, false);
+    await setDisabled(env.world, gus, false);
 
     const events = (await auditOf(gus)).map((e) => ({ action: e.action, actor: e.actorId }));
     expect(events).toEqual([
-      { action: 'USER_CREATED', actor: world.admin.id },
-      { action: 'USER_DISABLED', actor: world.admin.id },
-      { action: 'USER_ENABLED', actor: world.admin.id },
+      { action: 'USER_CREATED', actor: env.world.admin.id },
+      { action: 'USER_DISABLED', actor: env.world.admin.id },
+      { action: 'USER_ENABLED', actor: env.world.admin.id },
     ]);
   });
 
   test('non-admins get FORBIDDEN, for others and for themselves, and nothing changes', async () => {
-    const pro = await account(world, 'Forbidden Pro');
-    const pat = await account(world, 'Forbidden Pat', { kind: 'PATIENT' });
-    const target = await account(world, 'Forbidden Target');
+    const pro = await account(env.world, 'Forbidden Pro');
+    const pat = await account(env.world, 'Forbidden Pat', { kind: 'PATIENT' });
+    const target = await account(env.world, 'Forbidden Target');
     for (const actor of [pro, pat]) {
       for (const [who, disabled] of [[target, true], [actor, true], [actor, false]] as const) {
-        const { errors } = await setDisabled(world, who, disabled, actor);
+        const { errors } = await setDisabled(env.world, who, disabled, actor);
         expect(errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
       }
     }
     for (const person of [pro, pat, target]) {
-      expect((await login(world, person)).errors).toBeUndefined();
+      expect((await login(env.world, person)).errors).toBeUndefined();
       expect((await auditOf(person)).map((e) => e.action)).toEqual(['USER_CREATED']);
     }
   });
 
   test('an admin cannot disable themself (BAD_USER_INPUT); an unknown user is NOT_FOUND', async () => {
-    const self = await setDisabled(world, world.admin, true);
+    const self = await setDisabled(env.world, env.world.admin, true);
     expect(self.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
-    expect((await world.as(world.admin, ME)).me.disabled).toBe(false);
+    expect((await env.world.as(env.world.admin, ME)).me.disabled).toBe(false);
 
-    const unknown = await gql(server.url, SET_DISABLED, { u: '00000000-0000-4000-8000-000000000000', d: true }, world.admin.token);
+    const unknown = await gql(env.server.url, SET_DISABLED, { u: '00000000-0000-4000-8000-000000000000', d: true }, env.world.admin.token);
     expect(unknown.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
 
     // Another admin can be disabled, like anyone else.
-    const other = await account(world, 'Other Admin', { isAdmin: true, contactable: false });
-    await disable(world, other);
-    expect((await login(world, other)).errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+    const other = await account(env.world, 'Other Admin', { isAdmin: true, contactable: false });
+    await disable(env.world, other);
+    expect((await login(env.world, other)).errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
   });
 });
 
@@ -353,30 +339,30 @@ describe('a token that expires', () => {
   }
 
   test('closes its socket with 4403 when it expires, not before', async () => {
-    const gail = await account(world, 'Expiring Gail');
+    const gail = await account(env.world, 'Expiring Gail');
     const { token, expiresAt } = await shortLived(gail.id, 2);
-    const feed = listen(server, token);
-    await untilSubscribed(server, 1);
-    expect(server.app.liveSessions.size).toBe(1);
+    const feed = listen(env.server, token);
+    await untilSubscribed(env.server, 1);
+    expect(env.server.app.liveSessions.size).toBe(1);
 
     const closed = await closedWithin(feed.closed, expiresAt - Date.now() + 1500);
     expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Token expired' });
     // Open until the expiry, then closed right away.
     expect(closed.at).toBeGreaterThanOrEqual(expiresAt - 50);
     expect(closed.at - expiresAt).toBeLessThan(1000);
-    await until(() => server.app.liveSessions.size === 0);
+    await until(() => env.server.app.liveSessions.size === 0);
   });
 
   test('a socket that closes first is forgotten with its expiry timer', async () => {
-    const hal = await account(world, 'Leaving Hal');
-    const feeds = [listen(server, hal.token), listen(server, hal.token)];
-    await untilSubscribed(server, 2);
-    expect(server.app.liveSessions.size).toBe(2);
+    const hal = await account(env.world, 'Leaving Hal');
+    const feeds = [listen(env.server, hal.token), listen(env.server, hal.token)];
+    await untilSubscribed(env.server, 2);
+    expect(env.server.app.liveSessions.size).toBe(2);
 
     await feeds[0].client.dispose();
-    await until(() => server.app.liveSessions.size === 1);
+    await until(() => env.server.app.liveSessions.size === 1);
     await feeds[1].client.dispose();
-    await until(() => server.app.liveSessions.size === 0);
+    await until(() => env.server.app.liveSessions.size === 0);
   });
 });
 

@@ -1,8 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
-import { startTestServer, type TestServer } from './support/server';
-import { asRecipient, World, type Person, type TeamRef } from './support/world';
+import { asRecipient, useLiveWorld, type Person, type TeamRef } from './support/world';
 
 // The "Real time" rules of DESIGN.md, checked with real graphql-ws clients
 // against a real server. A negative check ("received nothing") only means
@@ -15,26 +14,12 @@ interface Added {
   messageAdded: { id: string; threadId: string; body: string };
 }
 
-let server: TestServer;
-let world: World;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await World.create(server);
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  // Every test starts from zero live subscriptions, so untilSubscribed(n) counts only its own.
-  await until(() => server.app.events.subscriberCount() === 0);
-});
-
-afterAll(() => server.close());
+const env = useLiveWorld();
+const { clients } = env;
 
 /** A live client for `person`, disposed after the test. */
 function online(person: Person): Client {
-  const client = connect(server.wsUrl, person.token);
+  const client = connect(env.server.wsUrl, person.token);
   clients.push(client);
   return client;
 }
@@ -48,7 +33,7 @@ function listen(person: Person, threadId?: string): Feed<Added> & { client: Clie
 const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.body);
 
 async function send(author: Person, threadId: string, body: string): Promise<string> {
-  const { sendMessage } = await world.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
+  const { sendMessage } = await env.world.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
     t: threadId,
     b: body,
   });
@@ -56,14 +41,14 @@ async function send(author: Person, threadId: string, body: string): Promise<str
 }
 
 function addParticipants(actor: Person, threadId: string, recipients: (TeamRef | Person)[]) {
-  return world.as(actor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
+  return env.world.as(actor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
     t: threadId,
     r: recipients.map(asRecipient),
   });
 }
 
 function leave(person: Person, threadId: string) {
-  return world.as(person, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
+  return env.world.as(person, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
 }
 
 /**
@@ -102,22 +87,22 @@ function refusal(client: Client, query: string, variables: Record<string, unknow
 
 /** A patient in the care network of an auto-CC team with two contactable members and one non-contactable member. */
 async function careTeam(label: string) {
-  const a = await world.professional(`${label} Dr A`);
-  const b = await world.professional(`${label} Dr B`);
-  const quiet = await world.professional(`${label} Dr Quiet`, { contactable: false });
-  const team = await world.team(`${label} Team`, { autoCc: true, members: [a, b, quiet] });
-  const pat = await world.patient(`${label} Pat`);
-  await world.share(pat, team);
+  const a = await env.world.professional(`${label} Dr A`);
+  const b = await env.world.professional(`${label} Dr B`);
+  const quiet = await env.world.professional(`${label} Dr Quiet`, { contactable: false });
+  const team = await env.world.team(`${label} Team`, { autoCc: true, members: [a, b, quiet] });
+  const pat = await env.world.patient(`${label} Pat`);
+  await env.world.share(pat, team);
   return { a, b, quiet, team, pat };
 }
 
 test('messageAdded pushes each new message, the first one too, to every subscribed participant and to nobody else', async () => {
   const { a, b, quiet, team, pat } = await careTeam('Fanout');
-  const outsider = await world.professional('Fanout Outsider');
+  const outsider = await env.world.professional('Fanout Outsider');
   const feeds = { a: listen(a), b: listen(b), pat: listen(pat), quiet: listen(quiet), outsider: listen(outsider) };
-  await untilSubscribed(server, 5);
+  await untilSubscribed(env.server, 5);
 
-  const threadId = await world.thread(pat, [asRecipient(team)], 'first: my sugar is high');
+  const threadId = await env.world.thread(pat, [asRecipient(team)], 'first: my sugar is high');
   await send(a, threadId, 'reply: come in tomorrow');
 
   for (const feed of [feeds.a, feeds.b, feeds.pat]) {
@@ -135,13 +120,13 @@ test('messageAdded pushes each new message, the first one too, to every subscrib
 });
 
 test('a participant added later starts receiving without re-subscribing', async () => {
-  const doctor = await world.professional('Later Dr');
-  const colleague = await world.professional('Later Colleague');
-  const latecomer = await world.professional('Later Latecomer');
+  const doctor = await env.world.professional('Later Dr');
+  const colleague = await env.world.professional('Later Colleague');
+  const latecomer = await env.world.professional('Later Latecomer');
   const feeds = { colleague: listen(colleague), latecomer: listen(latecomer) };
-  await untilSubscribed(server, 2);
+  await untilSubscribed(env.server, 2);
 
-  const threadId = await world.thread(doctor, [asRecipient(colleague)], 'before');
+  const threadId = await env.world.thread(doctor, [asRecipient(colleague)], 'before');
   await feeds.colleague.waitFor(1);
   await settle(feeds.latecomer.client);
   expect(feeds.latecomer.received).toEqual([]);
@@ -152,15 +137,15 @@ test('a participant added later starts receiving without re-subscribing', async 
   await feeds.latecomer.waitFor(1);
   await feeds.colleague.waitFor(2);
   expect(bodies(feeds.latecomer)).toEqual(['after']);
-  expect(server.app.events.subscriberCount()).toBe(2);
+  expect(env.server.app.events.subscriberCount()).toBe(2);
 });
 
 test('a member who left receives nothing more', async () => {
   const { a, b, team, pat } = await careTeam('Leaver');
   const feeds = { a: listen(a), b: listen(b) };
-  await untilSubscribed(server, 2);
+  await untilSubscribed(env.server, 2);
 
-  const threadId = await world.thread(pat, [asRecipient(team)], 'while b is here');
+  const threadId = await env.world.thread(pat, [asRecipient(team)], 'while b is here');
   await feeds.b.waitFor(1);
   await leave(b, threadId);
   // Sent the moment the leave has committed: "stops at once".
@@ -177,9 +162,9 @@ test('a member who left receives nothing more', async () => {
 test('a member who left receives again, on the same subscription, once someone adds them back', async () => {
   const { a, b, team, pat } = await careTeam('Returner');
   const feeds = { a: listen(a), b: listen(b) };
-  await untilSubscribed(server, 2);
+  await untilSubscribed(env.server, 2);
 
-  const threadId = await world.thread(pat, [asRecipient(team)], 'one');
+  const threadId = await env.world.thread(pat, [asRecipient(team)], 'one');
   await feeds.b.waitFor(1);
   await leave(b, threadId);
   await send(pat, threadId, 'two');
@@ -195,14 +180,14 @@ test('a member who left receives again, on the same subscription, once someone a
 });
 
 test('messageAdded(threadId) delivers only that thread', async () => {
-  const doctor = await world.professional('Filter Dr');
-  const nurse = await world.professional('Filter Nurse');
-  const watched = await world.thread(doctor, [asRecipient(nurse)], 'watched 1', 'Watched');
-  const other = await world.thread(doctor, [asRecipient(nurse)], 'other 1', 'Other');
+  const doctor = await env.world.professional('Filter Dr');
+  const nurse = await env.world.professional('Filter Nurse');
+  const watched = await env.world.thread(doctor, [asRecipient(nurse)], 'watched 1', 'Watched');
+  const other = await env.world.thread(doctor, [asRecipient(nurse)], 'other 1', 'Other');
 
   const one = listen(nurse, watched);
   const all = listen(nurse);
-  await untilSubscribed(server, 2);
+  await untilSubscribed(env.server, 2);
 
   await send(doctor, other, 'other 2');
   await send(doctor, watched, 'watched 2');
@@ -216,10 +201,10 @@ test('messageAdded(threadId) delivers only that thread', async () => {
 });
 
 test('subscribing to a thread the caller cannot see gives NOT_FOUND, not a silent empty stream', async () => {
-  const doctor = await world.professional('Hidden Dr');
-  const nurse = await world.professional('Hidden Nurse');
-  const stranger = await world.professional('Hidden Stranger');
-  const threadId = await world.thread(doctor, [asRecipient(nurse)], 'private');
+  const doctor = await env.world.professional('Hidden Dr');
+  const nurse = await env.world.professional('Hidden Nurse');
+  const stranger = await env.world.professional('Hidden Stranger');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'private');
   await leave(nurse, threadId);
 
   const cases: [string, Person, string][] = [
@@ -236,17 +221,17 @@ test('subscribing to a thread the caller cannot see gives NOT_FOUND, not a silen
 
   // The participant who stayed can subscribe to it.
   const feed = listen(doctor, threadId);
-  await untilSubscribed(server, 1);
+  await untilSubscribed(env.server, 1);
   await send(doctor, threadId, 'still here');
   await feed.waitFor(1);
   expect(bodies(feed)).toEqual(['still here']);
 });
 
 test("the subscription's Message fields (author, thread, readBy) resolve", async () => {
-  const doctor = await world.professional('Fields Dr');
-  const nurse = await world.professional('Fields Nurse');
-  const threadId = await world.thread(doctor, [asRecipient(nurse)], 'seen by the nurse', 'Fields');
-  await world.as(nurse, `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: threadId });
+  const doctor = await env.world.professional('Fields Dr');
+  const nurse = await env.world.professional('Fields Nurse');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'seen by the nurse', 'Fields');
+  await env.world.as(nurse, `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: threadId });
 
   const feed = subscribe<any>(
     online(nurse),
@@ -260,7 +245,7 @@ test("the subscription's Message fields (author, thread, readBy) resolve", async
     }`,
     { t: threadId },
   );
-  await untilSubscribed(server, 1);
+  await untilSubscribed(env.server, 1);
   const id = await send(doctor, threadId, 'live with fields');
 
   const [{ messageAdded }] = await feed.waitFor(1);
@@ -284,34 +269,34 @@ test("the subscription's Message fields (author, thread, readBy) resolve", async
   expect(messageAdded.thread.participants).toHaveLength(2);
 
   // The live copy is the stored message.
-  const stored = await world.as(nurse, `query($t: ID!) { thread(id: $t) { lastMessage { id createdAt body } } }`, { t: threadId });
+  const stored = await env.world.as(nurse, `query($t: ID!) { thread(id: $t) { lastMessage { id createdAt body } } }`, { t: threadId });
   expect(stored.thread.lastMessage).toEqual({ id, createdAt: messageAdded.createdAt, body: 'live with fields' });
 });
 
 test('a client that was offline catches up with thread.messages(after: lastCursor) and gets exactly the missed messages', async () => {
-  const doctor = await world.professional('Offline Dr');
-  const nurse = await world.professional('Offline Nurse');
+  const doctor = await env.world.professional('Offline Dr');
+  const nurse = await env.world.professional('Offline Nurse');
   const doctorFeed = listen(doctor);
   const nurseFeed = listen(nurse);
-  await untilSubscribed(server, 2);
+  await untilSubscribed(env.server, 2);
 
-  const threadId = await world.thread(doctor, [asRecipient(nurse)], 'seen live');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'seen live');
   const [{ messageAdded: seen }] = await nurseFeed.waitFor(1);
   const page = `query($t: ID!, $after: String) {
     thread(id: $t) { messages(after: $after) { edges { cursor node { id body } } pageInfo { hasNextPage endCursor } } }
   }`;
-  const before = await world.as(nurse, page, { t: threadId });
+  const before = await env.world.as(nurse, page, { t: threadId });
   const lastCursor: string = before.thread.messages.pageInfo.endCursor;
   expect(before.thread.messages.edges.at(-1).node.id).toBe(seen.id);
 
   // The nurse goes offline; the thread moves on without them.
   await nurseFeed.client.dispose();
-  await until(() => server.app.events.subscriberCount() === 1);
+  await until(() => env.server.app.events.subscriberCount() === 1);
   const missed = [await send(doctor, threadId, 'missed 1'), await send(doctor, threadId, 'missed 2'), await send(doctor, threadId, 'missed 3')];
   await doctorFeed.waitFor(4);
   expect(nurseFeed.received).toHaveLength(1);
 
-  const after = await world.as(nurse, page, { t: threadId, after: lastCursor });
+  const after = await env.world.as(nurse, page, { t: threadId, after: lastCursor });
   expect(after.thread.messages.edges.map((e: any) => e.node)).toEqual([
     { id: missed[0], body: 'missed 1' },
     { id: missed[1], body: 'missed 2' },
@@ -320,6 +305,6 @@ test('a client that was offline catches up with thread.messages(after: lastCurso
   expect(after.thread.messages.pageInfo).toEqual({ hasNextPage: false, endCursor: after.thread.messages.edges[2].cursor });
 
   // Caught up: nothing after the newest cursor.
-  const none = await world.as(nurse, page, { t: threadId, after: after.thread.messages.pageInfo.endCursor });
+  const none = await env.world.as(nurse, page, { t: threadId, after: after.thread.messages.pageInfo.endCursor });
   expect(none.thread.messages.edges).toEqual([]);
 });

@@ -2,9 +2,8 @@ import { parse, subscribe as execute, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { getSchema } from '../src/schema';
-import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
-import { startTestServer, type TestServer } from './support/server';
-import { asRecipient, World, type Person, type TeamRef } from './support/world';
+import { connect, settle, subscribe, untilSubscribed, type Feed } from './support/live';
+import { asRecipient, useLiveWorld, type Person, type TeamRef } from './support/world';
 
 // The dashboard feed (threadActivity), checked with real graphql-ws clients
 // against a real server, several subscribers at once. As in
@@ -31,32 +30,18 @@ type ActivityFeed = Feed<{ threadActivity: Activity }> & { client: Client };
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
 
-let server: TestServer;
-let world: World;
-const clients: Client[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer();
-  world = await World.create(server);
-});
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  // Ending a feed must end both of its topic listeners; later tests count from zero.
-  await until(() => server.app.events.subscriberCount() === 0);
-});
-
-afterAll(() => server.close());
+const env = useLiveWorld();
+const { clients } = env;
 
 /** `person`'s dashboard subscribes to threadActivity. */
 function dashboard(person: Person): ActivityFeed {
-  const client = connect(server.wsUrl, person.token);
+  const client = connect(env.server.wsUrl, person.token);
   clients.push(client);
   return { ...subscribe<{ threadActivity: Activity }>(client, THREAD_ACTIVITY), client };
 }
 
 /** One threadActivity listens to two topics (messages and participants changes). */
-const untilDashboards = (count: number) => untilSubscribed(server, 2 * count);
+const untilDashboards = (count: number) => untilSubscribed(env.server, 2 * count);
 
 const activities = (feed: ActivityFeed) => feed.received.map((r) => r.threadActivity);
 const of = (feed: ActivityFeed, threadId: string) => activities(feed).filter((a) => a.threadId === threadId);
@@ -67,7 +52,7 @@ const participantIds = (a: Activity) => (a.thread?.participants ?? []).map((p) =
 const ids = (...people: Person[]) => people.map((p) => p.id).sort();
 
 async function send(author: Person, threadId: string, body: string): Promise<string> {
-  const { sendMessage } = await world.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
+  const { sendMessage } = await env.world.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
     t: threadId,
     b: body,
   });
@@ -75,36 +60,36 @@ async function send(author: Person, threadId: string, body: string): Promise<str
 }
 
 function addParticipants(actor: Person, threadId: string, recipients: (TeamRef | Person)[]) {
-  return world.as(actor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
+  return env.world.as(actor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
     t: threadId,
     r: recipients.map(asRecipient),
   });
 }
 
 function leave(person: Person, threadId: string) {
-  return world.as(person, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
+  return env.world.as(person, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
 }
 
 /** A patient in the care network of an auto-CC team with two contactable members and one non-contactable member. */
 async function careTeam(label: string) {
-  const a = await world.professional(`${label} Dr A`);
-  const b = await world.professional(`${label} Dr B`);
-  const quiet = await world.professional(`${label} Dr Quiet`, { contactable: false });
-  const team = await world.team(`${label} Team`, { autoCc: true, members: [a, b, quiet] });
-  const pat = await world.patient(`${label} Pat`);
-  await world.share(pat, team);
+  const a = await env.world.professional(`${label} Dr A`);
+  const b = await env.world.professional(`${label} Dr B`);
+  const quiet = await env.world.professional(`${label} Dr Quiet`, { contactable: false });
+  const team = await env.world.team(`${label} Team`, { autoCc: true, members: [a, b, quiet] });
+  const pat = await env.world.patient(`${label} Pat`);
+  await env.world.share(pat, team);
   return { a, b, quiet, team, pat };
 }
 
 test('a recipient of a new thread, picked directly or through an auto-CC team, hears ADDED_TO_THREAD with the thread; nobody else does', async () => {
   const { a, b, quiet, team, pat } = await careTeam('Added');
-  const gp = await world.professional('Added GP');
-  await world.share(pat, gp);
-  const outsider = await world.professional('Added Outsider');
+  const gp = await env.world.professional('Added GP');
+  await env.world.share(pat, gp);
+  const outsider = await env.world.professional('Added Outsider');
   const feeds = { a: dashboard(a), b: dashboard(b), gp: dashboard(gp), quiet: dashboard(quiet), outsider: dashboard(outsider) };
   await untilDashboards(5);
 
-  const threadId = await world.thread(pat, [asRecipient(team), asRecipient(gp)], 'my sugar is high', 'Readings');
+  const threadId = await env.world.thread(pat, [asRecipient(team), asRecipient(gp)], 'my sugar is high', 'Readings');
 
   for (const [name, feed] of Object.entries({ a: feeds.a, b: feeds.b, gp: feeds.gp })) {
     await feed.waitFor(2);
@@ -125,12 +110,12 @@ test('a recipient of a new thread, picked directly or through an auto-CC team, h
 });
 
 test('the creator of a thread hears only its first message, not an addition or a participants change of their own making', async () => {
-  const doctor = await world.professional('Creator Dr');
-  const nurse = await world.professional('Creator Nurse');
+  const doctor = await env.world.professional('Creator Dr');
+  const nurse = await env.world.professional('Creator Nurse');
   const feeds = { doctor: dashboard(doctor), nurse: dashboard(nurse) };
   await untilDashboards(2);
 
-  const threadId = await world.thread(doctor, [asRecipient(nurse)], 'opening', 'Rota');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'opening', 'Rota');
 
   await feeds.nurse.waitFor(2);
   await feeds.doctor.waitFor(1);
@@ -141,11 +126,11 @@ test('the creator of a thread hears only its first message, not an addition or a
 });
 
 test('participants hear PARTICIPANTS_CHANGED when someone is added, the one added hears ADDED_TO_THREAD, and re-picking a participant tells nobody', async () => {
-  const doctor = await world.professional('Join Dr');
-  const nurse = await world.professional('Join Nurse');
-  const latecomer = await world.professional('Join Latecomer');
-  const outsider = await world.professional('Join Outsider');
-  const threadId = await world.thread(doctor, [asRecipient(nurse)], 'before');
+  const doctor = await env.world.professional('Join Dr');
+  const nurse = await env.world.professional('Join Nurse');
+  const latecomer = await env.world.professional('Join Latecomer');
+  const outsider = await env.world.professional('Join Outsider');
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'before');
   const feeds = { doctor: dashboard(doctor), nurse: dashboard(nurse), latecomer: dashboard(latecomer), outsider: dashboard(outsider) };
   await untilDashboards(4);
 
@@ -170,8 +155,8 @@ test('participants hear PARTICIPANTS_CHANGED when someone is added, the one adde
 
 test('participants hear PARTICIPANTS_CHANGED when someone leaves; the leaver hears LEFT_THREAD and then nothing more of that thread', async () => {
   const { a, b, team, pat } = await careTeam('Leave');
-  const colleague = await world.professional('Leave Colleague');
-  const threadId = await world.thread(pat, [asRecipient(team)], 'first');
+  const colleague = await env.world.professional('Leave Colleague');
+  const threadId = await env.world.thread(pat, [asRecipient(team)], 'first');
   const feeds = { a: dashboard(a), b: dashboard(b), pat: dashboard(pat) };
   await untilDashboards(3);
 
@@ -184,7 +169,7 @@ test('participants hear PARTICIPANTS_CHANGED when someone leaves; the leaver hea
   await addParticipants(a, threadId, [colleague]);
   await send(a, threadId, 'with the colleague');
   // b's feed is alive: a new thread with b still reaches them.
-  const other = await world.thread(pat, [asRecipient(team)], 'another thread');
+  const other = await env.world.thread(pat, [asRecipient(team)], 'another thread');
 
   // a was added to the other thread too; pat created it and hears only its message.
   for (const [feed, count] of [[feeds.a, 6], [feeds.pat, 5]] as const) {
@@ -200,7 +185,7 @@ test('participants hear PARTICIPANTS_CHANGED when someone leaves; the leaver hea
 
 test('a member who left and is added back hears ADDED_TO_THREAD on the same subscription, then the thread again', async () => {
   const { a, b, team, pat } = await careTeam('Return');
-  const threadId = await world.thread(pat, [asRecipient(team)], 'one');
+  const threadId = await env.world.thread(pat, [asRecipient(team)], 'one');
   await leave(b, threadId);
   const feed = dashboard(b);
   await untilDashboards(1);
@@ -215,8 +200,8 @@ test('a member who left and is added back hears ADDED_TO_THREAD on the same subs
 
 test("a thread's message reaches every participant's feed as MESSAGE_ADDED, the author's too, and no one else's", async () => {
   const { a, b, quiet, team, pat } = await careTeam('Message');
-  const outsider = await world.professional('Message Outsider');
-  const threadId = await world.thread(pat, [asRecipient(team)], 'first', 'Feet');
+  const outsider = await env.world.professional('Message Outsider');
+  const threadId = await env.world.thread(pat, [asRecipient(team)], 'first', 'Feet');
   const leaver = b;
   await leave(leaver, threadId);
   const feeds = { a: dashboard(a), pat: dashboard(pat), leaver: dashboard(leaver), quiet: dashboard(quiet), outsider: dashboard(outsider) };
@@ -246,7 +231,7 @@ test('a socket without a valid token cannot subscribe to threadActivity, and the
     const received: unknown[] = [];
     const closed = await new Promise<number>((resolve) => {
       const client = createClient({
-        url: server.wsUrl,
+        url: env.server.wsUrl,
         webSocketImpl: WebSocket,
         connectionParams: params,
         retryAttempts: 0,
@@ -257,14 +242,14 @@ test('a socket without a valid token cannot subscribe to threadActivity, and the
     });
     expect({ params, closed, received }).toEqual({ params, closed: 4403, received: [] });
   }
-  expect(server.app.events.subscriberCount()).toBe(0);
+  expect(env.server.app.events.subscriberCount()).toBe(0);
 
   // Behind the socket's check: the subscribe function needs a viewer of its own.
   const result = (await execute({
     schema: await getSchema(),
     document: parse(THREAD_ACTIVITY),
-    contextValue: { viewer: null, authError: null, app: server.app },
+    contextValue: { viewer: null, authError: null, app: env.server.app },
   })) as ExecutionResult;
   expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
-  expect(server.app.events.subscriberCount()).toBe(0);
+  expect(env.server.app.events.subscriberCount()).toBe(0);
 });

@@ -1,5 +1,7 @@
 import { ADMIN, startTestServer, type TestServer } from './server';
+import type { Client } from 'graphql-ws';
 import { ok } from './graphql';
+import { until } from './live';
 
 export interface Person {
   id: string;
@@ -113,5 +115,19 @@ export function useWorld(): { readonly server: TestServer; readonly world: World
     env.world = await World.create(env.server);
   });
   afterAll(() => env.server.close());
+  return env;
+}
+
+/**
+ * useWorld for tests with live sockets: `env.clients` are disposed after each
+ * test, and the next test starts only once the server holds no subscription
+ * and no tracked socket, so counts like untilSubscribed(n) are its own.
+ */
+export function useLiveWorld(): { readonly server: TestServer; readonly world: World; readonly clients: Client[] } {
+  const env = Object.assign(useWorld(), { clients: [] as Client[] });
+  afterEach(async () => {
+    await Promise.all(env.clients.splice(0).map((c) => c.dispose()));
+    await until(() => env.server.app.events.subscriberCount() === 0 && env.server.app.liveSessions.size === 0);
+  });
   return env;
 }
