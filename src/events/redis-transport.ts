@@ -35,6 +35,7 @@ export class RedisTransport {
   /** Bytes (UTF-16 code units, near enough) of sends awaiting Redis's reply. */
   private inFlight = 0;
   private drainWaiters: (() => void)[] = [];
+  private readonly dropping = new Set<Redis>();
   private readonly reconnectHandlers: ((lostAt: Date) => void)[] = [];
 
   constructor(
@@ -138,7 +139,11 @@ export class RedisTransport {
     if (this.closing) return;
     this.lost(error);
     for (const client of [this.publisher, this.subscriber]) {
-      if (client.status === 'ready') client.disconnect(true);
+      // Every send that timed out lands here; a connection is dropped once (its status changes only on 'close').
+      if (client.status !== 'ready' || this.dropping.has(client)) continue;
+      this.dropping.add(client);
+      client.once('close', () => this.dropping.delete(client));
+      client.disconnect(true);
     }
   }
 

@@ -31,10 +31,12 @@ export function messageFeed(source: AsyncIterable<MessageAddedEvent>, options: F
   const lastSeq = new Map<string, number>(options.baseline);
   return new Repeater(async (push, stop) => {
     const events = source[Symbol.asyncIterator]();
-    const stopped = stop.then(() => ({ done: true as const, value: undefined }));
+    // Ending the source ends the wait for its next event. (Not Promise.race with `stop`: each race
+    // would leave a reaction on that one long-lived promise, keeping every event ever received.)
+    void stop.then(() => events.return?.());
     try {
       for (;;) {
-        const next = await Promise.race([events.next(), stopped]);
+        const next = await events.next();
         if (next.done) break;
         const event = next.value;
         const { message } = event;
