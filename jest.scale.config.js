@@ -14,5 +14,8 @@ module.exports = {
   globalTeardown: '<rootDir>/test/scale/support/global-teardown.ts',
   maxWorkers: 1,
   testTimeout: 120000,
+  // The files spawn, cut and kill processes and sockets; once the results and the global
+  // teardown are in, a handle something left behind must not keep CI waiting.
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
