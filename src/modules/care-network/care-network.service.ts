@@ -19,23 +19,19 @@ export class CareNetworkService {
 
   /** The teams and professionals a patient shared their record with. */
   async sharesOf(m: EntityManager, patientId: string): Promise<{ teamIds: Set<string>; professionalIds: Set<string> }> {
-    const [teams, professionals] = await Promise.all([
-      m.findBy(TeamShare, { patientId }),
-      m.findBy(ProfessionalShare, { patientId }),
-    ]);
+    const teams = await m.findBy(TeamShare, { patientId });
+    const professionals = await m.findBy(ProfessionalShare, { patientId });
     return { teamIds: new Set(teams.map((s) => s.teamId)), professionalIds: new Set(professionals.map((s) => s.professionalId)) };
   }
 
   /** Patients who shared with this professional directly or with one of their teams. */
   async patientsSharingWith(m: EntityManager, professionalId: string): Promise<Set<string>> {
-    const [direct, viaTeams] = await Promise.all([
-      m.findBy(ProfessionalShare, { professionalId }),
-      m
-        .createQueryBuilder(TeamShare, 'ts')
-        .innerJoin(TeamMember, 'tm', 'tm.teamId = ts.teamId')
-        .where('tm.userId = :professionalId', { professionalId })
-        .getMany(),
-    ]);
+    const direct = await m.findBy(ProfessionalShare, { professionalId });
+    const viaTeams = await m
+      .createQueryBuilder(TeamShare, 'ts')
+      .innerJoin(TeamMember, 'tm', 'tm.teamId = ts.teamId')
+      .where('tm.userId = :professionalId', { professionalId })
+      .getMany();
     return new Set([...direct, ...viaTeams].map((s) => s.patientId));
   }
 

@@ -35,7 +35,8 @@ interface TeamWithMembers {
 /**
  * The recipient drop-down and the check of what a caller picked. Both run the
  * rules of recipient-policy.ts over facts loaded here in a fixed number of
- * statements, whatever the number of users and teams.
+ * statements, whatever the number of users and teams. Statements run one after
+ * another: inside a transaction they share one connection.
  */
 export class RecipientService {
   constructor(
@@ -77,11 +78,9 @@ export class RecipientService {
     const parsed = picks.map((p) => p.exactlyOne());
     const userIds = unique(parsed.flatMap((p) => (p.userId ? [p.userId] : [])));
     const teamIds = unique(parsed.flatMap((p) => (p.teamId ? [p.teamId] : [])));
-    const [{ facts }, users, teams] = await Promise.all([
-      this.loadFacts(m, viewer),
-      userIds.length ? m.findBy(User, { id: In(userIds) }) : [],
-      this.teamsWithMembers(m, teamIds),
-    ]);
+    const { facts } = await this.loadFacts(m, viewer);
+    const users = userIds.length ? await m.findBy(User, { id: In(userIds) }) : [];
+    const teams = await this.teamsWithMembers(m, teamIds);
 
     const problems: string[] = [];
     if (users.length < userIds.length || teams.length < teamIds.length) problems.push('Unknown recipient');
@@ -114,11 +113,9 @@ export class RecipientService {
 
   private async loadFacts(m: EntityManager, caller: User): Promise<{ facts: RecipientFacts; autoCcTeams: TeamWithMembers[] }> {
     const professional = isProfessional(caller);
-    const [autoCcTeams, patientNetwork, sharingPatientIds] = await Promise.all([
-      this.autoCcTeams(m),
-      professional ? null : this.patientNetwork(m, caller.id),
-      professional ? this.careNetwork.patientsSharingWith(m, caller.id) : new Set<string>(),
-    ]);
+    const autoCcTeams = await this.autoCcTeams(m);
+    const patientNetwork = professional ? null : await this.patientNetwork(m, caller.id);
+    const sharingPatientIds = professional ? await this.careNetwork.patientsSharingWith(m, caller.id) : new Set<string>();
     const autoCcTeamsOf = new Map<string, Team[]>();
     for (const { team, members } of autoCcTeams) {
       for (const user of members) autoCcTeamsOf.set(user.id, [...(autoCcTeamsOf.get(user.id) ?? []), team]);
@@ -127,36 +124,37 @@ export class RecipientService {
   }
 
   private async autoCcTeams(m: EntityManager): Promise<TeamWithMembers[]> {
-    const [teams, memberships, members] = await Promise.all([
-      m.find(Team, { where: { autoCc: true }, order: { name: 'ASC' } }),
-      m.createQueryBuilder(TeamMember, 'tm').innerJoin(Team, 't', 't.id = tm.teamId').where('t.autoCc = :yes', { yes: true }).getMany(),
-      m
-        .createQueryBuilder(User, 'u')
-        .innerJoin(TeamMember, 'tm', 'tm.userId = u.id')
-        .innerJoin(Team, 't', 't.id = tm.teamId')
-        .where('t.autoCc = :yes', { yes: true })
-        .getMany(),
-    ]);
+    const teams = await m.find(Team, { where: { autoCc: true }, order: { name: 'ASC' } });
+    const memberships = await m
+      .createQueryBuilder(TeamMember, 'tm')
+      .innerJoin(Team, 't', 't.id = tm.teamId')
+      .where('t.autoCc = :yes', { yes: true })
+      .getMany();
+    const members = await m
+      .createQueryBuilder(User, 'u')
+      .innerJoin(TeamMember, 'tm', 'tm.userId = u.id')
+      .innerJoin(Team, 't', 't.id = tm.teamId')
+      .where('t.autoCc = :yes', { yes: true })
+      .getMany();
     return attachMembers(teams, memberships, members);
   }
 
   private async teamsWithMembers(m: EntityManager, teamIds: string[]): Promise<TeamWithMembers[]> {
     if (!teamIds.length) return [];
-    const [teams, memberships] = await Promise.all([m.findBy(Team, { id: In(teamIds) }), m.findBy(TeamMember, { teamId: In(teamIds) })]);
+    const teams = await m.findBy(Team, { id: In(teamIds) });
+    const memberships = await m.findBy(TeamMember, { teamId: In(teamIds) });
     const memberIds = unique(memberships.map((tm) => tm.userId));
     const members = memberIds.length ? await m.findBy(User, { id: In(memberIds) }) : [];
     return attachMembers(teams, memberships, members);
   }
 
   private async patientNetwork(m: EntityManager, patientId: string): Promise<NonNullable<RecipientFacts['patientNetwork']>> {
-    const [shares, teamMembers] = await Promise.all([
-      this.careNetwork.sharesOf(m, patientId),
-      m
-        .createQueryBuilder(TeamMember, 'tm')
-        .innerJoin(TeamShare, 'ts', 'ts.teamId = tm.teamId')
-        .where('ts.patientId = :patientId', { patientId })
-        .getMany(),
-    ]);
+    const shares = await this.careNetwork.sharesOf(m, patientId);
+    const teamMembers = await m
+      .createQueryBuilder(TeamMember, 'tm')
+      .innerJoin(TeamShare, 'ts', 'ts.teamId = tm.teamId')
+      .where('ts.patientId = :patientId', { patientId })
+      .getMany();
     return { ...shares, teamMemberIds: new Set(teamMembers.map((tm) => tm.userId)) };
   }
 
