@@ -35,11 +35,6 @@ function listen(person: Person, threadId?: string): Feed<Added> & { client: Clie
 
 const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.body);
 
-async function send(author: Person, threadId: string, body: string): Promise<string> {
-  const { sendMessage } = await env.world.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, { t: threadId, b: body });
-  return sendMessage.id;
-}
-
 /** Stores a message as sendMessage would, but publishes nothing: its event is lost, or late if published afterwards. */
 async function storeSilently(author: Person, threadId: string, body: string) {
   const { app } = env.server;
@@ -59,11 +54,11 @@ test('drops a duplicate event: a message published twice reaches the subscriber 
   const feed = listen(nurse, threadId);
   await untilSubscribed(env.server, 1);
 
-  const first = await send(doctor, threadId, 'one');
+  const first = await env.world.send(doctor, threadId, 'one');
   await feed.waitFor(1);
   const stored = await env.server.app.db.getRepository(Message).findOneByOrFail({ id: first });
   env.server.app.events.publish(MESSAGE_ADDED, { message: toMessageData(stored), recipientIds: [doctor.id, nurse.id] });
-  await send(doctor, threadId, 'two');
+  await env.world.send(doctor, threadId, 'two');
 
   await feed.waitFor(2);
   await settle(feed.client);
@@ -76,10 +71,10 @@ test('fills a gap from the database: a message whose event never came is deliver
   const feed = listen(nurse);
   await untilSubscribed(env.server, 1);
 
-  await send(doctor, threadId, 'one');
+  await env.world.send(doctor, threadId, 'one');
   await feed.waitFor(1);
   await storeSilently(doctor, threadId, 'two');
-  await send(nurse, threadId, 'three');
+  await env.world.send(nurse, threadId, 'three');
 
   await feed.waitFor(3);
   await settle(feed.client);
@@ -109,17 +104,17 @@ test('forgets a thread when an event shows the viewer left: what was sent while 
   const doctorFeed = listen(doctor);
   await untilSubscribed(env.server, 2);
 
-  await send(doctor, threadId, 'one');
+  await env.world.send(doctor, threadId, 'one');
   await nurseFeed.waitFor(1);
   await env.world.as(nurse, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
-  await send(doctor, threadId, 'two, while the nurse is out');
+  await env.world.send(doctor, threadId, 'two, while the nurse is out');
   await env.world.as(doctor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
     t: threadId,
     r: [asRecipient(nurse)],
   });
   // Had the feed kept its place in the thread (seq 2 of 'one'), seq 4 would look like a gap and be
   // filled with 'two' from the database.
-  await send(doctor, threadId, 'three');
+  await env.world.send(doctor, threadId, 'three');
 
   await doctorFeed.waitFor(3);
   await nurseFeed.waitFor(2);
@@ -134,12 +129,12 @@ test('a burst of thousands of events at once (as a republish after a Redis outag
   const feed = listen(nurse, threadId);
   await untilSubscribed(env.server, 1);
 
-  const first = await send(doctor, threadId, 'one');
+  const first = await env.world.send(doctor, threadId, 'one');
   await feed.waitFor(1);
   const stored = await env.server.app.db.getRepository(Message).findOneByOrFail({ id: first });
   // Published synchronously, faster than any subscriber can take them.
   for (let i = 0; i < 5000; i++) env.server.app.events.publish(MESSAGE_ADDED, { message: toMessageData(stored), recipientIds: [doctor.id, nurse.id] });
-  await send(doctor, threadId, 'two');
+  await env.world.send(doctor, threadId, 'two');
 
   await feed.waitFor(2, 10_000);
   await settle(feed.client);
@@ -152,7 +147,7 @@ test('a long-lived subscription does not keep the events it has seen', async () 
   const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'zero');
   const feed = listen(nurse, threadId);
   await untilSubscribed(env.server, 1);
-  const first = await send(doctor, threadId, 'one');
+  const first = await env.world.send(doctor, threadId, 'one');
   await feed.waitFor(1);
 
   // Events the feed has passed on or dropped must be garbage once delivered; a subscription
@@ -164,7 +159,7 @@ test('a long-lived subscription does not keep the events it has seen', async () 
     seen.push(new WeakRef(event));
     env.server.app.events.publish(MESSAGE_ADDED, event);
   }
-  await send(doctor, threadId, 'two');
+  await env.world.send(doctor, threadId, 'two');
   await feed.waitFor(2);
   await settle(feed.client);
 

@@ -1,7 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
-import { asRecipient, useLiveWorld, type Person, type TeamRef } from './support/world';
+import { asRecipient, useLiveWorld, type Person } from './support/world';
 
 // The "Real time" rules of DESIGN.md, checked with real graphql-ws clients
 // against a real server. A negative check ("received nothing") only means
@@ -31,25 +31,6 @@ function listen(person: Person, threadId?: string): Feed<Added> & { client: Clie
 }
 
 const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.body);
-
-async function send(author: Person, threadId: string, body: string): Promise<string> {
-  const { sendMessage } = await env.world.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
-    t: threadId,
-    b: body,
-  });
-  return sendMessage.id;
-}
-
-function addParticipants(actor: Person, threadId: string, recipients: (TeamRef | Person)[]) {
-  return env.world.as(actor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
-    t: threadId,
-    r: recipients.map(asRecipient),
-  });
-}
-
-function leave(person: Person, threadId: string) {
-  return env.world.as(person, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
-}
 
 /**
  * Subscribes and waits for the stream to end. Resolves with the errors it
@@ -103,7 +84,7 @@ test('messageAdded pushes each new message, the first one too, to every subscrib
   await untilSubscribed(env.server, 5);
 
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'first: my sugar is high');
-  await send(a, threadId, 'reply: come in tomorrow');
+  await env.world.send(a, threadId, 'reply: come in tomorrow');
 
   for (const feed of [feeds.a, feeds.b, feeds.pat]) {
     await feed.waitFor(2);
@@ -131,8 +112,8 @@ test('a participant added later starts receiving without re-subscribing', async 
   await settle(feeds.latecomer.client);
   expect(feeds.latecomer.received).toEqual([]);
 
-  await addParticipants(doctor, threadId, [latecomer]);
-  await send(doctor, threadId, 'after');
+  await env.world.addParticipants(doctor, threadId, [latecomer]);
+  await env.world.send(doctor, threadId, 'after');
 
   await feeds.latecomer.waitFor(1);
   await feeds.colleague.waitFor(2);
@@ -147,10 +128,10 @@ test('a member who left receives nothing more', async () => {
 
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'while b is here');
   await feeds.b.waitFor(1);
-  await leave(b, threadId);
+  await env.world.leave(b, threadId);
   // Sent the moment the leave has committed: "stops at once".
-  await send(pat, threadId, 'after b left');
-  await send(a, threadId, 'still after b left');
+  await env.world.send(pat, threadId, 'after b left');
+  await env.world.send(a, threadId, 'still after b left');
 
   await feeds.a.waitFor(3);
   await settle(feeds.b.client);
@@ -166,13 +147,13 @@ test('a member who left receives again, on the same subscription, once someone a
 
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'one');
   await feeds.b.waitFor(1);
-  await leave(b, threadId);
-  await send(pat, threadId, 'two');
+  await env.world.leave(b, threadId);
+  await env.world.send(pat, threadId, 'two');
   await feeds.a.waitFor(2);
 
   // b is in an auto-CC team, so they come back through the team.
-  await addParticipants(a, threadId, [team]);
-  await send(pat, threadId, 'three');
+  await env.world.addParticipants(a, threadId, [team]);
+  await env.world.send(pat, threadId, 'three');
 
   await feeds.b.waitFor(2);
   await feeds.a.waitFor(3);
@@ -189,9 +170,9 @@ test('messageAdded(threadId) delivers only that thread', async () => {
   const all = listen(nurse);
   await untilSubscribed(env.server, 2);
 
-  await send(doctor, other, 'other 2');
-  await send(doctor, watched, 'watched 2');
-  await send(doctor, other, 'other 3');
+  await env.world.send(doctor, other, 'other 2');
+  await env.world.send(doctor, watched, 'watched 2');
+  await env.world.send(doctor, other, 'other 3');
 
   await all.waitFor(3);
   await one.waitFor(1);
@@ -205,7 +186,7 @@ test('subscribing to a thread the caller cannot see gives NOT_FOUND, not a silen
   const nurse = await env.world.professional('Hidden Nurse');
   const stranger = await env.world.professional('Hidden Stranger');
   const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'private');
-  await leave(nurse, threadId);
+  await env.world.leave(nurse, threadId);
 
   const cases: [string, Person, string][] = [
     ['a thread of others', stranger, threadId],
@@ -222,7 +203,7 @@ test('subscribing to a thread the caller cannot see gives NOT_FOUND, not a silen
   // The participant who stayed can subscribe to it.
   const feed = listen(doctor, threadId);
   await untilSubscribed(env.server, 1);
-  await send(doctor, threadId, 'still here');
+  await env.world.send(doctor, threadId, 'still here');
   await feed.waitFor(1);
   expect(bodies(feed)).toEqual(['still here']);
 });
@@ -246,7 +227,7 @@ test("the subscription's Message fields (author, thread, readBy) resolve", async
     { t: threadId },
   );
   await untilSubscribed(env.server, 1);
-  const id = await send(doctor, threadId, 'live with fields');
+  const id = await env.world.send(doctor, threadId, 'live with fields');
 
   const [{ messageAdded }] = await feed.waitFor(1);
   expect(feed.errors).toEqual([]);
@@ -292,7 +273,7 @@ test('a client that was offline catches up with thread.messages(after: lastCurso
   // The nurse goes offline; the thread moves on without them.
   await nurseFeed.client.dispose();
   await until(() => env.server.app.events.subscriberCount() === 1);
-  const missed = [await send(doctor, threadId, 'missed 1'), await send(doctor, threadId, 'missed 2'), await send(doctor, threadId, 'missed 3')];
+  const missed = [await env.world.send(doctor, threadId, 'missed 1'), await env.world.send(doctor, threadId, 'missed 2'), await env.world.send(doctor, threadId, 'missed 3')];
   await doctorFeed.waitFor(4);
   expect(nurseFeed.received).toHaveLength(1);
 

@@ -3,7 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { getSchema } from '../src/schema';
 import { connect, settle, subscribe, untilSubscribed, type Feed } from './support/live';
-import { asRecipient, useLiveWorld, type Person, type TeamRef } from './support/world';
+import { asRecipient, useLiveWorld, type Person } from './support/world';
 
 // The dashboard feed (threadActivity), checked with real graphql-ws clients
 // against a real server, several subscribers at once. As in
@@ -50,25 +50,6 @@ const story = (feed: ActivityFeed, threadId: string) =>
   of(feed, threadId).map((a) => (a.kind === 'MESSAGE_ADDED' ? `MESSAGE_ADDED: ${a.message?.body}` : a.kind));
 const participantIds = (a: Activity) => (a.thread?.participants ?? []).map((p) => p.user.id).sort();
 const ids = (...people: Person[]) => people.map((p) => p.id).sort();
-
-async function send(author: Person, threadId: string, body: string): Promise<string> {
-  const { sendMessage } = await env.world.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
-    t: threadId,
-    b: body,
-  });
-  return sendMessage.id;
-}
-
-function addParticipants(actor: Person, threadId: string, recipients: (TeamRef | Person)[]) {
-  return env.world.as(actor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
-    t: threadId,
-    r: recipients.map(asRecipient),
-  });
-}
-
-function leave(person: Person, threadId: string) {
-  return env.world.as(person, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
-}
 
 /** A patient in the care network of an auto-CC team with two contactable members and one non-contactable member. */
 async function careTeam(label: string) {
@@ -135,8 +116,8 @@ test('participants hear PARTICIPANTS_CHANGED when someone is added, the one adde
   await untilDashboards(4);
 
   // Picking someone who is already a participant changes nothing.
-  await addParticipants(doctor, threadId, [nurse]);
-  await addParticipants(doctor, threadId, [latecomer]);
+  await env.world.addParticipants(doctor, threadId, [nurse]);
+  await env.world.addParticipants(doctor, threadId, [latecomer]);
 
   await feeds.latecomer.waitFor(1);
   expect(story(feeds.latecomer, threadId)).toEqual(['ADDED_TO_THREAD']);
@@ -160,14 +141,14 @@ test('participants hear PARTICIPANTS_CHANGED when someone leaves; the leaver hea
   const feeds = { a: dashboard(a), b: dashboard(b), pat: dashboard(pat) };
   await untilDashboards(3);
 
-  await leave(b, threadId);
+  await env.world.leave(b, threadId);
   await feeds.b.waitFor(1);
   expect(activities(feeds.b)).toEqual([{ kind: 'LEFT_THREAD', threadId, at: expect.stringMatching(ISO_TIME), thread: null, message: null }]);
 
   // The thread goes on without b: a message, someone added, another message.
-  await send(pat, threadId, 'after b left');
-  await addParticipants(a, threadId, [colleague]);
-  await send(a, threadId, 'with the colleague');
+  await env.world.send(pat, threadId, 'after b left');
+  await env.world.addParticipants(a, threadId, [colleague]);
+  await env.world.send(a, threadId, 'with the colleague');
   // b's feed is alive: a new thread with b still reaches them.
   const other = await env.world.thread(pat, [asRecipient(team)], 'another thread');
 
@@ -186,12 +167,12 @@ test('participants hear PARTICIPANTS_CHANGED when someone leaves; the leaver hea
 test('a member who left and is added back hears ADDED_TO_THREAD on the same subscription, then the thread again', async () => {
   const { a, b, team, pat } = await careTeam('Return');
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'one');
-  await leave(b, threadId);
+  await env.world.leave(b, threadId);
   const feed = dashboard(b);
   await untilDashboards(1);
 
-  await addParticipants(a, threadId, [team]);
-  await send(pat, threadId, 'two');
+  await env.world.addParticipants(a, threadId, [team]);
+  await env.world.send(pat, threadId, 'two');
 
   await feed.waitFor(2);
   expect(story(feed, threadId)).toEqual(['ADDED_TO_THREAD', 'MESSAGE_ADDED: two']);
@@ -203,11 +184,11 @@ test("a thread's message reaches every participant's feed as MESSAGE_ADDED, the 
   const outsider = await env.world.professional('Message Outsider');
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'first', 'Feet');
   const leaver = b;
-  await leave(leaver, threadId);
+  await env.world.leave(leaver, threadId);
   const feeds = { a: dashboard(a), pat: dashboard(pat), leaver: dashboard(leaver), quiet: dashboard(quiet), outsider: dashboard(outsider) };
   await untilDashboards(5);
 
-  const id = await send(a, threadId, 'check your feet daily');
+  const id = await env.world.send(a, threadId, 'check your feet daily');
 
   for (const feed of [feeds.a, feeds.pat]) {
     const [{ threadActivity }] = await feed.waitFor(1);

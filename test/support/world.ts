@@ -81,6 +81,26 @@ export class World {
     return createThread.id;
   }
 
+  /** Sends a message as `author`; returns its id. */
+  async send(author: Person, threadId: string, body: string): Promise<string> {
+    const { sendMessage } = await this.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
+      t: threadId,
+      b: body,
+    });
+    return sendMessage.id;
+  }
+
+  addParticipants(actor: Person, threadId: string, recipients: (TeamRef | Person)[]) {
+    return this.as(actor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
+      t: threadId,
+      r: recipients.map(asRecipient),
+    });
+  }
+
+  leave(person: Person, threadId: string) {
+    return this.as(person, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
+  }
+
   /** Runs a request as someone and returns its data; throws on errors. */
   as(person: Person, query: string, variables?: Record<string, unknown>) {
     return ok(this.server.url, query, variables, person.token);
