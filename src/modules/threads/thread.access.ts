@@ -33,8 +33,7 @@ export class ThreadAccess {
 
   /** For field resolvers: the same check through the request's batched loader. */
   async assertVisible(loaders: Loaders, userId: string, threadId: string): Promise<void> {
-    const participants = await loaders.participantsOfThread.load(threadId);
-    if (!participants.some((p) => p.userId === userId)) throw notFound('Thread');
+    if (!(await this.isVisible(loaders, userId, threadId))) throw notFound('Thread');
   }
 
   /**
@@ -54,7 +53,7 @@ export class ThreadAccess {
     return event.participantIds.includes(userId) || event.removedIds.includes(userId);
   }
 
-  /** Like assertVisible, for fields that answer null rather than NOT_FOUND. */
+  /** Whether the user is a current participant, through the request's batched loader; for fields that answer null. */
   async isVisible(loaders: Loaders, userId: string, threadId: string): Promise<boolean> {
     const participants = await loaders.participantsOfThread.load(threadId);
     return participants.some((p) => p.userId === userId);
