@@ -5,8 +5,8 @@ import { MESSAGE_ADDED } from '../src/events/event-bus';
 import { toMessageData } from '../src/modules/messages/message-data';
 import { Message } from '../src/modules/messages/message.entity';
 import { User } from '../src/modules/users/user.entity';
-import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
-import { asRecipient, useWorld, type Person } from './support/world';
+import { connect, settle, subscribe, untilSubscribed, type Feed } from './support/live';
+import { asRecipient, useLiveWorld, type Person } from './support/world';
 
 // The per-subscriber feed (src/modules/messages/message-feed.ts): events can
 // arrive twice, late or out of order (publishing follows the commit, instances
@@ -14,13 +14,8 @@ import { asRecipient, useWorld, type Person } from './support/world';
 // the real event bus of a real server: a message stored without being
 // published is a lost or delayed event; publishing one again is a duplicate.
 
-const env = useWorld();
-const clients: Client[] = [];
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  await until(() => env.server.app.events.subscriberCount() === 0);
-});
+const env = useLiveWorld();
+const { clients } = env;
 
 interface Added {
   messageAdded: { id: string; body: string };
@@ -48,14 +43,22 @@ async function pair(label: string) {
   return { doctor, nurse };
 }
 
-test('drops a duplicate event: a message published twice reaches the subscriber once', async () => {
-  const { doctor, nurse } = await pair('Dup');
+/**
+ * A doctor's thread with a nurse who listens (to that thread only, or to all
+ * her threads) and has already received the doctor's first message, 'one'.
+ */
+async function nurseListening(label: string, scope: 'thread' | 'all') {
+  const { doctor, nurse } = await pair(label);
   const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'zero');
-  const feed = listen(nurse, threadId);
+  const feed = listen(nurse, scope === 'thread' ? threadId : undefined);
   await untilSubscribed(env.server, 1);
-
   const first = await env.world.send(doctor, threadId, 'one');
   await feed.waitFor(1);
+  return { doctor, nurse, threadId, feed, first };
+}
+
+test('drops a duplicate event: a message published twice reaches the subscriber once', async () => {
+  const { doctor, nurse, threadId, feed, first } = await nurseListening('Dup', 'thread');
   const stored = await env.server.app.db.getRepository(Message).findOneByOrFail({ id: first });
   env.server.app.events.publish(MESSAGE_ADDED, { message: toMessageData(stored), recipientIds: [doctor.id, nurse.id] });
   await env.world.send(doctor, threadId, 'two');
@@ -66,13 +69,7 @@ test('drops a duplicate event: a message published twice reaches the subscriber 
 });
 
 test('fills a gap from the database: a message whose event never came is delivered, in order, before the next one', async () => {
-  const { doctor, nurse } = await pair('Gap');
-  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'zero');
-  const feed = listen(nurse);
-  await untilSubscribed(env.server, 1);
-
-  await env.world.send(doctor, threadId, 'one');
-  await feed.waitFor(1);
+  const { doctor, nurse, threadId, feed } = await nurseListening('Gap', 'all');
   await storeSilently(doctor, threadId, 'two');
   await env.world.send(nurse, threadId, 'three');
 
@@ -124,13 +121,7 @@ test('forgets a thread when an event shows the viewer left: what was sent while 
 });
 
 test('a burst of thousands of events at once (as a republish after a Redis outage makes) neither overflows a subscriber nor crashes the server', async () => {
-  const { doctor, nurse } = await pair('Burst');
-  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'zero');
-  const feed = listen(nurse, threadId);
-  await untilSubscribed(env.server, 1);
-
-  const first = await env.world.send(doctor, threadId, 'one');
-  await feed.waitFor(1);
+  const { doctor, nurse, threadId, feed, first } = await nurseListening('Burst', 'thread');
   const stored = await env.server.app.db.getRepository(Message).findOneByOrFail({ id: first });
   // Published synchronously, faster than any subscriber can take them.
   for (let i = 0; i < 5000; i++) env.server.app.events.publish(MESSAGE_ADDED, { message: toMessageData(stored), recipientIds: [doctor.id, nurse.id] });
@@ -143,12 +134,7 @@ test('a burst of thousands of events at once (as a republish after a Redis outag
 });
 
 test('a long-lived subscription does not keep the events it has seen', async () => {
-  const { doctor, nurse } = await pair('Keep');
-  const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'zero');
-  const feed = listen(nurse, threadId);
-  await untilSubscribed(env.server, 1);
-  const first = await env.world.send(doctor, threadId, 'one');
-  await feed.waitFor(1);
+  const { doctor, nurse, threadId, feed, first } = await nurseListening('Keep', 'thread');
 
   // Events the feed has passed on or dropped must be garbage once delivered; a subscription
   // that kept each one (as Promise.race against a never-settling promise does) grows all day.

@@ -66,19 +66,8 @@ function refusal(client: Client, query: string, variables: Record<string, unknow
   });
 }
 
-/** A patient in the care network of an auto-CC team with two contactable members and one non-contactable member. */
-async function careTeam(label: string) {
-  const a = await env.world.professional(`${label} Dr A`);
-  const b = await env.world.professional(`${label} Dr B`);
-  const quiet = await env.world.professional(`${label} Dr Quiet`, { contactable: false });
-  const team = await env.world.team(`${label} Team`, { autoCc: true, members: [a, b, quiet] });
-  const pat = await env.world.patient(`${label} Pat`);
-  await env.world.share(pat, team);
-  return { a, b, quiet, team, pat };
-}
-
 test('messageAdded pushes each new message, the first one too, to every subscribed participant and to nobody else', async () => {
-  const { a, b, quiet, team, pat } = await careTeam('Fanout');
+  const { a, b, quiet, team, pat } = await env.world.careTeam('Fanout');
   const outsider = await env.world.professional('Fanout Outsider');
   const feeds = { a: listen(a), b: listen(b), pat: listen(pat), quiet: listen(quiet), outsider: listen(outsider) };
   await untilSubscribed(env.server, 5);
@@ -122,7 +111,7 @@ test('a participant added later starts receiving without re-subscribing', async 
 });
 
 test('a member who left receives nothing more', async () => {
-  const { a, b, team, pat } = await careTeam('Leaver');
+  const { a, b, team, pat } = await env.world.careTeam('Leaver');
   const feeds = { a: listen(a), b: listen(b) };
   await untilSubscribed(env.server, 2);
 
@@ -141,7 +130,7 @@ test('a member who left receives nothing more', async () => {
 });
 
 test('a member who left receives again, on the same subscription, once someone adds them back', async () => {
-  const { a, b, team, pat } = await careTeam('Returner');
+  const { a, b, team, pat } = await env.world.careTeam('Returner');
   const feeds = { a: listen(a), b: listen(b) };
   await untilSubscribed(env.server, 2);
 

@@ -51,19 +51,8 @@ const story = (feed: ActivityFeed, threadId: string) =>
 const participantIds = (a: Activity) => (a.thread?.participants ?? []).map((p) => p.user.id).sort();
 const ids = (...people: Person[]) => people.map((p) => p.id).sort();
 
-/** A patient in the care network of an auto-CC team with two contactable members and one non-contactable member. */
-async function careTeam(label: string) {
-  const a = await env.world.professional(`${label} Dr A`);
-  const b = await env.world.professional(`${label} Dr B`);
-  const quiet = await env.world.professional(`${label} Dr Quiet`, { contactable: false });
-  const team = await env.world.team(`${label} Team`, { autoCc: true, members: [a, b, quiet] });
-  const pat = await env.world.patient(`${label} Pat`);
-  await env.world.share(pat, team);
-  return { a, b, quiet, team, pat };
-}
-
 test('a recipient of a new thread, picked directly or through an auto-CC team, hears ADDED_TO_THREAD with the thread; nobody else does', async () => {
-  const { a, b, quiet, team, pat } = await careTeam('Added');
+  const { a, b, quiet, team, pat } = await env.world.careTeam('Added');
   const gp = await env.world.professional('Added GP');
   await env.world.share(pat, gp);
   const outsider = await env.world.professional('Added Outsider');
@@ -135,7 +124,7 @@ test('participants hear PARTICIPANTS_CHANGED when someone is added, the one adde
 });
 
 test('participants hear PARTICIPANTS_CHANGED when someone leaves; the leaver hears LEFT_THREAD and then nothing more of that thread', async () => {
-  const { a, b, team, pat } = await careTeam('Leave');
+  const { a, b, team, pat } = await env.world.careTeam('Leave');
   const colleague = await env.world.professional('Leave Colleague');
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'first');
   const feeds = { a: dashboard(a), b: dashboard(b), pat: dashboard(pat) };
@@ -165,7 +154,7 @@ test('participants hear PARTICIPANTS_CHANGED when someone leaves; the leaver hea
 });
 
 test('a member who left and is added back hears ADDED_TO_THREAD on the same subscription, then the thread again', async () => {
-  const { a, b, team, pat } = await careTeam('Return');
+  const { a, b, team, pat } = await env.world.careTeam('Return');
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'one');
   await env.world.leave(b, threadId);
   const feed = dashboard(b);
@@ -180,7 +169,7 @@ test('a member who left and is added back hears ADDED_TO_THREAD on the same subs
 });
 
 test("a thread's message reaches every participant's feed as MESSAGE_ADDED, the author's too, and no one else's", async () => {
-  const { a, b, quiet, team, pat } = await careTeam('Message');
+  const { a, b, quiet, team, pat } = await env.world.careTeam('Message');
   const outsider = await env.world.professional('Message Outsider');
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'first', 'Feet');
   const leaver = b;

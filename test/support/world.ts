@@ -81,6 +81,17 @@ export class World {
     return createThread.id;
   }
 
+  /** A patient in the care network of an auto-CC team with two contactable members and one non-contactable member. */
+  async careTeam(label: string) {
+    const a = await this.professional(`${label} Dr A`);
+    const b = await this.professional(`${label} Dr B`);
+    const quiet = await this.professional(`${label} Dr Quiet`, { contactable: false });
+    const team = await this.team(`${label} Team`, { autoCc: true, members: [a, b, quiet] });
+    const pat = await this.patient(`${label} Pat`);
+    await this.share(pat, team);
+    return { a, b, quiet, team, pat };
+  }
+
   /** Sends a message as `author`; returns its id. */
   async send(author: Person, threadId: string, body: string): Promise<string> {
     const { sendMessage } = await this.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
