@@ -1,10 +1,11 @@
 import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { Writable } from 'node:stream';
-import type { GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import pino from 'pino';
 import WebSocket from 'ws';
 import { gql, ok } from './support/graphql';
+import { expectCleanRefusal, expectNoLeak, postJson, raw } from './support/http';
+import { openClient, wsErrors } from './support/live';
 import { startTestServer, type TestServer } from './support/server';
 import { World, type Person } from './support/world';
 
@@ -15,51 +16,6 @@ const MALFORMED_OPERATION_CODES = ['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_F
 /** Apollo's code for a request that is not a GraphQL request at all (not JSON, too large, CSRF). */
 const BAD_REQUEST = 'BAD_REQUEST';
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-
-interface RawResponse {
-  status: number;
-  contentType: string;
-  text: string;
-  json: { data?: unknown; errors?: GraphQLFormattedError[] } | null;
-}
-
-async function raw(url: string, init: RequestInit = {}): Promise<RawResponse> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let json: RawResponse['json'] = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = null;
-  }
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', text, json };
-}
-
-const postJson = (url: string, body: string, headers: Record<string, string> = {}) =>
-  raw(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
-
-/** Fails when text shows anything of the server's insides: a stack, a frame, a source path. */
-function expectNoLeak(text: string): void {
-  expect(text).not.toMatch(/stacktrace/i);
-  expect(text).not.toMatch(/\bat [\w$.<>]+ \(/); // "at fn (" stack frames
-  expect(text).not.toMatch(/\bat (?:\/|node:|file:)/); // "at /path/file.js:1:2" frames
-  expect(text).not.toMatch(/\.(?:ts|js):\d+/);
-  expect(text).not.toContain('/src/');
-  expect(text).not.toContain('node_modules');
-}
-
-/** A clean refusal: a 4xx with a JSON body of coded errors and nothing leaked. */
-function expectCleanRefusal(res: RawResponse, code: string): GraphQLFormattedError {
-  expect(res.status).toBeGreaterThanOrEqual(400);
-  expect(res.status).toBeLessThan(500);
-  expect(res.contentType).toMatch(/application\/(graphql-response\+)?json/);
-  expectNoLeak(res.text);
-  expect(res.json?.errors).toHaveLength(1);
-  const [error] = res.json!.errors!;
-  expect(error.extensions?.code).toBe(code);
-  expect(error.message.length).toBeGreaterThan(0);
-  return error;
-}
 
 /** Collects log lines in memory, as JSON objects. */
 function memoryLogger() {
@@ -72,50 +28,6 @@ function memoryLogger() {
   });
   return { logger: pino({ level: 'info' }, stream), lines };
 }
-
-/** Runs one operation over graphql-ws and returns the errors it produced (from `next` or `error`). */
-function wsErrors(client: Client, query: string, variables?: Record<string, unknown>): Promise<{ errors: GraphQLFormattedError[]; raw: string }> {
-  return new Promise((resolve, reject) => {
-    const errors: GraphQLFormattedError[] = [];
-    const payloads: unknown[] = [];
-    client.subscribe(
-      { query, variables },
-      {
-        next: (value) => {
-          payloads.push(value);
-          errors.push(...((value.errors ?? []) as GraphQLFormattedError[]));
-        },
-        error: (error) => {
-          if (Array.isArray(error)) {
-            payloads.push(error);
-            errors.push(...error);
-            resolve({ errors, raw: JSON.stringify(payloads) });
-          } else reject(new Error(`the socket failed instead of an error message: ${describeClose(error)}`));
-        },
-        complete: () => resolve({ errors, raw: JSON.stringify(payloads) }),
-      },
-    );
-  });
-}
-
-/** A client that holds one socket open (not lazy), and records every close. */
-function openClient(wsUrl: string, token: string): { client: Client; closes: { code: number; reason: string }[] } {
-  const closes: { code: number; reason: string }[] = [];
-  const client = createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-    lazy: false,
-    on: { closed: (event) => closes.push(event as { code: number; reason: string }) },
-  });
-  return { client, closes };
-}
-
-const describeClose = (event: unknown) => {
-  const { code, reason } = (event ?? {}) as { code?: number; reason?: string };
-  return code ? `close ${code} ${reason}` : String(event);
-};
 
 const healthz = (s: TestServer) => raw(s.url.replace(/\/graphql$/, '/healthz'));
 

@@ -1,3 +1,4 @@
+import type { GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -78,3 +79,47 @@ export async function settle(client: Client): Promise<void> {
     client.subscribe({ query: '{ __typename }' }, { next: () => undefined, error: reject, complete: resolve }),
   );
 }
+
+/** Runs one operation over graphql-ws and returns the errors it produced (from `next` or `error`). */
+export function wsErrors(client: Client, query: string, variables?: Record<string, unknown>): Promise<{ errors: GraphQLFormattedError[]; raw: string }> {
+  return new Promise((resolve, reject) => {
+    const errors: GraphQLFormattedError[] = [];
+    const payloads: unknown[] = [];
+    client.subscribe(
+      { query, variables },
+      {
+        next: (value) => {
+          payloads.push(value);
+          errors.push(...((value.errors ?? []) as GraphQLFormattedError[]));
+        },
+        error: (error) => {
+          if (Array.isArray(error)) {
+            payloads.push(error);
+            errors.push(...error);
+            resolve({ errors, raw: JSON.stringify(payloads) });
+          } else reject(new Error(`the socket failed instead of an error message: ${describeClose(error)}`));
+        },
+        complete: () => resolve({ errors, raw: JSON.stringify(payloads) }),
+      },
+    );
+  });
+}
+
+/** A client that holds one socket open (not lazy), and records every close. */
+export function openClient(wsUrl: string, token: string): { client: Client; closes: { code: number; reason: string }[] } {
+  const closes: { code: number; reason: string }[] = [];
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: false,
+    on: { closed: (event) => closes.push(event as { code: number; reason: string }) },
+  });
+  return { client, closes };
+}
+
+export const describeClose = (event: unknown) => {
+  const { code, reason } = (event ?? {}) as { code?: number; reason?: string };
+  return code ? `close ${code} ${reason}` : String(event);
+};

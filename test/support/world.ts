@@ -15,7 +15,8 @@ export interface TeamRef {
   name: string;
 }
 
-const PASSWORD = 'password-1234';
+/** Every World user's password. */
+export const PASSWORD = 'password-1234';
 let counter = 0;
 
 /** Builds fixtures through the public API, as an admin would: no database shortcuts. */
