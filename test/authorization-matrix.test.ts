@@ -1,0 +1,826 @@
+import { getNamedType, isCompositeType, isNonNullType, isObjectType, type GraphQLFormattedError } from 'graphql';
+import type { Client } from 'graphql-ws';
+import { getSchema } from '../src/schema';
+import { gql, ok } from './support/graphql';
+import { connect, settle, until } from './support/live';
+import { ADMIN, startTestServer, type TestServer } from './support/server';
+import { asRecipient, World, type Person, type TeamRef } from './support/world';
+
+// The authorization matrix. Every query, mutation and subscription, and every
+// field of every object type of the built schema, is tried as each of seven
+// roles against one world, and the outcome is compared with EXPECTED below:
+// the one table of who may do and see what (DESIGN.md, "Threads" and the
+// recipient rules). A coordinate of the schema without a row fails the first
+// test, so a new operation or field cannot go unchecked.
+//
+// Queries and mutations go over HTTP, subscriptions over graphql-ws. Object
+// fields are reached through a root the role may call (REACH), aimed at the
+// world's protected things: its thread, messages, participants, audit trail.
+//
+// A leak is a case that returned data ('ok') where the table expects a
+// refusal, nothing ('absent') or null, including a live event delivered to a
+// role that must not get it. Every mismatch fails, leaks are counted apart.
+
+const ROLES = ['anonymous', 'patient', 'otherPatient', 'nonParticipant', 'leaver', 'participant', 'admin'] as const;
+type Role = (typeof ROLES)[number];
+
+/**
+ * 'ok': the thing asked for came back (a value, or the world's object in a list).
+ * 'null': answered, with null in its place.
+ * 'absent': answered, without it (a list that leaves it out, a live feed that never delivers it).
+ * Otherwise the error's extensions.code; a graphql-ws connection closed with 4403 counts as UNAUTHENTICATED.
+ */
+type Outcome = 'ok' | 'null' | 'absent' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT';
+type Row = Readonly<Record<Role, Outcome>>;
+
+const OK = 'ok';
+const NULL = 'null';
+const ABSENT = 'absent';
+const UNAUTH = 'UNAUTHENTICATED';
+const FORBID = 'FORBIDDEN';
+const NF = 'NOT_FOUND';
+const BAD = 'BAD_USER_INPUT';
+
+/** Columns in the order of ROLES. */
+const row = (
+  anonymous: Outcome,
+  patient: Outcome,
+  otherPatient: Outcome,
+  nonParticipant: Outcome,
+  leaver: Outcome,
+  participant: Outcome,
+  admin: Outcome,
+): Row => ({ anonymous, patient, otherPatient, nonParticipant, leaver, participant, admin });
+
+// The world: `thread` was started by the patient with the auto-CC care team
+// (participant and leaver); the leaver has left it. The other patient shares
+// their record with the same team but is not in the thread. The admin is in
+// no thread of the world. Every role has some thread of their own.
+
+// The rules that recur, quoted from DESIGN.md where it says them:
+//
+// ANYONE                  login: open to anyone with credentials.
+// SIGNED_IN               needs a signed-in user, nothing more.
+// PARTICIPANTS            "Only current participants can see a thread, its messages, participants [...].
+//                         Everyone else gets NOT_FOUND." Admins included.
+// PARTICIPANTS_AND_ADMIN  "... and audit trail (admins can read the audit trail)".
+// LISTED_TO_PARTICIPANTS  the world's thread is in the lists and live feeds of its current participants only.
+// ADMIN_ONLY              "Admins only."
+// PATIENT_NETWORK         rule 5: a patient is offered only their care network (the GP shared with the
+//                         patient, not with the other patient); professionals see every contactable colleague.
+// ACTIVITY                the dashboard feed: participants hear of the thread; the leaver hears that they
+//                         left (LEFT_THREAD), then nothing.
+// ACTIVITY_CONTENT        ... and the leaver's LEFT_THREAD carries no message and no thread ("null when the
+//                         caller can no longer see it").
+//
+//                                 anonymous   patient   otherPatient   nonParticipant   leaver   participant   admin
+const ANYONE =                 row(OK,         OK,       OK,            OK,              OK,      OK,           OK);
+const SIGNED_IN =              row(UNAUTH,     OK,       OK,            OK,              OK,      OK,           OK);
+const PARTICIPANTS =           row(UNAUTH,     OK,       NF,            NF,              NF,      OK,           NF);
+const PARTICIPANTS_AND_ADMIN = row(UNAUTH,     OK,       NF,            NF,              NF,      OK,           OK);
+const LISTED_TO_PARTICIPANTS = row(UNAUTH,     OK,       ABSENT,        ABSENT,          ABSENT,  OK,           ABSENT);
+const ADMIN_ONLY =             row(UNAUTH,     FORBID,   FORBID,        FORBID,          FORBID,  FORBID,       OK);
+const PATIENT_NETWORK =        row(UNAUTH,     OK,       ABSENT,        OK,              OK,      OK,           OK);
+const ACTIVITY =               row(UNAUTH,     OK,       ABSENT,        ABSENT,          OK,      OK,           ABSENT);
+const ACTIVITY_CONTENT =       row(UNAUTH,     OK,       ABSENT,        ABSENT,          NULL,    OK,           ABSENT);
+
+/**
+ * THE TABLE: every coordinate of the schema, with its expected outcome per role.
+ * A key is a schema coordinate, optionally followed by a variant in parentheses
+ * when one coordinate is tried more than one way.
+ */
+const EXPECTED: Record<string, Row> = {
+  // Queries
+  'Query.auditTrail': PARTICIPANTS_AND_ADMIN,
+  'Query.recipients': SIGNED_IN,
+  'Query.recipients(threadId)': PARTICIPANTS, // rule 6: "With threadId [...] the caller must be a participant"
+  'Query.teams': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK), // rule 8: a patient sees only the teams of their care network
+  'Query.threads': LISTED_TO_PARTICIPANTS,
+  'Query.thread': PARTICIPANTS,
+  'Query.me': SIGNED_IN,
+
+  // Mutations
+  'Mutation.login': ANYONE,
+  'Mutation.shareRecord': row(UNAUTH, OK, FORBID, FORBID, FORBID, FORBID, OK), // the patient themself, or an admin
+  'Mutation.sendMessage': PARTICIPANTS,
+  'Mutation.createTeam': ADMIN_ONLY,
+  'Mutation.addTeamMember': ADMIN_ONLY,
+  'Mutation.removeTeamMember': ADMIN_ONLY,
+  'Mutation.setTeamAutoCc': ADMIN_ONLY,
+  'Mutation.createThread': SIGNED_IN,
+  'Mutation.addParticipants': PARTICIPANTS,
+  'Mutation.leaveThread': PARTICIPANTS, // "After leaving, the thread is NOT_FOUND for the caller"
+  'Mutation.markThreadRead': PARTICIPANTS,
+  'Mutation.createUser': ADMIN_ONLY,
+  'Mutation.setContactable': ADMIN_ONLY, // of another professional
+  'Mutation.setContactable(self)': row(UNAUTH, BAD, BAD, OK, OK, OK, OK), // "Admins, or the professional themself"; patients are never contactable
+  'Mutation.setUserDisabled': ADMIN_ONLY,
+
+  // Subscriptions (graphql-ws). `thread` is the world's thread, which the leaver left before subscribing;
+  // `leftLive` is a thread like it that the leaver leaves while everyone is subscribed. Then the
+  // participant sends a message to each.
+  'Subscription.threadActivity': ACTIVITY,
+  'Subscription.messageAdded': LISTED_TO_PARTICIPANTS, // "one who left stops at once"
+  'Subscription.messageAdded(threadId: thread)': PARTICIPANTS,
+  'Subscription.messageAdded(threadId: leftLive)': row(UNAUTH, OK, NF, NF, ABSENT, OK, NF), // subscribed, then left: nothing more
+
+  // Object fields, each reached through REACH below (ThreadActivity: the live test above).
+  'AuditEvent.id': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.at': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.action': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.threadId': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.messageId': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.actor': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.subject': PARTICIPANTS_AND_ADMIN,
+
+  'User.id': SIGNED_IN,
+  'User.name': SIGNED_IN,
+  'User.kind': SIGNED_IN,
+  'User.contactable': SIGNED_IN,
+  'User.isAdmin': SIGNED_IN,
+  'User.disabled': SIGNED_IN,
+  'User.teams': SIGNED_IN,
+
+  'Team.id': SIGNED_IN,
+  'Team.name': SIGNED_IN,
+  'Team.autoCc': SIGNED_IN,
+  'Team.members': SIGNED_IN,
+  'Team.contactableMembers': SIGNED_IN,
+
+  'TeamRecipient.team': SIGNED_IN,
+  'TeamRecipient.members': SIGNED_IN,
+  'UserRecipient.user': PATIENT_NETWORK,
+
+  'ThreadConnection.edges': SIGNED_IN,
+  'ThreadConnection.pageInfo': SIGNED_IN,
+  'ThreadEdge.cursor': LISTED_TO_PARTICIPANTS,
+  'ThreadEdge.node': LISTED_TO_PARTICIPANTS,
+  'PageInfo.hasNextPage': SIGNED_IN,
+  'PageInfo.endCursor': SIGNED_IN,
+
+  'Thread.id': PARTICIPANTS,
+  'Thread.subject': PARTICIPANTS,
+  'Thread.createdAt': PARTICIPANTS,
+  'Thread.createdBy': PARTICIPANTS,
+  'Thread.participants': PARTICIPANTS,
+  'Thread.teams': PARTICIPANTS,
+  'Thread.messages': PARTICIPANTS,
+  'Thread.lastMessage': PARTICIPANTS,
+  'Thread.unreadCount': PARTICIPANTS,
+
+  'Participant.joinedAt': PARTICIPANTS,
+  'Participant.lastReadAt': PARTICIPANTS,
+  'Participant.user': PARTICIPANTS,
+  'Participant.addedBy': PARTICIPANTS,
+  'Participant.viaTeam': PARTICIPANTS,
+
+  'MessageConnection.edges': PARTICIPANTS,
+  'MessageConnection.pageInfo': PARTICIPANTS,
+  'MessageEdge.cursor': PARTICIPANTS,
+  'MessageEdge.node': PARTICIPANTS,
+  'Message.id': PARTICIPANTS,
+  'Message.threadId': PARTICIPANTS,
+  'Message.body': PARTICIPANTS,
+  'Message.createdAt': PARTICIPANTS,
+  'Message.thread': PARTICIPANTS,
+  'Message.author': PARTICIPANTS,
+  'Message.readBy': PARTICIPANTS,
+
+  'AuthPayload.token': ANYONE,
+  'AuthPayload.user': ANYONE,
+
+  'ThreadActivity.kind': ACTIVITY,
+  'ThreadActivity.threadId': ACTIVITY,
+  'ThreadActivity.at': ACTIVITY,
+  'ThreadActivity.message': ACTIVITY_CONTENT,
+  'ThreadActivity.thread': ACTIVITY_CONTENT,
+};
+
+/** The schema coordinate of a table key: 'Query.recipients(threadId)' -> 'Query.recipients'. */
+const coordinateOf = (key: string) => key.replace(/\(.*$/, '');
+
+// ---------------------------------------------------------------------------
+// The world
+
+const PASSWORD = 'matrix-password-1';
+
+interface Ctx {
+  server: TestServer;
+  world: World;
+  people: Record<Exclude<Role, 'anonymous'>, Person>;
+  /** The world's thread: patient and participant are in it, the leaver left it. */
+  thread: string;
+  careTeam: TeamRef;
+  /** A team nobody shared a record with. */
+  unsharedTeam: TeamRef;
+  /** A contactable professional the patient (not the other patient) shared their record with. */
+  gp: Person;
+  /** A contactable professional in no auto-CC team: what professionals pick when creating a thread. */
+  colleague: Person;
+  /** Targets of admin-only mutations, used for nothing else. */
+  scratch: { shareTarget: Person; teamCandidate: Person; memberTeam: TeamRef; autoCcTeam: TeamRef; contactableTarget: Person; disableTarget: Person };
+}
+
+const tokenOf = (ctx: Ctx, role: Role) => (role === 'anonymous' ? undefined : ctx.people[role].token);
+/** Who a role is when it has to name itself; the anonymous caller names the patient. */
+const personOf = (ctx: Ctx, role: Role) => (role === 'anonymous' ? ctx.people.patient : ctx.people[role]);
+const isPatient = (role: Role) => role === 'patient' || role === 'otherPatient';
+
+const LOGIN = `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { id } } }`;
+
+/** A user with a password this file knows (for login), created by the admin. */
+async function person(world: World, kind: 'PATIENT' | 'PROFESSIONAL', name: string): Promise<Person> {
+  const email = `matrix-${name.toLowerCase().replace(/\W+/g, '-')}@test.example`;
+  const input = { email, name, password: PASSWORD, kind, ...(kind === 'PROFESSIONAL' ? { contactable: true } : {}) };
+  const { createUser } = await world.as(world.admin, `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i: input });
+  const { login } = await ok(world.server.url, LOGIN, { e: email, p: PASSWORD });
+  return { id: createUser.id, name, email, token: login.token };
+}
+
+const markRead = (world: World, who: Person, threadId: string) =>
+  world.as(who, `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: threadId });
+
+/** A thread shaped like the world's: the patient writes to the care team, the leaver leaves. */
+async function freshThread(ctx: Ctx, subject: string): Promise<string> {
+  const id = await ctx.world.thread(ctx.people.patient, [asRecipient(ctx.careTeam)], 'Fresh thread', subject);
+  await ctx.world.leave(ctx.people.leaver, id);
+  return id;
+}
+
+/** A thread like the world's in which the leaver is still a participant (they leave it during the live test). */
+async function freshThreadKeepingLeaver(ctx: Ctx): Promise<string> {
+  return ctx.world.thread(ctx.people.patient, [asRecipient(ctx.careTeam)], 'Live thread', 'Matrix live thread');
+}
+
+async function buildWorld(server: TestServer): Promise<Ctx> {
+  const world = await World.create(server);
+  const participant = await person(world, 'PROFESSIONAL', 'Matrix Participant');
+  const leaver = await person(world, 'PROFESSIONAL', 'Matrix Leaver');
+  const nonParticipant = await person(world, 'PROFESSIONAL', 'Matrix Non-participant');
+  const patient = await person(world, 'PATIENT', 'Matrix Patient');
+  const otherPatient = await person(world, 'PATIENT', 'Matrix Other Patient');
+  const gp = await world.professional('Matrix GP');
+  const colleague = await world.professional('Matrix Colleague');
+  const careTeam = await world.team('Matrix Care Team', { autoCc: true, members: [participant, leaver] });
+  const unsharedTeam = await world.team('Matrix Unshared Team', { members: [colleague] });
+  await world.share(patient, careTeam);
+  await world.share(patient, gp);
+  await world.share(otherPatient, careTeam);
+
+  const thread = await world.thread(patient, [asRecipient(careTeam)], 'My results worry me', 'Matrix thread');
+  await world.send(participant, thread, 'Come in tomorrow, we will go through them');
+  await markRead(world, patient, thread);
+  await markRead(world, participant, thread);
+  await world.leave(leaver, thread);
+
+  // A thread of their own for everyone else, so that lists are not empty by accident.
+  await world.thread(otherPatient, [asRecipient(careTeam)], 'Another question', 'Other patient thread');
+  await world.thread(world.admin, [asRecipient(nonParticipant)], 'Admin note', 'Admin thread');
+
+  const scratch = {
+    shareTarget: await world.professional('Matrix Share Target'),
+    teamCandidate: await world.professional('Matrix Team Candidate'),
+    memberTeam: await world.team('Matrix Member Team'),
+    autoCcTeam: await world.team('Matrix Auto-CC Team'),
+    contactableTarget: await world.professional('Matrix Contactable Target'),
+    disableTarget: await world.professional('Matrix Disable Target'),
+  };
+  const people = { patient, otherPatient, nonParticipant, leaver, participant, admin: world.admin };
+  return { server, world, people, thread, careTeam, unsharedTeam, gp, colleague, scratch };
+}
+
+// ---------------------------------------------------------------------------
+// Probes. `found` picks, from the answer, the values that stand for the thing
+// asked for: none -> 'absent', only nulls -> 'null', anything else -> 'ok'.
+
+type Data = any;
+type Found = (data: Data, ctx: Ctx) => unknown[];
+
+interface HttpRequest {
+  query: string;
+  variables?: Record<string, unknown>;
+}
+
+interface HttpProbe {
+  /** May create fixtures first (a fresh thread to leave, a team to remove a member from). */
+  request(ctx: Ctx, role: Role): HttpRequest | Promise<HttpRequest>;
+  found: Found;
+}
+
+interface LiveProbe {
+  query: string;
+  variables?(ctx: Ctx, leftLive: string): Record<string, unknown>;
+  /** From every payload received; `watched` are the world's thread and the one the leaver leaves while subscribed. */
+  found(payloads: Data[], watched: string[]): unknown[];
+  /**
+   * Event-bus listeners one accepted subscription holds on the server (threadActivity listens to two
+   * topics, as untilDashboards in thread-activity.test.ts counts): nothing is sent before every
+   * subscription still open listens.
+   */
+  listeners: number;
+}
+
+const one = (value: unknown): unknown[] => (value === undefined ? [] : [value]);
+const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+const ROOT_PROBES: Record<string, HttpProbe> = {
+  'Query.auditTrail': {
+    request: (c) => ({ query: `query($t: ID!) { auditTrail(threadId: $t) { id } }`, variables: { t: c.thread } }),
+    found: (d) => list(d?.auditTrail),
+  },
+  'Query.recipients': {
+    request: () => ({ query: `{ recipients(first: 100) { __typename } }` }),
+    found: (d) => one(d?.recipients),
+  },
+  'Query.recipients(threadId)': {
+    request: (c) => ({ query: `query($t: ID!) { recipients(threadId: $t, first: 100) { __typename } }`, variables: { t: c.thread } }),
+    found: (d) => one(d?.recipients),
+  },
+  'Query.teams': {
+    request: () => ({ query: `{ teams { id } }` }),
+    found: (d, c) => list(d?.teams).filter((t: Data) => t.id === c.unsharedTeam.id),
+  },
+  'Query.threads': {
+    request: () => ({ query: `{ threads(first: 100) { edges { node { id } } } }` }),
+    found: (d, c) => list(d?.threads?.edges).filter((e: Data) => e.node.id === c.thread),
+  },
+  'Query.thread': {
+    request: (c) => ({ query: `query($t: ID!) { thread(id: $t) { id } }`, variables: { t: c.thread } }),
+    found: (d) => one(d?.thread),
+  },
+  'Query.me': {
+    request: () => ({ query: `{ me { id } }` }),
+    found: (d) => one(d?.me),
+  },
+
+  'Mutation.login': {
+    request: (c, role) => ({ query: LOGIN, variables: role === 'admin' ? { e: ADMIN.email, p: ADMIN.password } : { e: personOf(c, role).email, p: PASSWORD } }),
+    found: (d) => one(d?.login),
+  },
+  'Mutation.shareRecord': {
+    request: (c) => ({
+      query: `mutation($p: ID!, $r: RecipientInput!) { shareRecord(patientId: $p, recipient: $r) }`,
+      variables: { p: c.people.patient.id, r: asRecipient(c.scratch.shareTarget) },
+    }),
+    found: (d) => one(d?.shareRecord),
+  },
+  'Mutation.sendMessage': {
+    request: (c, role) => ({
+      query: `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`,
+      variables: { t: c.thread, b: `Sent by the ${role}` },
+    }),
+    found: (d) => one(d?.sendMessage),
+  },
+  'Mutation.createTeam': {
+    request: (_c, role) => ({ query: `mutation($n: String!) { createTeam(name: $n) { id } }`, variables: { n: `Matrix team by the ${role}` } }),
+    found: (d) => one(d?.createTeam),
+  },
+  'Mutation.addTeamMember': {
+    request: (c) => ({
+      query: `mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }`,
+      variables: { t: c.scratch.memberTeam.id, u: c.scratch.teamCandidate.id },
+    }),
+    found: (d) => one(d?.addTeamMember),
+  },
+  'Mutation.removeTeamMember': {
+    // Each role gets a team of its own with one member, so nobody's attempt spoils another's.
+    request: async (c, role) => {
+      const team = await c.world.team(`Matrix removal team (${role})`, { members: [c.scratch.teamCandidate] });
+      return {
+        query: `mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }`,
+        variables: { t: team.id, u: c.scratch.teamCandidate.id },
+      };
+    },
+    found: (d) => one(d?.removeTeamMember),
+  },
+  'Mutation.setTeamAutoCc': {
+    request: (c) => ({
+      query: `mutation($t: ID!, $e: Boolean!) { setTeamAutoCc(teamId: $t, enabled: $e) { id } }`,
+      variables: { t: c.scratch.autoCcTeam.id, e: true },
+    }),
+    found: (d) => one(d?.setTeamAutoCc),
+  },
+  'Mutation.createThread': {
+    // A recipient each role may pick: patients their care team, professionals a colleague.
+    request: (c, role) => ({
+      query: `mutation($s: String!, $b: String!, $r: [RecipientInput!]!) { createThread(subject: $s, body: $b, recipients: $r) { id } }`,
+      variables: { s: `Started by the ${role}`, b: 'Hello', r: [isPatient(role) ? asRecipient(c.careTeam) : asRecipient(c.colleague)] },
+    }),
+    found: (d) => one(d?.createThread),
+  },
+  'Mutation.addParticipants': {
+    request: async (c, role) => ({
+      query: `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`,
+      variables: { t: await freshThread(c, `To add to, by the ${role}`), r: [isPatient(role) ? asRecipient(c.gp) : asRecipient(c.colleague)] },
+    }),
+    found: (d) => one(d?.addParticipants),
+  },
+  'Mutation.leaveThread': {
+    request: async (c, role) => ({
+      query: `mutation($t: ID!) { leaveThread(threadId: $t) }`,
+      variables: { t: await freshThread(c, `To leave, by the ${role}`) },
+    }),
+    found: (d) => one(d?.leaveThread),
+  },
+  'Mutation.markThreadRead': {
+    request: (c) => ({ query: `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, variables: { t: c.thread } }),
+    found: (d) => one(d?.markThreadRead),
+  },
+  'Mutation.createUser': {
+    request: (_c, role) => ({
+      query: `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`,
+      variables: { i: { email: `matrix-created-by-${role.toLowerCase()}@test.example`, name: `Created by the ${role}`, kind: 'PROFESSIONAL', password: PASSWORD } },
+    }),
+    found: (d) => one(d?.createUser),
+  },
+  'Mutation.setContactable': {
+    request: (c) => ({
+      query: `mutation($u: ID!, $c: Boolean!) { setContactable(userId: $u, contactable: $c) { id } }`,
+      variables: { u: c.scratch.contactableTarget.id, c: true },
+    }),
+    found: (d) => one(d?.setContactable),
+  },
+  'Mutation.setContactable(self)': {
+    // Each caller sets their own flag to what it already is (the admin is not contactable).
+    request: (c, role) => ({
+      query: `mutation($u: ID!, $c: Boolean!) { setContactable(userId: $u, contactable: $c) { id } }`,
+      variables: { u: personOf(c, role).id, c: role !== 'admin' },
+    }),
+    found: (d) => one(d?.setContactable),
+  },
+  'Mutation.setUserDisabled': {
+    request: (c) => ({
+      query: `mutation($u: ID!, $d: Boolean!) { setUserDisabled(userId: $u, disabled: $d) { id } }`,
+      variables: { u: c.scratch.disableTarget.id, d: true },
+    }),
+    found: (d) => one(d?.setUserDisabled),
+  },
+};
+
+const messagesOf = (payloads: Data[], watched: string[]) =>
+  payloads.map((p) => p.messageAdded).filter((m: Data) => m && watched.includes(m.threadId));
+const activitiesOf = (payloads: Data[], watched: string[]) =>
+  payloads.map((p) => p.threadActivity).filter((a: Data) => a && watched.includes(a.threadId));
+
+/** The world's thread is `thread`; `leftLive` is a thread like it that the leaver leaves while everyone is subscribed. */
+const LIVE_PROBES: Record<string, LiveProbe> = {
+  'Subscription.threadActivity': {
+    query: `subscription { threadActivity { threadId kind } }`,
+    found: activitiesOf,
+    listeners: 2,
+  },
+  'Subscription.messageAdded': {
+    query: `subscription { messageAdded { id threadId } }`,
+    found: messagesOf,
+    listeners: 1,
+  },
+  'Subscription.messageAdded(threadId: thread)': {
+    query: `subscription($t: ID) { messageAdded(threadId: $t) { id threadId } }`,
+    variables: (c) => ({ t: c.thread }),
+    found: messagesOf,
+    listeners: 1,
+  },
+  'Subscription.messageAdded(threadId: leftLive)': {
+    query: `subscription($t: ID) { messageAdded(threadId: $t) { id threadId } }`,
+    variables: (_c, leftLive) => ({ t: leftLive }),
+    found: messagesOf,
+    listeners: 1,
+  },
+};
+
+/**
+ * How each object type is reached by a role: an operation with the probed
+ * field in place of `${sel}`, and the objects in the answer that stand for the
+ * world's protected thing.
+ */
+interface Reach {
+  request(ctx: Ctx, role: Role, sel: string): HttpRequest;
+  parents: Found;
+}
+
+const inThread = (sel: string) => ({ query: `query($t: ID!) { thread(id: $t) { ${sel} } }` });
+
+const REACH: Record<string, Reach | 'live'> = {
+  AuditEvent: {
+    request: (c, _r, sel) => ({ query: `query($t: ID!) { auditTrail(threadId: $t) { id ${sel} } }`, variables: { t: c.thread } }),
+    parents: (d) => list(d?.auditTrail),
+  },
+  User: {
+    request: (_c, _r, sel) => ({ query: `{ me { id ${sel} } }` }),
+    parents: (d) => one(d?.me),
+  },
+  Team: {
+    request: (_c, _r, sel) => ({ query: `{ teams { id ${sel} } }` }),
+    parents: (d, c) => list(d?.teams).filter((t: Data) => t.id === c.careTeam.id),
+  },
+  TeamRecipient: {
+    request: (_c, _r, sel) => ({ query: `{ recipients(first: 100) { ... on TeamRecipient { team { id } ${sel} } } }` }),
+    parents: (d, c) => list(d?.recipients).filter((r: Data) => r.team?.id === c.careTeam.id),
+  },
+  UserRecipient: {
+    request: (_c, _r, sel) => ({ query: `{ recipients(first: 100) { ... on UserRecipient { user { id } ${sel} } } }` }),
+    parents: (d, c) => list(d?.recipients).filter((r: Data) => r.user?.id === c.gp.id),
+  },
+  ThreadConnection: {
+    request: (_c, _r, sel) => ({ query: `{ threads(first: 100) { ${sel} } }` }),
+    parents: (d) => one(d?.threads),
+  },
+  ThreadEdge: {
+    request: (_c, _r, sel) => ({ query: `{ threads(first: 100) { edges { node { id } ${sel} } } }` }),
+    parents: (d, c) => list(d?.threads?.edges).filter((e: Data) => e.node.id === c.thread),
+  },
+  PageInfo: {
+    request: (_c, _r, sel) => ({ query: `{ threads(first: 100) { pageInfo { ${sel} } } }` }),
+    parents: (d) => one(d?.threads?.pageInfo),
+  },
+  Thread: {
+    request: (c, _r, sel) => ({ ...inThread(`id ${sel}`), variables: { t: c.thread } }),
+    parents: (d) => one(d?.thread),
+  },
+  Participant: {
+    request: (c, _r, sel) => ({ ...inThread(`participants { ${sel} }`), variables: { t: c.thread } }),
+    parents: (d) => list(d?.thread?.participants),
+  },
+  MessageConnection: {
+    request: (c, _r, sel) => ({ ...inThread(`messages(first: 100) { ${sel} }`), variables: { t: c.thread } }),
+    parents: (d) => one(d?.thread?.messages),
+  },
+  MessageEdge: {
+    request: (c, _r, sel) => ({ ...inThread(`messages(first: 100) { edges { ${sel} } }`), variables: { t: c.thread } }),
+    parents: (d) => list(d?.thread?.messages?.edges),
+  },
+  Message: {
+    request: (c, _r, sel) => ({ ...inThread(`messages(first: 100) { edges { node { ${sel} } } }`), variables: { t: c.thread } }),
+    parents: (d) => list(d?.thread?.messages?.edges).map((e: Data) => e.node),
+  },
+  AuthPayload: {
+    request: (c, role, sel) => ({
+      query: `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { ${sel} } }`,
+      variables: role === 'admin' ? { e: ADMIN.email, p: ADMIN.password } : { e: personOf(c, role).email, p: PASSWORD },
+    }),
+    parents: (d) => one(d?.login),
+  },
+  // Only ever delivered live: probed over graphql-ws, see fieldLiveProbe.
+  ThreadActivity: 'live',
+};
+
+/** Every field coordinate of the built schema, with how to select it. */
+interface SchemaField {
+  coordinate: string;
+  typeName: string;
+  /** `probe: field` with a `{ __typename }` when it is an object or a union. */
+  selection: string;
+  requiredArgs: string[];
+}
+
+async function schemaFields(): Promise<SchemaField[]> {
+  const schema = await getSchema();
+  const fields: SchemaField[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (type.name.startsWith('__') || !isObjectType(type)) continue;
+    for (const field of Object.values(type.getFields())) {
+      const composite = isCompositeType(getNamedType(field.type));
+      fields.push({
+        coordinate: `${type.name}.${field.name}`,
+        typeName: type.name,
+        selection: `probe: ${field.name}${composite ? ' { __typename }' : ''}`,
+        requiredArgs: field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined).map((a) => a.name),
+      });
+    }
+  }
+  return fields;
+}
+
+const ROOT_TYPES = new Set(['Query', 'Mutation', 'Subscription']);
+
+/** An object field probed over HTTP: REACH's operation with the field aliased `probe`. */
+function fieldHttpProbe(field: SchemaField, reach: Reach): HttpProbe {
+  return {
+    request: (c, role) => reach.request(c, role, field.selection),
+    found: (d, c) => reach.parents(d, c).map((p: Data) => p?.probe),
+  };
+}
+
+/** A ThreadActivity field: the dashboard feed, with the field aliased `probe`. */
+function fieldLiveProbe(field: SchemaField): LiveProbe {
+  return {
+    query: `subscription { threadActivity { threadId ${field.selection} } }`,
+    found: (payloads, watched) => activitiesOf(payloads, watched).map((a: Data) => a.probe),
+    listeners: LIVE_PROBES['Subscription.threadActivity'].listeners,
+  };
+}
+
+/** Every probe, by table key; a key with no way to probe it is missing here (and reported by the first test). */
+async function allProbes(): Promise<{ http: Map<string, HttpProbe>; live: Map<string, LiveProbe>; unprobeable: string[] }> {
+  const http = new Map<string, HttpProbe>(Object.entries(ROOT_PROBES));
+  const live = new Map<string, LiveProbe>(Object.entries(LIVE_PROBES));
+  const unprobeable: string[] = [];
+  for (const field of await schemaFields()) {
+    if (ROOT_TYPES.has(field.typeName)) continue;
+    const reach = REACH[field.typeName];
+    if (!reach) unprobeable.push(`${field.coordinate} (no REACH for type ${field.typeName})`);
+    else if (field.requiredArgs.length) unprobeable.push(`${field.coordinate} (required arguments ${field.requiredArgs.join(', ')})`);
+    else if (reach === 'live') live.set(field.coordinate, fieldLiveProbe(field));
+    else http.set(field.coordinate, fieldHttpProbe(field, reach));
+  }
+  return { http, live, unprobeable };
+}
+
+// ---------------------------------------------------------------------------
+// Outcomes
+
+type Actual = Outcome | string;
+
+/** From the values `found` picked: none, only nulls, or something. */
+function fromValues(values: unknown[]): Actual {
+  if (!values.length) return ABSENT;
+  return values.some((v) => v !== null && v !== undefined) ? OK : NULL;
+}
+
+/** An error's code; data that came with an error still counts as seen ('ok+CODE'). */
+function fromErrors(errors: readonly GraphQLFormattedError[], values: unknown[]): Actual {
+  const codes = [...new Set(errors.map((e) => String(e.extensions?.code ?? `no code: ${e.message}`)))].join('+');
+  return fromValues(values) === OK ? `ok+${codes}` : codes;
+}
+
+interface CaseResult {
+  key: string;
+  role: Role;
+  transport: 'http' | 'ws';
+  expected: Outcome;
+  actual: Actual;
+}
+
+const isLeak = (r: CaseResult) => r.expected !== OK && r.actual.startsWith(OK);
+const results: CaseResult[] = [];
+
+async function runHttp(ctx: Ctx, key: string, probe: HttpProbe, role: Role): Promise<CaseResult> {
+  const { query, variables } = await probe.request(ctx, role);
+  const result = await gql(ctx.server.url, query, variables, tokenOf(ctx, role));
+  const values = result.data ? probe.found(result.data, ctx) : [];
+  const actual = result.errors?.length ? fromErrors(result.errors, values) : fromValues(values);
+  return { key, role, transport: 'http', expected: EXPECTED[key][role], actual };
+}
+
+/** One live subscription and everything it got. */
+interface Watch {
+  key: string;
+  role: Role;
+  probe: LiveProbe;
+  payloads: Data[];
+  errors: GraphQLFormattedError[];
+  closeCode: number | null;
+  ended: boolean;
+}
+
+function watch(client: Client, key: string, role: Role, probe: LiveProbe, variables: Record<string, unknown> | undefined): Watch {
+  const w: Watch = { key, role, probe, payloads: [], errors: [], closeCode: null, ended: false };
+  client.subscribe(
+    { query: probe.query, variables },
+    {
+      next: (value) => {
+        if (value.errors) w.errors.push(...value.errors);
+        if (value.data) w.payloads.push(value.data);
+      },
+      error: (error) => {
+        if (Array.isArray(error)) w.errors.push(...(error as GraphQLFormattedError[]));
+        else if (typeof (error as { code?: unknown })?.code === 'number') w.closeCode = (error as { code: number }).code;
+        else w.errors.push({ message: String(error) });
+        w.ended = true;
+      },
+      complete: () => {
+        w.ended = true;
+      },
+    },
+  );
+  return w;
+}
+
+function liveOutcome(w: Watch, watched: string[]): Actual {
+  const values = w.probe.found(w.payloads, watched);
+  if (w.closeCode !== null) {
+    const refused = w.closeCode === 4403 ? UNAUTH : `closed ${w.closeCode}`;
+    return fromValues(values) === OK ? `ok+${refused}` : refused;
+  }
+  if (w.errors.length) return fromErrors(w.errors, values);
+  return fromValues(values);
+}
+
+function report(rows: CaseResult[]): string {
+  return rows
+    .map((r) => `  ${r.key.padEnd(48)} ${r.role.padEnd(15)} expected ${r.expected.padEnd(16)} got ${r.actual}${isLeak(r) ? '   <-- LEAK' : ''}`)
+    .join('\n');
+}
+
+function expectAllMatch(rows: CaseResult[]) {
+  const mismatches = rows.filter((r) => r.actual !== r.expected);
+  if (mismatches.length) {
+    throw new Error(`${mismatches.length} of ${rows.length} cases differ from the table (${mismatches.filter(isLeak).length} leaks):\n${report(mismatches)}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The tests
+
+let ctx: Ctx;
+const started = Date.now();
+
+beforeAll(async () => {
+  ctx = await buildWorld(await startTestServer());
+}, 30_000);
+
+afterAll(async () => {
+  await ctx?.server.close();
+  const operations = new Set(results.map((r) => r.key)).size;
+  const leaks = results.filter(isLeak);
+  const mismatches = results.filter((r) => r.actual !== r.expected).length;
+  const http = results.filter((r) => r.transport === 'http').length;
+  console.log(
+    `authorization matrix: ${operations} operations x ${ROLES.length} roles = ${results.length} calls ` +
+      `(${http} over HTTP, ${results.length - http} over graphql-ws), leaks ${leaks.length}, mismatches ${mismatches}, ` +
+      `${((Date.now() - started) / 1000).toFixed(1)} s` +
+      (leaks.length ? `\nleaks:\n${report(leaks)}` : ''),
+  );
+});
+
+test('every query, mutation, subscription and object field of the built schema has a row in the table, and every row a coordinate', async () => {
+  const coordinates = (await schemaFields()).map((f) => f.coordinate);
+  const inTable = new Set(Object.keys(EXPECTED).map(coordinateOf));
+  const schemaSet = new Set(coordinates);
+  const { http, live, unprobeable } = await allProbes();
+  const problems = [
+    ...coordinates.filter((c) => !inTable.has(c)).map((c) => `no expected outcome for ${c}`),
+    ...Object.keys(EXPECTED)
+      .filter((key) => !schemaSet.has(coordinateOf(key)))
+      .map((key) => `the table has ${key}, which the schema no longer has`),
+    ...Object.keys(EXPECTED)
+      .filter((key) => schemaSet.has(coordinateOf(key)) && !http.has(key) && !live.has(key))
+      .map((key) => `no probe for ${key} (add it to ROOT_PROBES, LIVE_PROBES or REACH)`),
+    ...[...http.keys(), ...live.keys()].filter((key) => !(key in EXPECTED)).map((key) => `a probe for ${key}, which the table does not have`),
+    ...unprobeable.map((what) => `cannot probe ${what}`),
+  ];
+  expect(problems).toEqual([]);
+});
+
+test('queries and object fields over HTTP, as each role', async () => {
+  const { http } = await allProbes();
+  const rows: CaseResult[] = [];
+  for (const [key, probe] of http) {
+    if (!(key in EXPECTED) || key.startsWith('Mutation.')) continue;
+    // Reads only (and their THREAD_READ audit entries): the roles go at once.
+    rows.push(...(await Promise.all(ROLES.map((role) => runHttp(ctx, key, probe, role)))));
+  }
+  results.push(...rows);
+  expectAllMatch(rows);
+}, 60_000);
+
+test('mutations over HTTP, as each role, none spoiling the next', async () => {
+  const { http } = await allProbes();
+  const rows: CaseResult[] = [];
+  for (const [key, probe] of http) {
+    if (!(key in EXPECTED) || !key.startsWith('Mutation.')) continue;
+    // One after another: changes of state must not race each other.
+    for (const role of ROLES) rows.push(await runHttp(ctx, key, probe, role));
+  }
+  results.push(...rows);
+  expectAllMatch(rows);
+}, 60_000);
+
+test('subscriptions and ThreadActivity fields over graphql-ws, as each role: a send reaches exactly the roles the table allows', async () => {
+  const { live } = await allProbes();
+  const { people, world, server } = ctx;
+  // Subscribed before the leaver leaves it: "one who left stops at once".
+  const leftLive = await freshThreadKeepingLeaver(ctx);
+  const watched = [ctx.thread, leftLive];
+
+  const clients = new Map<Role, Client>(ROLES.map((role): [Role, Client] => [role, connect(server.wsUrl, tokenOf(ctx, role) ?? null)]));
+  try {
+    const baseline = server.app.events.subscriberCount();
+    const watches: Watch[] = [];
+    for (const [key, probe] of live) {
+      if (!(key in EXPECTED)) continue;
+      for (const role of ROLES) watches.push(watch(clients.get(role)!, key, role, probe, probe.variables?.(ctx, leftLive)));
+    }
+
+    // Every subscription still open is listening (and every refused one has ended) before anything happens.
+    const listening = () => watches.filter((w) => !w.ended).reduce((n, w) => n + w.probe.listeners, 0);
+    await until(() => server.app.events.subscriberCount() - baseline === listening(), 5000).catch(() => {
+      throw new Error(`subscriptions did not settle: ${server.app.events.subscriberCount() - baseline} listeners for ${listening()} expected`);
+    });
+
+    await world.leave(people.leaver, leftLive);
+    await world.send(people.participant, leftLive, 'Sent after the leaver left');
+    await world.send(people.participant, ctx.thread, 'Sent live in the world thread');
+
+    // Wait for what the table says must arrive; then let everything in flight land before judging.
+    await until(() => watches.every((w) => liveOutcome(w, watched) === EXPECTED[w.key][w.role]), 3000).catch(() => undefined);
+    for (const [role, client] of clients) if (role !== 'anonymous') await settle(client).catch(() => undefined);
+
+    const rows = watches.map((w): CaseResult => ({ key: w.key, role: w.role, transport: 'ws', expected: EXPECTED[w.key][w.role], actual: liveOutcome(w, watched) }));
+    results.push(...rows);
+    expectAllMatch(rows);
+  } finally {
+    await Promise.all([...clients.values()].map((c) => c.dispose()));
+  }
+}, 30_000);
+
