@@ -72,13 +72,16 @@ export class MessageService {
    * update serialises concurrent senders), stores and audits it.
    */
   async append(m: EntityManager, author: User, threadId: string, body: string, clientMessageId: string | null): Promise<Delivery> {
-    const createdAt = new Date();
     await m
       .createQueryBuilder()
       .update(Thread)
-      .set({ lastSeq: () => '"lastSeq" + 1', lastActivityAt: createdAt })
+      .set({ lastSeq: () => '"lastSeq" + 1' })
       .where('id = :threadId', { threadId })
       .execute();
+    // Read only now, with the thread's row locked: a message that waited for another's lock
+    // gets a later time as well as a later seq, so times never go backwards within a thread.
+    const createdAt = new Date();
+    await m.update(Thread, { id: threadId }, { lastActivityAt: createdAt });
     const { lastSeq } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, lastSeq: true } });
     const message = Object.assign(new Message(), {
       id: newId(),
