@@ -6,6 +6,7 @@ import { LiveSessions } from './live-sessions';
 import type { Logger } from './logger';
 import { ActivityService } from './modules/activity/activity.service';
 import { AuditService } from './modules/audit/audit.service';
+import { LoginLimiter } from './modules/auth/login-limiter';
 import { TokenService } from './modules/auth/token.service';
 import { CareNetworkService } from './modules/care-network/care-network.service';
 import { MessageService } from './modules/messages/message.service';
@@ -25,6 +26,7 @@ export interface App {
   liveSessions: LiveSessions;
   logger: Logger;
   tokens: TokenService;
+  loginLimiter: LoginLimiter;
   access: ThreadAccess;
   audit: AuditService;
   users: UserService;
@@ -49,7 +51,8 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
   const careNetwork = new CareNetworkService(uow, audit);
   const recipients = new RecipientService(db, careNetwork, access);
   const messages = new MessageService(db, uow, access, audit, events);
-  const users = new UserService(db, uow, audit, tokens, events, config.passwordCost);
+  const loginLimiter = new LoginLimiter(config.login, config.redisUrl, logger);
+  const users = new UserService(db, uow, audit, tokens, events, loginLimiter, config.passwordCost);
   events.onReconnect((lostAt) => {
     users.republishDisabledSince(lostAt).then(
       (count) => logger.info({ count, lostAt }, 'sent again the disables committed while the Redis link was down'),
@@ -70,6 +73,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
     liveSessions,
     logger,
     tokens,
+    loginLimiter,
     access,
     audit,
     users,

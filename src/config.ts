@@ -8,6 +8,8 @@ export type DatabaseConfig =
       type: 'sqlite';
       /** A file path, or ':memory:'. */
       path: string;
+      /** How long a statement waits for a lock held by another process (a backup, the sqlite3 shell) before DATABASE_BUSY. */
+      busyTimeoutMs: number;
     }
   | {
       type: 'postgres';
@@ -34,6 +36,20 @@ export interface Config {
   redisUrl: string | null;
   /** Names this process in logs and events, e.g. to ignore its own echoes. */
   instanceId: string;
+  /** Whether the schema answers introspection (GraphiQL needs it). Default on. */
+  introspection: boolean;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For to believe for the client IP. Default false. */
+  trustProxy: boolean | number | string;
+  /** Open graphql-ws connections one user may hold on one instance; more are closed with 4429. */
+  maxSocketsPerUser: number;
+  login: LoginLimits;
+}
+
+/** Failed sign-ins allowed within `lockoutSeconds` before sign-in is refused for the rest of it. */
+export interface LoginLimits {
+  maxFailuresPerAccount: number;
+  maxFailuresPerIp: number;
+  lockoutSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -67,6 +83,13 @@ const schema = z
       .regex(/^rediss?:\/\//, 'REDIS_URL must look like redis://host:port')
       .optional(),
     INSTANCE_ID: z.string().max(100).default(`${hostname()}-${process.pid}`),
+    INTROSPECTION: z.stringbool().default(true),
+    TRUST_PROXY: z.string().default('false'),
+    MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(1000).default(20),
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
+    LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
+    LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(15 * 60),
+    SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   })
   // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
@@ -97,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     production,
-    database: parseDatabaseUrl(e.DATABASE_URL, e.DATABASE_SCHEMA),
+    database: parseDatabaseUrl(e.DATABASE_URL, { schema: e.DATABASE_SCHEMA, busyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS }),
     jwtSecret: e.JWT_SECRET ? new TextEncoder().encode(e.JWT_SECRET) : randomBytes(32),
     jwtSecretIsRandom: !e.JWT_SECRET,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
@@ -106,17 +129,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     redisUrl: e.REDIS_URL ?? null,
     instanceId: e.INSTANCE_ID,
+    introspection: e.INTROSPECTION,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    maxSocketsPerUser: e.MAX_SOCKETS_PER_USER,
+    login: {
+      maxFailuresPerAccount: e.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
+      lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS,
+    },
   };
+}
+
+/** `true`, `false`, a hop count, or addresses/subnets as Express takes them (e.g. `loopback, 10.0.0.0/8`). */
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
 
 const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
-/** `sqlite:<path>`, `sqlite::memory:` or `postgres://...`; throws ConfigError otherwise. */
-export function parseDatabaseUrl(url: string, schema?: string): DatabaseConfig {
-  const problem = databaseUrlProblem(url);
-  if (problem) throw new ConfigError(`DATABASE_URL: ${problem}`);
-  if (isPostgresUrl(url)) return { type: 'postgres', url, schema };
-  return { type: 'sqlite', path: url.slice('sqlite:'.length) };
+/** `sqlite:<path>`, `sqlite::memory:` or `postgres://...`, already checked by the schema. */
+function parseDatabaseUrl(url: string, options: { schema?: string; busyTimeoutMs: number }): DatabaseConfig {
+  if (isPostgresUrl(url)) return { type: 'postgres', url, schema: options.schema };
+  return { type: 'sqlite', path: url.slice('sqlite:'.length), busyTimeoutMs: options.busyTimeoutMs };
 }
 
 function databaseUrlProblem(url: string): string | null {

@@ -1,10 +1,21 @@
+import type { IncomingMessage } from 'node:http';
 import type DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
+import proxyaddr from 'proxy-addr';
 import type { App } from './app';
 import { unauthenticated } from './errors';
 import { createLoaders, type Loaders } from './loaders';
 import { TokenService } from './modules/auth/token.service';
 import { User } from './modules/users/user.entity';
+
+/** Who sent a request, as the transport saw it. */
+export interface ClientInfo {
+  /** The Authorization header (HTTP) or connection parameter (websocket). */
+  authorization: unknown;
+  /** The client's address, behind the proxies TRUST_PROXY names. */
+  ip: string;
+  userAgent: string | null;
+}
 
 /** Per request (HTTP) or per subscription (websocket). */
 export interface Context {
@@ -13,16 +24,25 @@ export interface Context {
   /** Why a token that was sent was refused; raised by the first resolver that needs a viewer. */
   authError: GraphQLError | null;
   app: App;
+  client: Omit<ClientInfo, 'authorization'>;
   loaders: Loaders;
   /** Records THREAD_READ once per thread per request; see AuditService.readRecorder. */
   threadReads: DataLoader<string, true>;
+}
+
+/** Decides, per hop, whether a proxy's X-Forwarded-For is believed (Express's compiled `trust proxy`). */
+export type TrustProxy = (address: string, hop: number) => boolean;
+
+/** The ClientInfo of an HTTP request or a websocket's upgrade request. */
+export function clientInfo(request: IncomingMessage, trust: TrustProxy, authorization: unknown): ClientInfo {
+  return { authorization, ip: proxyaddr(request, trust) ?? 'unknown', userAgent: request.headers['user-agent'] ?? null };
 }
 
 /**
  * Resolves `Authorization: Bearer <token>` to a user. A bad token does not fail
  * the request here: `login` must still work, so the error waits in `authError`.
  */
-export async function buildContext(app: App, authorization: unknown, options = { cache: true }): Promise<Context> {
+export async function buildContext(app: App, { authorization, ...client }: ClientInfo, options = { cache: true }): Promise<Context> {
   let viewer: User | null = null;
   let authError: GraphQLError | null = null;
   try {
@@ -33,7 +53,7 @@ export async function buildContext(app: App, authorization: unknown, options = {
     authError = error;
   }
   const viewerId = viewer?.id ?? null;
-  return { viewer, authError, app, loaders: createLoaders(app.db, viewerId, options), threadReads: app.audit.readRecorder(viewerId) };
+  return { viewer, authError, app, client, loaders: createLoaders(app.db, viewerId, options), threadReads: app.audit.readRecorder(viewerId) };
 }
 
 /** The signed-in user, or UNAUTHENTICATED. */

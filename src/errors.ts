@@ -1,13 +1,18 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
+import { isRetryableContention } from './database/errors';
 import type { Logger } from './logger';
 
-/** The error codes of contract.graphql; nothing else is raised on purpose. */
+/** The error codes of contract.graphql, and two of ours that ask the client to wait and retry. */
 export const ErrorCode = {
   Unauthenticated: 'UNAUTHENTICATED',
   Forbidden: 'FORBIDDEN',
   NotFound: 'NOT_FOUND',
   BadUserInput: 'BAD_USER_INPUT',
+  /** Sign-in refused for a while after too many failures; `retryAfterSeconds` says how long. */
+  TooManyRequests: 'TOO_MANY_REQUESTS',
+  /** The database stayed locked (by another process) too long; nothing was written, the request may be sent again. */
+  DatabaseBusy: 'DATABASE_BUSY',
 } as const;
 
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -22,6 +27,14 @@ export const forbidden = (message: string) => domainError(ErrorCode.Forbidden, m
 /** Also used when the object exists but the caller may not see it, so both look alike. */
 export const notFound = (what: string) => domainError(ErrorCode.NotFound, `${what} not found`);
 export const badUserInput = (message: string) => domainError(ErrorCode.BadUserInput, message);
+export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+  new GraphQLError(message, {
+    extensions: {
+      code: ErrorCode.TooManyRequests,
+      retryAfterSeconds,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    },
+  });
 
 const INTERNAL = 'INTERNAL_SERVER_ERROR';
 
@@ -65,7 +78,12 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     // one is a request error of graphql-js (a variable of the wrong type, an unknown
     // operation name), which Apollo reports as BAD_USER_INPUT.
     const code = formatted.extensions?.code ?? original.extensions?.code ?? ErrorCode.BadUserInput;
-    return { message: formatted.message, locations, path, extensions: { code } };
+    const { retryAfterSeconds } = original.extensions;
+    return { message: formatted.message, locations, path, extensions: retryAfterSeconds === undefined ? { code } : { code, retryAfterSeconds } };
+  }
+  if (isRetryableContention(original)) {
+    logger.warn({ err: original, path }, 'database busy');
+    return { message: 'The database is busy; nothing was changed, send the request again', locations, path, extensions: { code: ErrorCode.DatabaseBusy } };
   }
   logger.error({ err: original, path }, 'unexpected error');
   return { message: 'Internal server error', locations, path, extensions: { code: INTERNAL } };

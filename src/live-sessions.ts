@@ -65,6 +65,11 @@ export class LiveSessions {
     return sessions.length;
   }
 
+  /** Open connections of `userId` on this instance. */
+  count(userId: string): number {
+    return this.byUser.get(userId)?.size ?? 0;
+  }
+
   /** Connections tracked right now. */
   get size(): number {
     let count = 0;

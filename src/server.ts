@@ -9,10 +9,11 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import { createApp, type App } from './app';
 import type { Config } from './config';
-import { buildContext, type Context } from './context';
+import { buildContext, clientInfo, type Context, type TrustProxy } from './context';
 import { createDataSource } from './database/data-source';
 import { migrate } from './database/migrate';
 import { formatError, httpError } from './errors';
+import { costLimitPlugin, parseOptions, validationRules } from './graphql-limits';
 import { createLogger, type Logger } from './logger';
 import { getSchema } from './schema';
 import { serveWebsockets } from './websocket';
@@ -46,6 +47,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   try {
     await migrate(db);
     const app = createApp(config, db, logger);
+    await app.loginLimiter.connected();
     if (config.admin) await app.users.ensureAdmin(config.admin.email, config.admin.password);
     const http = await serve(app, config);
     const port = (http.server.address() as AddressInfo).port;
@@ -58,6 +60,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         (closing ??= (async () => {
           await http.apollo.stop();
           await app.events.close();
+          await app.loginLimiter.close();
           await db.destroy();
         })()),
     };
@@ -71,9 +74,11 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
   const schema = await getSchema();
   const format = (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, app.logger);
   const expressApp = express();
+  expressApp.set('trust proxy', config.trustProxy);
+  const trust = expressApp.get('trust proxy fn') as TrustProxy;
   const server = createServer(expressApp);
 
-  const websockets = serveWebsockets(server, GRAPHQL_PATH, schema, app, format);
+  const websockets = serveWebsockets(server, { path: GRAPHQL_PATH, schema, app, format, trust });
 
   const closeWebsockets: ApolloServerPlugin<Context> = {
     async serverWillStart() {
@@ -88,8 +93,14 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
     // handler would stop only itself and re-raise the signal, killing the process mid-close.
     stopOnTerminationSignals: false,
     csrfPrevention: true,
+    // One operation per request, so that every limit below holds per request.
+    allowBatchedHttpRequests: false,
+    // INTROSPECTION=false is enforced by validationRules, the same way over graphql-ws.
     introspection: true,
+    parseOptions,
+    validationRules: validationRules(config.introspection),
     plugins: [
+      costLimitPlugin(schema),
       // Requests in flight get this long to finish; then their connections are cut, leaving time
       // to close Redis and the database within main.ts's 10 s deadline.
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 5_000 }),
@@ -112,7 +123,7 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
   expressApp.use(
     GRAPHQL_PATH,
     express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: async ({ req }) => buildContext(app, req.headers.authorization) }),
+    expressMiddleware(apollo, { context: async ({ req }) => buildContext(app, clientInfo(req, trust, req.headers.authorization)) }),
   );
   // Body parsing fails before Apollo sees the request; answer like Apollo would, never with
   // Express's HTML error page (which shows the stack trace outside production).

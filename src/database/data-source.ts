@@ -17,6 +17,8 @@ export function createDataSource(config: DatabaseConfig, queryLogger?: TypeOrmLo
     migrationsRun: false,
     logger: queryLogger,
     logging: queryLogger ? ['query' as const] : false,
+    // `findOneBy({ id: undefined })` would otherwise match any row: one patient could read another's.
+    invalidWhereValuesBehavior: { null: 'throw', undefined: 'throw' } as const,
   };
   if (config.type === 'postgres') {
     return new DataSource({ ...common, type: 'postgres', url: config.url, schema: config.schema, extra: { max: 10 } });
@@ -27,7 +29,8 @@ export function createDataSource(config: DatabaseConfig, queryLogger?: TypeOrmLo
     type: 'better-sqlite3',
     database: config.path,
     enableWAL: config.path !== ':memory:',
-    // Waits this long for a lock held by another process before SQLITE_BUSY.
-    timeout: 5000,
+    // better-sqlite3 waits synchronously, so this blocks the process; only another process
+    // (a backup, the sqlite3 shell) can hold a lock, since this one's transactions take turns.
+    timeout: config.busyTimeoutMs,
   });
 }

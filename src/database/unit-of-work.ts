@@ -14,6 +14,7 @@ export interface UnitOfWork {
  * nest as savepoints of each other and a rollback of one would undo the
  * other. Here transactions take turns, and a statement from outside the
  * running transaction waits for it to end, so nobody reads uncommitted rows.
+ * Write transactions begin IMMEDIATE (see below).
  */
 export function createUnitOfWork(dataSource: DataSource): UnitOfWork {
   if (dataSource.options.type !== 'better-sqlite3') {
@@ -25,9 +26,12 @@ export function createUnitOfWork(dataSource: DataSource): UnitOfWork {
 
   const runner = dataSource.createQueryRunner();
   const query = runner.query.bind(runner);
-  runner.query = (async (...args: Parameters<typeof query>) => {
+  runner.query = (async (sql: string, ...rest: unknown[]) => {
     while (running && owner.getStore() !== running.token) await running.done;
-    return query(...args);
+    // A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when
+    // another process wrote meanwhile; IMMEDIATE takes the write lock up front, where the busy
+    // timeout applies, so a transaction either gets the lock or fails before doing anything.
+    return query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE TRANSACTION' : sql, ...(rest as []));
   }) as typeof runner.query;
 
   return {

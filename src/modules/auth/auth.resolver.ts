@@ -16,6 +16,6 @@ export class AuthResolver {
   /** The one operation open to anonymous callers. */
   @Mutation(() => AuthPayload)
   login(@Arg('email') email: string, @Arg('password') password: string, @Ctx() ctx: Context): Promise<AuthPayload> {
-    return ctx.app.users.login(email, password);
+    return ctx.app.users.login(email, password, ctx.client.ip);
   }
 }

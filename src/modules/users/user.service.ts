@@ -8,6 +8,7 @@ import { AuditAction } from '../audit/audit-action';
 import { AuditEvent } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
 import { hashPassword, verifyPassword } from '../auth/password';
+import type { LoginLimiter } from '../auth/login-limiter';
 import type { TokenService } from '../auth/token.service';
 import type { CreateUserInput } from './create-user.input';
 import { UserKind } from './user-kind';
@@ -34,6 +35,7 @@ export class UserService {
     private readonly audit: AuditService,
     private readonly tokens: TokenService,
     private readonly events: EventBus,
+    private readonly loginLimiter: LoginLimiter,
     private readonly passwordCost: number,
   ) {
     this.dummyHash = hashPassword('not a password', passwordCost);
@@ -42,11 +44,18 @@ export class UserService {
   /**
    * A token for the right email and password; the same UNAUTHENTICATED message for every
    * failure, except that a disabled account says so once its password was right.
+   * Too many failures for the account or from `clientIp` give TOO_MANY_REQUESTS (see LoginLimiter).
    */
-  async login(email: string, password: string): Promise<{ token: string; user: User }> {
-    const user = await this.db.manager.findOneBy(User, { email: normalizeEmail(email) });
+  async login(email: string, password: string, clientIp: string): Promise<{ token: string; user: User }> {
+    const account = normalizeEmail(email);
+    await this.loginLimiter.check(account, clientIp);
+    const user = await this.db.manager.findOneBy(User, { email: account });
     const ok = await verifyPassword(password, user?.passwordHash ?? (await this.dummyHash));
-    if (!user || !ok) throw unauthenticated(LOGIN_FAILED);
+    if (!user || !ok) {
+      await this.loginLimiter.failed(account, clientIp);
+      throw unauthenticated(LOGIN_FAILED);
+    }
+    await this.loginLimiter.succeeded(account);
     // Only after the password check: otherwise anyone could probe which accounts are disabled.
     if (user.disabled) throw unauthenticated(ACCOUNT_DISABLED);
     return { token: await this.tokens.issue(user.id), user };

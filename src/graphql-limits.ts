@@ -1,0 +1,119 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import {
+  GraphQLError,
+  isListType,
+  isNonNullType,
+  NoSchemaIntrospectionCustomRule,
+  type DocumentNode,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type ParseOptions,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { MAX_PAGE_SIZE } from './common/pagination';
+import { RequestErrorCode } from './errors';
+
+/**
+ * What one GraphQL operation may ask for, the same over HTTP and graphql-ws.
+ * Page sizes (`first`, at most 100) are checked by the resolvers.
+ */
+export const GRAPHQL_LIMITS = {
+  /** Tokens the parser reads before giving up (GRAPHQL_PARSE_FAILED). */
+  maxTokens: 2_000,
+  /** Nesting of fields; fragments count as their fields. Introspection is left to graphql-js's own MaxIntrospectionDepthRule. */
+  maxDepth: 10,
+  maxAliases: 15,
+  maxDirectives: 20,
+  /**
+   * See `estimateCost`. The default inbox page (20 threads, their participants and 50
+   * messages each) costs about 10,000; 100 threads of 100 messages about 30,000.
+   */
+  maxCost: 20_000,
+} as const;
+
+/** A list without a `first` argument (participants, members, ...) is counted as this many items. */
+const ASSUMED_LIST_LENGTH = 10;
+
+export const parseOptions: ParseOptions = { maxTokens: GRAPHQL_LIMITS.maxTokens };
+
+/** The armor rules throw unless told otherwise, which Apollo would answer with a 500. */
+const reportInstead = {
+  propagateOnRejection: false,
+  onReject: [
+    (context: ValidationContext | null, error: GraphQLError) =>
+      context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''))),
+  ],
+};
+
+/**
+ * Added to graphql-js's specified rules on both transports; without
+ * introspection, `__schema` and `__type` are refused as unknown fields.
+ */
+export function validationRules(introspection: boolean): ValidationRule[] {
+  return [
+    maxDepthRule({ n: GRAPHQL_LIMITS.maxDepth, flattenFragments: true, ignoreIntrospection: true, ...reportInstead }),
+    maxAliasesRule({ n: GRAPHQL_LIMITS.maxAliases, ...reportInstead }),
+    maxDirectivesRule({ n: GRAPHQL_LIMITS.maxDirectives, ...reportInstead }),
+    ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+  ];
+}
+
+/**
+ * One per field, plus its children times the page it asks for: `first` when
+ * given (or its default), an assumed length for other lists. Introspection
+ * fields count once each; their nesting is capped by graphql-js.
+ */
+const estimateCost: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  if (type.name.startsWith('__')) return 1 + childComplexity;
+  return 1 + itemsAsked(type.name, field.type, args) * childComplexity;
+};
+
+function itemsAsked(parent: string, type: GraphQLOutputType, args: Record<string, unknown>): number {
+  // Out-of-range pages are refused by the resolver, with a clearer message than a cost.
+  if (typeof args.first === 'number') return Math.min(Math.max(args.first, 0), MAX_PAGE_SIZE);
+  // A connection's edges are the page that its own field's `first` asked for, counted there.
+  if (parent.endsWith('Connection')) return 1;
+  return isListType(isNonNullType(type) ? type.ofType : type) ? ASSUMED_LIST_LENGTH : 1;
+}
+
+/**
+ * The cost error for an operation over the limit, or null. Bad variables are
+ * left to execution, which reports them with their own message.
+ */
+export function costError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown> | undefined,
+  operationName: string | null | undefined,
+): GraphQLError | null {
+  let cost: number;
+  try {
+    cost = getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [estimateCost] });
+  } catch (error) {
+    if (error instanceof GraphQLError) return null;
+    throw error;
+  }
+  if (cost <= GRAPHQL_LIMITS.maxCost) return null;
+  return new GraphQLError(`Query cost ${cost} is over the limit of ${GRAPHQL_LIMITS.maxCost}; ask for smaller pages or fewer fields`, {
+    extensions: { code: RequestErrorCode.ValidationFailed, http: { status: 400 } },
+  });
+}
+
+/** costError for Apollo, once the operation is known and before anything runs. */
+export function costLimitPlugin(schema: GraphQLSchema): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ document, request }) {
+          const error = costError(schema, document, request.variables, request.operationName);
+          if (error) throw error;
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import { getIntrospectionQuery, type GraphQLFormattedError } from 'graphql';
+import WebSocket from 'ws';
+import { GRAPHQL_LIMITS } from '../src/graphql-limits';
+import { User } from '../src/modules/users/user.entity';
+import { gql, ok } from './support/graphql';
+import { expectCleanRefusal, postJson } from './support/http';
+import { connect, openClient, subscribe, until, wsErrors } from './support/live';
+import { startTestServer, type TestServer } from './support/server';
+import { useWorld, World, type Person } from './support/world';
+
+const env = useWorld();
+/** A professional in a thread with one message, who runs the operations below. */
+let caller: Person;
+let vars: { id: string };
+beforeAll(async () => {
+  caller = await env.world.professional('Limits Caller');
+  const colleague = await env.world.professional('Limits Colleague');
+  vars = { id: await env.world.thread(caller, [{ userId: colleague.id }]) };
+});
+
+/** `thread(id: $id) { lastMessage { thread { lastMessage ... id } } }`, `depth` fields deep, one object per level. */
+function nested(depth: number): string {
+  const fields = ['thread(id: $id)', ...Array.from({ length: depth - 2 }, (_, i) => (i % 2 ? 'thread' : 'lastMessage'))];
+  return `query($id: ID!) { ${fields.map((f) => `${f} { `).join('')}id${' }'.repeat(fields.length)} }`;
+}
+const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+const directives = (n: number) => `{ me { ${Array.from({ length: n }, () => 'id @include(if: true)').join(' ')} } }`;
+/** An operation of `n` tokens or a few more: 12 tokens, plus 2 per fragment spread. */
+const tokens = (n: number) => `{ me { ${'...F '.repeat(Math.ceil((n - 12) / 2))}} } fragment F on User { id }`;
+const COSTLY = '{ threads(first: 100) { edges { node { messages(first: 100) { edges { node { body } } } } } } }';
+const INBOX = `{ threads { edges { node { id subject unreadCount participants { user { name } viaTeam { name } }
+  messages { edges { node { id body createdAt author { name } } } } } } } }`;
+
+/** Each limit: an operation just inside it, one just over it, and what the refusal says. */
+const LIMITS: [string, string, string, string, RegExp][] = [
+  ['depth', nested(GRAPHQL_LIMITS.maxDepth), nested(GRAPHQL_LIMITS.maxDepth + 1), 'GRAPHQL_VALIDATION_FAILED', /Query depth limit of 10 exceeded/],
+  ['aliases', aliases(GRAPHQL_LIMITS.maxAliases), aliases(GRAPHQL_LIMITS.maxAliases + 1), 'GRAPHQL_VALIDATION_FAILED', /Aliases limit of 15 exceeded/],
+  ['directives', directives(GRAPHQL_LIMITS.maxDirectives), directives(GRAPHQL_LIMITS.maxDirectives + 1), 'GRAPHQL_VALIDATION_FAILED', /Directives limit of 20 exceeded/],
+  ['tokens', tokens(GRAPHQL_LIMITS.maxTokens), tokens(GRAPHQL_LIMITS.maxTokens + 1), 'GRAPHQL_PARSE_FAILED', /contains more tha[nt] 2000 tokens/],
+  ['cost', INBOX, COSTLY, 'GRAPHQL_VALIDATION_FAILED', /Query cost \d+ is over the limit of 20000/],
+];
+
+describe('each operation limit holds over HTTP, with a 400 and a coded error', () => {
+  test.each(LIMITS)('%s', async (_limit, inside, over, code, message) => {
+    const { server } = env;
+    await ok(server.url, inside, vars, caller.token);
+    const res = await postJson(server.url, JSON.stringify({ query: over, variables: vars }), { authorization: `Bearer ${caller.token}` });
+    expect(res.status).toBe(400);
+    expect(expectCleanRefusal(res, code).message).toMatch(message);
+  });
+
+  test('the standard introspection query (as GraphiQL sends it) is within every limit', async () => {
+    const { __schema } = await ok(env.server.url, getIntrospectionQuery());
+    expect(__schema.queryType.name).toBe('Query');
+  });
+
+  test('page sizes over 100 are refused, not trimmed', async () => {
+    const { world, server } = env;
+    for (const query of ['{ threads(first: 101) { edges { cursor } } }', '{ recipients(first: 1000) { __typename } }']) {
+      const { errors } = await gql(server.url, query, {}, world.admin.token);
+      expect(errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', 'first must be between 1 and 100']]);
+    }
+  });
+
+  test('a batch of operations in one HTTP request is refused', async () => {
+    const { world, server } = env;
+    const batch = JSON.stringify([{ query: '{ me { id } }' }, { query: '{ me { id } }' }]);
+    const res = await postJson(server.url, batch, { authorization: `Bearer ${world.admin.token}` });
+    expect(res.status).toBe(400);
+    expect(expectCleanRefusal(res, 'BAD_REQUEST').message).toMatch(/batch/i);
+  });
+});
+
+describe('the same limits hold over graphql-ws', () => {
+  test.each(LIMITS)('%s: the same error as over HTTP, and the socket stays open', async (_limit, inside, over) => {
+    const { server } = env;
+    const { client, closes } = openClient(server.wsUrl, caller.token);
+    try {
+      expect((await wsErrors(client, inside, vars)).errors).toEqual([]);
+      const http = await gql(server.url, over, vars, caller.token);
+      const ws = await wsErrors(client, over, vars);
+      expect(ws.errors).toEqual(http.errors);
+      expect(ws.errors).toHaveLength(1);
+      expect((await wsErrors(client, '{ __typename }')).errors).toEqual([]);
+      expect(closes).toEqual([]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  test('a subscription over the cost limit is refused before it starts', async () => {
+    const { world, server } = env;
+    const { client } = openClient(server.wsUrl, world.admin.token);
+    try {
+      const deep = `subscription { messageAdded { thread { messages(first: 100) { edges { node { thread { participants { user { teams { members { id } } } } } } } } } } }`;
+      const { errors } = await wsErrors(client, deep);
+      expect(errors.map((e: GraphQLFormattedError) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      expect(env.server.app.events.subscriberCount()).toBe(0);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+/** A raw graphql-transport-ws socket, to send what the graphql-ws client never would. */
+function rawSocket(server: TestServer): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
+  const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve({ socket, closed }));
+    socket.once('error', reject);
+  });
+}
+
+describe('websocket limits', () => {
+  test('a frame over 64 KB closes the socket (1009) and the server goes on', async () => {
+    const { world, server } = env;
+    const { socket, closed } = await rawSocket(server);
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${world.admin.token}` } }));
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `{ me { id } } # ${'x'.repeat(64 * 1024)}` } }));
+    expect((await closed).code).toBe(1009);
+    await ok(server.url, '{ me { id } }', {}, world.admin.token);
+  });
+
+  test('a socket that does not send connection_init within 3 s is closed (4408)', async () => {
+    const started = Date.now();
+    const { closed } = await rawSocket(env.server);
+    expect((await closed).code).toBe(4408);
+    expect(Date.now() - started).toBeLessThan(4_500);
+  });
+
+  test('a user holds at most MAX_SOCKETS_PER_USER sockets; one more is closed with 4429, others are not affected', async () => {
+    const server = await startTestServer({ MAX_SOCKETS_PER_USER: '2' });
+    try {
+      const world = await World.create(server);
+      const nurse = await world.professional('Nurse With Many Tabs');
+      const doctor = await world.professional('Doctor With One Tab');
+      const open = [connect(server.wsUrl, nurse.token), connect(server.wsUrl, nurse.token)];
+      const feeds = open.map((c) => subscribe(c, 'subscription { threadActivity { kind } }'));
+      await until(() => server.app.liveSessions.count(nurse.id) === 2);
+
+      const { client: third, closes } = openClient(server.wsUrl, nurse.token);
+      const refused = await wsErrors(third, '{ me { id } }').catch((error: Error) => error);
+      expect(refused).toBeInstanceOf(Error);
+      expect(closes.map((c) => [c.code, c.reason])).toEqual([[4429, 'Too many open connections']]);
+      await third.dispose();
+
+      const other = connect(server.wsUrl, doctor.token);
+      expect((await wsErrors(other, '{ me { id } }')).errors).toEqual([]);
+      await other.dispose();
+
+      // A closed tab frees its place.
+      await open[0].dispose();
+      await until(() => server.app.liveSessions.count(nurse.id) === 1);
+      const again = connect(server.wsUrl, nurse.token);
+      expect((await wsErrors(again, '{ me { id } }')).errors).toEqual([]);
+      expect(feeds[1].errors).toEqual([]);
+      await Promise.all([again.dispose(), open[1].dispose()]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('introspection is a setting', () => {
+  test('INTROSPECTION=false refuses __schema and __type over HTTP and graphql-ws; ordinary queries still work', async () => {
+    const server = await startTestServer({ INTROSPECTION: 'false' });
+    try {
+      const token = (await ok(server.url, 'mutation { login(email: "admin@test.example", password: "admin-password-1") { token } }')).login.token;
+      for (const query of ['{ __schema { queryType { name } } }', '{ __type(name: "User") { name } }']) {
+        const http = await gql(server.url, query, {}, token);
+        expect(http.status).toBe(400);
+        expect(new Set(http.errors?.map((e) => e.extensions?.code))).toEqual(new Set(['GRAPHQL_VALIDATION_FAILED']));
+        const client = connect(server.wsUrl, token);
+        expect((await wsErrors(client, query)).errors).toEqual(http.errors);
+        await client.dispose();
+      }
+      await ok(server.url, '{ me { id __typename } }', {}, token);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the database refuses vague lookups', () => {
+  test('a where with an undefined or null value throws instead of matching any row', async () => {
+    const manager = env.server.app.db.manager;
+    await expect(manager.findOneBy(User, { id: undefined })).rejects.toThrow(/undefined/i);
+    await expect(manager.findOneBy(User, { id: null as unknown as string })).rejects.toThrow(/null/i);
+  });
+});
