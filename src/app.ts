@@ -36,6 +36,8 @@ export interface App {
   messages: MessageService;
   threads: ThreadService;
   activity: ActivityService;
+  /** Closes the Redis connections (events, login limits); the database is the caller's. */
+  close(): Promise<void>;
 }
 
 /** `db` must be initialised and migrated. */
@@ -83,5 +85,9 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
     messages,
     threads: new ThreadService(db, uow, access, recipients, messages, audit, events),
     activity: new ActivityService(events, access, messages),
+    close: async () => {
+      await events.close();
+      await loginLimiter.close();
+    },
   };
 }

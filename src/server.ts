@@ -44,13 +44,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const logger = options.logger ?? createLogger(config.logLevel);
   const db = createDataSource(config.database, options.queryLogger);
   await db.initialize();
+  let app: App | undefined;
   try {
     await migrate(db);
-    const app = createApp(config, db, logger);
+    app = createApp(config, db, logger);
     await app.loginLimiter.connected();
     if (config.admin) await app.users.ensureAdmin(config.admin.email, config.admin.password);
     const http = await serve(app, config);
     const port = (http.server.address() as AddressInfo).port;
+    const started = app; // for the closure: `app` is reassignable
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -59,12 +61,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       close: () =>
         (closing ??= (async () => {
           await http.apollo.stop();
-          await app.events.close();
-          await app.loginLimiter.close();
+          await started.close();
           await db.destroy();
         })()),
     };
   } catch (error) {
+    await app?.close();
     await db.destroy();
     throw error;
   }
