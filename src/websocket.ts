@@ -23,7 +23,7 @@ export interface WebsocketOptions {
 const MAX_FRAME_BYTES = 64 * 1024;
 /** A socket that has not sent connection_init by then is closed (4408). */
 const CONNECTION_INIT_TIMEOUT_MS = 3_000;
-/** The close code for a connection over the per-user limit; 4429 is graphql-ws's "too many requests" range. */
+/** For a connection over the per-user limit: graphql-ws's "too many" code, which its client does not retry. */
 const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 
 /**
