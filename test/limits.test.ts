@@ -40,6 +40,10 @@ const LIMITS: [string, string, string, string, RegExp][] = [
   ['cost', INBOX, COSTLY, 'GRAPHQL_VALIDATION_FAILED', /Query cost \d+ is over the limit of 20000/],
 ];
 
+/** Refusals seen, printed at the end. */
+const refused = { http: 0, ws: 0 };
+afterAll(() => console.log(`operation limits: ${LIMITS.length} limits, refused ${refused.http} over HTTP and ${refused.ws} over graphql-ws (400s, coded, no 5xx)`));
+
 describe('each operation limit holds over HTTP, with a 400 and a coded error', () => {
   test.each(LIMITS)('%s', async (_limit, inside, over, code, message) => {
     const { server } = env;
@@ -47,6 +51,7 @@ describe('each operation limit holds over HTTP, with a 400 and a coded error', (
     const res = await postJson(server.url, JSON.stringify({ query: over, variables: vars }), { authorization: `Bearer ${caller.token}` });
     expect(res.status).toBe(400);
     expect(expectCleanRefusal(res, code).message).toMatch(message);
+    refused.http++;
   });
 
   test('the standard introspection query (as GraphiQL sends it) is within every limit', async () => {
@@ -81,6 +86,7 @@ describe('the same limits hold over graphql-ws', () => {
       const ws = await wsErrors(client, over, vars);
       expect(ws.errors).toEqual(http.errors);
       expect(ws.errors).toHaveLength(1);
+      refused.ws++;
       expect((await wsErrors(client, '{ __typename }')).errors).toEqual([]);
       expect(closes).toEqual([]);
     } finally {

@@ -129,6 +129,7 @@ describe('with Redis, every instance shares the counts', () => {
       expect(await failTimes(a, 2, target)).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED']);
       expect(await failTimes(b, 1, target)).toEqual(['TOO_MANY_REQUESTS']);
       expect(await failTimes(a, 1, target)).toEqual(['TOO_MANY_REQUESTS']);
+      console.log('login limits: 2 failures on instance A and 1 on B locked the account on both (Redis-shared counts)');
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
