@@ -4,13 +4,18 @@ import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import {
   GraphQLError,
+  getOperationAST,
   isListType,
   isNonNullType,
+  Kind,
+  OperationTypeNode,
+  parse,
   NoSchemaIntrospectionCustomRule,
   type DocumentNode,
   type GraphQLOutputType,
   type GraphQLSchema,
   type ParseOptions,
+  type SelectionNode,
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
@@ -51,6 +56,36 @@ const reportInstead = {
 };
 
 /**
+ * The spec's rule that a subscription has exactly one root field, which no
+ * @skip or @include may take away. graphql-js 16 checks the count but not the
+ * directives, and its executor then crashes on a subscription with no field.
+ */
+const noConditionalSubscriptionRoot: ValidationRule = (context) => {
+  // `seen`: fragments already looked into (a cycle is reported by graphql-js's own rule).
+  const conditional = (selections: readonly SelectionNode[], seen: Set<string>): SelectionNode | undefined => {
+    for (const selection of selections) {
+      if (selection.directives?.some((d) => d.name.value === 'skip' || d.name.value === 'include')) return selection;
+      let inner: readonly SelectionNode[] | undefined;
+      if (selection.kind === Kind.INLINE_FRAGMENT) inner = selection.selectionSet.selections;
+      if (selection.kind === Kind.FRAGMENT_SPREAD && !seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        inner = context.getFragment(selection.name.value)?.selectionSet.selections;
+      }
+      const found = inner && conditional(inner, seen);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return {
+    OperationDefinition(node) {
+      if (node.operation !== OperationTypeNode.SUBSCRIPTION) return;
+      const found = conditional(node.selectionSet.selections, new Set());
+      if (found) context.reportError(new GraphQLError("A subscription's root field cannot take @skip or @include", { nodes: found }));
+    },
+  };
+};
+
+/**
  * Added to graphql-js's specified rules on both transports; without
  * introspection, `__schema` and `__type` are refused as unknown fields.
  */
@@ -59,6 +94,7 @@ export function validationRules(introspection: boolean): ValidationRule[] {
     maxDepthRule({ n: GRAPHQL_LIMITS.maxDepth, flattenFragments: true, ignoreIntrospection: true, ...reportInstead }),
     maxAliasesRule({ n: GRAPHQL_LIMITS.maxAliases, ...reportInstead }),
     maxDirectivesRule({ n: GRAPHQL_LIMITS.maxDirectives, ...reportInstead }),
+    noConditionalSubscriptionRoot,
     ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
   ];
 }
@@ -91,9 +127,13 @@ export function costError(
   variables: Record<string, unknown> | undefined,
   operationName: string | null | undefined,
 ): GraphQLError | null {
+  // An unknown or ambiguous operation is left to execution to report (graphql-query-complexity
+  // would crash on an anonymous operation when a name is given).
+  const operation = getOperationAST(document, operationName);
+  if (!operation) return null;
   let cost: number;
   try {
-    cost = getComplexity({ schema, query: document, variables, operationName: operationName ?? undefined, estimators: [estimateCost] });
+    cost = getComplexity({ schema, query: document, variables, operationName: operation.name?.value, estimators: [estimateCost] });
   } catch (error) {
     if (error instanceof GraphQLError) return null;
     throw error;
@@ -104,7 +144,7 @@ export function costError(
   });
 }
 
-/** costError for Apollo, once the operation is known and before anything runs. */
+/** For Apollo, once the operation is known and before anything runs: costError. */
 export function costLimitPlugin(schema: GraphQLSchema): ApolloServerPlugin {
   return {
     async requestDidStart() {
@@ -116,4 +156,19 @@ export function costLimitPlugin(schema: GraphQLSchema): ApolloServerPlugin {
       };
     },
   };
+}
+
+/**
+ * True when `query` is GraphQL with a subscription in it. Over HTTP those are
+ * refused before Apollo sees them: live results come over graphql-ws, and
+ * graphql-js's subscription rule throws (rather than reports) on an @include
+ * whose variable is missing, which Apollo would answer with a 500.
+ */
+export function hasSubscription(query: unknown): boolean {
+  if (typeof query !== 'string' || !query.includes('subscription')) return false;
+  try {
+    return parse(query, parseOptions).definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.SUBSCRIPTION);
+  } catch {
+    return false; // Apollo reports the syntax error
+  }
 }

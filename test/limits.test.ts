@@ -67,6 +67,15 @@ describe('each operation limit holds over HTTP, with a 400 and a coded error', (
     }
   });
 
+  test('a subscription over HTTP is refused with 400 and a pointer to graphql-ws, even one graphql-js would choke on', async () => {
+    const { world, server } = env;
+    for (const query of ['subscription { messageAdded { id } }', 'subscription($v: Boolean) { messageAdded @include(if: $v) { id } }']) {
+      const res = await postJson(server.url, JSON.stringify({ query }), { authorization: `Bearer ${world.admin.token}` });
+      expect(res.status).toBe(400);
+      expect(expectCleanRefusal(res, 'BAD_REQUEST').message).toMatch(/graphql-ws/);
+    }
+  });
+
   test('a batch of operations in one HTTP request is refused', async () => {
     const { world, server } = env;
     const batch = JSON.stringify([{ query: '{ me { id } }' }, { query: '{ me { id } }' }]);

@@ -36,11 +36,14 @@ export function decodeCursor<T extends ('string' | 'number')[]>(
   } catch {
     keys = null;
   }
-  if (!Array.isArray(keys) || keys.length !== types.length || keys.some((k, i) => typeof k !== types[i])) {
+  if (!Array.isArray(keys) || keys.length !== types.length || keys.some((k, i) => typeof k !== types[i] || (typeof k === 'number' && !isIntegerKey(k)))) {
     throw badUserInput('after is not a cursor from this list');
   }
   return keys as { [K in keyof T]: T[K] extends 'number' ? number : string };
 }
+
+/** Numeric sort keys are ids, sequence numbers and positions: integers a PostgreSQL integer column can compare with (else a 500 there). */
+const isIntegerKey = (k: number) => Number.isInteger(k) && k >= 0 && k <= 2_147_483_647;
 
 /** Splits one extra fetched row off into hasNextPage. */
 export function toPage<T>(rows: T[], first: number, cursorOf: (row: T) => string) {

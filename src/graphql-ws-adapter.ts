@@ -1,0 +1,97 @@
+import type { IncomingMessage } from 'node:http';
+import { CloseCode, handleProtocols, makeServer, MessageType, type ServerOptions } from 'graphql-ws';
+import type { WebSocket, WebSocketServer } from 'ws';
+import type { Logger } from './logger';
+
+/** What each operation's context sees of its socket, as graphql-ws's own `ws` adapter gives it. */
+export interface Extra {
+  readonly socket: WebSocket;
+  readonly request: IncomingMessage;
+}
+
+/** Idle sockets are pinged this often, and closed when a ping gets no pong within as long. */
+const KEEP_ALIVE_MS = 12_000;
+/** Messages only a server sends: graphql-ws's core throws on them, which its adapter would report as its own failure (4500). */
+const SERVER_MESSAGES: unknown[] = [MessageType.ConnectionAck, MessageType.Next, MessageType.Error];
+
+/**
+ * graphql-ws's protocol core on a `ws` server: graphql-ws's own `useServer`,
+ * except that a client breaking the protocol is the client's mistake. It
+ * is closed with 4400 (1009, 1007... from ws for bad frames) and logged at
+ * info, never reported as an internal error with a stack on the console. A
+ * failure of our own hooks still closes the socket with 4500 and is logged
+ * as an error. Returns the cleanup that closes every socket (1001).
+ */
+export function serveGraphqlWs<P extends Record<string, unknown>>(wss: WebSocketServer, options: ServerOptions<P, Extra>, logger: Logger) {
+  const server = makeServer<P, Extra>(options);
+  wss.options.handleProtocols = handleProtocols;
+  wss.on('error', (error) => logger.error({ err: error }, 'websocket server failed'));
+  wss.on('connection', (socket, request) => {
+    socket.on('error', (error: Error & { code?: string }) => logger.info({ code: error.code, reason: error.message }, 'websocket closed: the client broke the protocol'));
+    let pongWait: NodeJS.Timeout | null = null;
+    const pinging = setInterval(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
+      socket.once('pong', () => {
+        if (pongWait) clearTimeout(pongWait);
+        pongWait = null;
+      });
+      socket.ping();
+    }, KEEP_ALIVE_MS);
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: (data) =>
+          new Promise<void>((resolve, reject) => {
+            if (socket.readyState !== socket.OPEN) return resolve();
+            socket.send(data, (error) => (error ? reject(error) : resolve()));
+          }),
+        close: (code, reason) => socket.close(code, closeReason(reason)),
+        onMessage: (deliver) =>
+          socket.on('message', async (data) => {
+            const text = String(data);
+            if (SERVER_MESSAGES.includes(messageType(text))) {
+              logger.info({ type: messageType(text) }, 'websocket closed: the client sent a message only servers send');
+              socket.close(CloseCode.BadRequest, 'Invalid message received');
+              return;
+            }
+            try {
+              await deliver(text);
+            } catch (error) {
+              logger.error({ err: error }, 'websocket message handling failed');
+              socket.close(CloseCode.InternalServerError, 'Internal server error');
+            }
+          }),
+      },
+      { socket, request },
+    );
+    socket.once('close', (code, reason) => {
+      if (pongWait) clearTimeout(pongWait);
+      clearInterval(pinging);
+      void closed(code, String(reason));
+    });
+  });
+  return {
+    dispose: async () => {
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+/** A close frame carries at most 123 bytes of reason; graphql-ws may quote a client's long id in it. */
+function closeReason(reason = ''): string {
+  let fitted = reason;
+  while (Buffer.byteLength(fitted) > 123) fitted = [...fitted].slice(0, -1).join('');
+  return fitted;
+}
+
+/** The `type` of a JSON message, if it is one; graphql-ws itself refuses anything malformed (4400). */
+function messageType(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { type?: unknown } | null)?.type;
+  } catch {
+    return undefined;
+  }
+}
