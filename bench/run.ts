@@ -4,10 +4,20 @@
  * request by request against real servers over HTTP.
  */
 import 'reflect-metadata';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
+import { Client } from 'pg';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
+import { AuditAction } from '../src/modules/audit/audit-action';
+import { withOrigin } from '../src/modules/audit/audit-origin';
+import type { AuditEntry } from '../src/modules/audit/audit.service';
+import { verifyChain } from '../src/modules/audit/audit-verify';
+import { User } from '../src/modules/users/user.entity';
 import { startServer, type RunningServer } from '../src/server';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200);
@@ -24,9 +34,9 @@ async function post(url: string, query: string, variables: Record<string, unknow
   return json.data;
 }
 
-async function start(): Promise<RunningServer> {
+async function start(database: Record<string, string> = { DATABASE_URL: 'sqlite::memory:' }): Promise<RunningServer> {
   const config = loadConfig({
-    DATABASE_URL: 'sqlite::memory:',
+    ...database,
     PORT: '0',
     HOST: '127.0.0.1',
     JWT_SECRET: 'bench-secret-bench-secret-bench-secret',
@@ -131,9 +141,108 @@ async function individuals(server: RunningServer, token: string, count: number):
     .map((r: { user: { id: string; name: string } }) => ({ id: r.user.id, email: `pro${r.user.name.split(' ')[1]}@bench.example` }));
 }
 
+const AUDIT_EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 100_000);
+const AUDIT_BATCH = 1_000;
+
+/**
+ * How long `npm run audit:verify` takes on AUDIT_EVENTS events: written through
+ * AuditService.record (so chained and shaped like the server's), 1,000 per
+ * transaction, into a SQLite file (or BENCH_AUDIT_DATABASE_URL=postgres://...,
+ * in a schema dropped after). A clinic of 40 professionals and 20 patients in
+ * 20 threads; the events are mostly reads, sends and live deliveries, as in use.
+ */
+async function auditVerifyBench() {
+  const dir = mkdtempSync(join(tmpdir(), 'carethread-bench-'));
+  const pgUrl = process.env.BENCH_AUDIT_DATABASE_URL;
+  const schema = pgUrl ? `bench_audit_${randomBytes(4).toString('hex')}` : null;
+  const file = join(dir, 'audit.sqlite');
+  const server = await start(pgUrl ? { DATABASE_URL: pgUrl, DATABASE_SCHEMA: schema! } : { DATABASE_URL: `sqlite:${file}` });
+  try {
+    const url = server.url;
+    const admin = await login(url, ADMIN.email, ADMIN.password);
+    const person = async (i: number, kind: 'PROFESSIONAL' | 'PATIENT') => {
+      const email = `${kind.toLowerCase()}${i}@audit.bench.example`;
+      const input = { email, name: `${kind} ${i}`, kind, password: 'password-1234' };
+      const { createUser } = await post(url, `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i: input }, admin);
+      return { id: createUser.id as string, token: kind === 'PATIENT' ? await login(url, email, 'password-1234') : '' };
+    };
+    const pros = [];
+    for (let i = 0; i < 40; i++) pros.push(await person(i, 'PROFESSIONAL'));
+    const { createTeam } = await post(url, `mutation { createTeam(name: "Audit bench", autoCc: true) { id } }`, {}, admin);
+    for (const pro of pros.slice(0, 5)) {
+      await post(url, `mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }`, { t: createTeam.id, u: pro.id }, admin);
+    }
+    const threads: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const pat = await person(i, 'PATIENT');
+      await post(url, `mutation($p: ID!, $t: ID!) { shareRecord(patientId: $p, recipient: { teamId: $t }) }`, { p: pat.id, t: createTeam.id }, pat.token);
+      const { createThread } = await post(
+        url,
+        `mutation($t: ID!) { createThread(subject: "Readings", body: "This week", recipients: [{ teamId: $t }]) { id } }`,
+        { t: createTeam.id },
+        pat.token,
+      );
+      threads.push(createThread.id);
+    }
+    const users = await server.app.db.manager.find(User);
+    const staff = users.filter((u) => u.kind === 'PROFESSIONAL').slice(0, 6);
+    const patients = users.filter((u) => u.kind === 'PATIENT');
+    const entry = (n: number): AuditEntry => {
+      const t = n % threads.length;
+      const [threadId, patient, pro] = [threads[t], patients[t], staff[n % staff.length]];
+      switch (n % 8) {
+        case 0:
+          return { actor: n % 16 ? pro : patient, action: AuditAction.MessageSent, threadId, messageId: randomUUID() };
+        case 1:
+          return { actor: pro, action: AuditAction.MessageDelivered, threadId, messageId: randomUUID(), recipientIds: [patient.id, ...staff.slice(0, 4).map((u) => u.id)] };
+        case 2:
+          return { actor: patient, action: AuditAction.ThreadRead, threadId };
+        case 3:
+          return { actor: pro, action: AuditAction.ThreadMarkedRead, threadId };
+        case 4:
+          return { actor: staff[(n + 1) % staff.length], action: AuditAction.ThreadRead, threadId, ...(n % 40 === 4 ? { denied: 'NOT_FOUND: Thread not found' } : {}) };
+        default:
+          return { actor: pro, action: AuditAction.ThreadRead, threadId };
+      }
+    };
+    const before = (await verifyChain(server.app.db)).events;
+    const t0 = performance.now();
+    for (let n = 0; n < AUDIT_EVENTS; n += AUDIT_BATCH) {
+      const batch = Array.from({ length: Math.min(AUDIT_BATCH, AUDIT_EVENTS - n) }, (_, k) => entry(n + k));
+      const origin = { requestId: randomUUID(), ip: `10.0.${(n / AUDIT_BATCH) % 256}.7`, userAgent: 'Mozilla/5.0 (CareThread bench)' };
+      await withOrigin(origin, () => server.app.uow.transaction((m) => server.app.audit.record(m, ...batch)));
+    }
+    const written = performance.now() - t0;
+
+    const t1 = performance.now();
+    const report = await verifyChain(server.app.db);
+    const verified = performance.now() - t1;
+    if (report.broken || report.events !== before + AUDIT_EVENTS) throw new Error(`unexpected report ${JSON.stringify(report)}`);
+    const where = pgUrl ? 'PostgreSQL' : `SQLite file, ${(statSync(file).size / 1e6).toFixed(0)} MB`;
+    console.log(
+      `audit chain verification (${report.events.toLocaleString('en')} events, ${where})\n` +
+        `  verifyChain: ${(verified / 1000).toFixed(2)} s, ${Math.round(report.events / (verified / 1000)).toLocaleString('en')} events/s\n` +
+        `  writing them through AuditService.record, ${AUDIT_BATCH} per transaction: ${(written / 1000).toFixed(2)} s\n`,
+    );
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (schema) {
+      const client = new Client({ connectionString: pgUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await client.end();
+    }
+  }
+}
+
+/** BENCH_ONLY=audit (or recipients, send) runs one case. */
+const CASES: Record<string, () => Promise<void>> = { recipients: recipientsBench, send: sendBench, audit: auditVerifyBench };
+
 (async () => {
-  await recipientsBench();
-  await sendBench();
+  const only = process.env.BENCH_ONLY;
+  if (only && !CASES[only]) throw new Error(`BENCH_ONLY must be one of ${Object.keys(CASES).join(', ')}`);
+  for (const [name, run] of Object.entries(CASES)) if (!only || only === name) await run();
 })().catch((error) => {
   console.error(error);
   process.exit(1);

@@ -5,6 +5,7 @@ import { createEventBus, USER_DISABLED, type EventBus } from './events/event-bus
 import { LiveSessions } from './live-sessions';
 import type { Logger } from './logger';
 import { ActivityService } from './modules/activity/activity.service';
+import { AuditSearchService } from './modules/audit/audit-search.service';
 import { AuditService } from './modules/audit/audit.service';
 import { LoginLimiter } from './modules/auth/login-limiter';
 import { TokenService } from './modules/auth/token.service';
@@ -29,6 +30,7 @@ export interface App {
   loginLimiter: LoginLimiter;
   access: ThreadAccess;
   audit: AuditService;
+  auditSearch: AuditSearchService;
   users: UserService;
   teams: TeamService;
   careNetwork: CareNetworkService;
@@ -36,7 +38,7 @@ export interface App {
   messages: MessageService;
   threads: ThreadService;
   activity: ActivityService;
-  /** Closes the Redis connections (events, login limits); the database is the caller's. */
+  /** Waits for audit writes in flight, then closes the Redis connections (events, login limits); the database is the caller's. */
   close(): Promise<void>;
 }
 
@@ -49,7 +51,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
   // Whichever instance the admin used, every instance closes the account's sockets.
   events.on(USER_DISABLED, ({ userId }) => liveSessions.revoke(userId, 'Account disabled'));
   const access = new ThreadAccess(db);
-  const audit = new AuditService(db, uow, access);
+  const audit = new AuditService(db, uow, access, config.instanceId, logger);
   const careNetwork = new CareNetworkService(uow, audit);
   const recipients = new RecipientService(db, careNetwork, access);
   const messages = new MessageService(db, uow, access, audit, events);
@@ -78,6 +80,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
     loginLimiter,
     access,
     audit,
+    auditSearch: new AuditSearchService(db, uow, audit),
     users,
     teams: new TeamService(db, uow, audit, careNetwork),
     careNetwork,
@@ -86,8 +89,9 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
     threads: new ThreadService(db, uow, access, recipients, messages, audit, events),
     activity: new ActivityService(events, access, messages),
     close: async () => {
+      await audit.settled();
       await events.close();
-      await loginLimiter.close();
+      loginLimiter.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
@@ -5,16 +6,14 @@ import proxyaddr from 'proxy-addr';
 import type { App } from './app';
 import { unauthenticated } from './errors';
 import { createLoaders, type Loaders } from './loaders';
+import type { RequestOrigin } from './modules/audit/audit-origin';
 import { TokenService } from './modules/auth/token.service';
 import { User } from './modules/users/user.entity';
 
 /** Who sent a request, as the transport saw it. */
-export interface ClientInfo {
+export interface ClientInfo extends RequestOrigin {
   /** The Authorization header (HTTP) or connection parameter (websocket). */
   authorization: unknown;
-  /** The client's address, behind the proxies TRUST_PROXY names. */
-  ip: string;
-  userAgent: string | null;
 }
 
 /** Per request (HTTP) or per subscription (websocket). */
@@ -33,9 +32,19 @@ export interface Context {
 /** Decides, per hop, whether a proxy's X-Forwarded-For is believed (Express's compiled `trust proxy`). */
 export type TrustProxy = (address: string, hop: number) => boolean;
 
-/** The ClientInfo of an HTTP request or a websocket's upgrade request. */
+/**
+ * The ClientInfo of an HTTP request, or of one operation on a websocket (from
+ * its upgrade request). The request id is the client's X-Request-Id when it is
+ * a plain token of at most 64 characters, else a new UUID.
+ */
 export function clientInfo(request: IncomingMessage, trust: TrustProxy, authorization: unknown): ClientInfo {
-  return { authorization, ip: proxyaddr(request, trust) ?? 'unknown', userAgent: request.headers['user-agent'] ?? null };
+  const given = request.headers['x-request-id'];
+  return {
+    authorization,
+    requestId: typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID(),
+    ip: proxyaddr(request, trust) ?? 'unknown',
+    userAgent: request.headers['user-agent'] ?? null,
+  };
 }
 
 /**
@@ -53,7 +62,7 @@ export async function buildContext(app: App, { authorization, ...client }: Clien
     authError = error;
   }
   const viewerId = viewer?.id ?? null;
-  return { viewer, authError, app, client, loaders: createLoaders(app.db, viewerId, options), threadReads: app.audit.readRecorder(viewerId) };
+  return { viewer, authError, app, client, loaders: createLoaders(app.db, viewerId, options), threadReads: app.audit.readRecorder(viewer) };
 }
 
 /** The signed-in user, or UNAUTHENTICATED. */

@@ -5,6 +5,7 @@ import { GraphQLScalarType, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { ActivityResolver } from './modules/activity/activity.resolver';
+import { AuditSearchResolver } from './modules/audit/audit-search.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { AuthResolver } from './modules/auth/auth.resolver';
 import { CareNetworkResolver } from './modules/care-network/care-network.resolver';
@@ -48,6 +49,7 @@ export function getSchema(): Promise<GraphQLSchema> {
       MessageResolver,
       ActivityResolver,
       AuditResolver,
+      AuditSearchResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTime }],
     pubSub: topicSubscriptionsUnused,

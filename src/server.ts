@@ -9,12 +9,13 @@ import type { GraphQLFormattedError } from 'graphql';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import { createApp, type App } from './app';
 import type { Config } from './config';
-import { buildContext, clientInfo, type Context, type TrustProxy } from './context';
+import { buildContext, clientInfo, type ClientInfo, type Context, type TrustProxy } from './context';
 import { createDataSource } from './database/data-source';
 import { migrate } from './database/migrate';
-import { formatError, httpError } from './errors';
-import { costLimitPlugin, parseOptions, validationRules } from './graphql-limits';
+import { formatError, httpError, RequestErrorCode } from './errors';
+import { costLimitPlugin, hasSubscription, parseOptions, validationRules } from './graphql-limits';
 import { createLogger, type Logger } from './logger';
+import { withOrigin } from './modules/audit/audit-origin';
 import { getSchema } from './schema';
 import { serveWebsockets } from './websocket';
 
@@ -97,6 +98,8 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
     csrfPrevention: true,
     // One operation per request, so that every limit below holds per request.
     allowBatchedHttpRequests: false,
+    // Automatic persisted queries are not used; off, a request cannot make the server store anything.
+    persistedQueries: false,
     // INTROSPECTION=false is enforced by validationRules, the same way over graphql-ws.
     introspection: true,
     parseOptions,
@@ -125,7 +128,18 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
   expressApp.use(
     GRAPHQL_PATH,
     express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: async ({ req }) => buildContext(app, clientInfo(req, trust, req.headers.authorization)) }),
+    // After body parsing, whose callbacks would lose the request's async context.
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      if (hasSubscription(req.method === 'GET' ? req.query.query : req.body?.query)) {
+        res.status(400).json({ errors: [{ message: 'Subscriptions run over graphql-ws: open a websocket to this same URL', extensions: { code: RequestErrorCode.BadRequest } }] });
+        return;
+      }
+      const client = clientInfo(req, trust, req.headers.authorization);
+      res.locals.client = client;
+      res.setHeader('x-request-id', client.requestId);
+      withOrigin(client, next);
+    },
+    expressMiddleware(apollo, { context: async ({ res }) => buildContext(app, res.locals.client as ClientInfo) }),
   );
   // Body parsing fails before Apollo sees the request; answer like Apollo would, never with
   // Express's HTML error page (which shows the stack trace outside production).

@@ -1,12 +1,13 @@
 import type { Server } from 'node:http';
-import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import type { Context } from 'graphql-ws';
-import { useServer, type Extra } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { execute, GraphQLError, parse, specifiedRules, subscribe, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { Context as WsContext } from 'graphql-ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from './app';
-import { buildContext, clientInfo, type TrustProxy } from './context';
+import { buildContext, clientInfo, type Context, type TrustProxy } from './context';
 import { RequestErrorCode, withCode } from './errors';
 import { costError, parseOptions, validationRules } from './graphql-limits';
+import { serveGraphqlWs, type Extra } from './graphql-ws-adapter';
+import { withOrigin } from './modules/audit/audit-origin';
 import { TokenService } from './modules/auth/token.service';
 
 type Format = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -35,31 +36,34 @@ const CLOSE_TOO_MANY_CONNECTIONS = 4429;
  */
 export function serveWebsockets(server: Server, { path, schema, app, format, trust }: WebsocketOptions) {
   const rules = [...specifiedRules, ...validationRules(app.config.introspection)];
+  const socketOf = new WeakMap<Context, WebSocket>();
   const wss = new WebSocketServer({ server, path, maxPayload: MAX_FRAME_BYTES });
-  const websockets = useServer<{ authorization?: unknown }>(
+  const websockets = serveGraphqlWs<{ authorization?: unknown }>(
+    wss,
     {
       schema,
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
-      // graphql-ws puts an unexpected error's message in the close reason unless it thinks
-      // it runs in production; a client must never see internals, whatever NODE_ENV says.
-      isProd: true,
+      // Each operation runs as its own request for the audit trail (id, address, user agent).
+      execute: (args) => withOrigin((args.contextValue as Context).client, () => execute(args)),
+      subscribe: async (args) => {
+        const result = await withOrigin((args.contextValue as Context).client, () => subscribe(args));
+        const socket = socketOf.get(args.contextValue as Context);
+        if (socket && Symbol.asyncIterator in result) endWithSocket(socket, result);
+        return result;
+      },
       // A connection without a valid token is refused (4403) before any operation.
+      // A failure here closes the socket with 4500 and a generic reason (see serveGraphqlWs).
       onConnect: async (ctx) => {
-        try {
-          const claims = await tokenClaims(app, ctx.connectionParams?.authorization);
-          if (!claims) return false;
-          if (app.liveSessions.count(claims.userId) >= app.config.maxSocketsPerUser) {
-            ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
-            return false;
-          }
-          // Tracked before the account is read, so that a disable committing in between still closes it.
-          const session = app.liveSessions.track(claims.userId, claims.expiresAt, ctx.extra.socket);
-          const context = await buildContext(app, client(ctx));
-          return context.viewer !== null && session.open;
-        } catch (error) {
-          app.logger.error({ err: error }, 'websocket connection failed');
-          throw error; // graphql-ws closes the socket (4500); isProd keeps the reason generic
+        const claims = await tokenClaims(app, ctx.connectionParams?.authorization);
+        if (!claims) return false;
+        if (app.liveSessions.count(claims.userId) >= app.config.maxSocketsPerUser) {
+          ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
+          return false;
         }
+        // Tracked before the account is read, so that a disable committing in between still closes it.
+        const session = app.liveSessions.track(claims.userId, claims.expiresAt, ctx.extra.socket);
+        const context = await buildContext(app, client(ctx));
+        return context.viewer !== null && session.open;
       },
       // Parsing, validation and the context happen here rather than inside graphql-ws so
       // that a syntax error, an invalid operation or a failing context reach the client as
@@ -72,13 +76,21 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
           if (error instanceof GraphQLError) return [withCode(error, RequestErrorCode.ParseFailed)];
           throw error;
         }
-        const invalid = validate(schema, document, rules);
+        let invalid: readonly GraphQLError[];
+        try {
+          invalid = validate(schema, document, rules);
+        } catch (error) {
+          // graphql-js's subscription rule throws on an @include whose variable is missing.
+          if (error instanceof GraphQLError) return [withCode(error, RequestErrorCode.ValidationFailed)];
+          throw error;
+        }
         if (invalid.length) return invalid.map((e) => withCode(e, RequestErrorCode.ValidationFailed));
         const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName);
         if (tooCostly) return [tooCostly];
         try {
           // Subscriptions outlive requests: loaders batch but must not cache across events.
           const contextValue = await buildContext(app, client(ctx), { cache: false });
+          socketOf.set(contextValue, ctx.extra.socket);
           return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
         } catch (error) {
           // formatError logs the original and masks it.
@@ -89,22 +101,26 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
         result.errors ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } : undefined,
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => format(e.toJSON(), e)),
     },
-    wss,
+    app.logger,
   );
-  // graphql-ws reports a socket error as an internal one, on the console with its stack. But a
-  // socket errs only when its client breaks the protocol (a frame over maxPayload, bad UTF-8),
-  // and ws has already closed it with the matching code (1009, 1007, ...): log it as the client's.
-  wss.on('connection', (socket) => {
-    socket.removeAllListeners('error');
-    socket.on('error', (error: Error & { code?: string }) => app.logger.info({ code: error.code, reason: error.message }, 'websocket closed: the client broke the protocol'));
-  });
-  const client = (ctx: Context<{ authorization?: unknown }, Extra>) => clientInfo(ctx.extra.request, trust, ctx.connectionParams?.authorization);
+  const client = (ctx: WsContext<{ authorization?: unknown }, Extra>) => clientInfo(ctx.extra.request, trust, ctx.connectionParams?.authorization);
   return {
     dispose: async () => {
       await websockets.dispose();
       app.liveSessions.clear();
     },
   };
+}
+
+/**
+ * Ends a subscription when its socket closes, whatever graphql-ws knows of it:
+ * a client that completes an id and subscribes with it again before the first
+ * subscription started leaves that one out of graphql-ws's books.
+ */
+function endWithSocket(socket: WebSocket, subscription: AsyncGenerator<unknown> | AsyncIterableIterator<unknown>): void {
+  const end = () => void subscription.return?.(undefined);
+  if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) end();
+  else socket.once('close', end);
 }
 
 /** The user and expiry of a valid bearer token; null without one or for a bad one. */

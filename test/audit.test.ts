@@ -23,9 +23,10 @@ const MARK = `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`;
 let teamCounter = 0;
 const team = (name: string, flags: { autoCc?: boolean; members?: Person[] } = {}) => env.world.team(`${name} ${++teamCounter}`, flags);
 
-/** The trail as the admin reads it, which itself is not a read of messages and so adds nothing. */
+/** The trail as the admin reads it, leaving out the AUDIT_TRAIL_READ events that reading it adds. */
 async function trail(threadId: string, as: Person = env.world.admin): Promise<TrailEvent[]> {
-  return (await env.world.as(as, TRAIL, { t: threadId })).auditTrail;
+  const events: TrailEvent[] = (await env.world.as(as, TRAIL, { t: threadId })).auditTrail;
+  return events.filter((e) => e.action !== 'AUDIT_TRAIL_READ');
 }
 
 /** Compact form for comparing sequences: action, actor and subject. */
@@ -186,14 +187,20 @@ describe('reading a thread\'s messages writes THREAD_READ with the reader as act
     expect((await reads(other)).map((e) => e.actor.id)).toEqual([b.id]);
   });
 
-  test('a refused read writes nothing', async () => {
+  test('a refused read records the attempt as DENIED, with why, and no read', async () => {
     const author = await env.world.professional('Author');
     const b = await env.world.professional('B');
     const outsider = await env.world.professional('Outsider');
     const threadId = await env.world.thread(author, [asRecipient(b)]);
     const before = await trail(threadId);
     await codes(env.server.url, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId }, outsider.token);
-    expect(await trail(threadId)).toEqual(before);
+    const after: (TrailEvent & { outcome?: string })[] = (
+      await env.world.as(env.world.admin, `query($t: ID!) { auditTrail(threadId: $t) { id action outcome reason actor { id } } }`, { t: threadId })
+    ).auditTrail.filter((e: { action: string }) => e.action !== 'AUDIT_TRAIL_READ');
+    expect(after.slice(0, before.length).map((e) => e.id)).toEqual(before.map((e) => e.id));
+    expect(after.slice(before.length)).toEqual([
+      { id: expect.any(String), action: 'THREAD_READ', outcome: 'DENIED', reason: 'NOT_FOUND: Thread not found', actor: { id: outsider.id } },
+    ]);
   });
 });
 

@@ -118,6 +118,8 @@ describe('tokens', () => {
     thread: ['query($id: ID!) { thread(id: $id) { id } }', { id: threadId }],
     teams: ['{ teams { id } }'],
     auditTrail: ['query($t: ID!) { auditTrail(threadId: $t) { id } }', { t: threadId }],
+    auditEvents: ['{ auditEvents { edges { cursor } } }'],
+    myAccessLog: ['{ myAccessLog { edges { cursor } } }'],
     createThread: [
       'mutation($r: [RecipientInput!]!) { createThread(subject: "s", body: "b", recipients: $r) { id } }',
       { r: [{ userId: nurse.id }] },

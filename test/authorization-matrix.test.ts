@@ -1,8 +1,9 @@
 import { getNamedType, isCompositeType, isNonNullType, isObjectType, type GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { getSchema } from '../src/schema';
+import { deliveriesRecorded } from './support/audit-requests';
 import { gql, ok } from './support/graphql';
-import { connect, settle, until } from './support/live';
+import { connect, settle, subscribe, until } from './support/live';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
@@ -72,6 +73,10 @@ const row = (
 //                         left (LEFT_THREAD), then nothing.
 // ACTIVITY_CONTENT        ... and the leaver's LEFT_THREAD carries no message and no thread ("null when the
 //                         caller can no longer see it").
+// ADMINS_SEE_VALUE        an audit event's request, client and instance: "Admins only (null for others)".
+// PATIENTS_ONLY           myAccessLog: "Patients only".
+// OWN_ACCESS_LOG          ... "who saw the caller's threads and messages": the world's thread is in the
+//                         patient's log only, never in the other patient's.
 //
 //                                 anonymous   patient   otherPatient   nonParticipant   leaver   participant   admin
 const ANYONE =                 row(OK,         OK,       OK,            OK,              OK,      OK,           OK);
@@ -83,6 +88,9 @@ const ADMIN_ONLY =             row(UNAUTH,     FORBID,   FORBID,        FORBID, 
 const PATIENT_NETWORK =        row(UNAUTH,     OK,       ABSENT,        OK,              OK,      OK,           OK);
 const ACTIVITY =               row(UNAUTH,     OK,       ABSENT,        ABSENT,          OK,      OK,           ABSENT);
 const ACTIVITY_CONTENT =       row(UNAUTH,     OK,       ABSENT,        ABSENT,          NULL,    OK,           ABSENT);
+const ADMINS_SEE_VALUE =       row(UNAUTH,     NULL,     NF,            NF,              NF,      NULL,         OK);
+const PATIENTS_ONLY =          row(UNAUTH,     OK,       OK,            FORBID,          FORBID,  FORBID,       FORBID);
+const OWN_ACCESS_LOG =         row(UNAUTH,     OK,       ABSENT,        FORBID,          FORBID,  FORBID,       FORBID);
 
 /**
  * THE TABLE: every coordinate of the schema, with its expected outcome per role.
@@ -92,6 +100,8 @@ const ACTIVITY_CONTENT =       row(UNAUTH,     OK,       ABSENT,        ABSENT, 
 const EXPECTED: Record<string, Row> = {
   // Queries
   'Query.auditTrail': PARTICIPANTS_AND_ADMIN,
+  'Query.auditEvents': ADMIN_ONLY,
+  'Query.myAccessLog': OWN_ACCESS_LOG,
   'Query.recipients': SIGNED_IN,
   'Query.recipients(threadId)': PARTICIPANTS, // rule 6: "With threadId [...] the caller must be a participant"
   'Query.teams': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK), // rule 8: a patient sees only the teams of their care network
@@ -132,6 +142,34 @@ const EXPECTED: Record<string, Row> = {
   'AuditEvent.messageId': PARTICIPANTS_AND_ADMIN,
   'AuditEvent.actor': PARTICIPANTS_AND_ADMIN,
   'AuditEvent.subject': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.actorRole': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.outcome': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.reason': PARTICIPANTS_AND_ADMIN, // the world's thread has a refused attempt in its trail
+  'AuditEvent.hash': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.actorTeam': PARTICIPANTS_AND_ADMIN, // the participant is in the thread through the care team
+  'AuditEvent.team': PARTICIPANTS_AND_ADMIN,
+  'AuditEvent.requestId': ADMINS_SEE_VALUE,
+  'AuditEvent.clientIp': ADMINS_SEE_VALUE,
+  'AuditEvent.userAgent': ADMINS_SEE_VALUE,
+  'AuditEvent.instanceId': ADMINS_SEE_VALUE,
+
+  'AuditEventConnection.edges': ADMIN_ONLY,
+  'AuditEventConnection.pageInfo': ADMIN_ONLY,
+  'AuditEventEdge.cursor': ADMIN_ONLY,
+  'AuditEventEdge.node': ADMIN_ONLY,
+
+  'AccessLogConnection.edges': PATIENTS_ONLY,
+  'AccessLogConnection.pageInfo': PATIENTS_ONLY,
+  'AccessLogEdge.cursor': OWN_ACCESS_LOG,
+  'AccessLogEdge.node': OWN_ACCESS_LOG,
+  'AccessLogEntry.at': OWN_ACCESS_LOG,
+  'AccessLogEntry.action': OWN_ACCESS_LOG,
+  'AccessLogEntry.outcome': OWN_ACCESS_LOG,
+  'AccessLogEntry.role': OWN_ACCESS_LOG,
+  'AccessLogEntry.threadId': OWN_ACCESS_LOG,
+  'AccessLogEntry.messageId': OWN_ACCESS_LOG, // the participant had a message of the world's thread pushed to them
+  'AccessLogEntry.who': OWN_ACCESS_LOG,
+  'AccessLogEntry.team': OWN_ACCESS_LOG,
 
   'User.id': SIGNED_IN,
   'User.name': SIGNED_IN,
@@ -268,7 +306,21 @@ async function buildWorld(server: TestServer): Promise<Ctx> {
   await world.share(otherPatient, careTeam);
 
   const thread = await world.thread(patient, [asRecipient(careTeam)], 'My results worry me', 'Matrix thread');
-  await world.send(participant, thread, 'Come in tomorrow, we will go through them');
+  // For the patient's access log: the participant's answer is pushed to them live, and they read the thread.
+  const live = connect(server.wsUrl, participant.token);
+  try {
+    const feed = subscribe(live, `subscription { messageAdded { id } }`);
+    await until(() => server.app.events.subscriberCount() === 1);
+    const messageId = await world.send(participant, thread, 'Come in tomorrow, we will go through them');
+    await feed.waitFor(1);
+    await deliveriesRecorded(server, messageId, 1);
+  } finally {
+    await live.dispose();
+  }
+  await until(() => server.app.events.subscriberCount() === 0);
+  await world.as(participant, `query($t: ID!) { thread(id: $t) { messages { edges { node { id } } } } }`, { t: thread });
+  // A refused attempt, for the trail's DENIED event with its reason.
+  await gql(server.url, `query($t: ID!) { thread(id: $t) { id } }`, { t: thread }, nonParticipant.token);
   await markRead(world, patient, thread);
   await markRead(world, participant, thread);
   await world.leave(leaver, thread);
@@ -327,6 +379,14 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
   'Query.auditTrail': {
     request: (c) => ({ query: `query($t: ID!) { auditTrail(threadId: $t) { id } }`, variables: { t: c.thread } }),
     found: (d) => list(d?.auditTrail),
+  },
+  'Query.auditEvents': {
+    request: (c) => ({ query: `query($t: ID!) { auditEvents(filter: { threadId: $t }, first: 100) { edges { node { id threadId } } } }`, variables: { t: c.thread } }),
+    found: (d, c) => list(d?.auditEvents?.edges).filter((e: Data) => e.node.threadId === c.thread),
+  },
+  'Query.myAccessLog': {
+    request: () => ({ query: `{ myAccessLog(first: 100) { edges { node { threadId } } } }` }),
+    found: (d, c) => list(d?.myAccessLog?.edges).filter((e: Data) => e.node.threadId === c.thread),
   },
   'Query.recipients': {
     request: () => ({ query: `{ recipients(first: 100) { __typename } }` }),
@@ -504,6 +564,29 @@ const REACH: Record<string, Reach | 'live'> = {
   AuditEvent: {
     request: (c, _r, sel) => ({ query: `query($t: ID!) { auditTrail(threadId: $t) { id ${sel} } }`, variables: { t: c.thread } }),
     parents: (d) => list(d?.auditTrail),
+  },
+  AuditEventConnection: {
+    request: (c, _r, sel) => ({ query: `query($t: ID!) { auditEvents(filter: { threadId: $t }, first: 100) { ${sel} } }`, variables: { t: c.thread } }),
+    parents: (d) => one(d?.auditEvents ?? undefined),
+  },
+  AuditEventEdge: {
+    request: (c, _r, sel) => ({
+      query: `query($t: ID!) { auditEvents(filter: { threadId: $t }, first: 100) { edges { node { threadId } ${sel} } } }`,
+      variables: { t: c.thread },
+    }),
+    parents: (d, c) => list(d?.auditEvents?.edges).filter((e: Data) => e.node.threadId === c.thread),
+  },
+  AccessLogConnection: {
+    request: (_c, _r, sel) => ({ query: `{ myAccessLog(first: 100) { ${sel} } }` }),
+    parents: (d) => one(d?.myAccessLog ?? undefined),
+  },
+  AccessLogEdge: {
+    request: (_c, _r, sel) => ({ query: `{ myAccessLog(first: 100) { edges { node { threadId } ${sel} } } }` }),
+    parents: (d, c) => list(d?.myAccessLog?.edges).filter((e: Data) => e.node.threadId === c.thread),
+  },
+  AccessLogEntry: {
+    request: (_c, _r, sel) => ({ query: `{ myAccessLog(first: 100) { edges { node { threadId ${sel} } } } }` }),
+    parents: (d, c) => list(d?.myAccessLog?.edges).map((e: Data) => e.node).filter((n: Data) => n.threadId === c.thread),
   },
   User: {
     request: (_c, _r, sel) => ({ query: `{ me { id ${sel} } }` }),
@@ -723,14 +806,17 @@ function expectAllMatch(rows: CaseResult[]) {
 // The tests
 
 let ctx: Ctx;
+let server: TestServer | undefined;
 const started = Date.now();
 
 beforeAll(async () => {
-  ctx = await buildWorld(await startTestServer());
+  server = await startTestServer();
+  ctx = await buildWorld(server);
 }, 30_000);
 
 afterAll(async () => {
-  await ctx?.server.close();
+  // Closed even when building the world failed, or jest would wait for it forever.
+  await server?.close();
   const operations = new Set(results.map((r) => r.key)).size;
   const leaks = results.filter(isLeak);
   const mismatches = results.filter((r) => r.actual !== r.expected).length;

@@ -403,4 +403,4 @@ test(`${THREADS * TEAM_SIZE} concurrent senders x ${PER_SENDER} messages into ${
     openings: teams.map((_, t) => `T${t} opening`),
     examples: { lost: [], duplicated: [], unacknowledged: [], retriesAnsweredWithAnotherId: [], errors: [], queryErrors: [] },
   });
-}, 240_000);
+}, 600_000);

@@ -41,9 +41,13 @@ async function threadIds(person: Person): Promise<string[]> {
   return threads.edges.map((e: { node: { id: string } }) => e.node.id);
 }
 
-/** Participants (with how they came), picked teams and audit trail of a thread, as one participant sees them. */
-function threadState(person: Person, threadId: string) {
-  return world.as(person, THREAD_STATE, { t: threadId });
+/** Audit actions that record reading, which every look at the state adds. */
+const READS = ['THREAD_READ', 'AUDIT_TRAIL_READ'];
+
+/** Participants (with how they came), picked teams and the changes in the audit trail of a thread, as one participant sees them. */
+async function threadState(person: Person, threadId: string) {
+  const state = await world.as(person, THREAD_STATE, { t: threadId });
+  return { ...state, auditTrail: state.auditTrail.filter((e: { action: string }) => !READS.includes(e.action)) };
 }
 
 function addParticipants(person: Person, threadId: string, picks: RecipientPick[]) {

@@ -1,4 +1,4 @@
-import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { AuditEvent, AuditEventPatient } from '../modules/audit/audit-event.entity';
 import { ProfessionalShare, TeamShare } from '../modules/care-network/record-share.entity';
 import { Message } from '../modules/messages/message.entity';
 import { TeamMember } from '../modules/teams/team-member.entity';
@@ -9,7 +9,8 @@ import { Thread } from '../modules/threads/thread.entity';
 import { User } from '../modules/users/user.entity';
 import { Initial1764000000000 } from '../migrations/1764000000000-initial';
 import { UserDisabled1765000000000 } from '../migrations/1765000000000-user-disabled';
+import { AuditChain1766000000000 } from '../migrations/1766000000000-audit-chain';
 
-export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent];
+export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000];

@@ -11,6 +11,8 @@ export const TEST_POSTGRES_URL = process.env.TEST_DATABASE_URL ?? null;
 
 export interface TestServer extends RunningServer {
   wsUrl: string;
+  /** DATABASE_URL (and DATABASE_SCHEMA) that reach this server's database from another process, e.g. a CLI; null for in-memory SQLite. */
+  databaseEnv: Record<string, string> | null;
 }
 
 /**
@@ -37,7 +39,14 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     await server.close();
     if (schema) await dropSchema(TEST_POSTGRES_URL!, schema);
   };
-  return { ...server, close, wsUrl: server.url.replace(/^http/, 'ws') };
+  const db = config.database;
+  const databaseEnv =
+    db.type === 'postgres'
+      ? { DATABASE_URL: db.url, ...(db.schema ? { DATABASE_SCHEMA: db.schema } : {}) }
+      : db.path === ':memory:'
+        ? null
+        : { DATABASE_URL: `sqlite:${db.path}` };
+  return { ...server, close, wsUrl: server.url.replace(/^http/, 'ws'), databaseEnv };
 }
 
 export async function dropSchema(url: string, schema: string): Promise<void> {

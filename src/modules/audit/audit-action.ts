@@ -15,4 +15,11 @@ export enum AuditAction {
   RecordShared = 'RECORD_SHARED',
   UserDisabled = 'USER_DISABLED',
   UserEnabled = 'USER_ENABLED',
+  /** A message pushed live to subscribers; `recipients` lists them (one event per message and instance). */
+  MessageDelivered = 'MESSAGE_DELIVERED',
+  AuditTrailRead = 'AUDIT_TRAIL_READ',
+  /** A patient read who accessed their data. */
+  AccessLogRead = 'ACCESS_LOG_READ',
+  /** An admin searched or exported audit events. */
+  AuditSearched = 'AUDIT_SEARCHED',
 }

@@ -1,22 +1,51 @@
-import { Field, ID, ObjectType } from 'type-graphql';
-import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 import { AuditAction } from './audit-action';
 
-/** Append-only: written by AuditService.record and never updated or deleted. */
+/** Who the actor was when they acted. */
+export enum AuditRole {
+  PATIENT = 'PATIENT',
+  PROFESSIONAL = 'PROFESSIONAL',
+  ADMIN = 'ADMIN',
+}
+
+export enum AuditOutcome {
+  SUCCESS = 'SUCCESS',
+  /** Refused (NOT_FOUND or FORBIDDEN); `reason` says why. Nothing changed and nothing was shown. */
+  DENIED = 'DENIED',
+}
+
+registerEnumType(AuditRole, { name: 'AuditRole' });
+registerEnumType(AuditOutcome, { name: 'AuditOutcome' });
+
+/**
+ * Append-only: written by AuditService.record, never updated or deleted
+ * (database triggers refuse both). Each event is a link of a SHA-256 hash
+ * chain, see audit-chain.ts.
+ */
 @ObjectType()
 @Entity('audit_events')
 @Index('IDX_audit_events_thread', ['threadId'])
+@Index('IDX_audit_events_actor', ['actorId'])
 export class AuditEvent {
   @Field(() => ID)
   @PrimaryGeneratedColumn('increment')
   id!: number;
 
-  @Field()
+  @Field({ description: 'Server time (UTC) of the event.' })
   @Column()
   at!: Date;
 
   @Column({ type: 'varchar', length: 36 })
   actorId!: string;
+
+  @Field(() => AuditRole, { description: "The actor's role when they acted." })
+  @Column({ type: 'varchar', length: 16 })
+  actorRole!: AuditRole;
+
+  /** The team through which the actor took part in the thread, if any (the field `actorTeam`). */
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  actorTeamId!: string | null;
 
   @Field(() => String, {
     description:
@@ -24,6 +53,14 @@ export class AuditEvent {
   })
   @Column({ type: 'varchar', length: 40 })
   action!: AuditAction;
+
+  @Field(() => AuditOutcome)
+  @Column({ type: 'varchar', length: 16 })
+  outcome!: AuditOutcome;
+
+  @Field(() => String, { nullable: true, description: 'Why an attempt was denied: the error code and message it got.' })
+  @Column({ type: 'varchar', length: 300, nullable: true })
+  reason!: string | null;
 
   @Field(() => ID, { nullable: true })
   @Column({ type: 'varchar', length: 36, nullable: true })
@@ -36,10 +73,48 @@ export class AuditEvent {
   @Column({ type: 'varchar', length: 36, nullable: true })
   subjectUserId!: string | null;
 
-  /** The patient whose data the event concerns, when there is one. */
+  /** The patient a care-network event concerns (RECORD_SHARED); `patients` lists every patient an event concerns. */
   @Column({ type: 'varchar', length: 36, nullable: true })
   patientId!: string | null;
 
+  /** The team the event is about: TEAM_* actions, sharing with a team (the field `team`). */
   @Column({ type: 'varchar', length: 36, nullable: true })
   teamId!: string | null;
+
+  /** MESSAGE_DELIVERED: who the message was pushed to live, as JSON (DeliveryRecipient[], by id). */
+  @Column({ type: 'text', nullable: true })
+  recipients!: string | null;
+
+  /** The request that caused it (the X-Request-Id response header). This and the three below reach admins only. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  requestId!: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  clientIp!: string | null;
+
+  @Column({ type: 'varchar', length: 300, nullable: true })
+  userAgent!: string | null;
+
+  /** The server instance that wrote it. */
+  @Column({ type: 'varchar', length: 100 })
+  instanceId!: string;
+
+  /** The hash of the event before this one (64 zeros for the first). */
+  @Column({ type: 'varchar', length: 64 })
+  prevHash!: string;
+
+  @Field({ description: "SHA-256 over the previous event's hash and this event's content (hex)." })
+  @Column({ type: 'varchar', length: 64 })
+  hash!: string;
+}
+
+/** The patients whose data an event concerns: one row per patient, for the access log and search. */
+@Entity('audit_event_patients')
+@Index('IDX_audit_event_patients_patient', ['patientId', 'eventId'])
+export class AuditEventPatient {
+  @PrimaryColumn({ type: 'integer' })
+  eventId!: number;
+
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  patientId!: string;
 }

@@ -1,67 +1,242 @@
 import DataLoader from 'dataloader';
-import type { DataSource, EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { UnitOfWork } from '../../database/unit-of-work';
+import type { MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
+import type { Logger } from '../../logger';
+import { Participant } from '../threads/participant.entity';
 import type { ThreadAccess } from '../threads/thread.access';
-import type { User } from '../users/user.entity';
+import { UserKind } from '../users/user-kind';
+import { User } from '../users/user.entity';
 import { AuditAction } from './audit-action';
-import { AuditEvent } from './audit-event.entity';
+import { chainHash, GENESIS_HASH, type ChainedContent } from './audit-chain';
+import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from './audit-event.entity';
+import { currentOrigin } from './audit-origin';
+
+export type Actor = Pick<User, 'id' | 'kind' | 'isAdmin'>;
+
+/** One entry of MESSAGE_DELIVERED's `recipients` (stored as JSON). Role is null for someone no longer in the thread. */
+export interface DeliveryRecipient {
+  id: string;
+  role: AuditRole | null;
+  teamId: string | null;
+}
 
 export interface AuditEntry {
-  actorId: string;
+  actor: Actor;
   action: AuditAction;
   threadId?: string | null;
   messageId?: string | null;
   subjectUserId?: string | null;
+  /** The patient a care-network event concerns; a thread's patients are added by record(). */
   patientId?: string | null;
   teamId?: string | null;
+  /** DENIED with the reason, for an attempt that was refused. Default SUCCESS. */
+  denied?: string;
+  /** MESSAGE_DELIVERED: who the message was pushed to. */
+  recipientIds?: string[];
 }
 
-/** Writes audit events (insert only) and reads a thread's trail. */
+const DELIVERY_BATCH_MS = 10;
+
+// Any fixed number: every instance serialises audit writes on the same advisory lock.
+const CHAIN_LOCK = 7_318_224_002;
+
+/**
+ * Text from a client as the database will store it, so the hash is computed
+ * over what is stored: at most `max` code points, no lone surrogates (stored
+ * as U+FFFD) and no NUL (which PostgreSQL refuses).
+ */
+function storable(text: string, max: number): string {
+  return [...text.replace(/\0/g, '')]
+    .slice(0, max)
+    .map((c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '\ufffd' : c))
+    .join('');
+}
+
+export const roleOf = (user: Actor): AuditRole =>
+  user.isAdmin ? AuditRole.ADMIN : user.kind === UserKind.PATIENT ? AuditRole.PATIENT : AuditRole.PROFESSIONAL;
+
+/** Writes audit events (insert only, chained) and reads a thread's trail. */
 export class AuditService {
+  /**
+   * Live deliveries of the same few milliseconds, written in one transaction:
+   * one MESSAGE_DELIVERED per message. Under load this is what keeps
+   * deliveries from queueing one by one for the audit chain.
+   */
+  private readonly deliveries = new DataLoader<{ message: MessageData; userId: string }, void, string>(
+    (deliveries) => this.recordDeliveries(deliveries),
+    {
+      cache: false,
+      cacheKeyFn: ({ message, userId }) => `${message.id}:${userId}`,
+      batchScheduleFn: (flush) => setTimeout(flush, DELIVERY_BATCH_MS),
+      maxBatchSize: 1_000,
+    },
+  );
+
+  private readonly recording = new Set<Promise<void>>();
+
   constructor(
     private readonly db: DataSource,
     private readonly uow: UnitOfWork,
     private readonly access: ThreadAccess,
+    private readonly instanceId: string,
+    private readonly logger: Logger,
   ) {}
+
+  /**
+   * Records that `message` was pushed live to `userId`, with every other
+   * delivery of the same few milliseconds on this instance, in the
+   * background: a subscriber never waits for the audit chain. A failure is
+   * logged as an error.
+   */
+  delivered(message: MessageData, userId: string): void {
+    const recorded = this.deliveries.load({ message, userId }).catch((error: unknown) => {
+      this.logger.error({ err: error, messageId: message.id, userId }, 'could not record a live delivery in the audit trail');
+    });
+    this.recording.add(recorded);
+    void recorded.finally(() => this.recording.delete(recorded));
+  }
+
+  /** Resolves once the deliveries being recorded are written (or failed): at shutdown, before the database closes. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.recording]);
+  }
 
   /**
    * Per request: records one THREAD_READ per thread whose messages the viewer
    * read, the threads of one request in one transaction. Resolvers await it
    * before returning the messages, so a read that cannot be audited fails.
    */
-  readRecorder(viewerId: string | null): DataLoader<string, true> {
+  readRecorder(viewer: Actor | null): DataLoader<string, true> {
     return new DataLoader(async (threadIds) => {
-      if (!viewerId) throw new Error('reads are recorded only for a signed-in viewer');
-      const entries = threadIds.map((threadId) => ({ actorId: viewerId, action: AuditAction.ThreadRead, threadId }));
+      if (!viewer) throw new Error('reads are recorded only for a signed-in viewer');
+      const entries = threadIds.map((threadId) => ({ actor: viewer, action: AuditAction.ThreadRead, threadId }));
       await this.uow.transaction((m) => this.record(m, ...entries));
       return threadIds.map(() => true as const);
     });
   }
 
-  /** Pass the manager of the transaction that makes the change, so both commit or neither. */
-  async record(manager: EntityManager, ...entries: AuditEntry[]): Promise<void> {
+  /** An attempt refused with NOT_FOUND or FORBIDDEN, in its own transaction (nothing else was done). */
+  denied(entry: AuditEntry & { denied: string }): Promise<void> {
+    return this.uow.transaction((m) => this.record(m, entry));
+  }
+
+  /**
+   * Pass the manager of the transaction that makes the change, so both commit
+   * or neither. Each event is chained onto the one before: on PostgreSQL an
+   * advisory lock held to the end of the transaction makes writers take turns
+   * (on SQLite they already do), so no two events share a predecessor. Call it
+   * last in a transaction: every other audited transaction waits from here to
+   * the commit.
+   */
+  async record(m: EntityManager, ...entries: AuditEntry[]): Promise<void> {
     if (!entries.length) return;
+    const facts = await this.facts(m, entries);
+    // As late as possible: from here to the commit, other audited transactions wait.
+    if (m.connection.options.type === 'postgres') await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+    const origin = currentOrigin();
     const at = new Date();
-    await manager.insert(
-      AuditEvent,
-      entries.map((e) => ({
+    let prevHash = (await m.find(AuditEvent, { select: { id: true, hash: true }, order: { id: 'DESC' }, take: 1 }))[0]?.hash ?? GENESIS_HASH;
+    for (const e of entries) {
+      const content: ChainedContent = {
         at,
-        actorId: e.actorId,
         action: e.action,
+        outcome: e.denied ? AuditOutcome.DENIED : AuditOutcome.SUCCESS,
+        reason: e.denied ? storable(e.denied, 300) : null,
+        actorId: e.actor.id,
+        actorRole: roleOf(e.actor),
+        actorTeamId: e.threadId ? (facts.teamOf.get(`${e.threadId}:${e.actor.id}`) ?? null) : null,
         threadId: e.threadId ?? null,
         messageId: e.messageId ?? null,
         subjectUserId: e.subjectUserId ?? null,
         patientId: e.patientId ?? null,
         teamId: e.teamId ?? null,
-      })),
-    );
+        patientIds: [
+          ...new Set([
+            ...(e.patientId ? [e.patientId] : []),
+            ...(e.threadId ? (facts.patientsOf.get(e.threadId) ?? []) : []),
+            ...(e.subjectUserId && facts.patientSubjects.has(e.subjectUserId) ? [e.subjectUserId] : []),
+          ]),
+        ],
+        recipients: e.recipientIds ? JSON.stringify([...e.recipientIds].sort().map((id) => facts.recipient(e.threadId ?? null, id))) : null,
+        requestId: origin?.requestId ?? null,
+        clientIp: origin ? storable(origin.ip, 64) : null,
+        userAgent: origin?.userAgent ? storable(origin.userAgent, 300) : null,
+        instanceId: this.instanceId,
+      };
+      const hash = chainHash(prevHash, content);
+      const { patientIds, ...columns } = content;
+      const { identifiers } = await m.insert(AuditEvent, { ...columns, prevHash, hash });
+      const eventId = identifiers[0].id as number;
+      if (patientIds.length) await m.insert(AuditEventPatient, patientIds.map((patientId) => ({ eventId, patientId })));
+      prevHash = hash;
+    }
   }
 
-  /** Oldest first. Participants and admins; NOT_FOUND for everyone else. */
+  /** Oldest first. Participants and admins; NOT_FOUND for everyone else. The read is itself recorded. */
   async trail(viewer: User, threadId: string): Promise<AuditEvent[]> {
     if (!viewer.isAdmin) await this.access.participation(this.db.manager, viewer.id, threadId);
     else if (!(await this.access.exists(threadId))) throw notFound('Thread');
-    return this.db.manager.find(AuditEvent, { where: { threadId }, order: { id: 'ASC' } });
+    return this.uow.transaction(async (m) => {
+      await this.record(m, { actor: viewer, action: AuditAction.AuditTrailRead, threadId });
+      return m.find(AuditEvent, { where: { threadId }, order: { id: 'ASC' } });
+    });
+  }
+
+  private async recordDeliveries(deliveries: readonly { message: MessageData; userId: string }[]): Promise<void[]> {
+    const byMessage = new Map<string, { message: MessageData; userIds: string[] }>();
+    for (const { message, userId } of deliveries) {
+      const group = byMessage.get(message.id) ?? { message, userIds: [] };
+      group.userIds.push(userId);
+      byMessage.set(message.id, group);
+    }
+    const authorIds = [...new Set(deliveries.map((d) => d.message.authorId))];
+    const authors = new Map((await this.db.manager.find(User, { where: { id: In(authorIds) } })).map((u) => [u.id, u]));
+    await this.uow.transaction((m) =>
+      this.record(
+        m,
+        ...[...byMessage.values()].map(({ message, userIds }) => ({
+          actor: authors.get(message.authorId)!,
+          action: AuditAction.MessageDelivered,
+          threadId: message.threadId,
+          messageId: message.id,
+          recipientIds: [...new Set(userIds)],
+        })),
+      ),
+    );
+    return deliveries.map(() => undefined);
+  }
+
+  /** The patients of the entries' threads, the actors' teams in them, and which subjects are patients: two queries at most. */
+  private async facts(m: EntityManager, entries: AuditEntry[]) {
+    const threadIds = [...new Set(entries.flatMap((e) => (e.threadId ? [e.threadId] : [])))];
+    const subjectIds = [...new Set(entries.flatMap((e) => (e.subjectUserId ? [e.subjectUserId] : [])))];
+    const patientsOf = new Map<string, string[]>();
+    const teamOf = new Map<string, string | null>();
+    const roleIn = new Map<string, AuditRole>();
+    if (threadIds.length) {
+      const rows: { threadId: string; userId: string; viaTeamId: string | null; kind: UserKind; isAdmin: boolean | number }[] = await m
+        .createQueryBuilder(Participant, 'p')
+        .innerJoin(User, 'u', 'u.id = p.userId')
+        .select(['p.threadId AS "threadId"', 'p.userId AS "userId"', 'p.viaTeamId AS "viaTeamId"', 'u.kind AS "kind"', 'u.isAdmin AS "isAdmin"'])
+        .where('p.threadId IN (:...threadIds)', { threadIds })
+        .getRawMany();
+      for (const row of rows) {
+        if (row.kind === UserKind.PATIENT) patientsOf.set(row.threadId, [...(patientsOf.get(row.threadId) ?? []), row.userId]);
+        teamOf.set(`${row.threadId}:${row.userId}`, row.viaTeamId);
+        roleIn.set(`${row.threadId}:${row.userId}`, roleOf({ id: row.userId, kind: row.kind, isAdmin: Boolean(row.isAdmin) }));
+      }
+    }
+    const patientSubjects = new Set(
+      subjectIds.length ? (await m.find(User, { where: { id: In(subjectIds), kind: UserKind.PATIENT }, select: { id: true } })).map((u) => u.id) : [],
+    );
+    /** A recipient of a delivery as the access log shows them: role, and the team they are in the thread through. */
+    const recipient = (threadId: string | null, id: string): DeliveryRecipient => ({
+      id,
+      role: roleIn.get(`${threadId}:${id}`) ?? null,
+      teamId: teamOf.get(`${threadId}:${id}`) ?? null,
+    });
+    return { patientsOf, teamOf, patientSubjects, recipient };
   }
 }

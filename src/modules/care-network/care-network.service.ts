@@ -59,7 +59,7 @@ export class CareNetworkService {
           .execute();
       }
       await this.audit.record(m, {
-        actorId: viewer.id,
+        actor: viewer,
         action: AuditAction.RecordShared,
         patientId,
         teamId: teamId ?? null,

@@ -15,6 +15,8 @@ export interface FeedOptions {
    * of the same thread happens to arrive first.
    */
   baseline?: Map<string, number>;
+  /** Told of each message once it has gone out (the audit records the disclosure). */
+  delivered(message: MessageAddedEvent['message']): void;
 }
 
 /**
@@ -50,10 +52,12 @@ export function messageFeed(source: AsyncIterable<MessageAddedEvent>, options: F
         if (last !== undefined && message.seq > last + 1) {
           for (const earlier of await options.missing(message.threadId, last, message.seq)) {
             await push({ message: earlier, recipientIds: event.recipientIds });
+            options.delivered(earlier);
           }
         }
         lastSeq.set(message.threadId, message.seq);
         await push(event);
+        options.delivered(message);
       }
     } finally {
       await events.return?.();

@@ -1,6 +1,8 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
 import { requireViewer, type Context } from '../../context';
 import type { MessageAddedEvent } from '../../events/event-bus';
+import { AuditAction } from '../audit/audit-action';
+import { AuditDenials, recordingDenials } from '../audit/audit-denials';
 import { Viewer } from '../auth/viewer.decorator';
 import { Thread } from '../threads/thread.entity';
 import { User } from '../users/user.entity';
@@ -13,6 +15,7 @@ export class MessageResolver {
     description:
       'clientMessageId makes a retry safe: the same caller, thread and clientMessageId return the first message instead of a copy.',
   })
+  @UseMiddleware(AuditDenials(AuditAction.MessageSent))
   sendMessage(
     @Viewer() viewer: User,
     @Arg('threadId', () => ID) threadId: string,
@@ -25,7 +28,10 @@ export class MessageResolver {
 
   @Subscription(() => Message, {
     description: "New messages in the caller's threads (or in one thread). Participation is checked on every event.",
-    subscribe: ({ args, context }) => (context as Context).app.messages.stream(requireViewer(context as Context), args.threadId),
+    subscribe: ({ args, context }) =>
+      recordingDenials(context as Context, AuditAction.ThreadRead, args.threadId, () =>
+        (context as Context).app.messages.stream(requireViewer(context as Context), args.threadId),
+      ),
   })
   messageAdded(
     @Root() event: MessageAddedEvent,

@@ -93,8 +93,9 @@ export class MessageService {
       clientMessageId,
     });
     await m.insert(Message, message);
-    await this.audit.record(m, { actorId: author.id, action: AuditAction.MessageSent, threadId, messageId: message.id });
     const participants = await m.find(Participant, { where: { threadId }, select: { userId: true } });
+    // Last: it holds the audit chain until the commit.
+    await this.audit.record(m, { actor: author, action: AuditAction.MessageSent, threadId, messageId: message.id });
     return { message, recipientIds: participants.map((p) => p.userId) };
   }
 
@@ -115,6 +116,7 @@ export class MessageService {
       threadId,
       baseline,
       canReceive: (event, userId) => this.access.canReceive(event, userId),
+      delivered: (message) => this.audit.delivered(message, viewer.id),
       missing: async (thread, afterSeq, beforeSeq) =>
         (await this.db.manager.find(Message, { where: { threadId: thread, seq: Between(afterSeq + 1, beforeSeq - 1) }, order: { seq: 'ASC' } })).map(
           toMessageData,

@@ -31,7 +31,7 @@ export class TeamService {
     return this.uow.transaction(async (m) => {
       if (await m.existsBy(Team, { name: team.name })) throw badUserInput(`A team named "${team.name}" already exists`);
       await m.insert(Team, team);
-      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.TeamCreated, teamId: team.id });
+      await this.audit.record(m, { actor: viewer, action: AuditAction.TeamCreated, teamId: team.id });
       return team;
     });
   }
@@ -45,7 +45,7 @@ export class TeamService {
       if (!isProfessional(user)) throw badUserInput('Only professionals can be team members');
       if (!(await m.existsBy(TeamMember, { teamId, userId }))) {
         await m.insert(TeamMember, { teamId, userId, addedAt: new Date() });
-        await this.audit.record(m, { actorId: viewer.id, action: AuditAction.TeamMemberAdded, teamId, subjectUserId: userId });
+        await this.audit.record(m, { actor: viewer, action: AuditAction.TeamMemberAdded, teamId, subjectUserId: userId });
       }
       return team;
     });
@@ -57,7 +57,7 @@ export class TeamService {
       const team = await this.teamOrFail(m, teamId);
       const { affected } = await m.delete(TeamMember, { teamId, userId });
       if (!affected) throw badUserInput('This user is not a member of the team');
-      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.TeamMemberRemoved, teamId, subjectUserId: userId });
+      await this.audit.record(m, { actor: viewer, action: AuditAction.TeamMemberRemoved, teamId, subjectUserId: userId });
       return team;
     });
   }
@@ -69,7 +69,7 @@ export class TeamService {
       const team = await this.teamOrFail(m, teamId);
       if (team.autoCc !== enabled) {
         await m.update(Team, { id: teamId }, { autoCc: enabled });
-        await this.audit.record(m, { actorId: viewer.id, action: AuditAction.TeamAutoCcChanged, teamId });
+        await this.audit.record(m, { actor: viewer, action: AuditAction.TeamAutoCcChanged, teamId });
         team.autoCc = enabled;
       }
       return team;

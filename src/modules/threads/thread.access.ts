@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { isId } from '../../common/ids';
 import { notFound } from '../../errors';
 import type { MessageAddedEvent, ParticipantsChangedEvent } from '../../events/event-bus';
 import type { Loaders } from '../../loaders';
@@ -14,7 +15,8 @@ export class ThreadAccess {
 
   /** The viewer's participation; NOT_FOUND when they are not a current participant. */
   async participation(manager: EntityManager, userId: string, threadId: string): Promise<Participant> {
-    const participant = await manager.findOneBy(Participant, { threadId, userId });
+    // Text that is no id names no thread; PostgreSQL would even refuse some of it (NUL).
+    const participant = isId(threadId) ? await manager.findOneBy(Participant, { threadId, userId }) : null;
     if (!participant) throw notFound('Thread');
     return participant;
   }
@@ -28,7 +30,7 @@ export class ThreadAccess {
   }
 
   async exists(threadId: string): Promise<boolean> {
-    return this.db.manager.existsBy(Thread, { id: threadId });
+    return isId(threadId) && this.db.manager.existsBy(Thread, { id: threadId });
   }
 
   /** For field resolvers: the same check through the request's batched loader. */

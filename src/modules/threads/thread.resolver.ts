@@ -1,5 +1,7 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import type { Context } from '../../context';
+import { AuditAction } from '../audit/audit-action';
+import { AuditDenials } from '../audit/audit-denials';
 import { Viewer } from '../auth/viewer.decorator';
 import { MessageConnection } from '../messages/message-connection.type';
 import { Message } from '../messages/message.entity';
@@ -23,6 +25,7 @@ export class ThreadResolver {
   }
 
   @Query(() => Thread, { nullable: true })
+  @UseMiddleware(AuditDenials(AuditAction.ThreadRead, 'id'))
   thread(@Viewer() viewer: User, @Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Thread> {
     return ctx.app.threads.get(viewer, id);
   }
@@ -39,6 +42,7 @@ export class ThreadResolver {
   }
 
   @Mutation(() => Thread)
+  @UseMiddleware(AuditDenials(AuditAction.ParticipantAdded))
   addParticipants(
     @Viewer() viewer: User,
     @Arg('threadId', () => ID) threadId: string,
@@ -49,11 +53,13 @@ export class ThreadResolver {
   }
 
   @Mutation(() => Boolean)
+  @UseMiddleware(AuditDenials(AuditAction.ParticipantLeft))
   leaveThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Ctx() ctx: Context): Promise<boolean> {
     return ctx.app.threads.leave(viewer, threadId);
   }
 
   @Mutation(() => Thread)
+  @UseMiddleware(AuditDenials(AuditAction.ThreadMarkedRead))
   markThreadRead(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Ctx() ctx: Context): Promise<Thread> {
     return ctx.app.threads.markRead(viewer, threadId);
   }
@@ -63,9 +69,19 @@ export class ThreadResolver {
     return ctx.loaders.user.load(thread.createdById);
   }
 
+  // The subject, participants and messages are the thread's data: reading any of them is
+  // recorded (THREAD_READ, once per thread per request) before it is returned.
+  @FieldResolver(() => String)
+  async subject(@Root() thread: Thread, @Ctx() ctx: Context): Promise<string> {
+    await ctx.threadReads.load(thread.id);
+    return thread.subject;
+  }
+
   @FieldResolver(() => [Participant], { description: 'Current participants only; someone who left is no longer listed.' })
-  participants(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Participant[]> {
-    return ctx.loaders.participantsOfThread.load(thread.id);
+  async participants(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Participant[]> {
+    const participants = await ctx.loaders.participantsOfThread.load(thread.id);
+    await ctx.threadReads.load(thread.id);
+    return participants;
   }
 
   @FieldResolver(() => [Team], { description: 'Auto-CC teams that were picked as recipients of this thread.' })

@@ -6,7 +6,7 @@ import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput } from '../../errors';
 import { PARTICIPANTS_CHANGED, type EventBus, type ParticipantsChangedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
-import type { AuditService } from '../audit/audit.service';
+import type { AuditEntry, AuditService } from '../audit/audit.service';
 import type { MessageService } from '../messages/message.service';
 import type { RecipientInput } from '../recipients/recipient.input';
 import type { RecipientService, Resolution } from '../recipients/recipients.service';
@@ -48,8 +48,7 @@ export class ThreadService {
       });
       await m.insert(Thread, thread);
       await m.insert(Participant, { ...newParticipant(thread.id, viewer.id, now), addedById: null });
-      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ThreadCreated, threadId: thread.id });
-      await this.addResolved(m, viewer, thread.id, resolution, now);
+      await this.addResolved(m, viewer, thread.id, resolution, now, { actor: viewer, action: AuditAction.ThreadCreated, threadId: thread.id });
       const published = await this.messages.append(m, viewer, thread.id, body, null);
       const addedIds = resolution.additions.map((a) => a.user.id);
       const change = participantsChanged(thread.id, viewer, [viewer.id, ...addedIds], { addedIds, created: true, at: now });
@@ -84,8 +83,8 @@ export class ThreadService {
     const change = await this.uow.transaction(async (m) => {
       await lockThread(m, threadId);
       await this.access.participation(m, viewer.id, threadId);
+      await this.audit.record(m, { actor: viewer, action: AuditAction.ParticipantLeft, threadId, subjectUserId: viewer.id });
       await m.delete(Participant, { threadId, userId: viewer.id });
-      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ParticipantLeft, threadId, subjectUserId: viewer.id });
       const remaining = await m.find(Participant, { where: { threadId }, select: { userId: true } });
       return participantsChanged(threadId, viewer, remaining.map((p) => p.userId), { removedIds: [viewer.id], at: new Date() });
     });
@@ -98,7 +97,7 @@ export class ThreadService {
     return this.uow.transaction(async (m) => {
       const thread = await this.access.visibleThread(m, viewer.id, threadId);
       await m.update(Participant, { threadId, userId: viewer.id }, { lastReadSeq: thread.lastSeq, lastReadAt: new Date() });
-      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ThreadMarkedRead, threadId });
+      await this.audit.record(m, { actor: viewer, action: AuditAction.ThreadMarkedRead, threadId });
       return thread;
     });
   }
@@ -125,8 +124,8 @@ export class ThreadService {
     return toPage(await q.getMany(), limit, (t) => encodeCursor([t.lastActivityAt.toISOString(), t.id]));
   }
 
-  private async addResolved(m: EntityManager, viewer: User, threadId: string, resolution: Resolution, now: Date) {
-    if (!resolution.additions.length) return;
+  private async addResolved(m: EntityManager, viewer: User, threadId: string, resolution: Resolution, now: Date, first?: AuditEntry) {
+    if (!resolution.additions.length) return first ? this.audit.record(m, first) : undefined;
     await m.insert(
       Participant,
       resolution.additions.map(({ user, viaTeamId }) => ({ ...newParticipant(threadId, user.id, now), addedById: viewer.id, viaTeamId })),
@@ -136,8 +135,9 @@ export class ThreadService {
     }
     await this.audit.record(
       m,
+      ...(first ? [first] : []),
       ...resolution.additions.map(({ user, viaTeamId }) => ({
-        actorId: viewer.id,
+        actor: viewer,
         action: AuditAction.ParticipantAdded,
         threadId,
         subjectUserId: user.id,

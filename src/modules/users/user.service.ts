@@ -86,7 +86,7 @@ export class UserService {
     return this.uow.transaction(async (m) => {
       if (await m.existsBy(User, { email: user.email })) throw badUserInput('A user with this email already exists');
       await m.insert(User, user);
-      await this.audit.record(m, { actorId: viewer.id, action: AuditAction.UserCreated, subjectUserId: user.id });
+      await this.audit.record(m, { actor: viewer, action: AuditAction.UserCreated, subjectUserId: user.id });
       return user;
     });
   }
@@ -100,7 +100,7 @@ export class UserService {
       if (!isProfessional(user)) throw badUserInput('Patients are never contactable');
       if (user.contactable !== contactable) {
         await m.update(User, { id: user.id }, { contactable });
-        await this.audit.record(m, { actorId: viewer.id, action: AuditAction.ContactableChanged, subjectUserId: user.id });
+        await this.audit.record(m, { actor: viewer, action: AuditAction.ContactableChanged, subjectUserId: user.id });
         user.contactable = contactable;
       }
       return user;
@@ -124,7 +124,7 @@ export class UserService {
       if (user.disabled === disabled) return user;
       await m.update(User, { id: user.id }, { disabled });
       const action = disabled ? AuditAction.UserDisabled : AuditAction.UserEnabled;
-      await this.audit.record(m, { actorId: viewer.id, action, subjectUserId: user.id });
+      await this.audit.record(m, { actor: viewer, action, subjectUserId: user.id });
       user.disabled = disabled;
       return user;
     });
@@ -161,7 +161,7 @@ export class UserService {
       await this.uow.transaction(async (m) => {
         if (await m.existsBy(User, { email: admin.email })) return;
         await m.insert(User, admin);
-        await this.audit.record(m, { actorId: admin.id, action: AuditAction.UserCreated, subjectUserId: admin.id });
+        await this.audit.record(m, { actor: admin, action: AuditAction.UserCreated, subjectUserId: admin.id });
       });
     } catch (error) {
       // Another instance starting at the same time created it first.

@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { AuditEvent } from './audit-event.entity';
+
+/** What the first event is chained onto. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** An event's content as hashed: everything but its id and hashes, plus the patients it concerns. */
+export type ChainedContent = Omit<AuditEvent, 'id' | 'prevHash' | 'hash'> & { patientIds: string[] };
+
+/**
+ * The canonical form of an event: a JSON array in a fixed field order, times
+ * as ISO 8601 UTC, patient ids sorted. Changing it breaks every existing chain.
+ */
+export function canonical(e: ChainedContent): string {
+  return JSON.stringify([
+    e.at.toISOString(),
+    e.action,
+    e.outcome,
+    e.reason,
+    e.actorId,
+    e.actorRole,
+    e.actorTeamId,
+    e.threadId,
+    e.messageId,
+    e.subjectUserId,
+    e.patientId,
+    e.teamId,
+    [...e.patientIds].sort(),
+    e.recipients,
+    e.requestId,
+    e.clientIp,
+    e.userAgent,
+    e.instanceId,
+  ]);
+}
+
+/** SHA-256 (hex) over the previous event's hash and this event's canonical content. */
+export function chainHash(prevHash: string, content: ChainedContent): string {
+  return createHash('sha256').update(prevHash).update('\n').update(canonical(content)).digest('hex');
+}

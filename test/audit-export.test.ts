@@ -1,0 +1,355 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { AuditEvent as FhirAuditEvent } from 'fhir/r4';
+import { AuditAction } from '../src/modules/audit/audit-action';
+import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from '../src/modules/audit/audit-event.entity';
+import { verifyChain } from '../src/modules/audit/audit-verify';
+import { CARETHREAD, FHIR_ACTIONS, toFhirAuditEvent, type FhirUser } from '../src/modules/audit/fhir-audit-event';
+import { UserKind } from '../src/modules/users/user-kind';
+import { codes } from './support/graphql';
+import { connect, subscribe, until, untilSubscribed } from './support/live';
+import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { asRecipient, World, type Person } from './support/world';
+
+const ROOT = resolve(__dirname, '..');
+const CLI = ['-r', 'ts-node/register/transpile-only', 'src/cli/audit-export.ts'];
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The CLI as a child process, on `databaseEnv` (the test server's database unless told otherwise). */
+function exportCli(args: string[], databaseEnv: Record<string, string> = server.databaseEnv!): Promise<Run> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [...CLI, ...args],
+      // DATABASE_SCHEMA='' counts as unset: only what databaseEnv says reaches the CLI.
+      { cwd: ROOT, env: { ...process.env, DATABASE_SCHEMA: '', ...databaseEnv }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** An export that must succeed: its resources, after checking the output is NDJSON and the summary says how many. */
+async function exported(args: string[]): Promise<FhirAuditEvent[]> {
+  const run = await exportCli(args);
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: expect.stringMatching(/^exported \d+ audit events?\n$/) });
+  expect(run.stdout === '' || run.stdout.endsWith('\n')).toBe(true);
+  const lines = run.stdout.split('\n').slice(0, -1);
+  const resources = lines.map((line) => {
+    expect(line).not.toContain('\n');
+    const value = JSON.parse(line);
+    expect(typeof value).toBe('object');
+    return value as FhirAuditEvent;
+  });
+  expect(run.stderr).toBe(`exported ${resources.length} audit event${resources.length === 1 ? '' : 's'}\n`);
+  return resources;
+}
+
+/** What R4 requires of an AuditEvent (cardinalities and required bindings) that JSON can get wrong; [] when none. */
+function r4Problems(r: FhirAuditEvent): string[] {
+  const problems: string[] = [];
+  const need = (ok: unknown, what: string) => ok || problems.push(`${r.id}: ${what}`);
+  need(r.resourceType === 'AuditEvent', 'resourceType');
+  need(typeof r.id === 'string' && /^[A-Za-z0-9\-.]{1,64}$/.test(r.id), 'id');
+  need(r.type?.system && r.type?.code, 'type (1..1 Coding)');
+  need(typeof r.recorded === 'string' && INSTANT.test(r.recorded), 'recorded (instant)');
+  need(r.action === undefined || ['C', 'R', 'U', 'D', 'E'].includes(r.action), 'action');
+  need(r.outcome === undefined || ['0', '4', '8', '12'].includes(r.outcome), 'outcome');
+  need(Array.isArray(r.agent) && r.agent.length >= 1, 'agent (1..*)');
+  need(r.agent?.every((a) => typeof a.requestor === 'boolean'), 'agent.requestor (1..1)');
+  need(r.agent?.filter((a) => a.requestor).length === 1, 'exactly one requestor');
+  need(r.agent?.every((a) => !a.network || ['1', '2', '3', '4', '5'].includes(a.network.type!)), 'agent.network.type');
+  need(r.source?.observer && (r.source.observer.reference || r.source.observer.display || r.source.observer.identifier), 'source.observer (1..1)');
+  need((r.entity ?? []).every((e) => !(e.name && e.query)), 'sev-1: entity name or query, not both');
+  need((r.extension ?? []).every((e) => e.url && Object.keys(e).some((k) => k.startsWith('value'))), 'extension url and value');
+  return problems;
+}
+
+const extension = (r: { extension?: { url: string; valueString?: string }[] }, url: string) => r.extension?.find((e) => e.url === url)?.valueString;
+const requestor = (r: FhirAuditEvent) => r.agent.find((a) => a.requestor)!;
+const patientsOf = (r: FhirAuditEvent) => (r.entity ?? []).filter((e) => e.role?.code === '1').map((e) => e.what?.reference);
+
+let server: TestServer;
+let world: World;
+let sqliteDir: string | null = null;
+/** The activity: a patient's thread with a team, a live delivery, reads, a denied read; another patient's thread after `mid`. */
+const act = {} as { pat: Person; other: Person; b: Person; outsider: Person; threadId: string; otherThreadId: string; mid: Date };
+
+const rows = () => server.app.db.getRepository(AuditEvent).find({ order: { id: 'ASC' } });
+const idsOf = (events: readonly { id?: number | string }[]) => events.map((e) => String(e.id));
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('toFhirAuditEvent (pure)', () => {
+  const base = (over: Partial<AuditEvent> = {}): AuditEvent =>
+    Object.freeze({
+      id: 42,
+      at: new Date('2025-03-04T05:06:07.089Z'),
+      actorId: 'doc-1',
+      actorRole: AuditRole.PROFESSIONAL,
+      actorTeamId: null,
+      action: AuditAction.ThreadRead,
+      outcome: AuditOutcome.SUCCESS,
+      reason: null,
+      threadId: 'thread-1',
+      messageId: null,
+      subjectUserId: null,
+      patientId: null,
+      teamId: null,
+      recipients: null,
+      requestId: 'req-1',
+      clientIp: '203.0.113.7',
+      userAgent: 'curl/8',
+      instanceId: 'host-1234',
+      prevHash: 'a'.repeat(64),
+      hash: 'b'.repeat(64),
+      ...over,
+    }) as AuditEvent;
+  const users = new Map<string, FhirUser>([
+    ['doc-1', { name: 'Dr One', kind: UserKind.PROFESSIONAL }],
+    ['doc-2', { name: 'Dr Two', kind: UserKind.PROFESSIONAL }],
+    ['pat-1', { name: 'Pat One', kind: UserKind.PATIENT }],
+  ]);
+
+  test('every action has one FHIR type and action code', () => {
+    expect(Object.keys(FHIR_ACTIONS).sort()).toEqual(Object.values(AuditAction).sort());
+    for (const { type, action } of Object.values(FHIR_ACTIONS)) {
+      expect(['C', 'R', 'U', 'D', 'E']).toContain(action);
+      expect(type).toEqual({ system: expect.stringMatching(/^http/), code: expect.any(String), display: expect.any(String) });
+    }
+    expect(FHIR_ACTIONS.THREAD_CREATED.action).toBe('C');
+    expect(FHIR_ACTIONS.MESSAGE_DELIVERED.action).toBe('R');
+    expect(FHIR_ACTIONS.PARTICIPANT_LEFT.action).toBe('U');
+    expect(FHIR_ACTIONS.THREAD_READ.type.code).toBe('110110');
+  });
+
+  test('a successful read: the actor as requestor, the patient, the thread, the hashes', () => {
+    const r = toFhirAuditEvent(base(), ['pat-1'], users);
+    expect(r4Problems(r)).toEqual([]);
+    expect(r).toMatchObject({
+      resourceType: 'AuditEvent',
+      id: '42',
+      type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110110', display: 'Patient Record' },
+      subtype: [{ system: 'urn:carethread:audit-action', code: 'THREAD_READ' }],
+      action: 'R',
+      recorded: '2025-03-04T05:06:07.089Z',
+      outcome: '0',
+      source: { site: 'CareThread', observer: { display: 'host-1234' } },
+    });
+    expect(r.outcomeDesc).toBeUndefined();
+    expect(r.agent).toEqual([
+      {
+        who: { reference: 'Practitioner/doc-1', display: 'Dr One' },
+        requestor: true,
+        role: [{ coding: [{ system: CARETHREAD.role, code: 'PROFESSIONAL' }] }],
+        network: { address: '203.0.113.7', type: '2' },
+        extension: [{ url: CARETHREAD.userAgent, valueString: 'curl/8' }],
+      },
+    ]);
+    expect(r.entity).toEqual([
+      {
+        what: { reference: 'Patient/pat-1', display: 'Pat One' },
+        type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
+        role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
+      },
+      expect.objectContaining({ what: { identifier: { system: 'urn:carethread:thread', value: 'thread-1' } } }),
+    ]);
+    expect(extension(r, CARETHREAD.hash)).toBe('b'.repeat(64));
+    expect(extension(r, CARETHREAD.prevHash)).toBe('a'.repeat(64));
+    expect(extension(r, CARETHREAD.requestId)).toBe('req-1');
+    expect(toFhirAuditEvent(base(), ['pat-1'], users)).toEqual(r);
+  });
+
+  test('DENIED is outcome 4 with the reason', () => {
+    const r = toFhirAuditEvent(base({ outcome: AuditOutcome.DENIED, reason: 'NOT_FOUND: Thread not found' }), [], users);
+    expect(r).toMatchObject({ outcome: '4', outcomeDesc: 'NOT_FOUND: Thread not found' });
+    expect(r4Problems(r)).toEqual([]);
+  });
+
+  test('MESSAGE_DELIVERED: one agent per recipient, not requestors, with their role then', () => {
+    const recipients = JSON.stringify([
+      { id: 'doc-2', role: 'PROFESSIONAL', teamId: 'team-9' },
+      { id: 'pat-1', role: 'PATIENT', teamId: null },
+      { id: 'gone-1', role: null, teamId: null },
+    ]);
+    const r = toFhirAuditEvent(base({ action: AuditAction.MessageDelivered, messageId: 'msg-1', recipients, clientIp: null, userAgent: null }), ['pat-1'], users);
+    expect(r4Problems(r)).toEqual([]);
+    expect(r.agent.map((a) => [a.who?.reference, a.requestor, a.role?.[0].coding?.[0].code ?? null])).toEqual([
+      ['Practitioner/doc-1', true, 'PROFESSIONAL'],
+      ['Practitioner/doc-2', false, 'PROFESSIONAL'],
+      ['Patient/pat-1', false, 'PATIENT'],
+      ['Practitioner/gone-1', false, null],
+    ]);
+    expect(r.agent[0].network).toBeUndefined();
+    expect(r.agent[1].extension).toEqual([{ url: CARETHREAD.viaTeam, valueIdentifier: { system: CARETHREAD.team, value: 'team-9' } }]);
+    expect(r.agent[3].who).toEqual({ reference: 'Practitioner/gone-1' });
+    expect(r.entity?.map((e) => e.what?.identifier?.system ?? e.what?.reference)).toEqual(['Patient/pat-1', CARETHREAD.thread, CARETHREAD.message]);
+  });
+
+  test('an admin action: type rest, the subject user and the team as entities, no patient', () => {
+    const r = toFhirAuditEvent(
+      base({ action: AuditAction.TeamMemberAdded, actorRole: AuditRole.ADMIN, threadId: null, subjectUserId: 'doc-2', teamId: 'team-9', requestId: null }),
+      [],
+      users,
+    );
+    expect(r4Problems(r)).toEqual([]);
+    expect(r).toMatchObject({ type: { code: 'rest' }, action: 'U', agent: [{ role: [{ coding: [{ code: 'ADMIN' }] }] }] });
+    expect(r.entity?.map((e) => [e.what, e.role?.code])).toEqual([
+      [{ identifier: { system: CARETHREAD.team, value: 'team-9' } }, '12'],
+      [{ reference: 'Practitioner/doc-2', display: 'Dr Two' }, '6'],
+    ]);
+    expect(extension(r, CARETHREAD.requestId)).toBeUndefined();
+  });
+});
+
+describe('npm run audit:export', () => {
+  // Each run of the CLI starts ts-node: a few seconds, more on a busy machine.
+  jest.setTimeout(120_000);
+
+  beforeAll(async () => {
+    if (!TEST_POSTGRES_URL) sqliteDir = mkdtempSync(join(tmpdir(), 'carethread-export-'));
+    server = await startTestServer(sqliteDir ? { DATABASE_URL: `sqlite:${join(sqliteDir, 'carethread.sqlite')}` } : {});
+    world = await World.create(server);
+    const { a, b, team, pat } = await world.careTeam('Export');
+    const outsider = await world.professional('Outsider');
+
+    // b, in the thread through the team, is pushed both messages live: two MESSAGE_DELIVERED.
+    let threadId: string;
+    const client = connect(server.wsUrl, b.token);
+    try {
+      const feed = subscribe(client, 'subscription { messageAdded { id } }');
+      await untilSubscribed(server, 1);
+      threadId = await world.thread(pat, [asRecipient(team)], 'first');
+      await feed.waitFor(1);
+      await world.send(a, threadId, 'reply');
+      await feed.waitFor(2);
+      const delivered = async () => (await server.app.db.getRepository(AuditEvent).countBy({ action: AuditAction.MessageDelivered })) >= 2;
+      for (let ok = await delivered(); !ok; ok = await delivered()) await pause(10);
+    } finally {
+      await client.dispose();
+    }
+    await until(() => server.app.events.subscriberCount() === 0);
+    await world.as(b, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId });
+    await codes(server.url, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId }, outsider.token);
+
+    await pause(5);
+    const mid = new Date();
+    await pause(5);
+    const other = await world.patient('Other');
+    const gp = await world.professional('GP');
+    await world.share(other, gp);
+    const otherThreadId = await world.thread(other, [asRecipient(gp)], 'other');
+    Object.assign(act, { pat, other, b, outsider, threadId, otherThreadId, mid });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
+  });
+
+
+  test('everything, oldest first: one valid R4 AuditEvent per line, matching the database, the chain head as audit:verify reports it', async () => {
+    const [resources, events, links] = await Promise.all([exported([]), rows(), server.app.db.getRepository(AuditEventPatient).find()]);
+    expect(idsOf(resources)).toEqual(idsOf(events));
+    expect(resources.flatMap(r4Problems)).toEqual([]);
+    resources.forEach((r, i) => {
+      const e = events[i];
+      expect(r.subtype).toEqual([{ system: CARETHREAD.action, code: e.action }]);
+      expect(r.action).toBe(FHIR_ACTIONS[e.action].action);
+      expect(r.outcome).toBe(e.outcome === AuditOutcome.DENIED ? '4' : '0');
+      expect(r.recorded).toBe(e.at.toISOString());
+      expect(requestor(r).who?.reference).toMatch(new RegExp(`^(Practitioner|Patient)/${e.actorId}$`));
+      expect(r.source.observer.display).toBe(e.instanceId);
+      expect(extension(r, CARETHREAD.hash)).toBe(e.hash);
+      expect(patientsOf(r).sort()).toEqual(links.filter((l) => l.eventId === e.id).map((l) => `Patient/${l.patientId}`).sort());
+    });
+    expect(extension(resources[resources.length - 1], CARETHREAD.hash)).toBe((await verifyChain(server.app.db)).head);
+
+    const delivery = resources.find((r) => r.subtype?.[0].code === 'MESSAGE_DELIVERED' && r.agent.some((a) => a.who?.reference === `Practitioner/${act.b.id}`));
+    expect(delivery?.agent.find((a) => a.who?.reference === `Practitioner/${act.b.id}`)).toMatchObject({ requestor: false, who: { display: act.b.name } });
+    expect(patientsOf(delivery!)).toEqual([`Patient/${act.pat.id}`]);
+  });
+
+  test('--patient: the events concerning that patient, each naming them', async () => {
+    const links = await server.app.db.getRepository(AuditEventPatient).findBy({ patientId: act.pat.id });
+    const resources = await exported(['--patient', act.pat.id]);
+    expect(idsOf(resources)).toEqual(links.map((l) => String(l.eventId)).sort((x, y) => Number(x) - Number(y)));
+    expect(resources.length).toBeGreaterThan(5);
+    expect(resources.every((r) => patientsOf(r).includes(`Patient/${act.pat.id}`))).toBe(true);
+    expect(resources.some((r) => patientsOf(r).includes(`Patient/${act.other.id}`))).toBe(false);
+  });
+
+  test('--action and --thread', async () => {
+    const [events, reads, thread] = await Promise.all([
+      rows(),
+      exported(['--action', 'THREAD_READ']),
+      exported(['--thread', act.otherThreadId, '--action', 'MESSAGE_SENT']),
+    ]);
+    expect(idsOf(reads)).toEqual(idsOf(events.filter((e) => e.action === AuditAction.ThreadRead)));
+    expect(reads.map((r) => r.outcome).sort()).toEqual(['0', '4']);
+    expect(idsOf(thread)).toEqual(idsOf(events.filter((e) => e.threadId === act.otherThreadId && e.action === AuditAction.MessageSent)));
+    expect(thread).toHaveLength(1);
+  });
+
+  test('a denied attempt: outcome 4 with the reason, the one who tried as requestor (--actor)', async () => {
+    const resources = await exported(['--actor', act.outsider.id]);
+    expect(resources).toHaveLength(1);
+    const [denied] = resources;
+    const row = (await rows()).find((e) => e.outcome === AuditOutcome.DENIED)!;
+    expect(denied).toMatchObject({
+      id: String(row.id),
+      subtype: [{ code: 'THREAD_READ' }],
+      outcome: '4',
+      outcomeDesc: 'NOT_FOUND: Thread not found',
+      agent: [{ requestor: true, who: { reference: `Practitioner/${act.outsider.id}`, display: act.outsider.name } }],
+    });
+  });
+
+  test('--from and --to, inclusive', async () => {
+    const events = await rows();
+    const first = events[0].at.toISOString();
+    const [after, before, firstOnly, none] = await Promise.all([
+      exported(['--from', act.mid.toISOString()]),
+      exported(['--to', act.mid.toISOString()]),
+      exported(['--from', first, '--to', first]),
+      exported(['--to', '2000-01-01']),
+    ]);
+    expect(idsOf(after)).toEqual(idsOf(events.filter((e) => e.at >= act.mid)));
+    expect(idsOf(before)).toEqual(idsOf(events.filter((e) => e.at <= act.mid)));
+    expect(after.length * before.length).toBeGreaterThan(0);
+    expect(after.some((r) => patientsOf(r).includes(`Patient/${act.other.id}`))).toBe(true);
+    expect(before.some((r) => patientsOf(r).includes(`Patient/${act.other.id}`))).toBe(false);
+    expect(idsOf(firstOnly)).toEqual(idsOf(events.filter((e) => e.at.getTime() === events[0].at.getTime())));
+    expect(none).toEqual([]);
+  });
+
+  test('bad options and settings: exit 2, one line on stderr, nothing on stdout', async () => {
+    const emptyDir = mkdtempSync(join(tmpdir(), 'carethread-export-empty-'));
+    try {
+      writeFileSync(join(emptyDir, 'empty.sqlite'), '');
+      const cases: [string[], Record<string, string> | undefined, RegExp][] = [
+        [['--patinet', 'x'], undefined, /Unknown option '--patinet'.*usage: audit-export/],
+        [['--action', 'THREAD_DELETED'], undefined, /--action must be one of THREAD_CREATED, .*\(got "THREAD_DELETED"\)/],
+        [['--from', 'yesterday'], undefined, /--from must be an ISO 8601 date/],
+        [['--from', '2025-01-02', '--to', '2025-01-01'], undefined, /--from \(2025-01-02T00:00:00.000Z\) is after --to/],
+        [[], { DATABASE_URL: 'mysql://nope' }, /Invalid configuration: DATABASE_URL: must look like/],
+        [[], { DATABASE_URL: `sqlite:${join(emptyDir, 'missing.sqlite')}` }, /no database file at .*missing\.sqlite/],
+        [[], { DATABASE_URL: `sqlite:${join(emptyDir, 'empty.sqlite')}` }, /has no CareThread tables/],
+      ];
+      const runs = await Promise.all(cases.map(([args, env]) => exportCli(args, env)));
+      runs.forEach((run, i) => {
+        expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 2, stdout: '' });
+        expect(run.stderr).toMatch(/^audit events not exported: [^\n]+\n$/);
+        expect(run.stderr).toMatch(cases[i][2]);
+      });
+    } finally {
+      rmSync(emptyDir, { recursive: true, force: true });
+    }
+  });
+});
