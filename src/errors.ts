@@ -90,7 +90,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
 }
 
 function describeValidation(error: ArgumentValidationError): string {
-  const messages = error.extensions.validationErrors.flatMap((v) => Object.values(v.constraints ?? {}));
+  // A validator that throws (validator.js's isEmail on a lone surrogate) leaves no list of errors.
+  const errors: unknown = error.extensions.validationErrors;
+  const messages = Array.isArray(errors) ? errors.flatMap((v: { constraints?: Record<string, string> }) => Object.values(v.constraints ?? {})) : [];
   return messages.length ? messages.join('; ') : 'Invalid input';
 }
 

@@ -10,6 +10,7 @@ import {
   Kind,
   OperationTypeNode,
   parse,
+  visit,
   NoSchemaIntrospectionCustomRule,
   type DocumentNode,
   type GraphQLOutputType,
@@ -21,7 +22,7 @@ import {
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { MAX_PAGE_SIZE } from './common/pagination';
-import { RequestErrorCode } from './errors';
+import { ErrorCode, RequestErrorCode } from './errors';
 
 /**
  * What one GraphQL operation may ask for, the same over HTTP and graphql-ws.
@@ -144,13 +145,36 @@ export function costError(
   });
 }
 
-/** For Apollo, once the operation is known and before anything runs: costError. */
-export function costLimitPlugin(schema: GraphQLSchema): ApolloServerPlugin {
+/**
+ * BAD_USER_INPUT when any text of the operation, in its literals or its
+ * variables, holds a NUL character: no field means one, and PostgreSQL
+ * refuses to store or even compare text that does.
+ */
+export function nulError(document: DocumentNode, variables: Record<string, unknown> | null | undefined): GraphQLError | null {
+  let found = holdsNul(variables);
+  visit(document, {
+    StringValue(node) {
+      if (node.value.includes('\0')) found = true;
+    },
+  });
+  return found
+    ? new GraphQLError('Text must not contain NUL characters (U+0000)', { extensions: { code: ErrorCode.BadUserInput, http: { status: 400 } } })
+    : null;
+}
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\0');
+  if (value && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\0') || holdsNul(item));
+  return false;
+}
+
+/** For Apollo, once the operation is known and before anything runs: nulError and costError. */
+export function operationChecksPlugin(schema: GraphQLSchema): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request }) {
-          const error = costError(schema, document, request.variables, request.operationName);
+          const error = nulError(document, request.variables) ?? costError(schema, document, request.variables, request.operationName);
           if (error) throw error;
         },
       };

@@ -13,7 +13,7 @@ import { buildContext, clientInfo, type ClientInfo, type Context, type TrustProx
 import { createDataSource } from './database/data-source';
 import { migrate } from './database/migrate';
 import { formatError, httpError, RequestErrorCode } from './errors';
-import { costLimitPlugin, hasSubscription, parseOptions, validationRules } from './graphql-limits';
+import { hasSubscription, operationChecksPlugin, parseOptions, validationRules } from './graphql-limits';
 import { createLogger, type Logger } from './logger';
 import { withOrigin } from './modules/audit/audit-origin';
 import { getSchema } from './schema';
@@ -105,7 +105,7 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
     parseOptions,
     validationRules: validationRules(config.introspection),
     plugins: [
-      costLimitPlugin(schema),
+      operationChecksPlugin(schema),
       // Requests in flight get this long to finish; then their connections are cut, leaving time
       // to close Redis and the database within main.ts's 10 s deadline.
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 5_000 }),

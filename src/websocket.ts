@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from './app';
 import { buildContext, clientInfo, type Context, type TrustProxy } from './context';
 import { RequestErrorCode, withCode } from './errors';
-import { costError, parseOptions, validationRules } from './graphql-limits';
+import { costError, nulError, parseOptions, validationRules } from './graphql-limits';
 import { serveGraphqlWs, type Extra } from './graphql-ws-adapter';
 import { withOrigin } from './modules/audit/audit-origin';
 import { TokenService } from './modules/auth/token.service';
@@ -85,8 +85,8 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
           throw error;
         }
         if (invalid.length) return invalid.map((e) => withCode(e, RequestErrorCode.ValidationFailed));
-        const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName);
-        if (tooCostly) return [tooCostly];
+        const refused = nulError(document, payload.variables) ?? costError(schema, document, payload.variables ?? undefined, payload.operationName);
+        if (refused) return [refused];
         try {
           // Subscriptions outlive requests: loaders batch but must not cache across events.
           const contextValue = await buildContext(app, client(ctx), { cache: false });

@@ -101,6 +101,29 @@ describe('error codes', () => {
   });
 });
 
+describe('text no field can hold is refused as input, on SQLite and PostgreSQL alike', () => {
+  test('a NUL character anywhere (literal or variable, also in an id) is BAD_USER_INPUT, before any resolver runs', async () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['mutation($t: ID!) { leaveThread(threadId: $t) }', { t: '\u0000' }],
+      ['mutation { createTeam(name: "a\\u0000b") { id } }', {}],
+      ['mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }', { t: UNKNOWN_ID, b: 'a\u0000b' }],
+    ];
+    for (const [query, variables] of cases) {
+      const { status, errors } = await gql(server.url, query, variables, world.admin.token);
+      expect(status).toBe(400);
+      expect(errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', 'Text must not contain NUL characters (U+0000)']]);
+    }
+  });
+
+  test('a team name over 200 characters, and an e-mail address a validator chokes on, are BAD_USER_INPUT', async () => {
+    const long = await gql(server.url, 'mutation($n: String!) { createTeam(name: $n) { id } }', { n: 'x'.repeat(201) }, world.admin.token);
+    expect(long.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', 'name must be at most 200 characters']]);
+    const input = { email: '\ud800@example.com', name: 'Lone Surrogate', kind: 'PROFESSIONAL', password: 'password-1234' };
+    const odd = await gql(server.url, 'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', { i: input }, world.admin.token);
+    expect(odd.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  });
+});
+
 describe('malformed requests get a clean 4xx, never a 5xx, and the server keeps serving', () => {
   test('a body that is not JSON', async () => {
     for (const body of ['{"query": ', 'not json at all', '{"query": "{ me { id } }",}']) {

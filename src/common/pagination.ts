@@ -36,7 +36,7 @@ export function decodeCursor<T extends ('string' | 'number')[]>(
   } catch {
     keys = null;
   }
-  if (!Array.isArray(keys) || keys.length !== types.length || keys.some((k, i) => typeof k !== types[i] || (typeof k === 'number' && !isIntegerKey(k)))) {
+  if (!Array.isArray(keys) || keys.length !== types.length || keys.some((k, i) => typeof k !== types[i] || (typeof k === 'number' && !isIntegerKey(k)) || (typeof k === 'string' && k.includes('\0')))) {
     throw badUserInput('after is not a cursor from this list');
   }
   return keys as { [K in keyof T]: T[K] extends 'number' ? number : string };

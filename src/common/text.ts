@@ -1,6 +1,8 @@
 import { badUserInput } from '../errors';
 
 export const MAX_SUBJECT_LENGTH = 200;
+/** Names of people and teams (their columns hold 200). */
+export const MAX_NAME_LENGTH = 200;
 export const MAX_BODY_LENGTH = 10_000;
 
 /** Trimmed text, or BAD_USER_INPUT when it is blank or longer than `max` characters. */

@@ -1,5 +1,6 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../../common/ids';
+import { MAX_NAME_LENGTH, requireText } from '../../common/text';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, notFound } from '../../errors';
 import { AuditAction } from '../audit/audit-action';
@@ -27,7 +28,7 @@ export class TeamService {
 
   async create(viewer: User, name: string, autoCc: boolean): Promise<Team> {
     requireAdmin(viewer);
-    const team = Object.assign(new Team(), { id: newId(), name: name.trim(), autoCc, createdAt: new Date() });
+    const team = Object.assign(new Team(), { id: newId(), name: requireText('name', name, MAX_NAME_LENGTH), autoCc, createdAt: new Date() });
     return this.uow.transaction(async (m) => {
       if (await m.existsBy(Team, { name: team.name })) throw badUserInput(`A team named "${team.name}" already exists`);
       await m.insert(Team, team);
