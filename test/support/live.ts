@@ -114,6 +114,8 @@ export function openClient(wsUrl: string, token: string): { client: Client; clos
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
     lazy: false,
+    // The closes are recorded below; graphql-ws would also print each to the console.
+    onNonLazyError: () => undefined,
     on: { closed: (event) => closes.push(event as { code: number; reason: string }) },
   });
   return { client, closes };
