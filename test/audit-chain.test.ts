@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { chainHash, GENESIS_HASH } from '../src/modules/audit/audit-chain';
 import { AuditEvent, AuditEventPatient } from '../src/modules/audit/audit-event.entity';
 import { describeReport, intact, verifyChain, type ChainReport } from '../src/modules/audit/audit-verify';
 import { getSchema } from '../src/schema';
+import { runCli } from './support/cli';
 import { codes, ok } from './support/graphql';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
@@ -450,23 +450,11 @@ describe('tampering is caught, with the triggers dropped', () => {
 });
 
 describe('npm run audit:verify', () => {
-  const ROOT = join(__dirname, '..');
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'carethread-verify-'))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** The CLI as a child process (ts-node, no build), with the server's settings in `env`. */
-  function cli(env: Record<string, string>, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-    const childEnv = { ...process.env, DATABASE_URL: '', DATABASE_SCHEMA: '', ...env };
-    return new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['-r', 'ts-node/register/transpile-only', 'src/cli/audit-verify.ts', ...args],
-        { cwd: ROOT, env: childEnv, timeout: 60_000 },
-        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
-      );
-    });
-  }
+  const cli = (env: Record<string, string>, args: string[] = []) => runCli('audit-verify.ts', args, env);
 
   test('prints the intact chain (exit 0), then the broken event once a row is edited (exit 1)', async () => {
     const file = join(dir, 'audit.sqlite');

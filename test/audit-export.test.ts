@@ -1,40 +1,22 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { AuditEvent as FhirAuditEvent } from 'fhir/r4';
 import { AuditAction } from '../src/modules/audit/audit-action';
 import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from '../src/modules/audit/audit-event.entity';
 import { verifyChain } from '../src/modules/audit/audit-verify';
 import { CARETHREAD, FHIR_ACTIONS, toFhirAuditEvent, type FhirUser } from '../src/modules/audit/fhir-audit-event';
 import { UserKind } from '../src/modules/users/user-kind';
+import { runCli } from './support/cli';
 import { codes } from './support/graphql';
 import { connect, subscribe, until, untilSubscribed } from './support/live';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
 
-const ROOT = resolve(__dirname, '..');
-const CLI = ['-r', 'ts-node/register/transpile-only', 'src/cli/audit-export.ts'];
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** The CLI as a child process, on `databaseEnv` (the test server's database unless told otherwise). */
-function exportCli(args: string[], databaseEnv: Record<string, string> = server.databaseEnv!): Promise<Run> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      [...CLI, ...args],
-      // DATABASE_SCHEMA='' counts as unset: only what databaseEnv says reaches the CLI.
-      { cwd: ROOT, env: { ...process.env, DATABASE_SCHEMA: '', ...databaseEnv }, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
-    );
-  });
-}
+const exportCli = (args: string[], databaseEnv: Record<string, string> = server.databaseEnv!) => runCli('audit-export.ts', args, databaseEnv);
 
 /** An export that must succeed: its resources, after checking the output is NDJSON and the summary says how many. */
 async function exported(args: string[]): Promise<FhirAuditEvent[]> {

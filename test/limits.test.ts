@@ -1,8 +1,8 @@
 import { getIntrospectionQuery, type GraphQLFormattedError } from 'graphql';
-import WebSocket from 'ws';
 import { GRAPHQL_LIMITS } from '../src/graphql-limits';
 import { User } from '../src/modules/users/user.entity';
 import { gql, ok } from './support/graphql';
+import { RawSocket } from './support/fuzz';
 import { expectCleanRefusal, postJson } from './support/http';
 import { connect, openClient, subscribe, until, wsErrors } from './support/live';
 import { startTestServer, type TestServer } from './support/server';
@@ -117,31 +117,79 @@ describe('the same limits hold over graphql-ws', () => {
   });
 });
 
-/** A raw graphql-transport-ws socket, to send what the graphql-ws client never would. */
-function rawSocket(server: TestServer): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
-  const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  return new Promise((resolve, reject) => {
-    socket.once('open', () => resolve({ socket, closed }));
-    socket.once('error', reject);
-  });
-}
+/** A raw graphql-transport-ws socket (to send what the graphql-ws client never would) and a text frame of `message`. */
+const rawSocket = (server: TestServer) => new RawSocket(server.wsUrl, 'graphql-transport-ws');
+const text = (message: unknown) => ({ kind: 'text' as const, data: JSON.stringify(message) });
+const closedWithin = async (socket: RawSocket, timeoutMs: number) => ((await socket.until(() => socket.closed !== null, timeoutMs)) ? socket.closed : null);
 
 describe('websocket limits', () => {
   test('a frame over 64 KB closes the socket (1009) and the server goes on', async () => {
     const { world, server } = env;
-    const { socket, closed } = await rawSocket(server);
-    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${world.admin.token}` } }));
-    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `{ me { id } } # ${'x'.repeat(64 * 1024)}` } }));
-    expect((await closed).code).toBe(1009);
+    const socket = rawSocket(server);
+    await socket.open;
+    await socket.send(text({ type: 'connection_init', payload: { authorization: `Bearer ${world.admin.token}` } }));
+    await socket.send(text({ id: '1', type: 'subscribe', payload: { query: `{ me { id } } # ${'x'.repeat(64 * 1024)}` } }));
+    expect((await closedWithin(socket, 3_000))?.code).toBe(1009);
     await ok(server.url, '{ me { id } }', {}, world.admin.token);
   });
 
   test('a socket that does not send connection_init within 3 s is closed (4408)', async () => {
     const started = Date.now();
-    const { closed } = await rawSocket(env.server);
-    expect((await closed).code).toBe(4408);
+    const socket = rawSocket(env.server);
+    await socket.open;
+    expect((await closedWithin(socket, 5_000))?.code).toBe(4408);
     expect(Date.now() - started).toBeLessThan(4_500);
+  });
+
+  /** A raw socket past connection_ack, as the admin. */
+  async function acknowledged(): Promise<RawSocket> {
+    const socket = rawSocket(env.server);
+    await socket.open;
+    await socket.send(text({ type: 'connection_init', payload: { authorization: `Bearer ${env.world.admin.token}` } }));
+    expect(await socket.until(() => socket.received.includes('{"type":"connection_ack"}'), 3_000)).toBe(true);
+    return socket;
+  }
+
+  test('a client sending a message only servers send is closed with 4400, not as an internal error', async () => {
+    for (const type of ['connection_ack', 'next', 'error']) {
+      const socket = await acknowledged();
+      await socket.send(text({ id: '1', type, payload: type === 'error' ? [] : {} }));
+      expect(await closedWithin(socket, 3_000)).toEqual({ code: 4400, reason: 'Invalid message received' });
+    }
+  });
+
+  test('a duplicate subscription id is closed with 4409, its reason cut to the 123 bytes a close frame holds', async () => {
+    const socket = await acknowledged();
+    const id = 'x'.repeat(200);
+    await socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { threadActivity { kind } }' } }));
+    await socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { threadActivity { kind } }' } }));
+    const closed = await closedWithin(socket, 3_000);
+    expect(closed?.code).toBe(4409);
+    expect(Buffer.byteLength(closed!.reason)).toBeLessThanOrEqual(123);
+    await until(() => env.server.app.events.subscriberCount() === 0);
+  });
+
+  test('an id completed and subscribed again before its first subscription started leaves nothing behind once the socket closes', async () => {
+    const socket = await acknowledged();
+    const subscribe = text({ id: '1', type: 'subscribe', payload: { query: 'subscription { messageAdded { id } }' } });
+    await socket.send(subscribe);
+    await socket.send(text({ id: '1', type: 'complete' }));
+    await socket.send(subscribe);
+    await until(() => env.server.app.events.subscriberCount() > 0);
+    await socket.close();
+    await until(() => env.server.app.events.subscriberCount() === 0 && env.server.app.liveSessions.size === 0);
+  });
+
+  test("a subscription's root field cannot be skipped or included conditionally (graphql-js 16 would crash on it)", async () => {
+    const socket = await acknowledged();
+    await socket.send(text({ id: '1', type: 'subscribe', payload: { query: 'subscription { messageAdded @include(if: false) { id } }' } }));
+    expect(await socket.until(() => socket.received.some((m) => m.includes('"type":"error"')), 3_000)).toBe(true);
+    const error = JSON.parse(socket.received.find((m) => m.includes('"type":"error"'))!);
+    expect(error.payload.map((e: GraphQLFormattedError) => [e.extensions?.code, e.message])).toEqual([
+      ['GRAPHQL_VALIDATION_FAILED', "A subscription's root field cannot take @skip or @include"],
+    ]);
+    expect(socket.closed).toBeNull();
+    await socket.close();
   });
 
   test('a user holds at most MAX_SOCKETS_PER_USER sockets; one more is closed with 4429, others are not affected', async () => {

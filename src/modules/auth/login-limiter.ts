@@ -5,10 +5,9 @@ import type { LoginLimits } from '../../config';
 import { tooManyRequests } from '../../errors';
 import type { Logger } from '../../logger';
 
-/** Counts failed sign-ins by account and by client IP address. */
+/** Counts failed sign-ins by account and by client IP address; `limiter.points` is the most allowed. */
 interface Counter {
   limiter: RateLimiterAbstract;
-  max: number;
   /** Ends the refusal message, e.g. "for this account". */
   scope: string;
 }
@@ -37,8 +36,8 @@ export class LoginLimiter {
       : null;
     // The event bus reports Redis outages; here the in-memory counts simply take over.
     this.redis?.on('error', (error: Error) => logger.debug({ err: error }, 'login limits: Redis unavailable'));
-    this.account = { limiter: this.limiter('account', limits.maxFailuresPerAccount), max: limits.maxFailuresPerAccount, scope: 'for this account' };
-    this.ip = { limiter: this.limiter('ip', limits.maxFailuresPerIp), max: limits.maxFailuresPerIp, scope: 'from this address' };
+    this.account = { limiter: this.limiter('account', limits.maxFailuresPerAccount), scope: 'for this account' };
+    this.ip = { limiter: this.limiter('ip', limits.maxFailuresPerIp), scope: 'from this address' };
   }
 
   /**
@@ -63,7 +62,7 @@ export class LoginLimiter {
   async check(account: string, ip: string): Promise<void> {
     for (const [counter, key] of this.counters(account, ip)) {
       const state = await counter.limiter.get(key);
-      if (state && state.consumedPoints >= counter.max) throw this.refusal(counter, state.msBeforeNext);
+      if (state && state.consumedPoints >= counter.limiter.points) throw this.refusal(counter, state.msBeforeNext);
     }
   }
 
@@ -75,7 +74,7 @@ export class LoginLimiter {
         if (rejected instanceof RateLimiterRes) return rejected;
         throw rejected;
       });
-      if (state.consumedPoints >= counter.max) {
+      if (state.consumedPoints >= counter.limiter.points) {
         await counter.limiter.block(key, this.limits.lockoutSeconds);
         refusal ??= this.refusal(counter, this.limits.lockoutSeconds * 1000);
       }
