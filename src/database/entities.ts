@@ -10,7 +10,8 @@ import { User } from '../modules/users/user.entity';
 import { Initial1764000000000 } from '../migrations/1764000000000-initial';
 import { UserDisabled1765000000000 } from '../migrations/1765000000000-user-disabled';
 import { AuditChain1766000000000 } from '../migrations/1766000000000-audit-chain';
+import { TeamInbox1767000000000 } from '../migrations/1767000000000-team-inbox';
 
 export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000];

@@ -1,4 +1,5 @@
 import { Table, TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { tablePath as path } from '../database/table-path';
 import { chainHash, GENESIS_HASH } from '../modules/audit/audit-chain';
 import type { AuditEvent } from '../modules/audit/audit-event.entity';
 
@@ -62,12 +63,6 @@ export class AuditChain1766000000000 implements MigrationInterface {
       await queryRunner.query(`ALTER TABLE ${path(queryRunner, 'audit_events')} DROP COLUMN "${column}"`);
     }
   }
-}
-
-/** Schema-qualified on PostgreSQL, where the tables may live outside the search path. */
-function path(queryRunner: QueryRunner, name: string): string {
-  const schema = queryRunner.connection.driver.options.type === 'postgres' ? (queryRunner.connection.driver as { schema?: string }).schema : undefined;
-  return schema ? `"${schema}"."${name}"` : `"${name}"`;
 }
 
 function triggerNames(table: string, postgres: boolean): string[] {

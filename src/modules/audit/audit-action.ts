@@ -22,4 +22,18 @@ export enum AuditAction {
   AccessLogRead = 'ACCESS_LOG_READ',
   /** An admin searched or exported audit events. */
   AuditSearched = 'AUDIT_SEARCHED',
+  /** A member claimed a team thread or assigned it (`subject`: the assignee; `team`: whose inbox). */
+  ThreadAssigned = 'THREAD_ASSIGNED',
+  /** The assignee was cleared: by a member, or because they left the thread or the team (`subject`: the former assignee). */
+  ThreadUnassigned = 'THREAD_UNASSIGNED',
+  ThreadMarkedDone = 'THREAD_MARKED_DONE',
+  /** By a member, or by the patient's new message (then the actor is the patient). */
+  ThreadReopened = 'THREAD_REOPENED',
+  /**
+   * A patient's message waited longer than the team's limit: `recipients` lists the members alerted.
+   * As for MESSAGE_DELIVERED the actor is the waiting message's author; nobody else acted.
+   */
+  ThreadEscalated = 'THREAD_ESCALATED',
+  TeamWaitingLimitChanged = 'TEAM_WAITING_LIMIT_CHANGED',
+  TeamCoverageMinimumChanged = 'TEAM_COVERAGE_MINIMUM_CHANGED',
 }

@@ -29,6 +29,10 @@ export class Message {
   @Column()
   createdAt!: Date;
 
+  /** When a professional other than the author first marked the thread read past this message (readByCareTeamAt, for its author). */
+  @Column({ type: Date, nullable: true })
+  readByCareTeamAt!: Date | null;
+
   /** The sender's retry key; unique per author and thread. */
   @Column({ type: 'varchar', length: 100, nullable: true })
   clientMessageId!: string | null;

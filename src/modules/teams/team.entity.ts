@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 @ObjectType()
@@ -15,6 +15,17 @@ export class Team {
   @Field({ description: 'When true the team is offered as one recipient and its members cannot be picked one by one.' })
   @Column({ type: 'boolean' })
   autoCc!: boolean;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "How long a patient's message may wait for a professional's reply before every present member is alerted; null: no alerts.",
+  })
+  @Column({ type: 'integer', nullable: true })
+  waitingLimitMinutes!: number | null;
+
+  @Field(() => Int, { description: 'An auto-CC team keeps at least this many contactable members: changes that would take it below are refused. Set by an admin.' })
+  @Column({ type: 'integer', default: 2 })
+  minimumContactable!: number;
 
   @Column()
   createdAt!: Date;

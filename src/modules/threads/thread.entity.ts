@@ -24,6 +24,11 @@ export class Thread {
   @Column()
   lastActivityAt!: Date;
 
+  /** The oldest patient message not yet followed by a professional's reply; null when nobody waits. Kept by InboxService. */
+  @Index('IDX_threads_waiting_since')
+  @Column({ type: Date, nullable: true })
+  waitingSince!: Date | null;
+
   /** Sequence number of the newest message; messages are numbered 1, 2, 3... per thread. */
   @Column({ type: 'integer' })
   lastSeq!: number;
