@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { systemClock, type Clock } from './common/clock';
 import type { Config } from './config';
 import { createUnitOfWork, type UnitOfWork } from './database/unit-of-work';
 import { createEventBus, USER_DISABLED, type EventBus } from './events/event-bus';
@@ -10,6 +11,8 @@ import { AuditService } from './modules/audit/audit.service';
 import { LoginLimiter } from './modules/auth/login-limiter';
 import { TokenService } from './modules/auth/token.service';
 import { CareNetworkService } from './modules/care-network/care-network.service';
+import { EscalationService } from './modules/inbox/escalation.service';
+import { InboxService } from './modules/inbox/inbox.service';
 import { MessageService } from './modules/messages/message.service';
 import { RecipientService } from './modules/recipients/recipients.service';
 import { TeamService } from './modules/teams/team.service';
@@ -37,13 +40,16 @@ export interface App {
   recipients: RecipientService;
   messages: MessageService;
   threads: ThreadService;
+  inbox: InboxService;
+  /** Polls the escalation schedule once started (startServer starts it). */
+  escalations: EscalationService;
   activity: ActivityService;
-  /** Waits for audit writes in flight, then closes the Redis connections (events, login limits); the database is the caller's. */
+  /** Stops the escalation poller, waits for audit writes in flight, then closes the Redis connections (events, login limits); the database is the caller's. */
   close(): Promise<void>;
 }
 
-/** `db` must be initialised and migrated. */
-export function createApp(config: Config, db: DataSource, logger: Logger): App {
+/** `db` must be initialised and migrated. `clock` is what the escalation schedule reads (tests move it forward). */
+export function createApp(config: Config, db: DataSource, logger: Logger, clock: Clock = systemClock): App {
   const uow = createUnitOfWork(db);
   const events = createEventBus({ redisUrl: config.redisUrl, instanceId: config.instanceId, logger });
   const tokens = new TokenService(config.jwtSecret, config.tokenTtlSeconds);
@@ -54,7 +60,9 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
   const audit = new AuditService(db, uow, access, config.instanceId, logger);
   const careNetwork = new CareNetworkService(uow, audit);
   const recipients = new RecipientService(db, careNetwork, access);
-  const messages = new MessageService(db, uow, access, audit, events);
+  const inbox = new InboxService(db, uow, access, audit, events);
+  const escalations = new EscalationService(uow, audit, inbox, logger, { pollMs: config.escalationPollMs, clock });
+  const messages = new MessageService(db, uow, access, audit, events, inbox);
   const loginLimiter = new LoginLimiter(config.login, config.redisUrl, logger);
   const users = new UserService(db, uow, audit, tokens, events, loginLimiter, config.passwordCost);
   events.onReconnect((lostAt) => {
@@ -86,9 +94,12 @@ export function createApp(config: Config, db: DataSource, logger: Logger): App {
     careNetwork,
     recipients,
     messages,
-    threads: new ThreadService(db, uow, access, recipients, messages, audit, events),
+    threads: new ThreadService(db, uow, access, recipients, messages, audit, events, inbox),
+    inbox,
+    escalations,
     activity: new ActivityService(events, access, messages),
     close: async () => {
+      await escalations.stop();
       await audit.settled();
       await events.close();
       loginLimiter.close();

@@ -43,6 +43,8 @@ export interface Config {
   /** Open graphql-ws connections one user may hold on one instance; more are closed with 4429. */
   maxSocketsPerUser: number;
   login: LoginLimits;
+  /** How often each instance looks for due escalation alerts (team waiting limits). Default 30 s. */
+  escalationPollMs: number;
 }
 
 /** Failed sign-ins allowed within `lockoutSeconds` before sign-in is refused for the rest of it. */
@@ -90,6 +92,7 @@ const schema = z
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(15 * 60),
     SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+    ESCALATION_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
   })
   // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
@@ -137,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerIp: e.LOGIN_MAX_FAILURES_PER_IP,
       lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS,
     },
+    escalationPollMs: e.ESCALATION_POLL_MS,
   };
 }
 

@@ -55,6 +55,17 @@ export function createLoaders(db: DataSource, viewerId: string | null, options: 
     teamsOfThread: loader<string, Team[]>(async (threadIds) =>
       linked(threadIds, await m.findBy(ThreadTeam, { threadId: In([...threadIds]) }), (l) => l.threadId, (l) => l.teamId, team),
     ),
+    /** The thread's items in the inboxes of the viewer's teams. */
+    inboxOfThread: loader<string, ThreadTeam[]>(async (threadIds) => {
+      if (!viewerId) return threadIds.map(() => []);
+      const items = await m
+        .createQueryBuilder(ThreadTeam, 'tt')
+        .innerJoin(TeamMember, 'tm', 'tm.teamId = tt.teamId AND tm.userId = :viewerId', { viewerId })
+        .where('tt.threadId IN (:...threadIds)', { threadIds })
+        .orderBy('tt.addedAt', 'ASC')
+        .getMany();
+      return groupByKey(threadIds, items, (item) => item.threadId);
+    }),
     participantsOfThread: loader<string, Participant[]>(async (threadIds) =>
       groupByKey(
         threadIds,

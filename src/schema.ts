@@ -9,6 +9,8 @@ import { AuditSearchResolver } from './modules/audit/audit-search.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { AuthResolver } from './modules/auth/auth.resolver';
 import { CareNetworkResolver } from './modules/care-network/care-network.resolver';
+import { InboxResolver } from './modules/inbox/inbox.resolver';
+import { ThreadInboxResolver } from './modules/inbox/thread-inbox.resolver';
 import { MessageResolver } from './modules/messages/message.resolver';
 import { RecipientsResolver } from './modules/recipients/recipients.resolver';
 import { TeamResolver } from './modules/teams/team.resolver';
@@ -45,6 +47,8 @@ export function getSchema(): Promise<GraphQLSchema> {
       CareNetworkResolver,
       RecipientsResolver,
       ThreadResolver,
+      ThreadInboxResolver,
+      InboxResolver,
       ParticipantResolver,
       MessageResolver,
       ActivityResolver,

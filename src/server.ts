@@ -8,6 +8,7 @@ import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import { createApp, type App } from './app';
+import type { Clock } from './common/clock';
 import type { Config } from './config';
 import { buildContext, clientInfo, type ClientInfo, type Context, type TrustProxy } from './context';
 import { createDataSource } from './database/data-source';
@@ -34,6 +35,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** Receives every SQL statement (tests count them). */
   queryLogger?: TypeOrmLogger;
+  /** The time the escalation schedule reads; the system clock by default (tests move theirs forward). */
+  clock?: Clock;
 }
 
 /**
@@ -48,10 +51,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   let app: App | undefined;
   try {
     await migrate(db);
-    app = createApp(config, db, logger);
+    app = createApp(config, db, logger, options.clock);
     await app.loginLimiter.connected();
     if (config.admin) await app.users.ensureAdmin(config.admin.email, config.admin.password);
     const http = await serve(app, config);
+    app.escalations.start();
     const port = (http.server.address() as AddressInfo).port;
     const started = app; // for the closure: `app` is reassignable
     let closing: Promise<void> | undefined;

@@ -11,6 +11,8 @@ export interface MessageData {
   authorId: string;
   body: string;
   createdAt: string;
+  /** ISO time the care team first read it, or null: a message filling a gap or sent again after an outage may have been read already. */
+  readByCareTeamAt: string | null;
   clientMessageId: string | null;
 }
 
@@ -34,6 +36,19 @@ export interface ParticipantsChangedEvent {
   at: string;
 }
 
+/** A team's handling of a thread changed (assignee, status), or its members were alerted that the patient waits too long. */
+export interface InboxChangedEvent {
+  threadId: string;
+  teamId: string;
+  /** The team's members in the thread when it committed: exactly who hears of it (never a patient). */
+  recipientIds: string[];
+  /** An escalation alert rather than a change. */
+  escalated: boolean;
+  actorId: string;
+  /** ISO time of the change. */
+  at: string;
+}
+
 /** An admin disabled an account: every instance closes its live connections at once. */
 export interface UserDisabledEvent {
   userId: string;
@@ -43,14 +58,16 @@ export interface UserDisabledEvent {
 export interface Events {
   MESSAGE_ADDED: MessageAddedEvent;
   PARTICIPANTS_CHANGED: ParticipantsChangedEvent;
+  INBOX_CHANGED: InboxChangedEvent;
   USER_DISABLED: UserDisabledEvent;
 }
 
 export type Topic = keyof Events;
 export const MESSAGE_ADDED = 'MESSAGE_ADDED' satisfies Topic;
 export const PARTICIPANTS_CHANGED = 'PARTICIPANTS_CHANGED' satisfies Topic;
+export const INBOX_CHANGED = 'INBOX_CHANGED' satisfies Topic;
 export const USER_DISABLED = 'USER_DISABLED' satisfies Topic;
-export const TOPICS: Topic[] = [MESSAGE_ADDED, PARTICIPANTS_CHANGED, USER_DISABLED];
+export const TOPICS: Topic[] = [MESSAGE_ADDED, PARTICIPANTS_CHANGED, INBOX_CHANGED, USER_DISABLED];
 
 /**
  * The publish/subscribe seam between writers and live subscribers. Publish

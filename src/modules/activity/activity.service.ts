@@ -1,4 +1,4 @@
-import { PARTICIPANTS_CHANGED, type EventBus } from '../../events/event-bus';
+import { INBOX_CHANGED, PARTICIPANTS_CHANGED, type EventBus } from '../../events/event-bus';
 import type { MessageService } from '../messages/message.service';
 import type { ThreadAccess } from '../threads/thread.access';
 import type { User } from '../users/user.entity';
@@ -17,7 +17,8 @@ export class ActivityService {
    * The viewer's live thread activity. Who hears of what is decided per event
    * from the participants the event carries (no query per subscriber per
    * event): messages as for messageAdded, participants changes through
-   * ThreadAccess.canReceiveParticipantsChange.
+   * ThreadAccess.canReceiveParticipantsChange, inbox changes by the team
+   * members each names.
    */
   async stream(viewer: User): Promise<AsyncIterable<ThreadActivity>> {
     return activityFeed({
@@ -25,6 +26,7 @@ export class ActivityService {
       messages: await this.messages.stream(viewer),
       changes: this.events.subscribe(PARTICIPANTS_CHANGED),
       canReceiveChange: (event, userId) => this.access.canReceiveParticipantsChange(event, userId),
+      inboxChanges: this.events.subscribe(INBOX_CHANGED),
     });
   }
 }

@@ -6,6 +6,8 @@ export enum ThreadActivityKind {
   PARTICIPANTS_CHANGED = 'PARTICIPANTS_CHANGED',
   MESSAGE_ADDED = 'MESSAGE_ADDED',
   LEFT_THREAD = 'LEFT_THREAD',
+  INBOX_CHANGED = 'INBOX_CHANGED',
+  ESCALATED = 'ESCALATED',
 }
 
 registerEnumType(ThreadActivityKind, {
@@ -16,6 +18,10 @@ registerEnumType(ThreadActivityKind, {
     PARTICIPANTS_CHANGED: { description: 'Someone else was added to, or left, a thread the caller is in (the caller may be the one who added them).' },
     MESSAGE_ADDED: { description: 'A thread the caller is in got a message (the caller may be its author).' },
     LEFT_THREAD: { description: 'The caller left the thread: drop it from the inbox. Nothing more of it follows unless someone adds them again.' },
+    INBOX_CHANGED: { description: "A team's handling of the thread changed (claimed, assigned, unassigned, done, reopened); teamId names the team. Members of the team only." },
+    ESCALATED: {
+      description: "A patient's message in the thread has waited longer than the team's limit: the alert, sent once per wait to the team's members in the thread.",
+    },
   },
 });
 
@@ -30,6 +36,9 @@ export class ThreadActivity {
 
   @Field(() => Message, { nullable: true, description: 'The new message, for MESSAGE_ADDED; null otherwise.' })
   message!: Message | null;
+
+  @Field(() => ID, { nullable: true, description: 'The team whose inbox changed, for INBOX_CHANGED and ESCALATED; null otherwise.' })
+  teamId!: string | null;
 
   @Field({ description: 'When the change was committed.' })
   at!: Date;

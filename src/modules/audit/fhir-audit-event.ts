@@ -90,6 +90,14 @@ export const FHIR_ACTIONS: Readonly<Record<AuditAction, { type: Coding; action: 
   [AuditAction.TeamMemberAdded]: { type: API_OPERATION, action: 'U' },
   [AuditAction.TeamMemberRemoved]: { type: API_OPERATION, action: 'U' },
   [AuditAction.TeamAutoCcChanged]: { type: API_OPERATION, action: 'U' },
+  [AuditAction.ThreadAssigned]: { type: PATIENT_RECORD, action: 'U' },
+  [AuditAction.ThreadUnassigned]: { type: PATIENT_RECORD, action: 'U' },
+  [AuditAction.ThreadMarkedDone]: { type: PATIENT_RECORD, action: 'U' },
+  [AuditAction.ThreadReopened]: { type: PATIENT_RECORD, action: 'U' },
+  // The alert shows the waiting message's thread to the members, like a delivery.
+  [AuditAction.ThreadEscalated]: { type: PATIENT_RECORD, action: 'R' },
+  [AuditAction.TeamWaitingLimitChanged]: { type: API_OPERATION, action: 'U' },
+  [AuditAction.TeamCoverageMinimumChanged]: { type: API_OPERATION, action: 'U' },
 };
 
 const OUTCOMES: Readonly<Record<AuditOutcome, NonNullable<FhirAuditEvent['outcome']>>> = {

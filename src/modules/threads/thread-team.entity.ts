@@ -1,26 +1,44 @@
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { Team } from '../teams/team.entity';
+import type { Thread } from './thread.entity';
 
 export enum InboxStatus {
   OPEN = 'OPEN',
   DONE = 'DONE',
 }
 
+registerEnumType(InboxStatus, {
+  name: 'InboxStatus',
+  valuesConfig: {
+    OPEN: { description: 'Someone in the team still has to deal with it.' },
+    DONE: { description: 'A member marked it done; a new message from the patient reopens it.' },
+  },
+});
+
 /**
  * An auto-CC team picked as a recipient of a thread: the thread's place in
  * that team's inbox, with the team's own status and assignee.
  */
+@ObjectType('TeamInboxItem', {
+  description: "A thread in a team's inbox, as the team's members see it. Never shown to patients.",
+})
 @Entity('thread_teams')
 @Index('IDX_thread_teams_team', ['teamId', 'status'])
 export class ThreadTeam {
+  @Field(() => ID)
   @PrimaryColumn({ type: 'varchar', length: 36 })
   threadId!: string;
 
+  @Field(() => ID)
   @PrimaryColumn({ type: 'varchar', length: 36 })
   teamId!: string;
 
+  @Field({ description: "When the thread entered the team's inbox." })
   @Column()
   addedAt!: Date;
 
+  @Field(() => InboxStatus)
   @Column({ type: 'varchar', length: 8, default: InboxStatus.OPEN })
   status!: InboxStatus;
 
@@ -28,9 +46,11 @@ export class ThreadTeam {
   @Column({ type: 'varchar', length: 36, nullable: true })
   assigneeId!: string | null;
 
+  @Field(() => Date, { nullable: true })
   @Column({ type: Date, nullable: true })
   assignedAt!: Date | null;
 
+  @Field(() => Date, { nullable: true })
   @Column({ type: Date, nullable: true })
   doneAt!: Date | null;
 
@@ -43,11 +63,17 @@ export class ThreadTeam {
    * waits, the thread is done, the team has no limit, or the alert for this
    * wait was sent).
    */
+  @Field(() => Date, { nullable: true, description: "When the team's members will be alerted that the patient waits too long; null when no alert is due." })
   @Index('IDX_thread_teams_escalation_due')
   @Column({ type: Date, nullable: true })
   escalationDueAt!: Date | null;
 
   /** The last alert; an alert after the wait began means this wait was already escalated. */
+  @Field(() => Date, { nullable: true, description: "When the team's members were last alerted that the patient waited too long." })
   @Column({ type: Date, nullable: true })
   escalatedAt!: Date | null;
+
+  /** Joined by queries that need it (innerJoinAndMapOne); not a column. */
+  thread?: Thread;
+  team?: Team;
 }

@@ -1,0 +1,40 @@
+import type { EntityManager } from 'typeorm';
+import { Team } from '../teams/team.entity';
+import { InboxStatus, ThreadTeam } from '../threads/thread-team.entity';
+import { Thread } from '../threads/thread.entity';
+
+/**
+ * When a team's members are to be alerted about a thread: its wait plus the
+ * team's limit, while the thread is open in the team's inbox and this wait
+ * has not been escalated yet (each wait is escalated once). Null otherwise.
+ */
+export function escalationDue(
+  item: Pick<ThreadTeam, 'status' | 'escalatedAt'>,
+  waitingSince: Date | null,
+  waitingLimitMinutes: number | null,
+): Date | null {
+  if (item.status !== InboxStatus.OPEN || !waitingSince || waitingLimitMinutes === null) return null;
+  if (item.escalatedAt && item.escalatedAt >= waitingSince) return null;
+  return new Date(waitingSince.getTime() + waitingLimitMinutes * 60_000);
+}
+
+/**
+ * Brings the stored schedule (thread_teams.escalationDueAt) in line with
+ * escalationDue for the inbox items matching `where`, inside the transaction
+ * that changed what it depends on, so that the schedule every instance polls
+ * is never stale.
+ */
+export async function reschedule(m: EntityManager, where: { threadId: string } | { teamId: string }): Promise<void> {
+  const [column, value] = 'threadId' in where ? ['threadId', where.threadId] : ['teamId', where.teamId];
+  const items = await m
+    .createQueryBuilder(ThreadTeam, 'tt')
+    .innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId')
+    .innerJoinAndMapOne('tt.team', Team, 'tm', 'tm.id = tt.teamId')
+    .where(`tt.${column} = :value`, { value })
+    .getMany();
+  for (const item of items) {
+    const due = escalationDue(item, item.thread!.waitingSince, item.team!.waitingLimitMinutes);
+    if (due?.getTime() === item.escalationDueAt?.getTime()) continue;
+    await m.update(ThreadTeam, { threadId: item.threadId, teamId: item.teamId }, { escalationDueAt: due });
+  }
+}

@@ -1,0 +1,112 @@
+import { LessThanOrEqual, type EntityManager } from 'typeorm';
+import type { Clock } from '../../common/clock';
+import type { UnitOfWork } from '../../database/unit-of-work';
+import type { InboxChangedEvent } from '../../events/event-bus';
+import type { Logger } from '../../logger';
+import { AuditAction } from '../audit/audit-action';
+import type { AuditEntry, AuditService } from '../audit/audit.service';
+import { Message } from '../messages/message.entity';
+import { ThreadTeam } from '../threads/thread-team.entity';
+import { Thread } from '../threads/thread.entity';
+import { UserKind } from '../users/user-kind';
+import { User } from '../users/user.entity';
+import type { InboxService } from './inbox.service';
+
+/** Alerts sent per transaction; more due ones wait for the next round, which starts at once. */
+const BATCH = 50;
+
+export interface EscalationOptions {
+  /** How often this instance looks for due alerts. Default 30 s (ESCALATION_POLL_MS). */
+  pollMs: number;
+  clock: Clock;
+}
+
+/**
+ * Alerts a team's members when a patient's message has waited longer than
+ * the team's limit. The schedule lives in the database
+ * (thread_teams.escalationDueAt, kept by every change that moves it), so it
+ * survives restarts; every instance polls it, and each due alert is taken by
+ * one transaction (SKIP LOCKED on PostgreSQL; SQLite writers take turns) that
+ * clears it, audits it and then pushes it: it fires once however many
+ * instances run. A crash between the commit and the push loses the live
+ * alert, not the audited one.
+ */
+export class EscalationService {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
+    private readonly inbox: InboxService,
+    private readonly logger: Logger,
+    private readonly options: EscalationOptions,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => {
+      this.running = this.running.then(() => this.runDue()).catch((error: unknown) => this.logger.error({ err: error }, 'escalation round failed'));
+    }, this.options.pollMs);
+    this.timer.unref();
+  }
+
+  /** Stops polling and waits for a round in progress. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** Sends every alert due by the clock's now; returns how many were sent. */
+  async runDue(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const alerts = await this.uow.transaction((m) => this.takeDue(m));
+      this.inbox.publish(alerts);
+      sent += alerts.length;
+      if (alerts.length < BATCH) return sent;
+    }
+  }
+
+  private async takeDue(m: EntityManager): Promise<InboxChangedEvent[]> {
+    const now = this.options.clock.now();
+    const due = m
+      .createQueryBuilder(ThreadTeam, 'tt')
+      .innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId')
+      .where('tt.escalationDueAt <= :now', { now })
+      .orderBy('tt.escalationDueAt', 'ASC')
+      .limit(BATCH);
+    // Another instance's round holds its rows until it commits; this one takes the others.
+    if (m.connection.options.type === 'postgres') due.setLock('pessimistic_write', undefined, ['tt']).setOnLocked('skip_locked');
+    const items = await due.getMany();
+    const alerts: InboxChangedEvent[] = [];
+    const entries: AuditEntry[] = [];
+    for (const item of items) {
+      await m.update(ThreadTeam, { threadId: item.threadId, teamId: item.teamId, escalationDueAt: LessThanOrEqual(now) }, { escalationDueAt: null, escalatedAt: now });
+      const waiting = await waitingMessage(m, item.threadId, item.thread!.waitingSince!);
+      const alert = await this.inbox.changed(m, item, waiting.authorId, true);
+      alerts.push(alert);
+      entries.push({
+        actor: waiting.author,
+        action: AuditAction.ThreadEscalated,
+        threadId: item.threadId,
+        messageId: waiting.id,
+        teamId: item.teamId,
+        recipientIds: alert.recipientIds,
+      });
+    }
+    await this.audit.record(m, ...entries);
+    return alerts;
+  }
+}
+
+/** The oldest patient message of the current wait, with its author. */
+async function waitingMessage(m: EntityManager, threadId: string, since: Date): Promise<Message & { author: User }> {
+  return m
+    .createQueryBuilder(Message, 'msg')
+    .innerJoinAndMapOne('msg.author', User, 'u', 'u.id = msg.authorId AND u.kind = :patient', { patient: UserKind.PATIENT })
+    .where('msg.threadId = :threadId AND msg.createdAt >= :since', { threadId, since })
+    .orderBy('msg.seq', 'ASC')
+    .limit(1)
+    .getOneOrFail() as Promise<Message & { author: User }>;
+}

@@ -1,0 +1,267 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { isId } from '../../common/ids';
+import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
+import type { UnitOfWork } from '../../database/unit-of-work';
+import { badUserInput, forbidden, notFound } from '../../errors';
+import { INBOX_CHANGED, type EventBus, type InboxChangedEvent } from '../../events/event-bus';
+import { AuditAction } from '../audit/audit-action';
+import type { AuditEntry, AuditService } from '../audit/audit.service';
+import type { Message } from '../messages/message.entity';
+import { TeamMember } from '../teams/team-member.entity';
+import { Team } from '../teams/team.entity';
+import { Participant } from '../threads/participant.entity';
+import type { ThreadAccess } from '../threads/thread.access';
+import { lockThread } from '../threads/thread-lock';
+import { InboxStatus, ThreadTeam } from '../threads/thread-team.entity';
+import { Thread } from '../threads/thread.entity';
+import { UserKind } from '../users/user-kind';
+import { User } from '../users/user.entity';
+import { reschedule } from './escalation-schedule';
+import { InboxAssignee } from './inbox-filter';
+
+/** A week: longer than that, a limit is no longer an alert. */
+const MAX_WAITING_LIMIT_MINUTES = 7 * 24 * 60;
+
+/** What one inbox change does, given the thread's item in the team's inbox; null when it changes nothing. */
+type Change = (m: EntityManager, item: ThreadTeam, team: Team) => Promise<AuditEntry | null>;
+
+/**
+ * Team inboxes: the threads addressed to an auto-CC team, with the team's
+ * status and assignee for each, and how long the patient has been waiting.
+ * Only members of the team who are participants of a thread see it there
+ * (a thread is only ever shown to its participants); every change is audited
+ * and pushed to those members' dashboard feeds.
+ */
+export class InboxService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly access: ThreadAccess,
+    private readonly audit: AuditService,
+    private readonly events: EventBus,
+  ) {}
+
+  /**
+   * The team's threads that the caller is in, longest-waiting first (the
+   * oldest unanswered patient message), then those where nobody waits, most
+   * recent activity first. FORBIDDEN for non-members.
+   */
+  async list(viewer: User, teamId: string, status: InboxStatus, assignee: InboxAssignee, first: number, after?: string | null) {
+    const limit = checkPageSize(first);
+    await this.requireMember(this.db.manager, viewer, teamId);
+    const q = this.db.manager
+      .createQueryBuilder(ThreadTeam, 'tt')
+      .innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId')
+      .innerJoin(Participant, 'p', 'p.threadId = tt.threadId AND p.userId = :viewerId', { viewerId: viewer.id })
+      .where('tt.teamId = :teamId AND tt.status = :status', { teamId, status })
+      .orderBy('t.waitingSince', 'ASC', 'NULLS LAST')
+      .addOrderBy('t.lastActivityAt', 'DESC')
+      .addOrderBy('t.id', 'ASC')
+      .limit(limit + 1);
+    if (assignee === InboxAssignee.ME) q.andWhere('tt.assigneeId = :viewerId');
+    if (assignee === InboxAssignee.UNASSIGNED) q.andWhere('tt.assigneeId IS NULL');
+    if (after) {
+      const [waitingKey, activityKey, id] = decodeCursor(after, ['string', 'string', 'string']);
+      const waiting = waitingKey ? cursorTime(waitingKey) : null;
+      const activity = cursorTime(activityKey);
+      const later = '(t.lastActivityAt < :activity OR (t.lastActivityAt = :activity AND t.id > :id))';
+      if (waiting) {
+        q.andWhere(`(t.waitingSince IS NULL OR t.waitingSince > :waiting OR (t.waitingSince = :waiting AND ${later}))`, { waiting, activity, id });
+      } else {
+        q.andWhere(`(t.waitingSince IS NULL AND ${later})`, { activity, id });
+      }
+    }
+    return toPage(await q.getMany(), limit, ({ thread }) =>
+      encodeCursor([thread!.waitingSince?.toISOString() ?? '', thread!.lastActivityAt.toISOString(), thread!.id]),
+    );
+  }
+
+  /** The caller claims the thread for themself; refused when another member already has it. */
+  claim(viewer: User, threadId: string, teamId: string): Promise<ThreadTeam> {
+    return this.change(viewer, threadId, teamId, async (m, item) => {
+      if (item.assigneeId === viewer.id) return null;
+      if (item.assigneeId) {
+        const holder = await m.findOneBy(User, { id: item.assigneeId });
+        throw badUserInput(`${holder?.name ?? 'Another member'} has already claimed this thread; assign it to change that`);
+      }
+      return assignTo(m, viewer, item, viewer.id);
+    });
+  }
+
+  /** Assigns the thread to a member of the team who is in it: contactable, unless they assign it to themself. */
+  assign(viewer: User, threadId: string, teamId: string, userId: string): Promise<ThreadTeam> {
+    return this.change(viewer, threadId, teamId, async (m, item, team) => {
+      if (item.assigneeId === userId) return null;
+      const user = isId(userId) ? await m.findOneBy(User, { id: userId }) : null;
+      if (!user) throw badUserInput('Unknown user');
+      if (!(await m.existsBy(TeamMember, { teamId, userId }))) throw badUserInput(`${user.name} is not a member of team "${team.name}"`);
+      if (user.id !== viewer.id && (!user.contactable || user.disabled)) throw badUserInput(`${user.name} is not contactable by messages`);
+      if (!(await m.existsBy(Participant, { threadId, userId }))) throw badUserInput(`${user.name} is not a participant of this thread`);
+      return assignTo(m, viewer, item, userId);
+    });
+  }
+
+  unassign(viewer: User, threadId: string, teamId: string): Promise<ThreadTeam> {
+    return this.change(viewer, threadId, teamId, async (m, item) => {
+      if (!item.assigneeId) return null;
+      return unassign(m, viewer, item);
+    });
+  }
+
+  /** The team is done with it; the assignee stays, so the team can see who handled it. */
+  markDone(viewer: User, threadId: string, teamId: string): Promise<ThreadTeam> {
+    return this.change(viewer, threadId, teamId, async (m, item) => {
+      if (item.status === InboxStatus.DONE) return null;
+      await m.update(ThreadTeam, key(item), { status: InboxStatus.DONE, doneAt: new Date(), doneById: viewer.id });
+      await reschedule(m, { threadId: item.threadId });
+      return { actor: viewer, action: AuditAction.ThreadMarkedDone, threadId: item.threadId, teamId: item.teamId };
+    });
+  }
+
+  reopen(viewer: User, threadId: string, teamId: string): Promise<ThreadTeam> {
+    return this.change(viewer, threadId, teamId, async (m, item) => {
+      if (item.status === InboxStatus.OPEN) return null;
+      await m.update(ThreadTeam, key(item), { status: InboxStatus.OPEN, doneAt: null, doneById: null });
+      await reschedule(m, { threadId: item.threadId });
+      return { actor: viewer, action: AuditAction.ThreadReopened, threadId: item.threadId, teamId: item.teamId };
+    });
+  }
+
+  /** Admins and the team's members; null turns alerts off. Threads already waiting are rescheduled at once. */
+  async setWaitingLimit(viewer: User, teamId: string, minutes: number | null): Promise<Team> {
+    if (minutes !== null && (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_WAITING_LIMIT_MINUTES)) {
+      throw badUserInput(`The waiting limit must be 1 to ${MAX_WAITING_LIMIT_MINUTES} minutes, or null for no alerts`);
+    }
+    return this.uow.transaction(async (m) => {
+      const team = viewer.isAdmin ? await teamOrFail(m, teamId) : await this.requireMember(m, viewer, teamId);
+      if (team.waitingLimitMinutes === minutes) return team;
+      await m.update(Team, { id: team.id }, { waitingLimitMinutes: minutes });
+      await reschedule(m, { teamId: team.id });
+      await this.audit.record(m, { actor: viewer, action: AuditAction.TeamWaitingLimitChanged, teamId: team.id });
+      return Object.assign(team, { waitingLimitMinutes: minutes });
+    });
+  }
+
+  /**
+   * Inside the transaction that stores `message` (the thread row locked): a
+   * patient's message starts the wait if nobody was waiting, and reopens the
+   * thread in every team that had it done, clearing the assignee; a
+   * professional's message ends the wait. Returns what to publish after the
+   * commit.
+   */
+  async messageStored(m: EntityManager, author: User, message: Message, waitingSince: Date | null): Promise<InboxChangedEvent[]> {
+    const { threadId } = message;
+    if (author.kind !== UserKind.PATIENT) {
+      if (!waitingSince) return [];
+      await m.update(Thread, { id: threadId }, { waitingSince: null });
+      await reschedule(m, { threadId });
+      return [];
+    }
+    if (!waitingSince) await m.update(Thread, { id: threadId }, { waitingSince: message.createdAt });
+    const done = await m.findBy(ThreadTeam, { threadId, status: InboxStatus.DONE });
+    for (const item of done) {
+      await m.update(ThreadTeam, key(item), { status: InboxStatus.OPEN, doneAt: null, doneById: null, assigneeId: null, assignedAt: null });
+    }
+    // A patient writing again into a wait that is already scheduled changes nothing.
+    if (waitingSince && !done.length) return [];
+    await reschedule(m, { threadId });
+    if (!done.length) return [];
+    await this.audit.record(
+      m,
+      ...done.map((item) => ({ actor: author, action: AuditAction.ThreadReopened, threadId, teamId: item.teamId, subjectUserId: item.assigneeId })),
+    );
+    return Promise.all(done.map((item) => this.changed(m, item, author.id)));
+  }
+
+  /**
+   * Inside the transaction that takes `userId` out of a thread or a team:
+   * unassigns them wherever they were the assignee there. Returns what to
+   * publish after the commit.
+   */
+  async unassignLeaver(m: EntityManager, actor: User, where: { threadId: string } | { teamId: string }, userId: string): Promise<InboxChangedEvent[]> {
+    const items = await m.findBy(ThreadTeam, { ...where, assigneeId: userId });
+    const entries: AuditEntry[] = [];
+    for (const item of items) entries.push(await unassign(m, actor, item));
+    await this.audit.record(m, ...entries);
+    return Promise.all(items.map((item) => this.changed(m, item, actor.id)));
+  }
+
+  /** Call after the transaction that made the changes has committed. */
+  publish(changes: InboxChangedEvent[]): void {
+    for (const change of changes) this.events.publish(INBOX_CHANGED, change);
+  }
+
+  /** The team, if the viewer is a member: NOT_FOUND for no such team, FORBIDDEN for non-members. */
+  async requireMember(m: EntityManager, viewer: User, teamId: string): Promise<Team> {
+    const team = await teamOrFail(m, teamId);
+    if (!(await m.existsBy(TeamMember, { teamId, userId: viewer.id }))) throw forbidden(`Only members of team "${team.name}" may use its inbox`);
+    return team;
+  }
+
+  /**
+   * The live event of a committed change of the team's handling of the
+   * thread, for the team's members in the thread (read inside the
+   * transaction). An escalation alert goes to those who can act on it now:
+   * enabled accounts.
+   */
+  async changed(m: EntityManager, item: Pick<ThreadTeam, 'threadId' | 'teamId'>, actorId: string, escalated = false): Promise<InboxChangedEvent> {
+    const members = m
+      .createQueryBuilder(Participant, 'p')
+      .innerJoin(TeamMember, 'tm', 'tm.userId = p.userId AND tm.teamId = :teamId', { teamId: item.teamId })
+      .where('p.threadId = :threadId', { threadId: item.threadId })
+      .select('p.userId', 'userId');
+    if (escalated) members.innerJoin(User, 'u', 'u.id = p.userId AND u.disabled = :disabled', { disabled: false });
+    const recipientIds = (await members.getRawMany<{ userId: string }>()).map((r) => r.userId);
+    return { ...key(item), recipientIds, escalated, actorId, at: new Date().toISOString() };
+  }
+
+  /**
+   * Runs one change of a thread's place in a team's inbox: NOT_FOUND unless
+   * the caller is in the thread, FORBIDDEN unless they are in the team,
+   * BAD_USER_INPUT when the thread is not addressed to the team. Changes on
+   * one thread take turns (its row lock), so two members claiming at once
+   * get one claim and one refusal.
+   */
+  private async change(viewer: User, threadId: string, teamId: string, apply: Change): Promise<ThreadTeam> {
+    const { item, event } = await this.uow.transaction(async (m) => {
+      await this.access.participation(m, viewer.id, threadId);
+      await lockThread(m, threadId);
+      const team = await this.requireMember(m, viewer, teamId);
+      const found = await m.findOneBy(ThreadTeam, { threadId, teamId });
+      if (!found) throw badUserInput(`This thread is not in the inbox of team "${team.name}"`);
+      const entry = await apply(m, found, team);
+      const item = await m.findOneByOrFail(ThreadTeam, { threadId, teamId });
+      if (!entry) return { item, event: null };
+      const event = await this.changed(m, item, viewer.id);
+      await this.audit.record(m, entry);
+      return { item, event };
+    });
+    if (event) this.publish([event]);
+    return item;
+  }
+}
+
+const key = (item: Pick<ThreadTeam, 'threadId' | 'teamId'>) => ({ threadId: item.threadId, teamId: item.teamId });
+
+async function teamOrFail(m: EntityManager, teamId: string): Promise<Team> {
+  const team = isId(teamId) ? await m.findOneBy(Team, { id: teamId }) : null;
+  if (!team) throw notFound('Team');
+  return team;
+}
+
+async function assignTo(m: EntityManager, actor: User, item: ThreadTeam, userId: string): Promise<AuditEntry> {
+  await m.update(ThreadTeam, key(item), { assigneeId: userId, assignedAt: new Date() });
+  return { actor, action: AuditAction.ThreadAssigned, ...key(item), subjectUserId: userId };
+}
+
+async function unassign(m: EntityManager, actor: User, item: ThreadTeam): Promise<AuditEntry> {
+  await m.update(ThreadTeam, key(item), { assigneeId: null, assignedAt: null });
+  return { actor, action: AuditAction.ThreadUnassigned, ...key(item), subjectUserId: item.assigneeId };
+}
+
+/** A time from a cursor of this list; BAD_USER_INPUT when it is not one. */
+function cursorTime(text: string): Date {
+  const time = new Date(text);
+  if (Number.isNaN(time.getTime())) throw badUserInput('after is not a cursor from this list');
+  return time;
+}
