@@ -90,7 +90,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     audit,
     auditSearch: new AuditSearchService(db, uow, audit),
     users,
-    teams: new TeamService(db, uow, audit, careNetwork),
+    teams: new TeamService(db, uow, audit, careNetwork, inbox),
     careNetwork,
     recipients,
     messages,

@@ -349,6 +349,8 @@ describe('teams and membership', () => {
     const off = await env.world.professional('Member Off', { contactable: false });
     const later = await env.world.professional('Member Later');
     const team = await env.world.team('Mixed', { autoCc: true, members: [on, off, later] });
+    // One contactable member is below the default minimum of 2: the admin lowers it first.
+    await env.world.setCoverageMinimum(team, 1);
     await env.world.as(later, SET_CONTACTABLE, { u: later.id, c: false });
     const seen = await teamAsAdmin(team.id);
     expect(seen?.members.map((m) => m.id).sort()).toEqual([on.id, off.id, later.id].sort());

@@ -1,3 +1,4 @@
+import type { ServerOptions } from '../../src/server';
 import { ADMIN, startTestServer, type TestServer } from './server';
 import type { Client } from 'graphql-ws';
 import { ok } from './graphql';
@@ -63,6 +64,11 @@ export class World {
       u: person.id,
       c: contactable,
     });
+  }
+
+  /** Sets how many contactable members an auto-CC team keeps (2 when never set). */
+  setCoverageMinimum(team: TeamRef, minimum: number) {
+    return this.asAdmin(`mutation($t: ID!, $n: Int!) { setTeamCoverageMinimum(teamId: $t, minimum: $n) { id } }`, { t: team.id, n: minimum });
   }
 
   /** The patient shares their record with a team or a professional. */
@@ -139,11 +145,12 @@ export const asRecipient = (target: TeamRef | Person) => ('token' in target ? { 
 /**
  * One server and World shared by the tests of a file: started in beforeAll,
  * closed in afterAll. Read `env.server` and `env.world` inside tests.
+ * `settings` and `options` go to startTestServer (e.g. a short ESCALATION_POLL_MS and a TestClock).
  */
-export function useWorld(): { readonly server: TestServer; readonly world: World } {
+export function useWorld(settings: Record<string, string> = {}, options: ServerOptions = {}): { readonly server: TestServer; readonly world: World } {
   const env = {} as { server: TestServer; world: World };
   beforeAll(async () => {
-    env.server = await startTestServer();
+    env.server = await startTestServer(settings, options);
     env.world = await World.create(env.server);
   });
   afterAll(() => env.server.close());
@@ -155,8 +162,11 @@ export function useWorld(): { readonly server: TestServer; readonly world: World
  * test, and the next test starts only once the server holds no subscription
  * and no tracked socket, so counts like untilSubscribed(n) are its own.
  */
-export function useLiveWorld(): { readonly server: TestServer; readonly world: World; readonly clients: Client[] } {
-  const env = Object.assign(useWorld(), { clients: [] as Client[] });
+export function useLiveWorld(
+  settings: Record<string, string> = {},
+  options: ServerOptions = {},
+): { readonly server: TestServer; readonly world: World; readonly clients: Client[] } {
+  const env = Object.assign(useWorld(settings, options), { clients: [] as Client[] });
   afterEach(async () => {
     await Promise.all(env.clients.splice(0).map((c) => c.dispose()));
     await until(() => env.server.app.events.subscriberCount() === 0 && env.server.app.liveSessions.size === 0);

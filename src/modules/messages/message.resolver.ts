@@ -6,6 +6,7 @@ import { AuditDenials, recordingDenials } from '../audit/audit-denials';
 import { Viewer } from '../auth/viewer.decorator';
 import { Thread } from '../threads/thread.entity';
 import { User } from '../users/user.entity';
+import { careTeamReadSeenBy } from './care-team-read';
 import { fromMessageData } from './message-data';
 import { Message } from './message.entity';
 
@@ -59,5 +60,14 @@ export class MessageResolver {
     const readerIds = participants.filter((p) => p.userId !== message.authorId && p.lastReadSeq >= message.seq).map((p) => p.userId);
     const users = await ctx.loaders.user.loadMany(readerIds);
     return users.filter((u): u is User => u instanceof User);
+  }
+
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description:
+      "When someone in the care team (a professional other than the author) first read this message. Shown to the message's author only, null for everyone else; never says who.",
+  })
+  readByCareTeamAt(@Root() message: Message, @Viewer() viewer: User): Date | null {
+    return careTeamReadSeenBy(message, viewer.id);
   }
 }

@@ -5,9 +5,10 @@ import { MAX_BODY_LENGTH, requireText } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput } from '../../errors';
-import { MESSAGE_ADDED, type EventBus, type MessageAddedEvent } from '../../events/event-bus';
+import { MESSAGE_ADDED, type EventBus, type InboxChangedEvent, type MessageAddedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditService } from '../audit/audit.service';
+import type { InboxService } from '../inbox/inbox.service';
 import { Participant } from '../threads/participant.entity';
 import type { ThreadAccess } from '../threads/thread.access';
 import { Thread } from '../threads/thread.entity';
@@ -23,10 +24,11 @@ const REPUBLISH_MARGIN_MS = 5_000;
 const MAX_REPUBLISHED = 10_000;
 const REPUBLISH_CHUNK = 100;
 
-/** A committed message and the participants it goes to live. */
+/** A committed message, the participants it goes to live, and the inbox changes it made. */
 export interface Delivery {
   message: Message;
   recipientIds: string[];
+  inboxChanges?: InboxChangedEvent[];
 }
 
 export class MessageService {
@@ -36,6 +38,7 @@ export class MessageService {
     private readonly access: ThreadAccess,
     private readonly audit: AuditService,
     private readonly events: EventBus,
+    private readonly inbox: InboxService,
   ) {}
 
   /**
@@ -82,7 +85,7 @@ export class MessageService {
     // gets a later time as well as a later seq, so times never go backwards within a thread.
     const createdAt = new Date();
     await m.update(Thread, { id: threadId }, { lastActivityAt: createdAt });
-    const { lastSeq } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, lastSeq: true } });
+    const { lastSeq, waitingSince } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, lastSeq: true, waitingSince: true } });
     const message = Object.assign(new Message(), {
       id: newId(),
       threadId,
@@ -90,18 +93,21 @@ export class MessageService {
       authorId: author.id,
       body,
       createdAt,
+      readByCareTeamAt: null,
       clientMessageId,
     });
     await m.insert(Message, message);
+    const inboxChanges = await this.inbox.messageStored(m, author, message, waitingSince);
     const participants = await m.find(Participant, { where: { threadId }, select: { userId: true } });
     // Last: it holds the audit chain until the commit.
     await this.audit.record(m, { actor: author, action: AuditAction.MessageSent, threadId, messageId: message.id });
-    return { message, recipientIds: participants.map((p) => p.userId) };
+    return { message, recipientIds: participants.map((p) => p.userId), inboxChanges };
   }
 
   /** Call after the transaction that stored the message has committed. */
-  publish({ message, recipientIds }: Delivery): void {
+  publish({ message, recipientIds, inboxChanges }: Delivery): void {
     this.events.publish(MESSAGE_ADDED, { message: toMessageData(message), recipientIds });
+    this.inbox.publish(inboxChanges ?? []);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { createUnionType, Field, ObjectType } from 'type-graphql';
+import { createUnionType, Field, Int, ObjectType } from 'type-graphql';
 import { Team } from '../teams/team.entity';
 import { User } from '../users/user.entity';
 
@@ -9,6 +9,12 @@ export class TeamRecipient {
 
   @Field(() => [User])
   members!: User[];
+
+  @Field(() => Int, {
+    description:
+      'How many members a message to this team reaches: its contactable, enabled members other than the caller. Unlike members, those already in the thread (with threadId) are counted.',
+  })
+  reachCount!: number;
 }
 
 @ObjectType()

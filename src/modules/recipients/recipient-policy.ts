@@ -44,12 +44,14 @@ export function judgeUser(facts: RecipientFacts, user: User): Verdict {
   return OK;
 }
 
-export type TeamVerdict = { ok: true; members: User[] } | { ok: false; reason: string };
+export type TeamVerdict = { ok: true; members: User[]; reachCount: number } | { ok: false; reason: string };
 
 /**
  * May the caller pick this team, and whom would it add? `members` is every
  * member of the team; the result holds the contactable ones other than the
- * caller who are not yet participants (possibly none: then picking changes nothing).
+ * caller who are not yet participants (possibly none: then picking changes nothing),
+ * and `reachCount`, how many a message to the team reaches: the contactable
+ * ones other than the caller, participants or not.
  * A disabled member counts as not contactable.
  */
 export function judgeTeam(facts: RecipientFacts, team: Team, members: User[], participantIds: Set<string>): TeamVerdict {
@@ -61,9 +63,9 @@ export function judgeTeam(facts: RecipientFacts, team: Team, members: User[], pa
   const reachable = contactable.filter((u) => u.id !== facts.caller.id);
   if (!reachable.length) {
     // The caller alone: once they are a participant this is a team whose members all are, which changes nothing.
-    if (contactable.length && participantIds.has(facts.caller.id)) return { ok: true, members: [] };
+    if (contactable.length && participantIds.has(facts.caller.id)) return { ok: true, members: [], reachCount: 0 };
     const reason = contactable.length ? 'has no contactable member other than you' : 'has no contactable member';
     return { ok: false, reason: `Team "${team.name}" ${reason}` };
   }
-  return { ok: true, members: reachable.filter((u) => !participantIds.has(u.id)) };
+  return { ok: true, members: reachable.filter((u) => !participantIds.has(u.id)), reachCount: reachable.length };
 }

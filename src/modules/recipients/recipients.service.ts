@@ -59,7 +59,7 @@ export class RecipientService {
       if (!verdict.ok || !verdict.members.length) return [];
       // A member of an auto-CC team is only reachable through the team, so searching for them finds it.
       if (!matches(team.name) && !verdict.members.some((u) => matches(u.name))) return [];
-      return [Object.assign(new TeamRecipient(), { team, members: verdict.members })];
+      return [Object.assign(new TeamRecipient(), { team, members: verdict.members, reachCount: verdict.reachCount })];
     });
     const userOptions = (await this.candidates(m, viewer))
       .filter((user) => matches(user.name) && !participantIds.has(user.id) && judgeUser(facts, user).ok)

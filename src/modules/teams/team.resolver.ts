@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context';
 import { Viewer } from '../auth/viewer.decorator';
 import { isProfessional, User } from '../users/user.entity';
@@ -49,6 +49,19 @@ export class TeamResolver {
     @Ctx() ctx: Context,
   ): Promise<Team> {
     return ctx.app.teams.setAutoCc(viewer, teamId, enabled);
+  }
+
+  @Mutation(() => Team, {
+    description:
+      'Admins only. The number of contactable members an auto-CC team keeps, from 0 to 100: a member marking themself not contactable, or a removal, that would take the team below it is refused. Raising it above the current count only refuses further decreases.',
+  })
+  setTeamCoverageMinimum(
+    @Viewer() viewer: User,
+    @Arg('teamId', () => ID) teamId: string,
+    @Arg('minimum', () => Int) minimum: number,
+    @Ctx() ctx: Context,
+  ): Promise<Team> {
+    return ctx.app.teams.setCoverageMinimum(viewer, teamId, minimum);
   }
 
   @FieldResolver(() => [User])

@@ -6,10 +6,14 @@ import { badUserInput, notFound } from '../../errors';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditService } from '../audit/audit.service';
 import type { CareNetworkService } from '../care-network/care-network.service';
+import type { InboxService } from '../inbox/inbox.service';
 import { isProfessional, User } from '../users/user.entity';
 import { requireAdmin } from '../users/user.service';
+import { requireCoverageWithout } from './team-coverage';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
+
+const MAX_COVERAGE_MINIMUM = 100;
 
 export class TeamService {
   constructor(
@@ -17,6 +21,7 @@ export class TeamService {
     private readonly uow: UnitOfWork,
     private readonly audit: AuditService,
     private readonly careNetwork: CareNetworkService,
+    private readonly inbox: InboxService,
   ) {}
 
   /** Every team for professionals; a patient sees only the teams in their care network. */
@@ -52,15 +57,20 @@ export class TeamService {
     });
   }
 
+  /** Refused when it would take an auto-CC team below its coverage minimum (team-coverage.ts). */
+  /** Also unassigns them from the team's threads they had. */
   async removeMember(viewer: User, teamId: string, userId: string): Promise<Team> {
     requireAdmin(viewer);
-    return this.uow.transaction(async (m) => {
+    const { team, inboxChanges } = await this.uow.transaction(async (m) => {
       const team = await this.teamOrFail(m, teamId);
+      await requireCoverageWithout(m, userId, teamId);
       const { affected } = await m.delete(TeamMember, { teamId, userId });
       if (!affected) throw badUserInput('This user is not a member of the team');
       await this.audit.record(m, { actor: viewer, action: AuditAction.TeamMemberRemoved, teamId, subjectUserId: userId });
-      return team;
+      return { team, inboxChanges: await this.inbox.unassignLeaver(m, viewer, { teamId }, userId) };
     });
+    this.inbox.publish(inboxChanges);
+    return team;
   }
 
   /** Changes only future recipient choices: existing threads keep their participants. */
@@ -72,6 +82,24 @@ export class TeamService {
         await m.update(Team, { id: teamId }, { autoCc: enabled });
         await this.audit.record(m, { actor: viewer, action: AuditAction.TeamAutoCcChanged, teamId });
         team.autoCc = enabled;
+      }
+      return team;
+    });
+  }
+
+  /**
+   * Admins only; `minimum` from 0 to 100. Raising it above the team's current
+   * count is allowed: it only refuses further decreases (team-coverage.ts).
+   */
+  async setCoverageMinimum(viewer: User, teamId: string, minimum: number): Promise<Team> {
+    requireAdmin(viewer);
+    if (minimum < 0 || minimum > MAX_COVERAGE_MINIMUM) throw badUserInput(`The coverage minimum must be from 0 to ${MAX_COVERAGE_MINIMUM}`);
+    return this.uow.transaction(async (m) => {
+      const team = await this.teamOrFail(m, teamId);
+      if (team.minimumContactable !== minimum) {
+        await m.update(Team, { id: teamId }, { minimumContactable: minimum });
+        await this.audit.record(m, { actor: viewer, action: AuditAction.TeamCoverageMinimumChanged, teamId });
+        team.minimumContactable = minimum;
       }
       return team;
     });

@@ -7,12 +7,16 @@ import { badUserInput } from '../../errors';
 import { PARTICIPANTS_CHANGED, type EventBus, type ParticipantsChangedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditEntry, AuditService } from '../audit/audit.service';
+import { reschedule } from '../inbox/escalation-schedule';
+import type { InboxService } from '../inbox/inbox.service';
+import { recordCareTeamRead } from '../messages/care-team-read';
 import type { MessageService } from '../messages/message.service';
 import type { RecipientInput } from '../recipients/recipient.input';
 import type { RecipientService, Resolution } from '../recipients/recipients.service';
 import type { User } from '../users/user.entity';
 import { Participant } from './participant.entity';
 import type { ThreadAccess } from './thread.access';
+import { lockThread } from './thread-lock';
 import { ThreadTeam } from './thread-team.entity';
 import { Thread } from './thread.entity';
 
@@ -25,6 +29,7 @@ export class ThreadService {
     private readonly messages: MessageService,
     private readonly audit: AuditService,
     private readonly events: EventBus,
+    private readonly inbox: InboxService,
   ) {}
 
   /**
@@ -69,6 +74,8 @@ export class ThreadService {
       const resolution = await this.recipients.resolve(m, viewer, picks, current);
       const now = new Date();
       await this.addResolved(m, viewer, threadId, resolution, now);
+      // A team added to a thread whose patient is already waiting starts its own clock.
+      if (resolution.teamIds.length) await reschedule(m, { threadId });
       const addedIds = resolution.additions.map((a) => a.user.id);
       // Picking only current participants changes nothing, so there is nothing to tell.
       const change = addedIds.length ? participantsChanged(threadId, viewer, [...current, ...addedIds], { addedIds, at: now }) : null;
@@ -78,25 +85,32 @@ export class ThreadService {
     return thread;
   }
 
-  /** Removes only the caller; afterwards the thread is NOT_FOUND for them. */
+  /** Removes only the caller, and unassigns them where they had the thread; afterwards the thread is NOT_FOUND for them. */
   async leave(viewer: User, threadId: string): Promise<boolean> {
-    const change = await this.uow.transaction(async (m) => {
+    const { change, inboxChanges } = await this.uow.transaction(async (m) => {
       await lockThread(m, threadId);
       await this.access.participation(m, viewer.id, threadId);
       await this.audit.record(m, { actor: viewer, action: AuditAction.ParticipantLeft, threadId, subjectUserId: viewer.id });
       await m.delete(Participant, { threadId, userId: viewer.id });
+      const inboxChanges = await this.inbox.unassignLeaver(m, viewer, { threadId }, viewer.id);
       const remaining = await m.find(Participant, { where: { threadId }, select: { userId: true } });
-      return participantsChanged(threadId, viewer, remaining.map((p) => p.userId), { removedIds: [viewer.id], at: new Date() });
+      return {
+        change: participantsChanged(threadId, viewer, remaining.map((p) => p.userId), { removedIds: [viewer.id], at: new Date() }),
+        inboxChanges,
+      };
     });
     this.events.publish(PARTICIPANTS_CHANGED, change);
+    this.inbox.publish(inboxChanges);
     return true;
   }
 
-  /** Marks every message so far as read by the caller. */
+  /** Marks every message so far as read by the caller, and by the care team when the caller is a professional. */
   async markRead(viewer: User, threadId: string): Promise<Thread> {
     return this.uow.transaction(async (m) => {
       const thread = await this.access.visibleThread(m, viewer.id, threadId);
-      await m.update(Participant, { threadId, userId: viewer.id }, { lastReadSeq: thread.lastSeq, lastReadAt: new Date() });
+      const now = new Date();
+      await m.update(Participant, { threadId, userId: viewer.id }, { lastReadSeq: thread.lastSeq, lastReadAt: now });
+      await recordCareTeamRead(m, viewer, threadId, thread.lastSeq, now);
       await this.audit.record(m, { actor: viewer, action: AuditAction.ThreadMarkedRead, threadId });
       return thread;
     });
@@ -145,16 +159,6 @@ export class ThreadService {
       })),
     );
   }
-}
-
-/**
- * Takes the thread row's write lock (PostgreSQL; SQLite transactions already
- * take turns) so that participant changes and message sends on one thread
- * commit one after another: each message's recipients are exactly the
- * participants at its commit.
- */
-async function lockThread(m: EntityManager, threadId: string): Promise<void> {
-  await m.createQueryBuilder().update(Thread).set({ lastSeq: () => '"lastSeq"' }).where('id = :threadId', { threadId }).execute();
 }
 
 /** The live event of a committed participants change; `participantIds` are those after it. */

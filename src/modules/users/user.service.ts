@@ -10,6 +10,7 @@ import type { AuditService } from '../audit/audit.service';
 import { hashPassword, verifyPassword } from '../auth/password';
 import type { LoginLimiter } from '../auth/login-limiter';
 import type { TokenService } from '../auth/token.service';
+import { requireCoverageWithout } from '../teams/team-coverage';
 import type { CreateUserInput } from './create-user.input';
 import { UserKind } from './user-kind';
 import { isProfessional, User } from './user.entity';
@@ -91,7 +92,10 @@ export class UserService {
     });
   }
 
-  /** Admins, or the professional themself. */
+  /**
+   * Admins, or the professional themself. Switching it off is refused when it
+   * would take an auto-CC team of theirs below its coverage minimum (team-coverage.ts).
+   */
   async setContactable(viewer: User, userId: string, contactable: boolean): Promise<User> {
     if (!viewer.isAdmin && viewer.id !== userId) throw forbidden('Only an admin or the professional themself may change this');
     return this.uow.transaction(async (m) => {
@@ -99,6 +103,7 @@ export class UserService {
       if (!user) throw notFound('User');
       if (!isProfessional(user)) throw badUserInput('Patients are never contactable');
       if (user.contactable !== contactable) {
+        if (!contactable) await requireCoverageWithout(m, user.id);
         await m.update(User, { id: user.id }, { contactable });
         await this.audit.record(m, { actor: viewer, action: AuditAction.ContactableChanged, subjectUserId: user.id });
         user.contactable = contactable;
@@ -113,7 +118,9 @@ export class UserService {
    * live connections (4403). An admin cannot disable themself, so that one admin
    * at least is always left. Setting the current value changes and audits
    * nothing, but disabling again sends the revocation again (in case an
-   * instance missed it).
+   * instance missed it). Unlike marking someone not contactable, disabling is
+   * never refused for a team's coverage minimum: it is a security action,
+   * and must work at once even for the last member of a team.
    */
   async setDisabled(viewer: User, userId: string, disabled: boolean): Promise<User> {
     requireAdmin(viewer);
