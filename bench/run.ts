@@ -132,6 +132,43 @@ async function sendBench() {
   await server.close();
 }
 
+/**
+ * The first page of a team inbox, for a team with 20 threads against one with
+ * 2,000 (half of them waiting, a patient waiting longest first): the order
+ * comes from an index, so the page should cost about the same.
+ */
+async function inboxBench() {
+  const server = await start();
+  const admin = await login(server.url, ADMIN.email, ADMIN.password);
+  const user = async (email: string, kind: string) =>
+    (await post(server.url, `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i: { email, name: email, kind, password: 'password-1234' } }, admin))
+      .createUser.id as string;
+  const patient = { id: await user('patient@bench.example', 'PATIENT'), token: '' };
+  patient.token = await login(server.url, 'patient@bench.example', 'password-1234');
+  const members = [await user('a@bench.example', 'PROFESSIONAL'), await user('b@bench.example', 'PROFESSIONAL')];
+  const memberToken = await login(server.url, 'a@bench.example', 'password-1234');
+  const team = async (name: string, threads: number) => {
+    const { createTeam } = await post(server.url, `mutation($n: String!) { createTeam(name: $n, autoCc: true) { id } }`, { n: name }, admin);
+    for (const id of members) await post(server.url, `mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }`, { t: createTeam.id, u: id }, admin);
+    await post(server.url, `mutation($p: ID!, $t: ID!) { shareRecord(patientId: $p, recipient: { teamId: $t }) }`, { p: patient.id, t: createTeam.id }, patient.token);
+    for (let i = 0; i < threads; i++) {
+      const { createThread } = await post(
+        server.url,
+        `mutation($t: ID!) { createThread(subject: "Question", body: "Is this normal?", recipients: [{ teamId: $t }]) { id } }`,
+        { t: createTeam.id },
+        patient.token,
+      );
+      if (i % 2) await post(server.url, `mutation($t: ID!) { sendMessage(threadId: $t, body: "Yes") { id } }`, { t: createThread.id }, memberToken);
+    }
+    return createTeam.id as string;
+  };
+  const [small, large] = [await team('Small', 20), await team('Large', 2_000)];
+  const page = (teamId: string) => () =>
+    post(server.url, `query($t: ID!) { teamInbox(teamId: $t, first: 20) { edges { node { waitingSince assignee { name } thread { subject } } } } }`, { t: teamId }, memberToken);
+  report(`teamInbox first page of 20 (${ITERATIONS} requests each)`, ['team with 20 threads', 'team with 2,000 threads'], await sideBySide(page(small), page(large)));
+  await server.close();
+}
+
 /** Professionals the caller may pick one by one (not in an auto-CC team). */
 async function individuals(server: RunningServer, token: string, count: number): Promise<{ id: string; email: string }[]> {
   const { recipients } = await post(server.url, `{ recipients(first: 100) { ... on UserRecipient { user { id name } } } }`, {}, token);
@@ -236,8 +273,8 @@ async function auditVerifyBench() {
   }
 }
 
-/** BENCH_ONLY=audit (or recipients, send) runs one case. */
-const CASES: Record<string, () => Promise<void>> = { recipients: recipientsBench, send: sendBench, audit: auditVerifyBench };
+/** BENCH_ONLY=audit (or recipients, send, inbox) runs one case. */
+const CASES: Record<string, () => Promise<void>> = { recipients: recipientsBench, send: sendBench, inbox: inboxBench, audit: auditVerifyBench };
 
 (async () => {
   const only = process.env.BENCH_ONLY;

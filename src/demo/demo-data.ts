@@ -16,8 +16,8 @@ interface DemoPerson {
 }
 
 const people = {
-  dana: { email: 'dana@demo.carethread', name: 'Dr Dana Diaz', kind: UserKind.PROFESSIONAL, note: 'Diabetes team (auto-CC)' },
-  nico: { email: 'nico@demo.carethread', name: 'Nurse Nico Novak', kind: UserKind.PROFESSIONAL, note: 'Diabetes team (auto-CC)' },
+  dana: { email: 'dana@demo.carethread', name: 'Dr Dana Diaz', kind: UserKind.PROFESSIONAL, note: 'Diabetes team (auto-CC, alerts after 4 h)' },
+  nico: { email: 'nico@demo.carethread', name: 'Nurse Nico Novak', kind: UserKind.PROFESSIONAL, note: 'Diabetes team (auto-CC, alerts after 4 h)' },
   olive: {
     email: 'olive@demo.carethread',
     name: 'Dr Olive Oak',
@@ -56,6 +56,7 @@ export async function seedDemo(app: App, adminEmail: string): Promise<'created' 
   }
   const diabetes = await app.teams.create(admin, 'Diabetes', true);
   for (const member of [users.dana, users.nico, users.olive]) await app.teams.addMember(admin, diabetes.id, member.id);
+  await app.inbox.setWaitingLimit(admin, diabetes.id, 4 * 60);
   const physio = await app.teams.create(admin, 'Physiotherapy', false);
   for (const member of [users.paul, users.pia]) await app.teams.addMember(admin, physio.id, member.id);
 
