@@ -15,7 +15,7 @@ import { lockThread } from '../threads/thread-lock';
 import { InboxStatus, ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
 import { UserKind } from '../users/user-kind';
-import { User } from '../users/user.entity';
+import { isContactable, User } from '../users/user.entity';
 import { reschedule } from './escalation-schedule';
 import { InboxAssignee } from './inbox-filter';
 
@@ -95,7 +95,7 @@ export class InboxService {
       const user = isId(userId) ? await m.findOneBy(User, { id: userId }) : null;
       if (!user) throw badUserInput('Unknown user');
       if (!(await m.existsBy(TeamMember, { teamId, userId }))) throw badUserInput(`${user.name} is not a member of team "${team.name}"`);
-      if (user.id !== viewer.id && (!user.contactable || user.disabled)) throw badUserInput(`${user.name} is not contactable by messages`);
+      if (user.id !== viewer.id && !isContactable(user)) throw badUserInput(`${user.name} is not contactable by messages`);
       if (!(await m.existsBy(Participant, { threadId, userId }))) throw badUserInput(`${user.name} is not a participant of this thread`);
       return assignTo(m, viewer, item, userId);
     });

@@ -1,5 +1,5 @@
 import type { Team } from '../teams/team.entity';
-import { isProfessional, type User } from '../users/user.entity';
+import { isContactable, isProfessional, type User } from '../users/user.entity';
 
 /**
  * What the rules need to know about one caller. Loaded once per request by
@@ -59,7 +59,7 @@ export function judgeTeam(facts: RecipientFacts, team: Team, members: User[], pa
   if (facts.patientNetwork && !facts.patientNetwork.teamIds.has(team.id)) {
     return { ok: false, reason: `Team "${team.name}" is outside your care network` };
   }
-  const contactable = members.filter((u) => isProfessional(u) && u.contactable && !u.disabled);
+  const contactable = members.filter(isContactable);
   const reachable = contactable.filter((u) => u.id !== facts.caller.id);
   if (!reachable.length) {
     // The caller alone: once they are a participant this is a team whose members all are, which changes nothing.

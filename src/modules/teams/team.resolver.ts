@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../context';
 import { Viewer } from '../auth/viewer.decorator';
-import { isProfessional, User } from '../users/user.entity';
+import { isContactable, User } from '../users/user.entity';
 import { Team } from './team.entity';
 
 @Resolver(() => Team)
@@ -71,6 +71,6 @@ export class TeamResolver {
 
   @FieldResolver(() => [User])
   async contactableMembers(@Root() team: Team, @Ctx() ctx: Context): Promise<User[]> {
-    return (await ctx.loaders.membersOfTeam.load(team.id)).filter((u) => isProfessional(u) && u.contactable);
+    return (await ctx.loaders.membersOfTeam.load(team.id)).filter(isContactable);
   }
 }

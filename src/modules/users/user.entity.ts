@@ -42,3 +42,6 @@ export class User {
 }
 
 export const isProfessional = (user: Pick<User, 'kind'>) => user.kind === UserKind.PROFESSIONAL;
+
+/** Can be reached by messages now: a contactable professional whose account is enabled. */
+export const isContactable = (user: Pick<User, 'kind' | 'contactable' | 'disabled'>) => isProfessional(user) && user.contactable && !user.disabled;
