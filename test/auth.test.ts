@@ -139,6 +139,16 @@ describe('tokens', () => {
     addTeamMember: ['mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }', { t: teamId, u: doctor.id }],
     removeTeamMember: ['mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }', { t: teamId, u: nurse.id }],
     setTeamAutoCc: ['mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: true) { id } }', { t: teamId }],
+    setTeamCoverageMinimum: ['mutation($t: ID!) { setTeamCoverageMinimum(teamId: $t, minimum: 0) { id } }', { t: teamId }],
+    setTeamWaitingLimit: ['mutation($t: ID!) { setTeamWaitingLimit(teamId: $t, minutes: 60) { id } }', { t: teamId }],
+    teamInbox: ['query($t: ID!) { teamInbox(teamId: $t) { edges { cursor } } }', { t: teamId }],
+    ...Object.fromEntries(
+      ['claimThread', 'unassignThread', 'markThreadDone', 'reopenThread'].map((name) => [
+        name,
+        [`mutation($th: ID!, $t: ID!) { ${name}(threadId: $th, teamId: $t) { status } }`, { th: threadId, t: teamId }],
+      ]),
+    ),
+    assignThread: ['mutation($th: ID!, $t: ID!, $u: ID!) { assignThread(threadId: $th, teamId: $t, userId: $u) { status } }', { th: threadId, t: teamId, u: nurse.id }],
     setContactable: ['mutation($u: ID!) { setContactable(userId: $u, contactable: false) { id } }', { u: doctor.id }],
     setUserDisabled: ['mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }', { u: doctor.id }],
     shareRecord: ['mutation($p: ID!, $r: RecipientInput!) { shareRecord(patientId: $p, recipient: $r) }', { p: patient.id, r: { teamId } }],
@@ -149,7 +159,7 @@ describe('tokens', () => {
       doctor,
       `query($t: ID!) {
         thread(id: $t) { participants { user { id } } messages { edges { node { body } } } unreadCount }
-        teams { name autoCc members { id } }
+        teams { name autoCc minimumContactable waitingLimitMinutes members { id } }
         me { contactable }
       }`,
       { t: threadId },

@@ -3,7 +3,7 @@ import type { Client } from 'graphql-ws';
 import { getSchema } from '../src/schema';
 import { deliveriesRecorded } from './support/audit-requests';
 import { gql, ok } from './support/graphql';
-import { connect, settle, subscribe, until } from './support/live';
+import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until } from './support/live';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
@@ -77,6 +77,15 @@ const row = (
 // PATIENTS_ONLY           myAccessLog: "Patients only".
 // OWN_ACCESS_LOG          ... "who saw the caller's threads and messages": the world's thread is in the
 //                         patient's log only, never in the other patient's.
+// TEAM_MEMBERS            teamInbox: members of the team only, FORBIDDEN for everyone else (patients and
+//                         admins too); the leaver is still a member.
+// TEAM_INBOX_LISTED       ... listing the team's threads the caller is in: not the world's thread for the leaver.
+// TEAM_INBOX_CHANGE       claim, assign, unassign, done, reopen: NOT_FOUND for anyone not in the thread,
+//                         FORBIDDEN for a participant who is not a member of the team (the patient).
+// TEAM_INBOX_ITEM         the thread's place in the inboxes of the caller's teams (Thread.inbox): "never
+//                         shown to patients" (their list is empty).
+// INBOX_ACTIVITY          INBOX_CHANGED on the dashboard feed, for the team's members in the thread only: the
+//                         patient and the leaver hear of the thread, never of its inbox (null).
 //
 //                                 anonymous   patient   otherPatient   nonParticipant   leaver   participant   admin
 const ANYONE =                 row(OK,         OK,       OK,            OK,              OK,      OK,           OK);
@@ -91,6 +100,11 @@ const ACTIVITY_CONTENT =       row(UNAUTH,     OK,       ABSENT,        ABSENT, 
 const ADMINS_SEE_VALUE =       row(UNAUTH,     NULL,     NF,            NF,              NF,      NULL,         OK);
 const PATIENTS_ONLY =          row(UNAUTH,     OK,       OK,            FORBID,          FORBID,  FORBID,       FORBID);
 const OWN_ACCESS_LOG =         row(UNAUTH,     OK,       ABSENT,        FORBID,          FORBID,  FORBID,       FORBID);
+const TEAM_MEMBERS =           row(UNAUTH,     FORBID,   FORBID,        FORBID,          OK,      OK,           FORBID);
+const TEAM_INBOX_LISTED =      row(UNAUTH,     FORBID,   FORBID,        FORBID,          ABSENT,  OK,           FORBID);
+const TEAM_INBOX_CHANGE =      row(UNAUTH,     FORBID,   NF,            NF,              NF,      OK,           NF);
+const TEAM_INBOX_ITEM =        row(UNAUTH,     ABSENT,   NF,            NF,              NF,      OK,           NF);
+const INBOX_ACTIVITY =         row(UNAUTH,     NULL,     ABSENT,        ABSENT,          NULL,    OK,           ABSENT);
 
 /**
  * THE TABLE: every coordinate of the schema, with its expected outcome per role.
@@ -107,6 +121,7 @@ const EXPECTED: Record<string, Row> = {
   'Query.teams': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK), // rule 8: a patient sees only the teams of their care network
   'Query.threads': LISTED_TO_PARTICIPANTS,
   'Query.thread': PARTICIPANTS,
+  'Query.teamInbox': TEAM_INBOX_LISTED,
   'Query.me': SIGNED_IN,
 
   // Mutations
@@ -117,10 +132,16 @@ const EXPECTED: Record<string, Row> = {
   'Mutation.addTeamMember': ADMIN_ONLY,
   'Mutation.removeTeamMember': ADMIN_ONLY,
   'Mutation.setTeamAutoCc': ADMIN_ONLY,
+  'Mutation.setTeamCoverageMinimum': ADMIN_ONLY,
   'Mutation.createThread': SIGNED_IN,
   'Mutation.addParticipants': PARTICIPANTS,
   'Mutation.leaveThread': PARTICIPANTS, // "After leaving, the thread is NOT_FOUND for the caller"
   'Mutation.markThreadRead': PARTICIPANTS,
+  'Mutation.claimThread': TEAM_INBOX_CHANGE,
+  'Mutation.assignThread': TEAM_INBOX_CHANGE, // to the caller themself
+  'Mutation.unassignThread': TEAM_INBOX_CHANGE,
+  'Mutation.markThreadDone': TEAM_INBOX_CHANGE,
+  'Mutation.reopenThread': TEAM_INBOX_CHANGE,
   'Mutation.createUser': ADMIN_ONLY,
   'Mutation.setContactable': ADMIN_ONLY, // of another professional
   'Mutation.setContactable(self)': row(UNAUTH, BAD, BAD, OK, OK, OK, OK), // "Admins, or the professional themself"; patients are never contactable
@@ -182,11 +203,14 @@ const EXPECTED: Record<string, Row> = {
   'Team.id': SIGNED_IN,
   'Team.name': SIGNED_IN,
   'Team.autoCc': SIGNED_IN,
+  'Team.minimumContactable': SIGNED_IN,
+  'Team.waitingLimitMinutes': row(UNAUTH, NULL, NULL, NULL, NULL, NULL, NULL), // the care team has no waiting limit
   'Team.members': SIGNED_IN,
   'Team.contactableMembers': SIGNED_IN,
 
   'TeamRecipient.team': SIGNED_IN,
   'TeamRecipient.members': SIGNED_IN,
+  'TeamRecipient.reachCount': SIGNED_IN,
   'UserRecipient.user': PATIENT_NETWORK,
 
   'ThreadConnection.edges': SIGNED_IN,
@@ -205,6 +229,27 @@ const EXPECTED: Record<string, Row> = {
   'Thread.messages': PARTICIPANTS,
   'Thread.lastMessage': PARTICIPANTS,
   'Thread.unreadCount': PARTICIPANTS,
+  'Thread.inbox': PARTICIPANTS, // a list for every participant, without the care team's item for the patient (TeamInboxItem below)
+
+  // The world's thread in the care team's inbox (TeamInboxItem: through Thread.inbox): the patient waits, the
+  // participant claimed it and marked it done.
+  'TeamInboxConnection.edges': TEAM_MEMBERS,
+  'TeamInboxConnection.pageInfo': TEAM_MEMBERS,
+  'TeamInboxEdge.cursor': TEAM_INBOX_LISTED,
+  'TeamInboxEdge.node': TEAM_INBOX_LISTED,
+  'TeamInboxItem.threadId': TEAM_INBOX_ITEM,
+  'TeamInboxItem.teamId': TEAM_INBOX_ITEM,
+  'TeamInboxItem.addedAt': TEAM_INBOX_ITEM,
+  'TeamInboxItem.status': TEAM_INBOX_ITEM,
+  'TeamInboxItem.assignedAt': TEAM_INBOX_ITEM,
+  'TeamInboxItem.doneAt': TEAM_INBOX_ITEM,
+  'TeamInboxItem.escalationDueAt': row(UNAUTH, ABSENT, NF, NF, NF, NULL, NF), // the care team has no waiting limit
+  'TeamInboxItem.escalatedAt': row(UNAUTH, ABSENT, NF, NF, NF, NULL, NF), // ... so it was never alerted
+  'TeamInboxItem.thread': TEAM_INBOX_ITEM,
+  'TeamInboxItem.team': TEAM_INBOX_ITEM,
+  'TeamInboxItem.waitingSince': TEAM_INBOX_ITEM,
+  'TeamInboxItem.assignee': TEAM_INBOX_ITEM, // "The team sees the assignee; the patient does not."
+  'TeamInboxItem.doneBy': TEAM_INBOX_ITEM,
 
   'Participant.joinedAt': PARTICIPANTS,
   'Participant.lastReadAt': PARTICIPANTS,
@@ -223,6 +268,8 @@ const EXPECTED: Record<string, Row> = {
   'Message.thread': PARTICIPANTS,
   'Message.author': PARTICIPANTS,
   'Message.readBy': PARTICIPANTS,
+  // The care team (the participant) read the patient's message; its time is shown to its author only, null to other participants.
+  'Message.readByCareTeamAt': row(UNAUTH, OK, NF, NF, NF, NULL, NF),
 
   'AuthPayload.token': ANYONE,
   'AuthPayload.user': ANYONE,
@@ -232,6 +279,9 @@ const EXPECTED: Record<string, Row> = {
   'ThreadActivity.at': ACTIVITY,
   'ThreadActivity.message': ACTIVITY_CONTENT,
   'ThreadActivity.thread': ACTIVITY_CONTENT,
+  // The leaver had claimed `leftLive` for the care team: leaving it unassigns them, an INBOX_CHANGED for the participant.
+  'ThreadActivity.teamId': INBOX_ACTIVITY,
+  'ThreadActivity.inbox': INBOX_ACTIVITY,
 };
 
 /** The schema coordinate of a table key: 'Query.recipients(threadId)' -> 'Query.recipients'. */
@@ -285,9 +335,17 @@ async function freshThread(ctx: Ctx, subject: string): Promise<string> {
   return id;
 }
 
-/** A thread like the world's in which the leaver is still a participant (they leave it during the live test). */
+/**
+ * A thread like the world's in which the leaver is still a participant and has claimed it for the care
+ * team (they leave it during the live test, which unassigns them).
+ */
 async function freshThreadKeepingLeaver(ctx: Ctx): Promise<string> {
-  return ctx.world.thread(ctx.people.patient, [asRecipient(ctx.careTeam)], 'Live thread', 'Matrix live thread');
+  const id = await ctx.world.thread(ctx.people.patient, [asRecipient(ctx.careTeam)], 'Live thread', 'Matrix live thread');
+  await ctx.world.as(ctx.people.leaver, `mutation($t: ID!, $team: ID!) { claimThread(threadId: $t, teamId: $team) { threadId } }`, {
+    t: id,
+    team: ctx.careTeam.id,
+  });
+  return id;
 }
 
 async function buildWorld(server: TestServer): Promise<Ctx> {
@@ -319,6 +377,10 @@ async function buildWorld(server: TestServer): Promise<Ctx> {
   }
   await until(() => server.app.events.subscriberCount() === 0);
   await world.as(participant, `query($t: ID!) { thread(id: $t) { messages { edges { node { id } } } } }`, { t: thread });
+  // For the care team's inbox: the patient writes again and waits; the participant claims the thread and marks it done.
+  await world.send(patient, thread, 'One more question');
+  await world.as(participant, `mutation($t: ID!, $team: ID!) { claimThread(threadId: $t, teamId: $team) { threadId } }`, { t: thread, team: careTeam.id });
+  await world.as(participant, `mutation($t: ID!, $team: ID!) { markThreadDone(threadId: $t, teamId: $team) { threadId } }`, { t: thread, team: careTeam.id });
   // A refused attempt, for the trail's DENIED event with its reason.
   await gql(server.url, `query($t: ID!) { thread(id: $t) { id } }`, { t: thread }, nonParticipant.token);
   await markRead(world, patient, thread);
@@ -365,15 +427,30 @@ interface LiveProbe {
   /** From every payload received; `watched` are the world's thread and the one the leaver leaves while subscribed. */
   found(payloads: Data[], watched: string[]): unknown[];
   /**
-   * Event-bus listeners one accepted subscription holds on the server (threadActivity listens to two
-   * topics, as untilDashboards in thread-activity.test.ts counts): nothing is sent before every
-   * subscription still open listens.
+   * Event-bus listeners one accepted subscription holds on the server (threadActivity listens to
+   * several topics: THREAD_ACTIVITY_LISTENERS): nothing is sent before every subscription still open
+   * listens.
    */
   listeners: number;
 }
 
 const one = (value: unknown): unknown[] => (value === undefined ? [] : [value]);
 const list = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+/** A change of the world's thread in the care team's inbox; the participant's go through one after another. */
+const inboxChange = (field: string): HttpProbe => ({
+  request: (c) =>
+    field === 'assignThread'
+      ? {
+          query: `mutation($t: ID!, $team: ID!, $u: ID!) { assignThread(threadId: $t, teamId: $team, userId: $u) { threadId } }`,
+          variables: { t: c.thread, team: c.careTeam.id, u: c.people.participant.id },
+        }
+      : { query: `mutation($t: ID!, $team: ID!) { ${field}(threadId: $t, teamId: $team) { threadId } }`, variables: { t: c.thread, team: c.careTeam.id } },
+  found: (d) => one(d?.[field]),
+});
+
+/** The care team's inbox, of done threads: the world's thread is done (buildWorld). */
+const doneInbox = (sel: string) => `query($team: ID!) { teamInbox(teamId: $team, status: DONE, first: 100) { ${sel} } }`;
 
 const ROOT_PROBES: Record<string, HttpProbe> = {
   'Query.auditTrail': {
@@ -411,6 +488,10 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
   'Query.me': {
     request: () => ({ query: `{ me { id } }` }),
     found: (d) => one(d?.me),
+  },
+  'Query.teamInbox': {
+    request: (c) => ({ query: doneInbox('edges { node { threadId } }'), variables: { team: c.careTeam.id } }),
+    found: (d, c) => list(d?.teamInbox?.edges).filter((e: Data) => e.node.threadId === c.thread),
   },
 
   'Mutation.login': {
@@ -460,6 +541,13 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
     }),
     found: (d) => one(d?.setTeamAutoCc),
   },
+  'Mutation.setTeamCoverageMinimum': {
+    request: (c) => ({
+      query: `mutation($t: ID!, $n: Int!) { setTeamCoverageMinimum(teamId: $t, minimum: $n) { id } }`,
+      variables: { t: c.scratch.autoCcTeam.id, n: 1 },
+    }),
+    found: (d) => one(d?.setTeamCoverageMinimum),
+  },
   'Mutation.createThread': {
     // A recipient each role may pick: patients their care team, professionals a colleague.
     request: (c, role) => ({
@@ -486,6 +574,12 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
     request: (c) => ({ query: `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, variables: { t: c.thread } }),
     found: (d) => one(d?.markThreadRead),
   },
+  // After the patient's message (Mutation.sendMessage) reopened the thread: claim, assign to self, unassign, done, reopen.
+  'Mutation.claimThread': inboxChange('claimThread'),
+  'Mutation.assignThread': inboxChange('assignThread'),
+  'Mutation.unassignThread': inboxChange('unassignThread'),
+  'Mutation.markThreadDone': inboxChange('markThreadDone'),
+  'Mutation.reopenThread': inboxChange('reopenThread'),
   'Mutation.createUser': {
     request: (_c, role) => ({
       query: `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`,
@@ -527,7 +621,7 @@ const LIVE_PROBES: Record<string, LiveProbe> = {
   'Subscription.threadActivity': {
     query: `subscription { threadActivity { threadId kind } }`,
     found: activitiesOf,
-    listeners: 2,
+    listeners: THREAD_ACTIVITY_LISTENERS,
   },
   'Subscription.messageAdded': {
     query: `subscription { messageAdded { id threadId } }`,
@@ -642,6 +736,18 @@ const REACH: Record<string, Reach | 'live'> = {
       variables: role === 'admin' ? { e: ADMIN.email, p: ADMIN.password } : { e: personOf(c, role).email, p: PASSWORD },
     }),
     parents: (d) => one(d?.login),
+  },
+  TeamInboxConnection: {
+    request: (c, _r, sel) => ({ query: doneInbox(sel), variables: { team: c.careTeam.id } }),
+    parents: (d) => one(d?.teamInbox ?? undefined),
+  },
+  TeamInboxEdge: {
+    request: (c, _r, sel) => ({ query: doneInbox(`edges { node { threadId } ${sel} }`), variables: { team: c.careTeam.id } }),
+    parents: (d, c) => list(d?.teamInbox?.edges).filter((e: Data) => e.node.threadId === c.thread),
+  },
+  TeamInboxItem: {
+    request: (c, _r, sel) => ({ ...inThread(`inbox { teamId ${sel} }`), variables: { t: c.thread } }),
+    parents: (d, c) => list(d?.thread?.inbox).filter((i: Data) => i.teamId === c.careTeam.id),
   },
   // Only ever delivered live: probed over graphql-ws, see fieldLiveProbe.
   ThreadActivity: 'live',

@@ -2,7 +2,7 @@ import { parse, subscribe as execute, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { getSchema } from '../src/schema';
-import { connect, settle, subscribe, untilSubscribed, type Feed } from './support/live';
+import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, untilSubscribed, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
 
 // The dashboard feed (threadActivity), checked with real graphql-ws clients
@@ -40,8 +40,8 @@ function dashboard(person: Person): ActivityFeed {
   return { ...subscribe<{ threadActivity: Activity }>(client, THREAD_ACTIVITY), client };
 }
 
-/** One threadActivity listens to two topics (messages and participants changes). */
-const untilDashboards = (count: number) => untilSubscribed(env.server, 2 * count);
+/** Resolves once `count` dashboards listen (each on several topics). */
+const untilDashboards = (count: number) => untilSubscribed(env.server, THREAD_ACTIVITY_LISTENERS * count);
 
 const activities = (feed: ActivityFeed) => feed.received.map((r) => r.threadActivity);
 const of = (feed: ActivityFeed, threadId: string) => activities(feed).filter((a) => a.threadId === threadId);

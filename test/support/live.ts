@@ -73,6 +73,13 @@ export async function until(check: () => boolean, timeoutMs = 3000): Promise<voi
 export const untilSubscribed = (server: { app: { events: { subscriberCount(): number } } }, count: number) =>
   until(() => server.app.events.subscriberCount() >= count);
 
+/**
+ * Event-bus listeners one threadActivity subscription holds on the server: it
+ * listens to three topics (messages, participants changes, team inbox
+ * changes). Count subscriptions with this, never with a number of your own.
+ */
+export const THREAD_ACTIVITY_LISTENERS = 3;
+
 /** Lets in-flight deliveries land before checking that something did NOT arrive. */
 export async function settle(client: Client): Promise<void> {
   await new Promise<void>((resolve, reject) =>

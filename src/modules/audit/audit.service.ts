@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { In, Not, type DataSource, type EntityManager } from 'typeorm';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import type { MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
@@ -53,6 +53,19 @@ function storable(text: string, max: number): string {
     .map((c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '\ufffd' : c))
     .join('');
 }
+
+/**
+ * How the care team handles a thread is staff-only: these events name the
+ * assignee (as actor or subject) and who was alerted, which the patient must
+ * never learn, so a patient's trail of their thread leaves them out.
+ */
+const TEAM_INBOX_ACTIONS = [
+  AuditAction.ThreadAssigned,
+  AuditAction.ThreadUnassigned,
+  AuditAction.ThreadMarkedDone,
+  AuditAction.ThreadReopened,
+  AuditAction.ThreadEscalated,
+];
 
 export const roleOf = (user: Actor): AuditRole =>
   user.isAdmin ? AuditRole.ADMIN : user.kind === UserKind.PATIENT ? AuditRole.PATIENT : AuditRole.PROFESSIONAL;
@@ -174,13 +187,17 @@ export class AuditService {
     }
   }
 
-  /** Oldest first. Participants and admins; NOT_FOUND for everyone else. The read is itself recorded. */
+  /**
+   * Oldest first. Participants and admins; NOT_FOUND for everyone else. The read is itself recorded.
+   * A patient's trail leaves out the team inbox's events (TEAM_INBOX_ACTIONS).
+   */
   async trail(viewer: User, threadId: string): Promise<AuditEvent[]> {
     if (!viewer.isAdmin) await this.access.participation(this.db.manager, viewer.id, threadId);
     else if (!(await this.access.exists(threadId))) throw notFound('Thread');
     return this.uow.transaction(async (m) => {
       await this.record(m, { actor: viewer, action: AuditAction.AuditTrailRead, threadId });
-      return m.find(AuditEvent, { where: { threadId }, order: { id: 'ASC' } });
+      const where = viewer.kind === UserKind.PATIENT ? { threadId, action: Not(In(TEAM_INBOX_ACTIONS)) } : { threadId };
+      return m.find(AuditEvent, { where, order: { id: 'ASC' } });
     });
   }
 
