@@ -133,6 +133,7 @@ const EXPECTED: Record<string, Row> = {
   'Mutation.removeTeamMember': ADMIN_ONLY,
   'Mutation.setTeamAutoCc': ADMIN_ONLY,
   'Mutation.setTeamCoverageMinimum': ADMIN_ONLY,
+  'Mutation.setTeamWaitingLimit': row(UNAUTH, FORBID, FORBID, FORBID, OK, OK, OK), // admins and the team's members (the leaver left the thread, not the team)
   'Mutation.createThread': SIGNED_IN,
   'Mutation.addParticipants': PARTICIPANTS,
   'Mutation.leaveThread': PARTICIPANTS, // "After leaving, the thread is NOT_FOUND for the caller"
@@ -547,6 +548,14 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
       variables: { t: c.scratch.autoCcTeam.id, n: 1 },
     }),
     found: (d) => one(d?.setTeamCoverageMinimum),
+  },
+  'Mutation.setTeamWaitingLimit': {
+    // Each role gets a team of its own with the care team's members, so that no limit reaches the care team.
+    request: async (c, role) => {
+      const team = await c.world.team(`Matrix waiting-limit team (${role})`, { members: [c.people.participant, c.people.leaver] });
+      return { query: `mutation($t: ID!, $m: Int) { setTeamWaitingLimit(teamId: $t, minutes: $m) { id } }`, variables: { t: team.id, m: 240 } };
+    },
+    found: (d) => one(d?.setTeamWaitingLimit),
   },
   'Mutation.createThread': {
     // A recipient each role may pick: patients their care team, professionals a colleague.

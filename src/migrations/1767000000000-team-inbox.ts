@@ -15,6 +15,7 @@ const ADDED: Record<string, (timestamp: string) => TableColumn[]> = {
     new TableColumn({ name: 'doneById', type: 'varchar', length: '36', isNullable: true }),
     new TableColumn({ name: 'escalationDueAt', type: timestamp, isNullable: true }),
     new TableColumn({ name: 'escalatedAt', type: timestamp, isNullable: true }),
+    new TableColumn({ name: 'escalatedWaitingSince', type: timestamp, isNullable: true }),
   ],
   messages: (timestamp) => [new TableColumn({ name: 'readByCareTeamAt', type: timestamp, isNullable: true })],
 };

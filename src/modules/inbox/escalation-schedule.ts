@@ -9,12 +9,12 @@ import { Thread } from '../threads/thread.entity';
  * has not been escalated yet (each wait is escalated once). Null otherwise.
  */
 export function escalationDue(
-  item: Pick<ThreadTeam, 'status' | 'escalatedAt'>,
+  item: Pick<ThreadTeam, 'status' | 'escalatedWaitingSince'>,
   waitingSince: Date | null,
   waitingLimitMinutes: number | null,
 ): Date | null {
   if (item.status !== InboxStatus.OPEN || !waitingSince || waitingLimitMinutes === null) return null;
-  if (item.escalatedAt && item.escalatedAt >= waitingSince) return null;
+  if (item.escalatedWaitingSince?.getTime() === waitingSince.getTime()) return null;
   return new Date(waitingSince.getTime() + waitingLimitMinutes * 60_000);
 }
 

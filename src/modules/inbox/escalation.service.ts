@@ -1,4 +1,4 @@
-import { LessThanOrEqual, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { Clock } from '../../common/clock';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import type { InboxChangedEvent } from '../../events/event-bus';
@@ -82,8 +82,16 @@ export class EscalationService {
     const alerts: InboxChangedEvent[] = [];
     const entries: AuditEntry[] = [];
     for (const item of items) {
-      await m.update(ThreadTeam, { threadId: item.threadId, teamId: item.teamId, escalationDueAt: LessThanOrEqual(now) }, { escalationDueAt: null, escalatedAt: now });
-      const waiting = await waitingMessage(m, item.threadId, item.thread!.waitingSince!);
+      const waitingSince = item.thread!.waitingSince;
+      const key = { threadId: item.threadId, teamId: item.teamId };
+      const waiting = waitingSince ? await waitingMessage(m, item.threadId, waitingSince) : null;
+      if (!waiting) {
+        // Nothing waits after all: a schedule left behind by a bug must not block every round after it.
+        this.logger.warn(key, 'an escalation was due on a thread where nobody waits: cleared');
+        await m.update(ThreadTeam, key, { escalationDueAt: null });
+        continue;
+      }
+      await m.update(ThreadTeam, key, { escalationDueAt: null, escalatedAt: now, escalatedWaitingSince: waitingSince });
       const alert = await this.inbox.changed(m, item, waiting.authorId, true);
       alerts.push(alert);
       entries.push({
@@ -101,12 +109,12 @@ export class EscalationService {
 }
 
 /** The oldest patient message of the current wait, with its author. */
-async function waitingMessage(m: EntityManager, threadId: string, since: Date): Promise<Message & { author: User }> {
+async function waitingMessage(m: EntityManager, threadId: string, since: Date): Promise<(Message & { author: User }) | null> {
   return m
     .createQueryBuilder(Message, 'msg')
     .innerJoinAndMapOne('msg.author', User, 'u', 'u.id = msg.authorId AND u.kind = :patient', { patient: UserKind.PATIENT })
     .where('msg.threadId = :threadId AND msg.createdAt >= :since', { threadId, since })
     .orderBy('msg.seq', 'ASC')
     .limit(1)
-    .getOneOrFail() as Promise<Message & { author: User }>;
+    .getOne() as Promise<(Message & { author: User }) | null>;
 }

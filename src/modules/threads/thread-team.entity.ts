@@ -68,10 +68,17 @@ export class ThreadTeam {
   @Column({ type: Date, nullable: true })
   escalationDueAt!: Date | null;
 
-  /** The last alert; an alert after the wait began means this wait was already escalated. */
   @Field(() => Date, { nullable: true, description: "When the team's members were last alerted that the patient waited too long." })
   @Column({ type: Date, nullable: true })
   escalatedAt!: Date | null;
+
+  /**
+   * The wait (its waitingSince) that the last alert was about: each wait is
+   * escalated once. Compared for equality with the thread's waitingSince, so
+   * no two clocks (the scheduler's, a message's) are ever compared.
+   */
+  @Column({ type: Date, nullable: true })
+  escalatedWaitingSince!: Date | null;
 
   /** Joined by queries that need it (innerJoinAndMapOne); not a column. */
   thread?: Thread;
