@@ -3,7 +3,6 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
-import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { DatabaseConfig } from '../src/config';
 import { createDataSource } from '../src/database/data-source';
@@ -13,6 +12,7 @@ import { startChildServer, type ChildServer } from './support/child-server';
 import { HOUR, MINUTE, TestClock } from './support/clock';
 import { codes, gql, ok } from './support/graphql';
 import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
+import { redisAnswers, TEST_REDIS_URL } from './support/redis';
 import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, useLiveWorld, World, type Person, type TeamRef } from './support/world';
 
@@ -533,22 +533,7 @@ describe.each(DATABASES)('durable schedule (%s)', (kind) => {
   });
 });
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** Whether Redis answers; when CI=true it must. */
-async function redisAnswers(): Promise<boolean> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return (await redis.ping()) === 'PONG';
-  } catch {
-    if (process.env.CI === 'true') throw new Error(`Redis at ${REDIS_URL} does not answer`);
-    return false;
-  } finally {
-    redis.disconnect();
-  }
-}
 
 const INSTANCES = 3;
 /** More than one round's batch (50), so that rounds that take a full batch go on at once. */
@@ -576,7 +561,7 @@ describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
       redisMissing = true;
       return;
     }
-    const settings = (i: number) => ({ ...database.env, REDIS_URL, ESCALATION_POLL_MS: POLL_MS, INSTANCE_ID: instanceIds[i] });
+    const settings = (i: number) => ({ ...database.env, REDIS_URL: TEST_REDIS_URL, ESCALATION_POLL_MS: POLL_MS, INSTANCE_ID: instanceIds[i] });
     // The first runs the migrations alone; the others start together on the migrated database.
     instances.push(await startChildServer(settings(0)));
     instances.push(...(await Promise.all(Array.from({ length: INSTANCES - 1 }, (_, i) => startChildServer(settings(i + 1))))));
@@ -592,7 +577,7 @@ describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
 
   test(`${THREADS} overdue threads, ${INSTANCES} instances polling with the same clock: each thread is escalated once, and each member hears of it once, on whichever instance they are connected to`, async () => {
     if (redisMissing) {
-      console.warn(`skipped: Redis at ${REDIS_URL} does not answer`);
+      console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
       return;
     }
     const world = await World.create(instances[0]);

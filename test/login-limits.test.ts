@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GraphQLFormattedError } from 'graphql';
 import { expectCleanRefusal, postJson, type RawResponse } from './support/http';
+import { TEST_REDIS_URL } from './support/redis';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { PASSWORD, World } from './support/world';
 
@@ -121,7 +122,7 @@ describe('per client address', () => {
 
 describe('with Redis, every instance shares the counts', () => {
   test('failures on one instance lock the account on the other', async () => {
-    const settings = { REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_LOCKOUT_SECONDS: '5' };
+    const settings = { REDIS_URL: TEST_REDIS_URL, LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_LOCKOUT_SECONDS: '5' };
     const a = await startTestServer({ ...settings, INSTANCE_ID: 'login-a' });
     const b = await startTestServer({ ...settings, INSTANCE_ID: 'login-b', DATABASE_URL: 'sqlite::memory:' });
     try {

@@ -3,7 +3,6 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
-import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { DataSource, In } from 'typeorm';
 import WebSocket from 'ws';
@@ -15,6 +14,7 @@ import { User } from '../src/modules/users/user.entity';
 import { failure, gql, ok } from './support/graphql';
 import { subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { offered } from './support/recipients';
+import { redisAnswers, TEST_REDIS_URL } from './support/redis';
 import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, useLiveWorld, World, type Person } from './support/world';
 
@@ -367,26 +367,11 @@ describe('a token that expires', () => {
 });
 
 describe('across instances', () => {
-  const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const database = sharedDatabase('revocation');
   let a: TestServer | undefined;
   let b: TestServer | undefined;
   let redisMissing = false;
 
-  /** Whether Redis answers; when CI=true it must. */
-  async function redisAnswers(): Promise<boolean> {
-    const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      return (await redis.ping()) === 'PONG';
-    } catch {
-      if (process.env.CI === 'true') throw new Error(`Redis at ${REDIS_URL} does not answer`);
-      return false;
-    } finally {
-      redis.disconnect();
-    }
-  }
 
   beforeAll(async () => {
     if (!(await redisAnswers())) {
@@ -394,8 +379,8 @@ describe('across instances', () => {
       return;
     }
     // Two instances on one database with events through Redis.
-    a = await startTestServer({ ...database.env, REDIS_URL, INSTANCE_ID: `revocation-a-${database.schema}` });
-    b = await startTestServer({ ...database.env, REDIS_URL, INSTANCE_ID: `revocation-b-${database.schema}` });
+    a = await startTestServer({ ...database.env, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `revocation-a-${database.schema}` });
+    b = await startTestServer({ ...database.env, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `revocation-b-${database.schema}` });
   });
 
   afterAll(async () => {
@@ -407,7 +392,7 @@ describe('across instances', () => {
 
   test('an account disabled through one instance has its sockets on every instance closed with 4403 at once', async () => {
     if (redisMissing) {
-      console.warn(`skipped: Redis at ${REDIS_URL} does not answer`);
+      console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
       return;
     }
     const worldA = await World.create(a!);
