@@ -1,3 +1,4 @@
+import { Absence } from '../modules/absences/absence.entity';
 import { AuditEvent, AuditEventPatient } from '../modules/audit/audit-event.entity';
 import { ProfessionalShare, TeamShare } from '../modules/care-network/record-share.entity';
 import { Message } from '../modules/messages/message.entity';
@@ -11,7 +12,8 @@ import { Initial1764000000000 } from '../migrations/1764000000000-initial';
 import { UserDisabled1765000000000 } from '../migrations/1765000000000-user-disabled';
 import { AuditChain1766000000000 } from '../migrations/1766000000000-audit-chain';
 import { TeamInbox1767000000000 } from '../migrations/1767000000000-team-inbox';
+import { TeamLife1768000000000 } from '../migrations/1768000000000-team-life';
 
-export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient];
+export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, Absence];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000];

@@ -35,5 +35,10 @@ export enum AuditAction {
    */
   ThreadEscalated = 'THREAD_ESCALATED',
   TeamWaitingLimitChanged = 'TEAM_WAITING_LIMIT_CHANGED',
+  /** Someone else took the participant out: removed from the team they were in the thread through (`team`). */
+  ParticipantRemoved = 'PARTICIPANT_REMOVED',
+  /** `subject`: the professional who is away. */
+  AbsenceRecorded = 'ABSENCE_RECORDED',
+  AbsenceCancelled = 'ABSENCE_CANCELLED',
   TeamCoverageMinimumChanged = 'TEAM_COVERAGE_MINIMUM_CHANGED',
 }

@@ -98,6 +98,9 @@ export const FHIR_ACTIONS: Readonly<Record<AuditAction, { type: Coding; action: 
   [AuditAction.ThreadEscalated]: { type: PATIENT_RECORD, action: 'R' },
   [AuditAction.TeamWaitingLimitChanged]: { type: API_OPERATION, action: 'U' },
   [AuditAction.TeamCoverageMinimumChanged]: { type: API_OPERATION, action: 'U' },
+  [AuditAction.ParticipantRemoved]: { type: PATIENT_RECORD, action: 'U' },
+  [AuditAction.AbsenceRecorded]: { type: API_OPERATION, action: 'C' },
+  [AuditAction.AbsenceCancelled]: { type: API_OPERATION, action: 'D' },
 };
 
 const OUTCOMES: Readonly<Record<AuditOutcome, NonNullable<FhirAuditEvent['outcome']>>> = {

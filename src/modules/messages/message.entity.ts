@@ -29,6 +29,11 @@ export class Message {
   @Column()
   createdAt!: Date;
 
+  /** A note among the professionals of the thread: patients never see it, in any form. */
+  @Field({ description: 'A note among the professionals in the thread; never shown to patients.' })
+  @Column({ type: 'boolean', default: false })
+  staffOnly!: boolean;
+
   /** When a professional other than the author first marked the thread read past this message (readByCareTeamAt, for its author). */
   @Column({ type: Date, nullable: true })
   readByCareTeamAt!: Date | null;
