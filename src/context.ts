@@ -61,8 +61,7 @@ export async function buildContext(app: App, { authorization, ...client }: Clien
     if (!(error instanceof GraphQLError)) throw error;
     authError = error;
   }
-  const viewerId = viewer?.id ?? null;
-  return { viewer, authError, app, client, loaders: createLoaders(app.db, viewerId, options), threadReads: app.audit.readRecorder(viewer) };
+  return { viewer, authError, app, client, loaders: createLoaders(app.db, viewer, { ...options, clock: app.clock }), threadReads: app.audit.readRecorder(viewer) };
 }
 
 /** The signed-in user, or UNAUTHENTICATED. */

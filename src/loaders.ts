@@ -1,7 +1,11 @@
 import DataLoader from 'dataloader';
 import { In, type DataSource } from 'typeorm';
 import { byKey, byName, groupByKey } from './common/batch';
+import { systemClock, type Clock } from './common/clock';
+import { Absence } from './modules/absences/absence.entity';
+import { awayUntil } from './modules/absences/absence.service';
 import { Message } from './modules/messages/message.entity';
+import { seesStaffNotes } from './modules/messages/staff-notes';
 import { TeamMember } from './modules/teams/team-member.entity';
 import { Team } from './modules/teams/team.entity';
 import { Participant } from './modules/threads/participant.entity';
@@ -14,10 +18,18 @@ export type Loaders = ReturnType<typeof createLoaders>;
 /**
  * One set per request (or per subscription event), for one viewer, never shared
  * between users. `cache: false` keeps the batching but remembers nothing, for
- * contexts that outlive a request.
+ * contexts that outlive a request. `clock` says who is away now (the app's
+ * clock; the system clock by default).
  */
-export function createLoaders(db: DataSource, viewerId: string | null, options: { cache: boolean } = { cache: true }) {
+export function createLoaders(
+  db: DataSource,
+  viewer: Pick<User, 'id' | 'kind'> | null,
+  options: { cache: boolean; clock?: Clock } = { cache: true },
+) {
   const m = db.manager;
+  const viewerId = viewer?.id ?? null;
+  // Anonymous contexts reach no message: the resolvers refuse them first.
+  const staffView = viewer !== null && seesStaffNotes(viewer);
   const loader = <K, V>(batch: (keys: readonly K[]) => Promise<V[]>) =>
     new DataLoader<K, V>(batch, { cache: options.cache, maxBatchSize: 500 });
   const found = <T>(rows: (T | null | Error)[]) => rows.filter((r): r is T => r !== null && !(r instanceof Error));
@@ -73,18 +85,23 @@ export function createLoaders(db: DataSource, viewerId: string | null, options: 
         (p) => p.threadId,
       ),
     ),
+    /** The newest message the viewer may see, per thread (for a patient, the newest that is not a staff-only note). */
     lastMessageOfThread: loader<string, Message | null>(async (threadIds) => {
-      const rows = await m
-        .createQueryBuilder(Message, 'msg')
-        .innerJoin(Thread, 't', 't.id = msg.threadId AND msg.seq = t.lastSeq')
-        .where('t.id IN (:...threadIds)', { threadIds })
-        .getMany();
+      const q = m.createQueryBuilder(Message, 'msg');
+      if (staffView) q.innerJoin(Thread, 't', 't.id = msg.threadId AND msg.seq = t.lastSeq');
+      else {
+        q.where((sub) => {
+          const newest = sub.subQuery().select('MAX(seen.seq)').from(Message, 'seen').where('seen.threadId = msg.threadId AND seen.staffOnly = :staffOnly');
+          return `msg.seq = ${newest.getQuery()}`;
+        }).setParameter('staffOnly', false);
+      }
+      const rows = await q.andWhere('msg.threadId IN (:...threadIds)', { threadIds }).getMany();
       return byKey(threadIds, rows, (msg) => msg.threadId);
     }),
-    /** Messages by others after the viewer's read mark, per thread. */
+    /** Messages by others after the viewer's read mark that the viewer may see, per thread. */
     unreadCount: loader<string, number>(async (threadIds) => {
       if (!viewerId) return threadIds.map(() => 0);
-      const rows: { threadId: string; unread: string | number }[] = await m
+      const q = m
         .createQueryBuilder(Message, 'msg')
         .innerJoin(Participant, 'p', 'p.threadId = msg.threadId AND p.userId = :viewerId', { viewerId })
         .select('msg.threadId', 'threadId')
@@ -92,10 +109,26 @@ export function createLoaders(db: DataSource, viewerId: string | null, options: 
         .where('msg.threadId IN (:...threadIds)', { threadIds })
         .andWhere('msg.seq > p.lastReadSeq')
         .andWhere('msg.authorId != :viewerId', { viewerId })
-        .groupBy('msg.threadId')
-        .getRawMany();
+        .groupBy('msg.threadId');
+      if (!staffView) q.andWhere('msg.staffOnly = :staffOnly', { staffOnly: false });
+      const rows: { threadId: string; unread: string | number }[] = await q.getRawMany();
       const counts = new Map(rows.map((r) => [r.threadId, Number(r.unread)]));
       return threadIds.map((id) => counts.get(id) ?? 0);
+    }),
+    /**
+     * Per user, their current and upcoming absences (earliest start first) and
+     * when they are back if they are away now; both from one reading of the clock.
+     */
+    absencesOfUser: loader<string, { absences: Absence[]; awayUntil: Date | null }>(async (userIds) => {
+      const now = (options.clock ?? systemClock).now();
+      const rows = await m
+        .createQueryBuilder(Absence, 'a')
+        .where('a.userId IN (:...userIds)', { userIds })
+        .andWhere('a.endsAt > :now', { now })
+        .orderBy('a.startsAt', 'ASC')
+        .addOrderBy('a.id', 'ASC')
+        .getMany();
+      return groupByKey(userIds, rows, (a) => a.userId).map((absences) => ({ absences, awayUntil: awayUntil(absences, now) }));
     }),
   };
 }

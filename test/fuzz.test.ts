@@ -713,9 +713,11 @@ function randomStep(d: Draw, wellFormed: boolean): Step {
     }],
     [4, () => {
       // A message in the world's thread (by whoever is still in it): live subscriptions of this socket hear of it, or not.
-      const variables = { t: worldThread, b: d.from(anyString) || 'x' };
+      // Sometimes a staff-only note (FORBIDDEN for the patient), or the flag left null.
+      const variables = { t: worldThread, b: d.from(anyString) || 'x', s: d.pick([false, false, true, null]) };
       const author = d.pick(fuzzed);
-      return { action: async () => void (await gql(server.url, 'mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }', variables, author.token)) };
+      const send = 'mutation($t: ID!, $b: String!, $s: Boolean) { sendMessage(threadId: $t, body: $b, staffOnly: $s) { id staffOnly } }';
+      return { action: async () => void (await gql(server.url, send, variables, author.token)) };
     }],
     [10, () => ({ frame: text({ id: wsId(d), type: 'complete' }) })],
     [8, () => ({ frame: text({ type: d.pick(['ping', 'pong']), ...(d.chance(0.7) ? { payload: d.from(anyJson) } : {}) }) })],

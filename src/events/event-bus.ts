@@ -14,6 +14,8 @@ export interface MessageData {
   /** ISO time the care team first read it, or null: a message filling a gap or sent again after an outage may have been read already. */
   readByCareTeamAt: string | null;
   clientMessageId: string | null;
+  /** Professionals only: a patient's feed skips it (and never fetches it to fill a gap). */
+  staffOnly: boolean;
 }
 
 export interface MessageAddedEvent {
@@ -22,7 +24,7 @@ export interface MessageAddedEvent {
   recipientIds: string[];
 }
 
-/** A committed change of a thread's participants: its creation, an addition, a leave. */
+/** A committed change of a thread's participants: its creation, an addition, a leave, a removal (by someone else: actorId). */
 export interface ParticipantsChangedEvent {
   threadId: string;
   /** The participants after the change committed: exactly who may hear of it, with removedIds. */

@@ -9,6 +9,7 @@ import { AuditAction } from './audit-action';
 import { AuditEvent, AuditEventPatient } from './audit-event.entity';
 import type { AuditEventFilter, AccessLogEntry } from './audit-search.types';
 import type { AuditService, DeliveryRecipient } from './audit.service';
+import { patientView } from './patient-view';
 
 /** What the patient access log counts as someone seeing the patient's threads or messages. */
 const ACCESSES = [AuditAction.ThreadRead, AuditAction.MessageDelivered, AuditAction.AuditTrailRead];
@@ -51,11 +52,13 @@ export class AuditSearchService {
     const entries: AccessLogEntry[] = [];
     await this.uow.transaction((m) => this.audit.record(m, { actor: viewer, action: AuditAction.AccessLogRead, patientId: viewer.id }));
     while (entries.length <= first) {
-      const events = await this.db.manager
-        .createQueryBuilder(AuditEvent, 'e')
-        .innerJoin(AuditEventPatient, 'p', 'p.eventId = e.id AND p.patientId = :patientId', { patientId: viewer.id })
-        .where('e.action IN (:...actions)', { actions: ACCESSES })
-        .andWhere('e.id <= :beforeEvent', { beforeEvent })
+      const events = await patientView(
+        this.db.manager
+          .createQueryBuilder(AuditEvent, 'e')
+          .innerJoin(AuditEventPatient, 'p', 'p.eventId = e.id AND p.patientId = :patientId', { patientId: viewer.id })
+          .where('e.action IN (:...actions)', { actions: ACCESSES })
+          .andWhere('e.id <= :beforeEvent', { beforeEvent }),
+      )
         .orderBy('e.id', 'DESC')
         .take(ACCESS_CHUNK)
         .getMany();

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { In, Not, type DataSource, type EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import type { MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
@@ -12,6 +12,7 @@ import { AuditAction } from './audit-action';
 import { chainHash, GENESIS_HASH, type ChainedContent } from './audit-chain';
 import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from './audit-event.entity';
 import { currentOrigin } from './audit-origin';
+import { patientView } from './patient-view';
 
 export type Actor = Pick<User, 'id' | 'kind' | 'isAdmin'>;
 
@@ -53,19 +54,6 @@ function storable(text: string, max: number): string {
     .map((c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '\ufffd' : c))
     .join('');
 }
-
-/**
- * How the care team handles a thread is staff-only: these events name the
- * assignee (as actor or subject) and who was alerted, which the patient must
- * never learn, so a patient's trail of their thread leaves them out.
- */
-const TEAM_INBOX_ACTIONS = [
-  AuditAction.ThreadAssigned,
-  AuditAction.ThreadUnassigned,
-  AuditAction.ThreadMarkedDone,
-  AuditAction.ThreadReopened,
-  AuditAction.ThreadEscalated,
-];
 
 export const roleOf = (user: Actor): AuditRole =>
   user.isAdmin ? AuditRole.ADMIN : user.kind === UserKind.PATIENT ? AuditRole.PATIENT : AuditRole.PROFESSIONAL;
@@ -189,15 +177,15 @@ export class AuditService {
 
   /**
    * Oldest first. Participants and admins; NOT_FOUND for everyone else. The read is itself recorded.
-   * A patient's trail leaves out the team inbox's events (TEAM_INBOX_ACTIONS).
+   * A patient's trail leaves out staff data (patientView).
    */
   async trail(viewer: User, threadId: string): Promise<AuditEvent[]> {
     if (!viewer.isAdmin) await this.access.participation(this.db.manager, viewer.id, threadId);
     else if (!(await this.access.exists(threadId))) throw notFound('Thread');
     return this.uow.transaction(async (m) => {
       await this.record(m, { actor: viewer, action: AuditAction.AuditTrailRead, threadId });
-      const where = viewer.kind === UserKind.PATIENT ? { threadId, action: Not(In(TEAM_INBOX_ACTIONS)) } : { threadId };
-      return m.find(AuditEvent, { where, order: { id: 'ASC' } });
+      const events = m.createQueryBuilder(AuditEvent, 'e').where('e.threadId = :threadId', { threadId }).orderBy('e.id', 'ASC');
+      return (viewer.kind === UserKind.PATIENT ? patientView(events) : events).getMany();
     });
   }
 

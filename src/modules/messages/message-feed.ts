@@ -6,7 +6,9 @@ export interface FeedOptions {
   /** Only this thread's messages. */
   threadId?: string | null;
   canReceive(event: MessageAddedEvent, userId: string): boolean;
-  /** Stored messages of a thread with afterSeq < seq < beforeSeq, oldest first. */
+  /** Whether the viewer may see this message (a patient never sees a staff-only note); one they may not is skipped in sequence. */
+  canSee(message: MessageAddedEvent['message']): boolean;
+  /** Stored messages of a thread with afterSeq < seq < beforeSeq that the viewer may see, oldest first. */
   missing(threadId: string, afterSeq: number, beforeSeq: number): Promise<MessageAddedEvent['message'][]>;
   /**
    * The last sequence number of each of the viewer's threads when the
@@ -56,6 +58,7 @@ export function messageFeed(source: AsyncIterable<MessageAddedEvent>, options: F
           }
         }
         lastSeq.set(message.threadId, message.seq);
+        if (!options.canSee(message)) continue;
         await push(event);
         options.delivered(message);
       }

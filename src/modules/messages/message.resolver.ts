@@ -9,6 +9,7 @@ import { User } from '../users/user.entity';
 import { careTeamReadSeenBy } from './care-team-read';
 import { fromMessageData } from './message-data';
 import { Message } from './message.entity';
+import { seesStaffNotes } from './staff-notes';
 
 @Resolver(() => Message)
 export class MessageResolver {
@@ -22,9 +23,15 @@ export class MessageResolver {
     @Arg('threadId', () => ID) threadId: string,
     @Arg('body') body: string,
     @Arg('clientMessageId', () => String, { nullable: true }) clientMessageId: string | null | undefined,
+    @Arg('staffOnly', () => Boolean, {
+      defaultValue: false,
+      nullable: true,
+      description: 'A note for the professionals in the thread only (professionals may post one; patients never see it).',
+    })
+    staffOnly: boolean | null,
     @Ctx() ctx: Context,
   ): Promise<Message> {
-    return ctx.app.messages.send(viewer, threadId, body, clientMessageId);
+    return ctx.app.messages.send(viewer, threadId, body, clientMessageId, staffOnly ?? false);
   }
 
   @Subscription(() => Message, {
@@ -59,7 +66,8 @@ export class MessageResolver {
     const participants = await ctx.loaders.participantsOfThread.load(message.threadId);
     const readerIds = participants.filter((p) => p.userId !== message.authorId && p.lastReadSeq >= message.seq).map((p) => p.userId);
     const users = await ctx.loaders.user.loadMany(readerIds);
-    return users.filter((u): u is User => u instanceof User);
+    // A patient's read mark passes over staff-only notes they never saw: it does not mean they read one.
+    return users.filter((u): u is User => u instanceof User && (!message.staffOnly || seesStaffNotes(u)));
   }
 
   @FieldResolver(() => Date, {

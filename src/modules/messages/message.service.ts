@@ -4,7 +4,7 @@ import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/
 import { MAX_BODY_LENGTH, requireText } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
 import type { UnitOfWork } from '../../database/unit-of-work';
-import { badUserInput } from '../../errors';
+import { badUserInput, forbidden } from '../../errors';
 import { MESSAGE_ADDED, type EventBus, type InboxChangedEvent, type MessageAddedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditService } from '../audit/audit.service';
@@ -15,6 +15,7 @@ import { Thread } from '../threads/thread.entity';
 import type { User } from '../users/user.entity';
 import { toMessageData } from './message-data';
 import { messageFeed } from './message-feed';
+import { seesStaffNotes, visibleTo } from './staff-notes';
 import { Message } from './message.entity';
 
 const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
@@ -46,7 +47,8 @@ export class MessageService {
    * caller and thread) returns the stored message and pushes nothing; the
    * unique constraint, not the first lookup, is what guarantees one copy.
    */
-  async send(viewer: User, threadId: string, bodyText: string, clientMessageId?: string | null): Promise<Message> {
+  async send(viewer: User, threadId: string, bodyText: string, clientMessageId?: string | null, staffOnly = false): Promise<Message> {
+    if (staffOnly && !seesStaffNotes(viewer)) throw forbidden('Only professionals may post staff-only notes');
     const body = requireText('body', bodyText, MAX_BODY_LENGTH);
     if (clientMessageId !== undefined && clientMessageId !== null) {
       if (!clientMessageId || clientMessageId.length > MAX_CLIENT_MESSAGE_ID_LENGTH) {
@@ -58,7 +60,7 @@ export class MessageService {
       const result = await this.uow.transaction(async (m) => {
         await this.access.participation(m, viewer.id, threadId);
         const earlier = key ? await m.findOneBy(Message, { threadId, authorId: viewer.id, clientMessageId: key }) : null;
-        return earlier ?? this.append(m, viewer, threadId, body, key);
+        return earlier ?? this.append(m, viewer, threadId, body, key, staffOnly);
       });
       if (result instanceof Message) return result;
       this.publish(result);
@@ -74,7 +76,7 @@ export class MessageService {
    * Inside the caller's transaction: numbers the message (the thread row's
    * update serialises concurrent senders), stores and audits it.
    */
-  async append(m: EntityManager, author: User, threadId: string, body: string, clientMessageId: string | null): Promise<Delivery> {
+  async append(m: EntityManager, author: User, threadId: string, body: string, clientMessageId: string | null, staffOnly = false): Promise<Delivery> {
     await m
       .createQueryBuilder()
       .update(Thread)
@@ -84,7 +86,8 @@ export class MessageService {
     // Read only now, with the thread's row locked: a message that waited for another's lock
     // gets a later time as well as a later seq, so times never go backwards within a thread.
     const createdAt = new Date();
-    await m.update(Thread, { id: threadId }, { lastActivityAt: createdAt });
+    // A staff-only note leaves the patient's inbox order alone: moving it would tell them a note came.
+    if (!staffOnly) await m.update(Thread, { id: threadId }, { lastActivityAt: createdAt });
     const { lastSeq, waitingSince } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, lastSeq: true, waitingSince: true } });
     const message = Object.assign(new Message(), {
       id: newId(),
@@ -95,6 +98,7 @@ export class MessageService {
       createdAt,
       readByCareTeamAt: null,
       clientMessageId,
+      staffOnly,
     });
     await m.insert(Message, message);
     const inboxChanges = await this.inbox.messageStored(m, author, message, waitingSince);
@@ -122,11 +126,15 @@ export class MessageService {
       threadId,
       baseline,
       canReceive: (event, userId) => this.access.canReceive(event, userId),
+      canSee: (message) => !message.staffOnly || seesStaffNotes(viewer),
       delivered: (message) => this.audit.delivered(message, viewer.id),
       missing: async (thread, afterSeq, beforeSeq) =>
-        (await this.db.manager.find(Message, { where: { threadId: thread, seq: Between(afterSeq + 1, beforeSeq - 1) }, order: { seq: 'ASC' } })).map(
-          toMessageData,
-        ),
+        (
+          await this.db.manager.find(Message, {
+            where: { threadId: thread, seq: Between(afterSeq + 1, beforeSeq - 1), ...visibleTo(viewer) },
+            order: { seq: 'ASC' },
+          })
+        ).map(toMessageData),
     });
   }
 
@@ -176,12 +184,12 @@ export class MessageService {
     return keys.length;
   }
 
-  /** Oldest first, after a cursor; the caller must already have passed the access check. */
-  async page(threadId: string, first: number, after?: string | null) {
+  /** Oldest first, after a cursor, without staff-only notes for a patient; the caller must already have passed the access check. */
+  async page(viewer: User, threadId: string, first: number, after?: string | null) {
     const limit = checkPageSize(first);
     const [afterSeq] = after ? decodeCursor(after, ['number']) : [0];
     const rows = await this.db.manager.find(Message, {
-      where: { threadId, seq: MoreThan(afterSeq) },
+      where: { threadId, seq: MoreThan(afterSeq), ...visibleTo(viewer) },
       order: { seq: 'ASC' },
       take: limit + 1,
     });

@@ -98,7 +98,7 @@ export class ThreadResolver {
     @Arg('after', () => String, { nullable: true }) after: string | null | undefined,
   ): Promise<MessageConnection> {
     await ctx.app.access.assertVisible(ctx.loaders, viewer.id, thread.id);
-    const page = await ctx.app.messages.page(thread.id, first ?? 50, after);
+    const page = await ctx.app.messages.page(viewer, thread.id, first ?? 50, after);
     await ctx.threadReads.load(thread.id);
     return page;
   }
