@@ -604,9 +604,10 @@ describe('5. live deliveries are recorded as disclosures: one MESSAGE_DELIVERED 
     const gp = await world.professional('Live GP');
     await world.share(pat, gp);
     await world.addParticipants(pat, thread, [gp]);
-    // In the team (added later, so not in the thread) and subscribed: never a recipient.
+    // In the team, not in the thread (joining the team joined it; they left it) and subscribed: never a recipient.
     const lateMember = await world.professional('Live late member');
     await world.addMember(team, lateMember);
+    await world.leave(lateMember, thread);
     const outsider = await world.professional('Live outsider');
 
     const feeds: { who: Person; feed: Feed<any> }[] = [

@@ -297,6 +297,8 @@ test('audit events are never updated or deleted', async () => {
     { action: 'PARTICIPANT_LEFT', actor: b.id, subject: b.id },
     { action: 'PARTICIPANT_ADDED', actor: author.id, subject: a.id },
     { action: 'PARTICIPANT_ADDED', actor: author.id, subject: b.id },
+    // Off the team b was in the thread through.
+    { action: 'PARTICIPANT_REMOVED', actor: env.world.admin.id, subject: b.id },
     { action: 'PARTICIPANT_LEFT', actor: author.id, subject: author.id },
   ]);
 

@@ -276,7 +276,9 @@ describe('reachCount in the recipient drop-down', () => {
     await env.world.share(pat, team);
     const threadId = await env.world.thread(pat, [asRecipient(team)]);
     const [late] = await professionals('Thread Reach Late', 1);
+    // Joining the team joined the open thread too; out of it again, the team would add them.
     await env.world.addMember(team, late);
+    await env.world.leave(late, threadId);
 
     expect(await option(pat, team)).toEqual({ members: [a.id, b.id, late.id].sort(), reachCount: 3 });
     expect(await option(pat, team, threadId)).toEqual({ members: [late.id], reachCount: 3 });

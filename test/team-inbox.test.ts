@@ -386,7 +386,9 @@ describe('claim, assign and unassign', () => {
     await env.world.addMember(team, disabled);
     await env.world.addParticipants(a, threadId, [team]);
     const late = await env.world.professional('Assign refused Late member');
+    // Joining the team joined the open thread; they leave it.
     await env.world.addMember(team, late);
+    await env.world.leave(late, threadId);
     await env.world.as(env.world.admin, `mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }`, { u: disabled.id });
     await claim(b, threadId, team);
     const before = await itemOf(a, threadId, team);
@@ -567,8 +569,9 @@ describe('the assignee leaving', () => {
     expect((await itemOf(b, threadId, team)).assignee).toBeNull();
     expect((await itemOf(b, second, team)).assignee).toBeNull();
     expect((await itemOf(a, second, other)).assignee).toEqual({ id: a.id });
-    // a is still in the threads, but no longer sees the team's inbox.
-    expect((await inboxOf(a, threadId)).map((i) => i.teamId)).toEqual([]);
+    // a is out of the thread they were in only through the team; in the one their other team has, they see only its inbox.
+    expect((await failure(env.server.url, `query($t: ID!) { thread(id: $t) { id } }`, { t: threadId }, a.token)).extensions?.code).toBe('NOT_FOUND');
+    expect((await inboxOf(a, second)).map((i) => i.teamId)).toEqual([other.id]);
     expect((await failure(env.server.url, INBOX, { team: team.id }, a.token)).extensions?.code).toBe('FORBIDDEN');
     const unassigned = { action: 'THREAD_UNASSIGNED', actor: env.world.admin.id, subject: a.id, team: team.id };
     expect(brief(await inboxTrail(threadId)).at(-1)).toEqual(unassigned);
@@ -681,7 +684,9 @@ describe('live: INBOX_CHANGED on the dashboard feed', () => {
     await env.world.share(pat, gp);
     const threadId = await env.world.thread(pat, [asRecipient(team), asRecipient(pharmacy), asRecipient(gp)], 'hello all');
     const late = await env.world.professional('Live changes Late member');
+    // Joining the team joined the open thread; they leave it.
     await env.world.addMember(team, late);
+    await env.world.leave(late, threadId);
     const outsider = await env.world.professional('Live changes Outsider');
 
     const members = [dashboard(a), dashboard(b)];
@@ -771,7 +776,7 @@ describe('live: INBOX_CHANGED on the dashboard feed', () => {
     expect(activities(feeds.pat).map((x) => [x.kind, x.teamId, x.inbox])).toEqual([['PARTICIPANTS_CHANGED', null, null]]);
   });
 
-  test('the assignee removed from the team: the members in the thread hear INBOX_CHANGED; the one removed and the patient hear nothing', async () => {
+  test('the assignee removed from the team (and so from the thread): the members in the thread hear INBOX_CHANGED and PARTICIPANTS_CHANGED, the patient PARTICIPANTS_CHANGED, the one removed REMOVED_FROM_THREAD', async () => {
     const { a, b, team, pat, threadId } = await patientThread('Live removal');
     await claim(a, threadId, team);
     await env.world.setCoverageMinimum(team, 1);
@@ -779,9 +784,14 @@ describe('live: INBOX_CHANGED on the dashboard feed', () => {
     await untilDashboards(3);
 
     await env.world.as(env.world.admin, `mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }`, { t: team.id, u: a.id });
-    await feeds.b.waitFor(1);
-    expect(activities(feeds.b)).toEqual([{ kind: 'INBOX_CHANGED', threadId, teamId: team.id, message: null, inbox: expect.objectContaining({ assignee: null }) }]);
-    await heardNothingMore([feeds.a, feeds.b, feeds.pat], [0, 1, 0]);
+    await feeds.b.waitFor(2);
+    expect(activities(feeds.b).map((x) => x.kind).sort()).toEqual(['INBOX_CHANGED', 'PARTICIPANTS_CHANGED']);
+    expect(inboxChanges(feeds.b)).toEqual([{ kind: 'INBOX_CHANGED', threadId, teamId: team.id, message: null, inbox: expect.objectContaining({ assignee: null }) }]);
+    await feeds.a.waitFor(1);
+    await feeds.pat.waitFor(1);
+    await heardNothingMore([feeds.a, feeds.b, feeds.pat], [1, 2, 1]);
+    expect(activities(feeds.a).map((x) => x.kind)).toEqual(['REMOVED_FROM_THREAD']);
+    expect(activities(feeds.pat).map((x) => [x.kind, x.teamId, x.inbox])).toEqual([['PARTICIPANTS_CHANGED', null, null]]);
   });
 });
 

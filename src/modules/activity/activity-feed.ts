@@ -45,7 +45,7 @@ export function activityFeed(options: ActivityFeedOptions): AsyncIterable<Thread
  */
 export function changeActivity(event: ParticipantsChangedEvent, viewerId: string): ThreadActivity | null {
   let kind: ThreadActivityKind;
-  if (event.removedIds.includes(viewerId)) kind = ThreadActivityKind.LEFT_THREAD;
+  if (event.removedIds.includes(viewerId)) kind = event.actorId === viewerId ? ThreadActivityKind.LEFT_THREAD : ThreadActivityKind.REMOVED_FROM_THREAD;
   else if (event.addedIds.includes(viewerId)) kind = ThreadActivityKind.ADDED_TO_THREAD;
   else if (event.created) return null;
   else kind = ThreadActivityKind.PARTICIPANTS_CHANGED;

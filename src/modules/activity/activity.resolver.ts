@@ -11,7 +11,7 @@ export class ActivityResolver {
   @Subscription(() => ThreadActivity, {
     description:
       "The caller's dashboard feed: being added to a thread (including as a recipient of a new one), participants joining or leaving the caller's threads, " +
-      "their new messages, the caller leaving, and for team members their teams' inbox changes and escalation alerts. Who hears of what is checked on every event. " +
+      "their new messages, the caller leaving or being removed, and for team members their teams' inbox changes and escalation alerts. Who hears of what is checked on every event. " +
       'The creator of a thread hears of it only through its first message.',
     subscribe: ({ context }) => (context as Context).app.activity.stream(requireViewer(context as Context)),
   })
@@ -28,7 +28,7 @@ export class ActivityResolver {
     return (await ctx.loaders.inboxOfThread.load(activity.threadId)).find((item) => item.teamId === activity.teamId) ?? null;
   }
 
-  @FieldResolver(() => Thread, { nullable: true, description: 'The thread as it is now; null when the caller can no longer see it (after LEFT_THREAD).' })
+  @FieldResolver(() => Thread, { nullable: true, description: 'The thread as it is now; null when the caller can no longer see it (after LEFT_THREAD or REMOVED_FROM_THREAD).' })
   async thread(@Root() activity: ThreadActivity, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<Thread | null> {
     if (!(await ctx.app.access.isVisible(ctx.loaders, viewer.id, activity.threadId))) return null;
     return ctx.loaders.thread.load(activity.threadId);

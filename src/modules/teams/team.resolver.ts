@@ -21,7 +21,9 @@ export class TeamResolver {
     return ctx.app.teams.create(viewer, name, autoCc ?? false);
   }
 
-  @Mutation(() => Team, { description: 'Admins only.' })
+  @Mutation(() => Team, {
+    description: 'Admins only. A contactable, enabled professional joining an auto-CC team also joins the threads open in its inbox (through the team, nothing read).',
+  })
   addTeamMember(
     @Viewer() viewer: User,
     @Arg('teamId', () => ID) teamId: string,
@@ -31,7 +33,10 @@ export class TeamResolver {
     return ctx.app.teams.addMember(viewer, teamId, userId);
   }
 
-  @Mutation(() => Team, { description: 'Admins only.' })
+  @Mutation(() => Team, {
+    description:
+      "Admins only. The member leaves the threads they were in only through the team (not those another of their teams has, nor those they were added to directly or created), and is unassigned in the team's inbox. Refused below the team's coverage minimum.",
+  })
   removeTeamMember(
     @Viewer() viewer: User,
     @Arg('teamId', () => ID) teamId: string,

@@ -3,10 +3,12 @@ import { newId } from '../../common/ids';
 import { MAX_NAME_LENGTH, requireText } from '../../common/text';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, notFound } from '../../errors';
+import { PARTICIPANTS_CHANGED, type EventBus } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditService } from '../audit/audit.service';
 import type { CareNetworkService } from '../care-network/care-network.service';
 import type { InboxService } from '../inbox/inbox.service';
+import { joinTeamThreads, leaveTeamThreads } from '../threads/team-threads';
 import { isProfessional, User } from '../users/user.entity';
 import { requireAdmin } from '../users/user.service';
 import { requireCoverageWithout } from './team-coverage';
@@ -22,6 +24,7 @@ export class TeamService {
     private readonly audit: AuditService,
     private readonly careNetwork: CareNetworkService,
     private readonly inbox: InboxService,
+    private readonly events: EventBus,
   ) {}
 
   /** Every team for professionals; a patient sees only the teams in their care network. */
@@ -42,33 +45,48 @@ export class TeamService {
     });
   }
 
+  /**
+   * A contactable, enabled member joining an auto-CC team also joins the
+   * threads open in its inbox (team-threads.ts). Adding a current member
+   * changes nothing.
+   */
   async addMember(viewer: User, teamId: string, userId: string): Promise<Team> {
     requireAdmin(viewer);
-    return this.uow.transaction(async (m) => {
+    const { team, changes } = await this.uow.transaction(async (m) => {
       const team = await this.teamOrFail(m, teamId);
       const user = await m.findOneBy(User, { id: userId });
       if (!user) throw badUserInput('Unknown user');
       if (!isProfessional(user)) throw badUserInput('Only professionals can be team members');
-      if (!(await m.existsBy(TeamMember, { teamId, userId }))) {
-        await m.insert(TeamMember, { teamId, userId, addedAt: new Date() });
-        await this.audit.record(m, { actor: viewer, action: AuditAction.TeamMemberAdded, teamId, subjectUserId: userId });
-      }
-      return team;
+      if (await m.existsBy(TeamMember, { teamId, userId })) return { team, changes: [] };
+      await m.insert(TeamMember, { teamId, userId, addedAt: new Date() });
+      const joined = await joinTeamThreads(m, viewer, team, user);
+      await this.audit.record(m, { actor: viewer, action: AuditAction.TeamMemberAdded, teamId, subjectUserId: userId }, ...joined.audit);
+      return { team, changes: joined.changes };
     });
+    for (const change of changes) this.events.publish(PARTICIPANTS_CHANGED, change);
+    return team;
   }
 
-  /** Refused when it would take an auto-CC team below its coverage minimum (team-coverage.ts). */
-  /** Also unassigns them from the team's threads they had. */
+  /**
+   * Refused when it would take an auto-CC team below its coverage minimum
+   * (team-coverage.ts). The member leaves the threads they were in only
+   * through this team (team-threads.ts), and is unassigned from the team's
+   * threads they had.
+   */
   async removeMember(viewer: User, teamId: string, userId: string): Promise<Team> {
     requireAdmin(viewer);
-    const { team, inboxChanges } = await this.uow.transaction(async (m) => {
+    const { team, changes, inboxChanges } = await this.uow.transaction(async (m) => {
       const team = await this.teamOrFail(m, teamId);
       await requireCoverageWithout(m, userId, teamId);
       const { affected } = await m.delete(TeamMember, { teamId, userId });
       if (!affected) throw badUserInput('This user is not a member of the team');
-      await this.audit.record(m, { actor: viewer, action: AuditAction.TeamMemberRemoved, teamId, subjectUserId: userId });
-      return { team, inboxChanges: await this.inbox.unassignLeaver(m, viewer, { teamId }, userId) };
+      // Row locks first (threads, then their inbox items), the audit chain's lock last, as a send takes them.
+      const left = await leaveTeamThreads(m, viewer, teamId, userId);
+      const inboxChanges = await this.inbox.unassignLeaver(m, viewer, { teamId }, userId);
+      await this.audit.record(m, { actor: viewer, action: AuditAction.TeamMemberRemoved, teamId, subjectUserId: userId }, ...left.audit);
+      return { team, changes: left.changes, inboxChanges };
     });
+    for (const change of changes) this.events.publish(PARTICIPANTS_CHANGED, change);
     this.inbox.publish(inboxChanges);
     return team;
   }

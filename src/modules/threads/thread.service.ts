@@ -90,9 +90,9 @@ export class ThreadService {
     const { change, inboxChanges } = await this.uow.transaction(async (m) => {
       await lockThread(m, threadId);
       await this.access.participation(m, viewer.id, threadId);
+      const inboxChanges = await this.inbox.unassignLeaver(m, viewer, { threadId }, viewer.id);
       await this.audit.record(m, { actor: viewer, action: AuditAction.ParticipantLeft, threadId, subjectUserId: viewer.id });
       await m.delete(Participant, { threadId, userId: viewer.id });
-      const inboxChanges = await this.inbox.unassignLeaver(m, viewer, { threadId }, viewer.id);
       const remaining = await m.find(Participant, { where: { threadId }, select: { userId: true } });
       return {
         change: participantsChanged(threadId, viewer, remaining.map((p) => p.userId), { removedIds: [viewer.id], at: new Date() }),
@@ -162,7 +162,7 @@ export class ThreadService {
 }
 
 /** The live event of a committed participants change; `participantIds` are those after it. */
-function participantsChanged(
+export function participantsChanged(
   threadId: string,
   actor: User,
   participantIds: string[],
@@ -179,6 +179,7 @@ function participantsChanged(
   };
 }
 
-function newParticipant(threadId: string, userId: string, joinedAt: Date) {
+/** A new participation with nothing read yet (the history is unread for them); callers set addedById and viaTeamId. */
+export function newParticipant(threadId: string, userId: string, joinedAt: Date) {
   return { threadId, userId, joinedAt, viaTeamId: null, lastReadAt: null, lastReadSeq: 0 };
 }
