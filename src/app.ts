@@ -5,6 +5,7 @@ import { createUnitOfWork, type UnitOfWork } from './database/unit-of-work';
 import { createEventBus, USER_DISABLED, type EventBus } from './events/event-bus';
 import { LiveSessions } from './live-sessions';
 import type { Logger } from './logger';
+import { AbsenceService } from './modules/absences/absence.service';
 import { ActivityService } from './modules/activity/activity.service';
 import { AuditSearchService } from './modules/audit/audit-search.service';
 import { AuditService } from './modules/audit/audit.service';
@@ -44,11 +45,14 @@ export interface App {
   /** Polls the escalation schedule once started (startServer starts it). */
   escalations: EscalationService;
   activity: ActivityService;
+  absences: AbsenceService;
+  /** What "now" is for absences and the escalation schedule: the system clock unless createApp was given one (tests move theirs forward). */
+  clock: Clock;
   /** Stops the escalation poller, waits for audit writes in flight, then closes the Redis connections (events, login limits); the database is the caller's. */
   close(): Promise<void>;
 }
 
-/** `db` must be initialised and migrated. `clock` is what the escalation schedule reads (tests move it forward). */
+/** `db` must be initialised and migrated. `clock` is what the escalation schedule and absences read (tests move it forward). */
 export function createApp(config: Config, db: DataSource, logger: Logger, clock: Clock = systemClock): App {
   const uow = createUnitOfWork(db);
   const events = createEventBus({ redisUrl: config.redisUrl, instanceId: config.instanceId, logger });
@@ -90,7 +94,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     audit,
     auditSearch: new AuditSearchService(db, uow, audit),
     users,
-    teams: new TeamService(db, uow, audit, careNetwork, inbox),
+    teams: new TeamService(db, uow, audit, careNetwork, inbox, events),
     careNetwork,
     recipients,
     messages,
@@ -98,6 +102,8 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     inbox,
     escalations,
     activity: new ActivityService(events, access, messages),
+    absences: new AbsenceService(uow, audit, clock),
+    clock,
     close: async () => {
       await escalations.stop();
       await audit.settled();

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { GraphQLScalarType, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type PubSub } from 'type-graphql';
+import { AbsenceResolver, UserAbsenceResolver } from './modules/absences/absence.resolver';
 import { ActivityResolver } from './modules/activity/activity.resolver';
 import { AuditSearchResolver } from './modules/audit/audit-search.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
@@ -43,6 +44,8 @@ export function getSchema(): Promise<GraphQLSchema> {
     resolvers: [
       AuthResolver,
       UserResolver,
+      UserAbsenceResolver,
+      AbsenceResolver,
       TeamResolver,
       CareNetworkResolver,
       RecipientsResolver,

@@ -141,6 +141,11 @@ describe('tokens', () => {
     setTeamAutoCc: ['mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: true) { id } }', { t: teamId }],
     setTeamCoverageMinimum: ['mutation($t: ID!) { setTeamCoverageMinimum(teamId: $t, minimum: 0) { id } }', { t: teamId }],
     setTeamWaitingLimit: ['mutation($t: ID!) { setTeamWaitingLimit(teamId: $t, minutes: 60) { id } }', { t: teamId }],
+    recordAbsence: [
+      'mutation($u: ID!, $s: DateTime!, $e: DateTime!) { recordAbsence(userId: $u, startsAt: $s, endsAt: $e) { id } }',
+      { u: doctor.id, s: new Date().toISOString(), e: new Date(Date.now() + 3_600_000).toISOString() },
+    ],
+    cancelAbsence: ['mutation($id: ID!) { cancelAbsence(id: $id) }', { id: threadId }],
     teamInbox: ['query($t: ID!) { teamInbox(teamId: $t) { edges { cursor } } }', { t: teamId }],
     ...Object.fromEntries(
       ['claimThread', 'unassignThread', 'markThreadDone', 'reopenThread'].map((name) => [

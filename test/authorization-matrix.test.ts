@@ -147,6 +147,10 @@ const EXPECTED: Record<string, Row> = {
   'Mutation.setContactable': ADMIN_ONLY, // of another professional
   'Mutation.setContactable(self)': row(UNAUTH, BAD, BAD, OK, OK, OK, OK), // "Admins, or the professional themself"; patients are never contactable
   'Mutation.setUserDisabled': ADMIN_ONLY,
+  // Absences: "a professional (or an admin for them) records an absence"; an upcoming one, so nobody is away.
+  'Mutation.recordAbsence': row(UNAUTH, FORBID, FORBID, OK, OK, OK, OK), // the caller's own
+  'Mutation.recordAbsence(participant)': row(UNAUTH, FORBID, FORBID, FORBID, FORBID, OK, OK), // someone else's: admins only
+  'Mutation.cancelAbsence': row(UNAUTH, NF, NF, NF, NF, OK, OK), // the participant's absence: theirs, or an admin's to cancel
 
   // Subscriptions (graphql-ws). `thread` is the world's thread, which the leaver left before subscribing;
   // `leftLive` is a thread like it that the leaver leaves while everyone is subscribed. Then the
@@ -200,6 +204,20 @@ const EXPECTED: Record<string, Row> = {
   'User.isAdmin': SIGNED_IN,
   'User.disabled': SIGNED_IN,
   'User.teams': SIGNED_IN,
+  // The GP is away: "shown as away (to staff, and to patients as 'away until' without a reason)". Through the
+  // drop-down (PATIENT_NETWORK: the other patient is not offered the GP); through `me`, nobody is away.
+  'User.awayUntil': row(UNAUTH, NULL, NULL, NULL, NULL, NULL, NULL),
+  'User.awayUntil(absent GP)': PATIENT_NETWORK,
+  'User.absences': row(UNAUTH, NULL, NULL, OK, OK, OK, OK), // staff only: a list (empty) for professionals, null for patients
+  'User.absences(absent GP)': row(UNAUTH, NULL, ABSENT, OK, OK, OK, OK),
+
+  // The GP's absence, through the drop-down (User.absences): staff only.
+  'Absence.id': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK),
+  'Absence.userId': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK),
+  'Absence.startsAt': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK),
+  'Absence.endsAt': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK),
+  'Absence.reason': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK),
+  'Absence.recordedAt': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK),
 
   'Team.id': SIGNED_IN,
   'Team.name': SIGNED_IN,
@@ -266,6 +284,8 @@ const EXPECTED: Record<string, Row> = {
   'Message.threadId': PARTICIPANTS,
   'Message.body': PARTICIPANTS,
   'Message.createdAt': PARTICIPANTS,
+  // On the world's ordinary messages (false); that a patient never gets a note at all is staff-notes.test.ts.
+  'Message.staffOnly': PARTICIPANTS,
   'Message.thread': PARTICIPANTS,
   'Message.author': PARTICIPANTS,
   'Message.readBy': PARTICIPANTS,
@@ -391,6 +411,12 @@ async function buildWorld(server: TestServer): Promise<Ctx> {
   // A thread of their own for everyone else, so that lists are not empty by accident.
   await world.thread(otherPatient, [asRecipient(careTeam)], 'Another question', 'Other patient thread');
   await world.thread(world.admin, [asRecipient(nonParticipant)], 'Admin note', 'Admin thread');
+  // The GP is away (since a minute ago, for a month), for a reason only staff may see.
+  await world.as(world.admin, `mutation($u: ID!, $s: DateTime!, $e: DateTime!) { recordAbsence(userId: $u, startsAt: $s, endsAt: $e, reason: "Matrix leave") { id } }`, {
+    u: gp.id,
+    s: new Date(Date.now() - 60_000).toISOString(),
+    e: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  });
 
   const scratch = {
     shareTarget: await world.professional('Matrix Share Target'),
@@ -449,6 +475,13 @@ const inboxChange = (field: string): HttpProbe => ({
       : { query: `mutation($t: ID!, $team: ID!) { ${field}(threadId: $t, teamId: $team) { threadId } }`, variables: { t: c.thread, team: c.careTeam.id } },
   found: (d) => one(d?.[field]),
 });
+
+const RECORD_ABSENCE = `mutation($u: ID, $s: DateTime!, $e: DateTime!) { recordAbsence(userId: $u, startsAt: $s, endsAt: $e) { id } }`;
+/** An absence that has not begun, so that recording it makes nobody away. */
+const UPCOMING = { s: new Date(Date.now() + 86_400_000).toISOString(), e: new Date(Date.now() + 2 * 86_400_000).toISOString() };
+/** The away GP as the drop-down offers them, with `sel`. */
+const ABSENT_GP = (sel: string) => `{ recipients(search: "Matrix GP", first: 10) { ... on UserRecipient { user { id ${sel} } } } }`;
+const absentGp = (d: Data, c: Ctx) => list(d?.recipients).map((r: Data) => r.user).filter((u: Data) => u?.id === c.gp.id);
 
 /** The care team's inbox, of done threads: the world's thread is done (buildWorld). */
 const doneInbox = (sel: string) => `query($team: ID!) { teamInbox(teamId: $team, status: DONE, first: 100) { ${sel} } }`;
@@ -618,6 +651,30 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
     }),
     found: (d) => one(d?.setUserDisabled),
   },
+  'Mutation.recordAbsence': {
+    request: () => ({ query: RECORD_ABSENCE, variables: { u: null, ...UPCOMING } }),
+    found: (d) => one(d?.recordAbsence),
+  },
+  'Mutation.recordAbsence(participant)': {
+    request: (c) => ({ query: RECORD_ABSENCE, variables: { u: c.people.participant.id, ...UPCOMING } }),
+    found: (d) => one(d?.recordAbsence),
+  },
+  'Mutation.cancelAbsence': {
+    // Each role tries a fresh absence of the participant's, recorded by the admin.
+    request: async (c) => {
+      const { recordAbsence } = await c.world.as(c.world.admin, RECORD_ABSENCE, { u: c.people.participant.id, ...UPCOMING });
+      return { query: `mutation($id: ID!) { cancelAbsence(id: $id) }`, variables: { id: recordAbsence.id } };
+    },
+    found: (d) => one(d?.cancelAbsence),
+  },
+  'User.awayUntil(absent GP)': {
+    request: () => ({ query: ABSENT_GP('awayUntil') }),
+    found: (d, c) => absentGp(d, c).map((u: Data) => u.awayUntil),
+  },
+  'User.absences(absent GP)': {
+    request: () => ({ query: ABSENT_GP('absences { id }') }),
+    found: (d, c) => absentGp(d, c).map((u: Data) => u.absences),
+  },
 };
 
 const messagesOf = (payloads: Data[], watched: string[]) =>
@@ -694,6 +751,10 @@ const REACH: Record<string, Reach | 'live'> = {
   User: {
     request: (_c, _r, sel) => ({ query: `{ me { id ${sel} } }` }),
     parents: (d) => one(d?.me),
+  },
+  Absence: {
+    request: (_c, _r, sel) => ({ query: ABSENT_GP(`absences { ${sel} }`) }),
+    parents: (d, c) => absentGp(d, c).flatMap((u: Data) => list(u.absences)),
   },
   Team: {
     request: (_c, _r, sel) => ({ query: `{ teams { id ${sel} } }` }),

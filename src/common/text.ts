@@ -12,3 +12,11 @@ export function requireText(field: string, value: string, max: number): string {
   if (text.length > max) throw badUserInput(`${field} must be at most ${max} characters`);
   return text;
 }
+
+/** Trimmed text, or null when it is absent or blank; BAD_USER_INPUT when longer than `max` characters. */
+export function optionalText(field: string, value: string | null | undefined, max: number): string | null {
+  const text = value?.trim();
+  if (!text) return null;
+  if (text.length > max) throw badUserInput(`${field} must be at most ${max} characters`);
+  return text;
+}

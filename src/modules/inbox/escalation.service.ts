@@ -92,7 +92,7 @@ export class EscalationService {
         continue;
       }
       await m.update(ThreadTeam, key, { escalationDueAt: null, escalatedAt: now, escalatedWaitingSince: waitingSince });
-      const alert = await this.inbox.changed(m, item, waiting.authorId, true);
+      const alert = await this.inbox.changed(m, item, waiting.authorId, now);
       alerts.push(alert);
       entries.push({
         actor: waiting.author,

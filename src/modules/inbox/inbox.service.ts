@@ -4,6 +4,7 @@ import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden, notFound } from '../../errors';
 import { INBOX_CHANGED, type EventBus, type InboxChangedEvent } from '../../events/event-bus';
+import { Absence } from '../absences/absence.entity';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditEntry, AuditService } from '../audit/audit.service';
 import type { Message } from '../messages/message.entity';
@@ -146,11 +147,13 @@ export class InboxService {
    * Inside the transaction that stores `message` (the thread row locked): a
    * patient's message starts the wait if nobody was waiting, and reopens the
    * thread in every team that had it done, clearing the assignee; a
-   * professional's message ends the wait. Returns what to publish after the
-   * commit.
+   * professional's message ends the wait; a staff-only note changes nothing.
+   * Returns what to publish after the commit.
    */
   async messageStored(m: EntityManager, author: User, message: Message, waitingSince: Date | null): Promise<InboxChangedEvent[]> {
     const { threadId } = message;
+    // A note among staff is no reply to the patient, and the patient wrote nothing.
+    if (message.staffOnly) return [];
     if (author.kind !== UserKind.PATIENT) {
       if (!waitingSince) return [];
       await m.update(Thread, { id: threadId }, { waitingSince: null });
@@ -175,15 +178,19 @@ export class InboxService {
 
   /**
    * Inside the transaction that takes `userId` out of a thread or a team:
-   * unassigns them wherever they were the assignee there. Returns what to
-   * publish after the commit.
+   * unassigns them wherever they were the assignee there. Call it before
+   * taking the audit chain's lock (before any other record in the
+   * transaction): the escalation round locks inbox rows, then the chain, and
+   * the other order could deadlock with it. Returns what to publish after the
+   * commit, for the team's members other than the one leaving.
    */
   async unassignLeaver(m: EntityManager, actor: User, where: { threadId: string } | { teamId: string }, userId: string): Promise<InboxChangedEvent[]> {
     const items = await m.findBy(ThreadTeam, { ...where, assigneeId: userId });
     const entries: AuditEntry[] = [];
     for (const item of items) entries.push(await unassign(m, actor, item));
     await this.audit.record(m, ...entries);
-    return Promise.all(items.map((item) => this.changed(m, item, actor.id)));
+    const changes = await Promise.all(items.map((item) => this.changed(m, item, actor.id)));
+    return changes.map((change) => ({ ...change, recipientIds: change.recipientIds.filter((id) => id !== userId) }));
   }
 
   /** Call after the transaction that made the changes has committed. */
@@ -201,18 +208,29 @@ export class InboxService {
   /**
    * The live event of a committed change of the team's handling of the
    * thread, for the team's members in the thread (read inside the
-   * transaction). An escalation alert goes to those who can act on it now:
-   * enabled accounts.
+   * transaction). An escalation alert (`escalatedAt`: the scheduler's now)
+   * goes to those who can act on it then: enabled accounts, not away. Absent
+   * members still get every other change.
    */
-  async changed(m: EntityManager, item: Pick<ThreadTeam, 'threadId' | 'teamId'>, actorId: string, escalated = false): Promise<InboxChangedEvent> {
+  async changed(
+    m: EntityManager,
+    item: Pick<ThreadTeam, 'threadId' | 'teamId'>,
+    actorId: string,
+    escalatedAt: Date | null = null,
+  ): Promise<InboxChangedEvent> {
     const members = m
       .createQueryBuilder(Participant, 'p')
       .innerJoin(TeamMember, 'tm', 'tm.userId = p.userId AND tm.teamId = :teamId', { teamId: item.teamId })
       .where('p.threadId = :threadId', { threadId: item.threadId })
       .select('p.userId', 'userId');
-    if (escalated) members.innerJoin(User, 'u', 'u.id = p.userId AND u.disabled = :disabled', { disabled: false });
+    if (escalatedAt) {
+      members.innerJoin(User, 'u', 'u.id = p.userId AND u.disabled = :disabled', { disabled: false }).andWhere((q) => {
+        const away = q.subQuery().select('1').from(Absence, 'a').where('a.userId = p.userId AND a.startsAt <= :now AND a.endsAt > :now');
+        return `NOT EXISTS ${away.getQuery()}`;
+      }, { now: escalatedAt });
+    }
     const recipientIds = (await members.getRawMany<{ userId: string }>()).map((r) => r.userId);
-    return { ...key(item), recipientIds, escalated, actorId, at: new Date().toISOString() };
+    return { ...key(item), recipientIds, escalated: escalatedAt !== null, actorId, at: new Date().toISOString() };
   }
 
   /**

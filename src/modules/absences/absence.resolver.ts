@@ -1,0 +1,51 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
+import type { Context } from '../../context';
+import { Viewer } from '../auth/viewer.decorator';
+import { isProfessional, User } from '../users/user.entity';
+import { Absence } from './absence.entity';
+
+@Resolver(() => Absence)
+export class AbsenceResolver {
+  @Mutation(() => Absence, {
+    description:
+      'A professional records their own absence (userId left out), or an admin one for any professional. The end must be after the start and in the future; ' +
+      'a start in the past means away now. The reason (at most 200 characters) is shown to staff only.',
+  })
+  recordAbsence(
+    @Viewer() viewer: User,
+    @Arg('userId', () => ID, { nullable: true }) userId: string | null | undefined,
+    @Arg('startsAt', () => Date) startsAt: Date,
+    @Arg('endsAt', () => Date) endsAt: Date,
+    @Arg('reason', () => String, { nullable: true }) reason: string | null | undefined,
+    @Ctx() ctx: Context,
+  ): Promise<Absence> {
+    return ctx.app.absences.record(viewer, { userId, startsAt, endsAt, reason });
+  }
+
+  @Mutation(() => Boolean, { description: 'Deletes an absence: the professional\'s own, or any for an admin. NOT_FOUND for anyone else.' })
+  cancelAbsence(@Viewer() viewer: User, @Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<boolean> {
+    return ctx.app.absences.cancel(viewer, id);
+  }
+}
+
+/** Who is away, on every user: the time they are back for everyone, the absences themselves for staff only. */
+@Resolver(() => User)
+export class UserAbsenceResolver {
+  @FieldResolver(() => Date, {
+    nullable: true,
+    description: 'When the user is away now: when they are back (the end of the absences that run on from now). Null when they are not away.',
+  })
+  async awayUntil(@Root() user: User, @Ctx() ctx: Context): Promise<Date | null> {
+    return (await ctx.loaders.absencesOfUser.load(user.id)).awayUntil;
+  }
+
+  @FieldResolver(() => [Absence], {
+    nullable: true,
+    description: "The user's current and upcoming absences, with their reasons, the earliest start first. Staff only: null for patients.",
+  })
+  async absences(@Root() user: User, @Ctx() ctx: Context): Promise<Absence[] | null> {
+    // Not @Viewer(): a User is also reached through `login`, before there is a viewer.
+    if (!ctx.viewer || !isProfessional(ctx.viewer)) return null;
+    return (await ctx.loaders.absencesOfUser.load(user.id)).absences;
+  }
+}
