@@ -1,10 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import type { DataSource } from 'typeorm';
-import type { DatabaseConfig } from '../src/config';
 import { createDataSource } from '../src/database/data-source';
 import { AuditAction } from '../src/modules/audit/audit-action';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
@@ -13,7 +9,8 @@ import { HOUR, MINUTE, TestClock } from './support/clock';
 import { codes, gql, ok } from './support/graphql';
 import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { redisAnswers, TEST_REDIS_URL } from './support/redis';
-import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { sharedDatabase } from './support/shared-database';
 import { asRecipient, useLiveWorld, World, type Person, type TeamRef } from './support/world';
 
 // Team waiting limits (escalation), through the API of real servers. The
@@ -467,31 +464,11 @@ describe('one server, the clock moved forward', () => {
   });
 });
 
-/**
- * A database several servers of one test share: an SQLite file, or a
- * PostgreSQL schema (created by the first server's migrations). `drop` removes it.
- */
-function sharedDatabase(kind: 'sqlite' | 'postgres', label: string) {
-  const tag = randomBytes(6).toString('hex');
-  const schema = `test_${tag}`;
-  const file = join(tmpdir(), `carethread-${label}-${tag}.sqlite`);
-  const config: DatabaseConfig = kind === 'postgres' ? { type: 'postgres', url: TEST_POSTGRES_URL!, schema } : { type: 'sqlite', path: file, busyTimeoutMs: 5_000 };
-  return {
-    tag,
-    config,
-    env: (kind === 'postgres' ? { DATABASE_URL: TEST_POSTGRES_URL!, DATABASE_SCHEMA: schema } : { DATABASE_URL: `sqlite:${file}` }) as Record<string, string>,
-    drop: async () => {
-      if (kind === 'postgres') await dropSchema(TEST_POSTGRES_URL!, schema);
-      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-    },
-  };
-}
-
 const DATABASES: ('sqlite' | 'postgres')[] = TEST_POSTGRES_URL ? ['sqlite', 'postgres'] : ['sqlite'];
 
 describe.each(DATABASES)('durable schedule (%s)', (kind) => {
   test('a server closed before the limit, and a new one on the same database with the clock past it: the alert fires, once', async () => {
-    const database = sharedDatabase(kind, 'escalation-restart');
+    const database = sharedDatabase('escalation-restart', kind);
     const own: Client[] = [];
     let server: TestServer | undefined;
     try {
@@ -550,7 +527,7 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 }
 
 describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
-  const database = sharedDatabase(kind, 'escalation-instances');
+  const database = sharedDatabase('escalation-instances', kind);
   const own: Client[] = [];
   const instances: ChildServer[] = [];
   const instanceIds = Array.from({ length: INSTANCES }, (_, i) => `escalation-${i}-${database.tag}`);

@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import { DataSource, In } from 'typeorm';
@@ -14,8 +11,10 @@ import { User } from '../src/modules/users/user.entity';
 import { failure, gql, ok } from './support/graphql';
 import { subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { offered } from './support/recipients';
-import { redisAnswers, TEST_REDIS_URL } from './support/redis';
-import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { TEST_REDIS_URL } from './support/redis';
+import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { sharedDatabase } from './support/shared-database';
+import { useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person } from './support/world';
 
 // Revocation (issue 3): an account an admin disables, and a token that expires,
@@ -121,26 +120,6 @@ const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.bo
 
 async function send(on: World, author: Person, threadId: string, body: string): Promise<void> {
   await on.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, { t: threadId, b: body });
-}
-
-/**
- * A database for servers of this file to share, as instances behind a load
- * balancer do: a PostgreSQL schema when TEST_DATABASE_URL is set, otherwise an
- * SQLite file. `drop` removes it.
- */
-function sharedDatabase(label: string): { env: Record<string, string>; schema: string; file: string; drop(): Promise<void> } {
-  const tag = randomBytes(6).toString('hex');
-  const schema = `test_${tag}`;
-  const file = join(tmpdir(), `carethread-${label}-${tag}.sqlite`);
-  return {
-    env: TEST_POSTGRES_URL ? { DATABASE_URL: TEST_POSTGRES_URL, DATABASE_SCHEMA: schema } : { DATABASE_URL: `sqlite:${file}` },
-    schema,
-    file,
-    drop: async () => {
-      if (TEST_POSTGRES_URL) await dropSchema(TEST_POSTGRES_URL, schema);
-      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-    },
-  };
 }
 
 const auditOf = (person: Person) =>
@@ -367,43 +346,23 @@ describe('a token that expires', () => {
 });
 
 describe('across instances', () => {
-  const database = sharedDatabase('revocation');
-  let a: TestServer | undefined;
-  let b: TestServer | undefined;
-  let redisMissing = false;
-
-
-  beforeAll(async () => {
-    if (!(await redisAnswers())) {
-      redisMissing = true;
-      return;
-    }
-    // Two instances on one database with events through Redis.
-    a = await startTestServer({ ...database.env, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `revocation-a-${database.schema}` });
-    b = await startTestServer({ ...database.env, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `revocation-b-${database.schema}` });
-  });
-
-  afterAll(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
-    await a?.close();
-    await b?.close();
-    await database.drop();
-  });
+  const instances = useTwoInstances('revocation', { clients });
 
   test('an account disabled through one instance has its sockets on every instance closed with 4403 at once', async () => {
-    if (redisMissing) {
+    if (instances.redisMissing) {
       console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
       return;
     }
-    const worldA = await World.create(a!);
+    const { a, b } = instances;
+    const worldA = await World.create(a);
     const doctor = await account(worldA, 'Remote Doctor');
     const nurse = await account(worldA, 'Remote Nurse');
     const threadId = await worldA.thread(doctor, [asRecipient(nurse)], 'first');
-    const doctorOnB = listen(b!, doctor.token);
-    const nurseOnA = listen(a!, nurse.token);
-    const nurseOnB = listen(b!, nurse.token);
-    await untilSubscribed(a!, 1);
-    await untilSubscribed(b!, 2);
+    const doctorOnB = listen(b, doctor.token);
+    const nurseOnA = listen(a, nurse.token);
+    const nurseOnB = listen(b, nurse.token);
+    await untilSubscribed(a, 1);
+    await untilSubscribed(b, 2);
     // Instance B's Redis link may still be starting: send through A until B delivers.
     const deadline = Date.now() + 10_000;
     for (let n = 1; !nurseOnB.received.length; n++) {
@@ -419,7 +378,7 @@ describe('across instances', () => {
     await send(worldA, doctor, threadId, 'after the disable');
     await until(() => bodies(doctorOnB).includes('after the disable'), 5000);
     expect(bodies(nurseOnB)).toHaveLength(before);
-    expect(b!.app.liveSessions.size).toBe(1);
+    expect(b.app.liveSessions.size).toBe(1);
   });
 });
 

@@ -1,14 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
 import { User } from '../src/modules/users/user.entity';
 import { auditEvents, deliveriesRecorded } from './support/audit-requests';
 import { failure } from './support/graphql';
 import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until, untilSubscribed, type Feed } from './support/live';
-import { redisAnswers, TEST_REDIS_URL } from './support/redis';
-import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { TEST_REDIS_URL } from './support/redis';
+import type { TestServer } from './support/server';
+import { useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person, type TeamRef } from './support/world';
 
 // Staff-only notes (issue 8): a professional participant posts a note that
@@ -582,47 +579,24 @@ describe('what a patient receives live: nothing of a note', () => {
 });
 
 describe('across instances', () => {
-  // Two instances on one database, events through Redis (as in revocation.test.ts).
-  const tag = randomBytes(6).toString('hex');
-  const schema = `test_${tag}`;
-  const file = join(tmpdir(), `carethread-staff-notes-${tag}.sqlite`);
-  const database: Record<string, string> = TEST_POSTGRES_URL ? { DATABASE_URL: TEST_POSTGRES_URL, DATABASE_SCHEMA: schema } : { DATABASE_URL: `sqlite:${file}` };
-  let first: TestServer | undefined;
-  let second: TestServer | undefined;
-  let redisMissing = false;
-
-  beforeAll(async () => {
-    if (!(await redisAnswers())) {
-      redisMissing = true;
-      return;
-    }
-    first = await startTestServer({ ...database, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `staff-notes-a-${tag}` });
-    second = await startTestServer({ ...database, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `staff-notes-b-${tag}` });
-  });
-
-  afterAll(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
-    await first?.close();
-    await second?.close();
-    if (TEST_POSTGRES_URL) await dropSchema(TEST_POSTGRES_URL, schema);
-    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  });
+  const instances = useTwoInstances('staff-notes', { clients });
 
   test('a note posted through instance A reaches the professional on B, never the patient on B, who then gets the next visible message', async () => {
-    if (redisMissing) {
+    if (instances.redisMissing) {
       console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
       return;
     }
-    const onA = await World.create(first!);
+    const { a: first, b: second } = instances;
+    const onA = await World.create(first);
     const a = await onA.professional('Remote Dr A');
     const b = await onA.professional('Remote Dr B');
     const team = await onA.team('Remote Team', { autoCc: true, members: [a, b] });
     const pat = await onA.patient('Remote Pat');
     await onA.share(pat, team);
     const threadId = await onA.thread(pat, [asRecipient(team)], 'opening');
-    const bOnB = online(b, threadId, second!);
-    const patOnB = online(pat, threadId, second!);
-    await untilListening(2, second!);
+    const bOnB = online(b, threadId, second);
+    const patOnB = online(pat, threadId, second);
+    await untilListening(2, second);
 
     // Instance B's Redis link may still be starting: send through A until B delivers.
     const deadline = Date.now() + 10_000;
@@ -655,7 +629,7 @@ describe('across instances', () => {
       expect({ key, added: bodies.slice(before.b[key].length) }).toEqual({ key, added: ['remote note', 'remote visible'] });
     }
     // Over HTTP on B, too.
-    const onB = await World.create(second!);
+    const onB = await World.create(second);
     const { thread } = await onB.as(pat, PAGE, { t: threadId, first: 100 });
     expect(thread.messages.edges.map((e: { node: Msg }) => e.node.body)).not.toContain('remote note');
     noErrors(bOnB, patOnB);

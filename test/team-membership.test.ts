@@ -1,12 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from 'graphql-ws';
 import { failure } from './support/graphql';
 import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until, untilSubscribed, type Feed } from './support/live';
-import { redisAnswers, TEST_REDIS_URL } from './support/redis';
-import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { TEST_REDIS_URL } from './support/redis';
+import type { TestServer } from './support/server';
+import { useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person, type TeamRef } from './support/world';
 
 // Team membership and a team's threads (issue 8), through the public API of
@@ -288,48 +285,12 @@ describe('becoming not contactable', () => {
   });
 });
 
-/**
- * A database two servers of one test share: an SQLite file, or a PostgreSQL
- * schema under TEST_DATABASE_URL (created by the first server's migrations).
- */
-function sharedDatabase(label: string) {
-  const tag = randomBytes(6).toString('hex');
-  const schema = `test_${tag}`;
-  const file = join(tmpdir(), `carethread-${label}-${tag}.sqlite`);
-  return {
-    tag,
-    env: (TEST_POSTGRES_URL ? { DATABASE_URL: TEST_POSTGRES_URL, DATABASE_SCHEMA: schema } : { DATABASE_URL: `sqlite:${file}` }) as Record<string, string>,
-    drop: async () => {
-      if (TEST_POSTGRES_URL) await dropSchema(TEST_POSTGRES_URL, schema);
-      for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-    },
-  };
-}
-
 describe('across instances (two servers, one database, events through Redis)', () => {
-  const database = sharedDatabase('membership');
+  const instances = useTwoInstances('membership');
   const own: Client[] = [];
-  let a: TestServer | undefined;
-  let b: TestServer | undefined;
-  let redisMissing = false;
-
-  beforeAll(async () => {
-    if (!(await redisAnswers())) {
-      redisMissing = true;
-      return;
-    }
-    a = await startTestServer({ ...database.env, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `membership-a-${database.tag}` });
-    b = await startTestServer({ ...database.env, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `membership-b-${database.tag}` });
-  });
 
   afterEach(async () => {
     await Promise.all(own.splice(0).map((c) => c.dispose()));
-  });
-
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await database.drop();
   });
 
   /**
@@ -346,18 +307,19 @@ describe('across instances (two servers, one database, events through Redis)', (
   }
 
   test('a member added through instance A hears of it on instance B, and then the thread live', async () => {
-    if (redisMissing) {
+    if (instances.redisMissing) {
       console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
       return;
     }
-    const world = await World.create(a!);
+    const { a, b } = instances;
+    const world = await World.create(a);
     const { a: doctor, team, pat } = await world.careTeam('Remote join');
     const threadId = await world.thread(pat, [asRecipient(team)], 'first');
     const newbie = await world.professional('Remote join Newbie');
-    const doctorOnB = dashboard(doctor, b!, own);
-    const newbieOnB = dashboard(newbie, b!, own);
-    const newbieMessagesOnB = messages(newbie, b!, own);
-    await untilSubscribed(b!, 2 * THREAD_ACTIVITY_LISTENERS + 1);
+    const doctorOnB = dashboard(doctor, b, own);
+    const newbieOnB = dashboard(newbie, b, own);
+    const newbieMessagesOnB = messages(newbie, b, own);
+    await untilSubscribed(b, 2 * THREAD_ACTIVITY_LISTENERS + 1);
     await linked(world, pat, threadId, doctorOnB);
 
     await world.addMember(team, newbie);
@@ -370,18 +332,19 @@ describe('across instances (two servers, one database, events through Redis)', (
   });
 
   test('a member removed through instance A stops receiving on instance B at once', async () => {
-    if (redisMissing) {
+    if (instances.redisMissing) {
       console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
       return;
     }
-    const world = await World.create(a!);
+    const { a, b } = instances;
+    const world = await World.create(a);
     const { a: doctor, b: leaver, team, pat } = await world.careTeam('Remote removal');
     await world.setCoverageMinimum(team, 1);
     const threadId = await world.thread(pat, [asRecipient(team)], 'first');
-    const doctorOnB = dashboard(doctor, b!, own);
-    const leaverOnB = dashboard(leaver, b!, own);
-    const leaverMessagesOnB = messages(leaver, b!, own);
-    await untilSubscribed(b!, 2 * THREAD_ACTIVITY_LISTENERS + 1);
+    const doctorOnB = dashboard(doctor, b, own);
+    const leaverOnB = dashboard(leaver, b, own);
+    const leaverMessagesOnB = messages(leaver, b, own);
+    await untilSubscribed(b, 2 * THREAD_ACTIVITY_LISTENERS + 1);
     await linked(world, pat, threadId, doctorOnB);
     await until(() => leaverMessagesOnB.received.length > 0, 5000);
 

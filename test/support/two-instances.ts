@@ -1,0 +1,62 @@
+import type { Client } from 'graphql-ws';
+import { redisAnswers, TEST_REDIS_URL } from './redis';
+import { startTestServer, type TestServer } from './server';
+import { sharedDatabase } from './shared-database';
+
+/** Two servers on one database with events through Redis, as useTwoInstances keeps them. */
+export interface TwoInstances {
+  /** The instances; reading one before beforeAll, or when `redisMissing`, throws. */
+  readonly a: TestServer;
+  readonly b: TestServer;
+  /** Redis did not answer (outside CI only): each test warns and returns instead of running. */
+  readonly redisMissing: boolean;
+}
+
+/**
+ * Two instances behind a load balancer for the tests of a describe block:
+ * servers on one sharedDatabase(label) with events through Redis at
+ * TEST_REDIS_URL, INSTANCE_ID `<label>-a-<tag>` and `<label>-b-<tag>`.
+ * Started in beforeAll; in afterAll `clients` (none unless given) are disposed,
+ * both servers closed and the database dropped.
+ *
+ * When Redis does not answer nothing starts and `redisMissing` is true, except
+ * under CI=true, where beforeAll fails (see redisAnswers).
+ */
+export function useTwoInstances(label: string, options: { clients?: Client[] } = {}): TwoInstances {
+  const database = sharedDatabase(label);
+  let a: TestServer | undefined;
+  let b: TestServer | undefined;
+  let redisMissing = false;
+
+  beforeAll(async () => {
+    if (!(await redisAnswers())) {
+      redisMissing = true;
+      return;
+    }
+    a = await startTestServer({ ...database.env, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `${label}-a-${database.tag}` });
+    b = await startTestServer({ ...database.env, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `${label}-b-${database.tag}` });
+  });
+
+  afterAll(async () => {
+    await Promise.all((options.clients ?? []).splice(0).map((c) => c.dispose()));
+    await a?.close();
+    await b?.close();
+    await database.drop();
+  });
+
+  const started = (server: TestServer | undefined, name: string): TestServer => {
+    if (!server) throw new Error(`instance ${name} of ${label} is not running${redisMissing ? ' (Redis is missing)' : ''}`);
+    return server;
+  };
+  return {
+    get a() {
+      return started(a, 'a');
+    },
+    get b() {
+      return started(b, 'b');
+    },
+    get redisMissing() {
+      return redisMissing;
+    },
+  };
+}
