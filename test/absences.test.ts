@@ -325,6 +325,33 @@ describe('escalation and work while away', () => {
     expect(await alertedIds(threadId)).toEqual([ids(b), ids(a, b)]);
   });
 
+  test('when every member in the thread is away, the alert waits for the first of them to come back, instead of reaching nobody', async () => {
+    const { a, b, team, pat } = await env.world.careTeam('All away');
+    await limit(a, team, 60);
+    const first = await record(a, fromNow(-MINUTE), fromNow(3 * HOUR));
+    await record(b, fromNow(-MINUTE), fromNow(5 * HOUR));
+    const threadId = await env.world.thread(pat, [asRecipient(team)], 'Nobody answers', 'Alone');
+    const feeds = [dashboard(a), dashboard(b)];
+    await untilDashboards(2);
+
+    clock.advance(61 * MINUTE);
+    await rounds();
+    for (const feed of feeds) await settle(feed.client);
+    expect(feeds.map((feed) => alerts(feed, threadId).length)).toEqual([0, 0]);
+    expect(await alertedIds(threadId)).toEqual([]);
+    const { teamInbox } = await env.world.as(b, INBOX, { t: team.id });
+    const item = teamInbox.edges.find((e: { node: { threadId: string } }) => e.node.threadId === threadId).node;
+    // Due again when a comes back (the earlier of the two returns).
+    expect(item.escalationDueAt).toBe(first.endsAt);
+
+    clock.advance(2 * HOUR);
+    await until(() => alerts(feeds[0], threadId).length === 1);
+    await rounds();
+    for (const feed of feeds) await settle(feed.client);
+    expect(feeds.map((feed) => alerts(feed, threadId).length)).toEqual([1, 0]);
+    expect(await alertedIds(threadId)).toEqual([ids(a)]);
+  });
+
   test('an absent member can still read the thread, mark it read and reply; the patient gets the reply with awayUntil and no reason', async () => {
     const { a, team, pat } = await env.world.careTeam('Away reply');
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'Can I stop the tablets?');

@@ -1,4 +1,5 @@
 import { Table, TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { storedTime } from '../database/stored-time';
 import { tablePath as path } from '../database/table-path';
 import { chainHash, GENESIS_HASH } from '../modules/audit/audit-chain';
 import type { AuditEvent } from '../modules/audit/audit-event.entity';
@@ -86,7 +87,7 @@ async function chainExisting(queryRunner: QueryRunner): Promise<void> {
   for (const event of events) {
     const actorRole = event.isAdmin === true || event.isAdmin === 1 ? 'ADMIN' : event.kind;
     const patientIds = [...new Set([...(event.patientId ? [event.patientId] : []), ...(event.threadId ? (patientsByThread.get(event.threadId) ?? []) : [])])];
-    const hash = chainHash(prevHash, { ...event, at: utc(event.at), actorRole: actorRole as AuditEvent['actorRole'], patientIds });
+    const hash = chainHash(prevHash, { ...event, at: storedTime(event.at), actorRole: actorRole as AuditEvent['actorRole'], patientIds });
     await queryRunner.query(
       `UPDATE ${path(queryRunner, 'audit_events')} SET "actorRole" = ${param(1)}, "prevHash" = ${param(2)}, "hash" = ${param(3)} WHERE "id" = ${param(4)}`,
       [actorRole, prevHash, hash, event.id],
@@ -98,10 +99,6 @@ async function chainExisting(queryRunner: QueryRunner): Promise<void> {
   }
 }
 
-/** pg gives Dates; SQLite gives TypeORM's "YYYY-MM-DD HH:MM:SS.SSS", which is UTC. */
-function utc(value: Date | string): Date {
-  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
-}
 
 async function appendOnly(queryRunner: QueryRunner): Promise<void> {
   if (queryRunner.connection.driver.options.type === 'postgres') {

@@ -1,11 +1,15 @@
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '../../common/clock';
+import { storedTime } from '../../database/stored-time';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import type { InboxChangedEvent } from '../../events/event-bus';
 import type { Logger } from '../../logger';
+import { Absence } from '../absences/absence.entity';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditEntry, AuditService } from '../audit/audit.service';
 import { Message } from '../messages/message.entity';
+import { TeamMember } from '../teams/team-member.entity';
+import { Participant } from '../threads/participant.entity';
 import { ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
 import { UserKind } from '../users/user-kind';
@@ -91,8 +95,14 @@ export class EscalationService {
         await m.update(ThreadTeam, key, { escalationDueAt: null });
         continue;
       }
-      await m.update(ThreadTeam, key, { escalationDueAt: null, escalatedAt: now, escalatedWaitingSince: waitingSince });
       const alert = await this.inbox.changed(m, item, waiting.authorId, now);
+      const back = alert.recipientIds.length ? null : await firstReturn(m, item, now);
+      if (back) {
+        // Everyone who could act is away: the alert waits for the first of them to come back rather than reach nobody.
+        await m.update(ThreadTeam, key, { escalationDueAt: back });
+        continue;
+      }
+      await m.update(ThreadTeam, key, { escalationDueAt: null, escalatedAt: now, escalatedWaitingSince: waitingSince });
       alerts.push(alert);
       entries.push({
         actor: waiting.author,
@@ -106,6 +116,19 @@ export class EscalationService {
     await this.audit.record(m, ...entries);
     return alerts;
   }
+}
+
+/** When the first of the team's members in the thread who is away at `now` (an enabled account) comes back; null when none is away. */
+async function firstReturn(m: EntityManager, item: Pick<ThreadTeam, 'threadId' | 'teamId'>, now: Date): Promise<Date | null> {
+  const row = await m
+    .createQueryBuilder(Absence, 'a')
+    .innerJoin(Participant, 'p', 'p.userId = a.userId AND p.threadId = :threadId', { threadId: item.threadId })
+    .innerJoin(TeamMember, 'tm', 'tm.userId = a.userId AND tm.teamId = :teamId', { teamId: item.teamId })
+    .innerJoin(User, 'u', 'u.id = a.userId AND u.disabled = :disabled', { disabled: false })
+    .where('a.startsAt <= :now AND a.endsAt > :now', { now })
+    .select('MIN(a.endsAt)', 'back')
+    .getRawOne<{ back: Date | string | null }>();
+  return row?.back ? storedTime(row.back) : null;
 }
 
 /** The oldest patient message of the current wait, with its author. */
