@@ -42,6 +42,17 @@ export function decodeCursor<T extends ('string' | 'number')[]>(
   return keys as { [K in keyof T]: T[K] extends 'number' ? number : string };
 }
 
+/**
+ * A time sort key from a cursor; BAD_USER_INPUT unless it is a time a
+ * database stores (years 1 to 9999: PostgreSQL refuses some others with a 500).
+ */
+export function cursorTime(text: string): Date {
+  const time = new Date(text);
+  const year = time.getUTCFullYear();
+  if (Number.isNaN(time.getTime()) || year < 1 || year > 9999) throw badUserInput('after is not a cursor from this list');
+  return time;
+}
+
 /** Numeric sort keys are ids, sequence numbers and positions: integers a PostgreSQL integer column can compare with (else a 500 there). */
 const isIntegerKey = (k: number) => Number.isInteger(k) && k >= 0 && k <= 2_147_483_647;
 

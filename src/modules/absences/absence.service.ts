@@ -5,6 +5,7 @@ import { optionalText } from '../../common/text';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden, notFound } from '../../errors';
 import { AuditAction } from '../audit/audit-action';
+import { reschedule } from '../inbox/escalation-schedule';
 import type { AuditService } from '../audit/audit.service';
 import { isProfessional, User } from '../users/user.entity';
 import { Absence } from './absence.entity';
@@ -73,6 +74,7 @@ export class AbsenceService {
     return this.uow.transaction(async (m) => {
       const absence = await this.visible(m, viewer, id);
       await m.delete(Absence, { id: absence.id });
+      await reschedule(m, { memberId: absence.userId });
       await this.audit.record(m, { actor: viewer, action: AuditAction.AbsenceCancelled, subjectUserId: absence.userId });
       return true;
     });

@@ -1,5 +1,7 @@
 import type { EntityManager } from 'typeorm';
+import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
+import { Participant } from '../threads/participant.entity';
 import { InboxStatus, ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
 
@@ -22,16 +24,24 @@ export function escalationDue(
  * Brings the stored schedule (thread_teams.escalationDueAt) in line with
  * escalationDue for the inbox items matching `where`, inside the transaction
  * that changed what it depends on, so that the schedule every instance polls
- * is never stale.
+ * is never stale. `memberId`: the items of the threads a member of their team
+ * is in, when that member may be present again (an absence cancelled, a team
+ * joined): an alert held back while everyone was away becomes due as it
+ * would have been, and the next round sends it or holds it again. Call it
+ * before the transaction's audit record (inbox rows before the chain's lock).
  */
-export async function reschedule(m: EntityManager, where: { threadId: string } | { teamId: string }): Promise<void> {
-  const [column, value] = 'threadId' in where ? ['threadId', where.threadId] : ['teamId', where.teamId];
-  const items = await m
+export async function reschedule(m: EntityManager, where: { threadId: string } | { teamId: string } | { memberId: string }): Promise<void> {
+  const q = m
     .createQueryBuilder(ThreadTeam, 'tt')
     .innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId')
-    .innerJoinAndMapOne('tt.team', Team, 'tm', 'tm.id = tt.teamId')
-    .where(`tt.${column} = :value`, { value })
-    .getMany();
+    .innerJoinAndMapOne('tt.team', Team, 'tm', 'tm.id = tt.teamId');
+  if ('threadId' in where) q.where('tt.threadId = :threadId', where);
+  else if ('teamId' in where) q.where('tt.teamId = :teamId', where);
+  else {
+    q.innerJoin(Participant, 'p', 'p.threadId = tt.threadId AND p.userId = :memberId', where);
+    q.innerJoin(TeamMember, 'member', 'member.teamId = tt.teamId AND member.userId = :memberId', where);
+  }
+  const items = await q.getMany();
   for (const item of items) {
     const due = escalationDue(item, item.thread!.waitingSince, item.team!.waitingLimitMinutes);
     if (due?.getTime() === item.escalationDueAt?.getTime()) continue;

@@ -37,7 +37,7 @@ export interface EscalationOptions {
  */
 export class EscalationService {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> = Promise.resolve();
+  private running: Promise<unknown> | null = null;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -49,7 +49,10 @@ export class EscalationService {
 
   start(): void {
     this.timer ??= setInterval(() => {
-      this.running = this.running.then(() => this.runDue()).catch((error: unknown) => this.logger.error({ err: error }, 'escalation round failed'));
+      // A round still running (a slow database) is not queued behind: the next tick looks again.
+      this.running ??= this.runDue()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'escalation round failed'))
+        .finally(() => (this.running = null));
     }, this.options.pollMs);
     this.timer.unref();
   }
@@ -65,14 +68,15 @@ export class EscalationService {
   async runDue(): Promise<number> {
     let sent = 0;
     for (;;) {
-      const alerts = await this.uow.transaction((m) => this.takeDue(m));
+      const { alerts, taken } = await this.uow.transaction((m) => this.takeDue(m));
       this.inbox.publish(alerts);
       sent += alerts.length;
-      if (alerts.length < BATCH) return sent;
+      // Rows held back or cleared count too: a full batch means more may be due.
+      if (taken < BATCH) return sent;
     }
   }
 
-  private async takeDue(m: EntityManager): Promise<InboxChangedEvent[]> {
+  private async takeDue(m: EntityManager): Promise<{ alerts: InboxChangedEvent[]; taken: number }> {
     const now = this.options.clock.now();
     const due = m
       .createQueryBuilder(ThreadTeam, 'tt')
@@ -114,7 +118,7 @@ export class EscalationService {
       });
     }
     await this.audit.record(m, ...entries);
-    return alerts;
+    return { alerts, taken: items.length };
   }
 }
 

@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isId } from '../../common/ids';
-import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
+import { checkPageSize, cursorTime, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden, notFound } from '../../errors';
 import { INBOX_CHANGED, type EventBus, type InboxChangedEvent } from '../../events/event-bus';
@@ -201,7 +201,8 @@ export class InboxService {
   /** The team, if the viewer is a member: NOT_FOUND for no such team, FORBIDDEN for non-members. */
   async requireMember(m: EntityManager, viewer: User, teamId: string): Promise<Team> {
     const team = await teamOrFail(m, teamId);
-    if (!(await m.existsBy(TeamMember, { teamId, userId: viewer.id }))) throw forbidden(`Only members of team "${team.name}" may use its inbox`);
+    // Without the team's name: anyone may ask about any team id.
+    if (!(await m.existsBy(TeamMember, { teamId, userId: viewer.id }))) throw forbidden('Only members of this team may use its inbox');
     return team;
   }
 
@@ -242,8 +243,8 @@ export class InboxService {
    */
   private async change(viewer: User, threadId: string, teamId: string, apply: Change): Promise<ThreadTeam> {
     const { item, event } = await this.uow.transaction(async (m) => {
-      await this.access.participation(m, viewer.id, threadId);
       await lockThread(m, threadId);
+      await this.access.participation(m, viewer.id, threadId);
       const team = await this.requireMember(m, viewer, teamId);
       const found = await m.findOneBy(ThreadTeam, { threadId, teamId });
       if (!found) throw badUserInput(`This thread is not in the inbox of team "${team.name}"`);
@@ -275,11 +276,4 @@ async function assignTo(m: EntityManager, actor: User, item: ThreadTeam, userId:
 async function unassign(m: EntityManager, actor: User, item: ThreadTeam): Promise<AuditEntry> {
   await m.update(ThreadTeam, key(item), { assigneeId: null, assignedAt: null });
   return { actor, action: AuditAction.ThreadUnassigned, ...key(item), subjectUserId: item.assigneeId };
-}
-
-/** A time from a cursor of this list; BAD_USER_INPUT when it is not one. */
-function cursorTime(text: string): Date {
-  const time = new Date(text);
-  if (Number.isNaN(time.getTime())) throw badUserInput('after is not a cursor from this list');
-  return time;
 }

@@ -2,16 +2,18 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../../common/ids';
 import { MAX_NAME_LENGTH, requireText } from '../../common/text';
 import type { UnitOfWork } from '../../database/unit-of-work';
-import { badUserInput, notFound } from '../../errors';
+import { badUserInput, forbidden, notFound } from '../../errors';
 import { PARTICIPANTS_CHANGED, type EventBus } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditService } from '../audit/audit.service';
 import type { CareNetworkService } from '../care-network/care-network.service';
+import { reschedule } from '../inbox/escalation-schedule';
 import type { InboxService } from '../inbox/inbox.service';
 import { joinTeamThreads, leaveTeamThreads } from '../threads/team-threads';
 import { isProfessional, User } from '../users/user.entity';
 import { requireAdmin } from '../users/user.service';
 import { requireCoverageWithout } from './team-coverage';
+import { lockTeams } from './team-lock';
 import { TeamMember } from './team-member.entity';
 import { Team } from './team.entity';
 
@@ -52,7 +54,9 @@ export class TeamService {
    */
   async addMember(viewer: User, teamId: string, userId: string): Promise<Team> {
     requireAdmin(viewer);
+    if (userId === viewer.id) throw forbidden('An admin cannot add themself to a team (it would open its threads to them): another admin must');
     const { team, changes } = await this.uow.transaction(async (m) => {
+      await lockTeams(m, [teamId], 'change');
       const team = await this.teamOrFail(m, teamId);
       const user = await m.findOneBy(User, { id: userId });
       if (!user) throw badUserInput('Unknown user');
@@ -60,6 +64,7 @@ export class TeamService {
       if (await m.existsBy(TeamMember, { teamId, userId })) return { team, changes: [] };
       await m.insert(TeamMember, { teamId, userId, addedAt: new Date() });
       const joined = await joinTeamThreads(m, viewer, team, user);
+      await reschedule(m, { memberId: userId });
       await this.audit.record(m, { actor: viewer, action: AuditAction.TeamMemberAdded, teamId, subjectUserId: userId }, ...joined.audit);
       return { team, changes: joined.changes };
     });
@@ -76,6 +81,7 @@ export class TeamService {
   async removeMember(viewer: User, teamId: string, userId: string): Promise<Team> {
     requireAdmin(viewer);
     const { team, changes, inboxChanges } = await this.uow.transaction(async (m) => {
+      await lockTeams(m, [teamId], 'change');
       const team = await this.teamOrFail(m, teamId);
       await requireCoverageWithout(m, userId, teamId);
       const { affected } = await m.delete(TeamMember, { teamId, userId });

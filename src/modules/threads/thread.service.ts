@@ -1,9 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { newId } from '../../common/ids';
-import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
+import { checkPageSize, cursorTime, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import { MAX_BODY_LENGTH, MAX_SUBJECT_LENGTH, requireText } from '../../common/text';
 import type { UnitOfWork } from '../../database/unit-of-work';
-import { badUserInput } from '../../errors';
 import { PARTICIPANTS_CHANGED, type EventBus, type ParticipantsChangedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditEntry, AuditService } from '../audit/audit.service';
@@ -13,6 +12,7 @@ import { recordCareTeamRead } from '../messages/care-team-read';
 import type { MessageService } from '../messages/message.service';
 import type { RecipientInput } from '../recipients/recipient.input';
 import type { RecipientService, Resolution } from '../recipients/recipients.service';
+import { lockTeams } from '../teams/team-lock';
 import type { User } from '../users/user.entity';
 import { Participant } from './participant.entity';
 import type { ThreadAccess } from './thread.access';
@@ -41,6 +41,7 @@ export class ThreadService {
     const subject = requireText('subject', subjectText, MAX_SUBJECT_LENGTH);
     const body = requireText('body', bodyText, MAX_BODY_LENGTH);
     const { thread, published, change } = await this.uow.transaction(async (m) => {
+      await lockTeams(m, pickedTeams(picks), 'read');
       const resolution = await this.recipients.resolve(m, viewer, picks, new Set());
       const now = new Date();
       const thread = Object.assign(new Thread(), {
@@ -68,14 +69,13 @@ export class ThreadService {
   /** Adds what the picks resolve to; current participants stay as they are. */
   async addParticipants(viewer: User, threadId: string, picks: RecipientInput[]): Promise<Thread> {
     const { thread, change } = await this.uow.transaction(async (m) => {
+      await lockTeams(m, pickedTeams(picks), 'read');
       await lockThread(m, threadId);
       const thread = await this.access.visibleThread(m, viewer.id, threadId);
       const current = new Set((await m.findBy(Participant, { threadId })).map((p) => p.userId));
       const resolution = await this.recipients.resolve(m, viewer, picks, current);
       const now = new Date();
       await this.addResolved(m, viewer, threadId, resolution, now);
-      // A team added to a thread whose patient is already waiting starts its own clock.
-      if (resolution.teamIds.length) await reschedule(m, { threadId });
       const addedIds = resolution.additions.map((a) => a.user.id);
       // Picking only current participants changes nothing, so there is nothing to tell.
       const change = addedIds.length ? participantsChanged(threadId, viewer, [...current, ...addedIds], { addedIds, at: now }) : null;
@@ -107,6 +107,8 @@ export class ThreadService {
   /** Marks every message so far as read by the caller, and by the care team when the caller is a professional. */
   async markRead(viewer: User, threadId: string): Promise<Thread> {
     return this.uow.transaction(async (m) => {
+      // Takes turns with a leave of the same thread, which holds the audit chain before deleting the participant row this updates.
+      await lockThread(m, threadId);
       const thread = await this.access.visibleThread(m, viewer.id, threadId);
       const now = new Date();
       await m.update(Participant, { threadId, userId: viewer.id }, { lastReadSeq: thread.lastSeq, lastReadAt: now });
@@ -131,8 +133,7 @@ export class ThreadService {
       .take(limit + 1);
     if (after) {
       const [at, id] = decodeCursor(after, ['string', 'string']);
-      const activity = new Date(at);
-      if (Number.isNaN(activity.getTime())) throw badUserInput('after is not a cursor from this list');
+      const activity = cursorTime(at);
       q.andWhere('(t.lastActivityAt < :activity OR (t.lastActivityAt = :activity AND t.id < :id))', { activity, id });
     }
     return toPage(await q.getMany(), limit, (t) => encodeCursor([t.lastActivityAt.toISOString(), t.id]));
@@ -147,6 +148,8 @@ export class ThreadService {
     for (const teamId of resolution.teamIds) {
       await m.createQueryBuilder().insert().into(ThreadTeam).values({ threadId, teamId, addedAt: now }).orIgnore().execute();
     }
+    // A team added to a thread whose patient already waits starts its own clock (inbox rows before the audit chain's lock).
+    if (resolution.teamIds.length) await reschedule(m, { threadId });
     await this.audit.record(
       m,
       ...(first ? [first] : []),
@@ -180,6 +183,8 @@ export function participantsChanged(
 }
 
 /** A new participation with nothing read yet (the history is unread for them); callers set addedById and viaTeamId. */
+const pickedTeams = (picks: RecipientInput[]) => picks.flatMap((p) => (p.teamId ? [p.teamId] : []));
+
 export function newParticipant(threadId: string, userId: string, joinedAt: Date) {
   return { threadId, userId, joinedAt, viaTeamId: null, lastReadAt: null, lastReadSeq: 0 };
 }
