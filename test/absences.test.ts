@@ -117,6 +117,12 @@ async function alertedIds(threadId: string): Promise<string[][]> {
 
 const ids = (...people: Person[]) => people.map((p) => p.id).sort();
 
+/** When the thread's alert is due in the team's inbox, as `who` (a member in the thread) reads it; null when none is scheduled. */
+async function escalationDueAt(who: Person, team: TeamRef, threadId: string): Promise<string | null> {
+  const { teamInbox } = await env.world.as(who, INBOX, { t: team.id });
+  return teamInbox.edges.find((e: { node: { threadId: string } }) => e.node.threadId === threadId).node.escalationDueAt;
+}
+
 async function limit(who: Person, team: TeamRef, minutes: number | null): Promise<void> {
   await env.world.as(who, LIMIT, { t: team.id, m: minutes });
 }
@@ -350,6 +356,47 @@ describe('escalation and work while away', () => {
     for (const feed of feeds) await settle(feed.client);
     expect(feeds.map((feed) => alerts(feed, threadId).length)).toEqual([1, 0]);
     expect(await alertedIds(threadId)).toEqual([ids(a)]);
+  });
+
+  test('an alert held back while every member in the thread is away comes as soon as one of them cancels their absence, not when it would have ended', async () => {
+    const { a, b, team, pat } = await env.world.careTeam('Back early');
+    await limit(a, team, 60);
+    const leave = await record(a, fromNow(-MINUTE), fromNow(14 * DAY));
+    await record(b, fromNow(-MINUTE), fromNow(15 * DAY));
+    const threadId = await env.world.thread(pat, [asRecipient(team)], 'Nobody answers', 'Back early');
+    const feeds = [dashboard(a), dashboard(b)];
+    await untilDashboards(2);
+    clock.advance(61 * MINUTE);
+    await rounds();
+    expect(await escalationDueAt(b, team, threadId)).toBe(leave.endsAt);
+
+    await env.world.as(a, CANCEL, { id: leave.id });
+    await rounds();
+    expect(await alertedIds(threadId)).toEqual([ids(a)]);
+    await until(() => alerts(feeds[0], threadId).length === 1);
+    for (const feed of feeds) await settle(feed.client);
+    expect(feeds.map((feed) => alerts(feed, threadId).length)).toEqual([1, 0]);
+    expect(await escalationDueAt(b, team, threadId)).toBeNull();
+  });
+
+  test('an alert held back while every member in the thread is away comes as soon as a member who is present joins the team, and so the thread', async () => {
+    const { a, b, team, pat } = await env.world.careTeam('Newcomer');
+    await limit(a, team, 60);
+    const leave = await record(a, fromNow(-MINUTE), fromNow(7 * DAY));
+    await record(b, fromNow(-MINUTE), fromNow(8 * DAY));
+    const threadId = await env.world.thread(pat, [asRecipient(team)], 'Nobody answers', 'Newcomer');
+    clock.advance(61 * MINUTE);
+    await rounds();
+    expect(await escalationDueAt(b, team, threadId)).toBe(leave.endsAt);
+
+    const c = await env.world.professional('Newcomer Dr C');
+    const newcomer = dashboard(c);
+    await untilDashboards(1);
+    await env.world.addMember(team, c);
+    await rounds();
+    expect(await alertedIds(threadId)).toEqual([ids(c)]);
+    await until(() => alerts(newcomer, threadId).length === 1);
+    expect(await escalationDueAt(c, team, threadId)).toBeNull();
   });
 
   test('an absent member can still read the thread, mark it read and reply; the patient gets the reply with awayUntil and no reason', async () => {

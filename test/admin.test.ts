@@ -1,6 +1,6 @@
 import { codes, failure, gql, ok } from './support/graphql';
 import { ADMIN } from './support/server';
-import { useWorld, type Person, type TeamRef } from './support/world';
+import { asRecipient, useWorld, type Person, type TeamRef } from './support/world';
 
 const env = useWorld();
 
@@ -304,6 +304,24 @@ describe('teams and membership', () => {
     const unknown = '00000000-0000-4000-8000-000000000000';
     expect(await codes(env.server.url, ADD_MEMBER, { t: team.id, u: unknown }, env.world.admin.token)).toEqual(['BAD_USER_INPUT']);
     expect(await codes(env.server.url, ADD_MEMBER, { t: unknown, u: pro.id }, env.world.admin.token)).toEqual(['NOT_FOUND']);
+  });
+
+  test("an admin may not add themself to a team (FORBIDDEN), which would open its patients' threads to them; another admin may add them", async () => {
+    const { team, pat } = await env.world.careTeam('Self-added');
+    const threadId = await env.world.thread(pat, [asRecipient(team)], 'Private symptoms', 'Private');
+    // A contactable admin would join the team's open threads; the start-up admin is not contactable, and is refused all the same.
+    const second = await env.world.professional('Self-adding Admin', { isAdmin: true });
+    const MESSAGES = `query($t: ID!) { thread(id: $t) { messages(first: 10) { edges { node { body } } } } }`;
+    for (const admin of [second, env.world.admin]) {
+      expect(await codes(env.server.url, ADD_MEMBER, { t: team.id, u: admin.id }, admin.token)).toEqual(['FORBIDDEN']);
+      expect(await memberIds(team)).not.toContain(admin.id);
+      expect(await codes(env.server.url, MESSAGES, { t: threadId }, admin.token)).toEqual(['NOT_FOUND']);
+    }
+
+    // The decision is another admin's: then they are a member like any other.
+    await env.world.addMember(team, second);
+    const { thread } = await env.world.as(second, MESSAGES, { t: threadId });
+    expect(thread.messages.edges.map((e: { node: { body: string } }) => e.node.body)).toEqual(['Private symptoms']);
   });
 
   test('adding a member twice keeps one membership', async () => {

@@ -281,6 +281,23 @@ describe('teamInbox: the team threads its members are in', () => {
       expect((await failure(env.server.url, INBOX, { team: team.id, after }, a.token)).extensions?.code).toBe('BAD_USER_INPUT');
     }
   });
+
+  test('a forged cursor with a time outside the years 1 to 9999 (which a database may not store) is BAD_USER_INPUT, never a server error; the years at either end are a cursor like any other', async () => {
+    const { a, team, threadId } = await patientThread('Far times');
+    const answered = await env.world.thread(a, [asRecipient(team)], 'no patient waits here', 'Far times answered');
+    const cursor = (keys: string[]) => Buffer.from(JSON.stringify(keys)).toString('base64url');
+    const now = new Date().toISOString();
+    for (const far of ['-100000-01-01T00:00:00.000Z', '0000-12-31T23:59:59.999Z', '+010000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z']) {
+      for (const after of [cursor([far, now, threadId]), cursor(['', far, threadId])]) {
+        const error = await failure(env.server.url, INBOX, { team: team.id, after }, a.token);
+        expect({ far, after, code: error.extensions?.code }).toEqual({ far, after, code: 'BAD_USER_INPUT' });
+      }
+    }
+    const listed = async (after: string) => (await inboxPage(a, team, { after })).edges.map((e) => e.node.threadId);
+    // After a wait that began in the year 1 come every waiting thread and then the answered ones; after activity in 9999, every answered one.
+    expect(await listed(cursor(['0001-01-01T00:00:00.000Z', now, threadId]))).toEqual([threadId, answered]);
+    expect(await listed(cursor(['', '9999-12-31T23:59:59.999Z', threadId]))).toEqual([answered]);
+  });
 });
 
 describe('waitingSince: the oldest patient message not yet followed by a reply from a professional', () => {
@@ -484,6 +501,23 @@ describe('who may change a thread in a team inbox', () => {
       for (const action of INBOX_ACTIONS) {
         expect(denied).toContainEqual({ action, actor: person.id, code });
       }
+    }
+  });
+
+  test('FORBIDDEN names no team: whoever asks about a team they are not in, with any team id, learns nothing of it', async () => {
+    const { team, pat, threadId } = await patientThread('Probe');
+    const secret = await env.world.team('Probe Sexual Health Clinic', { autoCc: false });
+    const outsider = await env.world.professional('Probe Outsider');
+    const refusals = [
+      await failure(env.server.url, INBOX, { team: secret.id }, pat.token),
+      await failure(env.server.url, INBOX, { team: secret.id }, outsider.token),
+      await failure(env.server.url, INBOX, { team: team.id }, outsider.token),
+      await refusal(pat, 'claimThread', threadId, secret),
+      await refusal(pat, 'assignThread', threadId, secret),
+    ];
+    for (const error of refusals) {
+      expect(error.extensions?.code).toBe('FORBIDDEN');
+      expect(error.message).not.toMatch(/Probe/);
     }
   });
 });

@@ -1,8 +1,9 @@
 import type { Client } from 'graphql-ws';
-import { failure } from './support/graphql';
+import { failure, gql, type GqlResult } from './support/graphql';
 import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until, untilSubscribed, type Feed } from './support/live';
+import { outsideTransaction } from './support/outside-transaction';
 import { TEST_REDIS_URL } from './support/redis';
-import type { TestServer } from './support/server';
+import { TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person, type TeamRef } from './support/world';
 
@@ -282,6 +283,161 @@ describe('becoming not contactable', () => {
 
     const later = await env.world.thread(pat, [asRecipient(team)], 'a new question');
     expect(await reach(b, later)).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
+  });
+});
+
+describe('PostgreSQL: membership changes and the thread changes that pick the team take turns', () => {
+  // SQLite transactions already take turns. Each test stops a request at a
+  // known point with a row lock held from a transaction of its own (outside
+  // the server), sends the request it must take turns with, and goes on once
+  // the database shows who waits for whom: no sleeping, no guessing at times.
+  const pgTest = TEST_POSTGRES_URL ? test : test.skip;
+  const CREATE = `mutation($s: String!, $b: String!, $r: [RecipientInput!]!) { createThread(subject: $s, body: $b, recipients: $r) { id } }`;
+  const ADD = `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`;
+
+  /** A request on its way; `answered()` tells whether its answer has come. */
+  function send(request: Promise<GqlResult>) {
+    let answered = false;
+    const result = request.finally(() => (answered = true));
+    return { result, answered: () => answered };
+  }
+  const remove = (team: TeamRef, person: Person) => send(gql(env.server.url, REMOVE_MEMBER, { t: team.id, u: person.id }, env.world.admin.token));
+  const pickTeam = (who: Person, threadId: string, team: TeamRef) => send(gql(env.server.url, ADD, { t: threadId, r: [asRecipient(team)] }, who.token));
+  const errorsOf = (...results: GqlResult[]) => results.map((r) => r.errors?.map((e) => `${e.extensions?.code}: ${e.message}`) ?? []);
+  const participantsOf = async (reader: Person, threadId: string) =>
+    ((await env.world.as(reader, THREAD, { t: threadId })).thread.participants as { user: { id: string } }[]).map((p) => p.user.id).sort();
+  const trailOf = async (threadId: string, who: Person) => (await membershipTrail(threadId)).filter((e) => e.subject === who.id).map((e) => e.action);
+
+  pgTest('a member removed while a new thread to the team is being created is not left in it: the removal waits for the thread, then takes them out of it', async () => {
+    const { a, b, team, pat } = await env.world.careTeam('Race create');
+    const c = await env.world.professional('Race create Dr C');
+    // Three contactable members: removing one keeps the minimum of two.
+    await env.world.addMember(team, c);
+    const outside = await outsideTransaction(env.server);
+    try {
+      // The new thread's insert checks its author's row: held here, createThread stops after resolving the team's members.
+      await outside.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [pat.id]);
+      const creating = send(gql(env.server.url, CREATE, { s: 'Race', b: 'for the team only', r: [asRecipient(team)] }, pat.token));
+      await outside.untilWaiting(1);
+      const removing = remove(team, c);
+      // The removal waits behind the thread being made (without the rule, it is through at once).
+      await outside.untilWaiting(2, removing.answered);
+      await outside.release();
+      const [created, removed] = await Promise.all([creating.result, removing.result]);
+      expect(errorsOf(created, removed)).toEqual([[], []]);
+
+      const threadId = created.data.createThread.id;
+      expect(await participantsOf(a, threadId)).toEqual(ids(a, b, pat));
+      expect(await threadsOf(c)).toEqual([]);
+      expect(await reach(c, threadId)).toEqual(['NOT_FOUND', 'NOT_FOUND', 'NOT_FOUND']);
+      expect(await trailOf(threadId, c)).toEqual(['PARTICIPANT_ADDED', 'PARTICIPANT_REMOVED']);
+    } finally {
+      await outside.release();
+    }
+  });
+
+  pgTest('a member added while a new thread to the team is being created is not left out of it: the addition waits for the thread, then adds them to it', async () => {
+    const { a, b, team, pat } = await env.world.careTeam('Race join');
+    const c = await env.world.professional('Race join Dr C');
+    const outside = await outsideTransaction(env.server);
+    try {
+      await outside.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [pat.id]);
+      const creating = send(gql(env.server.url, CREATE, { s: 'Race', b: 'for the team', r: [asRecipient(team)] }, pat.token));
+      await outside.untilWaiting(1);
+      const adding = send(gql(env.server.url, `mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }`, { t: team.id, u: c.id }, env.world.admin.token));
+      await outside.untilWaiting(2, adding.answered);
+      await outside.release();
+      const [created, added] = await Promise.all([creating.result, adding.result]);
+      expect(errorsOf(created, added)).toEqual([[], []]);
+
+      const threadId = created.data.createThread.id;
+      expect(await participantsOf(a, threadId)).toEqual(ids(a, b, c, pat));
+      expect(await participation(a, threadId, c)).toEqual({ viaTeam: team.id, addedBy: env.world.admin.id });
+    } finally {
+      await outside.release();
+    }
+  });
+
+  pgTest('a member removed while the team is being added to a thread is not left in it: the removal waits for the addition, then takes them out of it', async () => {
+    const { a, b, team, pat } = await env.world.careTeam('Race add');
+    const c = await env.world.professional('Race add Dr C');
+    await env.world.addMember(team, c);
+    const threadId = await env.world.thread(pat, [asRecipient(team)], 'for the team only');
+    // c left: picking the team again brings them back.
+    await env.world.leave(c, threadId);
+    const outside = await outsideTransaction(env.server);
+    try {
+      // c's participation, written here and not committed: addParticipants resolves the team's members, then waits to write the same row.
+      await outside.query(`INSERT INTO participants ("threadId", "userId", "joinedAt", "lastReadSeq") VALUES ($1, $2, now(), 0)`, [threadId, c.id]);
+      const adding = pickTeam(b, threadId, team);
+      await outside.untilWaiting(1);
+      const removing = remove(team, c);
+      await outside.untilWaiting(2, removing.answered);
+      await outside.release();
+      expect(errorsOf(...(await Promise.all([adding.result, removing.result])))).toEqual([[], []]);
+
+      expect(await participantsOf(a, threadId)).toEqual(ids(a, b, pat));
+      expect(await threadsOf(c)).toEqual([]);
+      expect(await trailOf(threadId, c)).toEqual(['PARTICIPANT_ADDED', 'PARTICIPANT_LEFT', 'PARTICIPANT_ADDED', 'PARTICIPANT_REMOVED']);
+    } finally {
+      await outside.release();
+    }
+  });
+
+  pgTest('removing a member while the team is being added to a thread: both go through, one after the other, and neither fails on a deadlock', async () => {
+    const { a, b, team, pat } = await env.world.careTeam('Deadlock add');
+    const c = await env.world.professional('Deadlock add Dr C');
+    await env.world.addMember(team, c);
+    const threadId = await env.world.thread(pat, [asRecipient(team)], 'for the team');
+    // a left: picking the team again brings them back.
+    await env.world.leave(a, threadId);
+    const outside = await outsideTransaction(env.server);
+    try {
+      // Held here, the removal stops at deleting c's membership, after locking the team and before the thread.
+      await outside.query('SELECT 1 FROM team_members WHERE "teamId" = $1 AND "userId" = $2 FOR UPDATE', [team.id, c.id]);
+      const removing = remove(team, c);
+      await outside.untilWaiting(1);
+      const adding = pickTeam(b, threadId, team);
+      // It waits behind the removal (it could also go first: either order will do, a deadlock will not).
+      await outside.untilWaiting(2, adding.answered);
+      await outside.release();
+      expect(errorsOf(...(await Promise.all([removing.result, adding.result])))).toEqual([[], []]);
+
+      // c is out; a, brought back by the team, is in.
+      expect(await participantsOf(b, threadId)).toEqual(ids(a, b, pat));
+      expect(await participation(b, threadId, a)).toEqual({ viaTeam: team.id, addedBy: b.id });
+      expect(await trailOf(threadId, c)).toEqual(['PARTICIPANT_ADDED', 'PARTICIPANT_REMOVED']);
+    } finally {
+      await outside.release();
+    }
+  });
+
+  pgTest('removing members of two teams that share a thread at once: both go through, and neither fails on a deadlock', async () => {
+    const { a, b, team: first, pat } = await env.world.careTeam('Deadlock two');
+    const [c, d, e] = [await env.world.professional('Deadlock two Dr C'), await env.world.professional('Deadlock two Dr D'), await env.world.professional('Deadlock two Dr E')];
+    await env.world.addMember(first, c);
+    const second = await env.world.team('Deadlock two Second Team', { autoCc: true, members: [c, d, e] });
+    await env.world.share(pat, second);
+    const threadId = await env.world.thread(pat, [asRecipient(first)], 'for both teams');
+    await env.world.addParticipants(pat, threadId, [second]);
+    expect(await participation(a, threadId, c)).toEqual({ viaTeam: first.id, addedBy: pat.id });
+    const outside = await outsideTransaction(env.server);
+    try {
+      // Held here, each removal stops at locking the thread, with its own team locked.
+      await outside.query('SELECT 1 FROM threads WHERE id = $1 FOR UPDATE', [threadId]);
+      const removingC = remove(first, c);
+      await outside.untilWaiting(1);
+      const removingD = remove(second, d);
+      await outside.untilWaiting(2);
+      await outside.release();
+      // c's removal (first in line for the thread) moves their participation to the second team, which d's removal holds.
+      expect(errorsOf(...(await Promise.all([removingC.result, removingD.result])))).toEqual([[], []]);
+
+      expect(await participation(a, threadId, c)).toEqual({ viaTeam: second.id, addedBy: pat.id });
+      expect(await participantsOf(a, threadId)).toEqual(ids(a, b, c, e, pat));
+    } finally {
+      await outside.release();
+    }
   });
 });
 

@@ -623,6 +623,19 @@ describe('a garbage cursor or first outside 1..100 is BAD_USER_INPUT', () => {
     expect((await env.world.as(me, q, { first: 1 })).threads.edges).toHaveLength(1);
   });
 
+  test('for threads, also a forged cursor with a time outside the years 1 to 9999 (which a database may not store), never a server error; the years at either end are a cursor like any other', async () => {
+    const me = await env.world.professional('Me');
+    const b = await env.world.professional('B');
+    const id = await env.world.thread(me, [asRecipient(b)]);
+    const q = `query($after: String) { threads(first: 10, after: $after) { edges { node { id } } } }`;
+    const cursor = (at: string) => Buffer.from(JSON.stringify([at, id])).toString('base64url');
+    for (const far of ['-100000-01-01T00:00:00.000Z', '0000-12-31T23:59:59.999Z', '+010000-01-01T00:00:00.000Z', '+275760-09-13T00:00:00.000Z']) {
+      expect([far, await codes(env.server.url, q, { after: cursor(far) }, me.token)]).toEqual([far, ['BAD_USER_INPUT']]);
+    }
+    expect((await env.world.as(me, q, { after: cursor('9999-12-31T23:59:59.999Z') })).threads.edges).toEqual([{ node: { id } }]);
+    expect((await env.world.as(me, q, { after: cursor('0001-01-01T00:00:00.000Z') })).threads.edges).toEqual([]);
+  });
+
   test('for thread.messages', async () => {
     const me = await env.world.professional('Me');
     const b = await env.world.professional('B');

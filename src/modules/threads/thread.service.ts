@@ -182,9 +182,10 @@ export function participantsChanged(
   };
 }
 
-/** A new participation with nothing read yet (the history is unread for them); callers set addedById and viaTeamId. */
+/** The teams among the picks, to lock before their members are read (lockTeams). */
 const pickedTeams = (picks: RecipientInput[]) => picks.flatMap((p) => (p.teamId ? [p.teamId] : []));
 
+/** A new participation with nothing read yet (the history is unread for them); callers set addedById and viaTeamId. */
 export function newParticipant(threadId: string, userId: string, joinedAt: Date) {
   return { threadId, userId, joinedAt, viaTeamId: null, lastReadAt: null, lastReadSeq: 0 };
 }

@@ -7,6 +7,7 @@ import { USER_DISABLED, type EventBus } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import { AuditEvent } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
+import { reschedule } from '../inbox/escalation-schedule';
 import { hashPassword, verifyPassword } from '../auth/password';
 import type { LoginLimiter } from '../auth/login-limiter';
 import type { TokenService } from '../auth/token.service';
@@ -130,6 +131,8 @@ export class UserService {
       if (!user) throw notFound('User');
       if (user.disabled === disabled) return user;
       await m.update(User, { id: user.id }, { disabled });
+      // Back at work: an alert held back while nobody in the thread could act may go out now.
+      if (!disabled) await reschedule(m, { memberId: user.id });
       const action = disabled ? AuditAction.UserDisabled : AuditAction.UserEnabled;
       await this.audit.record(m, { actor: viewer, action, subjectUserId: user.id });
       user.disabled = disabled;
