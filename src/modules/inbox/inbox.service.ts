@@ -2,7 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { isId } from '../../common/ids';
 import { checkPageSize, cursorTime, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import type { UnitOfWork } from '../../database/unit-of-work';
-import { badUserInput, forbidden, notFound } from '../../errors';
+import { badUserInput, forbidden } from '../../errors';
 import { INBOX_CHANGED, type EventBus, type InboxChangedEvent } from '../../events/event-bus';
 import { Absence } from '../absences/absence.entity';
 import { AuditAction } from '../audit/audit-action';
@@ -10,6 +10,7 @@ import type { AuditEntry, AuditService } from '../audit/audit.service';
 import type { Message } from '../messages/message.entity';
 import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
+import { teamOrFail } from '../teams/team.service';
 import { Participant } from '../threads/participant.entity';
 import type { ThreadAccess } from '../threads/thread.access';
 import { lockThread } from '../threads/thread-lock';
@@ -261,12 +262,6 @@ export class InboxService {
 }
 
 const key = (item: Pick<ThreadTeam, 'threadId' | 'teamId'>) => ({ threadId: item.threadId, teamId: item.teamId });
-
-async function teamOrFail(m: EntityManager, teamId: string): Promise<Team> {
-  const team = isId(teamId) ? await m.findOneBy(Team, { id: teamId }) : null;
-  if (!team) throw notFound('Team');
-  return team;
-}
 
 async function assignTo(m: EntityManager, actor: User, item: ThreadTeam, userId: string): Promise<AuditEntry> {
   await m.update(ThreadTeam, key(item), { assigneeId: userId, assignedAt: new Date() });

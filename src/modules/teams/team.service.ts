@@ -1,5 +1,5 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import { newId } from '../../common/ids';
+import { isId, newId } from '../../common/ids';
 import { MAX_NAME_LENGTH, requireText } from '../../common/text';
 import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden, notFound } from '../../errors';
@@ -57,7 +57,7 @@ export class TeamService {
     if (userId === viewer.id) throw forbidden('An admin cannot add themself to a team (it would open its threads to them): another admin must');
     const { team, changes } = await this.uow.transaction(async (m) => {
       await lockTeams(m, [teamId], 'change');
-      const team = await this.teamOrFail(m, teamId);
+      const team = await teamOrFail(m, teamId);
       const user = await m.findOneBy(User, { id: userId });
       if (!user) throw badUserInput('Unknown user');
       if (!isProfessional(user)) throw badUserInput('Only professionals can be team members');
@@ -82,7 +82,7 @@ export class TeamService {
     requireAdmin(viewer);
     const { team, changes, inboxChanges } = await this.uow.transaction(async (m) => {
       await lockTeams(m, [teamId], 'change');
-      const team = await this.teamOrFail(m, teamId);
+      const team = await teamOrFail(m, teamId);
       await requireCoverageWithout(m, userId, teamId);
       const { affected } = await m.delete(TeamMember, { teamId, userId });
       if (!affected) throw badUserInput('This user is not a member of the team');
@@ -98,17 +98,8 @@ export class TeamService {
   }
 
   /** Changes only future recipient choices: existing threads keep their participants. */
-  async setAutoCc(viewer: User, teamId: string, enabled: boolean): Promise<Team> {
-    requireAdmin(viewer);
-    return this.uow.transaction(async (m) => {
-      const team = await this.teamOrFail(m, teamId);
-      if (team.autoCc !== enabled) {
-        await m.update(Team, { id: teamId }, { autoCc: enabled });
-        await this.audit.record(m, { actor: viewer, action: AuditAction.TeamAutoCcChanged, teamId });
-        team.autoCc = enabled;
-      }
-      return team;
-    });
+  setAutoCc(viewer: User, teamId: string, enabled: boolean): Promise<Team> {
+    return this.changeSetting(viewer, teamId, 'autoCc', enabled, AuditAction.TeamAutoCcChanged);
   }
 
   /**
@@ -118,20 +109,27 @@ export class TeamService {
   async setCoverageMinimum(viewer: User, teamId: string, minimum: number): Promise<Team> {
     requireAdmin(viewer);
     if (minimum < 0 || minimum > MAX_COVERAGE_MINIMUM) throw badUserInput(`The coverage minimum must be from 0 to ${MAX_COVERAGE_MINIMUM}`);
+    return this.changeSetting(viewer, teamId, 'minimumContactable', minimum, AuditAction.TeamCoverageMinimumChanged);
+  }
+
+  /** Admins only: sets one of the team's settings, audited as `action` when the value changes. */
+  private async changeSetting<K extends 'autoCc' | 'minimumContactable'>(viewer: User, teamId: string, key: K, value: Team[K], action: AuditAction): Promise<Team> {
+    requireAdmin(viewer);
     return this.uow.transaction(async (m) => {
-      const team = await this.teamOrFail(m, teamId);
-      if (team.minimumContactable !== minimum) {
-        await m.update(Team, { id: teamId }, { minimumContactable: minimum });
-        await this.audit.record(m, { actor: viewer, action: AuditAction.TeamCoverageMinimumChanged, teamId });
-        team.minimumContactable = minimum;
+      const team = await teamOrFail(m, teamId);
+      if (team[key] !== value) {
+        await m.update(Team, { id: teamId }, { [key]: value });
+        await this.audit.record(m, { actor: viewer, action, teamId });
+        team[key] = value;
       }
       return team;
     });
   }
+}
 
-  private async teamOrFail(m: EntityManager, teamId: string): Promise<Team> {
-    const team = await m.findOneBy(Team, { id: teamId });
-    if (!team) throw notFound('Team');
-    return team;
-  }
+/** The team; NOT_FOUND for an unknown id (or text that is no id). */
+export async function teamOrFail(m: EntityManager, teamId: string): Promise<Team> {
+  const team = isId(teamId) ? await m.findOneBy(Team, { id: teamId }) : null;
+  if (!team) throw notFound('Team');
+  return team;
 }
