@@ -3,7 +3,7 @@ import { AuditAction } from '../src/modules/audit/audit-action';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { HOUR, MINUTE, TestClock } from './support/clock';
 import { failure } from './support/graphql';
-import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until, untilSubscribed, type Feed } from './support/live';
+import { listen, settle, until, untilDashboards, type Feed } from './support/live';
 import { QueryCounter } from './support/query-counter';
 import { asRecipient, useLiveWorld, type Person, type TeamRef } from './support/world';
 
@@ -97,12 +97,9 @@ interface Activity {
 type Dashboard = Feed<{ threadActivity: Activity }> & { client: Client; person: Person };
 
 function dashboard(person: Person): Dashboard {
-  const client = connect(env.server.wsUrl, person.token);
-  clients.push(client);
-  return { ...subscribe<{ threadActivity: Activity }>(client, ACTIVITY), client, person };
+  return { ...listen<{ threadActivity: Activity }>(env.server.wsUrl, person.token, ACTIVITY, clients), person };
 }
 
-const untilDashboards = (count: number) => untilSubscribed(env.server, THREAD_ACTIVITY_LISTENERS * count);
 const activities = (feed: Dashboard, kind: string, threadId: string) =>
   feed.received.map((r) => r.threadActivity).filter((a) => a.kind === kind && a.threadId === threadId);
 const alerts = (feed: Dashboard, threadId: string) => activities(feed, 'ESCALATED', threadId);
@@ -302,7 +299,7 @@ describe('escalation and work while away', () => {
     await record(b, fromNow(5 * HOUR), fromNow(6 * HOUR));
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'My wound is red', 'Wound');
     const [absent, present] = [dashboard(a), dashboard(b)];
-    await untilDashboards(2);
+    await untilDashboards(env.server, 2);
 
     clock.advance(61 * MINUTE);
     await until(() => alerts(present, threadId).length === 1);
@@ -338,7 +335,7 @@ describe('escalation and work while away', () => {
     await record(b, fromNow(-MINUTE), fromNow(5 * HOUR));
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'Nobody answers', 'Alone');
     const feeds = [dashboard(a), dashboard(b)];
-    await untilDashboards(2);
+    await untilDashboards(env.server, 2);
 
     clock.advance(61 * MINUTE);
     await rounds();
@@ -365,7 +362,7 @@ describe('escalation and work while away', () => {
     await record(b, fromNow(-MINUTE), fromNow(15 * DAY));
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'Nobody answers', 'Back early');
     const feeds = [dashboard(a), dashboard(b)];
-    await untilDashboards(2);
+    await untilDashboards(env.server, 2);
     clock.advance(61 * MINUTE);
     await rounds();
     expect(await escalationDueAt(b, team, threadId)).toBe(leave.endsAt);
@@ -391,7 +388,7 @@ describe('escalation and work while away', () => {
 
     const c = await env.world.professional('Newcomer Dr C');
     const newcomer = dashboard(c);
-    await untilDashboards(1);
+    await untilDashboards(env.server, 1);
     await env.world.addMember(team, c);
     await rounds();
     expect(await alertedIds(threadId)).toEqual([ids(c)]);
@@ -404,7 +401,7 @@ describe('escalation and work while away', () => {
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'Can I stop the tablets?');
     const leave = await record(a, fromNow(-HOUR), fromNow(DAY), 'Private matter');
     const patientFeed = dashboard(pat);
-    await untilDashboards(1);
+    await untilDashboards(env.server, 1);
 
     const { thread } = await env.world.as(a, MESSAGES, { t: threadId });
     expect(thread.messages.edges.map((e: { node: { body: string } }) => e.node.body)).toEqual(['Can I stop the tablets?']);

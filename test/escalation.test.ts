@@ -7,7 +7,7 @@ import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { startChildServer, type ChildServer } from './support/child-server';
 import { HOUR, MINUTE, TestClock } from './support/clock';
 import { codes, gql, ok } from './support/graphql';
-import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
+import { listen, settle, THREAD_ACTIVITY_LISTENERS, until, untilDashboards, type Feed } from './support/live';
 import { redisAnswers, TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
@@ -71,18 +71,13 @@ interface Escalation {
   instanceId: string | null;
 }
 
-/** Event-bus listeners one threadActivity holds: messages, participants changes, inbox changes. */
-const LISTENERS_PER_DASHBOARD = 3;
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 /** `person`'s dashboard feed, on the file's server unless `wsUrl` says another. */
 function dashboard(person: Person, wsUrl = env.server.wsUrl, own: Client[] = clients): Dashboard {
-  const client = connect(wsUrl, person.token);
-  own.push(client);
-  return { ...subscribe<{ threadActivity: Activity }>(client, ACTIVITY), client, person };
+  return { ...listen<{ threadActivity: Activity }>(wsUrl, person.token, ACTIVITY, own), person };
 }
 
-const untilDashboards = (count: number) => untilSubscribed(env.server, LISTENERS_PER_DASHBOARD * count);
 const activities = (feed: Dashboard) => feed.received.map((r) => r.threadActivity);
 /** The ESCALATED alerts a dashboard got, for one thread or for any. */
 const alerts = (feed: Dashboard, threadId?: string) => activities(feed).filter((a) => a.kind === 'ESCALATED' && (!threadId || a.threadId === threadId));
@@ -175,7 +170,7 @@ describe('one server, the clock moved forward', () => {
     await env.world.addMember(team, latecomer);
     const alerted = [dashboard(a), dashboard(b), dashboard(latecomer)];
     const silent = [dashboard(pat), dashboard(quiet), dashboard(leaver), dashboard(outsider)];
-    await untilDashboards(alerted.length + silent.length);
+    await untilDashboards(env.server, alerted.length + silent.length);
 
     const waiting = await inboxItem(a, team, threadId);
     expect(waiting).toEqual({ threadId, status: 'OPEN', waitingSince: expect.stringMatching(ISO_TIME), escalationDueAt: plusMinutes(waiting.waitingSince!, 60), escalatedAt: null });
@@ -210,7 +205,7 @@ describe('one server, the clock moved forward', () => {
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'the rash is spreading');
     await env.world.send(pat, threadId, 'and it itches');
     const feed = dashboard(a);
-    await untilDashboards(1);
+    await untilDashboards(env.server, 1);
 
     clock.advance(31 * MINUTE);
     await until(() => alerts(feed, threadId).length > 0);
@@ -244,7 +239,7 @@ describe('one server, the clock moved forward', () => {
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'still dizzy');
     await env.world.as(env.world.admin, DISABLE, { u: gone.id });
     const feeds = [dashboard(a), dashboard(b)];
-    await untilDashboards(2);
+    await untilDashboards(env.server, 2);
 
     clock.advance(61 * MINUTE);
     await until(() => feeds.every((feed) => alerts(feed, threadId).length > 0));
@@ -256,7 +251,7 @@ describe('one server, the clock moved forward', () => {
     await limit(a, team, 60);
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'can I take ibuprofen?');
     const feeds = [dashboard(a), dashboard(b)];
-    await untilDashboards(2);
+    await untilDashboards(env.server, 2);
 
     clock.advance(45 * MINUTE);
     await env.world.send(b, threadId, 'Yes, with food');
@@ -273,7 +268,7 @@ describe('one server, the clock moved forward', () => {
     await limit(a, team, 60);
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'first question');
     const feeds = [dashboard(a), dashboard(b)];
-    await untilDashboards(2);
+    await untilDashboards(env.server, 2);
 
     clock.advance(61 * MINUTE);
     await until(() => feeds.every((feed) => alerts(feed, threadId).length === 1));
@@ -328,7 +323,7 @@ describe('one server, the clock moved forward', () => {
     const reopened = await env.world.thread(pat, [asRecipient(team)], 'thanks, all clear', 'Reopened by a member');
     const rewritten = await env.world.thread(pat, [asRecipient(team)], 'thanks again', 'Reopened by the patient');
     const feeds = [dashboard(a), dashboard(b)];
-    await untilDashboards(2);
+    await untilDashboards(env.server, 2);
     const done = `mutation($t: ID!, $team: ID!) { markThreadDone(threadId: $t, teamId: $team) { status escalationDueAt } }`;
     for (const threadId of [reopened, rewritten]) {
       expect((await env.world.as(b, done, { t: threadId, team: team.id })).markThreadDone).toEqual({ status: 'DONE', escalationDueAt: null });
@@ -361,7 +356,7 @@ describe('one server, the clock moved forward', () => {
     await limit(a, team, 600);
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'when are my results due?');
     const feeds = [dashboard(a), dashboard(b)];
-    await untilDashboards(2);
+    await untilDashboards(env.server, 2);
     const { waitingSince, escalationDueAt } = await inboxItem(a, team, threadId);
     expect(escalationDueAt).toBe(plusMinutes(waitingSince!, 600));
 
@@ -400,7 +395,7 @@ describe('one server, the clock moved forward', () => {
     await limit(a, team, 60);
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'is the clinic open on Monday?');
     const feeds = [dashboard(a), dashboard(b)];
-    await untilDashboards(2);
+    await untilDashboards(env.server, 2);
 
     await limit(a, team, null);
     const { waitingSince, escalationDueAt } = await inboxItem(a, team, threadId);
@@ -488,7 +483,7 @@ describe.each(DATABASES)('durable schedule (%s)', (kind) => {
       const after = new TestClock(3 * HOUR);
       server = await startTestServer({ ...database.env, ESCALATION_POLL_MS: POLL_MS }, { clock: after });
       const feeds = [a, b].map((person) => dashboard(person, server!.wsUrl, own));
-      await untilSubscribed(server, LISTENERS_PER_DASHBOARD * feeds.length);
+      await untilDashboards(server, feeds.length);
       expect(await inboxItem(a, team, threadId, 'OPEN', server.url)).toEqual(scheduled);
       expect(await auditEvents(world, 'THREAD_ESCALATED', threadId, server.url)).toEqual([]);
 
@@ -575,7 +570,7 @@ describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
     const [patFeed, ...feeds] = [watchers[watchers.length - 1], ...watchers.slice(0, -1)].map((w) => dashboard(w.person, w.instance.wsUrl, own));
     for (const instance of instances) {
       const count = watchers.filter((w) => w.instance === instance).length;
-      await eventually(async () => (await instance.subscriberCount()) >= LISTENERS_PER_DASHBOARD * count, `instance ${instance.pid} never held ${count} dashboards`);
+      await eventually(async () => (await instance.subscriberCount()) >= THREAD_ACTIVITY_LISTENERS * count, `instance ${instance.pid} never held ${count} dashboards`);
     }
 
     // Each instance's link through Redis may still be starting: a member writes to the team through each

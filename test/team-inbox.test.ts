@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { failure, gql } from './support/graphql';
-import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, untilSubscribed, type Feed } from './support/live';
+import { listen, settle, untilDashboards, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person, type TeamRef } from './support/world';
 
 // The team inbox (issue 7), through the public API of a real server: members
@@ -691,12 +691,9 @@ interface Activity {
 type Dashboard = Feed<{ threadActivity: Activity }> & { client: Client; who: Person };
 
 function dashboard(who: Person): Dashboard {
-  const client = connect(env.server.wsUrl, who.token);
-  clients.push(client);
-  return { ...subscribe<{ threadActivity: Activity }>(client, ACTIVITY), client, who };
+  return { ...listen<{ threadActivity: Activity }>(env.server.wsUrl, who.token, ACTIVITY, clients), who };
 }
 
-const untilDashboards = (count: number) => untilSubscribed(env.server, THREAD_ACTIVITY_LISTENERS * count);
 const activities = (feed: Dashboard) => feed.received.map((r) => r.threadActivity);
 const inboxChanges = (feed: Dashboard) => activities(feed).filter((a) => a.kind === 'INBOX_CHANGED');
 
@@ -725,7 +722,7 @@ describe('live: INBOX_CHANGED on the dashboard feed', () => {
 
     const members = [dashboard(a), dashboard(b)];
     const silent = [pat, gp, pharmacist, quiet, late, outsider, env.world.admin].map(dashboard);
-    await untilDashboards(members.length + silent.length);
+    await untilDashboards(env.server, members.length + silent.length);
 
     const steps: [string, () => Promise<unknown>, Partial<Item>][] = [
       ['a claims', () => claim(a, threadId, team), { assignee: { id: a.id }, status: 'OPEN' }],
@@ -763,7 +760,7 @@ describe('live: INBOX_CHANGED on the dashboard feed', () => {
     await claim(a, threadId, team);
     await markDone(a, threadId, team);
     const feeds = { a: dashboard(a), b: dashboard(b), pat: dashboard(pat) };
-    await untilDashboards(3);
+    await untilDashboards(env.server, 3);
 
     await env.world.send(pat, threadId, 'it hurts again');
     for (const feed of [feeds.a, feeds.b]) {
@@ -797,7 +794,7 @@ describe('live: INBOX_CHANGED on the dashboard feed', () => {
     const { a, b, team, pat, threadId } = await patientThread('Live leave');
     await claim(a, threadId, team);
     const feeds = { a: dashboard(a), b: dashboard(b), pat: dashboard(pat) };
-    await untilDashboards(3);
+    await untilDashboards(env.server, 3);
 
     await env.world.leave(a, threadId);
     await feeds.b.waitFor(2);
@@ -815,7 +812,7 @@ describe('live: INBOX_CHANGED on the dashboard feed', () => {
     await claim(a, threadId, team);
     await env.world.setCoverageMinimum(team, 1);
     const feeds = { a: dashboard(a), b: dashboard(b), pat: dashboard(pat) };
-    await untilDashboards(3);
+    await untilDashboards(env.server, 3);
 
     await env.world.as(env.world.admin, `mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }`, { t: team.id, u: a.id });
     await feeds.b.waitFor(2);
@@ -859,7 +856,7 @@ describe('the patient never learns who is assigned', () => {
   test('claims, assignments and done change nothing the patient can see: Thread.inbox, teamInbox, the audit trail, the access log, the dashboard feed', async () => {
     const { a, b, team, pat, threadId } = await patientThread('Private');
     const feed = dashboard(pat);
-    await untilDashboards(1);
+    await untilDashboards(env.server, 1);
     const before = await patientView(pat, threadId, team);
     expect(before.view.thread.inbox).toEqual([]);
     expect(before.inbox.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);

@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { failure, gql, type GqlResult } from './support/graphql';
-import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until, untilSubscribed, type Feed } from './support/live';
+import { connect, listen, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until, untilDashboards, untilSubscribed, type Feed } from './support/live';
 import { outsideTransaction } from './support/outside-transaction';
 import { TEST_REDIS_URL } from './support/redis';
 import { TEST_POSTGRES_URL, type TestServer } from './support/server';
@@ -43,9 +43,7 @@ type Messages = Feed<{ messageAdded: { threadId: string; body: string } }> & { c
 
 /** `person`'s dashboard (threadActivity) on `server`; its client is disposed after the test (or by `own`). */
 function dashboard(person: Person, server: TestServer = env.server, own: Client[] = clients): Dashboard {
-  const client = connect(server.wsUrl, person.token);
-  own.push(client);
-  return { ...subscribe<{ threadActivity: Activity }>(client, ACTIVITY), client, person };
+  return { ...listen<{ threadActivity: Activity }>(server.wsUrl, person.token, ACTIVITY, own), person };
 }
 
 /** `person`'s messageAdded on `server`. */
@@ -271,7 +269,7 @@ describe('becoming not contactable', () => {
     await env.world.setCoverageMinimum(team, 1);
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'before');
     const feed = dashboard(b);
-    await untilSubscribed(env.server, THREAD_ACTIVITY_LISTENERS);
+    await untilDashboards(env.server, 1);
 
     await env.world.as(b, `mutation($u: ID!) { setContactable(userId: $u, contactable: false) { id } }`, { u: b.id });
     await env.world.send(pat, threadId, 'after');

@@ -2,7 +2,7 @@ import { parse, subscribe as execute, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { getSchema } from '../src/schema';
-import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, untilSubscribed, type Feed } from './support/live';
+import { listen, settle, untilDashboards, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
 
 // The dashboard feed (threadActivity), checked with real graphql-ws clients
@@ -35,13 +35,10 @@ const { clients } = env;
 
 /** `person`'s dashboard subscribes to threadActivity. */
 function dashboard(person: Person): ActivityFeed {
-  const client = connect(env.server.wsUrl, person.token);
-  clients.push(client);
-  return { ...subscribe<{ threadActivity: Activity }>(client, THREAD_ACTIVITY), client };
+  return listen<{ threadActivity: Activity }>(env.server.wsUrl, person.token, THREAD_ACTIVITY, clients);
 }
 
 /** Resolves once `count` dashboards listen (each on several topics). */
-const untilDashboards = (count: number) => untilSubscribed(env.server, THREAD_ACTIVITY_LISTENERS * count);
 
 const activities = (feed: ActivityFeed) => feed.received.map((r) => r.threadActivity);
 const of = (feed: ActivityFeed, threadId: string) => activities(feed).filter((a) => a.threadId === threadId);
@@ -57,7 +54,7 @@ test('a recipient of a new thread, picked directly or through an auto-CC team, h
   await env.world.share(pat, gp);
   const outsider = await env.world.professional('Added Outsider');
   const feeds = { a: dashboard(a), b: dashboard(b), gp: dashboard(gp), quiet: dashboard(quiet), outsider: dashboard(outsider) };
-  await untilDashboards(5);
+  await untilDashboards(env.server, 5);
 
   const threadId = await env.world.thread(pat, [asRecipient(team), asRecipient(gp)], 'my sugar is high', 'Readings');
 
@@ -83,7 +80,7 @@ test('the creator of a thread hears only its first message, not an addition or a
   const doctor = await env.world.professional('Creator Dr');
   const nurse = await env.world.professional('Creator Nurse');
   const feeds = { doctor: dashboard(doctor), nurse: dashboard(nurse) };
-  await untilDashboards(2);
+  await untilDashboards(env.server, 2);
 
   const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'opening', 'Rota');
 
@@ -102,7 +99,7 @@ test('participants hear PARTICIPANTS_CHANGED when someone is added, the one adde
   const outsider = await env.world.professional('Join Outsider');
   const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'before');
   const feeds = { doctor: dashboard(doctor), nurse: dashboard(nurse), latecomer: dashboard(latecomer), outsider: dashboard(outsider) };
-  await untilDashboards(4);
+  await untilDashboards(env.server, 4);
 
   // Picking someone who is already a participant changes nothing.
   await env.world.addParticipants(doctor, threadId, [nurse]);
@@ -128,7 +125,7 @@ test('participants hear PARTICIPANTS_CHANGED when someone leaves; the leaver hea
   const colleague = await env.world.professional('Leave Colleague');
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'first');
   const feeds = { a: dashboard(a), b: dashboard(b), pat: dashboard(pat) };
-  await untilDashboards(3);
+  await untilDashboards(env.server, 3);
 
   await env.world.leave(b, threadId);
   await feeds.b.waitFor(1);
@@ -158,7 +155,7 @@ test('a member who left and is added back hears ADDED_TO_THREAD on the same subs
   const threadId = await env.world.thread(pat, [asRecipient(team)], 'one');
   await env.world.leave(b, threadId);
   const feed = dashboard(b);
-  await untilDashboards(1);
+  await untilDashboards(env.server, 1);
 
   await env.world.addParticipants(a, threadId, [team]);
   await env.world.send(pat, threadId, 'two');
@@ -175,7 +172,7 @@ test("a thread's message reaches every participant's feed as MESSAGE_ADDED, the 
   const leaver = b;
   await env.world.leave(leaver, threadId);
   const feeds = { a: dashboard(a), pat: dashboard(pat), leaver: dashboard(leaver), quiet: dashboard(quiet), outsider: dashboard(outsider) };
-  await untilDashboards(5);
+  await untilDashboards(env.server, 5);
 
   const id = await env.world.send(a, threadId, 'check your feet daily');
 

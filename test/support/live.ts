@@ -80,6 +80,16 @@ export const untilSubscribed = (server: { app: { events: { subscriberCount(): nu
  */
 export const THREAD_ACTIVITY_LISTENERS = 3;
 
+/** Resolves once the server holds `count` threadActivity subscriptions (dashboards). */
+export const untilDashboards = (server: Parameters<typeof untilSubscribed>[0], count: number) => untilSubscribed(server, THREAD_ACTIVITY_LISTENERS * count);
+
+/** A new graphql-ws client for `token`, pushed on `clients` for the caller to dispose, subscribed to `query`: the feed, with its client. */
+export function listen<T = any>(wsUrl: string, token: string, query: string, clients: Client[]): Feed<T> & { client: Client } {
+  const client = connect(wsUrl, token);
+  clients.push(client);
+  return { ...subscribe<T>(client, query), client };
+}
+
 /** Lets in-flight deliveries land before checking that something did NOT arrive. */
 export async function settle(client: Client): Promise<void> {
   await new Promise<void>((resolve, reject) =>
