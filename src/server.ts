@@ -18,6 +18,7 @@ import { hasSubscription, operationChecksPlugin, parseOptions, validationRules }
 import { createLogger, type Logger } from './logger';
 import { withOrigin } from './modules/audit/audit-origin';
 import { getSchema } from './schema';
+import { serveWeb } from './web';
 import { serveWebsockets } from './websocket';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -129,6 +130,7 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
       res.status(503).json({ status: 'unavailable' });
     }
   });
+  serveWeb(expressApp, GRAPHQL_PATH, app.logger);
   expressApp.use(
     GRAPHQL_PATH,
     express.json({ limit: '1mb' }),
