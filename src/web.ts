@@ -19,7 +19,8 @@ function projectRoot(): string {
 export const WEB_ROOT = join(projectRoot(), 'dist', 'web');
 
 // The pages load only what this server serves: no CDN, no inline scripts. Monaco (GraphiQL's
-// editor) injects styles and runs its language workers from this origin.
+// editor) injects styles and runs its language workers from this origin. 'self' in connect-src
+// also covers ws: to this host and port (CSP Level 3), which graphql-ws needs.
 const pageHeaders = helmet({
   contentSecurityPolicy: {
     useDefaults: false,
@@ -29,7 +30,7 @@ const pageHeaders = helmet({
       styleSrc: ["'self'", "'unsafe-inline'"],
       imgSrc: ["'self'", 'data:'],
       fontSrc: ["'self'", 'data:'],
-      workerSrc: ["'self'", 'blob:'],
+      workerSrc: ["'self'"],
       connectSrc: ["'self'"],
       objectSrc: ["'none'"],
       baseUri: ["'none'"],

@@ -38,7 +38,9 @@ import { World, type Person } from './support/world';
  *
  * What every HTTP answer must be:
  *   - it arrives, with a status below 500;
- *   - under /graphql it is JSON (application/json or application/graphql-response+json),
+ *   - a GET of /graphql that asks for HTML (Accept text/html) is GraphiQL's page, 200
+ *     text/html; no other request gets it;
+ *   - otherwise under /graphql it is JSON (application/json or application/graphql-response+json),
  *     an object with `data` and/or `errors`; a status of 400 or more comes with errors;
  *     the one exception is a request whose request line and headers are over Node's
  *     16 KB limit, which Node answers itself with a bare 431;
@@ -330,6 +332,7 @@ function checkHttp(c: HttpCase, answer: HttpAnswer, problems: Problems): void {
     if (answer.status !== 200 || answer.text !== '{"status":"ok"}') problems.add('otherViolations', `healthz answered ${answer.status}`);
     return;
   }
+  if (checkGraphiql(c, answer, problems)) return;
   if (!/^application\/(graphql-response\+)?json\b/.test(answer.contentType)) problems.add('otherViolations', `content-type ${answer.contentType}`);
   let body: { data?: unknown; errors?: unknown } | null = null;
   try {
@@ -349,6 +352,15 @@ function checkHttp(c: HttpCase, answer: HttpAnswer, problems: Problems): void {
     if (answer.status < 400 || answer.status >= 500) problems.add('otherViolations', `content-type ${JSON.stringify(c.headers['content-type'])} was not refused`);
     if (errors.some((e) => e.extensions?.code !== 'BAD_REQUEST')) problems.add('otherViolations', 'a refused content type with a code other than BAD_REQUEST');
   }
+}
+
+/** GraphiQL's page answers exactly the GETs of /graphql whose Accept names text/html (the fuzzer sends it alone); true when it answered. */
+function checkGraphiql(c: HttpCase, answer: { status: number; contentType: string; text: string }, problems: Problems): boolean {
+  const askedForHtml = c.method === 'GET' && c.headers.accept === 'text/html' && ['/graphql', '/graphql/'].includes(c.path.split(/[?#]/)[0].toLowerCase());
+  const isPage = mimeOf(answer.contentType) === 'text/html';
+  if (askedForHtml !== isPage) problems.add('otherViolations', askedForHtml ? `no GraphiQL page for a browser: ${answer.status} ${answer.contentType}` : 'an HTML page for a request that did not ask for one');
+  if (isPage && (answer.status !== 200 || !answer.text.includes('<title>CareThread GraphiQL</title>'))) problems.add('otherViolations', `GraphiQL's page answered ${answer.status}`);
+  return isPage;
 }
 
 interface FormattedError {

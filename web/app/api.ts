@@ -1,0 +1,104 @@
+import { createClient, type Client } from 'graphql-ws';
+
+/** The API is served by the same server as this page, on one path for HTTP and websockets. */
+const GRAPHQL_PATH = '/graphql';
+
+/** A failed request: the first GraphQL error's message and extensions.code, or NETWORK when the server was not reached. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+interface GraphQLResponse<T> {
+  data?: T | null;
+  errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number } }[];
+}
+
+/** One operation over HTTP, signed with `token` when given. Throws an ApiError for any error. */
+export async function request<T>(query: string, variables: Record<string, unknown>, token: string | null): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(GRAPHQL_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch {
+    throw new ApiError('The server cannot be reached. Check the connection and try again.', 'NETWORK');
+  }
+  let payload: GraphQLResponse<T>;
+  try {
+    payload = (await response.json()) as GraphQLResponse<T>;
+  } catch {
+    throw new ApiError(`The server answered ${response.status} without a GraphQL response.`, 'NETWORK');
+  }
+  const error = payload.errors?.[0];
+  if (error) throw new ApiError(error.message, error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', error.extensions?.retryAfterSeconds);
+  if (!payload.data) throw new ApiError('The server answered without data.', 'INTERNAL_SERVER_ERROR');
+  return payload.data;
+}
+
+/** What to tell the user about a failed request, by its extensions.code. */
+export function explain(error: unknown): string {
+  if (!(error instanceof ApiError)) return 'Something went wrong. Reload the page and try again.';
+  switch (error.code) {
+    case 'TOO_MANY_REQUESTS':
+      return `Too many attempts. Try again in ${error.retryAfterSeconds ?? 60} seconds.`;
+    case 'NOT_FOUND':
+      return 'This thread is not available to you any more.';
+    case 'FORBIDDEN':
+      return 'You are not allowed to do that.';
+    case 'DATABASE_BUSY':
+      return 'The server is busy and saved nothing. Send again.';
+    case 'BAD_USER_INPUT':
+    case 'NETWORK':
+      // These messages say what to change.
+      return error.message;
+    default:
+      return 'Something went wrong on the server. Try again.';
+  }
+}
+
+/** Server close code for a token that is bad, expired or revoked, or a disabled account. */
+const CLOSE_FORBIDDEN = 4403;
+const MAX_RETRY_WAIT_MS = 30_000;
+
+export interface LiveEvents {
+  /** Every (re)connection; `wasRetry` after a dropped one, when missed changes must be fetched. */
+  connected(wasRetry: boolean): void;
+  /** The connection dropped; it is retried. */
+  disconnected(): void;
+  /** The server refused the token: nothing more will arrive. */
+  refused(): void;
+}
+
+/**
+ * A graphql-ws client on this page's origin, signed with `token`. It connects
+ * at once and retries dropped connections for as long as the page is open,
+ * waiting up to 30 s between tries, except after a refused token (4403).
+ */
+export function liveClient(token: string, events: LiveEvents): Client {
+  const url = new URL(GRAPHQL_PATH, location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const refused = (event: unknown) => (event as CloseEvent | undefined)?.code === CLOSE_FORBIDDEN;
+  return createClient({
+    url: url.href,
+    connectionParams: { authorization: `Bearer ${token}` },
+    lazy: false,
+    retryAttempts: Infinity,
+    // Jittered, so that dashboards cut off together by a restart do not all come back at once.
+    retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, MAX_RETRY_WAIT_MS) * (0.5 + Math.random() / 2))),
+    shouldRetry: (event) => !refused(event),
+    // The closed listener reports a lost connection; graphql-ws would also log it.
+    onNonLazyError: () => undefined,
+    on: {
+      connected: (_socket, _payload, wasRetry) => events.connected(wasRetry),
+      closed: (event) => (refused(event) ? events.refused() : events.disconnected()),
+    },
+  });
+}

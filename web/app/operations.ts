@@ -1,0 +1,98 @@
+// The GraphQL operations the dashboard sends, with the shapes of their results.
+import type { SessionUser } from './session';
+
+export interface ThreadSummary {
+  id: string;
+  subject: string;
+  unreadCount: number;
+}
+
+export interface Message {
+  id: string;
+  threadId: string;
+  body: string;
+  createdAt: string;
+  staffOnly: boolean;
+  author: { id: string; name: string };
+}
+
+export interface ThreadDetail extends ThreadSummary {
+  participants: { user: { id: string; name: string }; viaTeam: { name: string } | null }[];
+}
+
+export type TeamOption = { __typename: 'TeamRecipient'; team: { id: string; name: string }; reachCount: number };
+export type UserOption = { __typename: 'UserRecipient'; user: { id: string; name: string; kind: SessionUser['kind'] } };
+export type RecipientOption = TeamOption | UserOption;
+
+export type RecipientInput = { teamId: string } | { userId: string };
+
+export type ActivityKind =
+  | 'ADDED_TO_THREAD'
+  | 'PARTICIPANTS_CHANGED'
+  | 'MESSAGE_ADDED'
+  | 'LEFT_THREAD'
+  | 'REMOVED_FROM_THREAD'
+  | 'INBOX_CHANGED'
+  | 'ESCALATED';
+
+export interface ThreadActivity {
+  kind: ActivityKind;
+  threadId: string;
+  thread: ThreadSummary | null;
+  message: Message | null;
+}
+
+const USER = 'id name kind';
+const SUMMARY = 'id subject unreadCount';
+const MESSAGE = 'id threadId body createdAt staffOnly author { id name }';
+
+export const LOGIN = `mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) { token user { ${USER} } }
+}`;
+export type LoginResult = { login: { token: string; user: SessionUser } };
+
+export const ME = `query Me { me { ${USER} } }`;
+export type MeResult = { me: SessionUser };
+
+// No lastMessage preview: reading it is audited as reading the thread, and a list is not a read.
+export const THREADS = `query Threads { threads(first: 50) { edges { node { ${SUMMARY} } } } }`;
+export type ThreadsResult = { threads: { edges: { node: ThreadSummary }[] } };
+
+export const THREAD = `query Thread($id: ID!, $after: String) {
+  thread(id: $id) {
+    ${SUMMARY}
+    participants { user { id name } viaTeam { name } }
+    messages(first: 100, after: $after) { edges { node { ${MESSAGE} } } pageInfo { hasNextPage endCursor } }
+  }
+}`;
+export type ThreadResult = {
+  thread:
+    | (ThreadDetail & { messages: { edges: { node: Message }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } })
+    | null;
+};
+
+export const MARK_READ = `mutation MarkRead($id: ID!) { markThreadRead(threadId: $id) { ${SUMMARY} } }`;
+export type MarkReadResult = { markThreadRead: ThreadSummary };
+
+export const RECIPIENTS = `query Recipients {
+  recipients(first: 100) {
+    __typename
+    ... on TeamRecipient { team { id name } reachCount }
+    ... on UserRecipient { user { ${USER} } }
+  }
+}`;
+export type RecipientsResult = { recipients: RecipientOption[] };
+
+export const CREATE_THREAD = `mutation CreateThread($subject: String!, $body: String!, $recipients: [RecipientInput!]!) {
+  createThread(subject: $subject, body: $body, recipients: $recipients) { id }
+}`;
+export type CreateThreadResult = { createThread: { id: string } };
+
+export const SEND = `mutation Send($threadId: ID!, $body: String!, $clientMessageId: String) {
+  sendMessage(threadId: $threadId, body: $body, clientMessageId: $clientMessageId) { ${MESSAGE} }
+}`;
+export type SendResult = { sendMessage: Message };
+
+export const THREAD_ACTIVITY = `subscription Activity {
+  threadActivity { kind threadId thread { ${SUMMARY} } message { ${MESSAGE} } }
+}`;
