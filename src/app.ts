@@ -4,12 +4,16 @@ import type { Config } from './config';
 import { createUnitOfWork, type UnitOfWork } from './database/unit-of-work';
 import { createEventBus, USER_DISABLED, type EventBus } from './events/event-bus';
 import { LiveSessions } from './live-sessions';
+import { Metrics } from './metrics/metrics';
 import type { Logger } from './logger';
 import { AbsenceService } from './modules/absences/absence.service';
 import { ActivityService } from './modules/activity/activity.service';
 import { AuditSearchService } from './modules/audit/audit-search.service';
 import { AuditService } from './modules/audit/audit.service';
+import { BearerIdentities } from './modules/auth/bearer-identity';
+import { ExternalIdentities } from './modules/auth/external-identity';
 import { LoginLimiter } from './modules/auth/login-limiter';
+import { OidcVerifier } from './modules/auth/oidc';
 import { TokenService } from './modules/auth/token.service';
 import { CareNetworkService } from './modules/care-network/care-network.service';
 import { EscalationService } from './modules/inbox/escalation.service';
@@ -30,7 +34,11 @@ export interface App {
   /** The graphql-ws connections open on this instance, by user; closed when revoked or expired. */
   liveSessions: LiveSessions;
   logger: Logger;
+  /** This server's Prometheus metrics (GET /metrics), in a registry of its own. */
+  metrics: Metrics;
   tokens: TokenService;
+  /** Turns a bearer token (CareThread's own, or the OIDC provider's) into the user it names, for HTTP and websockets. */
+  bearer: BearerIdentities;
   loginLimiter: LoginLimiter;
   access: ThreadAccess;
   audit: AuditService;
@@ -68,7 +76,11 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   const escalations = new EscalationService(uow, audit, inbox, logger, { pollMs: config.escalationPollMs, clock });
   const messages = new MessageService(db, uow, access, audit, events, inbox);
   const loginLimiter = new LoginLimiter(config.login, config.redisUrl, logger);
-  const users = new UserService(db, uow, audit, tokens, events, loginLimiter, config.passwordCost);
+  const bearer = new BearerIdentities(
+    tokens,
+    config.oidc ? { verifier: new OidcVerifier(config.oidc), identities: new ExternalIdentities(db, uow, audit, logger) } : null,
+  );
+  const users = new UserService(db, uow, audit, tokens, bearer, events, loginLimiter, config.passwordCost);
   events.onReconnect((lostAt) => {
     users.republishDisabledSince(lostAt).then(
       (count) => logger.info({ count, lostAt }, 'sent again the disables committed while the Redis link was down'),
@@ -88,7 +100,9 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     events,
     liveSessions,
     logger,
+    metrics: new Metrics(),
     tokens,
+    bearer,
     loginLimiter,
     access,
     audit,

@@ -45,6 +45,34 @@ export interface Config {
   login: LoginLimits;
   /** How often each instance looks for due escalation alerts (team waiting limits). Default 30 s. */
   escalationPollMs: number;
+  /** GET /metrics needs `Authorization: Bearer <metricsToken>`; null (the default) leaves it open. */
+  metricsToken: string | null;
+  /** Sign-in through the hospital's OpenID Connect identity provider; null (the default) when OIDC_ISSUER is unset. */
+  oidc: OidcConfig | null;
+}
+
+/** The asymmetric JWS algorithms an identity provider's tokens may use; HS* and `none` never. */
+export const ASYMMETRIC_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+/** Bearer tokens whose `iss` is `issuer` are checked against its keys (src/modules/auth/oidc.ts). */
+export interface OidcConfig {
+  /** OIDC_ISSUER: the `iss` its tokens carry, compared exactly. */
+  issuer: string;
+  /** OIDC_AUDIENCE: the `aud` a token must hold (the client id for ID tokens). Required with OIDC_ISSUER. */
+  audience: string;
+  /**
+   * OIDC_JWKS_URI: where its signing keys are. Default null: read `jwks_uri` from
+   * `<issuer>/.well-known/openid-configuration` on the first token, not at start
+   * (the server starts while the provider is down); a failed read is tried again on the next token.
+   */
+  jwksUri: string | null;
+  /** OIDC_ALGORITHMS: comma-separated, from ASYMMETRIC_ALGORITHMS; default all of them. */
+  algorithms: string[];
+  /**
+   * OIDC_JWKS_COOLDOWN_SECONDS: a token signed by a key not in the keys read last fetches them
+   * again (the provider rotated its keys), at most once per this long. Default 30.
+   */
+  jwksCooldownSeconds: number;
 }
 
 /** Failed sign-ins allowed within `lockoutSeconds` before sign-in is refused for the rest of it. */
@@ -93,10 +121,29 @@ const schema = z
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(15 * 60),
     SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     ESCALATION_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+    METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
+    OIDC_ISSUER: providerUrl('OIDC_ISSUER').optional(),
+    OIDC_AUDIENCE: z.string().max(500).optional(),
+    OIDC_JWKS_URI: providerUrl('OIDC_JWKS_URI').optional(),
+    OIDC_ALGORITHMS: z
+      .string()
+      .transform((list) => list.split(',').map((a) => a.trim()).filter(Boolean))
+      .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS, `OIDC_ALGORITHMS may list only ${ASYMMETRIC_ALGORITHMS.join(', ')}`)).min(1))
+      .default([...ASYMMETRIC_ALGORITHMS]),
+    OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   })
   // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
     message: 'ADMIN_EMAIL and ADMIN_PASSWORD go together',
+    when: () => true,
+  })
+  .refine((env) => Boolean(env.OIDC_ISSUER) === Boolean(env.OIDC_AUDIENCE), {
+    message: 'OIDC_ISSUER and OIDC_AUDIENCE go together',
+    when: () => true,
+  })
+  .refine((env) => !env.OIDC_JWKS_URI || Boolean(env.OIDC_ISSUER), {
+    path: ['OIDC_JWKS_URI'],
+    message: 'OIDC_JWKS_URI needs OIDC_ISSUER',
     when: () => true,
   })
   .refine((env) => env.NODE_ENV !== 'production' || Boolean(env.JWT_SECRET), {
@@ -104,6 +151,9 @@ const schema = z
     message: 'JWT_SECRET is required when NODE_ENV=production (at least 32 characters)',
     when: () => true,
   });
+
+/** Every environment variable the server reads (.env.example and the README list them all; a test checks). */
+export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
 
 /**
  * Reads and validates the settings once, at start.
@@ -141,7 +191,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS,
     },
     escalationPollMs: e.ESCALATION_POLL_MS,
+    metricsToken: e.METRICS_TOKEN ?? null,
+    oidc:
+      e.OIDC_ISSUER && e.OIDC_AUDIENCE
+        ? {
+            issuer: e.OIDC_ISSUER,
+            audience: e.OIDC_AUDIENCE,
+            jwksUri: e.OIDC_JWKS_URI ?? null,
+            algorithms: e.OIDC_ALGORITHMS,
+            jwksCooldownSeconds: e.OIDC_JWKS_COOLDOWN_SECONDS,
+          }
+        : null,
   };
+}
+
+/**
+ * The identity provider's addresses: https, or http on a loopback host only
+ * (localhost, 127.0.0.1, [::1]), whatever NODE_ENV says: keys fetched in the
+ * clear over a network could be swapped by anyone on the path.
+ */
+function providerUrl(name: string) {
+  return z.string().superRefine((value, ctx) => {
+    if (!isProviderUrl(value)) ctx.addIssue({ code: 'custom', message: `${name} must be an https:// URL (http:// only on localhost)` });
+  });
+}
+
+export function isProviderUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
 }
 
 /** `true`, `false`, a hop count, or addresses/subnets as Express takes them (e.g. `loopback, 10.0.0.0/8`). */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
@@ -7,6 +6,7 @@ import type { App } from './app';
 import { unauthenticated } from './errors';
 import { createLoaders, type Loaders } from './loaders';
 import type { RequestOrigin } from './modules/audit/audit-origin';
+import { requestIdOf } from './request-id';
 import { TokenService } from './modules/auth/token.service';
 import { User } from './modules/users/user.entity';
 
@@ -33,15 +33,13 @@ export interface Context {
 export type TrustProxy = (address: string, hop: number) => boolean;
 
 /**
- * The ClientInfo of an HTTP request, or of one operation on a websocket (from
- * its upgrade request). The request id is the client's X-Request-Id when it is
- * a plain token of at most 64 characters, else a new UUID.
+ * The ClientInfo of an HTTP request (whose id the access log already gave it), or of
+ * one operation on a websocket (from its upgrade request, with an id of its own).
  */
-export function clientInfo(request: IncomingMessage, trust: TrustProxy, authorization: unknown): ClientInfo {
-  const given = request.headers['x-request-id'];
+export function clientInfo(request: IncomingMessage, trust: TrustProxy, authorization: unknown, requestId = requestIdOf(request)): ClientInfo {
   return {
     authorization,
-    requestId: typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID(),
+    requestId,
     ip: proxyaddr(request, trust) ?? 'unknown',
     userAgent: request.headers['user-agent'] ?? null,
   };

@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import { isRetryableContention } from './database/errors';
 import type { Logger } from './logger';
+import { currentOrigin } from './modules/audit/audit-origin';
 
 /** The error codes of contract.graphql, and two of ours that ask the client to wait and retry. */
 export const ErrorCode = {
@@ -65,7 +66,8 @@ export function withCode(error: GraphQLError, code: string): GraphQLError {
 /**
  * The one place that decides what a client sees of an error, for HTTP and websockets.
  * GraphQLErrors (ours, and graphql-js parse/validation/coercion errors) keep their
- * message and code; anything else is logged with its stack and masked.
+ * message and code; anything else is logged with its stack and masked, naming the
+ * request id (the same as in X-Request-Id and on every log line of the request).
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
@@ -78,15 +80,18 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     // one is a request error of graphql-js (a variable of the wrong type, an unknown
     // operation name), which Apollo reports as BAD_USER_INPUT.
     const code = formatted.extensions?.code ?? original.extensions?.code ?? ErrorCode.BadUserInput;
-    const { retryAfterSeconds } = original.extensions;
-    return { message: formatted.message, locations, path, extensions: retryAfterSeconds === undefined ? { code } : { code, retryAfterSeconds } };
+    // requestId: an error masked already (see websocket.ts) passes through as it was.
+    const { retryAfterSeconds, requestId } = original.extensions;
+    return { message: formatted.message, locations, path, extensions: { code, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }), ...(requestId === undefined ? {} : { requestId }) } };
   }
+  // Masked: the request id is what the client can quote to find the logged cause.
+  const requestId = currentOrigin()?.requestId;
   if (isRetryableContention(original)) {
     logger.warn({ err: original, path }, 'database busy');
-    return { message: 'The database is busy; nothing was changed, send the request again', locations, path, extensions: { code: ErrorCode.DatabaseBusy } };
+    return { message: 'The database is busy; nothing was changed, send the request again', locations, path, extensions: { code: ErrorCode.DatabaseBusy, requestId } };
   }
   logger.error({ err: original, path }, 'unexpected error');
-  return { message: 'Internal server error', locations, path, extensions: { code: INTERNAL } };
+  return { message: 'Internal server error', locations, path, extensions: { code: INTERNAL, requestId } };
 }
 
 function describeValidation(error: ArgumentValidationError): string {
@@ -100,9 +105,9 @@ function describeValidation(error: ArgumentValidationError): string {
  * The status and body for a request that failed before GraphQL could run: a body that is
  * not JSON, is over the size limit or has an unsupported encoding. Express's default
  * handler would answer with an HTML page that shows the stack trace outside production.
- * A client error keeps its 4xx status; anything else is logged and masked as a 500.
+ * A client error keeps its 4xx status; anything else is logged and masked as a 500 naming `requestId`.
  */
-export function httpError(error: unknown, logger: Logger): { status: number; body: { errors: GraphQLFormattedError[] } } {
+export function httpError(error: unknown, logger: Logger, requestId: string): { status: number; body: { errors: GraphQLFormattedError[] } } {
   const { status, type, expose, message } = (error ?? {}) as { status?: unknown; type?: unknown; expose?: unknown; message?: unknown };
   if (typeof status === 'number' && status >= 400 && status < 500) {
     const described =
@@ -115,6 +120,6 @@ export function httpError(error: unknown, logger: Logger): { status: number; bod
             : 'Bad request';
     return { status, body: { errors: [{ message: described, extensions: { code: RequestErrorCode.BadRequest } }] } };
   }
-  logger.error({ err: error }, 'unexpected HTTP error');
-  return { status: 500, body: { errors: [{ message: 'Internal server error', extensions: { code: INTERNAL } }] } };
+  logger.error({ err: error, requestId }, 'unexpected HTTP error');
+  return { status: 500, body: { errors: [{ message: 'Internal server error', extensions: { code: INTERNAL, requestId } }] } };
 }

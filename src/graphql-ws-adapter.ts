@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { CloseCode, handleProtocols, makeServer, MessageType, type ServerOptions } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from './logger';
+import { requestIdOf } from './request-id';
 
 /** What each operation's context sees of its socket, as graphql-ws's own `ws` adapter gives it. */
 export interface Extra {
@@ -27,7 +28,9 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(wss: WebSocket
   wss.options.handleProtocols = handleProtocols;
   wss.on('error', (error) => logger.error({ err: error }, 'websocket server failed'));
   wss.on('connection', (socket, request) => {
-    socket.on('error', (error: Error & { code?: string }) => logger.info({ code: error.code, reason: error.message }, 'websocket closed: the client broke the protocol'));
+    // The socket's own lines name its upgrade request; each operation on it gets an id of its own.
+    const requestId = requestIdOf(request);
+    socket.on('error', (error: Error & { code?: string }) => logger.info({ requestId, code: error.code, reason: error.message }, 'websocket closed: the client broke the protocol'));
     let pongWait: NodeJS.Timeout | null = null;
     const pinging = setInterval(() => {
       if (socket.readyState !== socket.OPEN) return;
@@ -51,14 +54,14 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(wss: WebSocket
           socket.on('message', async (data) => {
             const text = String(data);
             if (SERVER_MESSAGES.includes(messageType(text))) {
-              logger.info({ type: messageType(text) }, 'websocket closed: the client sent a message only servers send');
+              logger.info({ requestId, type: messageType(text) }, 'websocket closed: the client sent a message only servers send');
               socket.close(CloseCode.BadRequest, 'Invalid message received');
               return;
             }
             try {
               await deliver(text);
             } catch (error) {
-              logger.error({ err: error }, 'websocket message handling failed');
+              logger.error({ requestId, err: error }, 'websocket message handling failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
             }
           }),

@@ -7,6 +7,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger as TypeOrmLogger } from 'typeorm';
+import { accessLog } from './access-log';
 import { createApp, type App } from './app';
 import type { Clock } from './common/clock';
 import type { Config } from './config';
@@ -16,7 +17,9 @@ import { migrate } from './database/migrate';
 import { formatError, httpError, RequestErrorCode } from './errors';
 import { hasSubscription, operationChecksPlugin, parseOptions, validationRules } from './graphql-limits';
 import { createLogger, type Logger } from './logger';
+import { requestMetricsPlugin } from './metrics/request-metrics.plugin';
 import { withOrigin } from './modules/audit/audit-origin';
+import { serveProbes } from './probes';
 import { getSchema } from './schema';
 import { serveWeb } from './web';
 import { serveWebsockets } from './websocket';
@@ -55,11 +58,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     app = createApp(config, db, logger, options.clock);
     await app.loginLimiter.connected();
     if (config.admin) await app.users.ensureAdmin(config.admin.email, config.admin.password);
-    const http = await serve(app, config);
+    let closing: Promise<void> | undefined;
+    // /readyz answers 503 from the moment close() is called, so that balancers stop sending.
+    const http = await serve(app, config, () => closing !== undefined);
     app.escalations.start();
     const port = (http.server.address() as AddressInfo).port;
     const started = app; // for the closure: `app` is reassignable
-    let closing: Promise<void> | undefined;
     return {
       app,
       port,
@@ -78,7 +82,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
 }
 
-async function serve(app: App, config: Config): Promise<{ server: Server; apollo: ApolloServer<Context> }> {
+async function serve(app: App, config: Config, closing: () => boolean): Promise<{ server: Server; apollo: ApolloServer<Context> }> {
   const schema = await getSchema();
   const format = (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, app.logger);
   const expressApp = express();
@@ -111,6 +115,7 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
     validationRules: validationRules(config.introspection),
     plugins: [
       operationChecksPlugin(schema),
+      requestMetricsPlugin(schema, app.metrics),
       // Requests in flight get this long to finish; then their connections are cut, leaving time
       // to close Redis and the database within main.ts's 10 s deadline.
       ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 5_000 }),
@@ -121,15 +126,8 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
   await apollo.start();
 
   expressApp.disable('x-powered-by');
-  expressApp.get('/healthz', async (_req, res) => {
-    try {
-      await app.db.query('SELECT 1');
-      res.json({ status: 'ok' });
-    } catch (error) {
-      app.logger.error({ err: error }, 'health check failed');
-      res.status(503).json({ status: 'unavailable' });
-    }
-  });
+  expressApp.use(accessLog(app.logger));
+  serveProbes(expressApp, app, closing);
   serveWeb(expressApp, GRAPHQL_PATH, app.logger);
   expressApp.use(
     GRAPHQL_PATH,
@@ -140,18 +138,17 @@ async function serve(app: App, config: Config): Promise<{ server: Server; apollo
         res.status(400).json({ errors: [{ message: 'Subscriptions run over graphql-ws: open a websocket to this same URL', extensions: { code: RequestErrorCode.BadRequest } }] });
         return;
       }
-      const client = clientInfo(req, trust, req.headers.authorization);
+      const client = clientInfo(req, trust, req.headers.authorization, req.id as string);
       res.locals.client = client;
-      res.setHeader('x-request-id', client.requestId);
       withOrigin(client, next);
     },
     expressMiddleware(apollo, { context: async ({ res }) => buildContext(app, res.locals.client as ClientInfo) }),
   );
   // Body parsing fails before Apollo sees the request; answer like Apollo would, never with
   // Express's HTML error page (which shows the stack trace outside production).
-  expressApp.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+  expressApp.use((error: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(error);
-    const { status, body } = httpError(error, app.logger);
+    const { status, body } = httpError(error, app.logger, req.id as string);
     res.status(status).json(body);
   });
 

@@ -7,7 +7,9 @@ import { buildContext, clientInfo, type Context, type TrustProxy } from './conte
 import { RequestErrorCode, withCode } from './errors';
 import { costError, nulError, parseOptions, validationRules } from './graphql-limits';
 import { serveGraphqlWs, type Extra } from './graphql-ws-adapter';
+import { describeOperation, describeQuery, UNKNOWN_OPERATION } from './metrics/operation-labels';
 import { withOrigin } from './modules/audit/audit-origin';
+import type { BearerIdentity } from './modules/auth/bearer-identity';
 import { TokenService } from './modules/auth/token.service';
 
 type Format = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -38,6 +40,7 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
   const rules = [...specifiedRules, ...validationRules(app.config.introspection)];
   const socketOf = new WeakMap<Context, WebSocket>();
   const wss = new WebSocketServer({ server, path, maxPayload: MAX_FRAME_BYTES });
+  app.metrics.countWebsocketsWith(() => wss.clients.size);
   const websockets = serveGraphqlWs<{ authorization?: unknown }>(
     wss,
     {
@@ -47,35 +50,45 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
       execute: (args) => withOrigin((args.contextValue as Context).client, () => execute(args)),
       subscribe: async (args) => {
         const result = await withOrigin((args.contextValue as Context).client, () => subscribe(args));
+        if (!(Symbol.asyncIterator in result)) return result;
+        // Validation left exactly one root field.
+        const tracked = app.metrics.trackSubscription(describeOperation(schema, args.document, args.operationName).fields[0], result);
         const socket = socketOf.get(args.contextValue as Context);
-        if (socket && Symbol.asyncIterator in result) endWithSocket(socket, result);
-        return result;
+        if (socket) endWithSocket(socket, tracked);
+        return tracked;
       },
       // A connection without a valid token is refused (4403) before any operation.
       // A failure here closes the socket with 4500 and a generic reason (see serveGraphqlWs).
-      onConnect: async (ctx) => {
-        const claims = await tokenClaims(app, ctx.connectionParams?.authorization);
-        if (!claims) return false;
-        if (app.liveSessions.count(claims.userId) >= app.config.maxSocketsPerUser) {
-          ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
-          return false;
-        }
-        // Tracked before the account is read, so that a disable committing in between still closes it.
-        const session = app.liveSessions.track(claims.userId, claims.expiresAt, ctx.extra.socket);
-        const context = await buildContext(app, client(ctx));
-        return context.viewer !== null && session.open;
+      // Runs as a request of its own: a first OIDC sign-in links the account here, audited with its origin.
+      onConnect: (ctx) => {
+        const origin = client(ctx);
+        return withOrigin(origin, async () => {
+          const claims = await tokenClaims(app, ctx.connectionParams?.authorization);
+          if (!claims) return false;
+          if (app.liveSessions.count(claims.userId) >= app.config.maxSocketsPerUser) {
+            ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
+            return false;
+          }
+          // Tracked before the account is read, so that a disable committing in between still closes it.
+          const session = app.liveSessions.track(claims.userId, claims.expiresAt, ctx.extra.socket);
+          const context = await buildContext(app, origin);
+          return context.viewer !== null && session.open;
+        });
       },
       // Parsing, validation and the context happen here rather than inside graphql-ws so
       // that a syntax error, an invalid operation or a failing context reach the client as
       // formatted errors (with the codes Apollo uses over HTTP) instead of closing the socket.
       onSubscribe: async (ctx, _id, payload) => {
+        const origin = client(ctx);
         let document: DocumentNode;
         try {
           document = parse(payload.query, parseOptions);
         } catch (error) {
+          app.metrics.requested('ws', UNKNOWN_OPERATION);
           if (error instanceof GraphQLError) return [withCode(error, RequestErrorCode.ParseFailed)];
           throw error;
         }
+        app.metrics.requested('ws', describeOperation(schema, document, payload.operationName));
         let invalid: readonly GraphQLError[];
         try {
           invalid = validate(schema, document, rules);
@@ -89,17 +102,28 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
         if (refused) return [refused];
         try {
           // Subscriptions outlive requests: loaders batch but must not cache across events.
-          const contextValue = await buildContext(app, client(ctx), { cache: false });
+          const contextValue = await buildContext(app, origin, { cache: false });
           socketOf.set(contextValue, ctx.extra.socket);
           return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
         } catch (error) {
-          // formatError logs the original and masks it.
-          return [new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })];
+          // Masked here, where the operation's request id is known (onError is not told it);
+          // formatError logs the original and passes the masked error through unchanged.
+          const masked = withOrigin(origin, () => format({ message: 'Internal server error' }, error));
+          return [new GraphQLError(masked.message, { extensions: masked.extensions })];
         }
       },
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => format(e.toJSON(), e)) } : undefined,
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => format(e.toJSON(), e)),
+      onNext: (_ctx, _id, _payload, args, result) => {
+        if (!result.errors) return undefined;
+        const errors = withOrigin((args.contextValue as Context).client, () => result.errors!.map((e) => format(e.toJSON(), e)));
+        app.metrics.failed('ws', describeOperation(schema, args.document, args.operationName), errors);
+        return { ...result, errors };
+      },
+      onError: (_ctx, _id, payload, errors) => {
+        const formatted = errors.map((e) => format(e.toJSON(), e));
+        // Parsed again (this runs only for errors): graphql-ws does not pass the document here.
+        app.metrics.failed('ws', describeQuery(schema, payload.query, payload.operationName), formatted);
+        return formatted;
+      },
     },
     app.logger,
   );
@@ -123,12 +147,11 @@ function endWithSocket(socket: WebSocket, subscription: AsyncGenerator<unknown> 
   else socket.once('close', end);
 }
 
-/** The user and expiry of a valid bearer token; null without one or for a bad one. */
-async function tokenClaims(app: App, authorization: unknown): Promise<{ userId: string; expiresAt: Date } | null> {
+/** The user and expiry of a valid bearer token; null without one or for a bad one. Throws when the identity provider cannot be reached (4500). */
+async function tokenClaims(app: App, authorization: unknown): Promise<BearerIdentity | null> {
   try {
     const token = TokenService.bearer(authorization);
-    // buildContext verifies the token again: a signature check, no query.
-    return token ? await app.tokens.verify(token) : null;
+    return token ? await app.bearer.identify(token) : null;
   } catch (error) {
     if (error instanceof GraphQLError) return null;
     throw error;

@@ -1,11 +1,10 @@
 import { TeamMember } from '../src/modules/teams/team-member.entity';
-import { Writable } from 'node:stream';
 import { createClient, type Client } from 'graphql-ws';
-import pino from 'pino';
 import WebSocket from 'ws';
 import { gql, ok } from './support/graphql';
 import { expectCleanRefusal, expectNoLeak, postJson, raw } from './support/http';
 import { openClient, wsErrors } from './support/live';
+import { memoryLogger } from './support/logs';
 import { startTestServer, type TestServer } from './support/server';
 import { World, type Person } from './support/world';
 
@@ -16,18 +15,6 @@ const MALFORMED_OPERATION_CODES = ['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_F
 /** Apollo's code for a request that is not a GraphQL request at all (not JSON, too large, CSRF). */
 const BAD_REQUEST = 'BAD_REQUEST';
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-
-/** Collects log lines in memory, as JSON objects. */
-function memoryLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 const healthz = (s: TestServer) => raw(s.url.replace(/\/graphql$/, '/healthz'));
 
@@ -217,11 +204,15 @@ describe('unexpected internal errors are masked and logged', () => {
       expect(res.status).toBeLessThan(500); // a field error: the request itself was fine
       expectNoLeak(res.text);
       expect(res.text).not.toMatch(/team_members|sqlite|QueryFailed|SELECT/i);
+      const requestId = res.headers.get('x-request-id');
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
       expect(res.json?.errors).toEqual([
-        { message: 'Internal server error', locations: [{ line: 1, column: 11 }], path: ['me', 'teams'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        { message: 'Internal server error', locations: [{ line: 1, column: 11 }], path: ['me', 'teams'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } },
       ]);
       const logged = lines.filter((l) => l.level === 50);
       expect(logged).toHaveLength(1);
+      // The id in the answer finds the logged cause.
+      expect(logged[0].requestId).toBe(requestId);
       expect(JSON.stringify(logged[0])).toMatch(/no such table: team_members|relation \\"[\w.]*team_members\\" does not exist/);
       expect((logged[0].err as { stack?: string }).stack).toMatch(/\n\s+at /);
     } finally {
@@ -239,21 +230,21 @@ describe('unexpected internal errors are masked and logged', () => {
       const me = await postJson(own.url, JSON.stringify({ query: '{ me { id } }' }), { authorization: `Bearer ${ownWorld.admin.token}` });
       expect(me.status).toBe(500);
       expectNoLeak(me.text);
-      expect(me.json?.errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      expect(me.json?.errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: me.headers.get('x-request-id') } }]);
       // Without one it comes from the login resolver.
       const login = await postJson(own.url, JSON.stringify({ query: 'mutation { login(email: "a@test.example", password: "password-1") { token } }' }));
       expectNoLeak(login.text);
       expect(login.json?.errors).toEqual([
-        { message: 'Internal server error', locations: [{ line: 1, column: 12 }], path: ['login'], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        { message: 'Internal server error', locations: [{ line: 1, column: 12 }], path: ['login'], extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: login.headers.get('x-request-id') } },
       ]);
       for (const res of [me, login]) expect(res.text).not.toMatch(/connection|database|sqlite|SELECT/i);
-      const logged = lines.filter((l) => l.level === 50).map((l) => JSON.stringify(l));
-      expect(logged).toHaveLength(2);
-      for (const line of logged) expect(line).toMatch(/connection is not open|Driver not Connected/);
-      // The health check tells the truth without detail.
-      const health = await healthz(own);
-      expect(health.status).toBe(503);
-      expect(health.json).toEqual({ status: 'unavailable' });
+      const logged = lines.filter((l) => l.level === 50);
+      expect(logged.map((l) => l.requestId)).toEqual([me, login].map((res) => res.headers.get('x-request-id')));
+      for (const line of logged) expect(JSON.stringify(line)).toMatch(/connection is not open|Driver not Connected/);
+      // The readiness check tells the truth without detail.
+      const ready = await raw(own.url.replace(/\/graphql$/, '/readyz'));
+      expect(ready.status).toBe(503);
+      expect(ready.json).toEqual({ status: 'unavailable', checks: { database: 'failed' } });
     } finally {
       await own.app.db.initialize(); // so that close() can close it again
       await own.close();
@@ -313,8 +304,9 @@ describe('over graphql-ws errors are formatted the same way', () => {
       const { errors, raw: text } = await wsErrors(early, '{ me { id } }');
       expectNoLeak(text);
       expect(text).not.toMatch(/connection|database|sqlite|SELECT/i);
-      expect(errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      expect(errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) } }]);
       expect(earlyCloses).toEqual([]);
+      expect(lines.filter((l) => l.level === 50).map((l) => l.requestId)).toEqual([errors[0].extensions?.requestId]);
 
       // A new connection cannot even check its token: it is closed with a masked reason.
       const late = createClient({

@@ -13,7 +13,8 @@ import { UserDisabled1765000000000 } from '../migrations/1765000000000-user-disa
 import { AuditChain1766000000000 } from '../migrations/1766000000000-audit-chain';
 import { TeamInbox1767000000000 } from '../migrations/1767000000000-team-inbox';
 import { TeamLife1768000000000 } from '../migrations/1768000000000-team-life';
+import { ExternalIdentity1769000000000 } from '../migrations/1769000000000-external-identity';
 
 export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, Absence];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000];

@@ -95,6 +95,8 @@ export interface EventBus {
   onReconnect(handler: (lostAt: Date) => void): void;
   /** Resolves once sends to other instances are no longer backed up (at once without Redis): lets a bulk sender pace itself. */
   drained(): Promise<void>;
+  /** Resolves when both Redis connections answer a PING (at once without Redis); rejects at once while one is disconnected. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -139,6 +141,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
     },
     onReconnect: (handler) => transport?.onReconnect(handler),
     drained: async () => transport?.drained(),
+    ping: async () => transport?.ping(),
     close: async () => transport?.close(),
   };
 }

@@ -100,6 +100,11 @@ export class RedisTransport {
     });
   }
 
+  /** Both connections answer a PING; rejects at once while one is disconnected (commands are never queued). */
+  async ping(): Promise<void> {
+    await Promise.all([this.publisher.ping(), this.subscriber.ping()]);
+  }
+
   onReconnect(handler: (lostAt: Date) => void): void {
     this.reconnectHandlers.push(handler);
   }

@@ -41,4 +41,6 @@ export enum AuditAction {
   AbsenceRecorded = 'ABSENCE_RECORDED',
   AbsenceCancelled = 'ABSENCE_CANCELLED',
   TeamCoverageMinimumChanged = 'TEAM_COVERAGE_MINIMUM_CHANGED',
+  /** A staff account was linked to its identity at the hospital's OIDC provider on its first sign-in there; the actor is that person. */
+  ExternalIdentityLinked = 'EXTERNAL_IDENTITY_LINKED',
 }

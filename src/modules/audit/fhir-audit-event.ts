@@ -101,6 +101,7 @@ export const FHIR_ACTIONS: Readonly<Record<AuditAction, { type: Coding; action: 
   [AuditAction.ParticipantRemoved]: { type: PATIENT_RECORD, action: 'U' },
   [AuditAction.AbsenceRecorded]: { type: API_OPERATION, action: 'C' },
   [AuditAction.AbsenceCancelled]: { type: API_OPERATION, action: 'D' },
+  [AuditAction.ExternalIdentityLinked]: { type: API_OPERATION, action: 'U' },
 };
 
 const OUTCOMES: Readonly<Record<AuditOutcome, NonNullable<FhirAuditEvent['outcome']>>> = {

@@ -58,6 +58,11 @@ export class LoginLimiter {
     });
   }
 
+  /** Redis answers a PING (at once without Redis); rejects at once while it is disconnected. */
+  async ping(): Promise<void> {
+    await this.redis?.ping();
+  }
+
   /** TOO_MANY_REQUESTS while the account or the address is locked out. */
   async check(account: string, ip: string): Promise<void> {
     for (const [counter, key] of this.counters(account, ip)) {

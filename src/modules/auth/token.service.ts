@@ -1,7 +1,8 @@
 import { SignJWT, jwtVerify } from 'jose';
 import { unauthenticated } from '../../errors';
 
-const ISSUER = 'carethread';
+/** The `iss` of the tokens `login` hands out; BearerIdentities tells them from an identity provider's by it. */
+export const TOKEN_ISSUER = 'carethread';
 const AUDIENCE = 'carethread-api';
 
 /** Signs and checks the access tokens that `login` hands out (HS256 JWTs). */
@@ -15,7 +16,7 @@ export class TokenService {
     return new SignJWT({})
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(userId)
-      .setIssuer(ISSUER)
+      .setIssuer(TOKEN_ISSUER)
       .setAudience(AUDIENCE)
       .setIssuedAt()
       .setExpirationTime(`${this.ttlSeconds}s`)
@@ -25,7 +26,7 @@ export class TokenService {
   /** The user id in a valid token; UNAUTHENTICATED for a malformed, tampered or expired one. */
   async verify(token: string): Promise<{ userId: string; expiresAt: Date }> {
     try {
-      const { payload } = await jwtVerify(token, this.secret, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, this.secret, { issuer: TOKEN_ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
       if (!payload.sub || !payload.exp) throw new Error('token without subject or expiry');
       return { userId: payload.sub, expiresAt: new Date(payload.exp * 1000) };
     } catch {

@@ -31,7 +31,7 @@ export class MessageResolver {
     staffOnly: boolean | null,
     @Ctx() ctx: Context,
   ): Promise<Message> {
-    return ctx.app.messages.send(viewer, threadId, body, clientMessageId, staffOnly ?? false);
+    return ctx.app.metrics.timeSend('sendMessage', () => ctx.app.messages.send(viewer, threadId, body, clientMessageId, staffOnly ?? false));
   }
 
   @Subscription(() => Message, {

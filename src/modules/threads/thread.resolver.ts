@@ -38,7 +38,7 @@ export class ThreadResolver {
     @Arg('recipients', () => [RecipientInput]) recipients: RecipientInput[],
     @Ctx() ctx: Context,
   ): Promise<Thread> {
-    return ctx.app.threads.create(viewer, subject, body, recipients);
+    return ctx.app.metrics.timeSend('createThread', () => ctx.app.threads.create(viewer, subject, body, recipients));
   }
 
   @Mutation(() => Thread)

@@ -1,9 +1,10 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { UserKind } from './user-kind';
 
 @ObjectType()
 @Entity('users')
+@Index('IDX_users_external_identity', ['externalIssuer', 'externalSubject'], { unique: true })
 export class User {
   @Field(() => ID)
   @PrimaryColumn({ type: 'varchar', length: 36 })
@@ -39,6 +40,14 @@ export class User {
 
   @Column()
   createdAt!: Date;
+
+  /** The OIDC issuer whose subject `externalSubject` is; null until the first sign-in through it. Not in the API. */
+  @Column({ type: 'varchar', length: 300, nullable: true })
+  externalIssuer!: string | null;
+
+  /** The `sub` this staff account signs in as at `externalIssuer` (see external-identity.ts). Not in the API. */
+  @Column({ type: 'varchar', length: 255, nullable: true })
+  externalSubject!: string | null;
 }
 
 export const isProfessional = (user: Pick<User, 'kind'>) => user.kind === UserKind.PROFESSIONAL;

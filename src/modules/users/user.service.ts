@@ -9,6 +9,7 @@ import { AuditEvent } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
 import { reschedule } from '../inbox/escalation-schedule';
 import { hashPassword, verifyPassword } from '../auth/password';
+import type { BearerIdentities } from '../auth/bearer-identity';
 import type { LoginLimiter } from '../auth/login-limiter';
 import type { TokenService } from '../auth/token.service';
 import { requireCoverageWithout } from '../teams/team-coverage';
@@ -17,7 +18,7 @@ import { UserKind } from './user-kind';
 import { isProfessional, User } from './user.entity';
 
 const LOGIN_FAILED = 'Wrong email or password';
-const ACCOUNT_DISABLED = 'This account is disabled';
+export const ACCOUNT_DISABLED = 'This account is disabled';
 /** Clocks of instances may disagree by this much. */
 const REPUBLISH_MARGIN_MS = 5_000;
 
@@ -36,6 +37,7 @@ export class UserService {
     private readonly uow: UnitOfWork,
     private readonly audit: AuditService,
     private readonly tokens: TokenService,
+    private readonly bearer: BearerIdentities,
     private readonly events: EventBus,
     private readonly loginLimiter: LoginLimiter,
     private readonly passwordCost: number,
@@ -63,9 +65,12 @@ export class UserService {
     return { token: await this.tokens.issue(user.id), user };
   }
 
-  /** The user a valid token names; UNAUTHENTICATED when the token is bad, the user is gone or disabled. */
+  /**
+   * The user a valid token (CareThread's own, or the identity provider's) names; UNAUTHENTICATED
+   * when the token is bad, the user is gone or disabled. See BearerIdentities.
+   */
   async byToken(token: string): Promise<User> {
-    const { userId } = await this.tokens.verify(token);
+    const { userId } = await this.bearer.identify(token);
     const user = await this.db.manager.findOneBy(User, { id: userId });
     if (!user) throw unauthenticated('Invalid or expired token');
     if (user.disabled) throw unauthenticated(ACCOUNT_DISABLED);
@@ -179,11 +184,15 @@ export class UserService {
     }
   }
 
-  private async newUser(fields: Omit<User, 'id' | 'passwordHash' | 'createdAt' | 'disabled'> & { password: string }): Promise<User> {
+  private async newUser(
+    fields: Omit<User, 'id' | 'passwordHash' | 'createdAt' | 'disabled' | 'externalIssuer' | 'externalSubject'> & { password: string },
+  ): Promise<User> {
     const { password, ...rest } = fields;
     return Object.assign(new User(), {
       ...rest,
       disabled: false,
+      externalIssuer: null,
+      externalSubject: null,
       id: newId(),
       email: normalizeEmail(rest.email),
       passwordHash: await hashPassword(password, this.passwordCost),
