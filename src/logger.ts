@@ -18,8 +18,24 @@ export function createLogger(level: string, destination?: pino.DestinationStream
         const origin = currentOrigin();
         return origin ? { requestId: origin.requestId } : {};
       },
-      // Defence in depth: no code logs these, and a future `{ req }` or `{ input }` must not leak them.
-      redact: { paths: ['headers.authorization', '*.headers.authorization', 'password', '*.password', 'token', '*.token'], censor: '[redacted]' },
+      redact: {
+        paths: [
+          // A failed query's values and the database's detail ("Key (email)=(...) already exists")
+          // can be clinical text or a person's address: the statement and the code are enough.
+          'err.parameters',
+          'err.detail',
+          'err.driverError.parameters',
+          'err.driverError.detail',
+          // Defence in depth: no code logs these, and a future `{ req }` or `{ input }` must not leak them.
+          'headers.authorization',
+          '*.headers.authorization',
+          'password',
+          '*.password',
+          'token',
+          '*.token',
+        ],
+        censor: '[redacted]',
+      },
     },
     destination,
   );

@@ -69,6 +69,21 @@ describe('GraphiQL over HTTP', () => {
     }
   });
 
+  it("the page's files go compressed to a browser that takes it; GraphQL answers never are", async () => {
+    const origin = new URL(env.server.url).origin;
+    const script = await fetch(`${origin}/graphiql/graphiql.js`, { headers: { 'accept-encoding': 'gzip, br' } });
+    expect(script.headers.get('content-encoding')).toMatch(/^(gzip|br)$/);
+    expect((await script.text()).length).toBeGreaterThan(1_000_000);
+    const answer = await fetch(env.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip, br' },
+      // Far over the 1 KB below which nothing would be compressed anyway.
+      body: JSON.stringify({ query: '{ __schema { types { name description } } }' }),
+    });
+    expect((await answer.text()).length).toBeGreaterThan(4_000);
+    expect(answer.headers.get('content-encoding')).toBeNull();
+  });
+
   it('no built file names a CDN', () => {
     const dir = join(WEB_ROOT, 'graphiql');
     for (const file of readdirSync(dir)) {

@@ -97,6 +97,9 @@ describe('a failure is logged with the id the client was given', () => {
       ]);
       // Said once: the requestId is in the line itself, never also a binding (a JSON key twice).
       for (const text of memory.texts.slice(from)) expect(text.split('"requestId"')).toHaveLength(2);
+      // The failed statement is logged, not the values it was given.
+      expect(logged[0].err).toMatchObject({ query: expect.stringMatching(/team_members/), parameters: '[redacted]' });
+      expect(JSON.stringify(logged)).not.toContain(person.id);
     } finally {
       await own.close();
     }

@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GraphQLFormattedError } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { exportSPKI, SignJWT } from 'jose';
-import WebSocket from 'ws';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { AuditAction } from '../src/modules/audit/audit-action';
@@ -11,7 +10,7 @@ import { User } from '../src/modules/users/user.entity';
 import { wsClient, wsRun } from './support/audit-requests';
 import { gql, ok } from './support/graphql';
 import { TestIdentityProvider, type SigningKey } from './support/identity-provider';
-import { subscribe, until, untilSubscribed } from './support/live';
+import { closingClient, subscribe, until, untilSubscribed } from './support/live';
 import { startTestServer, type TestServer } from './support/server';
 import { World, type Person } from './support/world';
 
@@ -246,25 +245,10 @@ test('key rotation: a token signed with a key the provider published since is ac
 });
 
 describe('over graphql-ws', () => {
-  /** A socket opened at once with `token`, recording its close. */
   function online(token: string) {
-    let resolveClosed: (closed: { code: number; reason: string; at: number }) => void = () => undefined;
-    const closed = new Promise<{ code: number; reason: string; at: number }>((resolve) => (resolveClosed = resolve));
-    const client = createClient({
-      url: server.wsUrl,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token}` },
-      retryAttempts: 0,
-      lazy: true,
-      on: {
-        closed: (event) => {
-          const { code, reason } = event as { code: number; reason: string };
-          resolveClosed({ code, reason, at: Date.now() });
-        },
-      },
-    });
-    clients.push(client);
-    return { client, closed };
+    const connection = closingClient(server.wsUrl, token);
+    clients.push(connection.client);
+    return connection;
   }
 
   test('a subscription with a provider token receives, and its socket is closed with 4403 when the token expires', async () => {
@@ -329,19 +313,10 @@ describe('while the identity provider is down', () => {
       // The password still works meanwhile.
       expect((await ok(target.url, ME, {}, pro.token)).me.id).toBe(pro.id);
       // A socket is closed with 4500, which graphql-ws clients retry, not 4403 (which tells them to sign in again).
-      const closes: number[] = [];
-      const client = createClient({
-        url: target.wsUrl,
-        webSocketImpl: WebSocket,
-        connectionParams: { authorization: `Bearer ${token}` },
-        retryAttempts: 0,
-        lazy: true,
-        on: { closed: (event) => void closes.push((event as { code: number }).code) },
-      });
+      const { client, closed } = closingClient(target.wsUrl, token);
       clients.push(client);
       subscribe(client, 'subscription { messageAdded { body } }');
-      await until(() => closes.length > 0);
-      expect(closes).toEqual([4500]);
+      expect((await closed).code).toBe(4500);
 
       provider.down = false;
       expect((await ok(target.url, ME, {}, token)).me.id).toBe(pro.id);

@@ -1,15 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import { DataSource, In } from 'typeorm';
-import WebSocket from 'ws';
 import { Initial1764000000000 } from '../src/migrations/1764000000000-initial';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { Participant } from '../src/modules/threads/participant.entity';
 import { User } from '../src/modules/users/user.entity';
 import { failure, gql, ok } from './support/graphql';
-import { subscribe, until, untilSubscribed, type Feed } from './support/live';
+import { closingClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
 import { offered } from './support/recipients';
 import { TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
@@ -35,13 +34,6 @@ const ME = '{ me { id disabled } }';
 
 interface Added {
   messageAdded: { id: string; body: string };
-}
-
-interface Closed {
-  code: number;
-  reason: string;
-  /** Date.now() when the client saw the close. */
-  at: number;
 }
 
 /** A person this file can log in as. */
@@ -72,29 +64,10 @@ async function disable(on: World, person: Person): Promise<void> {
 
 const login = (on: World, who: Account, password = who.password) => gql(on.server.url, LOGIN, { email: who.email, password });
 
-/**
- * A dashboard's connection for `token` (lazy: it opens with its first
- * subscription), recording when and how the server closed it.
- */
 function online(target: TestServer, token: string): { client: Client; closed: Promise<Closed> } {
-  let resolveClosed: (closed: Closed) => void = () => undefined;
-  const closed = new Promise<Closed>((resolve) => (resolveClosed = resolve));
-  const client = createClient({
-    url: target.wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-    lazy: true,
-    on: {
-      closed: (event) => {
-        // A CloseEvent's fields are getters, so they are copied by name.
-        const { code, reason } = event as { code: number; reason: string };
-        resolveClosed({ code, reason, at: Date.now() });
-      },
-    },
-  });
-  clients.push(client);
-  return { client, closed };
+  const connection = closingClient(target.wsUrl, token);
+  clients.push(connection.client);
+  return connection;
 }
 
 /** `token` listens to messageAdded on `target`. */

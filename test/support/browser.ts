@@ -9,7 +9,7 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS_DIR = join(__dirname, '..', '..', 'test-artifacts');
 
 /** Browser tests skip without Chromium on a developer's machine; under CI=true they fail instead. */
-export const describeInBrowser = existsSync(CHROMIUM_PATH) || process.env.CI ? describe : describe.skip;
+export const describeInBrowser = existsSync(CHROMIUM_PATH) || process.env.CI === 'true' ? describe : describe.skip;
 
 /**
  * Headless Chromium with the flags this machine's closed network needs: without

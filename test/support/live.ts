@@ -142,3 +142,34 @@ export const describeClose = (event: unknown) => {
   const { code, reason } = (event ?? {}) as { code?: number; reason?: string };
   return code ? `close ${code} ${reason}` : String(event);
 };
+
+/** How and when the server closed a socket. */
+export interface Closed {
+  code: number;
+  reason: string;
+  at: number;
+}
+
+/**
+ * A dashboard's connection for `token` (lazy: it opens with its first
+ * subscription), recording when and how the server closed it. The caller disposes of it.
+ */
+export function closingClient(wsUrl: string, token: string): { client: Client; closed: Promise<Closed> } {
+  let resolveClosed: (closed: Closed) => void = () => undefined;
+  const closed = new Promise<Closed>((resolve) => (resolveClosed = resolve));
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+    lazy: true,
+    on: {
+      closed: (event) => {
+        // A CloseEvent's fields are getters, so they are copied by name.
+        const { code, reason } = event as { code: number; reason: string };
+        resolveClosed({ code, reason, at: Date.now() });
+      },
+    },
+  });
+  return { client, closed };
+}
