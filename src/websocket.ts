@@ -11,6 +11,7 @@ import { describeOperation, describeQuery, UNKNOWN_OPERATION } from './metrics/o
 import { withOrigin } from './modules/audit/audit-origin';
 import type { BearerIdentity } from './modules/auth/bearer-identity';
 import { TokenService } from './modules/auth/token.service';
+import { SocketSubscriptions } from './socket-subscriptions';
 
 type Format = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 
@@ -39,6 +40,7 @@ const CLOSE_TOO_MANY_CONNECTIONS = 4429;
 export function serveWebsockets(server: Server, { path, schema, app, format, trust }: WebsocketOptions) {
   const rules = [...specifiedRules, ...validationRules(app.config.introspection)];
   const socketOf = new WeakMap<Context, WebSocket>();
+  const subscriptions = new SocketSubscriptions();
   const wss = new WebSocketServer({ server, path, maxPayload: MAX_FRAME_BYTES });
   app.metrics.countWebsocketsWith(() => wss.clients.size);
   const websockets = serveGraphqlWs<{ authorization?: unknown }>(
@@ -54,8 +56,7 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
         // Validation left exactly one root field.
         const tracked = app.metrics.trackSubscription(describeOperation(schema, args.document, args.operationName).fields[0], result);
         const socket = socketOf.get(args.contextValue as Context);
-        if (socket) endWithSocket(socket, tracked);
-        return tracked;
+        return socket ? subscriptions.add(socket, tracked) : tracked;
       },
       // A connection without a valid token is refused (4403) before any operation.
       // A failure here closes the socket with 4500 and a generic reason (see serveGraphqlWs).
@@ -134,17 +135,6 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
       app.liveSessions.clear();
     },
   };
-}
-
-/**
- * Ends a subscription when its socket closes, whatever graphql-ws knows of it:
- * a client that completes an id and subscribes with it again before the first
- * subscription started leaves that one out of graphql-ws's books.
- */
-function endWithSocket(socket: WebSocket, subscription: AsyncGenerator<unknown> | AsyncIterableIterator<unknown>): void {
-  const end = () => void subscription.return?.(undefined);
-  if (socket.readyState === socket.CLOSING || socket.readyState === socket.CLOSED) end();
-  else socket.once('close', end);
 }
 
 /** The user and expiry of a valid bearer token; null without one or for a bad one. Throws when the identity provider cannot be reached (4500). */

@@ -1,11 +1,12 @@
 import { getIntrospectionQuery, type GraphQLFormattedError } from 'graphql';
 import { GRAPHQL_LIMITS } from '../src/graphql-limits';
 import { User } from '../src/modules/users/user.entity';
+import { startChildServer } from './support/child-server';
 import { gql, ok } from './support/graphql';
 import { RawSocket } from './support/fuzz';
 import { expectCleanRefusal, postJson } from './support/http';
 import { connect, openClient, subscribe, until, wsErrors } from './support/live';
-import { startTestServer, type TestServer } from './support/server';
+import { ADMIN, startTestServer } from './support/server';
 import { useWorld, World, type Person } from './support/world';
 
 const env = useWorld();
@@ -118,7 +119,7 @@ describe('the same limits hold over graphql-ws', () => {
 });
 
 /** A raw graphql-transport-ws socket (to send what the graphql-ws client never would) and a text frame of `message`. */
-const rawSocket = (server: TestServer) => new RawSocket(server.wsUrl, 'graphql-transport-ws');
+const rawSocket = (server: { wsUrl: string }) => new RawSocket(server.wsUrl, 'graphql-transport-ws');
 const text = (message: unknown) => ({ kind: 'text' as const, data: JSON.stringify(message) });
 const closedWithin = async (socket: RawSocket, timeoutMs: number) => ((await socket.until(() => socket.closed !== null, timeoutMs)) ? socket.closed : null);
 
@@ -141,11 +142,11 @@ describe('websocket limits', () => {
     expect(Date.now() - started).toBeLessThan(4_500);
   });
 
-  /** A raw socket past connection_ack, as the admin. */
-  async function acknowledged(): Promise<RawSocket> {
-    const socket = rawSocket(env.server);
+  /** A raw socket past connection_ack, as the admin (or whoever `token` signs in). */
+  async function acknowledged(server: { wsUrl: string } = env.server, token = env.world.admin.token): Promise<RawSocket> {
+    const socket = rawSocket(server);
     await socket.open;
-    await socket.send(text({ type: 'connection_init', payload: { authorization: `Bearer ${env.world.admin.token}` } }));
+    await socket.send(text({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
     expect(await socket.until(() => socket.received.includes('{"type":"connection_ack"}'), 3_000)).toBe(true);
     return socket;
   }
@@ -178,6 +179,35 @@ describe('websocket limits', () => {
     await until(() => env.server.app.events.subscriberCount() > 0);
     await socket.close();
     await until(() => env.server.app.events.subscriberCount() === 0 && env.server.app.liveSessions.size === 0);
+  });
+
+  test('a socket running many subscriptions, at once or one after another, keeps nothing of the ended ones', async () => {
+    // In a process of its own, whose output is the server's alone: Node warns there once an
+    // emitter holds more than 10 listeners of one event, the sign of a socket that would keep
+    // every ended subscription (and what it holds) until it closes.
+    const child = await startChildServer({ DATABASE_URL: 'sqlite::memory:' });
+    try {
+      const { login } = await ok(child.url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: ADMIN.email, p: ADMIN.password });
+      const socket = await acknowledged(child, login.token);
+      const subscribed = (count: number) => until(async () => (await child.subscriberCount()) === count);
+      const start = (id: string) => socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { messageAdded { id } }' } }));
+      const complete = (id: string) => socket.send(text({ id, type: 'complete' }));
+      const together = Array.from({ length: 15 }, (_, i) => `together-${i}`);
+      for (const id of together) await start(id);
+      await subscribed(together.length);
+      for (const id of together) await complete(id);
+      await subscribed(0);
+      for (let i = 0; i < 15; i++) {
+        await start(`${i}`);
+        await subscribed(1);
+        await complete(`${i}`);
+        await subscribed(0);
+      }
+      await socket.close();
+    } finally {
+      await child.close();
+    }
+    expect(child.output()).toBe('');
   });
 
   test("a subscription's root field cannot be skipped or included conditionally (graphql-js 16 would crash on it)", async () => {

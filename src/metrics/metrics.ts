@@ -1,6 +1,7 @@
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { observeIterator } from '../common/observed-iterator';
 import { ErrorCode, RequestErrorCode } from '../errors';
 import type { OperationLabels } from './operation-labels';
 
@@ -111,44 +112,12 @@ export class Metrics {
   /**
    * The same subscription, counted as active until it ends, however it ends
    * (return from a complete or a closed socket, the source running out or
-   * failing), and with a delivery counted for each event it yields. Not an
-   * async generator on purpose: its return() would wait for the pending next()
-   * (the next event, maybe never), where this one ends at once.
+   * failing), and with a delivery counted for each event it yields.
    */
   trackSubscription<T>(field: string, source: AsyncIterator<T>): AsyncIterableIterator<T> {
     const labels = { field };
     this.subscriptions.inc(labels);
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      this.subscriptions.dec(labels);
-    };
-    return {
-      next: async () => {
-        try {
-          const step = await source.next();
-          if (step.done) end();
-          else this.deliveries.inc(labels);
-          return step;
-        } catch (error) {
-          end();
-          throw error;
-        }
-      },
-      return: async (value?: unknown) => {
-        end();
-        return source.return ? source.return(value) : { done: true, value: undefined };
-      },
-      throw: async (error?: unknown) => {
-        end();
-        if (source.throw) return source.throw(error);
-        throw error;
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return observeIterator(source, { value: () => this.deliveries.inc(labels), end: () => this.subscriptions.dec(labels) });
   }
 
   /** Runs a send and records how long it took, if it succeeded. */

@@ -60,10 +60,10 @@ export function subscribe<T = any>(client: Client, query: string, variables?: Re
   };
 }
 
-/** Polls until `check` holds (state that has no event to wait on); rejects after `timeoutMs`. */
-export async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
+/** Polls until `check` holds (state that has no event to wait on, here or in another process); rejects after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not reached in time');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
