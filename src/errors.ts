@@ -10,7 +10,10 @@ export const ErrorCode = {
   Forbidden: 'FORBIDDEN',
   NotFound: 'NOT_FOUND',
   BadUserInput: 'BAD_USER_INPUT',
-  /** Sign-in refused for a while after too many failures; `retryAfterSeconds` says how long. */
+  /**
+   * Sign-in refused for a while after too many failures (`retryAfterSeconds` says how long),
+   * or too many operations at once on one websocket (complete one first).
+   */
   TooManyRequests: 'TOO_MANY_REQUESTS',
   /** The database stayed locked (by another process) too long; nothing was written, the request may be sent again. */
   DatabaseBusy: 'DATABASE_BUSY',
@@ -28,12 +31,14 @@ export const forbidden = (message: string) => domainError(ErrorCode.Forbidden, m
 /** Also used when the object exists but the caller may not see it, so both look alike. */
 export const notFound = (what: string) => domainError(ErrorCode.NotFound, `${what} not found`);
 export const badUserInput = (message: string) => domainError(ErrorCode.BadUserInput, message);
-export const tooManyRequests = (message: string, retryAfterSeconds: number) =>
+/** With `retryAfterSeconds`, also an HTTP 429 with Retry-After; without, the client must first end something it runs. */
+export const tooManyRequests = (message: string, retryAfterSeconds?: number) =>
   new GraphQLError(message, {
     extensions: {
       code: ErrorCode.TooManyRequests,
-      retryAfterSeconds,
-      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+      ...(retryAfterSeconds === undefined
+        ? {}
+        : { retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } }),
     },
   });
 

@@ -23,6 +23,11 @@ export class SocketSubscriptions {
     return observeIterator(subscription, { end: () => live.delete(subscription) });
   }
 
+  /** The live subscriptions of `socket`. */
+  count(socket: WebSocket): number {
+    return this.bySocket.get(socket)?.size ?? 0;
+  }
+
   private watch(socket: WebSocket): Set<AsyncIterator<unknown>> {
     const live = new Set<AsyncIterator<unknown>>();
     socket.once('close', () => live.forEach(end));

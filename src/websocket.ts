@@ -4,7 +4,7 @@ import type { Context as WsContext } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from './app';
 import { buildContext, clientInfo, type Context, type TrustProxy } from './context';
-import { RequestErrorCode, withCode } from './errors';
+import { RequestErrorCode, tooManyRequests, withCode } from './errors';
 import { costError, nulError, parseOptions, validationRules } from './graphql-limits';
 import { serveGraphqlWs, type Extra } from './graphql-ws-adapter';
 import { describeOperation, describeQuery, UNKNOWN_OPERATION } from './metrics/operation-labels';
@@ -29,6 +29,11 @@ const MAX_FRAME_BYTES = 64 * 1024;
 const CONNECTION_INIT_TIMEOUT_MS = 3_000;
 /** For a connection over the per-user limit: graphql-ws's "too many" code, which its client does not retry. */
 const CLOSE_TOO_MANY_CONNECTIONS = 4429;
+/**
+ * Operations one socket may run at once, live subscriptions included: each holds a listener
+ * that every event meets. A dashboard needs one; more is refused (TOO_MANY_REQUESTS) until one ends.
+ */
+export const MAX_OPERATIONS_PER_SOCKET = 100;
 
 /**
  * graphql-ws on the HTTP server's port and path. Returns its cleanup, which
@@ -90,6 +95,12 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
           throw error;
         }
         app.metrics.requested('ws', describeOperation(schema, document, payload.operationName));
+        // graphql-ws books an operation (as null) before asking here and fills in a subscription once
+        // it started; a started one is also in `subscriptions`, with any graphql-ws lost track of.
+        const starting = Object.values(ctx.subscriptions).filter((operation) => operation === null).length;
+        if (starting + subscriptions.count(ctx.extra.socket) > MAX_OPERATIONS_PER_SOCKET) {
+          return [tooManyRequests(`At most ${MAX_OPERATIONS_PER_SOCKET} operations run at once on one connection: complete one first`)];
+        }
         let invalid: readonly GraphQLError[];
         try {
           invalid = validate(schema, document, rules);

@@ -1,5 +1,6 @@
 import { getIntrospectionQuery, type GraphQLFormattedError } from 'graphql';
 import { GRAPHQL_LIMITS } from '../src/graphql-limits';
+import { MAX_OPERATIONS_PER_SOCKET } from '../src/websocket';
 import { User } from '../src/modules/users/user.entity';
 import { startChildServer } from './support/child-server';
 import { gql, ok } from './support/graphql';
@@ -220,6 +221,57 @@ describe('websocket limits', () => {
     ]);
     expect(socket.closed).toBeNull();
     await socket.close();
+  });
+
+  test('a socket runs at most MAX_OPERATIONS_PER_SOCKET operations at once; one more is refused with TOO_MANY_REQUESTS and the socket stays open', async () => {
+    const socket = await acknowledged();
+    const start = (id: string) => socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { messageAdded { id } }' } }));
+    const running = Array.from({ length: MAX_OPERATIONS_PER_SOCKET }, (_, i) => `${i}`);
+    for (const id of running) await start(id);
+    await until(() => env.server.app.events.subscriberCount() === MAX_OPERATIONS_PER_SOCKET);
+
+    await start('one-more');
+    expect(await socket.until(() => socket.received.some((m) => m.includes('"id":"one-more"')), 3_000)).toBe(true);
+    const refusal = JSON.parse(socket.received.find((m) => m.includes('"id":"one-more"'))!);
+    expect([refusal.type, refusal.payload.map((e: GraphQLFormattedError) => [e.extensions?.code, e.message])]).toEqual([
+      'error',
+      [['TOO_MANY_REQUESTS', `At most ${MAX_OPERATIONS_PER_SOCKET} operations run at once on one connection: complete one first`]],
+    ]);
+    expect(env.server.app.events.subscriberCount()).toBe(MAX_OPERATIONS_PER_SOCKET);
+
+    // Once one ends, there is room again on the same socket.
+    await socket.send(text({ id: '0', type: 'complete' }));
+    await until(() => env.server.app.events.subscriberCount() === MAX_OPERATIONS_PER_SOCKET - 1);
+    await start('in-its-place');
+    await until(() => env.server.app.events.subscriberCount() === MAX_OPERATIONS_PER_SOCKET);
+    expect(socket.closed).toBeNull();
+    await socket.close();
+    await until(() => env.server.app.events.subscriberCount() === 0);
+  });
+
+  test('subscriptions graphql-ws lost track of (an id completed and subscribed again before it started) count towards MAX_OPERATIONS_PER_SOCKET', async () => {
+    const socket = await acknowledged();
+    const start = (id: string) => socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { messageAdded { id } }' } }));
+    const answered = (id: string) => socket.until(() => socket.received.some((m) => m.includes(`"id":"${id}"`)), 3_000);
+    // A round leaves one live subscription in graphql-ws's books and, when the complete came
+    // before the first subscribe started (as it mostly does), a second one out of them.
+    let rounds = 0;
+    while (env.server.app.events.subscriberCount() < MAX_OPERATIONS_PER_SOCKET) {
+      const id = `${rounds++}`;
+      await start(id);
+      await socket.send(text({ id, type: 'complete' }));
+      await start(id);
+      // Answered after the round's subscribes have started: they were asked first.
+      await socket.send(text({ id: `settled-${id}`, type: 'subscribe', payload: { query: '{ __typename }' } }));
+      expect(await answered(`settled-${id}`)).toBe(true);
+    }
+    // Fewer rounds than places: some of the subscriptions filling them are out of graphql-ws's books.
+    expect(rounds).toBeLessThan(MAX_OPERATIONS_PER_SOCKET);
+    await start('one-more');
+    expect(await answered('one-more')).toBe(true);
+    expect(socket.received.find((m) => m.includes('"id":"one-more"'))).toContain('"code":"TOO_MANY_REQUESTS"');
+    await socket.close();
+    await until(() => env.server.app.events.subscriberCount() === 0);
   });
 
   test('a user holds at most MAX_SOCKETS_PER_USER sockets; one more is closed with 4429, others are not affected', async () => {
