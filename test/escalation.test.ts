@@ -512,15 +512,6 @@ const INSTANCES = 3;
 const THREADS = 60;
 const MEMBERS = 4;
 
-/** Waits until `check` resolves true, asking every 20 ms; rejects with `what` after `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(what);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
   const database = sharedDatabase('escalation-instances', kind);
   const own: Client[] = [];
@@ -570,7 +561,7 @@ describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
     const [patFeed, ...feeds] = [watchers[watchers.length - 1], ...watchers.slice(0, -1)].map((w) => dashboard(w.person, w.instance.wsUrl, own));
     for (const instance of instances) {
       const count = watchers.filter((w) => w.instance === instance).length;
-      await eventually(async () => (await instance.subscriberCount()) >= THREAD_ACTIVITY_LISTENERS * count, `instance ${instance.pid} never held ${count} dashboards`);
+      await until(async () => (await instance.subscriberCount()) >= THREAD_ACTIVITY_LISTENERS * count, 10_000, `instance ${instance.pid} never held ${count} dashboards`);
     }
 
     // Each instance's link through Redis may still be starting: a member writes to the team through each
@@ -579,15 +570,15 @@ describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
     const heard = (feed: Dashboard, i: number) => activities(feed).some((a) => a.threadId === probe && a.message?.body.startsWith(`via ${i} `));
     for (const [i, instance] of instances.entries()) {
       let n = 0;
-      await eventually(
+      await until(
         async () => {
           if (feeds.every((feed) => heard(feed, i))) return true;
           await ok(instance.url, SEND, { t: probe, b: `via ${i} #${++n}` }, members[0].token);
           await new Promise((resolve) => setTimeout(resolve, 100));
           return false;
         },
-        `a dashboard never heard a message sent through instance ${i}`,
         15_000,
+        `a dashboard never heard a message sent through instance ${i}`,
       );
     }
     expect(feeds.flatMap((feed) => alerts(feed))).toEqual([]);
@@ -601,7 +592,7 @@ describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
     await Promise.all(
       instances.map(async (instance) => {
         const start = await instance.reads();
-        await eventually(async () => (await instance.reads()) >= start + 4, `instance ${instance.pid} stopped polling`);
+        await until(async () => (await instance.reads()) >= start + 4, 10_000, `instance ${instance.pid} stopped polling`);
       }),
     );
 

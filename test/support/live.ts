@@ -60,11 +60,11 @@ export function subscribe<T = any>(client: Client, query: string, variables?: Re
   };
 }
 
-/** Polls until `check` holds (state that has no event to wait on, here or in another process); rejects after `timeoutMs`. */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
+/** Polls until `check` holds (state that has no event to wait on, here or in another process); rejects with `what` after `timeoutMs`. */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000, what = 'condition not reached in time'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    if (Date.now() > deadline) throw new Error(what);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
