@@ -1,6 +1,7 @@
 import type { App } from '../app';
 import { RecipientInput } from '../modules/recipients/recipient.input';
 import { Team } from '../modules/teams/team.entity';
+import { Thread } from '../modules/threads/thread.entity';
 import { UserKind } from '../modules/users/user-kind';
 import { User } from '../modules/users/user.entity';
 import { normalizeEmail } from '../modules/users/user.service';
@@ -34,40 +35,45 @@ const people = {
 
 export const demoLogins = Object.values(people).map((p) => ({ email: p.email, name: p.name, note: p.note }));
 
+const FIRST_THREAD = {
+  subject: 'Morning glucose readings',
+  body: 'My readings have been above 12 every morning this week.',
+};
+
 /**
- * Creates the demo clinic through the services, as an admin would, unless it
- * is there already (the Diabetes team marks it), so a second run changes nothing.
+ * Creates the demo clinic through the services, as an admin would. Its first
+ * thread, made last, marks it complete: a second run changes nothing, and a
+ * run stopped halfway (Ctrl-C while passwords hash) is finished by the next,
+ * which reuses the people and teams already there.
  */
 export async function seedDemo(app: App, adminEmail: string): Promise<'created' | 'present'> {
   const m = app.db.manager;
-  if (await m.existsBy(Team, { name: 'Diabetes' })) return 'present';
+  if (await m.existsBy(Thread, { subject: FIRST_THREAD.subject })) return 'present';
   const admin = await m.findOneByOrFail(User, { email: normalizeEmail(adminEmail) });
 
-  const users: Record<keyof typeof people, User> = {} as Record<keyof typeof people, User>;
+  const users = {} as Record<keyof typeof people, User>;
   for (const [key, p] of Object.entries(people) as [keyof typeof people, DemoPerson][]) {
-    users[key] = await app.users.createUser(admin, {
-      email: p.email,
-      name: p.name,
-      kind: p.kind,
-      password: DEMO_PASSWORD,
-      contactable: p.contactable ?? true,
-      isAdmin: false,
-    });
+    users[key] =
+      (await m.findOneBy(User, { email: normalizeEmail(p.email) })) ??
+      (await app.users.createUser(admin, { email: p.email, name: p.name, kind: p.kind, password: DEMO_PASSWORD, contactable: p.contactable ?? true, isAdmin: false }));
   }
-  const diabetes = await app.teams.create(admin, 'Diabetes', true);
-  for (const member of [users.dana, users.nico, users.olive]) await app.teams.addMember(admin, diabetes.id, member.id);
+  const team = async (name: string, autoCc: boolean, members: User[]) => {
+    const created = (await m.findOneBy(Team, { name })) ?? (await app.teams.create(admin, name, autoCc));
+    // Adding a member twice changes nothing.
+    for (const member of members) await app.teams.addMember(admin, created.id, member.id);
+    return created;
+  };
+  const diabetes = await team('Diabetes', true, [users.dana, users.nico, users.olive]);
   await app.inbox.setWaitingLimit(admin, diabetes.id, 4 * 60);
-  const physio = await app.teams.create(admin, 'Physiotherapy', false);
-  for (const member of [users.paul, users.pia]) await app.teams.addMember(admin, physio.id, member.id);
+  const physio = await team('Physiotherapy', false, [users.paul, users.pia]);
 
+  // Sharing again changes nothing.
   const share = (patient: User, target: { teamId?: string; userId?: string }) =>
     app.careNetwork.shareRecord(patient, patient.id, Object.assign(new RecipientInput(), target));
   await share(users.pat, { teamId: diabetes.id });
   await share(users.pat, { teamId: physio.id });
   await share(users.sam, { userId: users.gary.id });
 
-  await app.threads.create(users.pat, 'Morning glucose readings', 'My readings have been above 12 every morning this week.', [
-    Object.assign(new RecipientInput(), { teamId: diabetes.id }),
-  ]);
+  await app.threads.create(users.pat, FIRST_THREAD.subject, FIRST_THREAD.body, [Object.assign(new RecipientInput(), { teamId: diabetes.id })]);
   return 'created';
 }
