@@ -60,8 +60,8 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
         if (!(Symbol.asyncIterator in result)) return result;
         // Validation left exactly one root field.
         const tracked = app.metrics.trackSubscription(describeOperation(schema, args.document, args.operationName).fields[0], result);
-        const socket = socketOf.get(args.contextValue as Context);
-        return socket ? subscriptions.add(socket, tracked) : tracked;
+        // onSubscribe made the context, and noted its socket.
+        return subscriptions.add(socketOf.get(args.contextValue as Context)!, tracked);
       },
       // A connection without a valid token is refused (4403) before any operation.
       // A failure here closes the socket with 4500 and a generic reason (see serveGraphqlWs).

@@ -1,8 +1,9 @@
-import { DEMO_PASSWORD, seedDemo } from '../src/demo/demo-data';
+import { DEMO_PASSWORD, demoLogins, seedDemo } from '../src/demo/demo-data';
 import { UserKind } from '../src/modules/users/user-kind';
 import { User } from '../src/modules/users/user.entity';
 import { ok } from './support/graphql';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
+import { signIn } from './support/world';
 
 // npm run demo's clinic, made by seedDemo on a real server's empty database.
 
@@ -17,17 +18,17 @@ async function emptyServer(): Promise<TestServer> {
   return server;
 }
 
-const LOGIN = 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }';
-const signIn = async (server: TestServer, email: string, password = DEMO_PASSWORD) => (await ok(server.url, LOGIN, { e: email, p: password })).login.token as string;
+/** The token of a demo person (the admin has a password of its own). */
+const tokenOf = async (server: TestServer, email: string, password = DEMO_PASSWORD) => (await signIn(server.url, email, password)).token;
 
 const byName = <T extends { name: string }>(list: T[]) => [...list].sort((a, b) => a.name.localeCompare(b.name));
 
 /** What the demo's people see: the admin's teams, each patient's drop-down and threads. */
 async function clinic(server: TestServer) {
-  const admin = await signIn(server, ADMIN.email, ADMIN.password);
+  const admin = await tokenOf(server, ADMIN.email, ADMIN.password);
   const { teams } = await ok(server.url, '{ teams { name autoCc members { name contactable } } }', {}, admin);
   const asPatient = async (email: string) => {
-    const token = await signIn(server, email);
+    const token = await tokenOf(server, email);
     const { recipients, threads } = await ok(
       server.url,
       `{
@@ -91,7 +92,7 @@ test('on an empty database the demo clinic is created as the README describes, a
   const server = await emptyServer();
   expect(await seedDemo(server.app, ADMIN.email)).toBe('created');
   expect(await clinic(server)).toEqual(THE_CLINIC);
-  for (const email of ['dana', 'nico', 'olive', 'paul', 'pia', 'gary', 'pat', 'sam']) await signIn(server, `${email}@demo.carethread`);
+  for (const { email } of demoLogins) await tokenOf(server, email);
 });
 
 test('a second run changes nothing', async () => {

@@ -7,7 +7,7 @@ import { gql, ok } from './support/graphql';
 import { RawSocket } from './support/fuzz';
 import { expectCleanRefusal, postJson } from './support/http';
 import { connect, openClient, subscribe, until, wsErrors } from './support/live';
-import { ADMIN, startTestServer } from './support/server';
+import { startTestServer } from './support/server';
 import { useWorld, World, type Person } from './support/world';
 
 const env = useWorld();
@@ -123,6 +123,15 @@ describe('the same limits hold over graphql-ws', () => {
 const rawSocket = (server: { wsUrl: string }) => new RawSocket(server.wsUrl, 'graphql-transport-ws');
 const text = (message: unknown) => ({ kind: 'text' as const, data: JSON.stringify(message) });
 const closedWithin = async (socket: RawSocket, timeoutMs: number) => ((await socket.until(() => socket.closed !== null, timeoutMs)) ? socket.closed : null);
+/** Starts operation `id` on a raw socket: messageAdded unless told otherwise. */
+const subscribeOn = (socket: RawSocket, id: string, query = 'subscription { messageAdded { id } }') => socket.send(text({ id, type: 'subscribe', payload: { query } }));
+const completeOn = (socket: RawSocket, id: string) => socket.send(text({ id, type: 'complete' }));
+/** The first message the server sent about operation `id`, once there is one (undefined after 3 s). */
+const answerTo = async (socket: RawSocket, id: string) => {
+  const about = (m: string) => m.includes(`"id":"${id}"`);
+  await socket.until(() => socket.received.some(about), 3_000);
+  return socket.received.find(about);
+};
 
 describe('websocket limits', () => {
   test('a frame over 64 KB closes the socket (1009) and the server goes on', async () => {
@@ -130,7 +139,7 @@ describe('websocket limits', () => {
     const socket = rawSocket(server);
     await socket.open;
     await socket.send(text({ type: 'connection_init', payload: { authorization: `Bearer ${world.admin.token}` } }));
-    await socket.send(text({ id: '1', type: 'subscribe', payload: { query: `{ me { id } } # ${'x'.repeat(64 * 1024)}` } }));
+    await subscribeOn(socket, '1', `{ me { id } } # ${'x'.repeat(64 * 1024)}`);
     expect((await closedWithin(socket, 3_000))?.code).toBe(1009);
     await ok(server.url, '{ me { id } }', {}, world.admin.token);
   });
@@ -163,8 +172,8 @@ describe('websocket limits', () => {
   test('a duplicate subscription id is closed with 4409, its reason cut to the 123 bytes a close frame holds', async () => {
     const socket = await acknowledged();
     const id = 'x'.repeat(200);
-    await socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { threadActivity { kind } }' } }));
-    await socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { threadActivity { kind } }' } }));
+    await subscribeOn(socket, id, 'subscription { threadActivity { kind } }');
+    await subscribeOn(socket, id, 'subscription { threadActivity { kind } }');
     const closed = await closedWithin(socket, 3_000);
     expect(closed?.code).toBe(4409);
     expect(Buffer.byteLength(closed!.reason)).toBeLessThanOrEqual(123);
@@ -173,10 +182,9 @@ describe('websocket limits', () => {
 
   test('an id completed and subscribed again before its first subscription started leaves nothing behind once the socket closes', async () => {
     const socket = await acknowledged();
-    const subscribe = text({ id: '1', type: 'subscribe', payload: { query: 'subscription { messageAdded { id } }' } });
-    await socket.send(subscribe);
-    await socket.send(text({ id: '1', type: 'complete' }));
-    await socket.send(subscribe);
+    await subscribeOn(socket, '1');
+    await completeOn(socket, '1');
+    await subscribeOn(socket, '1');
     await until(() => env.server.app.events.subscriberCount() > 0);
     await socket.close();
     await until(() => env.server.app.events.subscriberCount() === 0 && env.server.app.liveSessions.size === 0);
@@ -188,20 +196,17 @@ describe('websocket limits', () => {
     // every ended subscription (and what it holds) until it closes.
     const child = await startChildServer({ DATABASE_URL: 'sqlite::memory:' });
     try {
-      const { login } = await ok(child.url, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: ADMIN.email, p: ADMIN.password });
-      const socket = await acknowledged(child, login.token);
+      const socket = await acknowledged(child, (await World.create(child)).admin.token);
       const subscribed = (count: number) => until(async () => (await child.subscriberCount()) === count);
-      const start = (id: string) => socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { messageAdded { id } }' } }));
-      const complete = (id: string) => socket.send(text({ id, type: 'complete' }));
       const together = Array.from({ length: 15 }, (_, i) => `together-${i}`);
-      for (const id of together) await start(id);
+      for (const id of together) await subscribeOn(socket, id);
       await subscribed(together.length);
-      for (const id of together) await complete(id);
+      for (const id of together) await completeOn(socket, id);
       await subscribed(0);
       for (let i = 0; i < 15; i++) {
-        await start(`${i}`);
+        await subscribeOn(socket, `${i}`);
         await subscribed(1);
-        await complete(`${i}`);
+        await completeOn(socket, `${i}`);
         await subscribed(0);
       }
       await socket.close();
@@ -213,7 +218,7 @@ describe('websocket limits', () => {
 
   test("a subscription's root field cannot be skipped or included conditionally (graphql-js 16 would crash on it)", async () => {
     const socket = await acknowledged();
-    await socket.send(text({ id: '1', type: 'subscribe', payload: { query: 'subscription { messageAdded @include(if: false) { id } }' } }));
+    await subscribeOn(socket, '1', 'subscription { messageAdded @include(if: false) { id } }');
     expect(await socket.until(() => socket.received.some((m) => m.includes('"type":"error"')), 3_000)).toBe(true);
     const error = JSON.parse(socket.received.find((m) => m.includes('"type":"error"'))!);
     expect(error.payload.map((e: GraphQLFormattedError) => [e.extensions?.code, e.message])).toEqual([
@@ -225,14 +230,13 @@ describe('websocket limits', () => {
 
   test('a socket runs at most MAX_OPERATIONS_PER_SOCKET operations at once; one more is refused with TOO_MANY_REQUESTS and the socket stays open', async () => {
     const socket = await acknowledged();
-    const start = (id: string) => socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { messageAdded { id } }' } }));
-    const running = Array.from({ length: MAX_OPERATIONS_PER_SOCKET }, (_, i) => `${i}`);
-    for (const id of running) await start(id);
+    for (let i = 0; i < MAX_OPERATIONS_PER_SOCKET; i++) await subscribeOn(socket, `${i}`);
     await until(() => env.server.app.events.subscriberCount() === MAX_OPERATIONS_PER_SOCKET);
 
-    await start('one-more');
-    expect(await socket.until(() => socket.received.some((m) => m.includes('"id":"one-more"')), 3_000)).toBe(true);
-    const refusal = JSON.parse(socket.received.find((m) => m.includes('"id":"one-more"'))!);
+    await subscribeOn(socket, 'one-more');
+    const answer = await answerTo(socket, 'one-more');
+    expect(answer).toBeDefined();
+    const refusal = JSON.parse(answer!);
     expect([refusal.type, refusal.payload.map((e: GraphQLFormattedError) => [e.extensions?.code, e.message])]).toEqual([
       'error',
       [['TOO_MANY_REQUESTS', `At most ${MAX_OPERATIONS_PER_SOCKET} operations run at once on one connection: complete one first`]],
@@ -240,9 +244,9 @@ describe('websocket limits', () => {
     expect(env.server.app.events.subscriberCount()).toBe(MAX_OPERATIONS_PER_SOCKET);
 
     // Once one ends, there is room again on the same socket.
-    await socket.send(text({ id: '0', type: 'complete' }));
+    await completeOn(socket, '0');
     await until(() => env.server.app.events.subscriberCount() === MAX_OPERATIONS_PER_SOCKET - 1);
-    await start('in-its-place');
+    await subscribeOn(socket, 'in-its-place');
     await until(() => env.server.app.events.subscriberCount() === MAX_OPERATIONS_PER_SOCKET);
     expect(socket.closed).toBeNull();
     await socket.close();
@@ -251,25 +255,22 @@ describe('websocket limits', () => {
 
   test('subscriptions graphql-ws lost track of (an id completed and subscribed again before it started) count towards MAX_OPERATIONS_PER_SOCKET', async () => {
     const socket = await acknowledged();
-    const start = (id: string) => socket.send(text({ id, type: 'subscribe', payload: { query: 'subscription { messageAdded { id } }' } }));
-    const answered = (id: string) => socket.until(() => socket.received.some((m) => m.includes(`"id":"${id}"`)), 3_000);
     // A round leaves one live subscription in graphql-ws's books and, when the complete came
     // before the first subscribe started (as it mostly does), a second one out of them.
     let rounds = 0;
     while (env.server.app.events.subscriberCount() < MAX_OPERATIONS_PER_SOCKET) {
       const id = `${rounds++}`;
-      await start(id);
-      await socket.send(text({ id, type: 'complete' }));
-      await start(id);
+      await subscribeOn(socket, id);
+      await completeOn(socket, id);
+      await subscribeOn(socket, id);
       // Answered after the round's subscribes have started: they were asked first.
-      await socket.send(text({ id: `settled-${id}`, type: 'subscribe', payload: { query: '{ __typename }' } }));
-      expect(await answered(`settled-${id}`)).toBe(true);
+      await subscribeOn(socket, `settled-${id}`, '{ __typename }');
+      expect(await answerTo(socket, `settled-${id}`)).toBeDefined();
     }
     // Fewer rounds than places: some of the subscriptions filling them are out of graphql-ws's books.
     expect(rounds).toBeLessThan(MAX_OPERATIONS_PER_SOCKET);
-    await start('one-more');
-    expect(await answered('one-more')).toBe(true);
-    expect(socket.received.find((m) => m.includes('"id":"one-more"'))).toContain('"code":"TOO_MANY_REQUESTS"');
+    await subscribeOn(socket, 'one-more');
+    expect(await answerTo(socket, 'one-more')).toContain('"code":"TOO_MANY_REQUESTS"');
     await socket.close();
     await until(() => env.server.app.events.subscriberCount() === 0);
   });

@@ -29,7 +29,7 @@ export class World {
 
   /** Any running server will do, in this process or another (only its URL is used). */
   static async create(server: Pick<TestServer, 'url'>): Promise<World> {
-    const { login } = await ok(server.url, LOGIN, ADMIN);
+    const login = await signIn(server.url, ADMIN.email, ADMIN.password);
     return new World(server, { id: login.user.id, name: login.user.name, email: ADMIN.email, token: login.token });
   }
 
@@ -133,12 +133,17 @@ export class World {
     const { createUser } = await this.asAdmin(`mutation($input: CreateUserInput!) { createUser(input: $input) { id name } }`, {
       input: { email, name, password: PASSWORD, ...input },
     });
-    const { login } = await ok(this.server.url, LOGIN, { email, password: PASSWORD });
-    return { id: createUser.id, name, email, token: login.token };
+    const { token } = await signIn(this.server.url, email, PASSWORD);
+    return { id: createUser.id, name, email, token };
   }
 }
 
 const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id name } } }`;
+
+/** Signs in on the server at `url` with a password; throws on errors. */
+export async function signIn(url: string, email: string, password: string): Promise<{ token: string; user: { id: string; name: string } }> {
+  return (await ok(url, LOGIN, { email, password })).login;
+}
 
 export const asRecipient = (target: TeamRef | Person) => ('token' in target ? { userId: target.id } : { teamId: target.id });
 
