@@ -152,7 +152,7 @@ const schema = z
     when: () => true,
   });
 
-/** Every environment variable the server reads (.env.example and the README list them all; a test checks). */
+/** Every environment variable the server reads (.env.example and docs/settings.md list them all; a test checks). */
 export const SETTING_NAMES: readonly string[] = Object.keys(schema.shape);
 
 /**

@@ -10,7 +10,7 @@ import { asRecipient, World, type Person, type TeamRef } from './support/world';
 // The authorization matrix. Every query, mutation and subscription, and every
 // field of every object type of the built schema, is tried as each of seven
 // roles against one world, and the outcome is compared with EXPECTED below:
-// the one table of who may do and see what (DESIGN.md, "Threads" and the
+// the one table of who may do and see what (docs/domain.md, "Threads and messages" and the
 // recipient rules). A coordinate of the schema without a row fails the first
 // test, so a new operation or field cannot go unchecked.
 //
@@ -58,7 +58,7 @@ const row = (
 // their record with the same team but is not in the thread. The admin is in
 // no thread of the world. Every role has some thread of their own.
 
-// The rules that recur, quoted from DESIGN.md where it says them:
+// The rules that recur, in the words of docs/domain.md or the schema's descriptions:
 //
 // ANYONE                  login: open to anyone with credentials.
 // SIGNED_IN               needs a signed-in user, nothing more.

@@ -3,7 +3,7 @@ import type { Client } from 'graphql-ws';
 import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
 
-// The "Real time" rules of DESIGN.md, checked with real graphql-ws clients
+// The "Live feeds" rules of docs/domain.md, checked with real graphql-ws clients
 // against a real server. A negative check ("received nothing") only means
 // something after the positive receivers got the same event and the negative
 // client has been settled.
