@@ -1,10 +1,14 @@
+// npm test runs it on SQLite, npm run test:pg with TEST_DATABASE_URL on PostgreSQL.
+const database = process.env.TEST_DATABASE_URL ? 'PostgreSQL' : 'SQLite';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // Server processes on PostgreSQL and Redis: npm run test:scale (jest.scale.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/scale/'],
+  // The pure rules: npm run test:unit (jest.unit.config.js). Server processes on PostgreSQL
+  // and Redis: npm run test:scale (jest.scale.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/', '<rootDir>/test/scale/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   setupFiles: ['reflect-metadata'],
   testTimeout: 20000,
@@ -13,5 +17,5 @@ module.exports = {
   // collection. With a limit, the files run in a worker that is replaced once it grows past it
   // (one worker on a two-core machine: still one file at a time).
   workerIdleMemoryLimit: '600MB',
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  reporters: ['default', ['<rootDir>/test/support/summary-reporter.js', { lane: `integration tests on ${database}` }]],
 };

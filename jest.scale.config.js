@@ -17,5 +17,5 @@ module.exports = {
   // The files spawn, cut and kill processes and sockets; once the results and the global
   // teardown are in, a handle something left behind must not keep CI waiting.
   forceExit: true,
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  reporters: ['default', ['<rootDir>/test/support/summary-reporter.js', { lane: 'scale tests (npm run test:scale)' }]],
 };

@@ -3,17 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent as FhirAuditEvent } from 'fhir/r4';
 import { AuditAction } from '../src/modules/audit/audit-action';
-import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from '../src/modules/audit/audit-event.entity';
+import { AuditEvent, AuditEventPatient, AuditOutcome } from '../src/modules/audit/audit-event.entity';
 import { verifyChain } from '../src/modules/audit/audit-verify';
-import { CARETHREAD, FHIR_ACTIONS, toFhirAuditEvent, type FhirUser } from '../src/modules/audit/fhir-audit-event';
-import { UserKind } from '../src/modules/users/user-kind';
+import { CARETHREAD, FHIR_ACTIONS } from '../src/modules/audit/fhir-audit-event';
 import { runCli } from './support/cli';
+import { extension, r4Problems } from './support/fhir-r4';
 import { codes } from './support/graphql';
 import { connect, subscribe, until, untilSubscribed } from './support/live';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
-
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** The CLI as a child process, on `databaseEnv` (the test server's database unless told otherwise). */
 const exportCli = (args: string[], databaseEnv: Record<string, string> = server.databaseEnv!) => runCli('audit-export.ts', args, databaseEnv);
@@ -34,27 +32,6 @@ async function exported(args: string[]): Promise<FhirAuditEvent[]> {
   return resources;
 }
 
-/** What R4 requires of an AuditEvent (cardinalities and required bindings) that JSON can get wrong; [] when none. */
-function r4Problems(r: FhirAuditEvent): string[] {
-  const problems: string[] = [];
-  const need = (ok: unknown, what: string) => ok || problems.push(`${r.id}: ${what}`);
-  need(r.resourceType === 'AuditEvent', 'resourceType');
-  need(typeof r.id === 'string' && /^[A-Za-z0-9\-.]{1,64}$/.test(r.id), 'id');
-  need(r.type?.system && r.type?.code, 'type (1..1 Coding)');
-  need(typeof r.recorded === 'string' && INSTANT.test(r.recorded), 'recorded (instant)');
-  need(r.action === undefined || ['C', 'R', 'U', 'D', 'E'].includes(r.action), 'action');
-  need(r.outcome === undefined || ['0', '4', '8', '12'].includes(r.outcome), 'outcome');
-  need(Array.isArray(r.agent) && r.agent.length >= 1, 'agent (1..*)');
-  need(r.agent?.every((a) => typeof a.requestor === 'boolean'), 'agent.requestor (1..1)');
-  need(r.agent?.filter((a) => a.requestor).length === 1, 'exactly one requestor');
-  need(r.agent?.every((a) => !a.network || ['1', '2', '3', '4', '5'].includes(a.network.type!)), 'agent.network.type');
-  need(r.source?.observer && (r.source.observer.reference || r.source.observer.display || r.source.observer.identifier), 'source.observer (1..1)');
-  need((r.entity ?? []).every((e) => !(e.name && e.query)), 'sev-1: entity name or query, not both');
-  need((r.extension ?? []).every((e) => e.url && Object.keys(e).some((k) => k.startsWith('value'))), 'extension url and value');
-  return problems;
-}
-
-const extension = (r: { extension?: { url: string; valueString?: string }[] }, url: string) => r.extension?.find((e) => e.url === url)?.valueString;
 const requestor = (r: FhirAuditEvent) => r.agent.find((a) => a.requestor)!;
 const patientsOf = (r: FhirAuditEvent) => (r.entity ?? []).filter((e) => e.role?.code === '1').map((e) => e.what?.reference);
 
@@ -67,128 +44,6 @@ const act = {} as { pat: Person; other: Person; b: Person; outsider: Person; thr
 const rows = () => server.app.db.getRepository(AuditEvent).find({ order: { id: 'ASC' } });
 const idsOf = (events: readonly { id?: number | string }[]) => events.map((e) => String(e.id));
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-describe('toFhirAuditEvent (pure)', () => {
-  const base = (over: Partial<AuditEvent> = {}): AuditEvent =>
-    Object.freeze({
-      id: 42,
-      at: new Date('2025-03-04T05:06:07.089Z'),
-      actorId: 'doc-1',
-      actorRole: AuditRole.PROFESSIONAL,
-      actorTeamId: null,
-      action: AuditAction.ThreadRead,
-      outcome: AuditOutcome.SUCCESS,
-      reason: null,
-      threadId: 'thread-1',
-      messageId: null,
-      subjectUserId: null,
-      patientId: null,
-      teamId: null,
-      recipients: null,
-      requestId: 'req-1',
-      clientIp: '203.0.113.7',
-      userAgent: 'curl/8',
-      instanceId: 'host-1234',
-      prevHash: 'a'.repeat(64),
-      hash: 'b'.repeat(64),
-      ...over,
-    }) as AuditEvent;
-  const users = new Map<string, FhirUser>([
-    ['doc-1', { name: 'Dr One', kind: UserKind.PROFESSIONAL }],
-    ['doc-2', { name: 'Dr Two', kind: UserKind.PROFESSIONAL }],
-    ['pat-1', { name: 'Pat One', kind: UserKind.PATIENT }],
-  ]);
-
-  test('every action has one FHIR type and action code', () => {
-    expect(Object.keys(FHIR_ACTIONS).sort()).toEqual(Object.values(AuditAction).sort());
-    for (const { type, action } of Object.values(FHIR_ACTIONS)) {
-      expect(['C', 'R', 'U', 'D', 'E']).toContain(action);
-      expect(type).toEqual({ system: expect.stringMatching(/^http/), code: expect.any(String), display: expect.any(String) });
-    }
-    expect(FHIR_ACTIONS.THREAD_CREATED.action).toBe('C');
-    expect(FHIR_ACTIONS.MESSAGE_DELIVERED.action).toBe('R');
-    expect(FHIR_ACTIONS.PARTICIPANT_LEFT.action).toBe('U');
-    expect(FHIR_ACTIONS.THREAD_READ.type.code).toBe('110110');
-  });
-
-  test('a successful read: the actor as requestor, the patient, the thread, the hashes', () => {
-    const r = toFhirAuditEvent(base(), ['pat-1'], users);
-    expect(r4Problems(r)).toEqual([]);
-    expect(r).toMatchObject({
-      resourceType: 'AuditEvent',
-      id: '42',
-      type: { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110110', display: 'Patient Record' },
-      subtype: [{ system: 'urn:carethread:audit-action', code: 'THREAD_READ' }],
-      action: 'R',
-      recorded: '2025-03-04T05:06:07.089Z',
-      outcome: '0',
-      source: { site: 'CareThread', observer: { display: 'host-1234' } },
-    });
-    expect(r.outcomeDesc).toBeUndefined();
-    expect(r.agent).toEqual([
-      {
-        who: { reference: 'Practitioner/doc-1', display: 'Dr One' },
-        requestor: true,
-        role: [{ coding: [{ system: CARETHREAD.role, code: 'PROFESSIONAL' }] }],
-        network: { address: '203.0.113.7', type: '2' },
-        extension: [{ url: CARETHREAD.userAgent, valueString: 'curl/8' }],
-      },
-    ]);
-    expect(r.entity).toEqual([
-      {
-        what: { reference: 'Patient/pat-1', display: 'Pat One' },
-        type: { system: 'http://terminology.hl7.org/CodeSystem/audit-entity-type', code: '1', display: 'Person' },
-        role: { system: 'http://terminology.hl7.org/CodeSystem/object-role', code: '1', display: 'Patient' },
-      },
-      expect.objectContaining({ what: { identifier: { system: 'urn:carethread:thread', value: 'thread-1' } } }),
-    ]);
-    expect(extension(r, CARETHREAD.hash)).toBe('b'.repeat(64));
-    expect(extension(r, CARETHREAD.prevHash)).toBe('a'.repeat(64));
-    expect(extension(r, CARETHREAD.requestId)).toBe('req-1');
-    expect(toFhirAuditEvent(base(), ['pat-1'], users)).toEqual(r);
-  });
-
-  test('DENIED is outcome 4 with the reason', () => {
-    const r = toFhirAuditEvent(base({ outcome: AuditOutcome.DENIED, reason: 'NOT_FOUND: Thread not found' }), [], users);
-    expect(r).toMatchObject({ outcome: '4', outcomeDesc: 'NOT_FOUND: Thread not found' });
-    expect(r4Problems(r)).toEqual([]);
-  });
-
-  test('MESSAGE_DELIVERED: one agent per recipient, not requestors, with their role then', () => {
-    const recipients = JSON.stringify([
-      { id: 'doc-2', role: 'PROFESSIONAL', teamId: 'team-9' },
-      { id: 'pat-1', role: 'PATIENT', teamId: null },
-      { id: 'gone-1', role: null, teamId: null },
-    ]);
-    const r = toFhirAuditEvent(base({ action: AuditAction.MessageDelivered, messageId: 'msg-1', recipients, clientIp: null, userAgent: null }), ['pat-1'], users);
-    expect(r4Problems(r)).toEqual([]);
-    expect(r.agent.map((a) => [a.who?.reference, a.requestor, a.role?.[0].coding?.[0].code ?? null])).toEqual([
-      ['Practitioner/doc-1', true, 'PROFESSIONAL'],
-      ['Practitioner/doc-2', false, 'PROFESSIONAL'],
-      ['Patient/pat-1', false, 'PATIENT'],
-      ['Practitioner/gone-1', false, null],
-    ]);
-    expect(r.agent[0].network).toBeUndefined();
-    expect(r.agent[1].extension).toEqual([{ url: CARETHREAD.viaTeam, valueIdentifier: { system: CARETHREAD.team, value: 'team-9' } }]);
-    expect(r.agent[3].who).toEqual({ reference: 'Practitioner/gone-1' });
-    expect(r.entity?.map((e) => e.what?.identifier?.system ?? e.what?.reference)).toEqual(['Patient/pat-1', CARETHREAD.thread, CARETHREAD.message]);
-  });
-
-  test('an admin action: type rest, the subject user and the team as entities, no patient', () => {
-    const r = toFhirAuditEvent(
-      base({ action: AuditAction.TeamMemberAdded, actorRole: AuditRole.ADMIN, threadId: null, subjectUserId: 'doc-2', teamId: 'team-9', requestId: null }),
-      [],
-      users,
-    );
-    expect(r4Problems(r)).toEqual([]);
-    expect(r).toMatchObject({ type: { code: 'rest' }, action: 'U', agent: [{ role: [{ coding: [{ code: 'ADMIN' }] }] }] });
-    expect(r.entity?.map((e) => [e.what, e.role?.code])).toEqual([
-      [{ identifier: { system: CARETHREAD.team, value: 'team-9' } }, '12'],
-      [{ reference: 'Practitioner/doc-2', display: 'Dr Two' }, '6'],
-    ]);
-    expect(extension(r, CARETHREAD.requestId)).toBeUndefined();
-  });
-});
 
 describe('npm run audit:export', () => {
   // Each run of the CLI starts ts-node: a few seconds, more on a busy machine.

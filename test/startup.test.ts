@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../src/config';
 import { migrations as allMigrations } from '../src/database/entities';
 import { gql, ok } from './support/graphql';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
@@ -63,6 +62,7 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 
 const BASE_ENV = { DATABASE_URL: 'sqlite::memory:', PORT: '0', HOST: '127.0.0.1' };
 
+// The settings' rules themselves, without a process: test/unit/config.test.ts.
 describe('configuration is validated before anything starts', () => {
   test('NODE_ENV=production without JWT_SECRET refuses to start: exit code 1, a clear message, no stack trace', async () => {
     const result = await runMainToExit({ ...BASE_ENV, NODE_ENV: 'production' });
@@ -82,42 +82,6 @@ describe('configuration is validated before anything starts', () => {
     expect(result.stderr).not.toMatch(STACK_FRAME);
     expect(result.stdout).not.toMatch(/listening/);
   }, 30000);
-
-  test.each([
-    ['a DATABASE_URL that is not sqlite', { DATABASE_URL: 'mysql://localhost/db' }, /DATABASE_URL: must look like sqlite:<path>/],
-    ['a DATABASE_URL without a path', { DATABASE_URL: 'sqlite:' }, /DATABASE_URL: sqlite: needs a file path or :memory:/],
-    ['a PORT that is not a number', { PORT: 'abc' }, /PORT: /],
-    ['a PORT above 65535', { PORT: '70000' }, /PORT: .*65535/],
-    ['a negative PORT', { PORT: '-1' }, /PORT: /],
-    ['a PORT that is not whole', { PORT: '4000.5' }, /PORT: /],
-    ['a JWT_SECRET shorter than 32 characters', { JWT_SECRET: 'short' }, /JWT_SECRET must be at least 32 characters/],
-    ['an ADMIN_EMAIL without ADMIN_PASSWORD', { ADMIN_EMAIL: 'admin@clinic.example' }, /ADMIN_EMAIL and ADMIN_PASSWORD go together/],
-    ['an unknown LOG_LEVEL', { LOG_LEVEL: 'loud' }, /LOG_LEVEL: /],
-  ])('%s is a ConfigError that says so', (_what, env, message) => {
-    let thrown: unknown;
-    try {
-      loadConfig({ ...BASE_ENV, ...env });
-    } catch (error) {
-      thrown = error;
-    }
-    expect(thrown).toBeInstanceOf(ConfigError);
-    expect((thrown as Error).message).toMatch(/^Invalid configuration:/);
-    expect((thrown as Error).message).toMatch(message);
-  });
-
-  test('every problem is listed at once, even those that combine settings', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production', PORT: 'x', DATABASE_URL: 'mysql://a', ADMIN_PASSWORD: 'long-enough-1' })).toThrow(
-      /PORT: [^\n]+\n\s+DATABASE_URL: [^\n]+\n\s+settings: ADMIN_EMAIL and ADMIN_PASSWORD go together\n\s+JWT_SECRET: JWT_SECRET is required when NODE_ENV=production/,
-    );
-  });
-
-  test('good settings are read as typed values; an empty variable counts as unset', () => {
-    const config = loadConfig({ DATABASE_URL: 'sqlite:/var/lib/carethread/db.sqlite', PORT: '8080', JWT_SECRET: 's'.repeat(32), ADMIN_EMAIL: '', NODE_ENV: 'production' });
-    expect(config).toMatchObject({ port: 8080, production: true, database: { type: 'sqlite', path: '/var/lib/carethread/db.sqlite' }, admin: null, jwtSecretIsRandom: false });
-    const dev = loadConfig({ DATABASE_URL: 'sqlite::memory:', JWT_SECRET: '' });
-    expect(dev).toMatchObject({ production: false, port: 4000, database: { path: ':memory:' }, jwtSecretIsRandom: true });
-    expect(dev.jwtSecret).toHaveLength(32);
-  });
 });
 
 describe('the real entry point', () => {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, SETTING_NAMES } from '../src/config';
+import { loadConfig, SETTING_NAMES } from '../../src/config';
 
-const root = join(__dirname, '..');
+const root = join(__dirname, '..', '..');
 const envExample = readFileSync(join(root, '.env.example'), 'utf8');
 const settingsPage = readFileSync(join(root, 'docs', 'settings.md'), 'utf8');
 
