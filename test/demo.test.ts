@@ -1,3 +1,7 @@
+import { execFile } from 'node:child_process';
+import { statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DEMO_PASSWORD, demoLogins, seedDemo } from '../src/demo/demo-data';
 import { UserKind } from '../src/modules/users/user-kind';
 import { User } from '../src/modules/users/user.entity';
@@ -5,7 +9,8 @@ import { ok } from './support/graphql';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { signIn } from './support/world';
 
-// npm run demo's clinic, made by seedDemo on a real server's empty database.
+// npm run demo: its clinic, made by seedDemo on a real server's empty database, and the
+// build it runs first.
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -112,4 +117,27 @@ test('a run stopped halfway is finished by the next, which reuses what the first
 
   expect(await seedDemo(server.app, ADMIN.email)).toBe('created');
   expect(await clinic(server)).toEqual(THE_CLINIC);
+});
+
+describe('npm run build, which npm run demo runs before it starts', () => {
+  const ROOT = join(__dirname, '..');
+  const build = () => promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 170_000 });
+  const OUTPUTS = ['dist/src/main.js', 'dist/src/demo/demo.js', 'dist/web/app/dashboard.js', 'dist/web/graphiql/graphiql.js'];
+  const builtAt = () => Object.fromEntries(OUTPUTS.map((file) => [file, statSync(join(ROOT, file)).mtimeMs]));
+
+  test('a second run with nothing changed writes nothing; a changed page is bundled again, and only the pages', async () => {
+    await build(); // from here on, the build is current
+    const first = builtAt();
+    await build();
+    expect(builtAt()).toEqual(first);
+
+    // Saved again (same text, a new date), as an editor would.
+    const now = new Date();
+    utimesSync(join(ROOT, 'web', 'app', 'dashboard.ts'), now, now);
+    await build();
+    const third = builtAt();
+    expect(third['dist/web/app/dashboard.js']).toBeGreaterThan(first['dist/web/app/dashboard.js']);
+    expect(third['dist/web/graphiql/graphiql.js']).toBeGreaterThan(first['dist/web/graphiql/graphiql.js']);
+    expect(third['dist/src/main.js']).toBe(first['dist/src/main.js']);
+  }, 180_000);
 });
