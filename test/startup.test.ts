@@ -132,6 +132,12 @@ describe('a running server', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
+  test('GET / leads to the dashboard at /app', async () => {
+    const res = await fetch(server.url.replace(/\/graphql$/, '/'), { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/app');
+  });
+
   test('uses migrations, never synchronize', () => {
     expect(server.app.db.options.synchronize).toBe(false);
     expect(server.app.db.options.migrationsRun).toBe(false);
