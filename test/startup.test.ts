@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config';
 import { migrations as allMigrations } from '../src/database/entities';
-import { holdPort, killIfRunning, runToExit, spawnEntry, STACK_FRAME } from './support/entry-point';
+import { killIfRunning, runOnTakenPort, runToExit, spawnEntry, STACK_FRAME } from './support/entry-point';
 import { gql, ok } from './support/graphql';
 import { until } from './support/live';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
@@ -105,16 +105,11 @@ describe('the real entry point', () => {
   }, 30000);
 
   test('a port in use ends it with one line naming PORT: exit code 1, no stack trace', async () => {
-    const held = await holdPort();
-    try {
-      const result = await runToExit('src/main.ts', { ...BASE_ENV, PORT: String(held.port), JWT_SECRET: 'x'.repeat(32) });
-      expect(result.code).toBe(1);
-      expect(result.stderr).toBe(`Port ${held.port} is in use: set PORT to another port\n`);
-      // Nothing else either: no error logged with a stack on the way out.
-      expect(result.stdout).toBe('');
-    } finally {
-      await held.release();
-    }
+    const { port, ...result } = await runOnTakenPort('src/main.ts', { ...BASE_ENV, JWT_SECRET: 'x'.repeat(32) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`Port ${port} is in use: set PORT to another port\n`);
+    // Nothing else either: no error logged with a stack on the way out.
+    expect(result.stdout).toBe('');
   }, 30000);
 });
 

@@ -68,6 +68,16 @@ export function accepts(port: number, host: string): Promise<boolean> {
   });
 }
 
+/** Runs an entry point (see runToExit) with PORT set to a port this process holds meanwhile. */
+export async function runOnTakenPort(script: string, env: Record<string, string>, options: Parameters<typeof runToExit>[2] = {}): Promise<Exited & { port: number }> {
+  const { port, release } = await holdPort();
+  try {
+    return { port, ...(await runToExit(script, { ...env, PORT: String(port) }, options)) };
+  } finally {
+    await release();
+  }
+}
+
 /** A port on 127.0.0.1 held by this process until `release()`; a free port once released. */
 export async function holdPort(): Promise<{ port: number; release(): Promise<void> }> {
   const server = createServer();
