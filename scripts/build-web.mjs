@@ -1,15 +1,42 @@
 // Bundles the browser pages the server serves (GraphiQL at /graphql, the dashboard at /app)
 // into dist/web, so that nothing is fetched from a CDN at run time. Run by `npm run build`
 // and before the tests; esbuild and the front-end packages are devDependencies only.
+// Does nothing when no input changed since the last build (see upToDate): rm -rf dist rebuilds all.
 import { build } from 'esbuild';
-import { cp, rm } from 'node:fs/promises';
+import { cp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'web');
+/** In a complete build: the files it read, dated when it began. */
+const STAMP = '.inputs.json';
+const pages = ['graphiql', 'app'];
+/**
+ * Read by every build besides the bundles' own inputs: this script, the copied pages, and the
+ * file npm rewrites whenever it changes node_modules (whose files keep the packages' old dates).
+ */
+const alwaysRead = ['scripts/build-web.mjs', ...pages.map((page) => `web/${page}/index.html`), 'node_modules/.package-lock.json'];
 
-await rm(out, { recursive: true, force: true });
+/** True when a complete build exists and none of what it read (nor alwaysRead) has changed since it began. */
+async function upToDate() {
+  let built, inputs;
+  try {
+    [built, inputs] = await Promise.all([stat(join(out, STAMP)), readFile(join(out, STAMP), 'utf8').then(JSON.parse)]);
+  } catch {
+    return false;
+  }
+  const dates = await Promise.all([...inputs, ...alwaysRead].map((file) => stat(join(root, file)).then((s) => s.mtimeMs, () => Infinity)));
+  return dates.every((date) => date < built.mtimeMs);
+}
+
+if (await upToDate()) process.exit(0);
+
+const startedAt = new Date();
+// Built beside dist/web and swapped in when complete: a server or test reading the pages meanwhile
+// sees the old ones, and a failed build leaves them as they were.
+const next = `${out}.next`;
+await rm(next, { recursive: true, force: true });
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -18,8 +45,9 @@ const common = {
   target: 'es2022',
   define: { 'process.env.NODE_ENV': '"production"' },
   logLevel: 'warning',
+  metafile: true,
 };
-await Promise.all([
+const results = await Promise.all([
   build({
     ...common,
     entryPoints: {
@@ -30,7 +58,7 @@ await Promise.all([
       'graphql.worker': 'monaco-graphql/esm/graphql.worker.js',
     },
     // Monaco's icon font beside the stylesheet that loads it, so that it is served under /graphiql/.
-    outdir: join(out, 'graphiql'),
+    outdir: join(next, 'graphiql'),
     jsx: 'automatic',
     loader: { '.ttf': 'file' },
     // No source maps: GraphiQL is vendored code, and its maps (about 20 MB) would make up most of dist.
@@ -39,8 +67,19 @@ await Promise.all([
   build({
     ...common,
     entryPoints: { 'app/dashboard': 'web/app/dashboard.ts' },
-    outdir: out,
+    outdir: next,
     sourcemap: true,
   }),
 ]);
-for (const page of ['graphiql', 'app']) await cp(join(root, 'web', page, 'index.html'), join(out, page, 'index.html'));
+for (const page of pages) await cp(join(root, 'web', page, 'index.html'), join(next, page, 'index.html'));
+// Dated when the build began, so that a file saved while esbuild ran counts as newer.
+const stamp = join(next, STAMP);
+await writeFile(stamp, JSON.stringify([...new Set(results.flatMap((result) => Object.keys(result.metafile.inputs)))]));
+await utimes(stamp, startedAt, startedAt);
+const old = `${out}.old`;
+await rm(old, { recursive: true, force: true });
+await rename(out, old).catch((error) => {
+  if (error.code !== 'ENOENT') throw error;
+});
+await rename(next, out);
+await rm(old, { recursive: true, force: true });

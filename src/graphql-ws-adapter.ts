@@ -26,7 +26,8 @@ const SERVER_MESSAGES: unknown[] = [MessageType.ConnectionAck, MessageType.Next,
 export function serveGraphqlWs<P extends Record<string, unknown>>(wss: WebSocketServer, options: ServerOptions<P, Extra>, logger: Logger) {
   const server = makeServer<P, Extra>(options);
   wss.options.handleProtocols = handleProtocols;
-  wss.on('error', (error) => logger.error({ err: error }, 'websocket server failed'));
+  // ws re-emits only its HTTP server's errors here, which are failed listens: startServer reports them.
+  wss.on('error', () => undefined);
   wss.on('connection', (socket, request) => {
     // The socket's own lines name its upgrade request; each operation on it gets an id of its own.
     const requestId = requestIdOf(request);

@@ -10,7 +10,7 @@ import type { Logger as TypeOrmLogger } from 'typeorm';
 import { accessLog } from './access-log';
 import { createApp, type App } from './app';
 import type { Clock } from './common/clock';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { buildContext, clientInfo, type ClientInfo, type Context, type TrustProxy } from './context';
 import { createDataSource } from './database/data-source';
 import { migrate } from './database/migrate';
@@ -41,12 +41,19 @@ export interface ServerOptions {
   queryLogger?: TypeOrmLogger;
   /** The time the escalation schedule reads; the system clock by default (tests move theirs forward). */
   clock?: Clock;
+  /**
+   * Runs once the database is migrated and the start-up admin exists, before the
+   * port opens: the first request finds its work done (npm run demo's clinic).
+   * If it rejects, startServer cleans up and rejects with its error.
+   */
+  beforeListen?: (app: App) => Promise<void>;
 }
 
 /**
  * Opens and migrates the database, creates the start-up admin, and serves
  * GraphQL over HTTP and graphql-ws on one port and path. Rejects (after
- * cleaning up) when the database cannot be opened or the port is taken.
+ * cleaning up) when the database cannot be opened or the port is taken (then
+ * with a ConfigError whose one line names PORT).
  */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -58,6 +65,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     app = createApp(config, db, logger, options.clock);
     await app.loginLimiter.connected();
     if (config.admin) await app.users.ensureAdmin(config.admin.email, config.admin.password);
+    await options.beforeListen?.(app);
     let closing: Promise<void> | undefined;
     // /readyz answers 503 from the moment close() is called, so that balancers stop sending.
     const http = await serve(app, config, () => closing !== undefined);
@@ -153,9 +161,11 @@ async function serve(app: App, config: Config, closing: () => boolean): Promise<
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const failed = (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new ConfigError(`Port ${config.port} is in use: set PORT to another port`) : error);
+    server.once('error', failed);
     server.listen(config.port, config.host, () => {
-      server.off('error', reject);
+      server.off('error', failed);
       resolve();
     });
   });

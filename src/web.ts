@@ -45,8 +45,8 @@ const pageHeaders = helmet({
 
 /**
  * GraphiQL for a browser opening `graphqlPath` (GET, Accept text/html), its assets
- * under /graphiql/, and the reference dashboard at /app. Everything comes from
- * dist/web (npm run build); without it the pages answer 404 and a warning is logged once.
+ * under /graphiql/, and the reference dashboard at /app, where `/` redirects. Everything
+ * comes from dist/web (npm run build); without it the pages answer 404 and a warning is logged once.
  */
 export function serveWeb(expressApp: express.Express, graphqlPath: string, logger: Logger): void {
   if (!existsSync(WEB_ROOT)) logger.warn({ webRoot: WEB_ROOT }, 'the browser pages are not built (npm run build): GraphiQL and /app answer 404');
@@ -60,6 +60,7 @@ export function serveWeb(expressApp: express.Express, graphqlPath: string, logge
   // compressed API answer that reflects a client's input next to a secret invites BREACH.
   const assets = compression();
   expressApp.use('/graphiql', pageHeaders, assets, express.static(join(WEB_ROOT, 'graphiql'), { index: false, fallthrough: false }));
+  expressApp.get('/', (_req, res) => res.redirect('/app'));
   expressApp.get(['/app', '/app/'], pageHeaders, page('app'));
   expressApp.use('/app', pageHeaders, assets, express.static(join(WEB_ROOT, 'app'), { index: false, fallthrough: false }));
 }

@@ -1,11 +1,19 @@
-import { DEMO_PASSWORD, demoLogins, seedDemo } from '../src/demo/demo-data';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DEMO_ADMIN, DEMO_PASSWORD, demoLogins, seedDemo } from '../src/demo/demo-data';
 import { UserKind } from '../src/modules/users/user-kind';
 import { User } from '../src/modules/users/user.entity';
+import { accepts, holdPort, killIfRunning, runOnTakenPort, spawnEntry } from './support/entry-point';
 import { ok } from './support/graphql';
+import { until } from './support/live';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { signIn } from './support/world';
 
-// npm run demo's clinic, made by seedDemo on a real server's empty database.
+// npm run demo: its clinic, made by seedDemo on a real server's empty database; the
+// entry point itself in a child process; and the build it runs first.
 
 const servers: TestServer[] = [];
 afterEach(async () => {
@@ -112,4 +120,94 @@ test('a run stopped halfway is finished by the next, which reuses what the first
 
   expect(await seedDemo(server.app, ADMIN.email)).toBe('created');
   expect(await clinic(server)).toEqual(THE_CLINIC);
+});
+
+describe('npm run demo, as a new user meets it', () => {
+  const DEMO = 'src/demo/demo.ts';
+  // Where it runs, as npm runs it in the project root: its data/ lands here.
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'carethread-demo-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('binds 127.0.0.1 on a database and admin of its own, answers a login the moment the port opens, then prints where to go and who each login is', async () => {
+    const { port, release } = await holdPort();
+    await release();
+    // What a shell set up for npm start may hold: none of it is the demo's.
+    const shellDatabase = join(dir, 'clinic.sqlite');
+    const demo = spawnEntry(DEMO, { PORT: String(port), DATABASE_URL: `sqlite:${shellDatabase}`, ADMIN_EMAIL: 'admin@clinic.example', ADMIN_PASSWORD: 'the-real-one-1' }, dir);
+    const url = `http://127.0.0.1:${port}/graphql`;
+    try {
+      await until(async () => (await accepts(port, '127.0.0.1')) || demo.child.exitCode !== null, 60000, `the demo did not open port ${port} within 60 s`);
+      if (demo.child.exitCode !== null) throw new Error(`the demo ended before it opened its port:\n${demo.output().stderr}`);
+      // The first connection finds the clinic made: the port opened only once it existed.
+      expect((await signIn(url, 'pat@demo.carethread', DEMO_PASSWORD)).user.name).toBe('Pat Patient');
+      // On Linux all of 127/8 is this machine: a server bound to 0.0.0.0 would accept here too.
+      expect(await accepts(port, '127.0.0.2')).toBe(false);
+
+      await until(() => demo.output().stdout.includes('Ctrl-C stops'), 10000, 'the demo printed no ready message');
+      const printed = demo.output().stdout;
+      expect(printed).toContain('CareThread demo is ready (demo clinic created)');
+      expect(printed).toMatch(new RegExp(`Dashboard +http://127\\.0\\.0\\.1:${port}/app\n`));
+      expect(printed).toMatch(new RegExp(`GraphiQL +http://127\\.0\\.0\\.1:${port}/graphql `));
+      expect(printed).toMatch(/Database +data\/demo\.sqlite, the demo's own whatever DATABASE_URL says/);
+      // Who each login is: a patient, or a clinician and the team, and the admin with its password.
+      for (const { email, name, note } of demoLogins) {
+        expect(note).toMatch(/^(patient|clinician)\b/);
+        expect(printed).toContain(`${email.padEnd(26)} ${name.padEnd(18)} ${note}\n`);
+      }
+      expect(printed).toMatch(new RegExp(`${DEMO_ADMIN.email} +Administrator +admin .*password ${DEMO_ADMIN.password}`));
+      expect(printed).toContain(`Logins (password ${DEMO_PASSWORD}, except the admin's)`);
+
+      // Its own database and admin, whatever the shell said.
+      expect(existsSync(join(dir, 'data', 'demo.sqlite'))).toBe(true);
+      expect(existsSync(shellDatabase)).toBe(false);
+      await signIn(url, DEMO_ADMIN.email, DEMO_ADMIN.password);
+      await expect(signIn(url, 'admin@clinic.example', 'the-real-one-1')).rejects.toThrow();
+
+      // / leads to the dashboard.
+      const home = await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual' });
+      expect(home.status).toBe(302);
+      expect(home.headers.get('location')).toBe('/app');
+
+      demo.child.kill('SIGINT');
+      const result = await demo.exited;
+      expect(result.code).toBe(0);
+      expect(result.stderr).toBe('');
+    } finally {
+      killIfRunning(demo);
+    }
+  }, 90000);
+
+  test('a port in use ends it with one line naming PORT: exit code 1, no stack trace', async () => {
+    // On the clinic the test above made, so that it reaches the port at once.
+    const { port, ...result } = await runOnTakenPort(DEMO, {}, { cwd: dir, timeoutMs: 30000 });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`Port ${port} is in use: set PORT to another port\n`);
+    expect(result.stdout).toBe('');
+  }, 40000);
+});
+
+describe('npm run build, which npm run demo runs before it starts', () => {
+  const ROOT = join(__dirname, '..');
+  const build = () => promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 170_000 });
+  const OUTPUTS = ['dist/src/main.js', 'dist/src/demo/demo.js', 'dist/web/app/dashboard.js', 'dist/web/graphiql/graphiql.js'];
+  const builtAt = () => Object.fromEntries(OUTPUTS.map((file) => [file, statSync(join(ROOT, file)).mtimeMs]));
+
+  test('a second run with nothing changed writes nothing; a changed page is bundled again, and only the pages', async () => {
+    await build(); // from here on, the build is current
+    const first = builtAt();
+    await build();
+    expect(builtAt()).toEqual(first);
+
+    // Saved again (same text, a new date), as an editor would.
+    const now = new Date();
+    utimesSync(join(ROOT, 'web', 'app', 'dashboard.ts'), now, now);
+    await build();
+    const third = builtAt();
+    expect(third['dist/web/app/dashboard.js']).toBeGreaterThan(first['dist/web/app/dashboard.js']);
+    expect(third['dist/web/graphiql/graphiql.js']).toBeGreaterThan(first['dist/web/graphiql/graphiql.js']);
+    expect(third['dist/src/main.js']).toBe(first['dist/src/main.js']);
+  }, 180_000);
 });

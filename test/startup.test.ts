@@ -1,50 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrations as allMigrations } from '../src/database/entities';
+import { killIfRunning, runOnTakenPort, runToExit, spawnEntry, STACK_FRAME } from './support/entry-point';
 import { gql, ok } from './support/graphql';
+import { until } from './support/live';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { World, type Person } from './support/world';
-
-const ROOT = join(__dirname, '..');
-const STACK_FRAME = /\n\s+at /;
-
-interface Exited {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * The real entry point in a child process, with only the given settings (plus PATH):
- * nothing leaks in from the environment jest runs in.
- */
-function spawnMain(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exited>; output: () => { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<Exited>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
-
-/** Runs the entry point to its end; kills it (and fails) if it does not end in time. */
-async function runMainToExit(env: Record<string, string>, timeoutMs = 15000): Promise<Exited> {
-  const { child, exited } = spawnMain(env);
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  try {
-    return await exited;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const jsonLines = (text: string): Record<string, unknown>[] =>
   text
@@ -52,20 +14,12 @@ const jsonLines = (text: string): Record<string, unknown>[] =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line));
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 const BASE_ENV = { DATABASE_URL: 'sqlite::memory:', PORT: '0', HOST: '127.0.0.1' };
 
 // The settings' rules themselves, without a process: test/unit/config.test.ts.
 describe('configuration is validated before anything starts', () => {
   test('NODE_ENV=production without JWT_SECRET refuses to start: exit code 1, a clear message, no stack trace', async () => {
-    const result = await runMainToExit({ ...BASE_ENV, NODE_ENV: 'production' });
+    const result = await runToExit('src/main.ts', { ...BASE_ENV, NODE_ENV: 'production' });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/JWT_SECRET is required when NODE_ENV=production/);
     expect(result.stderr).not.toMatch(STACK_FRAME);
@@ -73,7 +27,7 @@ describe('configuration is validated before anything starts', () => {
   }, 30000);
 
   test('a bad DATABASE_URL or PORT stops the real entry point with a clear config error and exit code 1', async () => {
-    const result = await runMainToExit({ ...BASE_ENV, JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'mysql://db.example/carethread', PORT: 'eighty' });
+    const result = await runToExit('src/main.ts', { ...BASE_ENV, JWT_SECRET: 'x'.repeat(32), DATABASE_URL: 'mysql://db.example/carethread', PORT: 'eighty' });
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Invalid configuration/);
     // Every problem at once, each naming its setting.
@@ -86,7 +40,8 @@ describe('configuration is validated before anything starts', () => {
 
 describe('the real entry point', () => {
   test('without NODE_ENV=production and without JWT_SECRET it starts (warning, random key), logs where it listens, and exits 0 on SIGTERM', async () => {
-    const { child, exited, output } = spawnMain({ ...BASE_ENV, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+    const main = spawnEntry('src/main.ts', { ...BASE_ENV, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password });
+    const { child, exited, output } = main;
     try {
       await until(() => jsonLines(output().stdout).some((l) => l.msg === 'CareThread is listening') || child.exitCode !== null, 20000, 'the listening log line');
       const lines = jsonLines(output().stdout);
@@ -109,8 +64,16 @@ describe('the real entry point', () => {
       expect(jsonLines(result.stdout).some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
       expect(result.stderr).toBe('');
     } finally {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      killIfRunning(main);
     }
+  }, 30000);
+
+  test('a port in use ends it with one line naming PORT: exit code 1, no stack trace', async () => {
+    const { port, ...result } = await runOnTakenPort('src/main.ts', { ...BASE_ENV, JWT_SECRET: 'x'.repeat(32) });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`Port ${port} is in use: set PORT to another port\n`);
+    // Nothing else either: no error logged with a stack on the way out.
+    expect(result.stdout).toBe('');
   }, 30000);
 });
 
@@ -126,6 +89,12 @@ describe('a running server', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
     expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  test('GET / leads to the dashboard at /app', async () => {
+    const res = await fetch(server.url.replace(/\/graphql$/, '/'), { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/app');
   });
 
   test('uses migrations, never synchronize', () => {

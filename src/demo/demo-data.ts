@@ -7,6 +7,8 @@ import { User } from '../modules/users/user.entity';
 import { normalizeEmail } from '../modules/users/user.service';
 
 export const DEMO_PASSWORD = 'carethread-demo';
+/** The demo's start-up admin, whatever ADMIN_EMAIL and ADMIN_PASSWORD say (those are for npm start). */
+export const DEMO_ADMIN = { email: 'admin@demo.carethread', password: 'carethread-admin' };
 
 interface DemoPerson {
   email: string;
@@ -17,20 +19,20 @@ interface DemoPerson {
 }
 
 const people = {
-  dana: { email: 'dana@demo.carethread', name: 'Dr Dana Diaz', kind: UserKind.PROFESSIONAL, note: 'Diabetes team (auto-CC, alerts after 4 h)' },
-  nico: { email: 'nico@demo.carethread', name: 'Nurse Nico Novak', kind: UserKind.PROFESSIONAL, note: 'Diabetes team (auto-CC, alerts after 4 h)' },
+  dana: { email: 'dana@demo.carethread', name: 'Dr Dana Diaz', kind: UserKind.PROFESSIONAL, note: 'clinician, Diabetes team (auto-CC, alerts after 4 h)' },
+  nico: { email: 'nico@demo.carethread', name: 'Nurse Nico Novak', kind: UserKind.PROFESSIONAL, note: 'clinician, Diabetes team (auto-CC, alerts after 4 h)' },
   olive: {
     email: 'olive@demo.carethread',
     name: 'Dr Olive Oak',
     kind: UserKind.PROFESSIONAL,
     contactable: false,
-    note: 'Diabetes team, not contactable',
+    note: 'clinician, Diabetes team, not contactable',
   },
-  paul: { email: 'paul@demo.carethread', name: 'Paul Park', kind: UserKind.PROFESSIONAL, note: 'Physiotherapy team (no auto-CC)' },
-  pia: { email: 'pia@demo.carethread', name: 'Pia Perez', kind: UserKind.PROFESSIONAL, note: 'Physiotherapy team (no auto-CC)' },
-  gary: { email: 'gary@demo.carethread', name: 'Dr Gary Green', kind: UserKind.PROFESSIONAL, note: 'GP, no team' },
-  pat: { email: 'pat@demo.carethread', name: 'Pat Patient', kind: UserKind.PATIENT, note: 'patient: shared with Diabetes and Physiotherapy' },
-  sam: { email: 'sam@demo.carethread', name: 'Sam Sample', kind: UserKind.PATIENT, note: 'patient: shared with Dr Gary Green' },
+  paul: { email: 'paul@demo.carethread', name: 'Paul Park', kind: UserKind.PROFESSIONAL, note: 'clinician, Physiotherapy team (no auto-CC)' },
+  pia: { email: 'pia@demo.carethread', name: 'Pia Perez', kind: UserKind.PROFESSIONAL, note: 'clinician, Physiotherapy team (no auto-CC)' },
+  gary: { email: 'gary@demo.carethread', name: 'Dr Gary Green', kind: UserKind.PROFESSIONAL, note: 'clinician (GP), no team' },
+  pat: { email: 'pat@demo.carethread', name: 'Pat Patient', kind: UserKind.PATIENT, note: 'patient, shared with Diabetes and Physiotherapy' },
+  sam: { email: 'sam@demo.carethread', name: 'Sam Sample', kind: UserKind.PATIENT, note: 'patient, shared with Dr Gary Green' },
 } satisfies Record<string, DemoPerson>;
 
 export const demoLogins = Object.values(people).map((p) => ({ email: p.email, name: p.name, note: p.note }));

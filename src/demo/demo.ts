@@ -2,34 +2,50 @@ import 'reflect-metadata';
 import { ConfigError, loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startServer } from '../server';
-import { DEMO_PASSWORD, demoLogins, seedDemo } from './demo-data';
+import { DEMO_ADMIN, DEMO_PASSWORD, demoLogins, seedDemo } from './demo-data';
 
-const DEMO_ADMIN = { email: 'admin@demo.carethread', password: 'carethread-admin' };
+/** Relative to where it runs: the project root under npm run demo. */
+const DEMO_DATABASE = 'data/demo.sqlite';
 
-/** `npm run demo`: the server on its own demo database, with a small clinic to try. */
+/**
+ * `npm run demo`: the server on 127.0.0.1 (unless HOST is set) with a database
+ * and an admin of its own, whatever DATABASE_URL and ADMIN_* say (those are for
+ * npm start). The port opens once the demo clinic exists; then the addresses
+ * and the logins are printed. A port in use ends it with one line, exit code 1.
+ */
 async function demo(): Promise<void> {
   const config = loadConfig({
-    DATABASE_URL: 'sqlite:./data/demo.sqlite',
-    ADMIN_EMAIL: DEMO_ADMIN.email,
-    ADMIN_PASSWORD: DEMO_ADMIN.password,
     LOG_LEVEL: 'warn',
     ...process.env,
+    HOST: process.env.HOST || '127.0.0.1',
+    DATABASE_URL: `sqlite:${DEMO_DATABASE}`,
+    ADMIN_EMAIL: DEMO_ADMIN.email,
+    ADMIN_PASSWORD: DEMO_ADMIN.password,
   });
-  const server = await startServer(config, { logger: createLogger(config.logLevel) });
-  const admin = config.admin ?? DEMO_ADMIN;
-  const seeded = await seedDemo(server.app, admin.email);
+  let seeded: Awaited<ReturnType<typeof seedDemo>> | undefined;
+  const server = await startServer(config, {
+    logger: createLogger(config.logLevel),
+    beforeListen: async (app) => {
+      seeded = await seedDemo(app, DEMO_ADMIN.email);
+    },
+  });
+  const origin = new URL(server.url).origin;
+  const login = (email: string, name: string, note: string) => `  ${email.padEnd(26)} ${name.padEnd(18)} ${note}`;
 
   const lines = [
     '',
-    `CareThread demo (${seeded === 'created' ? 'demo data created' : 'demo data already present'})`,
-    `GraphQL (HTTP and graphql-ws): ${server.url}`,
+    `CareThread demo is ready (${seeded === 'created' ? 'demo clinic created' : 'demo clinic already there'})`,
     '',
-    `Admin: ${admin.email} / ${admin.password}`,
-    `Everyone else: password ${DEMO_PASSWORD}`,
-    ...demoLogins.map((l) => `  ${l.email.padEnd(26)} ${l.name.padEnd(18)} ${l.note}`),
+    `  Dashboard  ${origin}/app`,
+    `  GraphiQL   ${server.url}  (also the GraphQL endpoint, over HTTP and graphql-ws)`,
+    `  Database   ${DEMO_DATABASE}, the demo's own whatever DATABASE_URL says (delete it to start afresh)`,
+    ...(config.host === '127.0.0.1' ? ['  Reachable from this machine only: HOST=0.0.0.0 opens it to the network'] : []),
     '',
-    'Try: mutation { login(email: "pat@demo.carethread", password: "carethread-demo") { token } }',
-    'then send the token as "Authorization: Bearer <token>". Ctrl-C stops.',
+    `Logins (password ${DEMO_PASSWORD}, except the admin's):`,
+    ...demoLogins.map((l) => login(l.email, l.name, l.note)),
+    login(DEMO_ADMIN.email, 'Administrator', `admin (users and teams), password ${DEMO_ADMIN.password}`),
+    '',
+    'Try pat@demo.carethread in one tab of the dashboard and dana@demo.carethread in another. Ctrl-C stops.',
     '',
   ];
   console.log(lines.join('\n'));
