@@ -1,5 +1,5 @@
 import { getIntrospectionQuery, type GraphQLFormattedError } from 'graphql';
-import { GRAPHQL_LIMITS } from '../src/graphql-limits';
+import { GRAPHQL_LIMITS } from '../src/graphql/limits';
 import { MAX_OPERATIONS_PER_SOCKET } from '../src/websocket';
 import { User } from '../src/modules/users/user.entity';
 import { startChildServer } from './support/child-server';
