@@ -28,16 +28,16 @@ const MEDIA_TYPES = ['application/json', 'application/graphql-response+json'];
  * failures go to the error handler). One operation per request: a POST of
  * `application/json` (anything else is refused, 415, and runs nothing: no
  * cross-site form can post an operation), or a GET of a query (a mutation over
- * GET is 405). Every answer is JSON, refusals with BAD_REQUEST; an operation the
- * pipeline refuses is 400 (or its error's own status) whatever the Accept header.
+ * GET is 405). Every answer is JSON, refusals with BAD_REQUEST (406 for an Accept
+ * header without JSON); an operation the pipeline refuses is 400 (or its error's
+ * own status) whether the client accepts application/json or graphql-response+json.
  */
 export function graphqlOverHttp(pipeline: OperationPipeline, trust: TrustProxy): express.RequestHandler {
   const handler = createHandler<express.Request, Exchange, HttpContext>({
     parseRequestParams: async (req) => {
       if (Array.isArray(req.raw.body)) return refusal(400, 'Batched operations are not supported: send one operation per request');
       try {
-        const params = await parseRequestParams(req);
-        return Array.isArray(params) ? withBody(params as Response) : params;
+        return await parseRequestParams(req);
       } catch (error) {
         return refusal(400, (error as Error).message);
       }
@@ -68,18 +68,19 @@ export function graphqlOverHttp(pipeline: OperationPipeline, trust: TrustProxy):
 
   return (req, res, next) => {
     const client = clientInfo(req, trust, req.headers.authorization, req.id as string);
-    // Answered in the media type the client prefers; JSON (as before the spec had its own) when it names neither.
+    // The media type the client prefers; graphql-http refuses (406) an Accept that names no JSON.
     const mediaType = req.accepts(MEDIA_TYPES) || MEDIA_TYPES[0];
     const request: Request<express.Request, Exchange> = {
       method: req.method,
       url: req.originalUrl,
       // express.json has read (and checked the charset of) a JSON body; graphql-http expects exactly this type for one.
-      headers: { ...req.headers, accept: mediaType, ...(req.body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...req.headers, ...(req.body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: req.body ?? null,
       raw: req,
       context: { client, mediaType },
     };
-    withOrigin(client, () => handler(request)).then(([body, init]) => {
+    withOrigin(client, () => handler(request)).then((response) => {
+      const [body, init] = response[0] === null ? withBody(response) : response;
       res.status(init.status ?? 200).set(init.headers).send(body);
     }, next);
   };
@@ -91,11 +92,17 @@ function refusal(status: number, message: string, headers: Record<string, string
   return [JSON.stringify({ errors }), { status, statusText: STATUS_CODES[status] ?? '', headers: { ...headers, 'content-type': 'application/json; charset=utf-8' } }];
 }
 
-/** graphql-http's bare refusals (405 for another method, 415 for another content type) with a JSON body that says why. */
+/** Why graphql-http refused a request without saying so in a body, by its status. */
+const BARE_REFUSALS: Record<number, string> = {
+  405: 'Send operations as POST, or queries as GET',
+  406: 'The Accept header names no type this server answers in: application/json or application/graphql-response+json',
+  415: 'Send operations as POST with Content-Type: application/json (or as GET with a query)',
+};
+
+/** graphql-http's bare refusals (another method, an Accept without JSON, another content type) with a JSON body that says why. */
 function withBody([, init]: Response): Response {
-  const message =
-    init.status === 415 ? 'Send operations as POST with Content-Type: application/json (or as GET with a query)' : 'Send operations as POST, or queries as GET';
-  return refusal(init.status ?? 400, message, init.headers);
+  const status = init.status ?? 400;
+  return refusal(status, BARE_REFUSALS[status] ?? 'Bad request', init.headers);
 }
 
 /** An answer in the client's media type, with the status and headers (e.g. Retry-After) the errors ask for. */
