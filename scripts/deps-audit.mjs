@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import semver from 'semver';
 
-const MINIMUM = { '@apollo/server': '5.5.0', ws: '8.21.0', typeorm: '1.0.0' };
+const MINIMUM = { ws: '8.21.0', typeorm: '1.0.0' };
 /** Advisory URL -> why it does not apply. Empty: none accepted. */
 const ACCEPTED = {};
 const BLOCKING = new Set(['high', 'critical']);

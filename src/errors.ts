@@ -42,16 +42,19 @@ export const tooManyRequests = (message: string, retryAfterSeconds?: number) =>
     },
   });
 
-const INTERNAL = 'INTERNAL_SERVER_ERROR';
+/** The code of a masked error: an unexpected failure, logged with the request id the client is given. */
+export const INTERNAL = 'INTERNAL_SERVER_ERROR';
 
 /**
- * The codes Apollo Server gives graphql-js's own request errors over HTTP.
- * graphql-ws sends those errors without a code, so its adapter tags them with these.
+ * The codes of requests refused before they run, on both transports (the codes
+ * Apollo Server used, kept for clients): graphql-js reports these errors without one.
  */
 export const RequestErrorCode = {
   ParseFailed: 'GRAPHQL_PARSE_FAILED',
   ValidationFailed: 'GRAPHQL_VALIDATION_FAILED',
-  /** Apollo's code for a request that is not a GraphQL request at all (bad JSON, too large, CSRF). */
+  /** The document has no operation of the name given (or several and no name). */
+  OperationResolutionFailed: 'OPERATION_RESOLUTION_FAILURE',
+  /** Not a GraphQL request at all (bad JSON, too large, not application/json, a batch, a mutation over GET, a subscription over HTTP). */
   BadRequest: 'BAD_REQUEST',
 } as const;
 
@@ -81,13 +84,11 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, lo
     return { message: describeValidation(original), locations, path, extensions: { code: ErrorCode.BadUserInput } };
   }
   if (original instanceof GraphQLError) {
-    // Over HTTP Apollo has given every error a code by now. Over graphql-ws an error without
-    // one is a request error of graphql-js (a variable of the wrong type, an unknown
-    // operation name), which Apollo reports as BAD_USER_INPUT.
+    // The pipeline has given its refusals a code. An error without one is a request error of
+    // graphql-js's execution (a variable of the wrong type or missing), BAD_USER_INPUT.
     const code = formatted.extensions?.code ?? original.extensions?.code ?? ErrorCode.BadUserInput;
-    // requestId: an error masked already (see websocket.ts) passes through as it was.
-    const { retryAfterSeconds, requestId } = original.extensions;
-    return { message: formatted.message, locations, path, extensions: { code, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }), ...(requestId === undefined ? {} : { requestId }) } };
+    const { retryAfterSeconds } = original.extensions;
+    return { message: formatted.message, locations, path, extensions: { code, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) } };
   }
   // Masked: the request id is what the client can quote to find the logged cause.
   const requestId = currentOrigin()?.requestId;

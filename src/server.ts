@@ -1,24 +1,19 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import type { GraphQLFormattedError } from 'graphql';
 import type { Logger as TypeOrmLogger } from 'typeorm';
 import { accessLog } from './access-log';
 import { createApp, type App } from './app';
 import type { Clock } from './common/clock';
 import { ConfigError, type Config } from './config';
-import { buildContext, clientInfo, type ClientInfo, type Context, type TrustProxy } from './context';
+import type { TrustProxy } from './context';
 import { createDataSource } from './database/data-source';
 import { migrate } from './database/migrate';
-import { formatError, httpError, RequestErrorCode } from './errors';
-import { hasSubscription, operationChecksPlugin, parseOptions, validationRules } from './graphql-limits';
+import { httpError } from './errors';
+import { graphqlOverHttp } from './graphql/http';
+import { operationRules, type OperationRules } from './graphql/limits';
+import { OperationPipeline } from './graphql/pipeline';
 import { createLogger, type Logger } from './logger';
-import { requestMetricsPlugin } from './metrics/request-metrics.plugin';
-import { withOrigin } from './modules/audit/audit-origin';
 import { serveProbes } from './probes';
 import { getSchema } from './schema';
 import { serveWeb } from './web';
@@ -47,7 +42,15 @@ export interface ServerOptions {
    * If it rejects, startServer cleans up and rejects with its error.
    */
   beforeListen?: (app: App) => Promise<void>;
+  /** Changes the rules every operation meets, on both transports (tests add one); operationRules(config) by default. */
+  rules?: (rules: OperationRules) => OperationRules;
 }
+
+/**
+ * Requests in flight at shutdown get this long to finish; then their connections are cut,
+ * leaving time to close Redis and the database within main.ts's 10 s deadline.
+ */
+const DRAIN_GRACE_MS = 5_000;
 
 /**
  * Opens and migrates the database, creates the start-up admin, and serves
@@ -68,7 +71,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await options.beforeListen?.(app);
     let closing: Promise<void> | undefined;
     // /readyz answers 503 from the moment close() is called, so that balancers stop sending.
-    const http = await serve(app, config, () => closing !== undefined);
+    const http = await serve(app, config, options, () => closing !== undefined);
     app.escalations.start();
     const port = (http.server.address() as AddressInfo).port;
     const started = app; // for the closure: `app` is reassignable
@@ -78,7 +81,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}${GRAPHQL_PATH}`,
       close: () =>
         (closing ??= (async () => {
-          await http.apollo.stop();
+          await http.stop();
           await started.close();
           await db.destroy();
         })()),
@@ -90,70 +93,23 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
 }
 
-async function serve(app: App, config: Config, closing: () => boolean): Promise<{ server: Server; apollo: ApolloServer<Context> }> {
-  const schema = await getSchema();
-  const format = (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, app.logger);
+async function serve(app: App, config: Config, options: ServerOptions, closing: () => boolean): Promise<{ server: Server; stop(): Promise<void> }> {
+  const defaults = operationRules(config);
+  const pipeline = new OperationPipeline(app, await getSchema(), options.rules?.(defaults) ?? defaults);
   const expressApp = express();
   expressApp.set('trust proxy', config.trustProxy);
   const trust = expressApp.get('trust proxy fn') as TrustProxy;
   const server = createServer(expressApp);
-
-  const websockets = serveWebsockets(server, { path: GRAPHQL_PATH, schema, app, format, trust });
-
-  const closeWebsockets: ApolloServerPlugin<Context> = {
-    async serverWillStart() {
-      return { drainServer: async () => websockets.dispose() };
-    },
-  };
-  const apollo = new ApolloServer<Context>({
-    schema,
-    formatError: format,
-    includeStacktraceInErrorResponses: false,
-    // main.ts owns shutdown (HTTP, websockets, then the database, then exit 0). Apollo's own
-    // handler would stop only itself and re-raise the signal, killing the process mid-close.
-    stopOnTerminationSignals: false,
-    csrfPrevention: true,
-    // One operation per request, so that every limit below holds per request.
-    allowBatchedHttpRequests: false,
-    // Automatic persisted queries are not used; off, a request cannot make the server store anything.
-    persistedQueries: false,
-    // INTROSPECTION=false is enforced by validationRules, the same way over graphql-ws.
-    introspection: true,
-    parseOptions,
-    validationRules: validationRules(config.introspection),
-    plugins: [
-      operationChecksPlugin(schema),
-      requestMetricsPlugin(schema, app.metrics),
-      // Requests in flight get this long to finish; then their connections are cut, leaving time
-      // to close Redis and the database within main.ts's 10 s deadline.
-      ApolloServerPluginDrainHttpServer({ httpServer: server, stopGracePeriodMillis: 5_000 }),
-      closeWebsockets,
-      ApolloServerPluginLandingPageDisabled(),
-    ],
-  });
-  await apollo.start();
+  const drain = drainable(server);
+  const websockets = serveWebsockets(server, { path: GRAPHQL_PATH, pipeline, app, trust });
 
   expressApp.disable('x-powered-by');
   expressApp.use(accessLog(app.logger));
   serveProbes(expressApp, app, closing);
   serveWeb(expressApp, GRAPHQL_PATH, app.logger);
-  expressApp.use(
-    GRAPHQL_PATH,
-    express.json({ limit: '1mb' }),
-    // After body parsing, whose callbacks would lose the request's async context.
-    (req: express.Request, res: express.Response, next: express.NextFunction) => {
-      if (hasSubscription(req.method === 'GET' ? req.query.query : req.body?.query)) {
-        res.status(400).json({ errors: [{ message: 'Subscriptions run over graphql-ws: open a websocket to this same URL', extensions: { code: RequestErrorCode.BadRequest } }] });
-        return;
-      }
-      const client = clientInfo(req, trust, req.headers.authorization, req.id as string);
-      res.locals.client = client;
-      withOrigin(client, next);
-    },
-    expressMiddleware(apollo, { context: async ({ res }) => buildContext(app, res.locals.client as ClientInfo) }),
-  );
-  // Body parsing fails before Apollo sees the request; answer like Apollo would, never with
-  // Express's HTML error page (which shows the stack trace outside production).
+  expressApp.use(GRAPHQL_PATH, express.json({ limit: '1mb' }), graphqlOverHttp(pipeline, trust));
+  // Body parsing fails before GraphQL sees the request: a coded JSON answer, never Express's
+  // HTML error page (which shows the stack trace outside production).
   expressApp.use((error: unknown, req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (res.headersSent) return next(error);
     const { status, body } = httpError(error, app.logger, req.id as string);
@@ -169,5 +125,36 @@ async function serve(app: App, config: Config, closing: () => boolean): Promise<
       resolve();
     });
   });
-  return { server, apollo };
+  return {
+    server,
+    stop: async () => {
+      await Promise.all([drain(DRAIN_GRACE_MS), websockets.dispose()]);
+    },
+  };
+}
+
+/**
+ * The graceful stop of `server`: it takes no new connections, idle ones are closed at once,
+ * each busy one once its response is sent, and whatever is still open after `graceMs` is cut.
+ */
+function drainable(server: Server): (graceMs: number) => Promise<void> {
+  const inFlight = new Set<ServerResponse>();
+  let draining = false;
+  server.on('request', (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+    res.once('finish', () => {
+      if (draining) setImmediate(() => server.closeIdleConnections());
+    });
+  });
+  return async (graceMs) => {
+    draining = true;
+    // Answers not yet started say Connection: close, and end their connection once sent.
+    for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+    await closed;
+    clearTimeout(cut);
+  };
 }

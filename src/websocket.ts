@@ -1,25 +1,22 @@
 import type { Server } from 'node:http';
-import { execute, GraphQLError, parse, specifiedRules, subscribe, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from './app';
 import { buildContext, clientInfo, type Context, type TrustProxy } from './context';
-import { RequestErrorCode, tooManyRequests, withCode } from './errors';
-import { costError, nulError, parseOptions, validationRules } from './graphql-limits';
+import { tooManyRequests } from './errors';
+import type { OperationArgs, OperationPipeline } from './graphql/pipeline';
 import { serveGraphqlWs, type Extra } from './graphql-ws-adapter';
-import { describeOperation, describeQuery, UNKNOWN_OPERATION } from './metrics/operation-labels';
+import { UNKNOWN_OPERATION, type OperationLabels } from './metrics/operation-labels';
 import { withOrigin } from './modules/audit/audit-origin';
 import type { BearerIdentity } from './modules/auth/bearer-identity';
 import { TokenService } from './modules/auth/token.service';
 import { SocketSubscriptions } from './socket-subscriptions';
 
-type Format = (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-
 export interface WebsocketOptions {
   path: string;
-  schema: GraphQLSchema;
+  pipeline: OperationPipeline;
   app: App;
-  format: Format;
   trust: TrustProxy;
 }
 
@@ -35,33 +32,36 @@ const CLOSE_TOO_MANY_CONNECTIONS = 4429;
  */
 export const MAX_OPERATIONS_PER_SOCKET = 100;
 
+/** What an operation's context tells the adapter: its socket, and its labels for the metrics. */
+interface Running {
+  socket: WebSocket;
+  operation: OperationLabels;
+}
+
 /**
- * graphql-ws on the HTTP server's port and path. Returns its cleanup, which
- * closes every socket (the server's shutdown calls it after HTTP has drained).
- * Each accepted socket is tracked in app.liveSessions, which closes it (4403)
- * when its token expires or its account is disabled. Operations meet the same
- * limits as over HTTP (graphql-limits.ts); Apollo's rules and plugins do not run here.
+ * graphql-ws on the HTTP server's port and path, over the operation pipeline
+ * (the same parse, rules, context, masking and metrics as HTTP). Returns its
+ * cleanup, which closes every socket (the server's shutdown calls it after HTTP
+ * has drained). Each accepted socket is tracked in app.liveSessions, which closes
+ * it (4403) when its token expires or its account is disabled.
  */
-export function serveWebsockets(server: Server, { path, schema, app, format, trust }: WebsocketOptions) {
-  const rules = [...specifiedRules, ...validationRules(app.config.introspection)];
-  const socketOf = new WeakMap<Context, WebSocket>();
+export function serveWebsockets(server: Server, { path, pipeline, app, trust }: WebsocketOptions) {
+  const running = new WeakMap<Context, Running>();
+  /** The formatted errors of each refusal, for onError: graphql-ws hands back the array onSubscribe returned. */
+  const refusals = new WeakMap<readonly GraphQLError[], GraphQLFormattedError[]>();
   const subscriptions = new SocketSubscriptions();
   const wss = new WebSocketServer({ server, path, maxPayload: MAX_FRAME_BYTES });
   app.metrics.countWebsocketsWith(() => wss.clients.size);
+  const runningOf = (args: { contextValue?: unknown }) => running.get(args.contextValue as Context)!; // onSubscribe noted it
   const websockets = serveGraphqlWs<{ authorization?: unknown }>(
     wss,
     {
-      schema,
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
-      // Each operation runs as its own request for the audit trail (id, address, user agent).
-      execute: (args) => withOrigin((args.contextValue as Context).client, () => execute(args)),
+      execute: (args) => pipeline.execute(args as OperationArgs),
       subscribe: async (args) => {
-        const result = await withOrigin((args.contextValue as Context).client, () => subscribe(args));
-        if (!(Symbol.asyncIterator in result)) return result;
-        // Validation left exactly one root field.
-        const tracked = app.metrics.trackSubscription(describeOperation(schema, args.document, args.operationName).fields[0], result);
-        // onSubscribe made the context, and noted its socket.
-        return subscriptions.add(socketOf.get(args.contextValue as Context)!, tracked);
+        const { socket, operation } = runningOf(args);
+        const result = await pipeline.subscribe(args as OperationArgs, operation);
+        return Symbol.asyncIterator in result ? subscriptions.add(socket, result) : result;
       },
       // A connection without a valid token is refused (4403) before any operation.
       // A failure here closes the socket with 4500 and a generic reason (see serveGraphqlWs).
@@ -81,61 +81,37 @@ export function serveWebsockets(server: Server, { path, schema, app, format, tru
           return context.viewer !== null && session.open;
         });
       },
-      // Parsing, validation and the context happen here rather than inside graphql-ws so
-      // that a syntax error, an invalid operation or a failing context reach the client as
-      // formatted errors (with the codes Apollo uses over HTTP) instead of closing the socket.
+      // Every operation goes through the pipeline here, so that a refusal reaches the client
+      // as formatted errors (an error message) instead of closing the socket.
       onSubscribe: async (ctx, _id, payload) => {
-        const origin = client(ctx);
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query, parseOptions);
-        } catch (error) {
-          app.metrics.requested('ws', UNKNOWN_OPERATION);
-          if (error instanceof GraphQLError) return [withCode(error, RequestErrorCode.ParseFailed)];
-          throw error;
-        }
-        app.metrics.requested('ws', describeOperation(schema, document, payload.operationName));
-        // graphql-ws books an operation (as null) before asking here and fills in a subscription once
-        // it started; a started one is also in `subscriptions`, with any graphql-ws lost track of.
-        const starting = Object.values(ctx.subscriptions).filter((operation) => operation === null).length;
-        if (starting + subscriptions.count(ctx.extra.socket) > MAX_OPERATIONS_PER_SOCKET) {
-          return [tooManyRequests(`At most ${MAX_OPERATIONS_PER_SOCKET} operations run at once on one connection: complete one first`)];
-        }
-        let invalid: readonly GraphQLError[];
-        try {
-          invalid = validate(schema, document, rules);
-        } catch (error) {
-          // graphql-js's subscription rule throws on an @include whose variable is missing.
-          if (error instanceof GraphQLError) return [withCode(error, RequestErrorCode.ValidationFailed)];
-          throw error;
-        }
-        if (invalid.length) return invalid.map((e) => withCode(e, RequestErrorCode.ValidationFailed));
-        const refused = nulError(document, payload.variables) ?? costError(schema, document, payload.variables ?? undefined, payload.operationName);
-        if (refused) return [refused];
-        try {
+        const { socket } = ctx.extra;
+        const prepared = await pipeline.prepare(payload, {
+          transport: 'ws',
+          client: client(ctx),
           // Subscriptions outlive requests: loaders batch but must not cache across events.
-          const contextValue = await buildContext(app, origin, { cache: false });
-          socketOf.set(contextValue, ctx.extra.socket);
-          return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue };
-        } catch (error) {
-          // Masked here, where the operation's request id is known (onError is not told it);
-          // formatError logs the original and passes the masked error through unchanged.
-          const masked = withOrigin(origin, () => format({ message: 'Internal server error' }, error));
-          return [new GraphQLError(masked.message, { extensions: masked.extensions })];
+          cache: false,
+          admit: () => {
+            // graphql-ws books an operation (as null) before asking here and fills in a subscription once
+            // it started; a started one is also in `subscriptions`, with any graphql-ws lost track of.
+            const starting = Object.values(ctx.subscriptions).filter((operation) => operation === null).length;
+            return starting + subscriptions.count(socket) > MAX_OPERATIONS_PER_SOCKET
+              ? tooManyRequests(`At most ${MAX_OPERATIONS_PER_SOCKET} operations run at once on one connection: complete one first`)
+              : null;
+          },
+        });
+        if (!prepared.ok) {
+          refusals.set(prepared.errors, prepared.formatted);
+          return prepared.errors;
         }
+        running.set(prepared.args.contextValue, { socket, operation: prepared.operation });
+        return prepared.args;
       },
       onNext: (_ctx, _id, _payload, args, result) => {
         if (!result.errors) return undefined;
-        const errors = withOrigin((args.contextValue as Context).client, () => result.errors!.map((e) => format(e.toJSON(), e)));
-        app.metrics.failed('ws', describeOperation(schema, args.document, args.operationName), errors);
-        return { ...result, errors };
+        return { ...result, errors: pipeline.format('ws', (args.contextValue as Context).client, runningOf(args).operation, result.errors) };
       },
-      onError: (_ctx, _id, payload, errors) => {
-        const formatted = errors.map((e) => format(e.toJSON(), e));
-        // Parsed again (this runs only for errors): graphql-ws does not pass the document here.
-        app.metrics.failed('ws', describeQuery(schema, payload.query, payload.operationName), formatted);
-        return formatted;
-      },
+      // Only refusals get here, formatted and counted already: onSubscribe prepares every operation graphql-ws runs.
+      onError: (ctx, _id, _payload, errors) => refusals.get(errors) ?? pipeline.format('ws', client(ctx), UNKNOWN_OPERATION, errors),
     },
     app.logger,
   );

@@ -47,7 +47,7 @@ import { World, type Person } from './support/world';
  *   - outside /graphql: GET /healthz is {"status":"ok"}; any other path is Express's
  *     plain "Cannot <METHOD> <path>" 404 page;
  *   - a POST whose content type is not application/json is refused with a 4xx whose
- *     every error is BAD_REQUEST (csrfPrevention, or Apollo's "invalid Content-Type");
+ *     every error is BAD_REQUEST (415 from graphql-http, or a body express.json refused);
  *   - every error has a message and an extensions.code, and that code is never
  *     INTERNAL_SERVER_ERROR (client input must never reach an unexpected failure);
  *   - nothing in it looks like a stack trace, a source path or an exception dump,
@@ -131,7 +131,7 @@ const logStream = new Writable({
 });
 
 /**
- * graphql-ws and Apollo report an unexpected failure with console.error (graphql-ws's report of
+ * graphql-ws reports an unexpected failure with console.error (graphql-ws's report of
  * a `ws` protocol error, a frame too big or invalid UTF-8, is the client's fault, not a crash).
  */
 const consoleCrashes: string[] = [];

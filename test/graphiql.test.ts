@@ -37,7 +37,7 @@ describe('GraphiQL over HTTP', () => {
 
   it('a JSON client (or curl) on GET /graphql still gets GraphQL, not the page', async () => {
     for (const accept of ['application/json', '*/*']) {
-      const res = await fetch(`${env.server.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept, 'apollo-require-preflight': 'true' } });
+      const res = await fetch(`${env.server.url}?query=${encodeURIComponent('{ __typename }')}`, { headers: { accept } });
       expect(res.headers.get('content-type')).toMatch(/^application\/(graphql-response\+)?json/);
       expect(await res.json()).toEqual({ data: { __typename: 'Query' } });
     }

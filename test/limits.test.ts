@@ -1,11 +1,11 @@
-import { getIntrospectionQuery, type GraphQLFormattedError } from 'graphql';
-import { GRAPHQL_LIMITS } from '../src/graphql-limits';
+import { getIntrospectionQuery, GraphQLError, type GraphQLFormattedError, type ValidationRule } from 'graphql';
 import { MAX_OPERATIONS_PER_SOCKET } from '../src/websocket';
 import { User } from '../src/modules/users/user.entity';
 import { startChildServer } from './support/child-server';
 import { gql, ok } from './support/graphql';
 import { RawSocket } from './support/fuzz';
 import { expectCleanRefusal, postJson } from './support/http';
+import { LIMITS } from './support/limit-operations';
 import { connect, openClient, subscribe, until, wsErrors } from './support/live';
 import { startTestServer } from './support/server';
 import { useWorld, World, type Person } from './support/world';
@@ -19,28 +19,6 @@ beforeAll(async () => {
   const colleague = await env.world.professional('Limits Colleague');
   vars = { id: await env.world.thread(caller, [{ userId: colleague.id }]) };
 });
-
-/** `thread(id: $id) { lastMessage { thread { lastMessage ... id } } }`, `depth` fields deep, one object per level. */
-function nested(depth: number): string {
-  const fields = ['thread(id: $id)', ...Array.from({ length: depth - 2 }, (_, i) => (i % 2 ? 'thread' : 'lastMessage'))];
-  return `query($id: ID!) { ${fields.map((f) => `${f} { `).join('')}id${' }'.repeat(fields.length)} }`;
-}
-const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
-const directives = (n: number) => `{ me { ${Array.from({ length: n }, () => 'id @include(if: true)').join(' ')} } }`;
-/** An operation of `n` tokens or a few more: 12 tokens, plus 2 per fragment spread. */
-const tokens = (n: number) => `{ me { ${'...F '.repeat(Math.ceil((n - 12) / 2))}} } fragment F on User { id }`;
-const COSTLY = '{ threads(first: 100) { edges { node { messages(first: 100) { edges { node { body } } } } } } }';
-const INBOX = `{ threads { edges { node { id subject unreadCount participants { user { name } viaTeam { name } }
-  messages { edges { node { id body createdAt author { name } } } } } } } }`;
-
-/** Each limit: an operation just inside it, one just over it, and what the refusal says. */
-const LIMITS: [string, string, string, string, RegExp][] = [
-  ['depth', nested(GRAPHQL_LIMITS.maxDepth), nested(GRAPHQL_LIMITS.maxDepth + 1), 'GRAPHQL_VALIDATION_FAILED', /Query depth limit of 10 exceeded/],
-  ['aliases', aliases(GRAPHQL_LIMITS.maxAliases), aliases(GRAPHQL_LIMITS.maxAliases + 1), 'GRAPHQL_VALIDATION_FAILED', /Aliases limit of 15 exceeded/],
-  ['directives', directives(GRAPHQL_LIMITS.maxDirectives), directives(GRAPHQL_LIMITS.maxDirectives + 1), 'GRAPHQL_VALIDATION_FAILED', /Directives limit of 20 exceeded/],
-  ['tokens', tokens(GRAPHQL_LIMITS.maxTokens), tokens(GRAPHQL_LIMITS.maxTokens + 1), 'GRAPHQL_PARSE_FAILED', /contains more tha[nt] 2000 tokens/],
-  ['cost', INBOX, COSTLY, 'GRAPHQL_VALIDATION_FAILED', /Query cost \d+ is over the limit of 20000/],
-];
 
 /** Refusals seen, printed at the end. */
 const refused = { http: 0, ws: 0 };
@@ -84,6 +62,33 @@ describe('each operation limit holds over HTTP, with a 400 and a coded error', (
     const res = await postJson(server.url, batch, { authorization: `Bearer ${world.admin.token}` });
     expect(res.status).toBe(400);
     expect(expectCleanRefusal(res, 'BAD_REQUEST').message).toMatch(/batch/i);
+  });
+});
+
+describe('the rules are one list: a rule added there is met over HTTP and graphql-ws alike', () => {
+  test('a server given one more rule refuses it on both transports with the same error, and runs the rest', async () => {
+    const closedTeams: ValidationRule = (context) => ({
+      Field(node) {
+        if (node.name.value === 'teams') context.reportError(new GraphQLError('Teams are closed for this test', { nodes: node }));
+      },
+    });
+    const server = await startTestServer({}, { rules: (rules) => ({ ...rules, validation: [...rules.validation, closedTeams] }) });
+    const world = await World.create(server);
+    const { client } = openClient(server.wsUrl, world.admin.token);
+    try {
+      const res = await postJson(server.url, JSON.stringify({ query: '{ teams { id } }' }), { authorization: `Bearer ${world.admin.token}` });
+      expect(res.status).toBe(400);
+      expect(expectCleanRefusal(res, 'GRAPHQL_VALIDATION_FAILED').message).toBe('Teams are closed for this test');
+      const ws = await wsErrors(client, '{ teams { id } }');
+      expect(ws.errors).toEqual(res.json?.errors);
+      expect((await wsErrors(client, '{ me { id } }')).errors).toEqual([]);
+      await ok(server.url, '{ me { id } }', {}, world.admin.token);
+      // The default server runs the same operation.
+      await ok(env.server.url, '{ teams { id } }', {}, env.world.admin.token);
+    } finally {
+      await client.dispose();
+      await server.close();
+    }
   });
 });
 

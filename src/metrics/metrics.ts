@@ -1,8 +1,7 @@
-import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { observeIterator } from '../common/observed-iterator';
-import { ErrorCode, RequestErrorCode } from '../errors';
+import { ErrorCode, INTERNAL, RequestErrorCode } from '../errors';
 import type { OperationLabels } from './operation-labels';
 
 export const METRICS_PREFIX = 'carethread_';
@@ -10,8 +9,8 @@ export const METRICS_PREFIX = 'carethread_';
 export type Transport = 'http' | 'ws';
 export type SendMutation = 'sendMessage' | 'createThread';
 
-/** Every code an error of ours, graphql-js's or Apollo's can carry; any other is counted as OTHER. */
-const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), ...Object.values(RequestErrorCode), ...Object.values(ApolloServerErrorCode)]);
+/** Every code an error sent to a client can carry; any other is counted as OTHER. */
+const KNOWN_CODES = new Set<string>([...Object.values(ErrorCode), ...Object.values(RequestErrorCode), INTERNAL]);
 
 /** From 1 ms (a send on an idle SQLite) to 10 s (a send that waited for locks). */
 const SEND_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

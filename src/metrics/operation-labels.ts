@@ -1,5 +1,4 @@
-import { getOperationAST, Kind, parse, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
-import { parseOptions } from '../graphql-limits';
+import { getOperationAST, Kind, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 
 /** The label value for what the schema cannot name: a request that did not parse, an unknown field. Never a GraphQL name. */
 export const UNKNOWN = '(unknown)';
@@ -59,15 +58,4 @@ export function describeOperation(schema: GraphQLSchema, document: DocumentNode 
     fields: fields.length ? fields : [UNKNOWN],
     fieldOf: (responseKey) => byKey.get(String(responseKey)) ?? UNKNOWN,
   };
-}
-
-/** describeOperation for a query text, which may not parse (over graphql-ws, where an error arrives without its document). */
-export function describeQuery(schema: GraphQLSchema, query: string, operationName?: string | null): OperationLabels {
-  let document: DocumentNode;
-  try {
-    document = parse(query, parseOptions);
-  } catch {
-    return UNKNOWN_OPERATION;
-  }
-  return describeOperation(schema, document, operationName);
 }

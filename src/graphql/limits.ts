@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -9,7 +8,7 @@ import {
   isNonNullType,
   Kind,
   OperationTypeNode,
-  parse,
+  specifiedRules,
   visit,
   NoSchemaIntrospectionCustomRule,
   type DocumentNode,
@@ -21,8 +20,8 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
-import { MAX_PAGE_SIZE } from './common/pagination';
-import { ErrorCode, RequestErrorCode } from './errors';
+import { MAX_PAGE_SIZE } from '../common/pagination';
+import { ErrorCode, RequestErrorCode } from '../errors';
 
 /**
  * What one GraphQL operation may ask for, the same over HTTP and graphql-ws.
@@ -47,7 +46,7 @@ const ASSUMED_LIST_LENGTH = 10;
 
 export const parseOptions: ParseOptions = { maxTokens: GRAPHQL_LIMITS.maxTokens };
 
-/** The armor rules throw unless told otherwise, which Apollo would answer with a 500. */
+/** The armor rules throw unless told otherwise, which would fail the request as an internal error. */
 const reportInstead = {
   propagateOnRejection: false,
   onReject: [
@@ -86,18 +85,46 @@ const noConditionalSubscriptionRoot: ValidationRule = (context) => {
   };
 };
 
+/** A valid operation with the variables it was sent with. */
+export interface CheckedOperation {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  variables: Record<string, unknown> | null | undefined;
+  operationName: string | null | undefined;
+}
+
+/** A limit that needs the variables: the operation's refusal (with its code), or null. */
+export type OperationCheck = (operation: CheckedOperation) => GraphQLError | null;
+
 /**
- * Added to graphql-js's specified rules on both transports; without
- * introspection, `__schema` and `__type` are refused as unknown fields.
+ * Every rule an operation meets before it runs, over HTTP and graphql-ws alike
+ * (the pipeline applies this one list; a rule added here is refused on both).
+ * `validation` runs first, as graphql-js validation (GRAPHQL_VALIDATION_FAILED
+ * unless a rule's error has a code of its own); `checks` run in order once the
+ * operation is valid, and the first error refuses it.
  */
-export function validationRules(introspection: boolean): ValidationRule[] {
-  return [
-    maxDepthRule({ n: GRAPHQL_LIMITS.maxDepth, flattenFragments: true, ignoreIntrospection: true, ...reportInstead }),
-    maxAliasesRule({ n: GRAPHQL_LIMITS.maxAliases, ...reportInstead }),
-    maxDirectivesRule({ n: GRAPHQL_LIMITS.maxDirectives, ...reportInstead }),
-    noConditionalSubscriptionRoot,
-    ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
-  ];
+export interface OperationRules {
+  validation: readonly ValidationRule[];
+  checks: readonly OperationCheck[];
+}
+
+/**
+ * graphql-js's specified rules plus depth, aliases, directives and the subscription
+ * root rule; without introspection, `__schema` and `__type` are refused as unknown
+ * fields. Then the NUL and cost checks.
+ */
+export function operationRules({ introspection }: { introspection: boolean }): OperationRules {
+  return {
+    validation: [
+      ...specifiedRules,
+      maxDepthRule({ n: GRAPHQL_LIMITS.maxDepth, flattenFragments: true, ignoreIntrospection: true, ...reportInstead }),
+      maxAliasesRule({ n: GRAPHQL_LIMITS.maxAliases, ...reportInstead }),
+      maxDirectivesRule({ n: GRAPHQL_LIMITS.maxDirectives, ...reportInstead }),
+      noConditionalSubscriptionRoot,
+      ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+    ],
+    checks: [({ document, variables }) => nulError(document, variables), ({ schema, document, variables, operationName }) => costError(schema, document, variables, operationName)],
+  };
 }
 
 /**
@@ -125,7 +152,7 @@ function itemsAsked(parent: string, type: GraphQLOutputType, args: Record<string
 export function costError(
   schema: GraphQLSchema,
   document: DocumentNode,
-  variables: Record<string, unknown> | undefined,
+  variables: Record<string, unknown> | null | undefined,
   operationName: string | null | undefined,
 ): GraphQLError | null {
   // An unknown or ambiguous operation is left to execution to report (graphql-query-complexity
@@ -134,7 +161,7 @@ export function costError(
   if (!operation) return null;
   let cost: number;
   try {
-    cost = getComplexity({ schema, query: document, variables, operationName: operation.name?.value, estimators: [estimateCost] });
+    cost = getComplexity({ schema, query: document, variables: variables ?? undefined, operationName: operation.name?.value, estimators: [estimateCost] });
   } catch (error) {
     if (error instanceof GraphQLError) return null;
     throw error;
@@ -166,33 +193,4 @@ function holdsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\0');
   if (value && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\0') || holdsNul(item));
   return false;
-}
-
-/** For Apollo, once the operation is known and before anything runs: nulError and costError. */
-export function operationChecksPlugin(schema: GraphQLSchema): ApolloServerPlugin {
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, request }) {
-          const error = nulError(document, request.variables) ?? costError(schema, document, request.variables, request.operationName);
-          if (error) throw error;
-        },
-      };
-    },
-  };
-}
-
-/**
- * True when `query` is GraphQL with a subscription in it. Over HTTP those are
- * refused before Apollo sees them: live results come over graphql-ws, and
- * graphql-js's subscription rule throws (rather than reports) on an @include
- * whose variable is missing, which Apollo would answer with a 500.
- */
-export function hasSubscription(query: unknown): boolean {
-  if (typeof query !== 'string' || !query.includes('subscription')) return false;
-  try {
-    return parse(query, parseOptions).definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.SUBSCRIPTION);
-  } catch {
-    return false; // Apollo reports the syntax error
-  }
 }
