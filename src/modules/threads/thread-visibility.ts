@@ -42,6 +42,9 @@ export function withoutHiddenNotes<Q extends SelectQueryBuilder<ObjectLiteral>>(
   return seesStaffNotes(viewer) ? q : q.andWhere(`${alias}.staffOnly = :hiddenStaffOnly`, { hiddenStaffOnly: false });
 }
 
+/** Whether `viewer` sees every message of the threads they see (staff): the newest they may see is then the thread's lastSeq. */
+export const seesEveryMessage = (viewer: Viewer): boolean => seesStaffNotes(viewer);
+
 function joinParticipation<Q extends SelectQueryBuilder<ObjectLiteral>>(q: Q, viewer: Viewer, threadIdColumn: string, alsoOn: string): Q {
   return q.innerJoin(Participant, PARTICIPATION, `${PARTICIPATION}.threadId = ${threadIdColumn} AND ${PARTICIPATION}.userId = :visibleToViewerId${alsoOn}`, {
     visibleToViewerId: viewer.id,
