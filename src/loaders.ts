@@ -10,7 +10,7 @@ import { Team } from './modules/teams/team.entity';
 import { Participant } from './modules/threads/participant.entity';
 import { ThreadTeam } from './modules/threads/thread-team.entity';
 import { Thread } from './modules/threads/thread.entity';
-import { PARTICIPATION, seesEveryMessage, visibleMessages, withoutHiddenNotes } from './modules/threads/thread-visibility';
+import { PARTICIPATION, seesEveryMessage, visibleMessages, visibleThreads, withoutHiddenNotes } from './modules/threads/thread-visibility';
 import { User } from './modules/users/user.entity';
 
 export type Loaders = ReturnType<typeof createLoaders>;
@@ -55,7 +55,12 @@ export function createLoaders(
   return {
     user,
     team,
-    thread: loader<string, Thread | null>(async (ids) => byKey(ids, await m.findBy(Thread, { id: In([...ids]) }), (t) => t.id)),
+    /** The thread, if the viewer may see it; null otherwise. */
+    thread: loader<string, Thread | null>(async (ids) => {
+      if (!viewer) return ids.map(() => null);
+      const rows = await visibleThreads(m.createQueryBuilder(Thread, 't'), viewer, 't.id').where('t.id IN (:...ids)', { ids }).getMany();
+      return byKey(ids, rows, (t) => t.id);
+    }),
     teamsOfUser: loader<string, Team[]>(async (userIds) =>
       linked(userIds, await m.findBy(TeamMember, { userId: In([...userIds]) }), (l) => l.userId, (l) => l.teamId, team),
     ),

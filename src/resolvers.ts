@@ -36,7 +36,7 @@ export function createResolvers(app: App): ResolverContainer {
     new ThreadInboxResolver({ access }),
     new InboxResolver({ inbox: app.inbox }),
     new ParticipantResolver(),
-    new MessageResolver({ messages, access, metrics }),
+    new MessageResolver({ messages, metrics }),
     new ActivityResolver({ activity: app.activity, access }),
     new AuditResolver({ audit: app.audit }),
     new AuditSearchResolver({ auditSearch: app.auditSearch }),

@@ -38,8 +38,7 @@ export class ActivityResolver {
   }
 
   @FieldResolver(() => Thread, { nullable: true, description: 'The thread as it is now; null when the caller can no longer see it (after LEFT_THREAD or REMOVED_FROM_THREAD).' })
-  async thread(@Root() activity: ThreadActivity, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<Thread | null> {
-    if (!(await this.deps.access.isVisible(ctx.loaders, viewer.id, activity.threadId))) return null;
+  thread(@Root() activity: ThreadActivity, @Ctx() ctx: Context): Promise<Thread | null> {
     return ctx.loaders.thread.load(activity.threadId);
   }
 }

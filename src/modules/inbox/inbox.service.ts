@@ -52,7 +52,8 @@ export class InboxService {
   async list(viewer: User, teamId: string, status: InboxStatus, assignee: InboxAssignee, first: number, after?: string | null) {
     const limit = checkPageSize(first);
     await this.requireMember(this.db.manager, viewer, teamId);
-    const q = visibleThreads(this.db.manager.createQueryBuilder(ThreadTeam, 'tt').innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId'), viewer, 'tt.threadId')
+    const items = this.db.manager.createQueryBuilder(ThreadTeam, 'tt').innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId');
+    const q = visibleThreads(items, viewer, 'tt.threadId')
       .where('tt.teamId = :teamId AND tt.status = :status', { teamId, status })
       .orderBy('t.waitingSince', 'ASC', 'NULLS LAST')
       .addOrderBy('t.lastActivityAt', 'DESC')

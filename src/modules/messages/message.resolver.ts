@@ -1,11 +1,11 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
 import type { Metrics } from '../../metrics/metrics';
 import { requireViewer, type Context } from '../../request-context';
+import { notFound } from '../../errors';
 import type { MessageAddedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import { AuditDenials, recordingDenials } from '../audit/audit-denials';
 import { Viewer } from '../auth/viewer.decorator';
-import type { ThreadAccess } from '../threads/thread.access';
 import { Thread } from '../threads/thread.entity';
 import { User } from '../users/user.entity';
 import { careTeamReadSeenBy } from './care-team-read';
@@ -16,7 +16,7 @@ import { seesStaffNotes } from './staff-notes';
 
 @Resolver(() => Message)
 export class MessageResolver {
-  constructor(private readonly deps: { messages: MessageService; access: ThreadAccess; metrics: Metrics }) {}
+  constructor(private readonly deps: { messages: MessageService; metrics: Metrics }) {}
 
   @Mutation(() => Message, {
     description:
@@ -57,9 +57,10 @@ export class MessageResolver {
 
   /** The thread as it is now: NOT_FOUND to someone who has left it since the message came. */
   @FieldResolver(() => Thread)
-  async thread(@Root() message: Message, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<Thread | null> {
-    await this.deps.access.assertVisible(ctx.loaders, viewer.id, message.threadId);
-    return ctx.loaders.thread.load(message.threadId);
+  async thread(@Root() message: Message, @Ctx() ctx: Context): Promise<Thread> {
+    const thread = await ctx.loaders.thread.load(message.threadId);
+    if (!thread) throw notFound('Thread');
+    return thread;
   }
 
   @FieldResolver(() => User)
