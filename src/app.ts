@@ -25,7 +25,7 @@ import { ThreadAccess } from './modules/threads/thread.access';
 import { ThreadService } from './modules/threads/thread.service';
 import { UserService } from './modules/users/user.service';
 
-/** The services of one server, wired once at start and reached by resolvers through the context. */
+/** The services of one server, wired once at start; src/resolvers.ts hands each resolver the few it uses. */
 export interface App {
   config: Config;
   db: DataSource;

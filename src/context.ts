@@ -1,32 +1,21 @@
 import type { IncomingMessage } from 'node:http';
-import type DataLoader from 'dataloader';
 import { GraphQLError } from 'graphql';
 import proxyaddr from 'proxy-addr';
 import type { App } from './app';
-import { unauthenticated } from './errors';
-import { createLoaders, type Loaders } from './loaders';
+import { createLoaders } from './loaders';
 import type { RequestOrigin } from './modules/audit/audit-origin';
+import type { Context } from './request-context';
 import { requestIdOf } from './request-id';
+import { resolversOf } from './resolvers';
 import { TokenService } from './modules/auth/token.service';
-import { User } from './modules/users/user.entity';
+import type { User } from './modules/users/user.entity';
+
+export type { Context } from './request-context';
 
 /** Who sent a request, as the transport saw it. */
 export interface ClientInfo extends RequestOrigin {
   /** The Authorization header (HTTP) or connection parameter (websocket). */
   authorization: unknown;
-}
-
-/** Per request (HTTP) or per subscription (websocket). */
-export interface Context {
-  /** The signed-in individual; null without a token. */
-  viewer: User | null;
-  /** Why a token that was sent was refused; raised by the first resolver that needs a viewer. */
-  authError: GraphQLError | null;
-  app: App;
-  client: Omit<ClientInfo, 'authorization'>;
-  loaders: Loaders;
-  /** Records THREAD_READ once per thread per request; see AuditService.readRecorder. */
-  threadReads: DataLoader<string, true>;
 }
 
 /** Decides, per hop, whether a proxy's X-Forwarded-For is believed (Express's compiled `trust proxy`). */
@@ -59,12 +48,12 @@ export async function buildContext(app: App, { authorization, ...client }: Clien
     if (!(error instanceof GraphQLError)) throw error;
     authError = error;
   }
-  return { viewer, authError, app, client, loaders: createLoaders(app.db, viewer, { ...options, clock: app.clock }), threadReads: app.audit.readRecorder(viewer) };
-}
-
-/** The signed-in user, or UNAUTHENTICATED. */
-export function requireViewer(context: Context): User {
-  if (context.authError) throw context.authError;
-  if (!context.viewer) throw unauthenticated();
-  return context.viewer;
+  return {
+    viewer,
+    authError,
+    container: resolversOf(app),
+    client,
+    loaders: createLoaders(app.db, viewer, { ...options, clock: app.clock }),
+    threadReads: app.audit.readRecorder(viewer),
+  };
 }

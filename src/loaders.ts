@@ -5,12 +5,12 @@ import { systemClock, type Clock } from './common/clock';
 import { Absence } from './modules/absences/absence.entity';
 import { awayUntil } from './modules/absences/absence.service';
 import { Message } from './modules/messages/message.entity';
-import { seesStaffNotes } from './modules/messages/staff-notes';
 import { TeamMember } from './modules/teams/team-member.entity';
 import { Team } from './modules/teams/team.entity';
 import { Participant } from './modules/threads/participant.entity';
 import { ThreadTeam } from './modules/threads/thread-team.entity';
 import { Thread } from './modules/threads/thread.entity';
+import { PARTICIPATION, seesEveryMessage, visibleMessages, visibleThreads, withoutHiddenNotes } from './modules/threads/thread-visibility';
 import { User } from './modules/users/user.entity';
 
 export type Loaders = ReturnType<typeof createLoaders>;
@@ -28,8 +28,6 @@ export function createLoaders(
 ) {
   const m = db.manager;
   const viewerId = viewer?.id ?? null;
-  // Anonymous contexts reach no message: the resolvers refuse them first.
-  const staffView = viewer !== null && seesStaffNotes(viewer);
   const loader = <K, V>(batch: (keys: readonly K[]) => Promise<V[]>) =>
     new DataLoader<K, V>(batch, { cache: options.cache, maxBatchSize: 500 });
   const found = <T>(rows: (T | null | Error)[]) => rows.filter((r): r is T => r !== null && !(r instanceof Error));
@@ -57,7 +55,12 @@ export function createLoaders(
   return {
     user,
     team,
-    thread: loader<string, Thread | null>(async (ids) => byKey(ids, await m.findBy(Thread, { id: In([...ids]) }), (t) => t.id)),
+    /** The thread, if the viewer may see it; null otherwise. */
+    thread: loader<string, Thread | null>(async (ids) => {
+      if (!viewer) return ids.map(() => null);
+      const rows = await visibleThreads(m.createQueryBuilder(Thread, 't'), viewer, 't.id').where('t.id IN (:...ids)', { ids }).getMany();
+      return byKey(ids, rows, (t) => t.id);
+    }),
     teamsOfUser: loader<string, Team[]>(async (userIds) =>
       linked(userIds, await m.findBy(TeamMember, { userId: In([...userIds]) }), (l) => l.userId, (l) => l.teamId, team),
     ),
@@ -85,32 +88,31 @@ export function createLoaders(
         (p) => p.threadId,
       ),
     ),
-    /** The newest message the viewer may see, per thread (for a patient, the newest that is not a staff-only note). */
+    /** The newest message the viewer may see, per thread; null when they see none (or not the thread). */
     lastMessageOfThread: loader<string, Message | null>(async (threadIds) => {
-      const q = m.createQueryBuilder(Message, 'msg');
-      if (staffView) q.innerJoin(Thread, 't', 't.id = msg.threadId AND msg.seq = t.lastSeq');
+      if (!viewer) return threadIds.map(() => null);
+      const q = visibleMessages(m.createQueryBuilder(Message, 'msg'), viewer, 'msg').where('msg.threadId IN (:...threadIds)', { threadIds });
+      // One index lookup per thread when nothing is hidden from the viewer; otherwise the newest of those they may see.
+      if (seesEveryMessage(viewer)) q.innerJoin(Thread, 't', 't.id = msg.threadId AND msg.seq = t.lastSeq');
       else {
-        q.where((sub) => {
-          const newest = sub.subQuery().select('MAX(seen.seq)').from(Message, 'seen').where('seen.threadId = msg.threadId AND seen.staffOnly = :staffOnly');
-          return `msg.seq = ${newest.getQuery()}`;
-        }).setParameter('staffOnly', false);
+        q.andWhere((sub) => {
+          const newest = sub.subQuery().select('MAX(seen.seq)').from(Message, 'seen').where('seen.threadId = msg.threadId');
+          return `msg.seq = ${withoutHiddenNotes(newest, viewer, 'seen').getQuery()}`;
+        });
       }
-      const rows = await q.andWhere('msg.threadId IN (:...threadIds)', { threadIds }).getMany();
+      const rows = await q.getMany();
       return byKey(threadIds, rows, (msg) => msg.threadId);
     }),
-    /** Messages by others after the viewer's read mark that the viewer may see, per thread. */
+    /** Messages by others after the viewer's read mark that the viewer may see, per thread (0 for a thread they may not see). */
     unreadCount: loader<string, number>(async (threadIds) => {
-      if (!viewerId) return threadIds.map(() => 0);
-      const q = m
-        .createQueryBuilder(Message, 'msg')
-        .innerJoin(Participant, 'p', 'p.threadId = msg.threadId AND p.userId = :viewerId', { viewerId })
+      if (!viewer) return threadIds.map(() => 0);
+      const q = visibleMessages(m.createQueryBuilder(Message, 'msg'), viewer, 'msg')
         .select('msg.threadId', 'threadId')
         .addSelect('COUNT(*)', 'unread')
         .where('msg.threadId IN (:...threadIds)', { threadIds })
-        .andWhere('msg.seq > p.lastReadSeq')
-        .andWhere('msg.authorId != :viewerId', { viewerId })
+        .andWhere(`msg.seq > ${PARTICIPATION}.lastReadSeq`)
+        .andWhere('msg.authorId != :viewerId', { viewerId: viewer.id })
         .groupBy('msg.threadId');
-      if (!staffView) q.andWhere('msg.staffOnly = :staffOnly', { staffOnly: false });
       const rows: { threadId: string; unread: string | number }[] = await q.getRawMany();
       const counts = new Map(rows.map((r) => [r.threadId, Number(r.unread)]));
       return threadIds.map((id) => counts.get(id) ?? 0);

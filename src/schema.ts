@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import 'reflect-metadata';
 import { GraphQLScalarType, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
-import { buildSchema, type PubSub } from 'type-graphql';
+import { buildSchema, type NonEmptyArray, type PubSub, type ResolverData } from 'type-graphql';
+import type { Context } from './request-context';
 import { AbsenceResolver, UserAbsenceResolver } from './modules/absences/absence.resolver';
 import { ActivityResolver } from './modules/activity/activity.resolver';
 import { AuditSearchResolver } from './modules/audit/audit-search.resolver';
@@ -16,6 +17,7 @@ import { MessageResolver } from './modules/messages/message.resolver';
 import { RecipientsResolver } from './modules/recipients/recipients.resolver';
 import { TeamResolver } from './modules/teams/team.resolver';
 import { ParticipantResolver } from './modules/threads/participant.resolver';
+import { auditThreadReads } from './modules/threads/thread-reads.middleware';
 import { ThreadResolver } from './modules/threads/thread.resolver';
 import { UserResolver } from './modules/users/user.resolver';
 
@@ -36,32 +38,46 @@ const topicSubscriptionsUnused: PubSub = {
   },
 };
 
-let built: Promise<GraphQLSchema> | undefined;
+/** Every resolver class of the API; src/resolvers.ts gives each server its instances. */
+const RESOLVERS: NonEmptyArray<Function> = [
+  AuthResolver,
+  UserResolver,
+  UserAbsenceResolver,
+  AbsenceResolver,
+  TeamResolver,
+  CareNetworkResolver,
+  RecipientsResolver,
+  ThreadResolver,
+  ThreadInboxResolver,
+  InboxResolver,
+  ParticipantResolver,
+  MessageResolver,
+  ActivityResolver,
+  AuditResolver,
+  AuditSearchResolver,
+];
 
-/** The executable schema, built once per process (it holds no per-server state). */
-export function getSchema(): Promise<GraphQLSchema> {
-  built ??= buildSchema({
-    resolvers: [
-      AuthResolver,
-      UserResolver,
-      UserAbsenceResolver,
-      AbsenceResolver,
-      TeamResolver,
-      CareNetworkResolver,
-      RecipientsResolver,
-      ThreadResolver,
-      ThreadInboxResolver,
-      InboxResolver,
-      ParticipantResolver,
-      MessageResolver,
-      ActivityResolver,
-      AuditResolver,
-      AuditSearchResolver,
-    ],
+/**
+ * Builds the executable schema from RESOLVERS and `extra` (tests add resolvers of
+ * their own), with reads of thread content audited (auditThreadReads). Resolver
+ * instances come from the request's context: the schema holds no per-server state.
+ */
+export async function buildApiSchema(extra: Function[] = []): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
+    resolvers: [...RESOLVERS, ...extra],
+    container: ({ context }: ResolverData<Context>) => context.container,
     scalarsMap: [{ type: Date, scalar: DateTime }],
     pubSub: topicSubscriptionsUnused,
     validate: { forbidUnknownValues: false },
   });
+  return auditThreadReads(schema);
+}
+
+let built: Promise<GraphQLSchema> | undefined;
+
+/** The executable schema, built once per process (it holds no per-server state). */
+export function getSchema(): Promise<GraphQLSchema> {
+  built ??= buildApiSchema();
   return built;
 }
 

@@ -2,6 +2,7 @@ import { parse, subscribe as execute, type ExecutionResult } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { getSchema } from '../src/schema';
+import { resolversOf } from '../src/resolvers';
 import { listen, settle, untilDashboards, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
 
@@ -215,7 +216,7 @@ test('a socket without a valid token cannot subscribe to threadActivity, and the
   const result = (await execute({
     schema: await getSchema(),
     document: parse(THREAD_ACTIVITY),
-    contextValue: { viewer: null, authError: null, app: env.server.app },
+    contextValue: { viewer: null, authError: null, container: resolversOf(env.server.app) },
   })) as ExecutionResult;
   expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
   expect(env.server.app.events.subscriberCount()).toBe(0);

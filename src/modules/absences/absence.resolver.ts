@@ -1,11 +1,14 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../context';
+import type { Context } from '../../request-context';
 import { Viewer } from '../auth/viewer.decorator';
 import { isProfessional, User } from '../users/user.entity';
 import { Absence } from './absence.entity';
+import type { AbsenceService } from './absence.service';
 
 @Resolver(() => Absence)
 export class AbsenceResolver {
+  constructor(private readonly deps: { absences: AbsenceService }) {}
+
   @Mutation(() => Absence, {
     description:
       'A professional records their own absence (userId left out), or an admin one for any professional. The end must be after the start and in the future; ' +
@@ -17,14 +20,13 @@ export class AbsenceResolver {
     @Arg('startsAt', () => Date) startsAt: Date,
     @Arg('endsAt', () => Date) endsAt: Date,
     @Arg('reason', () => String, { nullable: true }) reason: string | null | undefined,
-    @Ctx() ctx: Context,
   ): Promise<Absence> {
-    return ctx.app.absences.record(viewer, { userId, startsAt, endsAt, reason });
+    return this.deps.absences.record(viewer, { userId, startsAt, endsAt, reason });
   }
 
   @Mutation(() => Boolean, { description: 'Deletes an absence: the professional\'s own, or any for an admin. NOT_FOUND for anyone else.' })
-  cancelAbsence(@Viewer() viewer: User, @Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<boolean> {
-    return ctx.app.absences.cancel(viewer, id);
+  cancelAbsence(@Viewer() viewer: User, @Arg('id', () => ID) id: string): Promise<boolean> {
+    return this.deps.absences.cancel(viewer, id);
   }
 }
 

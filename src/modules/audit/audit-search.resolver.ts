@@ -1,21 +1,23 @@
 import { Arg, Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../context';
+import type { Context } from '../../request-context';
 import { Viewer } from '../auth/viewer.decorator';
 import { Team } from '../teams/team.entity';
 import { User } from '../users/user.entity';
+import type { AuditSearchService } from './audit-search.service';
 import { AccessLogConnection, AccessLogEntry, AuditEventConnection, AuditEventFilter } from './audit-search.types';
 
 @Resolver(() => AccessLogEntry)
 export class AuditSearchResolver {
+  constructor(private readonly deps: { auditSearch: AuditSearchService }) {}
+
   @Query(() => AuditEventConnection, { description: 'Admins only: audit events matching every filter given, newest first. The search is itself audited.' })
   auditEvents(
     @Viewer() viewer: User,
-    @Ctx() ctx: Context,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,
     @Arg('first', () => Int, { defaultValue: 50, nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
   ): Promise<AuditEventConnection> {
-    return ctx.app.auditSearch.search(viewer, filter ?? {}, { first: first ?? 50, after });
+    return this.deps.auditSearch.search(viewer, filter ?? {}, { first: first ?? 50, after });
   }
 
   @Query(() => AccessLogConnection, {
@@ -24,12 +26,11 @@ export class AuditSearchResolver {
   })
   myAccessLog(
     @Viewer() viewer: User,
-    @Ctx() ctx: Context,
     @Arg('first', () => Int, { defaultValue: 20, nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Arg('includeOwn', { defaultValue: false }) includeOwn: boolean,
   ): Promise<AccessLogConnection> {
-    return ctx.app.auditSearch.accessLog(viewer, { first: first ?? 20, after, includeOwn });
+    return this.deps.auditSearch.accessLog(viewer, { first: first ?? 20, after, includeOwn });
   }
 
   @FieldResolver(() => User, { description: 'Who saw it: an individual, never a team.' })

@@ -1,18 +1,21 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
-import type { Context } from '../../context';
+import type { Context } from '../../request-context';
 import { Viewer } from '../auth/viewer.decorator';
 import { Team } from '../teams/team.entity';
 import { User } from '../users/user.entity';
 import { AuditAction } from './audit-action';
 import { AuditDenials } from './audit-denials';
 import { AuditEvent } from './audit-event.entity';
+import type { AuditService } from './audit.service';
 
 @Resolver(() => AuditEvent)
 export class AuditResolver {
+  constructor(private readonly deps: { audit: Pick<AuditService, 'trail'> }) {}
+
   @Query(() => [AuditEvent], { description: 'Who did what in a thread, oldest first. Participants and admins only.' })
   @UseMiddleware(AuditDenials(AuditAction.AuditTrailRead))
-  auditTrail(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Ctx() ctx: Context): Promise<AuditEvent[]> {
-    return ctx.app.audit.trail(viewer, threadId);
+  auditTrail(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string): Promise<AuditEvent[]> {
+    return this.deps.audit.trail(viewer, threadId);
   }
 
   @FieldResolver(() => User, { description: 'The individual who acted; never a team or a shared account.' })

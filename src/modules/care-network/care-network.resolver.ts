@@ -1,11 +1,13 @@
-import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import type { Context } from '../../context';
+import { Arg, ID, Mutation, Resolver } from 'type-graphql';
 import { Viewer } from '../auth/viewer.decorator';
 import { RecipientInput } from '../recipients/recipient.input';
 import type { User } from '../users/user.entity';
+import type { CareNetworkService } from './care-network.service';
 
 @Resolver()
 export class CareNetworkResolver {
+  constructor(private readonly deps: { careNetwork: CareNetworkService }) {}
+
   @Mutation(() => Boolean, {
     description: 'The patient themself, or an admin: lets the patient and this team or professional message each other.',
   })
@@ -13,8 +15,7 @@ export class CareNetworkResolver {
     @Viewer() viewer: User,
     @Arg('patientId', () => ID) patientId: string,
     @Arg('recipient', () => RecipientInput) recipient: RecipientInput,
-    @Ctx() ctx: Context,
   ): Promise<boolean> {
-    return ctx.app.careNetwork.shareRecord(viewer, patientId, recipient);
+    return this.deps.careNetwork.shareRecord(viewer, patientId, recipient);
   }
 }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
-import type { Context } from '../../context';
+import type { Context } from '../../request-context';
 import { AuditAction } from '../audit/audit-action';
 import { AuditDenials } from '../audit/audit-denials';
 import { Viewer } from '../auth/viewer.decorator';
@@ -9,9 +9,12 @@ import { Thread } from '../threads/thread.entity';
 import { User } from '../users/user.entity';
 import { TeamInboxConnection } from './inbox-connection.type';
 import { InboxAssignee } from './inbox-filter';
+import type { InboxService } from './inbox.service';
 
 @Resolver(() => ThreadTeam)
 export class InboxResolver {
+  constructor(private readonly deps: { inbox: InboxService }) {}
+
   @Query(() => TeamInboxConnection, {
     description:
       "A team's inbox, for its members: the team's threads the caller is in, the longest-waiting patient first, then the rest by latest activity. " +
@@ -19,20 +22,19 @@ export class InboxResolver {
   })
   teamInbox(
     @Viewer() viewer: User,
-    @Ctx() ctx: Context,
     @Arg('teamId', () => ID) teamId: string,
     @Arg('status', () => InboxStatus, { defaultValue: InboxStatus.OPEN, nullable: true }) status: InboxStatus | null,
     @Arg('assignee', () => InboxAssignee, { defaultValue: InboxAssignee.ANYONE, nullable: true }) assignee: InboxAssignee | null,
     @Arg('first', () => Int, { defaultValue: 20, nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null | undefined,
   ): Promise<TeamInboxConnection> {
-    return ctx.app.inbox.list(viewer, teamId, status ?? InboxStatus.OPEN, assignee ?? InboxAssignee.ANYONE, first ?? 20, after);
+    return this.deps.inbox.list(viewer, teamId, status ?? InboxStatus.OPEN, assignee ?? InboxAssignee.ANYONE, first ?? 20, after);
   }
 
   @Mutation(() => ThreadTeam, { description: 'The caller takes the thread for the team; refused when another member has it already.' })
   @UseMiddleware(AuditDenials(AuditAction.ThreadAssigned))
-  claimThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Arg('teamId', () => ID) teamId: string, @Ctx() ctx: Context) {
-    return ctx.app.inbox.claim(viewer, threadId, teamId);
+  claimThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Arg('teamId', () => ID) teamId: string) {
+    return this.deps.inbox.claim(viewer, threadId, teamId);
   }
 
   @Mutation(() => ThreadTeam, { description: 'Assigns the thread to a contactable member of the team who is in the thread.' })
@@ -42,27 +44,26 @@ export class InboxResolver {
     @Arg('threadId', () => ID) threadId: string,
     @Arg('teamId', () => ID) teamId: string,
     @Arg('userId', () => ID) userId: string,
-    @Ctx() ctx: Context,
   ) {
-    return ctx.app.inbox.assign(viewer, threadId, teamId, userId);
+    return this.deps.inbox.assign(viewer, threadId, teamId, userId);
   }
 
   @Mutation(() => ThreadTeam)
   @UseMiddleware(AuditDenials(AuditAction.ThreadUnassigned))
-  unassignThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Arg('teamId', () => ID) teamId: string, @Ctx() ctx: Context) {
-    return ctx.app.inbox.unassign(viewer, threadId, teamId);
+  unassignThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Arg('teamId', () => ID) teamId: string) {
+    return this.deps.inbox.unassign(viewer, threadId, teamId);
   }
 
   @Mutation(() => ThreadTeam, { description: "Done for this team; the patient's next message reopens it and clears the assignee." })
   @UseMiddleware(AuditDenials(AuditAction.ThreadMarkedDone))
-  markThreadDone(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Arg('teamId', () => ID) teamId: string, @Ctx() ctx: Context) {
-    return ctx.app.inbox.markDone(viewer, threadId, teamId);
+  markThreadDone(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Arg('teamId', () => ID) teamId: string) {
+    return this.deps.inbox.markDone(viewer, threadId, teamId);
   }
 
   @Mutation(() => ThreadTeam)
   @UseMiddleware(AuditDenials(AuditAction.ThreadReopened))
-  reopenThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Arg('teamId', () => ID) teamId: string, @Ctx() ctx: Context) {
-    return ctx.app.inbox.reopen(viewer, threadId, teamId);
+  reopenThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Arg('teamId', () => ID) teamId: string) {
+    return this.deps.inbox.reopen(viewer, threadId, teamId);
   }
 
   @Mutation(() => Team, {
@@ -74,9 +75,8 @@ export class InboxResolver {
     @Viewer() viewer: User,
     @Arg('teamId', () => ID) teamId: string,
     @Arg('minutes', () => Int, { nullable: true }) minutes: number | null,
-    @Ctx() ctx: Context,
   ): Promise<Team> {
-    return ctx.app.inbox.setWaitingLimit(viewer, teamId, minutes ?? null);
+    return this.deps.inbox.setWaitingLimit(viewer, teamId, minutes ?? null);
   }
 
   @FieldResolver(() => Thread)

@@ -13,6 +13,7 @@ import { Team } from '../teams/team.entity';
 import { teamOrFail } from '../teams/team.service';
 import { Participant } from '../threads/participant.entity';
 import type { ThreadAccess } from '../threads/thread.access';
+import { visibleThreads } from '../threads/thread-visibility';
 import { lockThread } from '../threads/thread-lock';
 import { InboxStatus, ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
@@ -51,16 +52,14 @@ export class InboxService {
   async list(viewer: User, teamId: string, status: InboxStatus, assignee: InboxAssignee, first: number, after?: string | null) {
     const limit = checkPageSize(first);
     await this.requireMember(this.db.manager, viewer, teamId);
-    const q = this.db.manager
-      .createQueryBuilder(ThreadTeam, 'tt')
-      .innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId')
-      .innerJoin(Participant, 'p', 'p.threadId = tt.threadId AND p.userId = :viewerId', { viewerId: viewer.id })
+    const items = this.db.manager.createQueryBuilder(ThreadTeam, 'tt').innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId');
+    const q = visibleThreads(items, viewer, 'tt.threadId')
       .where('tt.teamId = :teamId AND tt.status = :status', { teamId, status })
       .orderBy('t.waitingSince', 'ASC', 'NULLS LAST')
       .addOrderBy('t.lastActivityAt', 'DESC')
       .addOrderBy('t.id', 'ASC')
       .limit(limit + 1);
-    if (assignee === InboxAssignee.ME) q.andWhere('tt.assigneeId = :viewerId');
+    if (assignee === InboxAssignee.ME) q.andWhere('tt.assigneeId = :viewerId', { viewerId: viewer.id });
     if (assignee === InboxAssignee.UNASSIGNED) q.andWhere('tt.assigneeId IS NULL');
     if (after) {
       const [waitingKey, activityKey, id] = decodeCursor(after, ['string', 'string', 'string']);

@@ -1,5 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription, UseMiddleware } from 'type-graphql';
-import { requireViewer, type Context } from '../../context';
+import type { Metrics } from '../../metrics/metrics';
+import { requireViewer, type Context } from '../../request-context';
+import { notFound } from '../../errors';
 import type { MessageAddedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import { AuditDenials, recordingDenials } from '../audit/audit-denials';
@@ -9,10 +11,13 @@ import { User } from '../users/user.entity';
 import { careTeamReadSeenBy } from './care-team-read';
 import { fromMessageData } from './message-data';
 import { Message } from './message.entity';
+import type { MessageService } from './message.service';
 import { seesStaffNotes } from './staff-notes';
 
 @Resolver(() => Message)
 export class MessageResolver {
+  constructor(private readonly deps: { messages: MessageService; metrics: Metrics }) {}
+
   @Mutation(() => Message, {
     description:
       'clientMessageId makes a retry safe: the same caller, thread and clientMessageId return the first message instead of a copy.',
@@ -29,17 +34,13 @@ export class MessageResolver {
       description: 'A note for the professionals in the thread only (professionals may post one; patients never see it).',
     })
     staffOnly: boolean | null,
-    @Ctx() ctx: Context,
   ): Promise<Message> {
-    return ctx.app.metrics.timeSend('sendMessage', () => ctx.app.messages.send(viewer, threadId, body, clientMessageId, staffOnly ?? false));
+    return this.deps.metrics.timeSend('sendMessage', () => this.deps.messages.send(viewer, threadId, body, clientMessageId, staffOnly ?? false));
   }
 
   @Subscription(() => Message, {
     description: "New messages in the caller's threads (or in one thread). Participation is checked on every event.",
-    subscribe: ({ args, context }) =>
-      recordingDenials(context as Context, AuditAction.ThreadRead, args.threadId, () =>
-        (context as Context).app.messages.stream(requireViewer(context as Context), args.threadId),
-      ),
+    subscribe: ({ args, context }) => (context as Context).container.get(MessageResolver).stream(context as Context, args.threadId),
   })
   messageAdded(
     @Root() event: MessageAddedEvent,
@@ -49,11 +50,17 @@ export class MessageResolver {
     return fromMessageData(event.message);
   }
 
+  /** The live feed behind messageAdded (its `subscribe`); a refusal is recorded as a denied THREAD_READ. */
+  stream(context: Context, threadId: string | null | undefined): Promise<AsyncIterable<MessageAddedEvent>> {
+    return recordingDenials(context, AuditAction.ThreadRead, threadId, () => this.deps.messages.stream(requireViewer(context), threadId));
+  }
+
   /** The thread as it is now: NOT_FOUND to someone who has left it since the message came. */
   @FieldResolver(() => Thread)
-  async thread(@Root() message: Message, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<Thread | null> {
-    await ctx.app.access.assertVisible(ctx.loaders, viewer.id, message.threadId);
-    return ctx.loaders.thread.load(message.threadId);
+  async thread(@Root() message: Message, @Ctx() ctx: Context): Promise<Thread> {
+    const thread = await ctx.loaders.thread.load(message.threadId);
+    if (!thread) throw notFound('Thread');
+    return thread;
   }
 
   @FieldResolver(() => User)

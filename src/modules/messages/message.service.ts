@@ -1,4 +1,4 @@
-import { Between, In, MoreThan, MoreThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
+import { In, MoreThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
 import { newId } from '../../common/ids';
 import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import { MAX_BODY_LENGTH, requireText } from '../../common/text';
@@ -11,11 +11,12 @@ import type { AuditService } from '../audit/audit.service';
 import type { InboxService } from '../inbox/inbox.service';
 import { Participant } from '../threads/participant.entity';
 import type { ThreadAccess } from '../threads/thread.access';
+import { visibleMessages, visibleThreads } from '../threads/thread-visibility';
 import { Thread } from '../threads/thread.entity';
 import type { User } from '../users/user.entity';
 import { toMessageData } from './message-data';
 import { messageFeed } from './message-feed';
-import { seesStaffNotes, visibleTo } from './staff-notes';
+import { seesStaffNotes } from './staff-notes';
 import { Message } from './message.entity';
 
 const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
@@ -120,7 +121,7 @@ export class MessageService {
    */
   async stream(viewer: User, threadId?: string | null): Promise<AsyncIterable<MessageAddedEvent>> {
     if (threadId) await this.access.participation(this.db.manager, viewer.id, threadId);
-    const baseline = await this.lastSeqs(viewer.id, threadId);
+    const baseline = await this.lastSeqs(viewer, threadId);
     return messageFeed(this.events.subscribe(MESSAGE_ADDED), {
       viewerId: viewer.id,
       threadId,
@@ -130,20 +131,17 @@ export class MessageService {
       delivered: (message) => this.audit.delivered(message, viewer.id),
       missing: async (thread, afterSeq, beforeSeq) =>
         (
-          await this.db.manager.find(Message, {
-            where: { threadId: thread, seq: Between(afterSeq + 1, beforeSeq - 1), ...visibleTo(viewer) },
-            order: { seq: 'ASC' },
-          })
+          await visibleMessages(this.db.manager.createQueryBuilder(Message, 'msg'), viewer, 'msg')
+            .where('msg.threadId = :thread AND msg.seq > :afterSeq AND msg.seq < :beforeSeq', { thread, afterSeq, beforeSeq })
+            .orderBy('msg.seq', 'ASC')
+            .getMany()
         ).map(toMessageData),
     });
   }
 
   /** The last sequence number of each thread the viewer is in (or of one of them): one query per subscription. */
-  private async lastSeqs(viewerId: string, threadId?: string | null): Promise<Map<string, number>> {
-    const q = this.db.manager
-      .createQueryBuilder(Thread, 't')
-      .innerJoin(Participant, 'p', 'p.threadId = t.id AND p.userId = :viewerId', { viewerId })
-      .select(['t.id', 't.lastSeq']);
+  private async lastSeqs(viewer: User, threadId?: string | null): Promise<Map<string, number>> {
+    const q = visibleThreads(this.db.manager.createQueryBuilder(Thread, 't'), viewer, 't.id').select(['t.id', 't.lastSeq']);
     if (threadId) q.andWhere('t.id = :threadId', { threadId });
     return new Map((await q.getMany()).map((t) => [t.id, t.lastSeq]));
   }
@@ -184,15 +182,15 @@ export class MessageService {
     return keys.length;
   }
 
-  /** Oldest first, after a cursor, without staff-only notes for a patient; the caller must already have passed the access check. */
+  /** Oldest first, after a cursor: the messages of the thread the viewer may see (none when they may not see the thread). */
   async page(viewer: User, threadId: string, first: number, after?: string | null) {
     const limit = checkPageSize(first);
     const [afterSeq] = after ? decodeCursor(after, ['number']) : [0];
-    const rows = await this.db.manager.find(Message, {
-      where: { threadId, seq: MoreThan(afterSeq), ...visibleTo(viewer) },
-      order: { seq: 'ASC' },
-      take: limit + 1,
-    });
+    const rows = await visibleMessages(this.db.manager.createQueryBuilder(Message, 'msg'), viewer, 'msg')
+      .where('msg.threadId = :threadId AND msg.seq > :afterSeq', { threadId, afterSeq })
+      .orderBy('msg.seq', 'ASC')
+      .limit(limit + 1)
+      .getMany();
     return toPage(rows, limit, (msg) => encodeCursor([msg.seq]));
   }
 }

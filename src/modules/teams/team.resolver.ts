@@ -1,14 +1,17 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../context';
+import type { Context } from '../../request-context';
 import { Viewer } from '../auth/viewer.decorator';
 import { isContactable, User } from '../users/user.entity';
 import { Team } from './team.entity';
+import type { TeamService } from './team.service';
 
 @Resolver(() => Team)
 export class TeamResolver {
+  constructor(private readonly deps: { teams: TeamService }) {}
+
   @Query(() => [Team])
-  teams(@Viewer() viewer: User, @Ctx() ctx: Context): Promise<Team[]> {
-    return ctx.app.teams.list(viewer);
+  teams(@Viewer() viewer: User): Promise<Team[]> {
+    return this.deps.teams.list(viewer);
   }
 
   @Mutation(() => Team, { description: 'Admins only.' })
@@ -16,9 +19,8 @@ export class TeamResolver {
     @Viewer() viewer: User,
     @Arg('name') name: string,
     @Arg('autoCc', () => Boolean, { defaultValue: false, nullable: true }) autoCc: boolean | null,
-    @Ctx() ctx: Context,
   ): Promise<Team> {
-    return ctx.app.teams.create(viewer, name, autoCc ?? false);
+    return this.deps.teams.create(viewer, name, autoCc ?? false);
   }
 
   @Mutation(() => Team, {
@@ -28,9 +30,8 @@ export class TeamResolver {
     @Viewer() viewer: User,
     @Arg('teamId', () => ID) teamId: string,
     @Arg('userId', () => ID) userId: string,
-    @Ctx() ctx: Context,
   ): Promise<Team> {
-    return ctx.app.teams.addMember(viewer, teamId, userId);
+    return this.deps.teams.addMember(viewer, teamId, userId);
   }
 
   @Mutation(() => Team, {
@@ -41,9 +42,8 @@ export class TeamResolver {
     @Viewer() viewer: User,
     @Arg('teamId', () => ID) teamId: string,
     @Arg('userId', () => ID) userId: string,
-    @Ctx() ctx: Context,
   ): Promise<Team> {
-    return ctx.app.teams.removeMember(viewer, teamId, userId);
+    return this.deps.teams.removeMember(viewer, teamId, userId);
   }
 
   @Mutation(() => Team, { description: 'Admins only.' })
@@ -51,9 +51,8 @@ export class TeamResolver {
     @Viewer() viewer: User,
     @Arg('teamId', () => ID) teamId: string,
     @Arg('enabled') enabled: boolean,
-    @Ctx() ctx: Context,
   ): Promise<Team> {
-    return ctx.app.teams.setAutoCc(viewer, teamId, enabled);
+    return this.deps.teams.setAutoCc(viewer, teamId, enabled);
   }
 
   @Mutation(() => Team, {
@@ -64,9 +63,8 @@ export class TeamResolver {
     @Viewer() viewer: User,
     @Arg('teamId', () => ID) teamId: string,
     @Arg('minimum', () => Int) minimum: number,
-    @Ctx() ctx: Context,
   ): Promise<Team> {
-    return ctx.app.teams.setCoverageMinimum(viewer, teamId, minimum);
+    return this.deps.teams.setCoverageMinimum(viewer, teamId, minimum);
   }
 
   @FieldResolver(() => [User])

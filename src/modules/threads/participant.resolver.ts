@@ -1,5 +1,5 @@
 import { Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../context';
+import type { Context } from '../../request-context';
 import { Team } from '../teams/team.entity';
 import { User } from '../users/user.entity';
 import { Participant } from './participant.entity';

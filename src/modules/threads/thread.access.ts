@@ -7,8 +7,10 @@ import { Participant } from './participant.entity';
 import { Thread } from './thread.entity';
 
 /**
- * The one answer to "may this user see this thread?": only current participants.
- * Everyone else, like a thread that does not exist, gets NOT_FOUND.
+ * The one answer to "may this user see this thread?" for one thread: only
+ * current participants (the rule is written in thread-visibility.ts, whose
+ * scopes are its query form for lists). Everyone else, like a thread that
+ * does not exist, gets NOT_FOUND.
  */
 export class ThreadAccess {
   constructor(private readonly db: DataSource) {}

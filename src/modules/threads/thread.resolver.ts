@@ -1,33 +1,38 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
-import type { Context } from '../../context';
+import type { Metrics } from '../../metrics/metrics';
+import type { Context } from '../../request-context';
 import { AuditAction } from '../audit/audit-action';
 import { AuditDenials } from '../audit/audit-denials';
 import { Viewer } from '../auth/viewer.decorator';
 import { MessageConnection } from '../messages/message-connection.type';
 import { Message } from '../messages/message.entity';
+import type { MessageService } from '../messages/message.service';
 import { RecipientInput } from '../recipients/recipient.input';
 import { Team } from '../teams/team.entity';
 import { User } from '../users/user.entity';
 import { Participant } from './participant.entity';
 import { ThreadConnection } from './thread-connection.type';
+import type { ThreadAccess } from './thread.access';
 import { Thread } from './thread.entity';
+import type { ThreadService } from './thread.service';
 
 @Resolver(() => Thread)
 export class ThreadResolver {
+  constructor(private readonly deps: { threads: ThreadService; messages: MessageService; access: ThreadAccess; metrics: Metrics }) {}
+
   @Query(() => ThreadConnection, { description: "The caller's threads, most recent activity first." })
   threads(
     @Viewer() viewer: User,
-    @Ctx() ctx: Context,
     @Arg('first', () => Int, { defaultValue: 20, nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null | undefined,
   ): Promise<ThreadConnection> {
-    return ctx.app.threads.list(viewer, first ?? 20, after);
+    return this.deps.threads.list(viewer, first ?? 20, after);
   }
 
   @Query(() => Thread, { nullable: true })
   @UseMiddleware(AuditDenials(AuditAction.ThreadRead, 'id'))
-  thread(@Viewer() viewer: User, @Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Thread> {
-    return ctx.app.threads.get(viewer, id);
+  thread(@Viewer() viewer: User, @Arg('id', () => ID) id: string): Promise<Thread> {
+    return this.deps.threads.get(viewer, id);
   }
 
   @Mutation(() => Thread)
@@ -36,9 +41,8 @@ export class ThreadResolver {
     @Arg('subject') subject: string,
     @Arg('body') body: string,
     @Arg('recipients', () => [RecipientInput]) recipients: RecipientInput[],
-    @Ctx() ctx: Context,
   ): Promise<Thread> {
-    return ctx.app.metrics.timeSend('createThread', () => ctx.app.threads.create(viewer, subject, body, recipients));
+    return this.deps.metrics.timeSend('createThread', () => this.deps.threads.create(viewer, subject, body, recipients));
   }
 
   @Mutation(() => Thread)
@@ -47,21 +51,20 @@ export class ThreadResolver {
     @Viewer() viewer: User,
     @Arg('threadId', () => ID) threadId: string,
     @Arg('recipients', () => [RecipientInput]) recipients: RecipientInput[],
-    @Ctx() ctx: Context,
   ): Promise<Thread> {
-    return ctx.app.threads.addParticipants(viewer, threadId, recipients);
+    return this.deps.threads.addParticipants(viewer, threadId, recipients);
   }
 
   @Mutation(() => Boolean)
   @UseMiddleware(AuditDenials(AuditAction.ParticipantLeft))
-  leaveThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Ctx() ctx: Context): Promise<boolean> {
-    return ctx.app.threads.leave(viewer, threadId);
+  leaveThread(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string): Promise<boolean> {
+    return this.deps.threads.leave(viewer, threadId);
   }
 
   @Mutation(() => Thread)
   @UseMiddleware(AuditDenials(AuditAction.ThreadMarkedRead))
-  markThreadRead(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string, @Ctx() ctx: Context): Promise<Thread> {
-    return ctx.app.threads.markRead(viewer, threadId);
+  markThreadRead(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string): Promise<Thread> {
+    return this.deps.threads.markRead(viewer, threadId);
   }
 
   @FieldResolver(() => User)
@@ -69,19 +72,12 @@ export class ThreadResolver {
     return ctx.loaders.user.load(thread.createdById);
   }
 
-  // The subject, participants and messages are the thread's data: reading any of them is
-  // recorded (THREAD_READ, once per thread per request) before it is returned.
-  @FieldResolver(() => String)
-  async subject(@Root() thread: Thread, @Ctx() ctx: Context): Promise<string> {
-    await ctx.threadReads.load(thread.id);
-    return thread.subject;
-  }
+  // Reading the subject, participants, messages or lastMessage (any field not in THREAD_METADATA)
+  // is recorded as THREAD_READ by auditThreadReads (thread-reads.middleware.ts).
 
   @FieldResolver(() => [Participant], { description: 'Current participants only; someone who left is no longer listed.' })
-  async participants(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Participant[]> {
-    const participants = await ctx.loaders.participantsOfThread.load(thread.id);
-    await ctx.threadReads.load(thread.id);
-    return participants;
+  participants(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Participant[]> {
+    return ctx.loaders.participantsOfThread.load(thread.id);
   }
 
   @FieldResolver(() => [Team], { description: 'Auto-CC teams that were picked as recipients of this thread.' })
@@ -97,18 +93,14 @@ export class ThreadResolver {
     @Arg('first', () => Int, { defaultValue: 50, nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null | undefined,
   ): Promise<MessageConnection> {
-    await ctx.app.access.assertVisible(ctx.loaders, viewer.id, thread.id);
-    const page = await ctx.app.messages.page(viewer, thread.id, first ?? 50, after);
-    await ctx.threadReads.load(thread.id);
-    return page;
+    await this.deps.access.assertVisible(ctx.loaders, viewer.id, thread.id);
+    return this.deps.messages.page(viewer, thread.id, first ?? 50, after);
   }
 
   @FieldResolver(() => Message, { nullable: true })
   async lastMessage(@Root() thread: Thread, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<Message | null> {
-    await ctx.app.access.assertVisible(ctx.loaders, viewer.id, thread.id);
-    const message = await ctx.loaders.lastMessageOfThread.load(thread.id);
-    if (message) await ctx.threadReads.load(thread.id);
-    return message;
+    await this.deps.access.assertVisible(ctx.loaders, viewer.id, thread.id);
+    return ctx.loaders.lastMessageOfThread.load(thread.id);
   }
 
   @FieldResolver(() => Int, { description: "Messages by others, newer than the caller's lastReadAt." })

@@ -16,6 +16,7 @@ import { lockTeams } from '../teams/team-lock';
 import type { User } from '../users/user.entity';
 import { Participant } from './participant.entity';
 import type { ThreadAccess } from './thread.access';
+import { visibleThreads } from './thread-visibility';
 import { lockThread } from './thread-lock';
 import { ThreadTeam } from './thread-team.entity';
 import { Thread } from './thread.entity';
@@ -125,9 +126,7 @@ export class ThreadService {
   /** The caller's threads, most recent activity first. */
   async list(viewer: User, first: number, after?: string | null) {
     const limit = checkPageSize(first);
-    const q = this.db.manager
-      .createQueryBuilder(Thread, 't')
-      .innerJoin(Participant, 'p', 'p.threadId = t.id AND p.userId = :viewerId', { viewerId: viewer.id })
+    const q = visibleThreads(this.db.manager.createQueryBuilder(Thread, 't'), viewer, 't.id')
       .orderBy('t.lastActivityAt', 'DESC')
       .addOrderBy('t.id', 'DESC')
       .take(limit + 1);

@@ -1,20 +1,23 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../context';
+import type { Context } from '../../request-context';
 import { Viewer } from '../auth/viewer.decorator';
 import { Team } from '../teams/team.entity';
 import { CreateUserInput } from './create-user.input';
 import { User } from './user.entity';
+import type { UserService } from './user.service';
 
 @Resolver(() => User)
 export class UserResolver {
+  constructor(private readonly deps: { users: UserService }) {}
+
   @Query(() => User)
   me(@Viewer() viewer: User): User {
     return viewer;
   }
 
   @Mutation(() => User, { description: 'Admins only.' })
-  createUser(@Viewer() viewer: User, @Arg('input') input: CreateUserInput, @Ctx() ctx: Context): Promise<User> {
-    return ctx.app.users.createUser(viewer, input);
+  createUser(@Viewer() viewer: User, @Arg('input') input: CreateUserInput): Promise<User> {
+    return this.deps.users.createUser(viewer, input);
   }
 
   @Mutation(() => User, { description: 'Admins, or the professional themself.' })
@@ -22,9 +25,8 @@ export class UserResolver {
     @Viewer() viewer: User,
     @Arg('userId', () => ID) userId: string,
     @Arg('contactable') contactable: boolean,
-    @Ctx() ctx: Context,
   ): Promise<User> {
-    return ctx.app.users.setContactable(viewer, userId, contactable);
+    return this.deps.users.setContactable(viewer, userId, contactable);
   }
 
   @Mutation(() => User, {
@@ -35,9 +37,8 @@ export class UserResolver {
     @Viewer() viewer: User,
     @Arg('userId', () => ID) userId: string,
     @Arg('disabled') disabled: boolean,
-    @Ctx() ctx: Context,
   ): Promise<User> {
-    return ctx.app.users.setDisabled(viewer, userId, disabled);
+    return this.deps.users.setDisabled(viewer, userId, disabled);
   }
 
   @FieldResolver(() => [Team])
