@@ -81,9 +81,10 @@ export class OperationPipeline {
     try {
       document = parse(request.query, parseOptions);
     } catch (error) {
-      if (!(error instanceof GraphQLError)) throw error;
+      const refusal = tooDeep(error) ?? error;
+      if (!(refusal instanceof GraphQLError)) throw error;
       this.app.metrics.requested(transport, UNKNOWN_OPERATION);
-      return this.refuse(caller, UNKNOWN_OPERATION, [withCode(error, RequestErrorCode.ParseFailed)]);
+      return this.refuse(caller, UNKNOWN_OPERATION, [withCode(refusal, RequestErrorCode.ParseFailed)]);
     }
     const operation = describeOperation(this.schema, document, request.operationName);
     this.app.metrics.requested(transport, operation);
@@ -95,8 +96,9 @@ export class OperationPipeline {
     try {
       invalid = validate(this.schema, document, this.rules.validation);
     } catch (error) {
-      if (!(error instanceof GraphQLError)) throw error;
-      invalid = [error];
+      const refusal = tooDeep(error) ?? error;
+      if (!(refusal instanceof GraphQLError)) throw error;
+      invalid = [refusal];
     }
     if (invalid.length) return refuse(invalid.map((e) => withCode(e, RequestErrorCode.ValidationFailed)));
     const chosen = getOperationAST(document, request.operationName);
@@ -156,6 +158,15 @@ export function httpStatusOf(errors: readonly GraphQLError[]): number | undefine
 /** BAD_REQUEST: not a request this transport carries. */
 export const badRequest = (message: string, http?: { status: number; headers?: Map<string, string> }) =>
   new GraphQLError(message, { extensions: { code: RequestErrorCode.BadRequest, ...(http ? { http } : {}) } });
+
+/**
+ * graphql-js parses and walks some parts of a document recursively: within the token limit,
+ * a list literal nested a thousand deep (`[[[[...`) still runs out of stack. That is the
+ * client's operation being too deep, refused like one, never a crash of ours.
+ */
+function tooDeep(error: unknown): GraphQLError | null {
+  return error instanceof RangeError ? new GraphQLError('The operation is nested too deeply') : null;
+}
 
 function hasSubscription(document: DocumentNode): boolean {
   return document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.SUBSCRIPTION);

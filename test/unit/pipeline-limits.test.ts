@@ -103,3 +103,14 @@ test('a rule added to the list is met on both transports; a check added sees the
     expect(codes((await refusal(p, '{ me { id } }', {}, transport)).errors)).toEqual([PASSED]);
   }
 });
+
+test('a list literal nested too deeply for the stack is GRAPHQL_PARSE_FAILED, never a crash', async () => {
+  const p = await pipeline();
+  // Within the token limit, 1,990 nested lists still exhaust the stack when the request arrives
+  // already deep in it (as under the HTTP stack): the parse is run from a deep recursion here.
+  const query = `{ thread(id: ${'['.repeat(1_990)}) { id } }`;
+  const atDepth = (frames: number, work: () => ReturnType<typeof refusal>): ReturnType<typeof refusal> => (frames ? atDepth(frames - 1, work) : work());
+  const { status, errors } = await atDepth(6_000, () => refusal(p, query));
+  expect(status).toBe(400);
+  expect(errors.map((e) => [e.extensions?.code, e.message])).toEqual([['GRAPHQL_PARSE_FAILED', 'The operation is nested too deeply']]);
+});
