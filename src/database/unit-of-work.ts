@@ -71,6 +71,12 @@ export interface Tx<A> {
    * each message's recipients are exactly the participants at its commit.
    */
   lockThreads(threadIds: string[]): Promise<void>;
+  /**
+   * Locks the thread as lockThreads does, by taking its next message number
+   * (lastSeq + 1) and, unless null, moving its last activity to `activityAt`:
+   * one statement where a send would otherwise need two.
+   */
+  advanceThread(threadId: string, activityAt: Date | null): Promise<void>;
   /** Runs `take`, which reads or writes inbox items (thread_teams rows, locking them), at the inbox items' place in the order. */
   lockInboxItems<T>(take: (m: EntityManager) => Promise<T>): Promise<T>;
   /** Audits the entries as things stand now; they are written once the work is done, the chain's lock last of all. */
@@ -146,6 +152,18 @@ export function createTx<A>(manager: EntityManager, context: TxContext<A>): { tx
         held.threads.add(threadId);
         await manager.createQueryBuilder().update(Thread).set({ lastSeq: () => '"lastSeq"' }).where('id = :threadId', { threadId }).execute();
       }
+    },
+    async advanceThread(threadId, activityAt) {
+      live();
+      if (!held.threads.has(threadId)) order.enter('threads');
+      held.threads.add(threadId);
+      const seq = { lastSeq: () => '"lastSeq" + 1' };
+      await manager
+        .createQueryBuilder()
+        .update(Thread)
+        .set(activityAt ? { ...seq, lastActivityAt: activityAt } : seq)
+        .where('id = :threadId', { threadId })
+        .execute();
     },
     async lockInboxItems(take) {
       live();

@@ -1,5 +1,5 @@
 import type { Actor } from '../modules/users/user.entity';
-import { TOPICS, type AnyBusEvent, type Events, type Topic } from './event-bus';
+import { TOPICS, type AnyBusEvent, type Events, type MessageData, type Topic } from './event-bus';
 
 /** A member joined or left a team (teams module); the threads and the inbox follow. */
 export interface TeamMemberEvent {
@@ -14,6 +14,8 @@ export interface TeamMemberEvent {
  * only run the in-transaction listeners.
  */
 export interface TxEvents extends Events {
+  /** A message was stored (before its MESSAGE_ADDED), with its author and the wait it found. */
+  MESSAGE_STORED: { message: MessageData; author: Actor; waitingSince: Date | null };
   TEAM_MEMBER_ADDED: TeamMemberEvent;
   /** Emitted once the membership row is gone. */
   TEAM_MEMBER_REMOVED: TeamMemberEvent;
@@ -28,6 +30,7 @@ export interface TxEvents extends Events {
 }
 
 export type TxTopic = keyof TxEvents;
+export const MESSAGE_STORED = 'MESSAGE_STORED' satisfies TxTopic;
 export const TEAM_MEMBER_ADDED = 'TEAM_MEMBER_ADDED' satisfies TxTopic;
 export const TEAM_MEMBER_REMOVED = 'TEAM_MEMBER_REMOVED' satisfies TxTopic;
 export const PARTICIPANT_LEAVING = 'PARTICIPANT_LEAVING' satisfies TxTopic;

@@ -70,8 +70,10 @@ describe('a transaction (Tx) keeps the lock order', () => {
     await tx.lockInboxItems(async () => null);
     await tx.lockThreads(['t1']);
     await tx.lockTeams([TEAM], 'change');
-    expect(statements).toEqual(['UPDATE threads']);
+    await tx.advanceThread('t1', null);
+    expect(statements).toEqual(['UPDATE threads', 'UPDATE threads']);
     await expect(tx.lockTeams([OTHER_TEAM], 'change')).rejects.toThrow(LockOrderError);
+    await expect(tx.advanceThread('t2', null)).rejects.toThrow(LockOrderError);
   });
 
   test('listeners run inside the emitting transaction and keep to the same order', async () => {

@@ -2,15 +2,17 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { isId } from '../../common/ids';
 import { checkPageSize, cursorTime, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import { badUserInput, forbidden } from '../../errors';
-import { INBOX_CHANGED, MESSAGE_ADDED, type MessageAddedEvent } from '../../events/event-bus';
+import { INBOX_CHANGED } from '../../events/event-bus';
 import {
   ABSENCE_CANCELLED,
+  MESSAGE_STORED,
   PARTICIPANT_LEAVING,
   TEAM_MEMBER_ADDED,
   TEAM_MEMBER_REMOVED,
   TEAM_WAITING_LIMIT_CHANGED,
   THREAD_TEAMS_ADDED,
   USER_ENABLED,
+  type TxEvents,
 } from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedTx, AuditedUnitOfWork, AuditEntry } from '../audit/audit-entry';
@@ -65,7 +67,7 @@ export class InboxService {
    */
   listen(): void {
     const uow = this.uow;
-    uow.on(MESSAGE_ADDED, (tx, event) => this.messageStored(tx, event));
+    uow.on(MESSAGE_STORED, (tx, event) => this.messageStored(tx, event));
     uow.on(INBOX_CHANGED, async (tx, event) => {
       // An alert already cleared its schedule; any other change may move it.
       if (!event.escalated) await reschedule(tx, { threadId: event.threadId });
@@ -187,13 +189,11 @@ export class InboxService {
    * thread in every team that had it done, clearing the assignee; a
    * professional's message ends the wait; a staff-only note changes nothing.
    */
-  private async messageStored(tx: AuditedTx, { message }: MessageAddedEvent): Promise<void> {
+  private async messageStored(tx: AuditedTx, { message, author, waitingSince }: TxEvents['MESSAGE_STORED']): Promise<void> {
     const m = tx.manager;
     const { threadId } = message;
     // A note among staff is no reply to the patient, and the patient wrote nothing.
     if (message.staffOnly) return;
-    const author = await m.findOneOrFail(User, { where: { id: message.authorId }, select: { id: true, kind: true, isAdmin: true } });
-    const { waitingSince } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, waitingSince: true } });
     if (author.kind !== UserKind.PATIENT) {
       if (!waitingSince) return;
       await m.update(Thread, { id: threadId }, { waitingSince: null });

@@ -5,6 +5,7 @@ import { MAX_BODY_LENGTH, requireText } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
 import { badUserInput, forbidden } from '../../errors';
 import { MESSAGE_ADDED, type EventBus, type MessageAddedEvent, type MessageData } from '../../events/event-bus';
+import { MESSAGE_STORED } from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedTx, AuditedUnitOfWork } from '../audit/audit-entry';
 import { Participant } from '../threads/participant.entity';
@@ -68,24 +69,18 @@ export class MessageService {
 
   /**
    * Inside the caller's transaction: numbers the message (the thread row's
-   * lock serialises concurrent senders), stores it, announces it (MESSAGE_ADDED:
-   * the inbox's listener runs, the outbox publishes it after the commit) and
-   * audits it.
+   * lock serialises concurrent senders), stores it, announces it (MESSAGE_STORED
+   * for the inbox's listener, MESSAGE_ADDED for the outbox, which publishes it
+   * after the commit) and audits it.
    */
   async append(tx: AuditedTx, author: User, threadId: string, body: string, clientMessageId: string | null, staffOnly = false): Promise<Message> {
     const m = tx.manager;
-    await tx.lockThreads([threadId]);
-    // Read only now, with the thread's row locked: a message that waited for another's lock
-    // gets a later time as well as a later seq, so times never go backwards within a thread.
+    // Taken with the thread's lock: a message that waited for another's lock gets a later
+    // time as well as a later seq, so times never go backwards within a thread.
     const createdAt = new Date();
-    await m
-      .createQueryBuilder()
-      .update(Thread)
-      // A staff-only note leaves the patient's inbox order alone: moving it would tell them a note came.
-      .set(staffOnly ? { lastSeq: () => '"lastSeq" + 1' } : { lastSeq: () => '"lastSeq" + 1', lastActivityAt: createdAt })
-      .where('id = :threadId', { threadId })
-      .execute();
-    const { lastSeq } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, lastSeq: true } });
+    // A staff-only note leaves the patient's inbox order alone: moving it would tell them a note came.
+    await tx.advanceThread(threadId, staffOnly ? null : createdAt);
+    const { lastSeq, waitingSince } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, lastSeq: true, waitingSince: true } });
     const message = Object.assign(new Message(), {
       id: newId(),
       threadId,
@@ -98,8 +93,10 @@ export class MessageService {
       staffOnly,
     });
     await m.insert(Message, message);
+    const data = toMessageData(message);
+    await tx.emit(MESSAGE_STORED, { message: data, author, waitingSince });
     const participants = await m.find(Participant, { where: { threadId }, select: { userId: true } });
-    await tx.emit(MESSAGE_ADDED, { message: toMessageData(message), recipientIds: participants.map((p) => p.userId) });
+    await tx.emit(MESSAGE_ADDED, { message: data, recipientIds: participants.map((p) => p.userId) });
     await tx.audit({ actor: author, action: AuditAction.MessageSent, threadId, messageId: message.id });
     return message;
   }
