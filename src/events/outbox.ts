@@ -1,4 +1,5 @@
 import { In, IsNull, LessThan, MoreThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
+import { Ticker } from '../common/ticker';
 import type { EventOutbox } from '../database/unit-of-work';
 import type { Logger } from '../logger';
 import type { AnyBusEvent, EventBus } from './event-bus';
@@ -50,7 +51,8 @@ export interface RelayOptions {
  * sending one twice is harmless; losing one is what this prevents.
  */
 export class OutboxRelay implements EventOutbox {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly ticker: Ticker;
+  private started = false;
   private running: Promise<void> = Promise.resolve();
   private marks = new Set<string>();
   private markTimer: NodeJS.Timeout | null = null;
@@ -60,8 +62,20 @@ export class OutboxRelay implements EventOutbox {
     private readonly store: OutboxStore & { write(m: EntityManager, events: AnyBusEvent[], published: boolean): Promise<void> },
     private readonly events: EventBus,
     private readonly logger: Logger,
-    private readonly options: RelayOptions,
-  ) {}
+    options: RelayOptions,
+  ) {
+    this.ticker = new Ticker(
+      options.relayMs,
+      () => {
+        const now = Date.now();
+        return this.queue(async () => {
+          await this.relay(new Date(now - options.relayMs));
+          await this.store.prune(new Date(now - options.keepMs));
+        });
+      },
+      () => undefined,
+    );
+  }
 
   write(m: EntityManager, events: AnyBusEvent[]): Promise<void> {
     // Without Redis there is no other instance to send to: the row is done as it is written.
@@ -77,23 +91,16 @@ export class OutboxRelay implements EventOutbox {
 
   /** Sends what was left unpublished, then every `relayMs` what stays so; sends again after each Redis outage. No-op without Redis. */
   start(): void {
-    if (!this.events.shared || this.timer) return;
-    this.events.onReconnect((lostAt) => this.queue(() => this.catchUp(lostAt)));
-    this.queue(() => this.relay(null));
-    this.timer = setInterval(() => {
-      const now = Date.now();
-      this.queue(async () => {
-        await this.relay(new Date(now - this.options.relayMs));
-        await this.store.prune(new Date(now - this.options.keepMs));
-      });
-    }, this.options.relayMs);
-    this.timer.unref();
+    if (!this.events.shared || this.started) return;
+    this.started = true;
+    this.events.onReconnect((lostAt) => void this.queue(() => this.catchUp(lostAt)));
+    void this.queue(() => this.relay(null));
+    this.ticker.start();
   }
 
   /** Stops the relay, waits for a round in progress and writes the pending marks. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    await this.ticker.stop();
     await this.running;
     await this.flushMarks();
   }
@@ -141,12 +148,13 @@ export class OutboxRelay implements EventOutbox {
     return replayed;
   }
 
-  /** One relay task at a time; a failure is logged, and the next round tries again. */
-  private queue(task: () => Promise<unknown>): void {
+  /** One relay task at a time; a failure is logged, and the next round tries again. Resolves once `task` is done. */
+  private queue(task: () => Promise<unknown>): Promise<void> {
     this.running = this.running.then(task).then(
       () => undefined,
       (error: unknown) => this.logger.error({ err: error }, 'the outbox relay failed'),
     );
+    return this.running;
   }
 
   private mark(id: string): void {

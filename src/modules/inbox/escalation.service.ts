@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '../../common/clock';
+import { Ticker } from '../../common/ticker';
 import { storedTime } from '../../database/stored-time';
 import { INBOX_CHANGED } from '../../events/event-bus';
 import type { Logger } from '../../logger';
@@ -37,26 +38,19 @@ export interface EscalationDeps {
  * instance dies before it could send it (the outbox relay).
  */
 export class EscalationService {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly ticker: Ticker;
 
-  constructor(private readonly options: EscalationDeps) {}
+  constructor(private readonly options: EscalationDeps) {
+    this.ticker = new Ticker(options.pollMs, () => this.runDue(), (error) => options.logger.error({ err: error }, 'escalation round failed'));
+  }
 
   start(): void {
-    this.timer ??= setInterval(() => {
-      // A round still running (a slow database) is not queued behind: the next tick looks again.
-      this.running ??= this.runDue()
-        .catch((error: unknown) => this.options.logger.error({ err: error }, 'escalation round failed'))
-        .finally(() => (this.running = null));
-    }, this.options.pollMs);
-    this.timer.unref();
+    this.ticker.start();
   }
 
   /** Stops polling and waits for a round in progress. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.ticker.stop();
   }
 
   /** Sends every alert due by the clock's now; returns how many were sent. */
