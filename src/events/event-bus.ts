@@ -181,14 +181,14 @@ export function createEventBus(options: EventBusOptions): EventBus {
  * Events one live subscriber may have waiting. A subscriber this far behind
  * (a client that stopped reading) has its subscription ended, rather than the
  * server holding events for it without bound; the client resubscribes and
- * catches up with thread.messages(after:). Above the 10,000 messages a Redis
- * reconnect can republish.
+ * catches up with thread.messages(after:). Above the 10,000 events an instance back
+ * from a Redis outage delivers again (MAX_REPLAYED).
  */
 export const MAX_SUBSCRIBER_LAG = 20_000;
 
 /**
  * One subscription to a topic. Unlike createPubSub's own subscribe, a burst
- * (a republish, a busy Redis channel) is queued rather than pushed as pending
+ * (a catch-up after an outage, a busy Redis channel) is queued rather than pushed as pending
  * calls, which the Repeater caps at 1024 and then throws out of the
  * publisher's dispatchEvent: an uncaught exception that killed the process.
  */

@@ -7,7 +7,7 @@ const CHANNEL_PREFIX = 'carethread:';
  * Redis no longer answers (a network partition, a hung server) would otherwise
  * keep every send in memory. Beyond MAX_IN_FLIGHT_BYTES a send is dropped and
  * the link counts as lost until the backlog is down to DRAINED_BYTES (then what
- * was committed meanwhile is republished); a reply later than
+ * was committed meanwhile is sent by the outbox relay); a reply later than
  * COMMAND_TIMEOUT_MS means Redis stopped answering, and both connections start
  * over. A healthy link keeps a few kB in flight.
  */
