@@ -69,7 +69,7 @@ export class OutboxRelay implements EventOutbox {
       () => {
         const now = Date.now();
         return this.queue(async () => {
-          await this.relay(new Date(now - options.relayMs));
+          if (this.events.shared) await this.relay(new Date(now - options.relayMs));
           await this.store.prune(new Date(now - options.keepMs));
         });
       },
@@ -89,12 +89,18 @@ export class OutboxRelay implements EventOutbox {
     }
   }
 
-  /** Sends what was left unpublished, then every `relayMs` what stays so; sends again after each Redis outage. No-op without Redis. */
+  /**
+   * Sends what was left unpublished, then every `relayMs` what stays so, and
+   * catches up after each Redis outage; without Redis there is nothing to
+   * send, and the rounds only forget rows older than `keepMs`.
+   */
   start(): void {
-    if (!this.events.shared || this.started) return;
+    if (this.started) return;
     this.started = true;
-    this.events.onReconnect((lostAt) => void this.queue(() => this.catchUp(lostAt)));
-    void this.queue(() => this.relay(null));
+    if (this.events.shared) {
+      this.events.onReconnect((lostAt) => void this.queue(() => this.catchUp(lostAt)));
+      void this.queue(() => this.relay(null));
+    }
     this.ticker.start();
   }
 

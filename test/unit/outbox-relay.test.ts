@@ -156,3 +156,21 @@ test('RecentIds: drops an id it remembers, forgets the oldest beyond its size', 
   expect(ids.add('b')).toBe(false);
   expect(ids.add('a')).toBe(true);
 });
+
+test('rounds forget rows older than keepMs, with or without Redis; without Redis they send nothing', async () => {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+  try {
+    const store = new MemoryStore();
+    const bus = fakeBus(false);
+    store.add(2, new Date(Date.now() - 120_000));
+    const kept = store.add(1, new Date());
+    const relay = relayOf(store, bus);
+    relay.start();
+    await jest.advanceTimersByTimeAsync(1000);
+    await relay.stop();
+    expect(store.rows.map((r) => r.event.id)).toEqual(kept.map((e) => e.id));
+    expect(bus.published).toEqual([]);
+  } finally {
+    jest.useRealTimers();
+  }
+});
