@@ -171,5 +171,5 @@ export class ThreadService {
   }
 }
 
-/** The teams among the picks, to lock before their members are read (lockTeams). */
+/** The teams among the picks, to lock before their members are read (tx.lockTeams). */
 const pickedTeams = (picks: RecipientInput[]) => picks.flatMap((p) => (p.teamId ? [p.teamId] : []));
