@@ -1,3 +1,4 @@
+import { OutboxEvent } from '../events/outbox-event.entity';
 import { Absence } from '../modules/absences/absence.entity';
 import { AuditEvent, AuditEventPatient } from '../modules/audit/audit-event.entity';
 import { ProfessionalShare, TeamShare } from '../modules/care-network/record-share.entity';
@@ -14,7 +15,8 @@ import { AuditChain1766000000000 } from '../migrations/1766000000000-audit-chain
 import { TeamInbox1767000000000 } from '../migrations/1767000000000-team-inbox';
 import { TeamLife1768000000000 } from '../migrations/1768000000000-team-life';
 import { ExternalIdentity1769000000000 } from '../migrations/1769000000000-external-identity';
+import { Outbox1770000000000 } from '../migrations/1770000000000-outbox';
 
-export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, Absence];
+export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, Absence, OutboxEvent];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000];
