@@ -14,7 +14,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { AuditAction } from '../src/modules/audit/audit-action';
-import { withOrigin } from '../src/modules/audit/audit-origin';
+import { withOrigin } from '../src/common/request-origin';
 import type { AuditEntry } from '../src/modules/audit/audit-entry';
 import { verifyChain } from '../src/modules/audit/audit-verify';
 import { User } from '../src/modules/users/user.entity';

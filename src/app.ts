@@ -22,8 +22,10 @@ import { EscalationService } from './modules/inbox/escalation.service';
 import { InboxService } from './modules/inbox/inbox.service';
 import { MessageService } from './modules/messages/message.service';
 import { RecipientService } from './modules/recipients/recipients.service';
+import { Team } from './modules/teams/team.entity';
 import { TeamService } from './modules/teams/team.service';
 import { ThreadAccess } from './modules/threads/thread.access';
+import { Thread } from './modules/threads/thread.entity';
 import { ThreadService } from './modules/threads/thread.service';
 import { User } from './modules/users/user.entity';
 import { UserService } from './modules/users/user.service';
@@ -69,7 +71,7 @@ export interface App {
 export function createApp(config: Config, db: DataSource, logger: Logger, clock: Clock = systemClock): App {
   const events = createEventBus({ redisUrl: config.redisUrl, instanceId: config.instanceId, logger });
   const outbox = new OutboxRelay(new OutboxTable(db), events, logger, { relayMs: config.outboxRelayMs, keepMs: config.outboxKeepMs });
-  const uow = createUnitOfWork<AuditEntry>(db, outbox);
+  const uow = createUnitOfWork<AuditEntry>(db, { teams: Team, threads: Thread }, outbox);
   const tokens = new TokenService(config.jwtSecret, config.tokenTtlSeconds);
   const liveSessions = new LiveSessions();
   // Whichever instance the admin used, every instance closes the account's sockets, unless the

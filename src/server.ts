@@ -7,7 +7,7 @@ import { createApp, type App } from './app';
 import type { Clock } from './common/clock';
 import { ConfigError, type Config } from './config';
 import type { TrustProxy } from './context';
-import { createDataSource } from './database/data-source';
+import { createDataSource } from './data-source';
 import { migrate } from './database/migrate';
 import { httpError } from './errors';
 import { graphqlOverHttp } from './graphql/http';

@@ -1,10 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, EntityTarget } from 'typeorm';
 import { isId, newId } from '../common/ids';
 import type { AnyBusEvent } from '../events/event-bus';
 import { toBusEvent, type TxEvents, type TxTopic } from '../events/tx-events';
-import { Team } from '../modules/teams/team.entity';
-import { Thread } from '../modules/threads/thread.entity';
 
 export type Work<T> = (manager: EntityManager) => Promise<T>;
 
@@ -101,8 +99,19 @@ export interface UnitOfWork<A> {
   auditWith<P>(writer: AuditWriter<A, P>): void;
 }
 
+/**
+ * The rows the first two levels lock: the team and thread entities (ids; a
+ * thread's `lastSeq` and `lastActivityAt`), given at wiring, so that this
+ * platform code imports nothing of the domain.
+ */
+export interface LockTables {
+  teams: EntityTarget<{ id: string }>;
+  threads: EntityTarget<{ id: string; lastSeq: number; lastActivityAt: Date }>;
+}
+
 /** Dependencies of one Tx, for createTx. */
 export interface TxContext<A> {
+  tables: LockTables;
   listeners: Map<TxTopic, TxListener<A, never>[]>;
   writer: AuditWriter<A, unknown> | null;
 }
@@ -136,7 +145,7 @@ export function createTx<A>(manager: EntityManager, context: TxContext<A>): { tx
       for (const id of ids) held.teams.add(id);
       if (!postgres) return;
       await manager
-        .createQueryBuilder(Team, 't')
+        .createQueryBuilder(context.tables.teams, 't')
         .select('t.id')
         .where('t.id IN (:...ids)', { ids })
         .orderBy('t.id', 'ASC')
@@ -150,7 +159,7 @@ export function createTx<A>(manager: EntityManager, context: TxContext<A>): { tx
       order.enter('threads');
       for (const threadId of ids) {
         held.threads.add(threadId);
-        await manager.createQueryBuilder().update(Thread).set({ lastSeq: () => '"lastSeq"' }).where('id = :threadId', { threadId }).execute();
+        await manager.createQueryBuilder().update(context.tables.threads).set({ lastSeq: () => '"lastSeq"' }).where('id = :threadId', { threadId }).execute();
       }
     },
     async advanceThread(threadId, activityAt) {
@@ -160,7 +169,7 @@ export function createTx<A>(manager: EntityManager, context: TxContext<A>): { tx
       const seq = { lastSeq: () => '"lastSeq" + 1' };
       await manager
         .createQueryBuilder()
-        .update(Thread)
+        .update(context.tables.threads)
         .set(activityAt ? { ...seq, lastActivityAt: activityAt } : seq)
         .where('id = :threadId', { threadId })
         .execute();
@@ -192,13 +201,14 @@ export function createTx<A>(manager: EntityManager, context: TxContext<A>): { tx
  * nest as savepoints of each other and a rollback of one would undo the
  * other. Here transactions take turns, and a statement from outside the
  * running transaction waits for it to end, so nobody reads uncommitted rows.
- * Write transactions begin IMMEDIATE (see below). `outbox` receives the
+ * Write transactions begin IMMEDIATE (see below). `tables` are the rows of the
+ * first two lock levels. `outbox` receives the
  * published events of each `run` (none: they are dropped, for tools that
  * publish nothing).
  */
-export function createUnitOfWork<A>(dataSource: DataSource, outbox: EventOutbox | null = null): UnitOfWork<A> {
+export function createUnitOfWork<A>(dataSource: DataSource, tables: LockTables, outbox: EventOutbox | null = null): UnitOfWork<A> {
   const transaction = turnTaking(dataSource);
-  const context: TxContext<A> = { listeners: new Map(), writer: null };
+  const context: TxContext<A> = { tables, listeners: new Map(), writer: null };
   return {
     transaction,
     async run(work) {

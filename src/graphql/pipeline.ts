@@ -19,7 +19,7 @@ import { buildContext, type ClientInfo, type Context } from '../context';
 import { formatError, RequestErrorCode, withCode } from '../errors';
 import type { Transport } from '../metrics/metrics';
 import { describeOperation, UNKNOWN_OPERATION, type OperationLabels } from '../metrics/operation-labels';
-import { withOrigin, type RequestOrigin } from '../modules/audit/audit-origin';
+import { withOrigin, type RequestOrigin } from '../common/request-origin';
 import { parseOptions, type OperationRules } from './limits';
 
 /** One GraphQL operation as a client sent it, over either transport. */

@@ -17,7 +17,7 @@ function fakeManager() {
   return { manager, statements };
 }
 
-const context = (): TxContext<string> => ({ listeners: new Map(), writer: null });
+const context = (): TxContext<string> => ({ tables: { teams: 'Team', threads: 'Thread' }, listeners: new Map(), writer: null });
 const TEAM = '00000000-0000-4000-8000-000000000001';
 const OTHER_TEAM = '00000000-0000-4000-8000-000000000002';
 
@@ -91,7 +91,7 @@ describe('a transaction (Tx) keeps the lock order', () => {
     const { manager } = fakeManager();
     const prepared: string[][] = [];
     const ctx: TxContext<string> = {
-      listeners: new Map(),
+      ...context(),
       writer: { prepare: async (_m, entries) => (prepared.push(entries), entries.map((e) => `prepared ${e}`)), write: async () => undefined },
     };
     const { tx, result } = createTx(manager, ctx);

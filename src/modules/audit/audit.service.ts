@@ -12,7 +12,7 @@ import { AuditAction } from './audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from './audit-entry';
 import { chainHash, GENESIS_HASH, type ChainedContent } from './audit-chain';
 import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from './audit-event.entity';
-import { currentOrigin } from './audit-origin';
+import { currentOrigin } from '../../common/request-origin';
 import { patientView } from './patient-view';
 
 /** One entry of MESSAGE_DELIVERED's `recipients` (stored as JSON). Role is null for someone no longer in the thread. */
