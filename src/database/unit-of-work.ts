@@ -71,12 +71,8 @@ export interface Tx<A> {
    * each message's recipients are exactly the participants at its commit.
    */
   lockThreads(threadIds: string[]): Promise<void>;
-  /**
-   * Locks the thread as lockThreads does, by taking its next message number
-   * (lastSeq + 1) and, unless null, moving its last activity to `activityAt`:
-   * one statement where a send would otherwise need two.
-   */
-  advanceThread(threadId: string, activityAt: Date | null): Promise<void>;
+  /** Locks the thread as lockThreads does, by taking its next message number (lastSeq + 1): one statement where a send would otherwise need two. */
+  advanceThread(threadId: string): Promise<void>;
   /** Runs `take`, which reads or writes inbox items (thread_teams rows, locking them), at the inbox items' place in the order. */
   lockInboxItems<T>(take: (m: EntityManager) => Promise<T>): Promise<T>;
   /** Audits the entries as things stand now; they are written once the work is done, the chain's lock last of all. */
@@ -153,15 +149,14 @@ export function createTx<A>(manager: EntityManager, context: TxContext<A>): { tx
         await manager.createQueryBuilder().update(Thread).set({ lastSeq: () => '"lastSeq"' }).where('id = :threadId', { threadId }).execute();
       }
     },
-    async advanceThread(threadId, activityAt) {
+    async advanceThread(threadId) {
       live();
       if (!held.threads.has(threadId)) order.enter('threads');
       held.threads.add(threadId);
-      const seq = { lastSeq: () => '"lastSeq" + 1' };
       await manager
         .createQueryBuilder()
         .update(Thread)
-        .set(activityAt ? { ...seq, lastActivityAt: activityAt } : seq)
+        .set({ lastSeq: () => '"lastSeq" + 1' })
         .where('id = :threadId', { threadId })
         .execute();
     },
