@@ -69,12 +69,8 @@ export interface Tx<A> {
    * each message's recipients are exactly the participants at its commit.
    */
   lockThreads(threadIds: string[]): Promise<void>;
-  /**
-   * Locks the thread as lockThreads does, by taking its next message number
-   * (lastSeq + 1) and, unless null, moving its last activity to `activityAt`:
-   * one statement where a send would otherwise need two.
-   */
-  advanceThread(threadId: string, activityAt: Date | null): Promise<void>;
+  /** Locks the thread as lockThreads does, by taking its next message number (lastSeq + 1): one statement where a send would otherwise need two. */
+  advanceThread(threadId: string): Promise<void>;
   /** Runs `take`, which reads or writes inbox items (thread_teams rows, locking them), at the inbox items' place in the order. */
   lockInboxItems<T>(take: (m: EntityManager) => Promise<T>): Promise<T>;
   /** Audits the entries as things stand now; they are written once the work is done, the chain's lock last of all. */
@@ -101,12 +97,12 @@ export interface UnitOfWork<A> {
 
 /**
  * The rows the first two levels lock: the team and thread entities (ids; a
- * thread's `lastSeq` and `lastActivityAt`), given at wiring, so that this
+ * thread's `lastSeq`), given at wiring, so that this
  * platform code imports nothing of the domain.
  */
 export interface LockTables {
   teams: EntityTarget<{ id: string }>;
-  threads: EntityTarget<{ id: string; lastSeq: number; lastActivityAt: Date }>;
+  threads: EntityTarget<{ id: string; lastSeq: number }>;
 }
 
 /** Dependencies of one Tx, for createTx. */
@@ -162,15 +158,14 @@ export function createTx<A>(manager: EntityManager, context: TxContext<A>): { tx
         await manager.createQueryBuilder().update(context.tables.threads).set({ lastSeq: () => '"lastSeq"' }).where('id = :threadId', { threadId }).execute();
       }
     },
-    async advanceThread(threadId, activityAt) {
+    async advanceThread(threadId) {
       live();
       if (!held.threads.has(threadId)) order.enter('threads');
       held.threads.add(threadId);
-      const seq = { lastSeq: () => '"lastSeq" + 1' };
       await manager
         .createQueryBuilder()
         .update(context.tables.threads)
-        .set(activityAt ? { ...seq, lastActivityAt: activityAt } : seq)
+        .set({ lastSeq: () => '"lastSeq" + 1' })
         .where('id = :threadId', { threadId })
         .execute();
     },

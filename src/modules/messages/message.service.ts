@@ -76,11 +76,12 @@ export class MessageService {
    */
   async append(tx: AuditedTx, author: User, threadId: string, body: string, clientMessageId: string | null, staffOnly = false): Promise<Message> {
     const m = tx.manager;
-    // Taken with the thread's lock: a message that waited for another's lock gets a later
-    // time as well as a later seq, so times never go backwards within a thread.
+    await tx.advanceThread(threadId);
+    // Read only now, with the thread's row locked: a message that waited for another's lock
+    // gets a later time as well as a later seq, so times never go backwards within a thread.
     const createdAt = new Date();
     // A staff-only note leaves the patient's inbox order alone: moving it would tell them a note came.
-    await tx.advanceThread(threadId, staffOnly ? null : createdAt);
+    if (!staffOnly) await m.update(Thread, { id: threadId }, { lastActivityAt: createdAt });
     const { lastSeq, waitingSince } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, lastSeq: true, waitingSince: true } });
     const message = Object.assign(new Message(), {
       id: newId(),
