@@ -14,8 +14,8 @@ import WebSocket from 'ws';
 import { loadConfig } from '../src/config';
 import { createLogger } from '../src/logger';
 import { AuditAction } from '../src/modules/audit/audit-action';
-import { withOrigin } from '../src/modules/audit/audit-origin';
-import type { AuditEntry } from '../src/modules/audit/audit.service';
+import { withOrigin } from '../src/common/request-origin';
+import type { AuditEntry } from '../src/modules/audit/audit-entry';
 import { verifyChain } from '../src/modules/audit/audit-verify';
 import { User } from '../src/modules/users/user.entity';
 import { startServer, type RunningServer } from '../src/server';
@@ -247,7 +247,7 @@ async function auditVerifyBench() {
     for (let n = 0; n < AUDIT_EVENTS; n += AUDIT_BATCH) {
       const batch = Array.from({ length: Math.min(AUDIT_BATCH, AUDIT_EVENTS - n) }, (_, k) => entry(n + k));
       const origin = { requestId: randomUUID(), ip: `10.0.${(n / AUDIT_BATCH) % 256}.7`, userAgent: 'Mozilla/5.0 (CareThread bench)' };
-      await withOrigin(origin, () => server.app.uow.transaction((m) => server.app.audit.record(m, ...batch)));
+      await withOrigin(origin, () => server.app.uow.run((tx) => tx.audit(...batch)));
     }
     const written = performance.now() - t0;
 

@@ -1,13 +1,15 @@
 import type { DataSource } from 'typeorm';
 import { systemClock, type Clock } from './common/clock';
 import type { Config } from './config';
-import { createUnitOfWork, type UnitOfWork } from './database/unit-of-work';
+import { createUnitOfWork } from './database/unit-of-work';
 import { createEventBus, USER_DISABLED, type EventBus } from './events/event-bus';
+import { OutboxRelay, OutboxTable } from './events/outbox';
 import { LiveSessions } from './live-sessions';
 import { Metrics } from './metrics/metrics';
 import type { Logger } from './logger';
 import { AbsenceService } from './modules/absences/absence.service';
 import { ActivityService } from './modules/activity/activity.service';
+import type { AuditedUnitOfWork, AuditEntry } from './modules/audit/audit-entry';
 import { AuditSearchService } from './modules/audit/audit-search.service';
 import { AuditService } from './modules/audit/audit.service';
 import { BearerIdentities } from './modules/auth/bearer-identity';
@@ -20,17 +22,22 @@ import { EscalationService } from './modules/inbox/escalation.service';
 import { InboxService } from './modules/inbox/inbox.service';
 import { MessageService } from './modules/messages/message.service';
 import { RecipientService } from './modules/recipients/recipients.service';
+import { Team } from './modules/teams/team.entity';
 import { TeamService } from './modules/teams/team.service';
 import { ThreadAccess } from './modules/threads/thread.access';
+import { Thread } from './modules/threads/thread.entity';
 import { ThreadService } from './modules/threads/thread.service';
+import { User } from './modules/users/user.entity';
 import { UserService } from './modules/users/user.service';
 
 /** The services of one server, wired once at start; src/resolvers.ts hands each resolver the few it uses. */
 export interface App {
   config: Config;
   db: DataSource;
-  uow: UnitOfWork;
+  uow: AuditedUnitOfWork;
   events: EventBus;
+  /** Publishes what transactions wrote to the outbox; its relay (with Redis) runs from createApp to close. */
+  outbox: OutboxRelay;
   /** The graphql-ws connections open on this instance, by user; closed when revoked or expired. */
   liveSessions: LiveSessions;
   logger: Logger;
@@ -56,48 +63,50 @@ export interface App {
   absences: AbsenceService;
   /** What "now" is for absences and the escalation schedule: the system clock unless createApp was given one (tests move theirs forward). */
   clock: Clock;
-  /** Stops the escalation poller, waits for audit writes in flight, then closes the Redis connections (events, login limits); the database is the caller's. */
+  /** Stops the escalation poller and the outbox relay, waits for audit writes in flight, then closes the Redis connections (events, login limits); the database is the caller's. */
   close(): Promise<void>;
 }
 
 /** `db` must be initialised and migrated. `clock` is what the escalation schedule and absences read (tests move it forward). */
 export function createApp(config: Config, db: DataSource, logger: Logger, clock: Clock = systemClock): App {
-  const uow = createUnitOfWork(db);
   const events = createEventBus({ redisUrl: config.redisUrl, instanceId: config.instanceId, logger });
+  const outbox = new OutboxRelay(new OutboxTable(db), events, logger, { relayMs: config.outboxRelayMs, keepMs: config.outboxKeepMs });
+  const uow = createUnitOfWork<AuditEntry>(db, { teams: Team, threads: Thread }, outbox);
   const tokens = new TokenService(config.jwtSecret, config.tokenTtlSeconds);
   const liveSessions = new LiveSessions();
-  // Whichever instance the admin used, every instance closes the account's sockets.
-  events.on(USER_DISABLED, ({ userId }) => liveSessions.revoke(userId, 'Account disabled'));
+  // Whichever instance the admin used, every instance closes the account's sockets, unless the
+  // account was enabled again meanwhile (an event delivered late, after an outage of the Redis link).
+  events.on(USER_DISABLED, ({ userId }) => {
+    db.manager.existsBy(User, { id: userId, disabled: true }).then(
+      (disabled) => disabled && liveSessions.revoke(userId, 'Account disabled'),
+      (error: unknown) => logger.error({ err: error, userId }, 'could not check a disabled account: its live connections stay open'),
+    );
+  });
   const access = new ThreadAccess(db);
-  const audit = new AuditService(db, uow, access, config.instanceId, logger);
-  const careNetwork = new CareNetworkService(uow, audit);
-  const recipients = new RecipientService(db, careNetwork, access);
-  const inbox = new InboxService(db, uow, access, audit, events);
-  const escalations = new EscalationService(uow, audit, inbox, logger, { pollMs: config.escalationPollMs, clock });
-  const messages = new MessageService(db, uow, access, audit, events, inbox);
+  // Plugs itself in as the audit writer of every transaction (uow.auditWith).
+  const audit = new AuditService({ db, uow, access, instanceId: config.instanceId, logger });
+  const careNetwork = new CareNetworkService({ uow });
+  const recipients = new RecipientService({ db, careNetwork, access });
+  const messages = new MessageService({ db, uow, access, events, deliveries: audit });
+  const threads = new ThreadService({ db, uow, access, recipients, messages });
+  const inbox = new InboxService({ db, uow, access });
+  // In-transaction listeners run in the order registered: the threads' before the inbox's (threads are locked before inbox items).
+  threads.listen();
+  inbox.listen();
+  const escalations = new EscalationService({ uow, logger, pollMs: config.escalationPollMs, clock });
   const loginLimiter = new LoginLimiter(config.login, config.redisUrl, logger);
   const bearer = new BearerIdentities(
     tokens,
-    config.oidc ? { verifier: new OidcVerifier(config.oidc), identities: new ExternalIdentities(db, uow, audit, logger) } : null,
+    config.oidc ? { verifier: new OidcVerifier(config.oidc), identities: new ExternalIdentities({ db, uow, logger }) } : null,
   );
-  const users = new UserService(db, uow, audit, tokens, bearer, events, loginLimiter, config.passwordCost);
-  events.onReconnect((lostAt) => {
-    users.republishDisabledSince(lostAt).then(
-      (count) => logger.info({ count, lostAt }, 'sent again the disables committed while the Redis link was down'),
-      (error) => logger.error({ err: error }, 'could not send again the disables after the Redis link came back'),
-    );
-  });
-  events.onReconnect((lostAt) => {
-    messages.republishSince(lostAt).then(
-      (count) => logger.info({ count, lostAt }, 'republished messages committed while the Redis link was down'),
-      (error) => logger.error({ err: error }, 'could not republish messages after the Redis link came back'),
-    );
-  });
+  const users = new UserService({ db, uow, tokens, bearer, loginLimiter, passwordCost: config.passwordCost });
+  outbox.start();
   return {
     config,
     db,
     uow,
     events,
+    outbox,
     liveSessions,
     logger,
     metrics: new Metrics(),
@@ -106,20 +115,21 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     loginLimiter,
     access,
     audit,
-    auditSearch: new AuditSearchService(db, uow, audit),
+    auditSearch: new AuditSearchService({ db, uow }),
     users,
-    teams: new TeamService(db, uow, audit, careNetwork, inbox, events),
+    teams: new TeamService({ db, uow, careNetwork }),
     careNetwork,
     recipients,
     messages,
-    threads: new ThreadService(db, uow, access, recipients, messages, audit, events, inbox),
+    threads,
     inbox,
     escalations,
-    activity: new ActivityService(events, access, messages),
-    absences: new AbsenceService(uow, audit, clock),
+    activity: new ActivityService({ events, access, messages }),
+    absences: new AbsenceService({ uow, clock }),
     clock,
     close: async () => {
       await escalations.stop();
+      await outbox.stop();
       await audit.settled();
       await events.close();
       loginLimiter.close();

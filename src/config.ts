@@ -45,6 +45,10 @@ export interface Config {
   login: LoginLimits;
   /** How often each instance looks for due escalation alerts (team waiting limits). Default 30 s. */
   escalationPollMs: number;
+  /** The outbox relay: how often each instance sends events left unpublished for longer than this (a dead instance's). Default 10 s. */
+  outboxRelayMs: number;
+  /** How long published events are kept, so an instance back from a Redis outage delivers what it missed. Default 10 minutes. */
+  outboxKeepMs: number;
   /** GET /metrics needs `Authorization: Bearer <metricsToken>`; null (the default) leaves it open. */
   metricsToken: string | null;
   /** Sign-in through the hospital's OpenID Connect identity provider; null (the default) when OIDC_ISSUER is unset. */
@@ -121,6 +125,8 @@ const schema = z
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(15 * 60),
     SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
     ESCALATION_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
+    OUTBOX_RELAY_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    OUTBOX_KEEP_MS: z.coerce.number().int().min(60_000).max(7 * 24 * 3_600_000).default(600_000),
     METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
     OIDC_ISSUER: providerUrl('OIDC_ISSUER').optional(),
     OIDC_AUDIENCE: z.string().max(500).optional(),
@@ -191,6 +197,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS,
     },
     escalationPollMs: e.ESCALATION_POLL_MS,
+    outboxRelayMs: e.OUTBOX_RELAY_MS,
+    outboxKeepMs: e.OUTBOX_KEEP_MS,
     metricsToken: e.METRICS_TOKEN ?? null,
     oidc:
       e.OIDC_ISSUER && e.OIDC_AUDIENCE

@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import proxyaddr from 'proxy-addr';
 import type { App } from './app';
 import { createLoaders } from './loaders';
-import type { RequestOrigin } from './modules/audit/audit-origin';
+import type { RequestOrigin } from './common/request-origin';
 import type { Context } from './request-context';
 import { requestIdOf } from './request-id';
 import { resolversOf } from './resolvers';

@@ -2,7 +2,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError } from 'type-graphql';
 import { isRetryableContention } from './database/errors';
 import type { Logger } from './logger';
-import { currentOrigin } from './modules/audit/audit-origin';
+import { currentOrigin } from './common/request-origin';
 
 /** The error codes of contract.graphql, and two of ours that ask the client to wait and retry. */
 export const ErrorCode = {

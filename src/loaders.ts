@@ -3,7 +3,7 @@ import { In, type DataSource } from 'typeorm';
 import { byKey, byName, groupByKey } from './common/batch';
 import { systemClock, type Clock } from './common/clock';
 import { Absence } from './modules/absences/absence.entity';
-import { awayUntil } from './modules/absences/absence.service';
+import { awayUntil } from './modules/absences/away-until';
 import { Message } from './modules/messages/message.entity';
 import { TeamMember } from './modules/teams/team-member.entity';
 import { Team } from './modules/teams/team.entity';

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { currentOrigin } from './modules/audit/audit-origin';
+import { currentOrigin } from './common/request-origin';
 
 export type Logger = pino.Logger;
 

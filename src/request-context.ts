@@ -3,7 +3,7 @@ import type { GraphQLError } from 'graphql';
 import type { ContainerType } from 'type-graphql';
 import { unauthenticated } from './errors';
 import type { Loaders } from './loaders';
-import type { RequestOrigin } from './modules/audit/audit-origin';
+import type { RequestOrigin } from './common/request-origin';
 import type { User } from './modules/users/user.entity';
 
 /**

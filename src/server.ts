@@ -6,8 +6,8 @@ import { accessLog } from './access-log';
 import { createApp, type App } from './app';
 import type { Clock } from './common/clock';
 import { ConfigError, type Config } from './config';
-import type { TrustProxy } from './context';
-import { createDataSource } from './database/data-source';
+import { buildContext, type TrustProxy } from './context';
+import { createDataSource } from './data-source';
 import { migrate } from './database/migrate';
 import { httpError } from './errors';
 import { graphqlOverHttp } from './graphql/http';
@@ -95,7 +95,13 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
 async function serve(app: App, config: Config, options: ServerOptions, closing: () => boolean): Promise<{ server: Server; stop(): Promise<void> }> {
   const defaults = operationRules(config);
-  const pipeline = new OperationPipeline(app, await getSchema(), options.rules?.(defaults) ?? defaults);
+  const pipeline = new OperationPipeline({
+    schema: await getSchema(),
+    rules: options.rules?.(defaults) ?? defaults,
+    metrics: app.metrics,
+    logger: app.logger,
+    context: (client, contextOptions) => buildContext(app, client, contextOptions),
+  });
   const expressApp = express();
   expressApp.set('trust proxy', config.trustProxy);
   const trust = expressApp.get('trust proxy fn') as TrustProxy;

@@ -8,7 +8,7 @@ import { tooManyRequests } from './errors';
 import type { OperationArgs, OperationPipeline } from './graphql/pipeline';
 import { serveGraphqlWs, type Extra } from './graphql-ws-adapter';
 import { UNKNOWN_OPERATION, type OperationLabels } from './metrics/operation-labels';
-import { withOrigin } from './modules/audit/audit-origin';
+import { withOrigin } from './common/request-origin';
 import type { BearerIdentity } from './modules/auth/bearer-identity';
 import { TokenService } from './modules/auth/token.service';
 import { SocketSubscriptions } from './socket-subscriptions';

@@ -2,6 +2,7 @@ import type { Client } from 'graphql-ws';
 import { User } from '../src/modules/users/user.entity';
 import { connect, subscribe, THREAD_ACTIVITY_LISTENERS, untilSubscribed, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
+import { commitUnpublished } from './support/unpublished';
 
 // The patient's read receipt (issue 7): on their own messages, the author
 // sees whether someone in the care team has read them, and when; nobody else
@@ -152,7 +153,7 @@ describe('messages pushed live resolve it too', () => {
   async function storeSilently(author: Person, threadId: string, body: string) {
     const { app } = env.server;
     const user = await app.db.getRepository(User).findOneByOrFail({ id: author.id });
-    await app.uow.transaction((m) => app.messages.append(m, user, threadId, body, null));
+    await commitUnpublished(app, (tx) => app.messages.append(tx, user, threadId, body, null));
   }
 
   test('a new message is pushed with null, to its author and to the care team', async () => {

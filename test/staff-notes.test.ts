@@ -7,6 +7,7 @@ import { TEST_REDIS_URL } from './support/redis';
 import type { TestServer } from './support/server';
 import { useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person, type TeamRef } from './support/world';
+import { commitUnpublished } from './support/unpublished';
 
 // Staff-only notes (issue 8): a professional participant posts a note that
 // only the professionals of the thread see, marked as such. A patient in the
@@ -496,8 +497,8 @@ describe('what a patient receives live: nothing of a note', () => {
     // Stored as sendMessage stores a note, but its event never goes out.
     const { app } = env.server;
     const author = await app.db.getRepository(User).findOneByOrFail({ id: a.id });
-    const lost = await app.uow.transaction((m) => app.messages.append(m, author, threadId, 'note whose event was lost', null, true));
-    expect(lost.message.staffOnly).toBe(true);
+    const lost = await commitUnpublished(app, (tx) => app.messages.append(tx, author, threadId, 'note whose event was lost', null, true));
+    expect(lost.value.staffOnly).toBe(true);
     await send(a, threadId, 'visible after the gap');
 
     await untilHeard(live.b, 'visible after the gap');
@@ -507,7 +508,7 @@ describe('what a patient receives live: nothing of a note', () => {
     expect(heardBodies(live.pat)).toEqual(same(['visible after the gap']));
 
     // The lost event turns up late: a duplicate for everyone.
-    app.messages.publish(lost);
+    lost.publish();
     await send(a, threadId, 'visible after the late event');
     await untilHeard(live.b, 'visible after the late event');
     await untilHeard(live.pat, 'visible after the late event');

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrations as allMigrations } from '../src/database/entities';
+import { migrations as allMigrations } from '../src/tables';
 import { killIfRunning, runOnTakenPort, runToExit, spawnEntry, STACK_FRAME } from './support/entry-point';
 import { gql, ok } from './support/graphql';
 import { until } from './support/live';

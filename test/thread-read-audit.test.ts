@@ -3,7 +3,7 @@ import { execute, parse, type ExecutionResult, type GraphQLObjectType } from 'gr
 import { Arg, FieldResolver, Resolver, Root } from 'type-graphql';
 import { buildContext } from '../src/context';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
-import { withOrigin } from '../src/modules/audit/audit-origin';
+import { withOrigin } from '../src/common/request-origin';
 import { THREAD_METADATA } from '../src/modules/threads/thread-reads.middleware';
 import { Thread } from '../src/modules/threads/thread.entity';
 import { buildApiSchema, getSchema } from '../src/schema';

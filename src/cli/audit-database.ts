@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { ConfigError, loadConfig, type DatabaseConfig } from '../config';
-import { createDataSource } from '../database/data-source';
+import { createDataSource } from '../data-source';
 
 /** The command did nothing: a bad option or setting, the database unreachable or not migrated (exit 2). */
 export class CommandRefused extends Error {}

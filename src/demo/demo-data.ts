@@ -4,7 +4,7 @@ import { Team } from '../modules/teams/team.entity';
 import { Thread } from '../modules/threads/thread.entity';
 import { UserKind } from '../modules/users/user-kind';
 import { User } from '../modules/users/user.entity';
-import { normalizeEmail } from '../modules/users/user.service';
+import { normalizeEmail } from '../modules/users/user-rules';
 
 export const DEMO_PASSWORD = 'carethread-demo';
 /** The demo's start-up admin, whatever ADMIN_EMAIL and ADMIN_PASSWORD say (those are for npm start). */

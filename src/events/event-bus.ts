@@ -71,13 +71,39 @@ export const INBOX_CHANGED = 'INBOX_CHANGED' satisfies Topic;
 export const USER_DISABLED = 'USER_DISABLED' satisfies Topic;
 export const TOPICS: Topic[] = [MESSAGE_ADDED, PARTICIPANTS_CHANGED, INBOX_CHANGED, USER_DISABLED];
 
+/** One published event. Its id (the outbox row's) is what lets every instance deliver it once however often it is sent. */
+export interface BusEvent<T extends Topic = Topic> {
+  id: string;
+  topic: T;
+  payload: Events[T];
+}
+
+/** Any one published event, its payload matching its topic. */
+export type AnyBusEvent = { [T in Topic]: BusEvent<T> }[Topic];
+
+/** Event ids each instance remembers, to drop an event it already delivered (the relay may send one again). */
+export const RECENT_EVENT_IDS = 50_000;
+
 /**
- * The publish/subscribe seam between writers and live subscribers. Publish
- * only after the transaction commits. Delivery on this instance never waits
- * for, or depends on, the transport to other instances.
+ * The publish/subscribe seam between writers and live subscribers. Only the
+ * outbox publishes (after the transaction that wrote the event commits).
+ * Delivery on this instance never waits for, or depends on, the transport to
+ * other instances. An event whose id this instance delivered already (among
+ * the last RECENT_EVENT_IDS) is dropped, whoever sends it again.
  */
 export interface EventBus {
-  publish<T extends Topic>(topic: T, payload: Events[T]): void;
+  /**
+   * Delivers on this instance and sends to the others. Resolves true once
+   * Redis took it (at once without Redis), false when it could not be sent:
+   * the event then stays for the outbox relay. Never rejects.
+   */
+  publish(event: AnyBusEvent): Promise<boolean>;
+  /** Delivers on this instance only (what it may have missed while the Redis link was down). */
+  deliver(event: AnyBusEvent): void;
+  /** Whether sends reach the other instances now (always without Redis). */
+  connected(): boolean;
+  /** Whether there are other instances to send to (a Redis URL was given). */
+  readonly shared: boolean;
   subscribe<T extends Topic>(topic: T): AsyncIterable<Events[T]>;
   /** Live subscriptions listening right now, on this instance. */
   subscriberCount(): number;
@@ -114,7 +140,9 @@ export function createEventBus(options: EventBusOptions): EventBus {
   setMaxListeners(0, target);
   const local = createPubSub<{ [T in Topic]: [Events[T]] }>({ eventTarget: target });
   const handlers = new Map<Topic, Set<(payload: never) => void>>();
-  const deliverLocally = <T extends Topic>(topic: T, payload: Events[T]) => {
+  const seen = new RecentIds(RECENT_EVENT_IDS);
+  const deliverLocally = <T extends Topic>(topic: T, id: string, payload: Events[T]) => {
+    if (!seen.add(id)) return;
     for (const handler of handlers.get(topic) ?? []) {
       try {
         (handler as (payload: Events[T]) => void)(payload);
@@ -127,10 +155,13 @@ export function createEventBus(options: EventBusOptions): EventBus {
   const transport = options.redisUrl ? new RedisTransport(options.redisUrl, options.instanceId, TOPICS, deliverLocally, options.logger) : null;
 
   return {
-    publish(topic, payload) {
-      deliverLocally(topic, payload);
-      transport?.send(topic, payload);
+    publish(event) {
+      deliverLocally(event.topic, event.id, event.payload);
+      return transport ? transport.send(event.topic, event.id, event.payload) : Promise.resolve(true);
     },
+    deliver: (event) => deliverLocally(event.topic, event.id, event.payload),
+    connected: () => transport?.connected ?? true,
+    shared: transport !== null,
     subscribe: (topic) => listen(target, topic, options.logger),
     subscriberCount: () => target.listeners,
     on(topic, handler) {
@@ -150,14 +181,14 @@ export function createEventBus(options: EventBusOptions): EventBus {
  * Events one live subscriber may have waiting. A subscriber this far behind
  * (a client that stopped reading) has its subscription ended, rather than the
  * server holding events for it without bound; the client resubscribes and
- * catches up with thread.messages(after:). Above the 10,000 messages a Redis
- * reconnect can republish.
+ * catches up with thread.messages(after:). Above the 10,000 events an instance back
+ * from a Redis outage delivers again (MAX_REPLAYED).
  */
 export const MAX_SUBSCRIBER_LAG = 20_000;
 
 /**
  * One subscription to a topic. Unlike createPubSub's own subscribe, a burst
- * (a republish, a busy Redis channel) is queued rather than pushed as pending
+ * (a catch-up after an outage, a busy Redis channel) is queued rather than pushed as pending
  * calls, which the Repeater caps at 1024 and then throws out of the
  * publisher's dispatchEvent: an uncaught exception that killed the process.
  */
@@ -175,6 +206,21 @@ function listen<T extends Topic>(target: EventTarget, topic: T, logger: Logger):
     target.addEventListener(topic, listener);
     void stop.then(() => target.removeEventListener(topic, listener));
   }, queue);
+}
+
+/** The last `max` ids added, in a Set (which iterates in insertion order, so the oldest goes first). */
+export class RecentIds {
+  private readonly ids = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  /** False when `id` is among the remembered ones already; otherwise remembers it, forgetting the oldest beyond `max`. */
+  add(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    if (this.ids.size > this.max) this.ids.delete(this.ids.values().next().value!);
+    return true;
+  }
 }
 
 /** A FIFO Repeater buffer that is never full (MAX_SUBSCRIBER_LAG bounds it instead), O(1) at both ends. */

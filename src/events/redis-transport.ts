@@ -7,7 +7,7 @@ const CHANNEL_PREFIX = 'carethread:';
  * Redis no longer answers (a network partition, a hung server) would otherwise
  * keep every send in memory. Beyond MAX_IN_FLIGHT_BYTES a send is dropped and
  * the link counts as lost until the backlog is down to DRAINED_BYTES (then what
- * was committed meanwhile is republished); a reply later than
+ * was committed meanwhile is sent by the outbox relay); a reply later than
  * COMMAND_TIMEOUT_MS means Redis stopped answering, and both connections start
  * over. A healthy link keeps a few kB in flight.
  */
@@ -18,6 +18,8 @@ const CLOSE_TIMEOUT_MS = 1_000;
 
 interface Envelope {
   origin: string;
+  /** The event's id: receivers drop one they already delivered. */
+  id: string;
   payload: unknown;
 }
 
@@ -25,7 +27,8 @@ interface Envelope {
  * Carries events to the other instances through Redis pub/sub. A lost
  * connection never blocks or buffers a send: the send is dropped (so memory
  * stays bounded) and, once Redis is back, `onReconnect` handlers are told
- * when the link was lost so they can re-send what was committed meanwhile.
+ * when the link was lost so they can re-send what was committed meanwhile
+ * (the outbox relay: a send reports whether Redis took it).
  */
 export class RedisTransport {
   private readonly publisher: Redis;
@@ -42,7 +45,7 @@ export class RedisTransport {
     url: string,
     private readonly instanceId: string,
     topics: string[],
-    deliver: (topic: never, payload: never) => void,
+    deliver: (topic: never, id: string, payload: never) => void,
     private readonly logger: Logger,
   ) {
     const options = {
@@ -66,20 +69,28 @@ export class RedisTransport {
     this.subscriber.on('message', (channel: string, text: string) => {
       const envelope = parse(text);
       if (!envelope || envelope.origin === this.instanceId) return;
-      deliver(channel.slice(CHANNEL_PREFIX.length) as never, envelope.payload as never);
+      deliver(channel.slice(CHANNEL_PREFIX.length) as never, envelope.id, envelope.payload as never);
     });
   }
 
-  send(topic: string, payload: unknown): void {
+  /** Resolves true once Redis took the event, false when it was dropped or failed (never rejects). */
+  send(topic: string, id: string, payload: unknown): Promise<boolean> {
     if (this.inFlight >= MAX_IN_FLIGHT_BYTES) {
       this.lost(new Error(`${this.inFlight} bytes of sends are waiting for Redis: dropping sends until they are answered`));
-      return;
+      return Promise.resolve(false);
     }
-    const text = JSON.stringify({ origin: this.instanceId, payload } satisfies Envelope);
+    const text = JSON.stringify({ origin: this.instanceId, id, payload } satisfies Envelope);
     this.inFlight += text.length;
-    this.publisher
+    return this.publisher
       .publish(CHANNEL_PREFIX + topic, text)
-      .catch((error: Error) => (error.message === 'Command timed out' ? this.stalled(error) : this.lost(error)))
+      .then(
+        () => true,
+        (error: Error) => {
+          if (error.message === 'Command timed out') this.stalled(error);
+          else this.lost(error);
+          return false;
+        },
+      )
       .finally(() => {
         this.inFlight -= text.length;
         if (this.inFlight > DRAINED_BYTES) return;
@@ -103,6 +114,11 @@ export class RedisTransport {
   /** Both connections answer a PING; rejects at once while one is disconnected (commands are never queued). */
   async ping(): Promise<void> {
     await Promise.all([this.publisher.ping(), this.subscriber.ping()]);
+  }
+
+  /** Whether sends can reach Redis now: not while the link counts as lost. */
+  get connected(): boolean {
+    return !this.lostAt && !this.closing && this.publisher.status === 'ready' && this.subscriber.status === 'ready';
   }
 
   onReconnect(handler: (lostAt: Date) => void): void {
@@ -164,7 +180,7 @@ export class RedisTransport {
 function parse(text: string): Envelope | null {
   try {
     const value = JSON.parse(text) as Envelope;
-    return typeof value?.origin === 'string' ? value : null;
+    return typeof value?.origin === 'string' && typeof value.id === 'string' ? value : null;
   } catch {
     return null;
   }

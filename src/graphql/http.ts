@@ -5,7 +5,7 @@ import { createHandler, parseRequestParams, type Request, type Response } from '
 import { clientInfo, type ClientInfo, type Context, type TrustProxy } from '../context';
 import { RequestErrorCode } from '../errors';
 import type { OperationLabels } from '../metrics/operation-labels';
-import { withOrigin } from '../modules/audit/audit-origin';
+import { withOrigin } from '../common/request-origin';
 import { badRequest, httpStatusOf, type OperationArgs, type OperationPipeline } from './pipeline';
 
 /** What one HTTP request carries from hook to hook of graphql-http. */

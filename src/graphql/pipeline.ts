@@ -14,12 +14,12 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import type { App } from '../app';
-import { buildContext, type ClientInfo, type Context } from '../context';
+import type { ClientInfo, Context } from '../context';
 import { formatError, RequestErrorCode, withCode } from '../errors';
-import type { Transport } from '../metrics/metrics';
+import type { Logger } from '../logger';
+import type { Metrics, Transport } from '../metrics/metrics';
 import { describeOperation, UNKNOWN_OPERATION, type OperationLabels } from '../metrics/operation-labels';
-import { withOrigin, type RequestOrigin } from '../modules/audit/audit-origin';
+import { withOrigin, type RequestOrigin } from '../common/request-origin';
 import { parseOptions, type OperationRules } from './limits';
 
 /** One GraphQL operation as a client sent it, over either transport. */
@@ -42,6 +42,16 @@ export interface Caller {
   admit?: (operation: OperationDefinitionNode) => GraphQLError | null;
 }
 
+/** What the pipeline runs with: the schema, its rules, where it counts and logs, and how a caller's context is made. */
+export interface PipelineOptions {
+  schema: GraphQLSchema;
+  rules: OperationRules;
+  metrics: Metrics;
+  logger: Logger;
+  /** The context of one operation (`cache` false for a subscription, which outlives its request); a failure is masked (500). */
+  context(client: ClientInfo, options: { cache: boolean }): Promise<Context>;
+}
+
 /** Execution arguments whose context is ours. */
 export type OperationArgs = ExecutionArgs & { contextValue: Context };
 
@@ -62,11 +72,15 @@ const SUBSCRIPTIONS_OVER_HTTP = 'Subscriptions run over graphql-ws: open a webso
  * their protocol around it.
  */
 export class OperationPipeline {
-  constructor(
-    private readonly app: App,
-    readonly schema: GraphQLSchema,
-    private readonly rules: OperationRules,
-  ) {}
+  private readonly metrics: Metrics;
+  private readonly logger: Logger;
+  private readonly rules: OperationRules;
+  private readonly context: PipelineOptions['context'];
+  readonly schema: GraphQLSchema;
+
+  constructor(options: PipelineOptions) {
+    ({ schema: this.schema, rules: this.rules, metrics: this.metrics, logger: this.logger, context: this.context } = options);
+  }
 
   /**
    * Everything before execution. Refusals: GRAPHQL_PARSE_FAILED, BAD_REQUEST (a subscription
@@ -83,11 +97,11 @@ export class OperationPipeline {
     } catch (error) {
       const refusal = tooDeep(error) ?? error;
       if (!(refusal instanceof GraphQLError)) throw error;
-      this.app.metrics.requested(transport, UNKNOWN_OPERATION);
+      this.metrics.requested(transport, UNKNOWN_OPERATION);
       return this.refuse(caller, UNKNOWN_OPERATION, [withCode(refusal, RequestErrorCode.ParseFailed)]);
     }
     const operation = describeOperation(this.schema, document, request.operationName);
-    this.app.metrics.requested(transport, operation);
+    this.metrics.requested(transport, operation);
     const refuse = (errors: GraphQLError[], status?: number) => this.refuse(caller, operation, errors, status);
 
     // Before validation: graphql-js's subscription rule throws on an @include whose variable is missing.
@@ -111,7 +125,7 @@ export class OperationPipeline {
     }
     let contextValue: Context;
     try {
-      contextValue = await buildContext(this.app, caller.client, { cache: caller.cache ?? true });
+      contextValue = await this.context(caller.client, { cache: caller.cache ?? true });
     } catch (error) {
       // The original is logged by formatError, under the request's id, and masked.
       return refuse([new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })], 500);
@@ -130,13 +144,13 @@ export class OperationPipeline {
     const result = await withOrigin(args.contextValue.client, () => subscribe(args));
     if (!(Symbol.asyncIterator in result)) return result;
     // Validation left exactly one root field.
-    return this.app.metrics.trackSubscription(operation.fields[0], result);
+    return this.metrics.trackSubscription(operation.fields[0], result);
   }
 
   /** What the client sees of `errors` (errors.ts's formatError, masked ones naming the request id), counted as errors of `operation`. */
   format(transport: Transport, origin: RequestOrigin, operation: OperationLabels, errors: readonly GraphQLError[]): GraphQLFormattedError[] {
-    const formatted = withOrigin(origin, () => errors.map((e) => formatError(e.toJSON(), e, this.app.logger)));
-    this.app.metrics.failed(transport, operation, formatted);
+    const formatted = withOrigin(origin, () => errors.map((e) => formatError(e.toJSON(), e, this.logger)));
+    this.metrics.failed(transport, operation, formatted);
     return formatted;
   }
 

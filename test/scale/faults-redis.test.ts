@@ -70,7 +70,7 @@ describeScale('faults: Redis unavailable', () => {
 
     const rss = await sendBurst(world, db, schema, b, 'Outage', [1000, 1000, 1000, 1000]);
 
-    // Redis returns: B republishes what was committed meanwhile, both ways, with no new message needed.
+    // Redis returns: what was committed meanwhile reaches both ways (B delivers what it missed, the outbox relay sends what B could not), with no new message needed.
     proxies.b.restore();
     await b.waitForLog((line) => line.msg === 'Redis link is back', 15_000);
     for (const connection of connections) {

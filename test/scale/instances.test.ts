@@ -1,7 +1,7 @@
 import { ok } from '../support/graphql';
 import { ADMIN } from '../support/server';
 import { asRecipient, type Person } from '../support/world';
-import { migrations } from '../../src/database/entities';
+import { migrations } from '../../src/tables';
 import { Connection, send, settle, untilLive } from './support/clients';
 import { RunDatabase } from './support/database';
 import { isError, startInstance, type Instance } from './support/instance';

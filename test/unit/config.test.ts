@@ -77,6 +77,8 @@ describe('configuration is validated before anything starts', () => {
       escalationPollMs: 30_000,
       metricsToken: null,
       oidc: null,
+      outboxRelayMs: 10_000,
+      outboxKeepMs: 600_000,
     });
     expect(config.instanceId).toBe(`${hostname()}-${process.pid}`);
     // A random key for each process: tokens do not survive a restart.

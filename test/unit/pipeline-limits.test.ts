@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { getIntrospectionQuery, GraphQLError, type GraphQLFormattedError } from 'graphql';
-import type { App } from '../../src/app';
 import { operationRules, type OperationRules } from '../../src/graphql/limits';
 import { OperationPipeline, type Caller } from '../../src/graphql/pipeline';
 import { createLogger } from '../../src/logger';
@@ -17,10 +16,10 @@ const PASSED = 'PASSED';
 const vars = { id: '00000000-0000-4000-8000-000000000000' };
 const origin = { requestId: 'unit', ip: '127.0.0.1', userAgent: null, authorization: undefined };
 
-/** A pipeline whose App is only what refusals use: metrics and a logger. */
+/** A pipeline that never gets as far as a context: every operation is refused before. */
 async function pipeline(rules: OperationRules = operationRules({ introspection: true })): Promise<OperationPipeline> {
-  const app = { metrics: new Metrics(), logger: createLogger('silent') } as unknown as App;
-  return new OperationPipeline(app, await getSchema(), rules);
+  const context = () => Promise.reject(new Error('no operation gets this far'));
+  return new OperationPipeline({ schema: await getSchema(), rules, metrics: new Metrics(), logger: createLogger('silent'), context });
 }
 
 /** The errors `query` is refused with over `transport` (PASSED when it met every rule), and the status. */

@@ -2,11 +2,10 @@ import type { EntityManager } from 'typeorm';
 import type { Clock } from '../../common/clock';
 import { isId, newId } from '../../common/ids';
 import { optionalText } from '../../common/text';
-import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden, notFound } from '../../errors';
+import { ABSENCE_CANCELLED } from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
-import { reschedule } from '../inbox/escalation-schedule';
-import type { AuditService } from '../audit/audit.service';
+import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import { isProfessional, User } from '../users/user.entity';
 import { Absence } from './absence.entity';
 
@@ -26,11 +25,12 @@ export interface AbsenceInput {
  * schedule reads, so that who is away and who is alerted always agree.
  */
 export class AbsenceService {
-  constructor(
-    private readonly uow: UnitOfWork,
-    private readonly audit: AuditService,
-    private readonly clock: Clock,
-  ) {}
+  private readonly uow: AuditedUnitOfWork;
+  private readonly clock: Clock;
+
+  constructor(deps: { uow: AuditedUnitOfWork; clock: Clock }) {
+    ({ uow: this.uow, clock: this.clock } = deps);
+  }
 
   /**
    * A professional records their own absence, or an admin one for any
@@ -47,7 +47,7 @@ export class AbsenceService {
     if (input.endsAt.getTime() <= input.startsAt.getTime()) throw badUserInput('The end must be after the start');
     if (input.endsAt.getTime() <= now.getTime()) throw badUserInput('This is an absence in the past: its end must be in the future');
     const reason = optionalText('reason', input.reason, MAX_REASON_LENGTH);
-    return this.uow.transaction(async (m) => {
+    return this.uow.run(async ({ manager: m, audit }) => {
       const user = isId(userId) ? await m.findOneBy(User, { id: userId }) : null;
       if (!user) throw notFound('User');
       if (!isProfessional(user)) throw badUserInput('Only professionals have absences, not patients');
@@ -61,7 +61,7 @@ export class AbsenceService {
         recordedAt: now,
       });
       await m.insert(Absence, absence);
-      await this.audit.record(m, { actor: viewer, action: AuditAction.AbsenceRecorded, subjectUserId: user.id });
+      await audit({ actor: viewer, action: AuditAction.AbsenceRecorded, subjectUserId: user.id });
       return absence;
     });
   }
@@ -71,11 +71,11 @@ export class AbsenceService {
    * for an unknown id and, so that ids reveal nothing, for someone else's.
    */
   async cancel(viewer: User, id: string): Promise<boolean> {
-    return this.uow.transaction(async (m) => {
-      const absence = await this.visible(m, viewer, id);
-      await m.delete(Absence, { id: absence.id });
-      await reschedule(m, { memberId: absence.userId });
-      await this.audit.record(m, { actor: viewer, action: AuditAction.AbsenceCancelled, subjectUserId: absence.userId });
+    return this.uow.run(async (tx) => {
+      const absence = await this.visible(tx.manager, viewer, id);
+      await tx.manager.delete(Absence, { id: absence.id });
+      await tx.emit(ABSENCE_CANCELLED, { userId: absence.userId });
+      await tx.audit({ actor: viewer, action: AuditAction.AbsenceCancelled, subjectUserId: absence.userId });
       return true;
     });
   }
@@ -85,23 +85,4 @@ export class AbsenceService {
     if (!absence || (absence.userId !== viewer.id && !viewer.isAdmin)) throw notFound('Absence');
     return absence;
   }
-}
-
-/**
- * When a professional with these absences is back: the end of the absence
- * they are in at `now`, carried on through every absence that overlaps or
- * touches it. Null when they are not away at `now`. `absences` must be sorted
- * by start.
- */
-export function awayUntil(absences: readonly Pick<Absence, 'startsAt' | 'endsAt'>[], now: Date): Date | null {
-  let until: number | null = null;
-  const at = now.getTime();
-  for (const { startsAt, endsAt } of absences) {
-    const start = startsAt.getTime();
-    const end = endsAt.getTime();
-    if (start <= at && end > at) until = Math.max(until ?? end, end);
-    else if (until !== null && start <= until) until = Math.max(until, end);
-    else if (start > at) break;
-  }
-  return until === null ? null : new Date(until);
 }

@@ -7,11 +7,13 @@ import type { ThreadActivity } from './thread-activity.type';
 
 /** The dashboard feed: what happens to a user's threads, live. */
 export class ActivityService {
-  constructor(
-    private readonly events: EventBus,
-    private readonly access: ThreadAccess,
-    private readonly messages: MessageService,
-  ) {}
+  private readonly events: EventBus;
+  private readonly access: ThreadAccess;
+  private readonly messages: MessageService;
+
+  constructor(deps: { events: EventBus; access: ThreadAccess; messages: MessageService }) {
+    ({ events: this.events, access: this.access, messages: this.messages } = deps);
+  }
 
   /**
    * The viewer's live thread activity. Who hears of what is decided per event

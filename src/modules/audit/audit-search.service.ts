@@ -1,14 +1,14 @@
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
-import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden } from '../../errors';
 import { UserKind } from '../users/user-kind';
 import type { User } from '../users/user.entity';
-import { requireAdmin } from '../users/user.service';
+import { requireAdmin } from '../users/user-rules';
 import { AuditAction } from './audit-action';
 import { AuditEvent, AuditEventPatient } from './audit-event.entity';
 import type { AuditEventFilter, AccessLogEntry } from './audit-search.types';
-import type { AuditService, DeliveryRecipient } from './audit.service';
+import type { AuditedUnitOfWork } from './audit-entry';
+import type { DeliveryRecipient } from './audit.service';
 import { patientView } from './patient-view';
 
 /** What the patient access log counts as someone seeing the patient's threads or messages. */
@@ -21,11 +21,12 @@ const MAX_EVENT_ID = 2_147_483_647;
 
 /** Reads the audit trail for signed-in users: the admin search and each patient's access log, each read itself recorded. */
 export class AuditSearchService {
-  constructor(
-    private readonly db: DataSource,
-    private readonly uow: UnitOfWork,
-    private readonly audit: AuditService,
-  ) {}
+  private readonly db: DataSource;
+  private readonly uow: AuditedUnitOfWork;
+
+  constructor(deps: { db: DataSource; uow: AuditedUnitOfWork }) {
+    ({ db: this.db, uow: this.uow } = deps);
+  }
 
   /** Admins only: events matching `filter`, newest first. */
   async search(viewer: User, filter: AuditEventFilter, page: { first: number; after?: string | null }) {
@@ -33,11 +34,9 @@ export class AuditSearchService {
     const first = checkPageSize(page.first);
     const q = matching(this.db, filter).orderBy('e.id', 'DESC').take(first + 1);
     if (page.after) q.andWhere('e.id < :before', { before: decodeCursor(page.after, ['number'])[0] });
-    return this.uow.transaction(async (m) => {
-      await this.audit.record(m, { actor: viewer, action: AuditAction.AuditSearched, threadId: filter.threadId ?? null, patientId: filter.patientId ?? null });
-      const rows = await q.setQueryRunner(m.queryRunner!).getMany();
-      return toPage(rows, first, (e) => encodeCursor([e.id]));
-    });
+    // Recorded (and committed) first: the search finds its own event, and a search that cannot be audited fails.
+    await this.uow.run((tx) => tx.audit({ actor: viewer, action: AuditAction.AuditSearched, threadId: filter.threadId ?? null, patientId: filter.patientId ?? null }));
+    return toPage(await q.getMany(), first, (e) => encodeCursor([e.id]));
   }
 
   /**
@@ -50,7 +49,7 @@ export class AuditSearchService {
     const first = checkPageSize(page.first);
     let [beforeEvent, beforeIndex] = page.after ? decodeCursor(page.after, ['number', 'number']) : [MAX_EVENT_ID, 0];
     const entries: AccessLogEntry[] = [];
-    await this.uow.transaction((m) => this.audit.record(m, { actor: viewer, action: AuditAction.AccessLogRead, patientId: viewer.id }));
+    await this.uow.run((tx) => tx.audit({ actor: viewer, action: AuditAction.AccessLogRead, patientId: viewer.id }));
     while (entries.length <= first) {
       const events = await patientView(
         this.db.manager

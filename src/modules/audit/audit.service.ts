@@ -1,20 +1,19 @@
 import DataLoader from 'dataloader';
 import { In, type DataSource, type EntityManager } from 'typeorm';
-import type { UnitOfWork } from '../../database/unit-of-work';
+import type { AuditWriter } from '../../database/unit-of-work';
 import type { MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
 import type { Logger } from '../../logger';
 import { Participant } from '../threads/participant.entity';
 import type { ThreadAccess } from '../threads/thread.access';
 import { UserKind } from '../users/user-kind';
-import { User } from '../users/user.entity';
+import { User, type Actor } from '../users/user.entity';
 import { AuditAction } from './audit-action';
+import type { AuditEntry, AuditedUnitOfWork } from './audit-entry';
 import { chainHash, GENESIS_HASH, type ChainedContent } from './audit-chain';
 import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from './audit-event.entity';
-import { currentOrigin } from './audit-origin';
+import { currentOrigin } from '../../common/request-origin';
 import { patientView } from './patient-view';
-
-export type Actor = Pick<User, 'id' | 'kind' | 'isAdmin'>;
 
 /** One entry of MESSAGE_DELIVERED's `recipients` (stored as JSON). Role is null for someone no longer in the thread. */
 export interface DeliveryRecipient {
@@ -23,20 +22,6 @@ export interface DeliveryRecipient {
   teamId: string | null;
 }
 
-export interface AuditEntry {
-  actor: Actor;
-  action: AuditAction;
-  threadId?: string | null;
-  messageId?: string | null;
-  subjectUserId?: string | null;
-  /** The patient a care-network event concerns; a thread's patients are added by record(). */
-  patientId?: string | null;
-  teamId?: string | null;
-  /** DENIED with the reason, for an attempt that was refused. Default SUCCESS. */
-  denied?: string;
-  /** MESSAGE_DELIVERED: who the message was pushed to. */
-  recipientIds?: string[];
-}
 
 const DELIVERY_BATCH_MS = 10;
 
@@ -54,6 +39,9 @@ function storable(text: string, max: number): string {
     .map((c) => (c.length === 1 && c >= '\ud800' && c <= '\udfff' ? '\ufffd' : c))
     .join('');
 }
+
+/** An entry as prepared inside its transaction, short of its time and place in the chain. */
+type PreparedEntry = Omit<ChainedContent, 'at'>;
 
 export const roleOf = (user: Actor): AuditRole =>
   user.isAdmin ? AuditRole.ADMIN : user.kind === UserKind.PATIENT ? AuditRole.PATIENT : AuditRole.PROFESSIONAL;
@@ -76,14 +64,17 @@ export class AuditService {
   );
 
   private readonly recording = new Set<Promise<void>>();
+  private readonly db: DataSource;
+  private readonly uow: AuditedUnitOfWork;
+  private readonly access: ThreadAccess;
+  private readonly instanceId: string;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly db: DataSource,
-    private readonly uow: UnitOfWork,
-    private readonly access: ThreadAccess,
-    private readonly instanceId: string,
-    private readonly logger: Logger,
-  ) {}
+  /** Becomes the audit writer of `uow`: tx.audit of every transaction lands here. */
+  constructor(deps: { db: DataSource; uow: AuditedUnitOfWork; access: ThreadAccess; instanceId: string; logger: Logger }) {
+    ({ db: this.db, uow: this.uow, access: this.access, instanceId: this.instanceId, logger: this.logger } = deps);
+    this.uow.auditWith(this.writer);
+  }
 
   /**
    * Records that `message` was pushed live to `userId`, with every other
@@ -113,35 +104,31 @@ export class AuditService {
     return new DataLoader(async (threadIds) => {
       if (!viewer) throw new Error('reads are recorded only for a signed-in viewer');
       const entries = threadIds.map((threadId) => ({ actor: viewer, action: AuditAction.ThreadRead, threadId }));
-      await this.uow.transaction((m) => this.record(m, ...entries));
+      await this.uow.run((tx) => tx.audit(...entries));
       return threadIds.map(() => true as const);
     });
   }
 
   /** An attempt refused with NOT_FOUND or FORBIDDEN, in its own transaction (nothing else was done). */
   denied(entry: AuditEntry & { denied: string }): Promise<void> {
-    return this.uow.transaction((m) => this.record(m, entry));
+    return this.uow.run((tx) => tx.audit(entry));
   }
 
   /**
-   * Pass the manager of the transaction that makes the change, so both commit
-   * or neither. Each event is chained onto the one before: on PostgreSQL an
+   * The unit of work's audit writer. `prepare` reads, when tx.audit is called,
+   * what the entries need (a thread's patients, the actor's team in it);
+   * `write` chains them at the end of the transaction, so both commit or
+   * neither. Each event is chained onto the one before: on PostgreSQL an
    * advisory lock held to the end of the transaction makes writers take turns
-   * (on SQLite they already do), so no two events share a predecessor. Call it
-   * last in a transaction: every other audited transaction waits from here to
-   * the commit.
+   * (on SQLite they already do), so no two events share a predecessor. Every
+   * other audited transaction waits from there to the commit, which is why the
+   * unit of work writes the audit last.
    */
-  async record(m: EntityManager, ...entries: AuditEntry[]): Promise<void> {
-    if (!entries.length) return;
-    const facts = await this.facts(m, entries);
-    // As late as possible: from here to the commit, other audited transactions wait.
-    if (m.connection.options.type === 'postgres') await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-    const origin = currentOrigin();
-    const at = new Date();
-    let prevHash = (await m.find(AuditEvent, { select: { id: true, hash: true }, order: { id: 'DESC' }, take: 1 }))[0]?.hash ?? GENESIS_HASH;
-    for (const e of entries) {
-      const content: ChainedContent = {
-        at,
+  private readonly writer: AuditWriter<AuditEntry, PreparedEntry> = {
+    prepare: async (m, entries) => {
+      const facts = await this.facts(m, entries);
+      const origin = currentOrigin();
+      return entries.map((e) => ({
         action: e.action,
         outcome: e.denied ? AuditOutcome.DENIED : AuditOutcome.SUCCESS,
         reason: e.denied ? storable(e.denied, 300) : null,
@@ -165,15 +152,23 @@ export class AuditService {
         clientIp: origin ? storable(origin.ip, 64) : null,
         userAgent: origin?.userAgent ? storable(origin.userAgent, 300) : null,
         instanceId: this.instanceId,
-      };
-      const hash = chainHash(prevHash, content);
-      const { patientIds, ...columns } = content;
-      const { identifiers } = await m.insert(AuditEvent, { ...columns, prevHash, hash });
-      const eventId = identifiers[0].id as number;
-      if (patientIds.length) await m.insert(AuditEventPatient, patientIds.map((patientId) => ({ eventId, patientId })));
-      prevHash = hash;
-    }
-  }
+      }));
+    },
+    write: async (m, prepared) => {
+      if (m.connection.options.type === 'postgres') await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
+      const at = new Date();
+      let prevHash = (await m.find(AuditEvent, { select: { id: true, hash: true }, order: { id: 'DESC' }, take: 1 }))[0]?.hash ?? GENESIS_HASH;
+      for (const entry of prepared) {
+        const content: ChainedContent = { ...entry, at };
+        const hash = chainHash(prevHash, content);
+        const { patientIds, ...columns } = content;
+        const { identifiers } = await m.insert(AuditEvent, { ...columns, prevHash, hash });
+        const eventId = identifiers[0].id as number;
+        if (patientIds.length) await m.insert(AuditEventPatient, patientIds.map((patientId) => ({ eventId, patientId })));
+        prevHash = hash;
+      }
+    },
+  };
 
   /**
    * Oldest first. Participants and admins; NOT_FOUND for everyone else. The read is itself recorded.
@@ -182,9 +177,9 @@ export class AuditService {
   async trail(viewer: User, threadId: string): Promise<AuditEvent[]> {
     if (!viewer.isAdmin) await this.access.participation(this.db.manager, viewer.id, threadId);
     else if (!(await this.access.exists(threadId))) throw notFound('Thread');
-    return this.uow.transaction(async (m) => {
-      await this.record(m, { actor: viewer, action: AuditAction.AuditTrailRead, threadId });
-      const events = m.createQueryBuilder(AuditEvent, 'e').where('e.threadId = :threadId', { threadId }).orderBy('e.id', 'ASC');
+    return this.uow.run(async (tx) => {
+      await tx.audit({ actor: viewer, action: AuditAction.AuditTrailRead, threadId });
+      const events = tx.manager.createQueryBuilder(AuditEvent, 'e').where('e.threadId = :threadId', { threadId }).orderBy('e.id', 'ASC');
       return (viewer.kind === UserKind.PATIENT ? patientView(events) : events).getMany();
     });
   }
@@ -198,9 +193,8 @@ export class AuditService {
     }
     const authorIds = [...new Set(deliveries.map((d) => d.message.authorId))];
     const authors = new Map((await this.db.manager.find(User, { where: { id: In(authorIds) } })).map((u) => [u.id, u]));
-    await this.uow.transaction((m) =>
-      this.record(
-        m,
+    await this.uow.run((tx) =>
+      tx.audit(
         ...[...byMessage.values()].map(({ message, userIds }) => ({
           actor: authors.get(message.authorId)!,
           action: AuditAction.MessageDelivered,

@@ -1,11 +1,10 @@
 import type { DataSource } from 'typeorm';
 import { isUniqueViolation } from '../../database/errors';
-import type { UnitOfWork } from '../../database/unit-of-work';
 import { unauthenticated } from '../../errors';
 import type { Logger } from '../../logger';
 import { AuditAction } from '../audit/audit-action';
-import type { AuditService } from '../audit/audit.service';
-import { ACCOUNT_DISABLED, normalizeEmail } from '../users/user.service';
+import type { AuditedUnitOfWork } from '../audit/audit-entry';
+import { ACCOUNT_DISABLED, normalizeEmail } from '../users/user-rules';
 import { isProfessional, User } from '../users/user.entity';
 import type { OidcIdentity } from './oidc';
 
@@ -28,12 +27,13 @@ const NO_ACCOUNT = 'No CareThread account for this identity; ask an administrato
  * patient's messages.
  */
 export class ExternalIdentities {
-  constructor(
-    private readonly db: DataSource,
-    private readonly uow: UnitOfWork,
-    private readonly audit: AuditService,
-    private readonly logger: Logger,
-  ) {}
+  private readonly db: DataSource;
+  private readonly uow: AuditedUnitOfWork;
+  private readonly logger: Logger;
+
+  constructor(deps: { db: DataSource; uow: AuditedUnitOfWork; logger: Logger }) {
+    ({ db: this.db, uow: this.uow, logger: this.logger } = deps);
+  }
 
   /** The account for `identity` from `issuer`; UNAUTHENTICATED when there is none it may use. */
   async account(issuer: string, identity: OidcIdentity): Promise<User> {
@@ -57,7 +57,7 @@ export class ExternalIdentities {
   private async link(user: User, issuer: string, subject: string): Promise<User> {
     let linked: boolean;
     try {
-      linked = await this.uow.transaction(async (m) => {
+      linked = await this.uow.run(async ({ manager: m, audit }) => {
         // A link from another issuer (the hospital changed provider) is replaced; one from this issuer never is.
         const { affected } = await m
           .createQueryBuilder()
@@ -67,7 +67,7 @@ export class ExternalIdentities {
           .andWhere('("externalIssuer" IS NULL OR "externalIssuer" <> :issuer)', { issuer })
           .execute();
         if (!affected) return false;
-        await this.audit.record(m, { actor: user, action: AuditAction.ExternalIdentityLinked, subjectUserId: user.id });
+        await audit({ actor: user, action: AuditAction.ExternalIdentityLinked, subjectUserId: user.id });
         return true;
       });
     } catch (error) {

@@ -1,8 +1,7 @@
 import type { EntityManager } from 'typeorm';
-import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden, notFound } from '../../errors';
 import { AuditAction } from '../audit/audit-action';
-import type { AuditService } from '../audit/audit.service';
+import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import type { RecipientInput } from '../recipients/recipient.input';
 import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
@@ -12,10 +11,11 @@ import { ProfessionalShare, TeamShare } from './record-share.entity';
 
 /** Who a patient has shared their record with: the edges of the care network. */
 export class CareNetworkService {
-  constructor(
-    private readonly uow: UnitOfWork,
-    private readonly audit: AuditService,
-  ) {}
+  private readonly uow: AuditedUnitOfWork;
+
+  constructor(deps: { uow: AuditedUnitOfWork }) {
+    ({ uow: this.uow } = deps);
+  }
 
   /** The teams and professionals a patient shared their record with. */
   async sharesOf(m: EntityManager, patientId: string): Promise<{ teamIds: Set<string>; professionalIds: Set<string> }> {
@@ -39,7 +39,7 @@ export class CareNetworkService {
   async shareRecord(viewer: User, patientId: string, recipient: RecipientInput): Promise<boolean> {
     if (!viewer.isAdmin && viewer.id !== patientId) throw forbidden('Only the patient or an admin may share this record');
     const { teamId, userId } = recipient.exactlyOne();
-    return this.uow.transaction(async (m) => {
+    return this.uow.run(async ({ manager: m, audit }) => {
       const patient = await m.findOneBy(User, { id: patientId });
       if (!patient) throw notFound('Patient');
       if (patient.kind !== UserKind.PATIENT) throw badUserInput('Only a patient record can be shared');
@@ -58,7 +58,7 @@ export class CareNetworkService {
           .orIgnore()
           .execute();
       }
-      await this.audit.record(m, {
+      await audit({
         actor: viewer,
         action: AuditAction.RecordShared,
         patientId,

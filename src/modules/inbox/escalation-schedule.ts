@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { Tx } from '../../database/unit-of-work';
 import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
 import { Participant } from '../threads/participant.entity';
@@ -27,10 +28,15 @@ export function escalationDue(
  * is never stale. `memberId`: the items of the threads a member of their team
  * is in, when that member may be present again (an absence cancelled, a team
  * joined): an alert held back while everyone was away becomes due as it
- * would have been, and the next round sends it or holds it again. Call it
- * before the transaction's audit record (inbox rows before the chain's lock).
+ * would have been, and the next round sends it or holds it again. Only the
+ * inbox module's listeners call it (inbox.listeners.ts), at the inbox items'
+ * place in the lock order.
  */
-export async function reschedule(m: EntityManager, where: { threadId: string } | { teamId: string } | { memberId: string }): Promise<void> {
+export function reschedule(tx: Tx<unknown>, where: { threadId: string } | { teamId: string } | { memberId: string }): Promise<void> {
+  return tx.lockInboxItems((m) => rescheduleItems(m, where));
+}
+
+async function rescheduleItems(m: EntityManager, where: { threadId: string } | { teamId: string } | { memberId: string }): Promise<void> {
   const q = m
     .createQueryBuilder(ThreadTeam, 'tt')
     .innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId')

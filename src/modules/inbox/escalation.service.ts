@@ -1,12 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import type { Clock } from '../../common/clock';
+import { Ticker } from '../../common/ticker';
 import { storedTime } from '../../database/stored-time';
-import type { UnitOfWork } from '../../database/unit-of-work';
-import type { InboxChangedEvent } from '../../events/event-bus';
+import { INBOX_CHANGED } from '../../events/event-bus';
 import type { Logger } from '../../logger';
 import { Absence } from '../absences/absence.entity';
 import { AuditAction } from '../audit/audit-action';
-import type { AuditEntry, AuditService } from '../audit/audit.service';
+import type { AuditedTx, AuditedUnitOfWork, AuditEntry } from '../audit/audit-entry';
 import { Message } from '../messages/message.entity';
 import { TeamMember } from '../teams/team-member.entity';
 import { Participant } from '../threads/participant.entity';
@@ -14,12 +14,14 @@ import { ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
 import { UserKind } from '../users/user-kind';
 import { User } from '../users/user.entity';
-import type { InboxService } from './inbox.service';
+import { inboxChanged } from './inbox-changed';
 
 /** Alerts sent per transaction; more due ones wait for the next round, which starts at once. */
 const BATCH = 50;
 
-export interface EscalationOptions {
+export interface EscalationDeps {
+  uow: AuditedUnitOfWork;
+  logger: Logger;
   /** How often this instance looks for due alerts. Default 30 s (ESCALATION_POLL_MS). */
   pollMs: number;
   clock: Clock;
@@ -31,52 +33,39 @@ export interface EscalationOptions {
  * (thread_teams.escalationDueAt, kept by every change that moves it), so it
  * survives restarts; every instance polls it, and each due alert is taken by
  * one transaction (SKIP LOCKED on PostgreSQL; SQLite writers take turns) that
- * clears it, audits it and then pushes it: it fires once however many
- * instances run. A crash between the commit and the push loses the live
- * alert, not the audited one.
+ * clears it, audits it and writes the alert to the outbox: it fires once
+ * however many instances run, and reaches the members live even when the
+ * instance dies before it could send it (the outbox relay).
  */
 export class EscalationService {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private readonly ticker: Ticker;
 
-  constructor(
-    private readonly uow: UnitOfWork,
-    private readonly audit: AuditService,
-    private readonly inbox: InboxService,
-    private readonly logger: Logger,
-    private readonly options: EscalationOptions,
-  ) {}
+  constructor(private readonly options: EscalationDeps) {
+    this.ticker = new Ticker(options.pollMs, () => this.runDue(), (error) => options.logger.error({ err: error }, 'escalation round failed'));
+  }
 
   start(): void {
-    this.timer ??= setInterval(() => {
-      // A round still running (a slow database) is not queued behind: the next tick looks again.
-      this.running ??= this.runDue()
-        .catch((error: unknown) => this.logger.error({ err: error }, 'escalation round failed'))
-        .finally(() => (this.running = null));
-    }, this.options.pollMs);
-    this.timer.unref();
+    this.ticker.start();
   }
 
   /** Stops polling and waits for a round in progress. */
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.ticker.stop();
   }
 
   /** Sends every alert due by the clock's now; returns how many were sent. */
   async runDue(): Promise<number> {
     let sent = 0;
     for (;;) {
-      const { alerts, taken } = await this.uow.transaction((m) => this.takeDue(m));
-      this.inbox.publish(alerts);
-      sent += alerts.length;
+      const { alerts, taken } = await this.options.uow.run((tx) => this.takeDue(tx));
+      sent += alerts;
       // Rows held back or cleared count too: a full batch means more may be due.
       if (taken < BATCH) return sent;
     }
   }
 
-  private async takeDue(m: EntityManager): Promise<{ alerts: InboxChangedEvent[]; taken: number }> {
+  private async takeDue(tx: AuditedTx): Promise<{ alerts: number; taken: number }> {
+    const m = tx.manager;
     const now = this.options.clock.now();
     const due = m
       .createQueryBuilder(ThreadTeam, 'tt')
@@ -86,8 +75,8 @@ export class EscalationService {
       .limit(BATCH);
     // Another instance's round holds its rows until it commits; this one takes the others.
     if (m.connection.options.type === 'postgres') due.setLock('pessimistic_write', undefined, ['tt']).setOnLocked('skip_locked');
-    const items = await due.getMany();
-    const alerts: InboxChangedEvent[] = [];
+    const items = await tx.lockInboxItems(() => due.getMany());
+    let alerts = 0;
     const entries: AuditEntry[] = [];
     for (const item of items) {
       const waitingSince = item.thread!.waitingSince;
@@ -95,11 +84,11 @@ export class EscalationService {
       const waiting = waitingSince ? await waitingMessage(m, item.threadId, waitingSince) : null;
       if (!waiting) {
         // Nothing waits after all: a schedule left behind by a bug must not block every round after it.
-        this.logger.warn(key, 'an escalation was due on a thread where nobody waits: cleared');
+        this.options.logger.warn(key, 'an escalation was due on a thread where nobody waits: cleared');
         await m.update(ThreadTeam, key, { escalationDueAt: null });
         continue;
       }
-      const alert = await this.inbox.changed(m, item, waiting.authorId, now);
+      const alert = await inboxChanged(m, item, waiting.authorId, now);
       const back = alert.recipientIds.length ? null : await firstReturn(m, item, now);
       if (back) {
         // Everyone who could act is away: the alert waits for the first of them to come back rather than reach nobody.
@@ -107,7 +96,8 @@ export class EscalationService {
         continue;
       }
       await m.update(ThreadTeam, key, { escalationDueAt: null, escalatedAt: now, escalatedWaitingSince: waitingSince });
-      alerts.push(alert);
+      await tx.emit(INBOX_CHANGED, alert);
+      alerts++;
       entries.push({
         actor: waiting.author,
         action: AuditAction.ThreadEscalated,
@@ -117,7 +107,7 @@ export class EscalationService {
         recipientIds: alert.recipientIds,
       });
     }
-    await this.audit.record(m, ...entries);
+    await tx.audit(...entries);
     return { alerts, taken: items.length };
   }
 }

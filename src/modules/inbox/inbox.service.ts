@@ -1,25 +1,33 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isId } from '../../common/ids';
 import { checkPageSize, cursorTime, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
-import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden } from '../../errors';
-import { INBOX_CHANGED, type EventBus, type InboxChangedEvent } from '../../events/event-bus';
-import { Absence } from '../absences/absence.entity';
+import { INBOX_CHANGED } from '../../events/event-bus';
+import {
+  ABSENCE_CANCELLED,
+  MESSAGE_STORED,
+  PARTICIPANT_LEAVING,
+  TEAM_MEMBER_ADDED,
+  TEAM_MEMBER_REMOVED,
+  TEAM_WAITING_LIMIT_CHANGED,
+  THREAD_TEAMS_ADDED,
+  USER_ENABLED,
+  type TxEvents,
+} from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
-import type { AuditEntry, AuditService } from '../audit/audit.service';
-import type { Message } from '../messages/message.entity';
+import type { AuditedTx, AuditedUnitOfWork, AuditEntry } from '../audit/audit-entry';
 import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
-import { teamOrFail } from '../teams/team.service';
+import { teamOrFail } from '../teams/team-lookup';
 import { Participant } from '../threads/participant.entity';
 import type { ThreadAccess } from '../threads/thread.access';
 import { visibleThreads } from '../threads/thread-visibility';
-import { lockThread } from '../threads/thread-lock';
 import { InboxStatus, ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
 import { UserKind } from '../users/user-kind';
-import { isContactable, User } from '../users/user.entity';
+import { isContactable, User, type Actor } from '../users/user.entity';
 import { reschedule } from './escalation-schedule';
+import { inboxChanged } from './inbox-changed';
 import { InboxAssignee } from './inbox-filter';
 
 /** A week: longer than that, a limit is no longer an alert. */
@@ -28,21 +36,53 @@ const MAX_WAITING_LIMIT_MINUTES = 7 * 24 * 60;
 /** What one inbox change does, given the thread's item in the team's inbox; null when it changes nothing. */
 type Change = (m: EntityManager, item: ThreadTeam, team: Team) => Promise<AuditEntry | null>;
 
+export interface InboxDeps {
+  db: DataSource;
+  uow: AuditedUnitOfWork;
+  access: ThreadAccess;
+}
+
 /**
  * Team inboxes: the threads addressed to an auto-CC team, with the team's
  * status and assignee for each, and how long the patient has been waiting.
  * Only members of the team who are participants of a thread see it there
  * (a thread is only ever shown to its participants); every change is audited
- * and pushed to those members' dashboard feeds.
+ * and pushed to those members' dashboard feeds. The inbox follows the other
+ * modules' changes through its in-transaction listeners (`listen`), which
+ * alone keep the escalation schedule.
  */
 export class InboxService {
-  constructor(
-    private readonly db: DataSource,
-    private readonly uow: UnitOfWork,
-    private readonly access: ThreadAccess,
-    private readonly audit: AuditService,
-    private readonly events: EventBus,
-  ) {}
+  private readonly db: DataSource;
+  private readonly uow: AuditedUnitOfWork;
+  private readonly access: ThreadAccess;
+
+  constructor(deps: InboxDeps) {
+    ({ db: this.db, uow: this.uow, access: this.access } = deps);
+  }
+
+  /**
+   * Registers the inbox's listeners with the unit of work: a message's effect
+   * on the wait and on done threads; unassigning a member who leaves a thread
+   * or the team; and the escalation schedule of whatever it depends on.
+   * Register after the threads module's, so inbox items are locked after threads.
+   */
+  listen(): void {
+    const uow = this.uow;
+    uow.on(MESSAGE_STORED, (tx, event) => this.messageStored(tx, event));
+    uow.on(INBOX_CHANGED, async (tx, event) => {
+      // An alert already cleared its schedule; any other change may move it.
+      if (!event.escalated) await reschedule(tx, { threadId: event.threadId });
+    });
+    uow.on(PARTICIPANT_LEAVING, (tx, { threadId, userId, actor }) => this.unassignLeaver(tx, actor, { threadId }, userId));
+    uow.on(TEAM_MEMBER_REMOVED, (tx, { teamId, userId, actor }) => this.unassignLeaver(tx, actor, { teamId }, userId));
+    uow.on(TEAM_MEMBER_ADDED, (tx, { userId }) => reschedule(tx, { memberId: userId }));
+    // A team added to a thread whose patient already waits starts its own clock.
+    uow.on(THREAD_TEAMS_ADDED, (tx, { threadId }) => reschedule(tx, { threadId }));
+    uow.on(TEAM_WAITING_LIMIT_CHANGED, (tx, { teamId }) => reschedule(tx, { teamId }));
+    // Back at work: an alert held back while nobody in the thread could act may go out now.
+    uow.on(ABSENCE_CANCELLED, (tx, { userId }) => reschedule(tx, { memberId: userId }));
+    uow.on(USER_ENABLED, (tx, { userId }) => reschedule(tx, { memberId: userId }));
+  }
 
   /**
    * The team's threads that the caller is in, longest-waiting first (the
@@ -114,7 +154,6 @@ export class InboxService {
     return this.change(viewer, threadId, teamId, async (m, item) => {
       if (item.status === InboxStatus.DONE) return null;
       await m.update(ThreadTeam, key(item), { status: InboxStatus.DONE, doneAt: new Date(), doneById: viewer.id });
-      await reschedule(m, { threadId: item.threadId });
       return { actor: viewer, action: AuditAction.ThreadMarkedDone, threadId: item.threadId, teamId: item.teamId };
     });
   }
@@ -123,7 +162,6 @@ export class InboxService {
     return this.change(viewer, threadId, teamId, async (m, item) => {
       if (item.status === InboxStatus.OPEN) return null;
       await m.update(ThreadTeam, key(item), { status: InboxStatus.OPEN, doneAt: null, doneById: null });
-      await reschedule(m, { threadId: item.threadId });
       return { actor: viewer, action: AuditAction.ThreadReopened, threadId: item.threadId, teamId: item.teamId };
     });
   }
@@ -133,69 +171,64 @@ export class InboxService {
     if (minutes !== null && (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_WAITING_LIMIT_MINUTES)) {
       throw badUserInput(`The waiting limit must be 1 to ${MAX_WAITING_LIMIT_MINUTES} minutes, or null for no alerts`);
     }
-    return this.uow.transaction(async (m) => {
+    return this.uow.run(async (tx) => {
+      const m = tx.manager;
       const team = viewer.isAdmin ? await teamOrFail(m, teamId) : await this.requireMember(m, viewer, teamId);
       if (team.waitingLimitMinutes === minutes) return team;
       await m.update(Team, { id: team.id }, { waitingLimitMinutes: minutes });
-      await reschedule(m, { teamId: team.id });
-      await this.audit.record(m, { actor: viewer, action: AuditAction.TeamWaitingLimitChanged, teamId: team.id });
+      await tx.emit(TEAM_WAITING_LIMIT_CHANGED, { teamId: team.id });
+      await tx.audit({ actor: viewer, action: AuditAction.TeamWaitingLimitChanged, teamId: team.id });
       return Object.assign(team, { waitingLimitMinutes: minutes });
     });
   }
 
   /**
-   * Inside the transaction that stores `message` (the thread row locked): a
+   * Inside the transaction that stores the message (the thread row locked): a
    * patient's message starts the wait if nobody was waiting, and reopens the
    * thread in every team that had it done, clearing the assignee; a
    * professional's message ends the wait; a staff-only note changes nothing.
-   * Returns what to publish after the commit.
    */
-  async messageStored(m: EntityManager, author: User, message: Message, waitingSince: Date | null): Promise<InboxChangedEvent[]> {
+  private async messageStored(tx: AuditedTx, { message, author, waitingSince }: TxEvents['MESSAGE_STORED']): Promise<void> {
+    const m = tx.manager;
     const { threadId } = message;
     // A note among staff is no reply to the patient, and the patient wrote nothing.
-    if (message.staffOnly) return [];
+    if (message.staffOnly) return;
     if (author.kind !== UserKind.PATIENT) {
-      if (!waitingSince) return [];
+      if (!waitingSince) return;
       await m.update(Thread, { id: threadId }, { waitingSince: null });
-      await reschedule(m, { threadId });
-      return [];
+      await reschedule(tx, { threadId });
+      return;
     }
-    if (!waitingSince) await m.update(Thread, { id: threadId }, { waitingSince: message.createdAt });
-    const done = await m.findBy(ThreadTeam, { threadId, status: InboxStatus.DONE });
+    if (!waitingSince) await m.update(Thread, { id: threadId }, { waitingSince: new Date(message.createdAt) });
+    const done = await tx.lockInboxItems((m) => m.findBy(ThreadTeam, { threadId, status: InboxStatus.DONE }));
     for (const item of done) {
       await m.update(ThreadTeam, key(item), { status: InboxStatus.OPEN, doneAt: null, doneById: null, assigneeId: null, assignedAt: null });
     }
     // A patient writing again into a wait that is already scheduled changes nothing.
-    if (waitingSince && !done.length) return [];
-    await reschedule(m, { threadId });
-    if (!done.length) return [];
-    await this.audit.record(
-      m,
+    if (waitingSince && !done.length) return;
+    if (!done.length) return reschedule(tx, { threadId });
+    await tx.audit(
       ...done.map((item) => ({ actor: author, action: AuditAction.ThreadReopened, threadId, teamId: item.teamId, subjectUserId: item.assigneeId })),
     );
-    return Promise.all(done.map((item) => this.changed(m, item, author.id)));
+    // Each reopened item's change reschedules the thread (the INBOX_CHANGED listener).
+    for (const item of done) await tx.emit(INBOX_CHANGED, await inboxChanged(m, item, author.id));
   }
 
   /**
    * Inside the transaction that takes `userId` out of a thread or a team:
-   * unassigns them wherever they were the assignee there. Call it before
-   * taking the audit chain's lock (before any other record in the
-   * transaction): the escalation round locks inbox rows, then the chain, and
-   * the other order could deadlock with it. Returns what to publish after the
-   * commit, for the team's members other than the one leaving.
+   * unassigns them wherever they were the assignee there, and tells the
+   * team's members other than the one leaving.
    */
-  async unassignLeaver(m: EntityManager, actor: User, where: { threadId: string } | { teamId: string }, userId: string): Promise<InboxChangedEvent[]> {
-    const items = await m.findBy(ThreadTeam, { ...where, assigneeId: userId });
+  private async unassignLeaver(tx: AuditedTx, actor: Actor, where: { threadId: string } | { teamId: string }, userId: string): Promise<void> {
+    const m = tx.manager;
+    const items = await tx.lockInboxItems((m) => m.findBy(ThreadTeam, { ...where, assigneeId: userId }));
     const entries: AuditEntry[] = [];
     for (const item of items) entries.push(await unassign(m, actor, item));
-    await this.audit.record(m, ...entries);
-    const changes = await Promise.all(items.map((item) => this.changed(m, item, actor.id)));
-    return changes.map((change) => ({ ...change, recipientIds: change.recipientIds.filter((id) => id !== userId) }));
-  }
-
-  /** Call after the transaction that made the changes has committed. */
-  publish(changes: InboxChangedEvent[]): void {
-    for (const change of changes) this.events.publish(INBOX_CHANGED, change);
+    await tx.audit(...entries);
+    for (const item of items) {
+      const change = await inboxChanged(m, item, actor.id);
+      await tx.emit(INBOX_CHANGED, { ...change, recipientIds: change.recipientIds.filter((id) => id !== userId) });
+    }
   }
 
   /** The team, if the viewer is a member: NOT_FOUND for no such team, FORBIDDEN for non-members. */
@@ -207,67 +240,38 @@ export class InboxService {
   }
 
   /**
-   * The live event of a committed change of the team's handling of the
-   * thread, for the team's members in the thread (read inside the
-   * transaction). An escalation alert (`escalatedAt`: the scheduler's now)
-   * goes to those who can act on it then: enabled accounts, not away. Absent
-   * members still get every other change.
-   */
-  async changed(
-    m: EntityManager,
-    item: Pick<ThreadTeam, 'threadId' | 'teamId'>,
-    actorId: string,
-    escalatedAt: Date | null = null,
-  ): Promise<InboxChangedEvent> {
-    const members = m
-      .createQueryBuilder(Participant, 'p')
-      .innerJoin(TeamMember, 'tm', 'tm.userId = p.userId AND tm.teamId = :teamId', { teamId: item.teamId })
-      .where('p.threadId = :threadId', { threadId: item.threadId })
-      .select('p.userId', 'userId');
-    if (escalatedAt) {
-      members.innerJoin(User, 'u', 'u.id = p.userId AND u.disabled = :disabled', { disabled: false }).andWhere((q) => {
-        const away = q.subQuery().select('1').from(Absence, 'a').where('a.userId = p.userId AND a.startsAt <= :now AND a.endsAt > :now');
-        return `NOT EXISTS ${away.getQuery()}`;
-      }, { now: escalatedAt });
-    }
-    const recipientIds = (await members.getRawMany<{ userId: string }>()).map((r) => r.userId);
-    return { ...key(item), recipientIds, escalated: escalatedAt !== null, actorId, at: new Date().toISOString() };
-  }
-
-  /**
    * Runs one change of a thread's place in a team's inbox: NOT_FOUND unless
    * the caller is in the thread, FORBIDDEN unless they are in the team,
    * BAD_USER_INPUT when the thread is not addressed to the team. Changes on
    * one thread take turns (its row lock), so two members claiming at once
    * get one claim and one refusal.
    */
-  private async change(viewer: User, threadId: string, teamId: string, apply: Change): Promise<ThreadTeam> {
-    const { item, event } = await this.uow.transaction(async (m) => {
-      await lockThread(m, threadId);
+  private change(viewer: User, threadId: string, teamId: string, apply: Change): Promise<ThreadTeam> {
+    return this.uow.run(async (tx) => {
+      const m = tx.manager;
+      await tx.lockThreads([threadId]);
       await this.access.participation(m, viewer.id, threadId);
       const team = await this.requireMember(m, viewer, teamId);
-      const found = await m.findOneBy(ThreadTeam, { threadId, teamId });
+      const found = await tx.lockInboxItems((m) => m.findOneBy(ThreadTeam, { threadId, teamId }));
       if (!found) throw badUserInput(`This thread is not in the inbox of team "${team.name}"`);
       const entry = await apply(m, found, team);
-      const item = await m.findOneByOrFail(ThreadTeam, { threadId, teamId });
-      if (!entry) return { item, event: null };
-      const event = await this.changed(m, item, viewer.id);
-      await this.audit.record(m, entry);
-      return { item, event };
+      if (entry) {
+        await tx.emit(INBOX_CHANGED, await inboxChanged(m, found, viewer.id));
+        await tx.audit(entry);
+      }
+      return m.findOneByOrFail(ThreadTeam, { threadId, teamId });
     });
-    if (event) this.publish([event]);
-    return item;
   }
 }
 
 const key = (item: Pick<ThreadTeam, 'threadId' | 'teamId'>) => ({ threadId: item.threadId, teamId: item.teamId });
 
-async function assignTo(m: EntityManager, actor: User, item: ThreadTeam, userId: string): Promise<AuditEntry> {
+async function assignTo(m: EntityManager, actor: Actor, item: ThreadTeam, userId: string): Promise<AuditEntry> {
   await m.update(ThreadTeam, key(item), { assigneeId: userId, assignedAt: new Date() });
   return { actor, action: AuditAction.ThreadAssigned, ...key(item), subjectUserId: userId };
 }
 
-async function unassign(m: EntityManager, actor: User, item: ThreadTeam): Promise<AuditEntry> {
+async function unassign(m: EntityManager, actor: Actor, item: ThreadTeam): Promise<AuditEntry> {
   await m.update(ThreadTeam, key(item), { assigneeId: null, assignedAt: null });
   return { actor, action: AuditAction.ThreadUnassigned, ...key(item), subjectUserId: item.assigneeId };
 }

@@ -39,11 +39,13 @@ interface TeamWithMembers {
  * another: inside a transaction they share one connection.
  */
 export class RecipientService {
-  constructor(
-    private readonly db: DataSource,
-    private readonly careNetwork: CareNetworkService,
-    private readonly access: ThreadAccess,
-  ) {}
+  private readonly db: DataSource;
+  private readonly careNetwork: CareNetworkService;
+  private readonly access: ThreadAccess;
+
+  constructor(deps: { db: DataSource; careNetwork: CareNetworkService; access: ThreadAccess }) {
+    ({ db: this.db, careNetwork: this.careNetwork, access: this.access } = deps);
+  }
 
   /** Teams first, then people, each by name. With threadId: what may still be added to that thread. */
   async options(viewer: User, query: RecipientQuery): Promise<(TeamRecipient | UserRecipient)[]> {

@@ -31,7 +31,7 @@ export async function requireCoverageWithout(m: EntityManager, userId: string, t
   const teamsOfUser = m.createQueryBuilder(TeamMember, 'tm').select('tm.teamId').where('tm.userId = :userId');
   if (teamId) teams.andWhere('t.id = :teamId', { teamId });
   else teams.andWhere(`t.id IN (${teamsOfUser.getQuery()})`, { userId });
-  // As lockTeams(m, ids, 'change'): not FOR UPDATE, which foreign-key checks on the team wait for.
+  // As tx.lockTeams(ids, 'change'): not FOR UPDATE, which foreign-key checks on the team wait for.
   if (m.connection.options.type === 'postgres') teams.setLock('for_no_key_update');
   const locked = await teams.getMany();
   if (!locked.length) return;

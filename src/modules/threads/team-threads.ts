@@ -1,39 +1,35 @@
 import { In, type EntityManager } from 'typeorm';
-import type { ParticipantsChangedEvent } from '../../events/event-bus';
+import { PARTICIPANTS_CHANGED } from '../../events/event-bus';
+import type { TeamMemberEvent } from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
-import type { AuditEntry } from '../audit/audit.service';
+import type { AuditedTx } from '../audit/audit-entry';
 import { TeamMember } from '../teams/team-member.entity';
-import type { Team } from '../teams/team.entity';
-import { isContactable, type User } from '../users/user.entity';
+import { Team } from '../teams/team.entity';
+import { isContactable, User, type Actor } from '../users/user.entity';
 import { Participant } from './participant.entity';
-import { lockThread } from './thread-lock';
+import { newParticipant, participantsChanged } from './participants';
 import { InboxStatus, ThreadTeam } from './thread-team.entity';
 import { Thread } from './thread.entity';
-import { newParticipant, participantsChanged } from './thread.service';
-
-/** What a membership change did to the team's threads: events to audit (by the caller, last) and to publish after the commit. */
-export interface TeamThreadsChange {
-  audit: AuditEntry[];
-  changes: ParticipantsChangedEvent[];
-}
 
 /** Rows per statement: far below SQLite's and PostgreSQL's limits on bound parameters. */
 const BATCH = 500;
 
 /**
- * Inside the transaction that made `member` a member of `team`, before
- * anything is audited (the audit chain's lock must come after the threads'
- * locks, as in a send): makes them a participant, through the team, of every
- * thread open in the team's inbox that they are not in yet, with nothing
- * read. Only for an auto-CC team and a contactable, enabled member, as when
- * picking the team expands it; otherwise nothing changes.
+ * TEAM_MEMBER_ADDED, inside the transaction that made `userId` a member of
+ * the team: makes them a participant, through the team, of every thread open
+ * in the team's inbox that they are not in yet, with nothing read. Only for
+ * an auto-CC team and a contactable, enabled member, as when picking the team
+ * expands it; otherwise nothing changes.
  *
- * Each thread's row is locked first, in thread id order (so two such changes
+ * The threads' rows are locked first, in thread id order (so two such changes
  * never deadlock), so every message's recipients are exactly the participants
  * at its commit; a thread marked done or joined meanwhile is left alone.
  */
-export async function joinTeamThreads(m: EntityManager, actor: User, team: Team, member: User): Promise<TeamThreadsChange> {
-  if (!team.autoCc || !isContactable(member)) return { audit: [], changes: [] };
+export async function joinTeamThreads(tx: AuditedTx, { teamId, userId, actor }: TeamMemberEvent): Promise<void> {
+  const m = tx.manager;
+  const team = await m.findOneByOrFail(Team, { id: teamId });
+  const member = await m.findOneByOrFail(User, { id: userId });
+  if (!team.autoCc || !isContactable(member)) return;
   const openWithout = async (): Promise<string[]> => {
     const rows = await m
       .createQueryBuilder(ThreadTeam, 'tt')
@@ -45,8 +41,8 @@ export async function joinTeamThreads(m: EntityManager, actor: User, team: Team,
     return rows.map((r) => r.threadId);
   };
   const candidates = await openWithout();
-  if (!candidates.length) return { audit: [], changes: [] };
-  for (const threadId of candidates) await lockThread(m, threadId);
+  if (!candidates.length) return;
+  await tx.lockThreads(candidates);
   const locked = new Set(candidates);
   const threadIds = (await openWithout()).filter((id) => locked.has(id));
 
@@ -58,26 +54,25 @@ export async function joinTeamThreads(m: EntityManager, actor: User, team: Team,
     );
   }
   const after = await participantsOf(m, threadIds);
-  return {
-    audit: threadIds.map((threadId) => ({ actor, action: AuditAction.ParticipantAdded, threadId, subjectUserId: member.id, teamId: team.id })),
-    changes: threadIds.map((threadId) => participantsChanged(threadId, actor, after.get(threadId) ?? [], { addedIds: [member.id], at: now })),
-  };
+  await tx.audit(...threadIds.map((threadId) => ({ actor, action: AuditAction.ParticipantAdded, threadId, subjectUserId: member.id, teamId: team.id })));
+  await announce(tx, threadIds, actor, after, { addedIds: [member.id], at: now });
 }
 
 /**
- * Inside the transaction that took `userId` out of team `teamId`, before
- * anything is audited: their participations through that team end, unless
+ * TEAM_MEMBER_REMOVED, inside the transaction that took `userId` out of team
+ * `teamId`: their participations through that team end, unless
  * the thread is also in the inbox of another team they are still a member of
  * (the participation is then through that team), or they created the thread.
  * Participations they were added to directly stay. Threads are locked as in
  * joinTeamThreads, so no message committed after this reaches them.
  */
-export async function leaveTeamThreads(m: EntityManager, actor: User, teamId: string, userId: string): Promise<TeamThreadsChange> {
+export async function leaveTeamThreads(tx: AuditedTx, { teamId, userId, actor }: TeamMemberEvent): Promise<void> {
+  const m = tx.manager;
   const throughTeam = async (): Promise<string[]> =>
     (await m.find(Participant, { where: { userId, viaTeamId: teamId }, select: { threadId: true }, order: { threadId: 'ASC' } })).map((p) => p.threadId);
   const candidates = await throughTeam();
-  if (!candidates.length) return { audit: [], changes: [] };
-  for (const threadId of candidates) await lockThread(m, threadId);
+  if (!candidates.length) return;
+  await tx.lockThreads(candidates);
   const locked = new Set(candidates);
   const threadIds = (await throughTeam()).filter((id) => locked.has(id));
 
@@ -105,10 +100,13 @@ export async function leaveTeamThreads(m: EntityManager, actor: User, teamId: st
   for (const ids of batches(removed)) await m.delete(Participant, { userId, threadId: In(ids) });
   const now = new Date();
   const after = await participantsOf(m, removed);
-  return {
-    audit: removed.map((threadId) => ({ actor, action: AuditAction.ParticipantRemoved, threadId, subjectUserId: userId, teamId })),
-    changes: removed.map((threadId) => participantsChanged(threadId, actor, after.get(threadId) ?? [], { removedIds: [userId], at: now })),
-  };
+  await tx.audit(...removed.map((threadId) => ({ actor, action: AuditAction.ParticipantRemoved, threadId, subjectUserId: userId, teamId })));
+  await announce(tx, removed, actor, after, { removedIds: [userId], at: now });
+}
+
+/** One PARTICIPANTS_CHANGED per thread, with its participants after the change. */
+async function announce(tx: AuditedTx, threadIds: string[], actor: Actor, after: Map<string, string[]>, change: { addedIds?: string[]; removedIds?: string[]; at: Date }) {
+  for (const threadId of threadIds) await tx.emit(PARTICIPANTS_CHANGED, participantsChanged(threadId, actor, after.get(threadId) ?? [], change));
 }
 
 /** Each thread's participants' ids. */

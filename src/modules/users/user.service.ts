@@ -1,13 +1,11 @@
-import { In, MoreThanOrEqual, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
 import { isUniqueViolation } from '../../database/errors';
-import type { UnitOfWork } from '../../database/unit-of-work';
 import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors';
-import { USER_DISABLED, type EventBus } from '../../events/event-bus';
+import { USER_DISABLED } from '../../events/event-bus';
+import { USER_ENABLED } from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
-import { AuditEvent } from '../audit/audit-event.entity';
-import type { AuditService } from '../audit/audit.service';
-import { reschedule } from '../inbox/escalation-schedule';
+import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import { hashPassword, verifyPassword } from '../auth/password';
 import type { BearerIdentities } from '../auth/bearer-identity';
 import type { LoginLimiter } from '../auth/login-limiter';
@@ -16,33 +14,33 @@ import { requireCoverageWithout } from '../teams/team-coverage';
 import type { CreateUserInput } from './create-user.input';
 import { UserKind } from './user-kind';
 import { isProfessional, User } from './user.entity';
+import { ACCOUNT_DISABLED, normalizeEmail, requireAdmin } from './user-rules';
+
+export interface UserDeps {
+  db: DataSource;
+  uow: AuditedUnitOfWork;
+  tokens: TokenService;
+  bearer: BearerIdentities;
+  loginLimiter: LoginLimiter;
+  /** bcrypt cost of new passwords (PASSWORD_COST). */
+  passwordCost: number;
+}
 
 const LOGIN_FAILED = 'Wrong email or password';
-export const ACCOUNT_DISABLED = 'This account is disabled';
-/** Clocks of instances may disagree by this much. */
-const REPUBLISH_MARGIN_MS = 5_000;
-
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
-
-export function requireAdmin(viewer: User): void {
-  if (!viewer.isAdmin) throw forbidden('Only an admin may do this');
-}
 
 export class UserService {
   /** Compared against when the email is unknown, so both failures take as long. */
   private dummyHash: Promise<string>;
+  private readonly db: DataSource;
+  private readonly uow: AuditedUnitOfWork;
+  private readonly tokens: TokenService;
+  private readonly bearer: BearerIdentities;
+  private readonly loginLimiter: LoginLimiter;
+  private readonly passwordCost: number;
 
-  constructor(
-    private readonly db: DataSource,
-    private readonly uow: UnitOfWork,
-    private readonly audit: AuditService,
-    private readonly tokens: TokenService,
-    private readonly bearer: BearerIdentities,
-    private readonly events: EventBus,
-    private readonly loginLimiter: LoginLimiter,
-    private readonly passwordCost: number,
-  ) {
-    this.dummyHash = hashPassword('not a password', passwordCost);
+  constructor(deps: UserDeps) {
+    ({ db: this.db, uow: this.uow, tokens: this.tokens, bearer: this.bearer, loginLimiter: this.loginLimiter, passwordCost: this.passwordCost } = deps);
+    this.dummyHash = hashPassword('not a password', this.passwordCost);
   }
 
   /**
@@ -90,10 +88,10 @@ export class UserService {
       contactable: professional && (input.contactable ?? true),
       isAdmin: input.isAdmin ?? false,
     });
-    return this.uow.transaction(async (m) => {
+    return this.uow.run(async ({ manager: m, audit }) => {
       if (await m.existsBy(User, { email: user.email })) throw badUserInput('A user with this email already exists');
       await m.insert(User, user);
-      await this.audit.record(m, { actor: viewer, action: AuditAction.UserCreated, subjectUserId: user.id });
+      await audit({ actor: viewer, action: AuditAction.UserCreated, subjectUserId: user.id });
       return user;
     });
   }
@@ -104,14 +102,14 @@ export class UserService {
    */
   async setContactable(viewer: User, userId: string, contactable: boolean): Promise<User> {
     if (!viewer.isAdmin && viewer.id !== userId) throw forbidden('Only an admin or the professional themself may change this');
-    return this.uow.transaction(async (m) => {
+    return this.uow.run(async ({ manager: m, audit }) => {
       const user = await m.findOneBy(User, { id: userId });
       if (!user) throw notFound('User');
       if (!isProfessional(user)) throw badUserInput('Patients are never contactable');
       if (user.contactable !== contactable) {
         if (!contactable) await requireCoverageWithout(m, user.id);
         await m.update(User, { id: user.id }, { contactable });
-        await this.audit.record(m, { actor: viewer, action: AuditAction.ContactableChanged, subjectUserId: user.id });
+        await audit({ actor: viewer, action: AuditAction.ContactableChanged, subjectUserId: user.id });
         user.contactable = contactable;
       }
       return user;
@@ -124,46 +122,29 @@ export class UserService {
    * live connections (4403). An admin cannot disable themself, so that one admin
    * at least is always left. Setting the current value changes and audits
    * nothing, but disabling again sends the revocation again (in case an
-   * instance missed it). Unlike marking someone not contactable, disabling is
+   * instance missed it), and the inbox reschedules the alerts an enabled
+   * account may act on again. Unlike marking someone not contactable, disabling is
    * never refused for a team's coverage minimum: it is a security action,
    * and must work at once even for the last member of a team.
    */
   async setDisabled(viewer: User, userId: string, disabled: boolean): Promise<User> {
     requireAdmin(viewer);
     if (disabled && viewer.id === userId) throw badUserInput('You cannot disable your own account');
-    const user = await this.uow.transaction(async (m) => {
+    return this.uow.run(async (tx) => {
+      const m = tx.manager;
       const user = await m.findOneBy(User, { id: userId });
       if (!user) throw notFound('User');
-      if (user.disabled === disabled) return user;
+      if (user.disabled === disabled) {
+        if (disabled) await tx.emit(USER_DISABLED, { userId: user.id });
+        return user;
+      }
       await m.update(User, { id: user.id }, { disabled });
-      // Back at work: an alert held back while nobody in the thread could act may go out now.
-      if (!disabled) await reschedule(m, { memberId: user.id });
+      await tx.emit(disabled ? USER_DISABLED : USER_ENABLED, { userId: user.id });
       const action = disabled ? AuditAction.UserDisabled : AuditAction.UserEnabled;
-      await this.audit.record(m, { actor: viewer, action, subjectUserId: user.id });
+      await tx.audit({ actor: viewer, action, subjectUserId: user.id });
       user.disabled = disabled;
       return user;
     });
-    if (disabled) this.events.publish(USER_DISABLED, { userId: user.id });
-    return user;
-  }
-
-  /**
-   * Sends the revocation again for every account disabled since `since` (less a
-   * margin for clocks) that is still disabled, after the link between instances
-   * was down: an instance that missed it closes the account's sockets now.
-   * Returns how many accounts were sent.
-   */
-  async republishDisabledSince(since: Date): Promise<number> {
-    const from = new Date(since.getTime() - REPUBLISH_MARGIN_MS);
-    const events = await this.db.manager.find(AuditEvent, {
-      where: { action: AuditAction.UserDisabled, at: MoreThanOrEqual(from) },
-      select: { id: true, subjectUserId: true },
-    });
-    const ids = [...new Set(events.flatMap((e) => (e.subjectUserId ? [e.subjectUserId] : [])))];
-    if (!ids.length) return 0;
-    const users = await this.db.manager.find(User, { where: { id: In(ids), disabled: true }, select: { id: true } });
-    for (const user of users) this.events.publish(USER_DISABLED, { userId: user.id });
-    return users.length;
   }
 
   /**
@@ -173,10 +154,10 @@ export class UserService {
   async ensureAdmin(email: string, password: string): Promise<void> {
     const admin = await this.newUser({ email, name: 'Administrator', kind: UserKind.PROFESSIONAL, password, contactable: false, isAdmin: true });
     try {
-      await this.uow.transaction(async (m) => {
+      await this.uow.run(async ({ manager: m, audit }) => {
         if (await m.existsBy(User, { email: admin.email })) return;
         await m.insert(User, admin);
-        await this.audit.record(m, { actor: admin, action: AuditAction.UserCreated, subjectUserId: admin.id });
+        await audit({ actor: admin, action: AuditAction.UserCreated, subjectUserId: admin.id });
       });
     } catch (error) {
       // Another instance starting at the same time created it first.

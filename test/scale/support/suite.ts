@@ -23,16 +23,16 @@ export interface Cluster {
  * started in beforeAll (fixtures go through A) and stopped in afterAll.
  * Read the fields inside tests.
  */
-export function useCluster(label: string, options: { proxied?: boolean; nodeArgs?: string[] } = {}): Cluster {
+export function useCluster(label: string, options: { proxied?: boolean; nodeArgs?: string[]; env?: Record<string, string> } = {}): Cluster {
   const cluster = {} as Cluster;
   beforeAll(async () => {
     cluster.schema = newSchemaName(label);
     cluster.db = await RunDatabase.open();
     if (options.proxied) cluster.proxies = { a: await new TcpProxy(REDIS_URL).start(), b: await new TcpProxy(REDIS_URL).start() };
     // A first: it runs the migrations alone (starting together is its own test).
-    const { nodeArgs } = options;
-    cluster.a = await startInstance('A', { schema: cluster.schema, redisUrl: cluster.proxies?.a.url, nodeArgs });
-    cluster.b = await startInstance('B', { schema: cluster.schema, redisUrl: cluster.proxies?.b.url, nodeArgs });
+    const { nodeArgs, env } = options;
+    cluster.a = await startInstance('A', { schema: cluster.schema, redisUrl: cluster.proxies?.a.url, nodeArgs, env });
+    cluster.b = await startInstance('B', { schema: cluster.schema, redisUrl: cluster.proxies?.b.url, nodeArgs, env });
     cluster.world = await World.create(cluster.a);
   });
   afterAll(async () => {

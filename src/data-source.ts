@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
-import type { DatabaseConfig } from '../config';
-import { entities, migrations } from './entities';
+import type { DatabaseConfig } from './config';
+import { entities, migrations } from './tables';
 
 /**
  * The TypeORM DataSource for a configuration. Nothing connects until

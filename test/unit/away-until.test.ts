@@ -1,4 +1,4 @@
-import { awayUntil } from '../../src/modules/absences/absence.service';
+import { awayUntil } from '../../src/modules/absences/away-until';
 
 // awayUntil: when a professional with these absences (sorted by start) is back.
 

@@ -1,0 +1,23 @@
+import type { Tx, UnitOfWork } from '../../database/unit-of-work';
+import type { Actor } from '../users/user.entity';
+import type { AuditAction } from './audit-action';
+
+/** One audit event to record (AuditService chains and stores it). */
+export interface AuditEntry {
+  actor: Actor;
+  action: AuditAction;
+  threadId?: string | null;
+  messageId?: string | null;
+  subjectUserId?: string | null;
+  /** The patient a care-network event concerns; a thread's patients are added by the audit writer. */
+  patientId?: string | null;
+  teamId?: string | null;
+  /** DENIED with the reason, for an attempt that was refused. Default SUCCESS. */
+  denied?: string;
+  /** MESSAGE_DELIVERED: who the message was pushed to. */
+  recipientIds?: string[];
+}
+
+/** The unit of work of this server: its transactions audit AuditEntry. */
+export type AuditedUnitOfWork = UnitOfWork<AuditEntry>;
+export type AuditedTx = Tx<AuditEntry>;

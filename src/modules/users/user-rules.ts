@@ -1,0 +1,11 @@
+import { forbidden } from '../../errors';
+import type { User } from './user.entity';
+
+export const ACCOUNT_DISABLED = 'This account is disabled';
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/** FORBIDDEN unless the viewer is an admin. */
+export function requireAdmin(viewer: User): void {
+  if (!viewer.isAdmin) throw forbidden('Only an admin may do this');
+}

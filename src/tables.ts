@@ -1,0 +1,22 @@
+import { OutboxEvent } from './events/outbox-event.entity';
+import { Absence } from './modules/absences/absence.entity';
+import { AuditEvent, AuditEventPatient } from './modules/audit/audit-event.entity';
+import { ProfessionalShare, TeamShare } from './modules/care-network/record-share.entity';
+import { Message } from './modules/messages/message.entity';
+import { TeamMember } from './modules/teams/team-member.entity';
+import { Team } from './modules/teams/team.entity';
+import { Participant } from './modules/threads/participant.entity';
+import { ThreadTeam } from './modules/threads/thread-team.entity';
+import { Thread } from './modules/threads/thread.entity';
+import { User } from './modules/users/user.entity';
+import { Initial1764000000000 } from './migrations/1764000000000-initial';
+import { UserDisabled1765000000000 } from './migrations/1765000000000-user-disabled';
+import { AuditChain1766000000000 } from './migrations/1766000000000-audit-chain';
+import { TeamInbox1767000000000 } from './migrations/1767000000000-team-inbox';
+import { TeamLife1768000000000 } from './migrations/1768000000000-team-life';
+import { ExternalIdentity1769000000000 } from './migrations/1769000000000-external-identity';
+import { Outbox1770000000000 } from './migrations/1770000000000-outbox';
+
+export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, Absence, OutboxEvent];
+
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000];
