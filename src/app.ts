@@ -36,7 +36,7 @@ export interface App {
   db: DataSource;
   uow: AuditedUnitOfWork;
   events: EventBus;
-  /** Publishes what transactions wrote to the outbox; its relay (with Redis) runs from createApp to close. */
+  /** Publishes what transactions wrote to the outbox; its relay runs once started (startServer starts it) until close. */
   outbox: OutboxRelay;
   /** The graphql-ws connections open on this instance, by user; closed when revoked or expired. */
   liveSessions: LiveSessions;
@@ -100,7 +100,6 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     config.oidc ? { verifier: new OidcVerifier(config.oidc), identities: new ExternalIdentities({ db, uow, logger }) } : null,
   );
   const users = new UserService({ db, uow, tokens, bearer, loginLimiter, passwordCost: config.passwordCost });
-  outbox.start();
   return {
     config,
     db,

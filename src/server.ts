@@ -72,6 +72,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     let closing: Promise<void> | undefined;
     // /readyz answers 503 from the moment close() is called, so that balancers stop sending.
     const http = await serve(app, config, options, () => closing !== undefined);
+    app.outbox.start();
     app.escalations.start();
     const port = (http.server.address() as AddressInfo).port;
     const started = app; // for the closure: `app` is reassignable
