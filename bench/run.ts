@@ -124,7 +124,7 @@ async function sendBench() {
   for (const client of clients) {
     client.subscribe({ query: 'subscription { messageAdded { id body author { name } } }' }, { next() {}, error() {}, complete() {} });
   }
-  while (server.app.events.subscriberCount() < clients.length) await new Promise((r) => setTimeout(r, 10));
+  while (server.live.size < clients.length) await new Promise((r) => setTimeout(r, 10));
   const send = (t: string) => () => post(server.url, `mutation($t: ID!) { sendMessage(threadId: $t, body: "hello") { id } }`, { t }, token);
   const result = await sideBySide(send(toUnwatched), send(toWatched));
   report(`sendMessage (${ITERATIONS} requests each)`, ['recipient not subscribed', 'recipient on 20 subscribed sockets'], result);

@@ -87,7 +87,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   const audit = new AuditService({ db, uow, access, instanceId: config.instanceId, logger });
   const careNetwork = new CareNetworkService({ uow });
   const recipients = new RecipientService({ db, careNetwork, access });
-  const messages = new MessageService({ db, uow, access, events, deliveries: audit });
+  const messages = new MessageService({ db, uow, access, events, logger });
   const threads = new ThreadService({ db, uow, access, recipients, messages });
   const inbox = new InboxService({ db, uow, access });
   // In-transaction listeners run in the order registered: the threads' before the inbox's (threads are locked before inbox items).
@@ -123,7 +123,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     threads,
     inbox,
     escalations,
-    activity: new ActivityService({ events, access, messages }),
+    activity: new ActivityService({ messages }),
     absences: new AbsenceService({ uow, clock }),
     clock,
     close: async () => {

@@ -4,10 +4,14 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from './logger';
 import { requestIdOf } from './request-id';
 
-/** What each operation's context sees of its socket, as graphql-ws's own `ws` adapter gives it. */
-export interface Extra {
+/**
+ * What each operation's context sees of its socket: the socket, and what
+ * `describe` kept of its upgrade request (the request itself is let go: a
+ * socket open for a shift should not hold its headers and parser state).
+ */
+export interface Extra<D> {
   readonly socket: WebSocket;
-  readonly request: IncomingMessage;
+  readonly client: D;
 }
 
 /** Idle sockets are pinged this often, and closed when a ping gets no pong within as long. */
@@ -23,8 +27,13 @@ const SERVER_MESSAGES: unknown[] = [MessageType.ConnectionAck, MessageType.Next,
  * failure of our own hooks still closes the socket with 4500 and is logged
  * as an error. Returns the cleanup that closes every socket (1001).
  */
-export function serveGraphqlWs<P extends Record<string, unknown>>(wss: WebSocketServer, options: ServerOptions<P, Extra>, logger: Logger) {
-  const server = makeServer<P, Extra>(options);
+export function serveGraphqlWs<P extends Record<string, unknown>, D>(
+  wss: WebSocketServer,
+  options: ServerOptions<P, Extra<D>>,
+  describe: (request: IncomingMessage) => D,
+  logger: Logger,
+) {
+  const server = makeServer<P, Extra<D>>(options);
   wss.options.handleProtocols = handleProtocols;
   // ws re-emits only its HTTP server's errors here, which are failed listens: startServer reports them.
   wss.on('error', () => undefined);
@@ -67,7 +76,7 @@ export function serveGraphqlWs<P extends Record<string, unknown>>(wss: WebSocket
             }
           }),
       },
-      { socket, request },
+      { socket, client: describe(request) },
     );
     socket.once('close', (code, reason) => {
       if (pongWait) clearTimeout(pongWait);

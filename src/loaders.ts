@@ -16,20 +16,15 @@ import { User } from './modules/users/user.entity';
 export type Loaders = ReturnType<typeof createLoaders>;
 
 /**
- * One set per request (or per subscription event), for one viewer, never shared
- * between users. `cache: false` keeps the batching but remembers nothing, for
- * contexts that outlive a request. `clock` says who is away now (the app's
- * clock; the system clock by default).
+ * One set per request (or per execution of a live event), for one viewer,
+ * never shared between users. `clock` says who is away now (the app's clock;
+ * the system clock by default).
  */
-export function createLoaders(
-  db: DataSource,
-  viewer: Pick<User, 'id' | 'kind'> | null,
-  options: { cache: boolean; clock?: Clock } = { cache: true },
-) {
+export function createLoaders(db: DataSource, viewer: Pick<User, 'id' | 'kind'> | null, options: { clock?: Clock } = {}) {
   const m = db.manager;
   const viewerId = viewer?.id ?? null;
   const loader = <K, V>(batch: (keys: readonly K[]) => Promise<V[]>) =>
-    new DataLoader<K, V>(batch, { cache: options.cache, maxBatchSize: 500 });
+    new DataLoader<K, V>(batch, { maxBatchSize: 500 });
   const found = <T>(rows: (T | null | Error)[]) => rows.filter((r): r is T => r !== null && !(r instanceof Error));
 
   const user = loader<string, User | null>(async (ids) => byKey(ids, await m.findBy(User, { id: In([...ids]) }), (u) => u.id));

@@ -7,6 +7,11 @@ import type { IncomingMessage } from 'node:http';
  * follows the request through), else a new UUID.
  */
 export function requestIdOf(request: IncomingMessage): string {
+  return givenRequestId(request) ?? randomUUID();
+}
+
+/** The client's X-Request-Id if it is one we keep, else null. */
+export function givenRequestId(request: IncomingMessage): string | null {
   const given = request.headers['x-request-id'];
-  return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : randomUUID();
+  return typeof given === 'string' && /^[\w.:-]{1,64}$/.test(given) ? given : null;
 }

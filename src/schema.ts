@@ -26,8 +26,9 @@ const DateTime = new GraphQLScalarType({
   description: 'An ISO-8601 date-time string in UTC, e.g. 2026-11-24T09:30:00.000Z',
 });
 
-// Each @Subscription here brings its own `subscribe`, fed by the server's own
-// event bus (so several servers can share one process). type-graphql still
+// Each @Subscription here brings its own `subscribe`, which returns a LiveFeed
+// that the server's own live hub delivers (src/live/; so several servers can
+// share one process). type-graphql still
 // demands a pubSub for topic-based subscriptions; this one refuses to be used.
 const topicSubscriptionsUnused: PubSub = {
   publish() {

@@ -15,6 +15,7 @@ import { operationRules, type OperationRules } from './graphql/limits';
 import { OperationPipeline } from './graphql/pipeline';
 import { createLogger, type Logger } from './logger';
 import { serveProbes } from './probes';
+import type { LiveHub } from './live/live-hub';
 import { getSchema } from './schema';
 import { serveWeb } from './web';
 import { serveWebsockets } from './websocket';
@@ -23,6 +24,8 @@ export const GRAPHQL_PATH = '/graphql';
 
 export interface RunningServer {
   app: App;
+  /** The live subscriptions on this server's websockets, and their delivery. */
+  live: LiveHub;
   /** e.g. http://127.0.0.1:4000/graphql; the websocket URL is the same with ws:. */
   url: string;
   port: number;
@@ -78,6 +81,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const started = app; // for the closure: `app` is reassignable
     return {
       app,
+      live: http.live,
       port,
       url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}${GRAPHQL_PATH}`,
       close: () =>
@@ -94,14 +98,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   }
 }
 
-async function serve(app: App, config: Config, options: ServerOptions, closing: () => boolean): Promise<{ server: Server; stop(): Promise<void> }> {
+async function serve(app: App, config: Config, options: ServerOptions, closing: () => boolean): Promise<{ server: Server; live: LiveHub; stop(): Promise<void> }> {
   const defaults = operationRules(config);
   const pipeline = new OperationPipeline({
     schema: await getSchema(),
     rules: options.rules?.(defaults) ?? defaults,
     metrics: app.metrics,
     logger: app.logger,
-    context: (client, contextOptions) => buildContext(app, client, contextOptions),
+    context: (client) => buildContext(app, client),
   });
   const expressApp = express();
   expressApp.set('trust proxy', config.trustProxy);
@@ -134,6 +138,7 @@ async function serve(app: App, config: Config, options: ServerOptions, closing: 
   });
   return {
     server,
+    live: websockets.hub,
     stop: async () => {
       await Promise.all([drain(DRAIN_GRACE_MS), websockets.dispose()]);
     },

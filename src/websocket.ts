@@ -2,16 +2,23 @@ import type { Server } from 'node:http';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Context as WsContext } from 'graphql-ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { App } from './app';
-import { buildContext, clientInfo, type Context, type TrustProxy } from './context';
+import { buildContext, sourceOf, viewerContext, type ClientInfo, type Context, type TrustProxy } from './context';
 import { tooManyRequests } from './errors';
+import { INBOX_CHANGED, MESSAGE_ADDED, PARTICIPANTS_CHANGED } from './events/event-bus';
 import type { OperationArgs, OperationPipeline } from './graphql/pipeline';
 import { serveGraphqlWs, type Extra } from './graphql-ws-adapter';
+import { operationAudience } from './live/audience';
+import { LiveFeed } from './live/live-feed';
+import { LiveHub } from './live/live-hub';
 import { UNKNOWN_OPERATION, type OperationLabels } from './metrics/operation-labels';
 import { withOrigin } from './common/request-origin';
 import type { BearerIdentity } from './modules/auth/bearer-identity';
 import { TokenService } from './modules/auth/token.service';
-import { SocketSubscriptions } from './socket-subscriptions';
+import type { User } from './modules/users/user.entity';
+import { givenRequestId } from './request-id';
 
 export interface WebsocketOptions {
   path: string;
@@ -32,10 +39,18 @@ const CLOSE_TOO_MANY_CONNECTIONS = 4429;
  */
 export const MAX_OPERATIONS_PER_SOCKET = 100;
 
-/** What an operation's context tells the adapter: its socket, and its labels for the metrics. */
+/** What an operation's context tells the adapter: its socket and id, and its labels for the metrics. */
 interface Running {
   socket: WebSocket;
+  id: string;
   operation: OperationLabels;
+}
+
+/** What a socket keeps of its upgrade request: where it came from (each operation gets a request id of its own unless the client gave one). */
+interface SocketClient {
+  ip: string;
+  userAgent: string | null;
+  requestId: string | null;
 }
 
 /**
@@ -49,19 +64,21 @@ export function serveWebsockets(server: Server, { path, pipeline, app, trust }: 
   const running = new WeakMap<Context, Running>();
   /** The formatted errors of each refusal, for onError: graphql-ws hands back the array onSubscribe returned. */
   const refusals = new WeakMap<readonly GraphQLError[], GraphQLFormattedError[]>();
-  const subscriptions = new SocketSubscriptions();
+  const live = liveHub(app, pipeline);
   const wss = new WebSocketServer({ server, path, maxPayload: MAX_FRAME_BYTES });
   app.metrics.countWebsocketsWith(() => wss.clients.size);
   const runningOf = (args: { contextValue?: unknown }) => running.get(args.contextValue as Context)!; // onSubscribe noted it
-  const websockets = serveGraphqlWs<{ authorization?: unknown }>(
+  const websockets = serveGraphqlWs<{ authorization?: unknown }, SocketClient>(
     wss,
     {
       connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
       execute: (args) => pipeline.execute(args as OperationArgs),
       subscribe: async (args) => {
-        const { socket, operation } = runningOf(args);
-        const result = await pipeline.subscribe(args as OperationArgs, operation);
-        return Symbol.asyncIterator in result ? subscriptions.add(socket, result) : result;
+        const { socket, id, operation } = runningOf(args);
+        const started = await pipeline.subscribe(args as OperationArgs);
+        if (!(started instanceof LiveFeed)) return started;
+        const { document, variableValues, operationName } = args;
+        return live.hub.add(started, socket, id, { document, variableValues, operationName, labels: operation }, (args.contextValue as Context).client);
       },
       // A connection without a valid token is refused (4403) before any operation.
       // A failure here closes the socket with 4500 and a generic reason (see serveGraphqlWs).
@@ -83,18 +100,16 @@ export function serveWebsockets(server: Server, { path, pipeline, app, trust }: 
       },
       // Every operation goes through the pipeline here, so that a refusal reaches the client
       // as formatted errors (an error message) instead of closing the socket.
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const { socket } = ctx.extra;
         const prepared = await pipeline.prepare(payload, {
           transport: 'ws',
           client: client(ctx),
-          // Subscriptions outlive requests: loaders batch but must not cache across events.
-          cache: false,
           admit: () => {
             // graphql-ws books an operation (as null) before asking here and fills in a subscription once
-            // it started; a started one is also in `subscriptions`, with any graphql-ws lost track of.
+            // it started; a started one is also in the hub, with any graphql-ws lost track of.
             const starting = Object.values(ctx.subscriptions).filter((operation) => operation === null).length;
-            return starting + subscriptions.count(socket) > MAX_OPERATIONS_PER_SOCKET
+            return starting + live.hub.countOn(socket) > MAX_OPERATIONS_PER_SOCKET
               ? tooManyRequests(`At most ${MAX_OPERATIONS_PER_SOCKET} operations run at once on one connection: complete one first`)
               : null;
           },
@@ -103,7 +118,7 @@ export function serveWebsockets(server: Server, { path, pipeline, app, trust }: 
           refusals.set(prepared.errors, prepared.formatted);
           return prepared.errors;
         }
-        running.set(prepared.args.contextValue, { socket, operation: prepared.operation });
+        running.set(prepared.args.contextValue, { socket, id, operation: prepared.operation });
         return prepared.args;
       },
       onNext: (_ctx, _id, _payload, args, result) => {
@@ -113,15 +128,47 @@ export function serveWebsockets(server: Server, { path, pipeline, app, trust }: 
       // Only refusals get here, formatted and counted already: onSubscribe prepares every operation graphql-ws runs.
       onError: (ctx, _id, _payload, errors) => refusals.get(errors) ?? pipeline.format('ws', client(ctx), UNKNOWN_OPERATION, errors),
     },
+    (request: IncomingMessage): SocketClient => ({ ...sourceOf(request, trust), requestId: givenRequestId(request) }),
     app.logger,
   );
-  const client = (ctx: WsContext<{ authorization?: unknown }, Extra>) => clientInfo(ctx.extra.request, trust, ctx.connectionParams?.authorization);
+  const client = (ctx: WsContext<{ authorization?: unknown }, Extra<SocketClient>>): ClientInfo => {
+    const { ip, userAgent, requestId } = ctx.extra.client;
+    return { authorization: ctx.connectionParams?.authorization, ip, userAgent, requestId: requestId ?? randomUUID() };
+  };
   return {
+    hub: live.hub,
     dispose: async () => {
       await websockets.dispose();
+      live.stop();
+      await live.hub.settled();
       app.liveSessions.clear();
     },
   };
+}
+
+/**
+ * The live hub of this server, fed with every committed event of the topics
+ * subscriptions hear of (messages in each thread's order, once: MessageService.inOrder).
+ * Each group's execution runs with a context of its first member.
+ */
+function liveHub(app: App, pipeline: OperationPipeline) {
+  const hub = new LiveHub({
+    execute: ({ document, variableValues, operationName }, viewer, origin, rootValue) =>
+      pipeline.execute({ schema: pipeline.schema, document, variableValues, operationName, rootValue, contextValue: viewerContext(app, viewer as User, origin) }),
+    format: (operation, origin, errors) => pipeline.format('ws', origin, operation.labels, errors),
+    audience: ({ document, operationName }) => operationAudience(pipeline.schema, document, operationName),
+    delivered: (event, userIds) => {
+      if (event.topic === MESSAGE_ADDED) app.audit.delivered(event.payload.message, userIds);
+    },
+    count: { subscriptions: (field, change) => app.metrics.countSubscriptions(field, change), deliveries: (field, sent) => app.metrics.countDeliveries(field, sent) },
+    logger: app.logger,
+  });
+  const stops = [
+    app.messages.inOrder((payload) => hub.route({ topic: MESSAGE_ADDED, payload })),
+    app.events.on(PARTICIPANTS_CHANGED, (payload) => hub.route({ topic: PARTICIPANTS_CHANGED, payload })),
+    app.events.on(INBOX_CHANGED, (payload) => hub.route({ topic: INBOX_CHANGED, payload })),
+  ];
+  return { hub, stop: () => stops.forEach((stop) => stop()) };
 }
 
 /** The user and expiry of a valid bearer token; null without one or for a bad one. Throws when the identity provider cannot be reached (4500). */

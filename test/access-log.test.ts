@@ -109,7 +109,7 @@ beforeAll(async () => {
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
   }
-  await until(() => server.app.events.subscriberCount() === 0);
+  await until(() => server.live.size === 0);
 
   await world.as(world.admin, TRAIL, { t: t1 });
   did({ action: 'AUDIT_TRAIL_READ', who: world.admin, role: 'ADMIN', team: null, threadId: t1 });
@@ -241,7 +241,7 @@ test('a page boundary inside one delivery (several recipients) loses and repeats
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));
   }
-  await until(() => server.app.events.subscriberCount() === 0);
+  await until(() => server.live.size === 0);
 });
 
 test('only patients: professionals and admins get FORBIDDEN, anonymous UNAUTHENTICATED; bad pages are BAD_USER_INPUT', async () => {

@@ -71,7 +71,7 @@ describe('npm run audit:export', () => {
     } finally {
       await client.dispose();
     }
-    await until(() => server.app.events.subscriberCount() === 0);
+    await until(() => server.live.size === 0);
     await world.as(b, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId });
     await codes(server.url, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId }, outsider.token);
 

@@ -3,7 +3,7 @@ import type { Client } from 'graphql-ws';
 import { getSchema } from '../src/schema';
 import { deliveriesRecorded } from './support/audit-requests';
 import { gql, ok } from './support/graphql';
-import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until } from './support/live';
+import { connect, settle, subscribe, until } from './support/live';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
@@ -389,14 +389,14 @@ async function buildWorld(server: TestServer): Promise<Ctx> {
   const live = connect(server.wsUrl, participant.token);
   try {
     const feed = subscribe(live, `subscription { messageAdded { id } }`);
-    await until(() => server.app.events.subscriberCount() === 1);
+    await until(() => server.live.size === 1);
     const messageId = await world.send(participant, thread, 'Come in tomorrow, we will go through them');
     await feed.waitFor(1);
     await deliveriesRecorded(server, messageId, 1);
   } finally {
     await live.dispose();
   }
-  await until(() => server.app.events.subscriberCount() === 0);
+  await until(() => server.live.size === 0);
   await world.as(participant, `query($t: ID!) { thread(id: $t) { messages { edges { node { id } } } } }`, { t: thread });
   // For the care team's inbox: the patient writes again and waits; the participant claims the thread and marks it done.
   await world.send(patient, thread, 'One more question');
@@ -453,12 +453,6 @@ interface LiveProbe {
   variables?(ctx: Ctx, leftLive: string): Record<string, unknown>;
   /** From every payload received; `watched` are the world's thread and the one the leaver leaves while subscribed. */
   found(payloads: Data[], watched: string[]): unknown[];
-  /**
-   * Event-bus listeners one accepted subscription holds on the server (threadActivity listens to
-   * several topics: THREAD_ACTIVITY_LISTENERS): nothing is sent before every subscription still open
-   * listens.
-   */
-  listeners: number;
 }
 
 const one = (value: unknown): unknown[] => (value === undefined ? [] : [value]);
@@ -687,24 +681,20 @@ const LIVE_PROBES: Record<string, LiveProbe> = {
   'Subscription.threadActivity': {
     query: `subscription { threadActivity { threadId kind } }`,
     found: activitiesOf,
-    listeners: THREAD_ACTIVITY_LISTENERS,
   },
   'Subscription.messageAdded': {
     query: `subscription { messageAdded { id threadId } }`,
     found: messagesOf,
-    listeners: 1,
   },
   'Subscription.messageAdded(threadId: thread)': {
     query: `subscription($t: ID) { messageAdded(threadId: $t) { id threadId } }`,
     variables: (c) => ({ t: c.thread }),
     found: messagesOf,
-    listeners: 1,
   },
   'Subscription.messageAdded(threadId: leftLive)': {
     query: `subscription($t: ID) { messageAdded(threadId: $t) { id threadId } }`,
     variables: (_c, leftLive) => ({ t: leftLive }),
     found: messagesOf,
-    listeners: 1,
   },
 };
 
@@ -865,7 +855,6 @@ function fieldLiveProbe(field: SchemaField): LiveProbe {
   return {
     query: `subscription { threadActivity { threadId ${field.selection} } }`,
     found: (payloads, watched) => activitiesOf(payloads, watched).map((a: Data) => a.probe),
-    listeners: LIVE_PROBES['Subscription.threadActivity'].listeners,
   };
 }
 
@@ -1057,7 +1046,7 @@ test('subscriptions and ThreadActivity fields over graphql-ws, as each role: a s
 
   const clients = new Map<Role, Client>(ROLES.map((role): [Role, Client] => [role, connect(server.wsUrl, tokenOf(ctx, role) ?? null)]));
   try {
-    const baseline = server.app.events.subscriberCount();
+    const baseline = server.live.size;
     const watches: Watch[] = [];
     for (const [key, probe] of live) {
       if (!(key in EXPECTED)) continue;
@@ -1065,9 +1054,9 @@ test('subscriptions and ThreadActivity fields over graphql-ws, as each role: a s
     }
 
     // Every subscription still open is listening (and every refused one has ended) before anything happens.
-    const listening = () => watches.filter((w) => !w.ended).reduce((n, w) => n + w.probe.listeners, 0);
-    await until(() => server.app.events.subscriberCount() - baseline === listening(), 5000).catch(() => {
-      throw new Error(`subscriptions did not settle: ${server.app.events.subscriberCount() - baseline} listeners for ${listening()} expected`);
+    const listening = () => watches.filter((w) => !w.ended).length;
+    await until(() => server.live.size - baseline === listening(), 5000).catch(() => {
+      throw new Error(`subscriptions did not settle: ${server.live.size - baseline} live subscriptions for ${listening()} expected`);
     });
 
     await world.leave(people.leaver, leftLive);

@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { User } from '../src/modules/users/user.entity';
-import { connect, subscribe, THREAD_ACTIVITY_LISTENERS, untilSubscribed, type Feed } from './support/live';
+import { connect, subscribe, untilSubscribed, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
 import { commitUnpublished } from './support/unpublished';
 
@@ -128,11 +128,11 @@ describe('messages pushed live resolve it too', () => {
 
   /** `person` listens to messageAdded, then to their dashboard (threadActivity: two topics at least, listened to at once), both selecting the receipt. */
   async function listening(person: Person): Promise<Live> {
-    const base = env.server.app.events.subscriberCount();
+    const base = env.server.live.size;
     const added = subscribe(online(person), `subscription { messageAdded { ${LIVE_FIELDS} } }`);
     await untilSubscribed(env.server, base + 1);
     const dashboard = subscribe(online(person), `subscription { threadActivity { message { ${LIVE_FIELDS} } } }`);
-    await untilSubscribed(env.server, base + 1 + THREAD_ACTIVITY_LISTENERS);
+    await untilSubscribed(env.server, base + 2);
     return { added, dashboard };
   }
 

@@ -28,7 +28,7 @@ describeInBrowser('the dashboard at /app', () => {
   });
   afterEach(async () => {
     await Promise.all(contexts.splice(0).map((context) => context.close()));
-    await until(() => env.server.app.events.subscriberCount() === 0 && env.server.app.liveSessions.size === 0);
+    await until(() => env.server.live.size === 0 && env.server.app.liveSessions.size === 0);
   });
   afterAll(() => browser?.close());
 

@@ -7,7 +7,7 @@ import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { startChildServer, type ChildServer } from './support/child-server';
 import { HOUR, MINUTE, TestClock } from './support/clock';
 import { codes, gql, ok } from './support/graphql';
-import { listen, settle, THREAD_ACTIVITY_LISTENERS, until, untilDashboards, type Feed } from './support/live';
+import { listen, settle, until, untilDashboards, type Feed } from './support/live';
 import { redisAnswers, TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
@@ -561,7 +561,7 @@ describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
     const [patFeed, ...feeds] = [watchers[watchers.length - 1], ...watchers.slice(0, -1)].map((w) => dashboard(w.person, w.instance.wsUrl, own));
     for (const instance of instances) {
       const count = watchers.filter((w) => w.instance === instance).length;
-      await until(async () => (await instance.subscriberCount()) >= THREAD_ACTIVITY_LISTENERS * count, 10_000, `instance ${instance.pid} never held ${count} dashboards`);
+      await until(async () => (await instance.subscriberCount()) >= count, 10_000, `instance ${instance.pid} never held ${count} dashboards`);
     }
 
     // Each instance's link through Redis may still be starting: a member writes to the team through each

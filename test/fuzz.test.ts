@@ -612,7 +612,7 @@ describe('fuzzing', () => {
         }
         for (const error of socket.errors) problems.add('otherViolations', `client-side socket error: ${String(error)}`);
         // Once its socket is closed, nothing of it may be left on the server (cases run one at a time).
-        const left = () => ({ subscriptions: server.app.events.subscriberCount(), liveSessions: server.app.liveSessions.size });
+        const left = () => ({ subscriptions: server.live.size, liveSessions: server.app.liveSessions.size });
         if (!(await eventually(() => left().subscriptions === 0 && left().liveSessions === 0, 2_000))) problems.add('otherViolations', `left on the server after the close: ${JSON.stringify(left())}`);
         for (const message of socket.received) checkWsMessage(message, sent, problems);
         if (socket.received.some((m) => m.includes('"connection_ack"'))) figures.wsAcknowledged++;
@@ -629,8 +629,8 @@ describe('fuzzing', () => {
   );
 
   test('afterwards no subscription or live session is left, and the server still serves HTTP and live subscriptions', async () => {
-    await until(() => server.app.events.subscriberCount() === 0 && server.app.liveSessions.size === 0, 5_000).catch(() => undefined);
-    expect({ subscriptions: server.app.events.subscriberCount(), liveSessions: server.app.liveSessions.size }).toEqual({ subscriptions: 0, liveSessions: 0 });
+    await until(() => server.live.size === 0 && server.app.liveSessions.size === 0, 5_000).catch(() => undefined);
+    expect({ subscriptions: server.live.size, liveSessions: server.app.liveSessions.size }).toEqual({ subscriptions: 0, liveSessions: 0 });
 
     const health = await send({ method: 'GET', path: '/healthz', headers: {} });
     expect(health).toEqual({ status: 200, contentType: expect.stringMatching(/json/), text: '{"status":"ok"}' });

@@ -183,7 +183,7 @@ describeInBrowser('GraphiQL in Chromium', () => {
       await screenshot(page, 'graphiql-subscription');
       // Running it again stops it: the server sees the subscription and its socket end.
       await page.locator('.graphiql-execute-button').click();
-      await until(() => env.server.app.events.subscriberCount() === 0 && env.server.app.liveSessions.size === 0);
+      await until(() => env.server.live.size === 0 && env.server.app.liveSessions.size === 0);
     } catch (error) {
       await screenshot(page, 'graphiql-failure');
       throw error;

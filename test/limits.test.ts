@@ -117,7 +117,7 @@ describe('the same limits hold over graphql-ws', () => {
       const deep = `subscription { messageAdded { thread { messages(first: 100) { edges { node { thread { participants { user { teams { members { id } } } } } } } } } } }`;
       const { errors } = await wsErrors(client, deep);
       expect(errors.map((e: GraphQLFormattedError) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
-      expect(env.server.app.events.subscriberCount()).toBe(0);
+      expect(env.server.live.size).toBe(0);
     } finally {
       await client.dispose();
     }
@@ -182,7 +182,7 @@ describe('websocket limits', () => {
     const closed = await closedWithin(socket, 3_000);
     expect(closed?.code).toBe(4409);
     expect(Buffer.byteLength(closed!.reason)).toBeLessThanOrEqual(123);
-    await until(() => env.server.app.events.subscriberCount() === 0);
+    await until(() => env.server.live.size === 0);
   });
 
   test('an id completed and subscribed again before its first subscription started leaves nothing behind once the socket closes', async () => {
@@ -190,9 +190,9 @@ describe('websocket limits', () => {
     await subscribeOn(socket, '1');
     await completeOn(socket, '1');
     await subscribeOn(socket, '1');
-    await until(() => env.server.app.events.subscriberCount() > 0);
+    await until(() => env.server.live.size > 0);
     await socket.close();
-    await until(() => env.server.app.events.subscriberCount() === 0 && env.server.app.liveSessions.size === 0);
+    await until(() => env.server.live.size === 0 && env.server.app.liveSessions.size === 0);
   });
 
   test('a socket running many subscriptions, at once or one after another, keeps nothing of the ended ones', async () => {
@@ -236,7 +236,7 @@ describe('websocket limits', () => {
   test('a socket runs at most MAX_OPERATIONS_PER_SOCKET operations at once; one more is refused with TOO_MANY_REQUESTS and the socket stays open', async () => {
     const socket = await acknowledged();
     for (let i = 0; i < MAX_OPERATIONS_PER_SOCKET; i++) await subscribeOn(socket, `${i}`);
-    await until(() => env.server.app.events.subscriberCount() === MAX_OPERATIONS_PER_SOCKET);
+    await until(() => env.server.live.size === MAX_OPERATIONS_PER_SOCKET);
 
     await subscribeOn(socket, 'one-more');
     const answer = await answerTo(socket, 'one-more');
@@ -246,16 +246,16 @@ describe('websocket limits', () => {
       'error',
       [['TOO_MANY_REQUESTS', `At most ${MAX_OPERATIONS_PER_SOCKET} operations run at once on one connection: complete one first`]],
     ]);
-    expect(env.server.app.events.subscriberCount()).toBe(MAX_OPERATIONS_PER_SOCKET);
+    expect(env.server.live.size).toBe(MAX_OPERATIONS_PER_SOCKET);
 
     // Once one ends, there is room again on the same socket.
     await completeOn(socket, '0');
-    await until(() => env.server.app.events.subscriberCount() === MAX_OPERATIONS_PER_SOCKET - 1);
+    await until(() => env.server.live.size === MAX_OPERATIONS_PER_SOCKET - 1);
     await subscribeOn(socket, 'in-its-place');
-    await until(() => env.server.app.events.subscriberCount() === MAX_OPERATIONS_PER_SOCKET);
+    await until(() => env.server.live.size === MAX_OPERATIONS_PER_SOCKET);
     expect(socket.closed).toBeNull();
     await socket.close();
-    await until(() => env.server.app.events.subscriberCount() === 0);
+    await until(() => env.server.live.size === 0);
   });
 
   test('subscriptions graphql-ws lost track of (an id completed and subscribed again before it started) count towards MAX_OPERATIONS_PER_SOCKET', async () => {
@@ -263,7 +263,7 @@ describe('websocket limits', () => {
     // A round leaves one live subscription in graphql-ws's books and, when the complete came
     // before the first subscribe started (as it mostly does), a second one out of them.
     let rounds = 0;
-    while (env.server.app.events.subscriberCount() < MAX_OPERATIONS_PER_SOCKET) {
+    while (env.server.live.size < MAX_OPERATIONS_PER_SOCKET) {
       const id = `${rounds++}`;
       await subscribeOn(socket, id);
       await completeOn(socket, id);
@@ -277,7 +277,7 @@ describe('websocket limits', () => {
     await subscribeOn(socket, 'one-more');
     expect(await answerTo(socket, 'one-more')).toContain('"code":"TOO_MANY_REQUESTS"');
     await socket.close();
-    await until(() => env.server.app.events.subscriberCount() === 0);
+    await until(() => env.server.live.size === 0);
   });
 
   test('a user holds at most MAX_SOCKETS_PER_USER sockets; one more is closed with 4429, others are not affected', async () => {

@@ -134,7 +134,7 @@ describe('graphql-ws', () => {
 
     // Completed by the client, on a socket that stays open.
     await feed.close();
-    await until(() => env.server.app.events.subscriberCount() === 0);
+    await until(() => env.server.live.size === 0);
     const completed = await scrape(env.server.url);
     expect(total(completed, ACTIVE, { field: 'messageAdded' })).toBe(total(start, ACTIVE, { field: 'messageAdded' }));
     expect(total(completed, SOCKETS)).toBe(total(open, SOCKETS));
@@ -147,7 +147,7 @@ describe('graphql-ws', () => {
     env.clients.push(client);
     const feed = subscribe(client, 'subscription { threadActivity { kind threadId } }');
     await until(() => env.server.app.liveSessions.size === 1);
-    await until(() => env.server.app.events.subscriberCount() > 0);
+    await until(() => env.server.live.size > 0);
     const live = await scrape(env.server.url);
     expect(total(live, SOCKETS) - total(start, SOCKETS)).toBe(1);
     expect(total(live, ACTIVE, { field: 'threadActivity' }) - total(start, ACTIVE, { field: 'threadActivity' })).toBe(1);
@@ -160,7 +160,7 @@ describe('graphql-ws', () => {
     expect(total(heard, DELIVERIES, { field: 'threadActivity' }) - total(live, DELIVERIES, { field: 'threadActivity' })).toBe(feed.received.length);
 
     await client.dispose();
-    await until(() => env.server.app.liveSessions.size === 0 && env.server.app.events.subscriberCount() === 0);
+    await until(() => env.server.app.liveSessions.size === 0 && env.server.live.size === 0);
     const after = await scrape(env.server.url);
     expect(total(after, SOCKETS)).toBe(total(start, SOCKETS));
     expect(total(after, ACTIVE, { field: 'threadActivity' })).toBe(total(start, ACTIVE, { field: 'threadActivity' }));

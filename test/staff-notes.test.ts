@@ -2,7 +2,7 @@ import type { Client } from 'graphql-ws';
 import { User } from '../src/modules/users/user.entity';
 import { auditEvents, deliveriesRecorded } from './support/audit-requests';
 import { failure } from './support/graphql';
-import { connect, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until, untilSubscribed, type Feed } from './support/live';
+import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { TEST_REDIS_URL } from './support/redis';
 import type { TestServer } from './support/server';
 import { useTwoInstances } from './support/two-instances';
@@ -139,8 +139,8 @@ function online(person: Person, threadId: string, server: TestServer = env.serve
   };
 }
 
-/** Event-bus listeners one `online` person holds. */
-const LISTENERS_PER_PERSON = 2 + THREAD_ACTIVITY_LISTENERS;
+/** Live subscriptions one `online` person holds. */
+const LISTENERS_PER_PERSON = 3;
 
 const untilListening = (people: number, server: TestServer = env.server) => untilSubscribed(server, people * LISTENERS_PER_PERSON);
 

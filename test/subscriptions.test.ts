@@ -107,7 +107,7 @@ test('a participant added later starts receiving without re-subscribing', async 
   await feeds.latecomer.waitFor(1);
   await feeds.colleague.waitFor(2);
   expect(bodies(feeds.latecomer)).toEqual(['after']);
-  expect(env.server.app.events.subscriberCount()).toBe(2);
+  expect(env.server.live.size).toBe(2);
 });
 
 test('a member who left receives nothing more', async () => {
@@ -261,7 +261,7 @@ test('a client that was offline catches up with thread.messages(after: lastCurso
 
   // The nurse goes offline; the thread moves on without them.
   await nurseFeed.client.dispose();
-  await until(() => env.server.app.events.subscriberCount() === 1);
+  await until(() => env.server.live.size === 1);
   const missed = [await env.world.send(doctor, threadId, 'missed 1'), await env.world.send(doctor, threadId, 'missed 2'), await env.world.send(doctor, threadId, 'missed 3')];
   await doctorFeed.waitFor(4);
   expect(nurseFeed.received).toHaveLength(1);

@@ -1,6 +1,6 @@
 import type { Client } from 'graphql-ws';
 import { failure, gql, type GqlResult } from './support/graphql';
-import { connect, listen, settle, subscribe, THREAD_ACTIVITY_LISTENERS, until, untilDashboards, untilSubscribed, type Feed } from './support/live';
+import { connect, listen, settle, subscribe, until, untilDashboards, untilSubscribed, type Feed } from './support/live';
 import { outsideTransaction } from './support/outside-transaction';
 import { TEST_REDIS_URL } from './support/redis';
 import { TEST_POSTGRES_URL, type TestServer } from './support/server';
@@ -162,7 +162,7 @@ describe('joining an auto-CC team', () => {
     const newbie = await env.world.professional('Join live Newbie');
     const feeds = { newbie: dashboard(newbie), a: dashboard(a), pat: dashboard(pat) };
     const newbieMessages = messages(newbie);
-    await untilSubscribed(env.server, 3 * THREAD_ACTIVITY_LISTENERS + 1);
+    await untilSubscribed(env.server, 4);
 
     await env.world.addMember(team, newbie);
     await feeds.newbie.waitFor(1);
@@ -233,7 +233,7 @@ describe('leaving a team', () => {
     const feeds = { c: dashboard(c), a: dashboard(a), pat: dashboard(pat) };
     const cMessages = messages(c);
     const aMessages = messages(a);
-    await untilSubscribed(env.server, 3 * THREAD_ACTIVITY_LISTENERS + 2);
+    await untilSubscribed(env.server, 5);
 
     await removeMember(env.world, team, c);
     await feeds.c.waitFor(1);
@@ -473,7 +473,7 @@ describe('across instances (two servers, one database, events through Redis)', (
     const doctorOnB = dashboard(doctor, b, own);
     const newbieOnB = dashboard(newbie, b, own);
     const newbieMessagesOnB = messages(newbie, b, own);
-    await untilSubscribed(b, 2 * THREAD_ACTIVITY_LISTENERS + 1);
+    await untilSubscribed(b, 3);
     await linked(world, pat, threadId, doctorOnB);
 
     await world.addMember(team, newbie);
@@ -498,7 +498,7 @@ describe('across instances (two servers, one database, events through Redis)', (
     const doctorOnB = dashboard(doctor, b, own);
     const leaverOnB = dashboard(leaver, b, own);
     const leaverMessagesOnB = messages(leaver, b, own);
-    await untilSubscribed(b, 2 * THREAD_ACTIVITY_LISTENERS + 1);
+    await untilSubscribed(b, 3);
     await linked(world, pat, threadId, doctorOnB);
     await until(() => leaverMessagesOnB.received.length > 0, 5000);
 

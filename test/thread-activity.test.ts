@@ -210,7 +210,7 @@ test('a socket without a valid token cannot subscribe to threadActivity, and the
     });
     expect({ params, closed, received }).toEqual({ params, closed: 4403, received: [] });
   }
-  expect(env.server.app.events.subscriberCount()).toBe(0);
+  expect(env.server.live.size).toBe(0);
 
   // Behind the socket's check: the subscribe function needs a viewer of its own.
   const result = (await execute({
@@ -219,5 +219,5 @@ test('a socket without a valid token cannot subscribe to threadActivity, and the
     contextValue: { viewer: null, authError: null, container: resolversOf(env.server.app) },
   })) as ExecutionResult;
   expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
-  expect(env.server.app.events.subscriberCount()).toBe(0);
+  expect(env.server.live.size).toBe(0);
 });

@@ -14,7 +14,7 @@ const userOf = (person: Person) => env.server.app.db.manager.findOneByOrFail(Use
 
 async function reads(person: Person, threadId: string) {
   const viewer = await userOf(person);
-  const loaders = createLoaders(env.server.app.db, viewer, { cache: false });
+  const loaders = createLoaders(env.server.app.db, viewer);
   const page = await env.server.app.messages.page(viewer, threadId, 50);
   const threads = await env.server.app.threads.list(viewer, 50);
   return {

@@ -1,5 +1,3 @@
-import { setMaxListeners } from 'node:events';
-import { createPubSub, Repeater, type RepeaterBuffer } from '@graphql-yoga/subscription';
 import type { Logger } from '../logger';
 import { RedisTransport } from './redis-transport';
 
@@ -81,6 +79,27 @@ export interface BusEvent<T extends Topic = Topic> {
 /** Any one published event, its payload matching its topic. */
 export type AnyBusEvent = { [T in Topic]: BusEvent<T> }[Topic];
 
+/** An event's topic and payload, its payload matching its topic. */
+export type TopicEvent = { [T in Topic]: Omit<BusEvent<T>, 'id'> }[Topic];
+
+/**
+ * Exactly who may hear of an event: the participants when a message
+ * committed; those in the thread after a participants change and those it
+ * removed (so they learn they are out); the team members an inbox change
+ * names; the account an admin disabled.
+ */
+export function recipientsOf(event: TopicEvent): readonly string[] {
+  switch (event.topic) {
+    case MESSAGE_ADDED:
+    case INBOX_CHANGED:
+      return event.payload.recipientIds;
+    case PARTICIPANTS_CHANGED:
+      return [...event.payload.participantIds, ...event.payload.removedIds];
+    case USER_DISABLED:
+      return [event.payload.userId];
+  }
+}
+
 /** Event ids each instance remembers, to drop an event it already delivered (the relay may send one again). */
 export const RECENT_EVENT_IDS = 50_000;
 
@@ -104,12 +123,8 @@ export interface EventBus {
   connected(): boolean;
   /** Whether there are other instances to send to (a Redis URL was given). */
   readonly shared: boolean;
-  subscribe<T extends Topic>(topic: T): AsyncIterable<Events[T]>;
-  /** Live subscriptions listening right now, on this instance. */
-  subscriberCount(): number;
   /**
-   * A listener inside this server (not a client's subscription, so not counted
-   * by subscriberCount): called synchronously with every event of `topic`
+   * A listener inside this server (the live hub, for one): called synchronously with every event of `topic`
    * delivered on this instance, whichever instance published it. A handler that
    * throws is logged and never fails the publish. Returns the unsubscribe.
    */
@@ -135,10 +150,6 @@ export interface EventBusOptions {
 }
 
 export function createEventBus(options: EventBusOptions): EventBus {
-  const target = new CountingEventTarget();
-  // One listener per live subscription: hundreds are normal, not a leak.
-  setMaxListeners(0, target);
-  const local = createPubSub<{ [T in Topic]: [Events[T]] }>({ eventTarget: target });
   const handlers = new Map<Topic, Set<(payload: never) => void>>();
   const seen = new RecentIds(RECENT_EVENT_IDS);
   const deliverLocally = <T extends Topic>(topic: T, id: string, payload: Events[T]) => {
@@ -150,7 +161,6 @@ export function createEventBus(options: EventBusOptions): EventBus {
         options.logger.error({ err: error, topic }, 'an event handler failed');
       }
     }
-    (local.publish as (topic: T, payload: Events[T]) => void)(topic, payload);
   };
   const transport = options.redisUrl ? new RedisTransport(options.redisUrl, options.instanceId, TOPICS, deliverLocally, options.logger) : null;
 
@@ -162,8 +172,6 @@ export function createEventBus(options: EventBusOptions): EventBus {
     deliver: (event) => deliverLocally(event.topic, event.id, event.payload),
     connected: () => transport?.connected ?? true,
     shared: transport !== null,
-    subscribe: (topic) => listen(target, topic, options.logger),
-    subscriberCount: () => target.listeners,
     on(topic, handler) {
       const set = handlers.get(topic) ?? new Set();
       handlers.set(topic, set);
@@ -175,37 +183,6 @@ export function createEventBus(options: EventBusOptions): EventBus {
     ping: async () => transport?.ping(),
     close: async () => transport?.close(),
   };
-}
-
-/**
- * Events one live subscriber may have waiting. A subscriber this far behind
- * (a client that stopped reading) has its subscription ended, rather than the
- * server holding events for it without bound; the client resubscribes and
- * catches up with thread.messages(after:). Above the 10,000 events an instance back
- * from a Redis outage delivers again (MAX_REPLAYED).
- */
-export const MAX_SUBSCRIBER_LAG = 20_000;
-
-/**
- * One subscription to a topic. Unlike createPubSub's own subscribe, a burst
- * (a catch-up after an outage, a busy Redis channel) is queued rather than pushed as pending
- * calls, which the Repeater caps at 1024 and then throws out of the
- * publisher's dispatchEvent: an uncaught exception that killed the process.
- */
-function listen<T extends Topic>(target: EventTarget, topic: T, logger: Logger): AsyncIterable<Events[T]> {
-  const queue = new Queue<Events[T]>();
-  return new Repeater<Events[T]>((push, stop) => {
-    const listener = (event: Event) => {
-      if (queue.size >= MAX_SUBSCRIBER_LAG) {
-        logger.warn({ topic, lag: queue.size }, 'a live subscriber fell too far behind: ending its subscription');
-        stop();
-        return;
-      }
-      void push((event as CustomEvent<Events[T]>).detail);
-    };
-    target.addEventListener(topic, listener);
-    void stop.then(() => target.removeEventListener(topic, listener));
-  }, queue);
 }
 
 /** The last `max` ids added, in a Set (which iterates in insertion order, so the oldest goes first). */
@@ -220,49 +197,5 @@ export class RecentIds {
     this.ids.add(id);
     if (this.ids.size > this.max) this.ids.delete(this.ids.values().next().value!);
     return true;
-  }
-}
-
-/** A FIFO Repeater buffer that is never full (MAX_SUBSCRIBER_LAG bounds it instead), O(1) at both ends. */
-class Queue<T> implements RepeaterBuffer<T> {
-  private items: T[] = [];
-  private head = 0;
-  readonly full = false;
-
-  get size(): number {
-    return this.items.length - this.head;
-  }
-
-  get empty(): boolean {
-    return this.size === 0;
-  }
-
-  add(value: T): void {
-    this.items.push(value);
-  }
-
-  remove(): T {
-    if (this.empty) throw new Error('the queue is empty');
-    const value = this.items[this.head];
-    this.items[this.head++] = undefined as T;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return value;
-  }
-}
-
-class CountingEventTarget extends EventTarget {
-  listeners = 0;
-
-  override addEventListener(...args: Parameters<EventTarget['addEventListener']>): void {
-    this.listeners++;
-    super.addEventListener(...args);
-  }
-
-  override removeEventListener(...args: Parameters<EventTarget['removeEventListener']>): void {
-    this.listeners--;
-    super.removeEventListener(...args);
   }
 }

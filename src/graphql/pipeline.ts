@@ -4,8 +4,8 @@ import {
   GraphQLError,
   Kind,
   OperationTypeNode,
+  createSourceEventStream,
   parse,
-  subscribe,
   validate,
   type DocumentNode,
   type ExecutionArgs,
@@ -20,6 +20,7 @@ import type { Logger } from '../logger';
 import type { Metrics, Transport } from '../metrics/metrics';
 import { describeOperation, UNKNOWN_OPERATION, type OperationLabels } from '../metrics/operation-labels';
 import { withOrigin, type RequestOrigin } from '../common/request-origin';
+import { LiveFeed } from '../live/live-feed';
 import { parseOptions, type OperationRules } from './limits';
 
 /** One GraphQL operation as a client sent it, over either transport. */
@@ -33,8 +34,6 @@ export interface OperationRequest {
 export interface Caller {
   transport: Transport;
   client: ClientInfo;
-  /** Loaders cache per operation; a subscription outlives its request and must not (false). Default true. */
-  cache?: boolean;
   /**
    * The transport's own refusal of a valid operation it will not run (a mutation over GET,
    * one operation too many on a socket), or null; its status is `extensions.http.status` or 400.
@@ -48,8 +47,8 @@ export interface PipelineOptions {
   rules: OperationRules;
   metrics: Metrics;
   logger: Logger;
-  /** The context of one operation (`cache` false for a subscription, which outlives its request); a failure is masked (500). */
-  context(client: ClientInfo, options: { cache: boolean }): Promise<Context>;
+  /** The context of one operation; a failure is masked (500). */
+  context(client: ClientInfo): Promise<Context>;
 }
 
 /** Execution arguments whose context is ours. */
@@ -59,6 +58,9 @@ export type OperationArgs = ExecutionArgs & { contextValue: Context };
 export type Prepared =
   | { ok: true; args: OperationArgs; operation: OperationLabels }
   | { ok: false; errors: GraphQLError[]; formatted: GraphQLFormattedError[]; status: number };
+
+/** Documents the pipeline keeps parsed, by their text. */
+export const PARSED_DOCUMENTS = 500;
 
 const SUBSCRIPTIONS_OVER_HTTP = 'Subscriptions run over graphql-ws: open a websocket to this same URL';
 
@@ -76,6 +78,7 @@ export class OperationPipeline {
   private readonly logger: Logger;
   private readonly rules: OperationRules;
   private readonly context: PipelineOptions['context'];
+  private readonly documents = new Map<string, DocumentNode>();
   readonly schema: GraphQLSchema;
 
   constructor(options: PipelineOptions) {
@@ -93,7 +96,7 @@ export class OperationPipeline {
     const { transport } = caller;
     let document: DocumentNode;
     try {
-      document = parse(request.query, parseOptions);
+      document = this.parse(request.query);
     } catch (error) {
       const refusal = tooDeep(error) ?? error;
       if (!(refusal instanceof GraphQLError)) throw error;
@@ -125,7 +128,7 @@ export class OperationPipeline {
     }
     let contextValue: Context;
     try {
-      contextValue = await this.context(caller.client, { cache: caller.cache ?? true });
+      contextValue = await this.context(caller.client);
     } catch (error) {
       // The original is logged by formatError, under the request's id, and masked.
       return refuse([new GraphQLError('Internal server error', { originalError: error instanceof Error ? error : new Error(String(error)) })], 500);
@@ -139,12 +142,16 @@ export class OperationPipeline {
     return withOrigin(args.contextValue.client, async () => execute(args));
   }
 
-  /** Starts a subscription as its request; a live one counts as active, and each event as a delivery, until it ends. */
-  async subscribe(args: OperationArgs, operation: OperationLabels): Promise<ExecutionResult | AsyncIterableIterator<ExecutionResult>> {
-    const result = await withOrigin(args.contextValue.client, () => subscribe(args));
-    if (!(Symbol.asyncIterator in result)) return result;
-    // Validation left exactly one root field.
-    return this.metrics.trackSubscription(operation.fields[0], result);
+  /**
+   * Starts a subscription as its request: runs its root field's `subscribe`
+   * (who may listen, to what) and returns the feed the live hub delivers, or
+   * the errors that refused it.
+   */
+  async subscribe(args: OperationArgs): Promise<ExecutionResult | LiveFeed> {
+    const source = await withOrigin(args.contextValue.client, () => createSourceEventStream(args));
+    if (source instanceof LiveFeed) return source;
+    if (Symbol.asyncIterator in source) throw new Error('a subscription field must return a LiveFeed');
+    return source;
   }
 
   /** What the client sees of `errors` (errors.ts's formatError, masked ones naming the request id), counted as errors of `operation`. */
@@ -152,6 +159,21 @@ export class OperationPipeline {
     const formatted = withOrigin(origin, () => errors.map((e) => formatError(e.toJSON(), e, this.logger)));
     this.metrics.failed(transport, operation, formatted);
     return formatted;
+  }
+
+  /**
+   * The operation's document, parsed once for every request with the same text
+   * while it is among the last PARSED_DOCUMENTS: a thousand dashboards that
+   * subscribe with the same operation hold one document (and the live hub sees
+   * them as one operation).
+   */
+  private parse(query: string): DocumentNode {
+    const known = this.documents.get(query);
+    if (known) return known;
+    const document = parse(query, parseOptions);
+    this.documents.set(query, document);
+    if (this.documents.size > PARSED_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
+    return document;
   }
 
   private refuse(caller: Caller, operation: OperationLabels, errors: GraphQLError[], status?: number): Prepared {

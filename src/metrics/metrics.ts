@@ -1,6 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { observeIterator } from '../common/observed-iterator';
 import { ErrorCode, INTERNAL, RequestErrorCode } from '../errors';
 import type { OperationLabels } from './operation-labels';
 
@@ -108,15 +107,14 @@ export class Metrics {
     this.countSockets = count;
   }
 
-  /**
-   * The same subscription, counted as active until it ends, however it ends
-   * (return from a complete or a closed socket, the source running out or
-   * failing), and with a delivery counted for each event it yields.
-   */
-  trackSubscription<T>(field: string, source: AsyncIterator<T>): AsyncIterableIterator<T> {
-    const labels = { field };
-    this.subscriptions.inc(labels);
-    return observeIterator(source, { value: () => this.deliveries.inc(labels), end: () => this.subscriptions.dec(labels) });
+  /** Counts live subscriptions of `field` starting (+1) or ending (-1). */
+  countSubscriptions(field: string, change: number): void {
+    this.subscriptions.inc({ field }, change);
+  }
+
+  /** Counts `sent` deliveries of one event to subscribers of `field`. */
+  countDeliveries(field: string, sent: number): void {
+    this.deliveries.inc({ field }, sent);
   }
 
   /** Runs a send and records how long it took, if it succeeded. */

@@ -27,7 +27,7 @@ export interface ChildServer {
   advance(ms: number): Promise<void>;
   /** How many times its escalation schedule has read the clock (see TestClock.reads). */
   reads(): Promise<number>;
-  /** Live subscriptions it holds (its event bus's subscriberCount). */
+  /** Live subscriptions it holds (its live hub's size). */
   subscriberCount(): Promise<number>;
   /** Everything it printed (logs at LOG_LEVEL, 'error' unless `settings` say otherwise). */
   output(): string;
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
       case 'reads':
         return reply(request.id, clock.reads);
       case 'subscribers':
-        return reply(request.id, server.app.events.subscriberCount());
+        return reply(request.id, server.live.size);
       case 'close':
         void server.close().then(() => {
           reply(request.id, true);

@@ -70,18 +70,10 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 }
 
 /** Resolves once the server holds `count` live subscriptions. */
-export const untilSubscribed = (server: { app: { events: { subscriberCount(): number } } }, count: number) =>
-  until(() => server.app.events.subscriberCount() >= count);
-
-/**
- * Event-bus listeners one threadActivity subscription holds on the server: it
- * listens to three topics (messages, participants changes, team inbox
- * changes). Count subscriptions with this, never with a number of your own.
- */
-export const THREAD_ACTIVITY_LISTENERS = 3;
+export const untilSubscribed = (server: { live: { size: number } }, count: number) => until(() => server.live.size >= count);
 
 /** Resolves once the server holds `count` threadActivity subscriptions (dashboards). */
-export const untilDashboards = (server: Parameters<typeof untilSubscribed>[0], count: number) => untilSubscribed(server, THREAD_ACTIVITY_LISTENERS * count);
+export const untilDashboards = untilSubscribed;
 
 /** A new graphql-ws client for `token`, pushed on `clients` for the caller to dispose, subscribed to `query`: the feed, with its client. */
 export function listen<T = any>(wsUrl: string, token: string, query: string, clients: Client[]): Feed<T> & { client: Client } {

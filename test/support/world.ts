@@ -174,7 +174,7 @@ export function useLiveWorld(
   const env = Object.assign(useWorld(settings, options), { clients: [] as Client[] });
   afterEach(async () => {
     await Promise.all(env.clients.splice(0).map((c) => c.dispose()));
-    await until(() => env.server.app.events.subscriberCount() === 0 && env.server.app.liveSessions.size === 0);
+    await until(() => env.server.live.size === 0 && env.server.app.liveSessions.size === 0);
   });
   return env;
 }

@@ -1,6 +1,8 @@
-import type { InboxChangedEvent, MessageAddedEvent, ParticipantsChangedEvent } from '../../src/events/event-bus';
-import { activityFeed, changeActivity } from '../../src/modules/activity/activity-feed';
+import { INBOX_CHANGED, MESSAGE_ADDED, PARTICIPANTS_CHANGED, type InboxChangedEvent, type MessageAddedEvent, type ParticipantsChangedEvent, type TopicEvent } from '../../src/events/event-bus';
+import { ActivityFeed, changeKind } from '../../src/modules/activity/activity-feed';
 import { ThreadActivityKind } from '../../src/modules/activity/thread-activity.type';
+import { UserKind } from '../../src/modules/users/user-kind';
+import { User } from '../../src/modules/users/user.entity';
 
 // What each event of the dashboard feed (threadActivity) means to one viewer.
 
@@ -17,18 +19,17 @@ const change = (over: Partial<ParticipantsChangedEvent>): ParticipantsChangedEve
   ...over,
 });
 
-async function* from<T>(items: T[]): AsyncGenerator<T> {
-  for (const item of items) yield item;
+const feedOf = (kind: UserKind) => new ActivityFeed(Object.assign(new User(), { id: 'me', kind }), async () => undefined);
+const staff = feedOf(UserKind.PROFESSIONAL);
+
+/** What the viewer's feed makes of `event`: its kind, and the activity it executes with; null for nothing. */
+function heard(event: TopicEvent, feed = staff) {
+  const kind = feed.keyOf(event);
+  return kind === null ? null : feed.rootOf(event, kind);
 }
 
-async function all<T>(feed: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of feed) out.push(item);
-  return out;
-}
-
-describe('changeActivity: a participants change as the viewer hears of it', () => {
-  const kindFor = (event: ParticipantsChangedEvent, viewer: string) => changeActivity(event, viewer)?.kind ?? null;
+describe('changeKind: a participants change as the viewer hears of it', () => {
+  const kindFor = changeKind;
 
   test('the viewer left (they removed themself): LEFT_THREAD', () => {
     expect(kindFor(change({ removedIds: ['me'], actorId: 'me' }), 'me')).toBe(ThreadActivityKind.LEFT_THREAD);
@@ -44,7 +45,7 @@ describe('changeActivity: a participants change as the viewer hears of it', () =
   });
 
   test('the creator of a new thread hears nothing: they were added to nothing', () => {
-    expect(changeActivity(change({ addedIds: ['other'], created: true, actorId: 'me' }), 'me')).toBeNull();
+    expect(kindFor(change({ addedIds: ['other'], created: true, actorId: 'me' }), 'me')).toBeNull();
   });
 
   test('someone else joined or left a thread the viewer is in (the viewer may be who added them): PARTICIPANTS_CHANGED', () => {
@@ -53,39 +54,37 @@ describe('changeActivity: a participants change as the viewer hears of it', () =
   });
 
   test('it names the thread and the time of the change, no message and no team', () => {
-    const activity = changeActivity(change({ threadId: 'thread-9', addedIds: ['me'] }), 'me');
+    const activity = heard({ topic: PARTICIPANTS_CHANGED, payload: change({ threadId: 'thread-9', addedIds: ['me'] }) });
     expect(activity).toMatchObject({ threadId: 'thread-9', message: null, teamId: null, at: new Date(AT) });
   });
 });
 
-describe('activityFeed: the three sources merged for one viewer', () => {
-  const messageEvent: MessageAddedEvent = {
-    message: { id: 'm1', threadId: 't', seq: 1, authorId: 'a', body: 'Hello', createdAt: AT, readByCareTeamAt: null, clientMessageId: null, staffOnly: false },
+describe('ActivityFeed: what each event addressed to the viewer is to them', () => {
+  const messageEvent = (staffOnly = false): MessageAddedEvent => ({
+    message: { id: 'm1', threadId: 't', seq: 1, authorId: 'a', body: 'Hello', createdAt: AT, readByCareTeamAt: null, clientMessageId: null, staffOnly },
     recipientIds: ['me', 'a'],
-  };
+  });
   const inbox = (over: Partial<InboxChangedEvent>): InboxChangedEvent => ({ threadId: 't', teamId: 'team', recipientIds: ['me'], escalated: false, actorId: 'a', at: AT, ...over });
 
-  test('messages, the changes the viewer may hear of and the inbox changes addressed to them; an escalation is ESCALATED', async () => {
-    const activities = await all(
-      activityFeed({
-        viewerId: 'me',
-        messages: from([messageEvent]),
-        changes: from([change({ addedIds: ['me'] }), change({ threadId: 'elsewhere', addedIds: ['x'] })]),
-        canReceiveChange: (event) => event.threadId === 't',
-        inboxChanges: from([inbox({}), inbox({ escalated: true }), inbox({ recipientIds: ['someone-else'] })]),
-      }),
-    );
-    const kinds = activities.map((a) => a.kind).sort();
-    expect(kinds).toEqual([ThreadActivityKind.ADDED_TO_THREAD, ThreadActivityKind.ESCALATED, ThreadActivityKind.INBOX_CHANGED, ThreadActivityKind.MESSAGE_ADDED].sort());
-    const added = activities.find((a) => a.kind === ThreadActivityKind.MESSAGE_ADDED)!;
-    expect(added).toMatchObject({ threadId: 't', teamId: null, at: new Date(AT), message: { id: 'm1', body: 'Hello', createdAt: new Date(AT), readByCareTeamAt: null } });
-    expect(activities.find((a) => a.kind === ThreadActivityKind.ESCALATED)).toMatchObject({ threadId: 't', teamId: 'team', message: null, at: new Date(AT) });
+  test('a message is MESSAGE_ADDED with the message; an inbox change INBOX_CHANGED, an escalation ESCALATED, with the team', () => {
+    expect(heard({ topic: MESSAGE_ADDED, payload: messageEvent() })).toMatchObject({
+      kind: ThreadActivityKind.MESSAGE_ADDED,
+      threadId: 't',
+      teamId: null,
+      at: new Date(AT),
+      message: { id: 'm1', body: 'Hello', createdAt: new Date(AT), readByCareTeamAt: null },
+    });
+    expect(heard({ topic: INBOX_CHANGED, payload: inbox({}) })).toMatchObject({ kind: ThreadActivityKind.INBOX_CHANGED, teamId: 'team' });
+    expect(heard({ topic: INBOX_CHANGED, payload: inbox({ escalated: true }) })).toMatchObject({ kind: ThreadActivityKind.ESCALATED, threadId: 't', teamId: 'team', message: null, at: new Date(AT) });
   });
 
-  test("a creator's own new thread does not appear as a change", async () => {
-    const activities = await all(
-      activityFeed({ viewerId: 'me', messages: from([]), changes: from([change({ created: true, actorId: 'me', addedIds: ['b'] })]), canReceiveChange: () => true, inboxChanges: from([]) }),
-    );
-    expect(activities).toEqual([]);
+  test('a staff-only note reaches staff, never a patient', () => {
+    expect(heard({ topic: MESSAGE_ADDED, payload: messageEvent(true) })).toMatchObject({ kind: ThreadActivityKind.MESSAGE_ADDED });
+    expect(heard({ topic: MESSAGE_ADDED, payload: messageEvent(true) }, feedOf(UserKind.PATIENT))).toBeNull();
+    expect(heard({ topic: MESSAGE_ADDED, payload: messageEvent(false) }, feedOf(UserKind.PATIENT))).not.toBeNull();
+  });
+
+  test("a creator's own new thread does not appear as a change", () => {
+    expect(heard({ topic: PARTICIPANTS_CHANGED, payload: change({ created: true, actorId: 'me', addedIds: ['b'] }) })).toBeNull();
   });
 });

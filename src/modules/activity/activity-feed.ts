@@ -1,63 +1,70 @@
-import { filter, map, pipe, Repeater } from '@graphql-yoga/subscription';
-import type { InboxChangedEvent, MessageAddedEvent, ParticipantsChangedEvent } from '../../events/event-bus';
+import { INBOX_CHANGED, MESSAGE_ADDED, PARTICIPANTS_CHANGED, type TopicEvent, type InboxChangedEvent, type ParticipantsChangedEvent } from '../../events/event-bus';
+import { LiveFeed } from '../../live/live-feed';
 import { fromMessageData } from '../messages/message-data';
+import { visibleTo } from '../messages/message-feed';
+import type { User } from '../users/user.entity';
 import { ThreadActivity, ThreadActivityKind } from './thread-activity.type';
 
-export interface ActivityFeedOptions {
-  viewerId: string;
-  /** The viewer's live messages, already filtered and ordered (MessageService.stream). */
-  messages: AsyncIterable<MessageAddedEvent>;
-  /** Every participants change, unfiltered (the PARTICIPANTS_CHANGED topic). */
-  changes: AsyncIterable<ParticipantsChangedEvent>;
-  canReceiveChange(event: ParticipantsChangedEvent, userId: string): boolean;
-  /** Every team inbox change, unfiltered (the INBOX_CHANGED topic); each names exactly who may hear of it. */
-  inboxChanges: AsyncIterable<InboxChangedEvent>;
+/**
+ * One viewer's dashboard feed (threadActivity): their messages (as
+ * messageAdded's), the participants changes of their threads and the changes
+ * of their teams' inboxes. The hub brings only events addressed to them; the
+ * key of each is its kind, as the viewer sees it. Each topic keeps its own
+ * order; an ADDED_TO_THREAD and the thread's first message come from two
+ * topics, so a client must not rely on which of the two arrives first (both
+ * name the thread).
+ */
+export class ActivityFeed extends LiveFeed<User> {
+  constructor(
+    viewer: User,
+    private readonly onStart: () => Promise<void>,
+  ) {
+    super(viewer);
+  }
+
+  keyOf(event: TopicEvent): ThreadActivityKind | null {
+    switch (event.topic) {
+      case MESSAGE_ADDED:
+        return visibleTo(this.viewer, event.payload.message) ? ThreadActivityKind.MESSAGE_ADDED : null;
+      case PARTICIPANTS_CHANGED:
+        return changeKind(event.payload, this.viewer.id);
+      case INBOX_CHANGED:
+        return inboxKind(event.payload);
+      default:
+        return null;
+    }
+  }
+
+  rootOf(event: TopicEvent, kind: ThreadActivityKind): ThreadActivity {
+    const activity = Object.assign(new ThreadActivity(), { kind, message: null, teamId: null });
+    switch (event.topic) {
+      case MESSAGE_ADDED: {
+        const message = fromMessageData(event.payload.message);
+        return Object.assign(activity, { threadId: message.threadId, message, at: message.createdAt });
+      }
+      case INBOX_CHANGED:
+        return Object.assign(activity, { threadId: event.payload.threadId, teamId: event.payload.teamId, at: new Date(event.payload.at) });
+      case PARTICIPANTS_CHANGED:
+        return Object.assign(activity, { threadId: event.payload.threadId, at: new Date(event.payload.at) });
+      default:
+        throw new Error(`no thread activity of ${event.topic}`);
+    }
+  }
+
+  override started(): Promise<void> {
+    return this.onStart();
+  }
 }
 
 /**
- * One viewer's dashboard feed: their messages, the participants changes of
- * their threads and the changes of their teams' inboxes, merged as they arrive. Each source keeps its own order; an
- * ADDED_TO_THREAD and the thread's first message come from two topics, so a
- * client must not rely on which of the two arrives first (both name the
- * thread). Ending the feed ends both sources.
+ * What a participants change is to one viewer who may hear of it; null for
+ * the creator of a new thread, who was added to nothing (their clients see
+ * the thread with its first message).
  */
-export function activityFeed(options: ActivityFeedOptions): AsyncIterable<ThreadActivity> {
-  const { viewerId } = options;
-  const changes = pipe(
-    options.changes,
-    filter((event: ParticipantsChangedEvent) => options.canReceiveChange(event, viewerId)),
-    map((event: ParticipantsChangedEvent) => changeActivity(event, viewerId)),
-    filter((activity: ThreadActivity | null): activity is ThreadActivity => activity !== null),
-  );
-  const messages = pipe(options.messages, map(messageActivity));
-  const inbox = pipe(
-    options.inboxChanges,
-    filter((event: InboxChangedEvent) => event.recipientIds.includes(viewerId)),
-    map(inboxActivity),
-  );
-  return Repeater.merge([messages, changes, inbox]);
+export function changeKind(event: ParticipantsChangedEvent, viewerId: string): ThreadActivityKind | null {
+  if (event.removedIds.includes(viewerId)) return event.actorId === viewerId ? ThreadActivityKind.LEFT_THREAD : ThreadActivityKind.REMOVED_FROM_THREAD;
+  if (event.addedIds.includes(viewerId)) return ThreadActivityKind.ADDED_TO_THREAD;
+  return event.created ? null : ThreadActivityKind.PARTICIPANTS_CHANGED;
 }
 
-/**
- * What a participants change means to one viewer who may hear of it; null
- * for the creator of a new thread, who was added to nothing (their clients
- * see the thread with its first message).
- */
-export function changeActivity(event: ParticipantsChangedEvent, viewerId: string): ThreadActivity | null {
-  let kind: ThreadActivityKind;
-  if (event.removedIds.includes(viewerId)) kind = event.actorId === viewerId ? ThreadActivityKind.LEFT_THREAD : ThreadActivityKind.REMOVED_FROM_THREAD;
-  else if (event.addedIds.includes(viewerId)) kind = ThreadActivityKind.ADDED_TO_THREAD;
-  else if (event.created) return null;
-  else kind = ThreadActivityKind.PARTICIPANTS_CHANGED;
-  return Object.assign(new ThreadActivity(), { kind, threadId: event.threadId, message: null, teamId: null, at: new Date(event.at) });
-}
-
-function messageActivity(event: MessageAddedEvent): ThreadActivity {
-  const message = fromMessageData(event.message);
-  return Object.assign(new ThreadActivity(), { kind: ThreadActivityKind.MESSAGE_ADDED, threadId: message.threadId, message, teamId: null, at: message.createdAt });
-}
-
-function inboxActivity(event: InboxChangedEvent): ThreadActivity {
-  const kind = event.escalated ? ThreadActivityKind.ESCALATED : ThreadActivityKind.INBOX_CHANGED;
-  return Object.assign(new ThreadActivity(), { kind, threadId: event.threadId, message: null, teamId: event.teamId, at: new Date(event.at) });
-}
+const inboxKind = (event: InboxChangedEvent) => (event.escalated ? ThreadActivityKind.ESCALATED : ThreadActivityKind.INBOX_CHANGED);

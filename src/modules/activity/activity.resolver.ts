@@ -5,6 +5,7 @@ import type { ThreadAccess } from '../threads/thread.access';
 import { ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
 import type { User } from '../users/user.entity';
+import type { ActivityFeed } from './activity-feed';
 import type { ActivityService } from './activity.service';
 import { ThreadActivity } from './thread-activity.type';
 
@@ -24,7 +25,7 @@ export class ActivityResolver {
   }
 
   /** The live feed behind threadActivity (its `subscribe`). */
-  stream(context: Context): Promise<AsyncIterable<ThreadActivity>> {
+  stream(context: Context): Promise<ActivityFeed> {
     return this.deps.activity.stream(requireViewer(context));
   }
 

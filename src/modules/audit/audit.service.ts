@@ -25,6 +25,12 @@ export interface DeliveryRecipient {
 
 const DELIVERY_BATCH_MS = 10;
 
+/** A message pushed live to some of its recipients by this instance. */
+interface Delivery {
+  message: MessageData;
+  userIds: string[];
+}
+
 // Any fixed number: every instance serialises audit writes on the same advisory lock.
 const CHAIN_LOCK = 7_318_224_002;
 
@@ -53,11 +59,10 @@ export class AuditService {
    * one MESSAGE_DELIVERED per message. Under load this is what keeps
    * deliveries from queueing one by one for the audit chain.
    */
-  private readonly deliveries = new DataLoader<{ message: MessageData; userId: string }, void, string>(
+  private readonly deliveries = new DataLoader<Delivery, void>(
     (deliveries) => this.recordDeliveries(deliveries),
     {
       cache: false,
-      cacheKeyFn: ({ message, userId }) => `${message.id}:${userId}`,
       batchScheduleFn: (flush) => setTimeout(flush, DELIVERY_BATCH_MS),
       maxBatchSize: 1_000,
     },
@@ -77,14 +82,13 @@ export class AuditService {
   }
 
   /**
-   * Records that `message` was pushed live to `userId`, with every other
-   * delivery of the same few milliseconds on this instance, in the
-   * background: a subscriber never waits for the audit chain. A failure is
-   * logged as an error.
+   * Records that `message` was pushed live to `userIds` by this instance, with
+   * every other delivery of the same few milliseconds, in the background:
+   * delivery never waits for the audit chain. A failure is logged as an error.
    */
-  delivered(message: MessageData, userId: string): void {
-    const recorded = this.deliveries.load({ message, userId }).catch((error: unknown) => {
-      this.logger.error({ err: error, messageId: message.id, userId }, 'could not record a live delivery in the audit trail');
+  delivered(message: MessageData, userIds: string[]): void {
+    const recorded = this.deliveries.load({ message, userIds }).catch((error: unknown) => {
+      this.logger.error({ err: error, messageId: message.id, userIds }, 'could not record a live delivery in the audit trail');
     });
     this.recording.add(recorded);
     void recorded.finally(() => this.recording.delete(recorded));
@@ -184,11 +188,11 @@ export class AuditService {
     });
   }
 
-  private async recordDeliveries(deliveries: readonly { message: MessageData; userId: string }[]): Promise<void[]> {
-    const byMessage = new Map<string, { message: MessageData; userIds: string[] }>();
-    for (const { message, userId } of deliveries) {
+  private async recordDeliveries(deliveries: readonly Delivery[]): Promise<void[]> {
+    const byMessage = new Map<string, Delivery>();
+    for (const { message, userIds } of deliveries) {
       const group = byMessage.get(message.id) ?? { message, userIds: [] };
-      group.userIds.push(userId);
+      group.userIds.push(...userIds);
       byMessage.set(message.id, group);
     }
     const authorIds = [...new Set(deliveries.map((d) => d.message.authorId))];

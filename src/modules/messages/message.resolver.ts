@@ -5,12 +5,14 @@ import { notFound } from '../../errors';
 import type { MessageAddedEvent } from '../../events/event-bus';
 import { AuditAction } from '../audit/audit-action';
 import { AuditDenials, recordingDenials } from '../audit/audit-denials';
+import { LiveAudience } from '../../live/audience';
 import { Viewer } from '../auth/viewer.decorator';
 import { Thread } from '../threads/thread.entity';
 import { User } from '../users/user.entity';
 import { careTeamReadSeenBy } from './care-team-read';
 import { fromMessageData } from './message-data';
 import { Message } from './message.entity';
+import type { MessageFeed } from './message-feed';
 import type { MessageService } from './message.service';
 import { seesStaffNotes } from './staff-notes';
 
@@ -51,12 +53,16 @@ export class MessageResolver {
   }
 
   /** The live feed behind messageAdded (its `subscribe`); a refusal is recorded as a denied THREAD_READ. */
-  stream(context: Context, threadId: string | null | undefined): Promise<AsyncIterable<MessageAddedEvent>> {
+  stream(context: Context, threadId: string | null | undefined): Promise<MessageFeed> {
     return recordingDenials(context, AuditAction.ThreadRead, threadId, () => this.deps.messages.stream(requireViewer(context), threadId));
   }
 
-  /** The thread as it is now: NOT_FOUND to someone who has left it since the message came. */
+  /**
+   * The thread as it is now: NOT_FOUND to someone who has left it since the message came.
+   * Live, its recipients were all in it when it committed.
+   */
   @FieldResolver(() => Thread)
+  @LiveAudience('shared')
   async thread(@Root() message: Message, @Ctx() ctx: Context): Promise<Thread> {
     const thread = await ctx.loaders.thread.load(message.threadId);
     if (!thread) throw notFound('Thread');
@@ -64,11 +70,13 @@ export class MessageResolver {
   }
 
   @FieldResolver(() => User)
+  @LiveAudience('shared')
   author(@Root() message: Message, @Ctx() ctx: Context): Promise<User | null> {
     return ctx.loaders.user.load(message.authorId);
   }
 
   @FieldResolver(() => [User], { description: 'Participants other than the author who have read this message.' })
+  @LiveAudience('shared')
   async readBy(@Root() message: Message, @Ctx() ctx: Context): Promise<User[]> {
     const participants = await ctx.loaders.participantsOfThread.load(message.threadId);
     const readerIds = participants.filter((p) => p.userId !== message.authorId && p.lastReadSeq >= message.seq).map((p) => p.userId);
@@ -82,6 +90,7 @@ export class MessageResolver {
     description:
       "When someone in the care team (a professional other than the author) first read this message. Shown to the message's author only, null for everyone else; never says who.",
   })
+  @LiveAudience('author')
   readByCareTeamAt(@Root() message: Message, @Viewer() viewer: User): Date | null {
     return careTeamReadSeenBy(message, viewer.id);
   }

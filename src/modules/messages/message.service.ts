@@ -1,11 +1,12 @@
-import { type DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
 import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import { MAX_BODY_LENGTH, requireText } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
 import { badUserInput, forbidden } from '../../errors';
-import { MESSAGE_ADDED, type EventBus, type MessageAddedEvent, type MessageData } from '../../events/event-bus';
+import { MESSAGE_ADDED, type EventBus, type MessageAddedEvent } from '../../events/event-bus';
 import { MESSAGE_STORED } from '../../events/tx-events';
+import type { Logger } from '../../logger';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedTx, AuditedUnitOfWork } from '../audit/audit-entry';
 import { Participant } from '../threads/participant.entity';
@@ -14,7 +15,8 @@ import { visibleMessages, visibleThreads } from '../threads/thread-visibility';
 import { Thread } from '../threads/thread.entity';
 import type { User } from '../users/user.entity';
 import { toMessageData } from './message-data';
-import { messageFeed } from './message-feed';
+import { MessageFeed } from './message-feed';
+import { MessageSequencer } from './message-sequencer';
 import { seesStaffNotes } from './staff-notes';
 import { Message } from './message.entity';
 
@@ -24,10 +26,9 @@ export interface MessageDeps {
   db: DataSource;
   uow: AuditedUnitOfWork;
   access: ThreadAccess;
-  /** Live feeds subscribe here. */
+  /** Where committed messages arrive, for inOrder. */
   events: EventBus;
-  /** Told of each live delivery (the audit records the disclosure). */
-  deliveries: { delivered(message: MessageData, userId: string): void };
+  logger: Logger;
 }
 
 export class MessageService {
@@ -35,10 +36,33 @@ export class MessageService {
   private readonly uow: AuditedUnitOfWork;
   private readonly access: ThreadAccess;
   private readonly events: EventBus;
-  private readonly deliveries: MessageDeps['deliveries'];
+  private readonly sequencer: MessageSequencer;
+  private readonly listeners = new Set<(event: MessageAddedEvent) => void>();
+  private stopListening: (() => void) | null = null;
 
   constructor(deps: MessageDeps) {
-    ({ db: this.db, uow: this.uow, access: this.access, events: this.events, deliveries: this.deliveries } = deps);
+    ({ db: this.db, uow: this.uow, access: this.access, events: this.events } = deps);
+    this.sequencer = new MessageSequencer({
+      missing: (threadId, afterSeq, beforeSeq, later) => this.missing(threadId, afterSeq, beforeSeq, later),
+      deliver: (event) => this.listeners.forEach((listener) => listener(event)),
+      logger: deps.logger,
+    });
+  }
+
+  /**
+   * Calls `listener` with every committed message this instance hears of, each
+   * once, each thread's in sequence order, gaps filled (message-sequencer.ts):
+   * what live delivery routes. Returns the unsubscribe.
+   */
+  inOrder(listener: (event: MessageAddedEvent) => void): () => void {
+    this.listeners.add(listener);
+    this.stopListening ??= this.events.on(MESSAGE_ADDED, (event) => this.sequencer.accept(event));
+    return () => {
+      this.listeners.delete(listener);
+      if (this.listeners.size) return;
+      this.stopListening?.();
+      this.stopListening = null;
+    };
   }
 
   /**
@@ -106,25 +130,32 @@ export class MessageService {
   /**
    * The live feed of one viewer: messages of threads they are in when each
    * message commits, optionally of one thread (NOT_FOUND if they cannot see it).
+   * Once it is live, the last sequence numbers of the viewer's threads are the
+   * sequencer's baseline: a later message that arrives first does not hide one in between.
    */
-  async stream(viewer: User, threadId?: string | null): Promise<AsyncIterable<MessageAddedEvent>> {
+  async stream(viewer: User, threadId?: string | null): Promise<MessageFeed> {
     if (threadId) await this.access.participation(this.db.manager, viewer.id, threadId);
-    const baseline = await this.lastSeqs(viewer, threadId);
-    return messageFeed(this.events.subscribe(MESSAGE_ADDED), {
-      viewerId: viewer.id,
-      threadId,
-      baseline,
-      canReceive: (event, userId) => this.access.canReceive(event, userId),
-      canSee: (message) => !message.staffOnly || seesStaffNotes(viewer),
-      delivered: (message) => this.deliveries.delivered(message, viewer.id),
-      missing: async (thread, afterSeq, beforeSeq) =>
-        (
-          await visibleMessages(this.db.manager.createQueryBuilder(Message, 'msg'), viewer, 'msg')
-            .where('msg.threadId = :thread AND msg.seq > :afterSeq AND msg.seq < :beforeSeq', { thread, afterSeq, beforeSeq })
-            .orderBy('msg.seq', 'ASC')
-            .getMany()
-        ).map(toMessageData),
-    });
+    return new MessageFeed(viewer, threadId ?? null, async () => this.sequencer.prime(await this.lastSeqs(viewer, threadId)));
+  }
+
+  /**
+   * The messages of a gap, each addressed to those of the later message's
+   * recipients who were in the thread when it was written: someone added back
+   * since never gets what was said while they were out.
+   */
+  private async missing(threadId: string, afterSeq: number, beforeSeq: number, later: MessageAddedEvent): Promise<MessageAddedEvent[]> {
+    const [messages, participants] = await Promise.all([
+      this.db.manager
+        .createQueryBuilder(Message, 'msg')
+        .where('msg.threadId = :threadId AND msg.seq > :afterSeq AND msg.seq < :beforeSeq', { threadId, afterSeq, beforeSeq })
+        .orderBy('msg.seq', 'ASC')
+        .getMany(),
+      this.db.manager.find(Participant, { where: { threadId, userId: In(later.recipientIds) }, select: { userId: true, joinedAt: true } }),
+    ]);
+    return messages.map((message) => ({
+      message: toMessageData(message),
+      recipientIds: participants.filter((p) => p.joinedAt <= message.createdAt).map((p) => p.userId),
+    }));
   }
 
   /** The last sequence number of each thread the viewer is in (or of one of them): one query per subscription. */

@@ -1,4 +1,5 @@
 import { defaultFieldResolver, isObjectType, type GraphQLSchema } from 'graphql';
+import { answeredPerViewer } from '../../live/audience';
 import type { Context } from '../../request-context';
 import type { Thread } from './thread.entity';
 
@@ -28,6 +29,8 @@ export function auditThreadReads(schema: GraphQLSchema): GraphQLSchema {
   if (!isObjectType(thread)) throw new Error('the schema has no Thread type to audit');
   for (const field of Object.values(thread.getFields())) {
     if (THREAD_METADATA.has(field.name)) continue;
+    // The read is recorded against each viewer: live, each gets their own execution.
+    answeredPerViewer(field);
     const resolve = field.resolve ?? defaultFieldResolver;
     field.resolve = async (root: Thread, args, context: Context, info) => {
       const value: unknown = await resolve(root, args, context, info);

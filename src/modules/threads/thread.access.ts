@@ -1,7 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isId } from '../../common/ids';
 import { notFound } from '../../errors';
-import type { MessageAddedEvent, ParticipantsChangedEvent } from '../../events/event-bus';
 import type { Loaders } from '../../loaders';
 import { Participant } from './participant.entity';
 import { Thread } from './thread.entity';
@@ -38,23 +37,6 @@ export class ThreadAccess {
   /** For field resolvers: the same check through the request's batched loader. */
   async assertVisible(loaders: Loaders, userId: string, threadId: string): Promise<void> {
     if (!(await this.isVisible(loaders, userId, threadId))) throw notFound('Thread');
-  }
-
-  /**
-   * For live delivery: the participants at the moment the message committed
-   * travel with the event, so this costs no query per subscriber per event.
-   */
-  canReceive(event: MessageAddedEvent, userId: string): boolean {
-    return event.recipientIds.includes(userId);
-  }
-
-  /**
-   * For live delivery of a participants change: those in the thread after it
-   * committed, and those it removed (so they learn they are out). Like
-   * canReceive, answered from the event alone.
-   */
-  canReceiveParticipantsChange(event: ParticipantsChangedEvent, userId: string): boolean {
-    return event.participantIds.includes(userId) || event.removedIds.includes(userId);
   }
 
   /** Whether the user is a current participant, through the request's batched loader; for fields that answer null. */

@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import type { Metrics } from '../../metrics/metrics';
 import type { Context } from '../../request-context';
+import { LiveAudience } from '../../live/audience';
 import { AuditAction } from '../audit/audit-action';
 import { AuditDenials } from '../audit/audit-denials';
 import { Viewer } from '../auth/viewer.decorator';
@@ -68,6 +69,7 @@ export class ThreadResolver {
   }
 
   @FieldResolver(() => User)
+  @LiveAudience('shared')
   async createdBy(@Root() thread: Thread, @Ctx() ctx: Context): Promise<User | null> {
     return ctx.loaders.user.load(thread.createdById);
   }
@@ -81,6 +83,7 @@ export class ThreadResolver {
   }
 
   @FieldResolver(() => [Team], { description: 'Auto-CC teams that were picked as recipients of this thread.' })
+  @LiveAudience('shared')
   teams(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Team[]> {
     return ctx.loaders.teamsOfThread.load(thread.id);
   }

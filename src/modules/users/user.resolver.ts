@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../request-context';
+import { LiveAudience } from '../../live/audience';
 import { Viewer } from '../auth/viewer.decorator';
 import { Team } from '../teams/team.entity';
 import { CreateUserInput } from './create-user.input';
@@ -42,6 +43,7 @@ export class UserResolver {
   }
 
   @FieldResolver(() => [Team])
+  @LiveAudience('shared')
   teams(@Root() user: User, @Ctx() ctx: Context): Promise<Team[]> {
     return ctx.loaders.teamsOfUser.load(user.id);
   }
