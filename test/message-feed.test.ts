@@ -1,12 +1,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Client } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
 import { newId } from '../src/common/ids';
 import { MESSAGE_ADDED } from '../src/events/event-bus';
 import { toMessageData } from '../src/modules/messages/message-data';
 import { Message } from '../src/modules/messages/message.entity';
 import { User } from '../src/modules/users/user.entity';
-import { connect, settle, subscribe, untilSubscribed, type Feed } from './support/live';
+import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { commitUnpublished } from './support/unpublished';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
 
@@ -137,6 +138,44 @@ test('a burst of thousands of events at once (as a republish after a Redis outag
   expect(bodies(feed)).toEqual(['one', 'two']);
   expect(feed.errors).toEqual([]);
 });
+
+test('a client that stops reading is cut off once its backlog is full, and never holds back the others', async () => {
+  const { doctor, nurse, threadId, feed } = await nurseListening('Stall', 'thread');
+  // The doctor's socket stops reading: its kernel buffers fill, then the server's backlog grows.
+  const sockets: WebSocket[] = [];
+  const stalled = createClient({
+    url: env.server.wsUrl,
+    webSocketImpl: class extends WebSocket {
+      constructor(...args: ConstructorParameters<typeof WebSocket>) {
+        super(...args);
+        sockets.push(this);
+      }
+    },
+    connectionParams: { authorization: `Bearer ${doctor.token}` },
+    retryAttempts: 0,
+    lazy: true,
+  });
+  clients.push(stalled);
+  const stalledFeed = subscribe<Added>(stalled, 'subscription($t: ID) { messageAdded(threadId: $t) { id body } }', { t: threadId });
+  await untilSubscribed(env.server, 2);
+  (sockets[0] as unknown as { _socket: { pause(): void } })._socket.pause();
+
+  // 400 messages of 64 kB (25 MB), beyond the backlog a socket may hold, published as committed, a
+  // few at a time: this process is the nurse's client too, and reads between them.
+  const stored = await env.server.app.db.getRepository(Message).findOneByOrFail({ threadId, seq: 2 });
+  const big = 'x'.repeat(64 * 1024);
+  for (let seq = 3; seq <= 402; seq++) {
+    const message = { ...toMessageData(stored), id: newId(), seq, body: `${seq} ${big}` };
+    void env.server.app.events.publish({ id: newId(), topic: MESSAGE_ADDED, payload: { message, recipientIds: [doctor.id, nurse.id] } });
+    if (seq % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  await feed.waitFor(401, 30_000);
+  expect(feed.received.slice(1).map((r) => Number(r.messageAdded.body.split(' ')[0]))).toEqual(Array.from({ length: 400 }, (_, i) => i + 3));
+  // The server let the stalled socket go: only the nurse's subscription is left.
+  await until(() => env.server.live.size === 1);
+  expect(stalledFeed.received.length).toBeLessThan(400);
+}, 60_000);
 
 test('a long-lived subscription does not keep the events it has seen', async () => {
   const { doctor, nurse, threadId, feed, first } = await nurseListening('Keep', 'thread');

@@ -8,12 +8,14 @@ import type { Audience } from './audience';
 import type { LiveFeed, LiveViewer } from './live-feed';
 
 /**
- * Bytes a socket may have waiting to be sent. A client that stops reading is
- * cut off here (its socket destroyed; graphql-ws's client reconnects and
- * catches up with thread.messages(after:)) rather than held in memory or
- * allowed to slow the others: about 20,000 ordinary messages.
+ * Bytes a socket may have waiting to be sent: about 20,000 ordinary messages.
+ * A client that stops reading is cut off here (its socket destroyed;
+ * graphql-ws's client reconnects and catches up with thread.messages(after:))
+ * rather than held in memory without bound or allowed to slow the others. One
+ * that is only slow never gets this far behind; one that stopped for good is
+ * also found by the keep-alive pings (graphql-ws-adapter.ts).
  */
-export const MAX_SOCKET_BACKLOG_BYTES = 8 * 1024 * 1024;
+export const MAX_SOCKET_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /** One subscription operation as a client sent it. */
 export interface LiveOperation {
