@@ -1,5 +1,9 @@
 import type { GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
+import { newId } from '../src/common/ids';
+import { MESSAGE_ADDED as EVENT_MESSAGE_ADDED } from '../src/events/event-bus';
+import { toMessageData } from '../src/modules/messages/message-data';
+import { Message } from '../src/modules/messages/message.entity';
 import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
 
@@ -241,6 +245,47 @@ test("the subscription's Message fields (author, thread, readBy) resolve", async
   // The live copy is the stored message.
   const stored = await env.world.as(nurse, `query($t: ID!) { thread(id: $t) { lastMessage { id createdAt body } } }`, { t: threadId });
   expect(stored.thread.lastMessage).toEqual({ id, createdAt: messageAdded.createdAt, body: 'live with fields' });
+});
+
+test("recipients share one execution only where the answer is the same for them: each gets their own unread count, and only the author the care team's read time", async () => {
+  const doctor = await env.world.professional('Own Dr');
+  const nurse = await env.world.professional('Own Nurse');
+  const patient = await env.world.patient('Own Pat');
+  await env.world.share(patient, doctor);
+  const threadId = await env.world.thread(doctor, [asRecipient(nurse), asRecipient(patient)], 'first', 'Own');
+  await env.world.as(doctor, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b, staffOnly: true) { id } }`, { t: threadId, b: 'a note' });
+
+  const query = 'subscription { messageAdded { id body readByCareTeamAt thread { id unreadCount } } }';
+  const feeds = { doctor: subscribe<any>(online(doctor), query), nurse: subscribe<any>(online(nurse), query), patient: subscribe<any>(online(patient), query) };
+  // Without the unread count, the doctor and the nurse share an execution, but not its read time.
+  const readTime = 'subscription { messageAdded { id body readByCareTeamAt } }';
+  const shared = { doctor: subscribe<any>(online(doctor), readTime), nurse: subscribe<any>(online(nurse), readTime) };
+  await untilSubscribed(env.server, 5);
+  await env.world.send(doctor, threadId, 'second');
+  await Promise.all(Object.values(feeds).map((feed) => feed.waitFor(1)));
+  // The nurse reads it: the message the doctor wrote now has a care-team read time, which a re-sent event carries.
+  await env.world.as(nurse, `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: threadId });
+  const [stored] = await env.server.app.db.query(`SELECT "id", "readByCareTeamAt" FROM "messages" WHERE "threadId" = '${threadId}' AND "seq" = 3`);
+  expect(stored.readByCareTeamAt).not.toBeNull();
+  await env.world.send(patient, threadId, 'third');
+
+  const received = await Promise.all(Object.values(feeds).map((feed) => feed.waitFor(2)));
+  const [doctorSees, nurseSees, patientSees] = received.map((r) => r.map((p: any) => p.messageAdded));
+  // Unread: messages by others after the viewer's read mark that they may see (the patient never sees the note).
+  expect(doctorSees.map((m: any) => [m.body, m.thread.unreadCount])).toEqual([['second', 0], ['third', 1]]);
+  expect(nurseSees.map((m: any) => [m.body, m.thread.unreadCount])).toEqual([['second', 3], ['third', 1]]);
+  expect(patientSees.map((m: any) => [m.body, m.thread.unreadCount])).toEqual([['second', 2], ['third', 2]]);
+  expect([...doctorSees, ...nurseSees, ...patientSees].map((m: any) => m.readByCareTeamAt)).toEqual([null, null, null, null, null, null]);
+  expect((await shared.doctor.waitFor(2)).map((r: any) => r.messageAdded.body)).toEqual(['second', 'third']);
+  expect((await shared.nurse.waitFor(2)).map((r: any) => r.messageAdded.body)).toEqual(['second', 'third']);
+
+  // The doctor's read message sent again (as after an outage): its author sees when the care team read it, nobody else does.
+  const message = await env.server.app.db.getRepository(Message).findOneByOrFail({ id: stored.id });
+  const again = { ...toMessageData(message), seq: 1000 };
+  await env.server.app.events.publish({ id: newId(), topic: EVENT_MESSAGE_ADDED, payload: { message: again, recipientIds: [doctor.id, nurse.id, patient.id] } });
+  const resent = await Promise.all([...Object.values(feeds), ...Object.values(shared)].map(async (feed) => (await feed.waitFor(3))[2].messageAdded.readByCareTeamAt));
+  const readAt = message.readByCareTeamAt!.toISOString();
+  expect(resent).toEqual([readAt, null, null, readAt, null]);
 });
 
 test('a client that was offline catches up with thread.messages(after: lastCursor) and gets exactly the missed messages', async () => {
