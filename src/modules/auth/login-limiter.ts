@@ -15,8 +15,9 @@ interface Counter {
 /**
  * Refuses sign-in (TOO_MANY_REQUESTS, with `retryAfterSeconds`) for
  * `lockoutSeconds` once an account, or an IP address, has failed
- * `maxFailuresPer...` times within that long; a success clears the account's
- * count. Unknown e-mail addresses count like real ones, so a lockout says
+ * `maxFailuresPer...` times within that long; a try is counted before its
+ * password is checked, and a success gives it back (and clears the account's
+ * count). Unknown e-mail addresses count like real ones, so a lockout says
  * nothing about which accounts exist. With Redis the counts are shared by
  * every instance; while Redis is unreachable each instance counts on its own.
  */
@@ -63,23 +64,28 @@ export class LoginLimiter {
     await this.redis?.ping();
   }
 
-  /** TOO_MANY_REQUESTS while the account or the address is locked out. */
-  async check(account: string, ip: string): Promise<void> {
-    for (const [counter, key] of this.counters(account, ip)) {
-      const state = await counter.limiter.get(key);
-      if (state && state.consumedPoints >= counter.limiter.points) throw this.refusal(counter, state.msBeforeNext);
-    }
-  }
-
-  /** Counts a failure; TOO_MANY_REQUESTS when it was the last one allowed. */
-  async failed(account: string, ip: string): Promise<void> {
-    let refusal: GraphQLError | null = null;
+  /**
+   * Takes one try from the address's count, then the account's, before the
+   * password is checked, so that guesses sent at once are counted before any
+   * is checked: TOO_MANY_REQUESTS when either has none left (an address out of
+   * tries takes none from the account).
+   */
+  async take(account: string, ip: string): Promise<void> {
     for (const [counter, key] of this.counters(account, ip)) {
       const state = await counter.limiter.consume(key).catch((rejected: unknown) => {
         if (rejected instanceof RateLimiterRes) return rejected;
         throw rejected;
       });
-      if (state.consumedPoints >= counter.limiter.points) {
+      if (state.consumedPoints > counter.limiter.points) throw this.refusal(counter, state.msBeforeNext);
+    }
+  }
+
+  /** After a wrong password: TOO_MANY_REQUESTS when its try was the last one allowed (the lockout starts). */
+  async failed(account: string, ip: string): Promise<void> {
+    let refusal: GraphQLError | null = null;
+    for (const [counter, key] of this.counters(account, ip)) {
+      const state = await counter.limiter.get(key);
+      if (state && state.consumedPoints >= counter.limiter.points) {
         await counter.limiter.block(key, this.limits.lockoutSeconds);
         refusal ??= this.refusal(counter, this.limits.lockoutSeconds * 1000);
       }
@@ -87,8 +93,10 @@ export class LoginLimiter {
     if (refusal) throw refusal;
   }
 
-  async succeeded(account: string): Promise<void> {
+  /** After the right password: the account's count starts again, and the address gets its try back. */
+  async succeeded(account: string, ip: string): Promise<void> {
     await this.account.limiter.delete(account);
+    await this.ip.limiter.reward(ip, 1);
   }
 
   /** Drops the Redis connection at once: the counts live in Redis, and a stalled Redis would never answer QUIT. */
@@ -98,8 +106,8 @@ export class LoginLimiter {
 
   private counters(account: string, ip: string): [Counter, string][] {
     return [
-      [this.account, account],
       [this.ip, ip],
+      [this.account, account],
     ];
   }
 
