@@ -106,12 +106,18 @@ export type OperationCheck = (operation: CheckedOperation) => GraphQLError | nul
 export interface OperationRules {
   validation: readonly ValidationRule[];
   checks: readonly OperationCheck[];
+  /**
+   * Whether error messages may end with graphql-js's "Did you mean ...?", which
+   * names fields, arguments, types and enum values of the schema: only where
+   * introspection shows them anyway.
+   */
+  suggestions: boolean;
 }
 
 /**
  * graphql-js's specified rules plus depth, aliases, directives and the subscription
  * root rule; without introspection, `__schema` and `__type` are refused as unknown
- * fields. Then the NUL and cost checks.
+ * fields, and no error suggests a name. Then the NUL and cost checks.
  */
 export function operationRules({ introspection }: { introspection: boolean }): OperationRules {
   return {
@@ -124,7 +130,13 @@ export function operationRules({ introspection }: { introspection: boolean }): O
       ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
     ],
     checks: [({ document, variables }) => nulError(document, variables), ({ schema, document, variables, operationName }) => costError(schema, document, variables, operationName)],
+    suggestions: introspection,
   };
+}
+
+/** `message` without the "Did you mean ...?" that graphql-js ends it with when it has names to suggest. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ Did you mean .*\?$/s, '');
 }
 
 /**
