@@ -2,7 +2,7 @@ import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { entities } from '../src/tables';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { gql, ok } from './support/graphql';
+import { failure, gql, ok } from './support/graphql';
 import { expectCleanRefusal, expectNoLeak, postJson, raw } from './support/http';
 import { connect, openClient, wsErrors } from './support/live';
 import { memoryLogger } from './support/logs';
@@ -133,6 +133,30 @@ describe('text no field can hold is refused as input, on SQLite and PostgreSQL a
       }
     }
     expect(await rows()).toEqual(before);
+  });
+
+  test('a person or team name that shows nothing, or holds a bidirectional override, is BAD_USER_INPUT and stores nothing; names are stored in NFC', async () => {
+    const createUser = 'mutation($i: CreateUserInput!) { createUser(input: $i) { id name } }';
+    const createTeam = 'mutation($n: String!) { createTeam(name: $n) { id name } }';
+    const person = (name: string) => ({ i: { email: `n${Math.random().toString(36).slice(2)}@example.org`, name, kind: 'PROFESSIONAL', password: 'password-1' } });
+    const rows = () => Promise.all(entities.map((entity) => server.app.db.manager.count(entity)));
+    const before = await rows();
+    for (const [name, message] of [
+      ['\u200b\u200d\u2060', 'name must hold a visible character'],
+      ['\u3164', 'name must hold a visible character'],
+      ['Dr \u202eenoD', /^name must not hold bidirectional override/],
+      ['\u2066Admin\u2069', /^name must not hold bidirectional override/],
+    ] as const) {
+      for (const [query, variables] of [[createUser, person(name)], [createTeam, { n: name }]] as const) {
+        const error = await failure(server.url, query, variables, world.admin.token);
+        expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(error.message).toMatch(message);
+      }
+    }
+    expect(await rows()).toEqual(before);
+    const decomposed = 'Rene\u0301 Care\u0301';
+    expect((await ok(server.url, createUser, person(decomposed), world.admin.token)).createUser.name).toBe('Ren\u00e9 Car\u00e9');
+    expect((await ok(server.url, createTeam, { n: decomposed }, world.admin.token)).createTeam.name).toBe('Ren\u00e9 Car\u00e9');
   });
 
   test('a team name over 200 characters, and an e-mail address a validator chokes on, are BAD_USER_INPUT', async () => {

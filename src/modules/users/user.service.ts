@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
+import { requireName } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
 import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors';
 import { USER_DISABLED } from '../../events/event-bus';
@@ -85,7 +86,7 @@ export class UserService {
     if (!professional && input.isAdmin) throw badUserInput('A patient cannot be an admin');
     const user = await this.newUser({
       email: input.email,
-      name: input.name.trim(),
+      name: requireName('name', input.name),
       kind: input.kind,
       password: input.password,
       // Patients are never contactable: the flag is about staff recipient lists.
