@@ -129,7 +129,7 @@ test('the lockout ends after LOGIN_LOCKOUT_SECONDS', async () => {
 });
 
 describe('per client address', () => {
-  test('after LOGIN_MAX_FAILURES_PER_IP failures over any accounts, that address is locked out; other addresses are not', async () => {
+  test('after LOGIN_MAX_FAILURES_PER_IP failures over any accounts, accounts new to that address are refused from it; other addresses are not', async () => {
     const server = await startTestServer({ TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_IP: '4', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100' });
     try {
       const attacker = randomIp();
@@ -166,6 +166,42 @@ describe('per client address', () => {
   });
 });
 
+describe("a clinic's shared address: guessing from it slows down strangers to it, never its staff", () => {
+  let server: TestServer;
+  let world: World;
+  beforeAll(async () => {
+    server = await startTestServer({ TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_IP: '5', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_LOCKOUT_SECONDS: '60' });
+    world = await World.create(server);
+  });
+  afterAll(() => server.close());
+
+  test('while guesses over many accounts from the address are stopped, whoever signed in from it before still gets in at once; a newcomer waits', async () => {
+    const clinic = randomIp();
+    const nurse = await world.professional('Clinic Nurse');
+    const newcomer = await world.professional('Clinic Newcomer');
+    expect(codeOf(await login(server, nurse.email, PASSWORD, clinic))).toBe('OK');
+
+    const spray = await guessesAtOnce(server, (i) => email(`spray${i}`), { email: newcomer.email, password: PASSWORD }, clinic);
+    expect(spray.checked).toBeLessThanOrEqual(5);
+    expectLockedOut(spray.rightOne, /from this address/, 60);
+
+    const started = Date.now();
+    expect(codeOf(await login(server, nurse.email, PASSWORD, clinic))).toBe('OK');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expectLockedOut(await login(server, newcomer.email, PASSWORD, clinic), /from this address/, 60);
+    expect(codeOf(await login(server, newcomer.email, PASSWORD, randomIp()))).toBe('OK');
+  });
+
+  test("guesses at a known account from the address are stopped by that account's own limit", async () => {
+    const clinic = randomIp();
+    const doctor = await world.professional('Clinic Doctor');
+    expect(codeOf(await login(server, doctor.email, PASSWORD, clinic))).toBe('OK');
+    const { checked, rightOne } = await guessesAtOnce(server, () => doctor.email, { email: doctor.email, password: PASSWORD }, clinic);
+    expect(checked).toBeLessThanOrEqual(3);
+    expectLockedOut(rightOne, /for this account/, 60);
+  });
+});
+
 describe('with Redis, every instance shares the counts', () => {
   test('failures on one instance lock the account on the other', async () => {
     const settings = { REDIS_URL: TEST_REDIS_URL, LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_LOCKOUT_SECONDS: '5' };
@@ -177,6 +213,20 @@ describe('with Redis, every instance shares the counts', () => {
       expect(await failTimes(b, 1, target)).toEqual(['TOO_MANY_REQUESTS']);
       expect(await failTimes(a, 1, target)).toEqual(['TOO_MANY_REQUESTS']);
       console.log('login limits: 2 failures on instance A and 1 on B locked the account on both (Redis-shared counts)');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('an account known at an address on one instance is known there on the other', async () => {
+    const settings = { REDIS_URL: TEST_REDIS_URL, TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_IP: '2', DATABASE_URL: 'sqlite::memory:' };
+    const a = await startTestServer({ ...settings, INSTANCE_ID: 'login-known-a' });
+    const b = await startTestServer({ ...settings, INSTANCE_ID: 'login-known-b' });
+    try {
+      const clinic = randomIp();
+      expect(codeOf(await login(a, ADMIN.email, ADMIN.password, clinic))).toBe('OK');
+      expect(await failTimes(b, 2, email('stranger'), clinic)).toEqual(['UNAUTHENTICATED', 'TOO_MANY_REQUESTS']);
+      expect(codeOf(await login(b, ADMIN.email, ADMIN.password, clinic))).toBe('OK');
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

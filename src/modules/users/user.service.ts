@@ -54,15 +54,15 @@ export class UserService {
    */
   async login(email: string, password: string, clientIp: string): Promise<{ token: string; user: User }> {
     const account = normalizeEmail(email);
-    await this.loginLimiter.take(account, clientIp);
+    const tried = await this.loginLimiter.take(account, clientIp);
     const user = await this.db.manager.findOneBy(User, { email: account });
     const ok = await verifyPassword(password, user?.passwordHash ?? (await this.dummyHash));
     this.metrics.checkedPassword(ok && !!user);
     if (!user || !ok) {
-      await this.loginLimiter.failed(account, clientIp);
+      await tried.failed();
       throw unauthenticated(LOGIN_FAILED);
     }
-    await this.loginLimiter.succeeded(account, clientIp);
+    await tried.succeeded();
     // Only after the password check: otherwise anyone could probe which accounts are disabled.
     if (user.disabled) throw unauthenticated(ACCOUNT_DISABLED);
     return { token: await this.tokens.issue(user.id), user };
