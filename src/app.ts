@@ -99,7 +99,8 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     tokens,
     config.oidc ? { verifier: new OidcVerifier(config.oidc), identities: new ExternalIdentities({ db, uow, logger }) } : null,
   );
-  const users = new UserService({ db, uow, tokens, bearer, loginLimiter, passwordCost: config.passwordCost });
+  const metrics = new Metrics();
+  const users = new UserService({ db, uow, tokens, bearer, loginLimiter, metrics, passwordCost: config.passwordCost });
   return {
     config,
     db,
@@ -108,7 +109,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     outbox,
     liveSessions,
     logger,
-    metrics: new Metrics(),
+    metrics,
     tokens,
     bearer,
     loginLimiter,

@@ -91,6 +91,7 @@ test('an operation name the document lacks is OPERATION_RESOLUTION_FAILURE', asy
 test('a rule added to the list is met on both transports; a check added sees the variables', async () => {
   const rules = operationRules({ introspection: true });
   const p = await pipeline({
+    ...rules,
     validation: [...rules.validation, (context) => ({ Field: (node) => void (node.name.value === 'teams' && context.reportError(new GraphQLError('no teams today', { nodes: node }))) })],
     checks: [...rules.checks, ({ variables }) => (variables?.stop ? new GraphQLError('stopped', { extensions: { code: 'BAD_USER_INPUT' } }) : null)],
   });

@@ -1,9 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
+import { requireName } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
 import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors';
 import { USER_DISABLED } from '../../events/event-bus';
 import { USER_ENABLED } from '../../events/tx-events';
+import type { Metrics } from '../../metrics/metrics';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import { hashPassword, verifyPassword } from '../auth/password';
@@ -22,6 +24,7 @@ export interface UserDeps {
   tokens: TokenService;
   bearer: BearerIdentities;
   loginLimiter: LoginLimiter;
+  metrics: Metrics;
   /** bcrypt cost of new passwords (PASSWORD_COST). */
   passwordCost: number;
 }
@@ -36,10 +39,11 @@ export class UserService {
   private readonly tokens: TokenService;
   private readonly bearer: BearerIdentities;
   private readonly loginLimiter: LoginLimiter;
+  private readonly metrics: Metrics;
   private readonly passwordCost: number;
 
   constructor(deps: UserDeps) {
-    ({ db: this.db, uow: this.uow, tokens: this.tokens, bearer: this.bearer, loginLimiter: this.loginLimiter, passwordCost: this.passwordCost } = deps);
+    ({ db: this.db, uow: this.uow, tokens: this.tokens, bearer: this.bearer, loginLimiter: this.loginLimiter, metrics: this.metrics, passwordCost: this.passwordCost } = deps);
     this.dummyHash = hashPassword('not a password', this.passwordCost);
   }
 
@@ -50,14 +54,15 @@ export class UserService {
    */
   async login(email: string, password: string, clientIp: string): Promise<{ token: string; user: User }> {
     const account = normalizeEmail(email);
-    await this.loginLimiter.check(account, clientIp);
+    const tried = await this.loginLimiter.take(account, clientIp);
     const user = await this.db.manager.findOneBy(User, { email: account });
     const ok = await verifyPassword(password, user?.passwordHash ?? (await this.dummyHash));
+    this.metrics.checkedPassword(ok && !!user);
     if (!user || !ok) {
-      await this.loginLimiter.failed(account, clientIp);
+      await tried.failed();
       throw unauthenticated(LOGIN_FAILED);
     }
-    await this.loginLimiter.succeeded(account);
+    await tried.succeeded();
     // Only after the password check: otherwise anyone could probe which accounts are disabled.
     if (user.disabled) throw unauthenticated(ACCOUNT_DISABLED);
     return { token: await this.tokens.issue(user.id), user };
@@ -81,7 +86,7 @@ export class UserService {
     if (!professional && input.isAdmin) throw badUserInput('A patient cannot be an admin');
     const user = await this.newUser({
       email: input.email,
-      name: input.name.trim(),
+      name: requireName('name', input.name),
       kind: input.kind,
       password: input.password,
       // Patients are never contactable: the flag is about staff recipient lists.
