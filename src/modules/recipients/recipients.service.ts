@@ -167,6 +167,8 @@ export class RecipientService {
    */
   private candidates(m: EntityManager, caller: User): Promise<User[]> {
     const reachable = new Brackets((b) => {
+      // An optimisation, to read fewer rows: the rule is judgeUser's (recipient-policy.ts), which every option
+      // and every pick passes. It may only leave out whom judgeUser refuses, or the drop-down would hide a valid pick.
       b.where('u.kind = :professional AND u.contactable = :yes', { professional: UserKind.PROFESSIONAL, yes: true });
       if (!isProfessional(caller)) return;
       const direct = m.createQueryBuilder(ProfessionalShare, 'ps').select('ps.patientId').where('ps.professionalId = :me');
