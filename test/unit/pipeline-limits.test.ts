@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { getIntrospectionQuery, GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
-import { costError, GRAPHQL_LIMITS, nulError, operationRules, type OperationRules } from '../../src/graphql/limits';
+import { costError, GRAPHQL_LIMITS, textError, operationRules, type OperationRules } from '../../src/graphql/limits';
 import { OperationPipeline, type Caller } from '../../src/graphql/pipeline';
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics/metrics';
@@ -178,7 +178,7 @@ describe('NUL characters', () => {
   });
 
   test('the refusal carries its own code and status, as every check\'s does', () => {
-    expect(nulError(parse('{ me { id } }'), { n: 'a\u0000' })?.extensions).toEqual({ code: 'BAD_USER_INPUT', http: { status: 400 } });
+    expect(textError(parse('{ me { id } }'), { n: 'a\u0000' })?.extensions).toEqual({ code: 'BAD_USER_INPUT', http: { status: 400 } });
   });
 });
 
