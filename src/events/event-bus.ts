@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { createPubSub, Repeater, type RepeaterBuffer } from '@graphql-yoga/subscription';
 import type { Logger } from '../logger';
 import { RedisTransport } from './redis-transport';
+import { ShardWatches } from './shards';
 
 /** A stored message as it travels between instances: plain JSON, dates as ISO strings. */
 export interface MessageData {
@@ -81,6 +82,19 @@ export interface BusEvent<T extends Topic = Topic> {
 /** Any one published event, its payload matching its topic. */
 export type AnyBusEvent = { [T in Topic]: BusEvent<T> }[Topic];
 
+/** Who may hear of `event`: the users whose live subscriptions it is for, and so the instances it is sent to. */
+export function recipientsOf(event: AnyBusEvent): readonly string[] {
+  switch (event.topic) {
+    case MESSAGE_ADDED:
+    case INBOX_CHANGED:
+      return event.payload.recipientIds;
+    case PARTICIPANTS_CHANGED:
+      return [...event.payload.participantIds, ...event.payload.removedIds];
+    case USER_DISABLED:
+      return [event.payload.userId];
+  }
+}
+
 /** Event ids each instance remembers, to drop an event it already delivered (the relay may send one again). */
 export const RECENT_EVENT_IDS = 50_000;
 
@@ -104,6 +118,13 @@ export interface EventBus {
   connected(): boolean;
   /** Whether there are other instances to send to (a Redis URL was given). */
   readonly shared: boolean;
+  /**
+   * This instance has a live subscription of `userId`: events for that user
+   * are sent to it until the returned release is called (once is enough;
+   * more are ignored). Counted, so each subscription watches and releases
+   * on its own; without Redis only counted.
+   */
+  watch(userId: string): () => void;
   subscribe<T extends Topic>(topic: T): AsyncIterable<Events[T]>;
   /** Live subscriptions listening right now, on this instance. */
   subscriberCount(): number;
@@ -153,6 +174,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
     (local.publish as (topic: T, payload: Events[T]) => void)(topic, payload);
   };
   const transport = options.redisUrl ? new RedisTransport(options.redisUrl, options.instanceId, TOPICS, deliverLocally, options.logger) : null;
+  const watches = new ShardWatches(null);
 
   return {
     publish(event) {
@@ -162,6 +184,7 @@ export function createEventBus(options: EventBusOptions): EventBus {
     deliver: (event) => deliverLocally(event.topic, event.id, event.payload),
     connected: () => transport?.connected ?? true,
     shared: transport !== null,
+    watch: (userId) => watches.watch(userId),
     subscribe: (topic) => listen(target, topic, options.logger),
     subscriberCount: () => target.listeners,
     on(topic, handler) {
@@ -173,7 +196,10 @@ export function createEventBus(options: EventBusOptions): EventBus {
     onReconnect: (handler) => transport?.onReconnect(handler),
     drained: async () => transport?.drained(),
     ping: async () => transport?.ping(),
-    close: async () => transport?.close(),
+    close: async () => {
+      watches.close();
+      await transport?.close();
+    },
   };
 }
 
