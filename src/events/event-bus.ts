@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { createPubSub, Repeater, type RepeaterBuffer } from '@graphql-yoga/subscription';
 import type { Logger } from '../logger';
 import { RedisTransport } from './redis-transport';
-import { ShardWatches } from './shards';
+import { ShardWatches, shardsOf } from './shards';
 
 /** A stored message as it travels between instances: plain JSON, dates as ISO strings. */
 export interface MessageData {
@@ -107,7 +107,8 @@ export const RECENT_EVENT_IDS = 50_000;
  */
 export interface EventBus {
   /**
-   * Delivers on this instance and sends to the others. Resolves true once
+   * Delivers on this instance and sends to the instances that watch one of
+   * its recipients (recipientsOf). Resolves true once
    * Redis took it (at once without Redis), false when it could not be sent:
    * the event then stays for the outbox relay. Never rejects.
    */
@@ -173,13 +174,13 @@ export function createEventBus(options: EventBusOptions): EventBus {
     }
     (local.publish as (topic: T, payload: Events[T]) => void)(topic, payload);
   };
-  const transport = options.redisUrl ? new RedisTransport(options.redisUrl, options.instanceId, TOPICS, deliverLocally, options.logger) : null;
-  const watches = new ShardWatches(null);
+  const transport = options.redisUrl ? new RedisTransport(options.redisUrl, options.instanceId, deliverLocally, options.logger) : null;
+  const watches = new ShardWatches(transport);
 
   return {
     publish(event) {
       deliverLocally(event.topic, event.id, event.payload);
-      return transport ? transport.send(event.topic, event.id, event.payload) : Promise.resolve(true);
+      return transport ? transport.send(shardsOf(recipientsOf(event)), event.topic, event.id, event.payload) : Promise.resolve(true);
     },
     deliver: (event) => deliverLocally(event.topic, event.id, event.payload),
     connected: () => transport?.connected ?? true,

@@ -1,4 +1,5 @@
 import { recipientsOf, type AnyBusEvent } from '../../src/events/event-bus';
+import { hasShardedPubSub } from '../../src/events/redis-transport';
 import { LINGER_MS, SHARDS, ShardWatches, shardOf, shardsOf, type ShardListener } from '../../src/events/shards';
 
 // Which instances an event goes to: its recipients, their shards, and the shards an instance listens to.
@@ -47,6 +48,13 @@ describe('shards', () => {
       [{ id: '4', topic: 'USER_DISABLED', payload: { userId: 'e' } }, ['e']],
     ];
     for (const [event, recipients] of events) expect(recipientsOf(event)).toEqual(recipients);
+  });
+
+  test('Redis 7 and later have sharded pub/sub, as INFO server tells', () => {
+    expect(hasShardedPubSub('# Server\r\nredis_version:7.0.15\r\nredis_mode:standalone\r\n')).toBe(true);
+    expect(hasShardedPubSub('# Server\r\nredis_version:6.2.14\r\n')).toBe(false);
+    expect(hasShardedPubSub('# Server\r\nredis_version:10.0.0\r\n')).toBe(true);
+    expect(hasShardedPubSub('')).toBe(false);
   });
 });
 
