@@ -73,7 +73,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   const outbox = new OutboxRelay(new OutboxTable(db), events, logger, { relayMs: config.outboxRelayMs, keepMs: config.outboxKeepMs });
   const uow = createUnitOfWork<AuditEntry>(db, { teams: Team, threads: Thread }, outbox);
   const tokens = new TokenService(config.jwtSecret, config.tokenTtlSeconds);
-  const liveSessions = new LiveSessions();
+  const liveSessions = new LiveSessions(events);
   // Whichever instance the admin used, every instance closes the account's sockets, unless the
   // account was enabled again meanwhile (an event delivered late, after an outage of the Redis link).
   events.on(USER_DISABLED, ({ userId }) => {

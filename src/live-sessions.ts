@@ -1,3 +1,5 @@
+import type { EventBus } from './events/event-bus';
+
 /** The graphql-ws close code for a connection that may not (or no longer) be open: the one a bad token gets at connect. */
 export const CLOSE_FORBIDDEN = 4403;
 
@@ -22,6 +24,7 @@ export interface LiveSession {
 class Session implements LiveSession {
   open = true;
   timer: NodeJS.Timeout | null = null;
+  unwatch = () => {};
 
   constructor(
     readonly userId: string,
@@ -34,10 +37,14 @@ class Session implements LiveSession {
  * an admin disables, or a token that expires, loses its live connections at
  * once (close code 4403) with no database query per event. Everything lives in
  * memory and a connection is forgotten as soon as its socket closes, so nothing
- * outlives the sockets it tracks.
+ * outlives the sockets it tracks. Each connection watches its user on the
+ * bus for its lifetime: the instance then hears of that user's events, the
+ * disabling of the account among them, with or without a live subscription.
  */
 export class LiveSessions {
   private readonly byUser = new Map<string, Set<Session>>();
+
+  constructor(private readonly events: Pick<EventBus, 'watch'>) {}
 
   /**
    * Tracks an authenticated socket until it closes, and closes it with 4403
@@ -53,6 +60,7 @@ export class LiveSessions {
     const sessions = this.byUser.get(userId) ?? new Set();
     this.byUser.set(userId, sessions);
     sessions.add(session);
+    session.unwatch = this.events.watch(userId);
     socket.once('close', () => this.forget(session));
     this.expireAt(session, expiresAt.getTime());
     return session;
@@ -100,6 +108,7 @@ export class LiveSessions {
 
   private forget(session: Session): void {
     session.open = false;
+    session.unwatch();
     if (session.timer) clearTimeout(session.timer);
     session.timer = null;
     const sessions = this.byUser.get(session.userId);

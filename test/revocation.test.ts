@@ -8,7 +8,7 @@ import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { Participant } from '../src/modules/threads/participant.entity';
 import { User } from '../src/modules/users/user.entity';
 import { failure, gql, ok } from './support/graphql';
-import { closingClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
+import { closingClient, openClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
 import { offered } from './support/recipients';
 import { TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
@@ -352,6 +352,25 @@ describe('across instances', () => {
     await until(() => bodies(doctorOnB).includes('after the disable'), 5000);
     expect(bodies(nurseOnB)).toHaveLength(before);
     expect(b.app.liveSessions.size).toBe(1);
+  });
+
+  test('a socket without any subscription, on another instance, is closed with 4403 too: the socket watches its user', async () => {
+    if (instances.redisMissing) {
+      console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
+      return;
+    }
+    const { a, b } = instances;
+    const worldA = await World.create(a);
+    const clerk = await account(worldA, 'Idle Clerk');
+    const idle = openClient(b.wsUrl, clerk.token);
+    clients.push(idle.client);
+    await until(() => b.app.liveSessions.count(clerk.id) === 1 && b.app.events.connected());
+    // The socket's SSUBSCRIBE went out before the PING on the same connection.
+    await b.app.events.ping();
+
+    await disable(worldA, clerk);
+    await until(() => idle.closes.some((close) => close.code === FORBIDDEN_CLOSE), 2000);
+    expect(b.app.liveSessions.count(clerk.id)).toBe(0);
   });
 });
 
