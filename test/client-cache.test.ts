@@ -1,4 +1,4 @@
-import { gql } from './support/graphql';
+import { failure, gql } from './support/graphql';
 import { listen, untilSubscribed } from './support/live';
 import { asRecipient, useLiveWorld } from './support/world';
 
@@ -87,4 +87,31 @@ test("clientMessageId is its author's: they get it back over HTTP and live, ever
     [null, null],
     [null, null],
   ]);
+});
+
+describe('a recipient is exactly one of teamId and userId (RecipientInput is @oneOf)', () => {
+  const SHARE = `mutation($p: ID!, $r: RecipientInput!) { shareRecord(patientId: $p, recipient: $r) }`;
+
+  test('the schema says so to clients (introspection)', async () => {
+    const { data } = await gql(env.server.url, '{ __type(name: "RecipientInput") { isOneOf } }', {}, env.world.admin.token);
+    expect(data.__type).toEqual({ isOneOf: true });
+  });
+
+  // Both or neither: test/recipients.test.ts and test/admin.test.ts.
+  test('an explicit null, beside the other id or alone, is refused before anything runs, and so is a literal with both', async () => {
+    const pat = await env.world.patient('One Of Pat');
+    const gp = await env.world.professional('One Of GP');
+    for (const r of [{ userId: gp.id, teamId: null }, { userId: null }]) {
+      const { data, errors = [] } = await gql(env.server.url, SHARE, { p: pat.id, r }, pat.token);
+      expect([r, data, [...new Set(errors.map((e) => e.extensions?.code))], errors.map((e) => e.message).join()]).toEqual([
+        r,
+        undefined,
+        ['BAD_USER_INPUT'],
+        expect.stringMatching(/Exactly one key must be specified for OneOf type "RecipientInput"|Field "userId" must be non-null/),
+      ]);
+    }
+    const literal = await failure(env.server.url, `mutation($p: ID!) { shareRecord(patientId: $p, recipient: { userId: "${gp.id}", teamId: "${gp.id}" }) }`, { p: pat.id }, pat.token);
+    expect([literal.extensions?.code, literal.message]).toEqual(['GRAPHQL_VALIDATION_FAILED', 'OneOf Input Object "RecipientInput" must specify exactly one key.']);
+    expect((await env.world.as(pat, '{ recipients(search: "One Of") { __typename } }')).recipients).toEqual([]);
+  });
 });

@@ -80,8 +80,8 @@ export class RecipientService {
   async resolve(m: EntityManager, viewer: User, picks: RecipientInput[], participantIds: Set<string>): Promise<Resolution> {
     if (!picks.length) throw badUserInput('At least one recipient is required');
     const parsed = picks.map((p) => p.exactlyOne());
-    const userIds = unique(parsed.flatMap((p) => (p.userId ? [p.userId] : [])));
-    const teamIds = unique(parsed.flatMap((p) => (p.teamId ? [p.teamId] : [])));
+    const userIds = unique(parsed.flatMap((p) => (p.userId === undefined ? [] : [p.userId])));
+    const teamIds = unique(parsed.flatMap((p) => (p.teamId === undefined ? [] : [p.teamId])));
     const { facts } = await this.loadFacts(m, viewer);
     const users = userIds.length ? await m.findBy(User, { id: In(userIds) }) : [];
     const teams = await this.teamsWithMembers(m, teamIds);
