@@ -1,7 +1,12 @@
 import type { EventBus } from './events/event-bus';
 
-/** The graphql-ws close code for a connection that may not (or no longer) be open: the one a bad token gets at connect. */
-export const CLOSE_FORBIDDEN = 4403;
+/**
+ * The close code for a connection whose token is bad, expired or revoked, or whose
+ * account is disabled, at connect or later: graphql-ws's "Unauthorized", which its
+ * client never retries (the same token would be refused again; 4403 it would retry
+ * five times over 33 to 46 seconds before telling the application to sign in again).
+ */
+export const CLOSE_UNAUTHENTICATED = 4401;
 
 // setTimeout fires at once for delays beyond this (about 24.8 days), so longer waits are chained.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -35,7 +40,7 @@ class Session implements LiveSession {
 /**
  * The open graphql-ws connections of this instance, by user, so that an account
  * an admin disables, or a token that expires, loses its live connections at
- * once (close code 4403) with no database query per event. Everything lives in
+ * once (close code 4401) with no database query per event. Everything lives in
  * memory and a connection is forgotten as soon as its socket closes, so nothing
  * outlives the sockets it tracks. Each connection watches its user on the
  * bus for its lifetime: the instance then hears of that user's events, the
@@ -47,7 +52,7 @@ export class LiveSessions {
   constructor(private readonly events: Pick<EventBus, 'watch'>) {}
 
   /**
-   * Tracks an authenticated socket until it closes, and closes it with 4403
+   * Tracks an authenticated socket until it closes, and closes it with 4401
    * when `expiresAt` (the token's expiry) passes. A socket that is already
    * closed is not tracked and comes back with `open` false.
    */
@@ -66,7 +71,7 @@ export class LiveSessions {
     return session;
   }
 
-  /** Closes every connection of `userId` on this instance with 4403; returns how many. */
+  /** Closes every connection of `userId` on this instance with 4401; returns how many. */
   revoke(userId: string, reason: string): number {
     const sessions = [...(this.byUser.get(userId) ?? [])];
     for (const session of sessions) this.close(session, reason);
@@ -103,7 +108,7 @@ export class LiveSessions {
 
   private close(session: Session, reason: string): void {
     this.forget(session);
-    session.socket.close(CLOSE_FORBIDDEN, reason);
+    session.socket.close(CLOSE_UNAUTHENTICATED, reason);
   }
 
   private forget(session: Session): void {

@@ -29,7 +29,7 @@ type Role = (typeof ROLES)[number];
  * 'ok': the thing asked for came back (a value, or the world's object in a list).
  * 'null': answered, with null in its place.
  * 'absent': answered, without it (a list that leaves it out, a live feed that never delivers it).
- * Otherwise the error's extensions.code; a graphql-ws connection closed with 4403 counts as UNAUTHENTICATED.
+ * Otherwise the error's extensions.code; a graphql-ws connection closed with 4401 counts as UNAUTHENTICATED.
  */
 type Outcome = 'ok' | 'null' | 'absent' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT';
 type Row = Readonly<Record<Role, Outcome>>;
@@ -960,7 +960,7 @@ function watch(client: Client, key: string, role: Role, probe: LiveProbe, variab
 function liveOutcome(w: Watch, watched: string[]): Actual {
   const values = w.probe.found(w.payloads, watched);
   if (w.closeCode !== null) {
-    const refused = w.closeCode === 4403 ? UNAUTH : `closed ${w.closeCode}`;
+    const refused = w.closeCode === 4401 ? UNAUTH : `closed ${w.closeCode}`;
     return fromValues(values) === OK ? `ok+${refused}` : refused;
   }
   if (w.errors.length) return fromErrors(w.errors, values);

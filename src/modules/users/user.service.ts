@@ -124,7 +124,7 @@ export class UserService {
   /**
    * Admins only. A disabled account cannot sign in, its tokens stop working, it
    * is never a recipient, and once the change commits every instance closes its
-   * live connections (4403). An admin cannot disable themself, so that one admin
+   * live connections (4401). An admin cannot disable themself, so that one admin
    * at least is always left. Setting the current value changes and audits
    * nothing, but disabling again sends the revocation again (in case an
    * instance missed it), and the inbox reschedules the alerts an enabled
