@@ -1,10 +1,11 @@
 /**
- * `npm run bench` runs every scenario; `npm run bench -- send audit` (or
- * BENCH_ONLY=send,audit) only those named. BENCH_REPEAT (default 3) repetitions of
+ * `npm run bench` runs every scenario; `npm run bench -- fanout send` (or
+ * BENCH_ONLY=fanout) only those named. BENCH_REPEAT (default 3) repetitions of
  * each measurement; the median is printed. BENCHMARKS.md says what each one
  * measures and how.
  */
 import { auditVerifyBench } from './audit-verify';
+import { fanoutScenario } from './fanout';
 import { inboxBench, recipientsBench, sendBench } from './latency-pairs';
 
 const SCENARIOS: Record<string, () => Promise<void>> = {
@@ -12,6 +13,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   send: sendBench,
   inbox: inboxBench,
   audit: auditVerifyBench,
+  fanout: fanoutScenario,
 };
 
 (async () => {
