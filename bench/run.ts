@@ -1,12 +1,14 @@
 /**
- * `npm run bench` runs every scenario; `npm run bench -- fanout send` (or
+ * `npm run bench` runs every scenario; `npm run bench -- fanout memory` (or
  * BENCH_ONLY=fanout) only those named. BENCH_REPEAT (default 3) repetitions of
  * each measurement; the median is printed. BENCHMARKS.md says what each one
  * measures and how.
  */
 import { auditVerifyBench } from './audit-verify';
 import { fanoutScenario } from './fanout';
+import { idleSubscribersScenario } from './idle-subscribers';
 import { inboxBench, recipientsBench, sendBench } from './latency-pairs';
+import { memoryScenario } from './memory';
 
 const SCENARIOS: Record<string, () => Promise<void>> = {
   recipients: recipientsBench,
@@ -14,6 +16,8 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   inbox: inboxBench,
   audit: auditVerifyBench,
   fanout: fanoutScenario,
+  memory: memoryScenario,
+  idle: idleSubscribersScenario,
 };
 
 (async () => {
