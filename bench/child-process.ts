@@ -49,6 +49,8 @@ function startProcess(args: string[], env: Record<string, string>, urlOf: (line:
         return;
       }
       if (line.benchMemory) memoryWaiters.shift()?.(line.benchMemory);
+      // What the bench did not ask for: a warning, an error, or a stop by a signal.
+      if (line.level >= 40 || line.signal) process.stderr.write(`${args.at(-1)}: ${text}\n`);
       const url = urlOf(line);
       if (!url) return;
       child.removeAllListeners('exit');
