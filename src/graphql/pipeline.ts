@@ -79,6 +79,8 @@ export class OperationPipeline {
   private readonly rules: OperationRules;
   private readonly context: PipelineOptions['context'];
   private readonly documents = new Map<string, DocumentNode>();
+  /** Documents that passed validation: it depends on the schema and the rules only, both fixed for this pipeline. */
+  private readonly valid = new WeakSet<DocumentNode>();
   readonly schema: GraphQLSchema;
 
   constructor(options: PipelineOptions) {
@@ -109,14 +111,7 @@ export class OperationPipeline {
 
     // Before validation: graphql-js's subscription rule throws on an @include whose variable is missing.
     if (transport === 'http' && hasSubscription(document)) return refuse([badRequest(SUBSCRIPTIONS_OVER_HTTP)]);
-    let invalid: readonly GraphQLError[];
-    try {
-      invalid = validate(this.schema, document, this.rules.validation);
-    } catch (error) {
-      const refusal = tooDeep(error) ?? error;
-      if (!(refusal instanceof GraphQLError)) throw error;
-      invalid = [refusal];
-    }
+    const invalid = this.validate(document);
     if (invalid.length) return refuse(invalid.map((e) => withCode(e, RequestErrorCode.ValidationFailed)));
     const chosen = getOperationAST(document, request.operationName);
     if (!chosen) return refuse([unresolved(request.operationName)]);
@@ -182,6 +177,21 @@ export class OperationPipeline {
     this.documents.set(query, document);
     if (this.documents.size > PARSED_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
     return document;
+  }
+
+  /** The validation rules' errors for `document`; a document that passed once (the parse cache hands it out again) passes at once. */
+  private validate(document: DocumentNode): readonly GraphQLError[] {
+    if (this.valid.has(document)) return [];
+    let invalid: readonly GraphQLError[];
+    try {
+      invalid = validate(this.schema, document, this.rules.validation);
+    } catch (error) {
+      const refusal = tooDeep(error) ?? error;
+      if (!(refusal instanceof GraphQLError)) throw error;
+      invalid = [refusal];
+    }
+    if (!invalid.length) this.valid.add(document);
+    return invalid;
   }
 
   private refuse(caller: Caller, operation: OperationLabels, errors: GraphQLError[], status?: number): Prepared {
