@@ -8,12 +8,12 @@ import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { Participant } from '../src/modules/threads/participant.entity';
 import { User } from '../src/modules/users/user.entity';
 import { failure, gql, ok } from './support/graphql';
-import { closingClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
+import { closedWithin, closingClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
 import { offered } from './support/recipients';
 import { TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
-import { useTwoInstances } from './support/two-instances';
+import { untilLinked, useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person } from './support/world';
 
 // Revocation (issue 3): an account an admin disables, and a token that expires,
@@ -74,19 +74,6 @@ function online(target: TestServer, token: string): { client: Client; closed: Pr
 function listen(target: TestServer, token: string): Feed<Added> & { client: Client; closed: Promise<Closed> } {
   const connection = online(target, token);
   return { ...subscribe<Added>(connection.client, MESSAGE_ADDED), ...connection };
-}
-
-/** Resolves with the close, or rejects when the socket is still open after `timeoutMs`. */
-async function closedWithin(closed: Promise<Closed>, timeoutMs: number): Promise<Closed> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`the socket was still open after ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([closed, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.body);
@@ -336,13 +323,7 @@ describe('across instances', () => {
     const nurseOnB = listen(b, nurse.token);
     await untilSubscribed(a, 1);
     await untilSubscribed(b, 2);
-    // Instance B's Redis link may still be starting: send through A until B delivers.
-    const deadline = Date.now() + 10_000;
-    for (let n = 1; !nurseOnB.received.length; n++) {
-      if (Date.now() > deadline) throw new Error('instance B never received a message sent through A');
-      await send(worldA, doctor, threadId, `probe ${n}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await untilLinked((n) => send(worldA, doctor, threadId, `probe ${n}`), () => nurseOnB.received.length > 0);
     await nurseOnB.waitFor(1);
 
     await disable(worldA, nurse);
