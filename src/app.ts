@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { systemClock, type Clock } from './common/clock';
 import type { Config } from './config';
 import { createUnitOfWork } from './database/unit-of-work';
-import { createEventBus, USER_DISABLED, type EventBus } from './events/event-bus';
+import { createEventBus, SESSIONS_ENDED, USER_DISABLED, type EventBus } from './events/event-bus';
 import { OutboxRelay, OutboxTable } from './events/outbox';
 import { LiveSessions } from './live-sessions';
 import { Metrics } from './metrics/metrics';
@@ -28,6 +28,7 @@ import { ThreadAccess } from './modules/threads/thread.access';
 import { Thread } from './modules/threads/thread.entity';
 import { ThreadService } from './modules/threads/thread.service';
 import { User } from './modules/users/user.entity';
+import { DISABLED_REASON } from './modules/users/user-rules';
 import { UserService } from './modules/users/user.service';
 
 /** The services of one server, wired once at start; src/resolvers.ts hands each resolver the few it uses. */
@@ -78,10 +79,12 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   // account was enabled again meanwhile (an event delivered late, after an outage of the Redis link).
   events.on(USER_DISABLED, ({ userId }) => {
     db.manager.existsBy(User, { id: userId, disabled: true }).then(
-      (disabled) => disabled && liveSessions.revoke(userId, 'Account disabled'),
+      (disabled) => disabled && liveSessions.revoke(userId, DISABLED_REASON),
       (error: unknown) => logger.error({ err: error, userId }, 'could not check a disabled account: its live connections stay open'),
     );
   });
+  // An ended session never comes back, so no check: its sockets close wherever they are.
+  events.on(SESSIONS_ENDED, ({ userId, sessionIds, reason }) => liveSessions.endSessions(userId, sessionIds, reason));
   const access = new ThreadAccess(db);
   // Plugs itself in as the audit writer of every transaction (uow.auditWith).
   const audit = new AuditService({ db, uow, access, instanceId: config.instanceId, logger });

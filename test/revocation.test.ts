@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'graphql-ws';
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { DataSource, In } from 'typeorm';
 import { Initial1764000000000 } from '../src/migrations/1764000000000-initial';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
@@ -211,8 +211,8 @@ describe('an account an admin disables', () => {
     const { login: again } = await ok(env.server.url, LOGIN, { email: fred.email, password: fred.password });
     expect(again.user).toEqual({ id: fred.id, disabled: false });
     expect((await ok(env.server.url, ME, {}, again.token)).me).toEqual({ id: fred.id, disabled: false });
-    // Disabling refuses the account rather than its tokens one by one, so an unexpired old token works again too.
-    expect((await env.world.as(fred, ME)).me.id).toBe(fred.id);
+    // Disabling ended the sessions: enabling revives none, so the token from before stays refused.
+    expect(await failure(env.server.url, ME, {}, fred.token)).toMatchObject({ message: 'This session has ended: sign in again', extensions: { code: 'UNAUTHENTICATED' } });
     expect((await offered(env.world, caller, { search: 'returning fred' })).users).toEqual(['Returning Fred']);
   });
 
@@ -263,12 +263,12 @@ describe('an account an admin disables', () => {
 });
 
 describe('a token that expires', () => {
-  /** A token like the server's for `userId` that expires `seconds` from now (to the second, as JWTs count). */
-  async function shortLived(userId: string, seconds: number): Promise<{ token: string; expiresAt: number }> {
+  /** A token like the server's for the session of `who`'s token, that expires `seconds` from now (to the second, as JWTs count). */
+  async function shortLived(who: Account, seconds: number): Promise<{ token: string; expiresAt: number }> {
     const exp = Math.ceil(Date.now() / 1000) + seconds;
-    const token = await new SignJWT({})
+    const token = await new SignJWT({ sid: decodeJwt(who.token).sid })
       .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(userId)
+      .setSubject(who.id)
       .setIssuer('carethread')
       .setAudience('carethread-api')
       .setIssuedAt()
@@ -279,7 +279,7 @@ describe('a token that expires', () => {
 
   test('closes its socket with 4403 when it expires, not before', async () => {
     const gail = await account(env.world, 'Expiring Gail');
-    const { token, expiresAt } = await shortLived(gail.id, 2);
+    const { token, expiresAt } = await shortLived(gail, 2);
     const feed = listen(env.server, token);
     await untilSubscribed(env.server, 1);
     expect(env.server.app.liveSessions.size).toBe(1);
@@ -355,7 +355,7 @@ describe('after the link between instances was down', () => {
     await database.drop();
   });
 
-  test('an instance that missed a disable closes the account\'s sockets (4403) once the link is back', async () => {
+  test('an instance that missed a disable closes the account\'s sockets (4403) once the link is back, enabled again or not', async () => {
     const worldA = await World.create(a);
     const ida = await account(worldA, 'Missed Ida');
     const jon = await account(worldA, 'Missed Jon');
@@ -363,20 +363,23 @@ describe('after the link between instances was down', () => {
     const idaOnB = listen(b, ida.token);
     const jonOnB = listen(b, jon.token);
     await untilSubscribed(b, 2);
-    // Jon is disabled and enabled again while the link is down: his sockets stay.
+    // Jon is disabled and enabled again while the link is down, then signs in again.
     await disable(worldA, ida);
     await disable(worldA, jon);
     await setDisabled(worldA, jon, false);
-    expect(b.app.liveSessions.size).toBe(2);
+    const jonAgain = listen(b, (await ok(a.url, LOGIN, { email: jon.email, password: jon.password })).login.token);
+    await untilSubscribed(b, 3);
+    expect(b.app.liveSessions.size).toBe(3);
 
-    // B delivers what was written meanwhile: both disables; Jon, enabled again, keeps his sockets.
-    expect(await b.app.outbox.catchUp(lostAt)).toBe(2);
-    expect((await closedWithin(idaOnB.closed, 1000)).code).toBe(FORBIDDEN_CLOSE);
+    // B delivers what was written meanwhile: each disable and the sessions it ended. Jon's sessions from
+    // before stay ended although he is enabled again; the one he began after keeps its socket.
+    expect(await b.app.outbox.catchUp(lostAt)).toBe(4);
+    for (const feed of [idaOnB, jonOnB]) expect((await closedWithin(feed.closed, 1000)).code).toBe(FORBIDDEN_CLOSE);
     await until(() => b.app.liveSessions.size === 1);
-    // Jon's socket on B is still open and receives.
     await ok(b.url, CREATE_THREAD, { r: [asRecipient(jon)] }, worldA.admin.token);
-    await jonOnB.waitFor(1);
+    await jonAgain.waitFor(1);
     expect(idaOnB.received).toEqual([]);
+    expect(jonOnB.received).toEqual([]);
   });
 });
 

@@ -63,8 +63,24 @@ export class LoginLimiter {
     await this.redis?.ping();
   }
 
+  /**
+   * Runs `verify` (a password check for `account`, from `ip`) unless either is
+   * locked out, and counts a false as a failure; a true clears the account's
+   * count. What `verify` said, or TOO_MANY_REQUESTS while locked out, or when
+   * this failure was the last one allowed. Sign-in and changePassword both go through it.
+   */
+  async attempt(account: string, ip: string, verify: () => Promise<boolean>): Promise<boolean> {
+    await this.check(account, ip);
+    if (await verify()) {
+      await this.succeeded(account);
+      return true;
+    }
+    await this.failed(account, ip);
+    return false;
+  }
+
   /** TOO_MANY_REQUESTS while the account or the address is locked out. */
-  async check(account: string, ip: string): Promise<void> {
+  private async check(account: string, ip: string): Promise<void> {
     for (const [counter, key] of this.counters(account, ip)) {
       const state = await counter.limiter.get(key);
       if (state && state.consumedPoints >= counter.limiter.points) throw this.refusal(counter, state.msBeforeNext);
@@ -72,7 +88,7 @@ export class LoginLimiter {
   }
 
   /** Counts a failure; TOO_MANY_REQUESTS when it was the last one allowed. */
-  async failed(account: string, ip: string): Promise<void> {
+  private async failed(account: string, ip: string): Promise<void> {
     let refusal: GraphQLError | null = null;
     for (const [counter, key] of this.counters(account, ip)) {
       const state = await counter.limiter.consume(key).catch((rejected: unknown) => {
@@ -87,7 +103,7 @@ export class LoginLimiter {
     if (refusal) throw refusal;
   }
 
-  async succeeded(account: string): Promise<void> {
+  private async succeeded(account: string): Promise<void> {
     await this.account.limiter.delete(account);
   }
 

@@ -2,6 +2,8 @@ import { forbidden } from '../../errors';
 import type { User } from './user.entity';
 
 export const ACCOUNT_DISABLED = 'This account is disabled';
+/** Why a disabled account's live connections are closed (4403). */
+export const DISABLED_REASON = 'Account disabled';
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
