@@ -16,6 +16,7 @@ import { BearerIdentities } from './modules/auth/bearer-identity';
 import { ExternalIdentities } from './modules/auth/external-identity';
 import { LoginLimiter } from './modules/auth/login-limiter';
 import { OidcVerifier } from './modules/auth/oidc';
+import { SessionService } from './modules/auth/session.service';
 import { TokenService } from './modules/auth/token.service';
 import { CareNetworkService } from './modules/care-network/care-network.service';
 import { EscalationService } from './modules/inbox/escalation.service';
@@ -52,6 +53,8 @@ export interface App {
   audit: AuditService;
   auditSearch: AuditSearchService;
   users: UserService;
+  /** Signing out, everywhere, and changing one's password. */
+  sessions: SessionService;
   teams: TeamService;
   careNetwork: CareNetworkService;
   recipients: RecipientService;
@@ -119,6 +122,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     audit,
     auditSearch: new AuditSearchService({ db, uow }),
     users,
+    sessions: new SessionService({ uow, loginLimiter, passwordCost: config.passwordCost }),
     teams: new TeamService({ db, uow, careNetwork }),
     careNetwork,
     recipients,

@@ -157,6 +157,9 @@ describe('tokens', () => {
     setContactable: ['mutation($u: ID!) { setContactable(userId: $u, contactable: false) { id } }', { u: doctor.id }],
     setUserDisabled: ['mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }', { u: doctor.id }],
     shareRecord: ['mutation($p: ID!, $r: RecipientInput!) { shareRecord(patientId: $p, recipient: $r) }', { p: patient.id, r: { teamId } }],
+    signOut: ['mutation { signOut }'],
+    signOutEverywhere: ['mutation { signOutEverywhere }'],
+    changePassword: ['mutation { changePassword(currentPassword: "password-1234", newPassword: "another-password-1") }'],
   });
 
   const state = async () =>

@@ -151,6 +151,10 @@ const EXPECTED: Record<string, Row> = {
   'Mutation.recordAbsence': row(UNAUTH, FORBID, FORBID, OK, OK, OK, OK), // the caller's own
   'Mutation.recordAbsence(participant)': row(UNAUTH, FORBID, FORBID, FORBID, FORBID, OK, OK), // someone else's: admins only
   'Mutation.cancelAbsence': row(UNAUTH, NF, NF, NF, NF, OK, OK), // the participant's absence: theirs, or an admin's to cancel
+  // Sessions: one's own, whoever one is (each role through a stand-in, whose sessions these end).
+  'Mutation.signOut': SIGNED_IN,
+  'Mutation.signOutEverywhere': SIGNED_IN,
+  'Mutation.changePassword': SIGNED_IN,
 
   // Subscriptions (graphql-ws). `thread` is the world's thread, which the leaver left before subscribing;
   // `leftLive` is a thread like it that the leaver leaves while everyone is subscribed. Then the
@@ -346,6 +350,20 @@ async function person(world: World, kind: 'PATIENT' | 'PROFESSIONAL', name: stri
   return { id: createUser.id, name, email, token: login.token };
 }
 
+let standIns = 0;
+
+/**
+ * For what ends sessions: the token of a new account of the role's kind (an admin for the admin), so
+ * that the role's own token lives on for the other cases; none for the anonymous caller.
+ */
+async function standIn(c: Ctx, role: Role): Promise<string | undefined> {
+  if (role === 'anonymous') return undefined;
+  const email = `matrix-stand-in-${++standIns}@test.example`;
+  const i = { email, name: `Stand-in ${role}`, password: PASSWORD, kind: isPatient(role) ? 'PATIENT' : 'PROFESSIONAL', isAdmin: role === 'admin' };
+  await c.world.as(c.world.admin, `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i });
+  return (await ok(c.world.server.url, LOGIN, { e: email, p: PASSWORD })).login.token;
+}
+
 const markRead = (world: World, who: Person, threadId: string) =>
   world.as(who, `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: threadId });
 
@@ -440,6 +458,8 @@ type Found = (data: Data, ctx: Ctx) => unknown[];
 interface HttpRequest {
   query: string;
   variables?: Record<string, unknown>;
+  /** Sent instead of the role's own token (standIn). */
+  token?: string;
 }
 
 interface HttpProbe {
@@ -660,6 +680,22 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
       return { query: `mutation($id: ID!) { cancelAbsence(id: $id) }`, variables: { id: recordAbsence.id } };
     },
     found: (d) => one(d?.cancelAbsence),
+  },
+  'Mutation.signOut': {
+    request: async (c, role) => ({ query: 'mutation { signOut }', token: await standIn(c, role) }),
+    found: (d) => one(d?.signOut),
+  },
+  'Mutation.signOutEverywhere': {
+    request: async (c, role) => ({ query: 'mutation { signOutEverywhere }', token: await standIn(c, role) }),
+    found: (d) => one(d?.signOutEverywhere),
+  },
+  'Mutation.changePassword': {
+    request: async (c, role) => ({
+      query: 'mutation($p: String!) { changePassword(currentPassword: $p, newPassword: "matrix-new-password") }',
+      variables: { p: PASSWORD },
+      token: await standIn(c, role),
+    }),
+    found: (d) => one(d?.changePassword),
   },
   'User.awayUntil(absent GP)': {
     request: () => ({ query: ABSENT_GP('awayUntil') }),
@@ -903,8 +939,8 @@ const isLeak = (r: CaseResult) => r.expected !== OK && r.actual.startsWith(OK);
 const results: CaseResult[] = [];
 
 async function runHttp(ctx: Ctx, key: string, probe: HttpProbe, role: Role): Promise<CaseResult> {
-  const { query, variables } = await probe.request(ctx, role);
-  const result = await gql(ctx.server.url, query, variables, tokenOf(ctx, role));
+  const { query, variables, token } = await probe.request(ctx, role);
+  const result = await gql(ctx.server.url, query, variables, token ?? tokenOf(ctx, role));
   const values = result.data ? probe.found(result.data, ctx) : [];
   const actual = result.errors?.length ? fromErrors(result.errors, values) : fromValues(values);
   return { key, role, transport: 'http', expected: EXPECTED[key][role], actual };
