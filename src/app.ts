@@ -77,7 +77,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   const outbox = new OutboxRelay(new OutboxTable(db), events, logger, { relayMs: config.outboxRelayMs, keepMs: config.outboxKeepMs });
   const uow = createUnitOfWork<AuditEntry>(db, { teams: Team, threads: Thread }, outbox);
   const tokens = new TokenService(config.jwtSecret, config.tokenTtlSeconds);
-  const liveSessions = new LiveSessions();
+  const liveSessions = new LiveSessions(events);
   // Whichever instance the admin used, every instance closes the account's sockets, unless the
   // account was enabled again meanwhile (an event delivered late, after an outage of the Redis link).
   events.on(USER_DISABLED, ({ userId }) => {
@@ -105,7 +105,8 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     tokens,
     config.oidc ? { verifier: new OidcVerifier(config.oidc), identities: new ExternalIdentities({ db, uow, logger }) } : null,
   );
-  const users = new UserService({ db, uow, tokens, bearer, loginLimiter, passwordCost: config.passwordCost });
+  const metrics = new Metrics();
+  const users = new UserService({ db, uow, tokens, bearer, loginLimiter, metrics, passwordCost: config.passwordCost });
   return {
     config,
     db,
@@ -114,7 +115,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     outbox,
     liveSessions,
     logger,
-    metrics: new Metrics(),
+    metrics,
     tokens,
     bearer,
     loginLimiter,

@@ -14,7 +14,7 @@ export interface Extra<D> {
   readonly client: D;
 }
 
-/** Idle sockets are pinged this often, and closed when a ping gets no pong within as long. */
+/** Sockets are pinged this often, and cut when a ping got no pong by the next one. */
 const KEEP_ALIVE_MS = 12_000;
 /** Messages only a server sends: graphql-ws's core throws on them, which its adapter would report as its own failure (4500). */
 const SERVER_MESSAGES: unknown[] = [MessageType.ConnectionAck, MessageType.Next, MessageType.Error];
@@ -37,20 +37,24 @@ export function serveGraphqlWs<P extends Record<string, unknown>, D>(
   wss.options.handleProtocols = handleProtocols;
   // ws re-emits only its HTTP server's errors here, which are failed listens: startServer reports them.
   wss.on('error', () => undefined);
+  // One round for every socket: each is pinged, and one that has not answered the previous ping is cut.
+  const answered = new WeakSet<WebSocket>();
+  const pinging = setInterval(() => {
+    for (const socket of wss.clients) {
+      if (socket.readyState !== socket.OPEN) continue;
+      if (!answered.delete(socket)) {
+        socket.terminate();
+        continue;
+      }
+      socket.ping();
+    }
+  }, KEEP_ALIVE_MS);
   wss.on('connection', (socket, request) => {
+    answered.add(socket);
+    socket.on('pong', () => answered.add(socket));
     // The socket's own lines name its upgrade request; each operation on it gets an id of its own.
     const requestId = requestIdOf(request);
     socket.on('error', (error: Error & { code?: string }) => logger.info({ requestId, code: error.code, reason: error.message }, 'websocket closed: the client broke the protocol'));
-    let pongWait: NodeJS.Timeout | null = null;
-    const pinging = setInterval(() => {
-      if (socket.readyState !== socket.OPEN) return;
-      pongWait = setTimeout(() => socket.terminate(), KEEP_ALIVE_MS);
-      socket.once('pong', () => {
-        if (pongWait) clearTimeout(pongWait);
-        pongWait = null;
-      });
-      socket.ping();
-    }, KEEP_ALIVE_MS);
     const closed = server.opened(
       {
         protocol: socket.protocol,
@@ -78,14 +82,11 @@ export function serveGraphqlWs<P extends Record<string, unknown>, D>(
       },
       { socket, client: describe(request) },
     );
-    socket.once('close', (code, reason) => {
-      if (pongWait) clearTimeout(pongWait);
-      clearInterval(pinging);
-      void closed(code, String(reason));
-    });
+    socket.once('close', (code, reason) => void closed(code, String(reason)));
   });
   return {
     dispose: async () => {
+      clearInterval(pinging);
       for (const client of wss.clients) client.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve, reject) => wss.close((error) => (error ? reject(error) : resolve())));

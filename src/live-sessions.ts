@@ -1,5 +1,12 @@
-/** The graphql-ws close code for a connection that may not (or no longer) be open: the one a bad token gets at connect. */
-export const CLOSE_FORBIDDEN = 4403;
+import type { EventBus } from './events/event-bus';
+
+/**
+ * The close code for a connection whose token is bad, expired or revoked, or whose
+ * account is disabled, at connect or later: graphql-ws's "Unauthorized", which its
+ * client never retries (the same token would be refused again; 4403 it would retry
+ * five times over 33 to 46 seconds before telling the application to sign in again).
+ */
+export const CLOSE_UNAUTHENTICATED = 4401;
 
 // setTimeout fires at once for delays beyond this (about 24.8 days), so longer waits are chained.
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -29,6 +36,7 @@ export interface LiveSession {
 class Session implements LiveSession {
   open = true;
   timer: NodeJS.Timeout | null = null;
+  unwatch = () => {};
 
   constructor(
     readonly userId: string,
@@ -40,15 +48,19 @@ class Session implements LiveSession {
 /**
  * The open graphql-ws connections of this instance, by user, so that an account
  * an admin disables, a session that ends, or a token that expires, loses its live connections at
- * once (close code 4403) with no database query per event. Everything lives in
+ * once (close code 4401) with no database query per event. Everything lives in
  * memory and a connection is forgotten as soon as its socket closes, so nothing
- * outlives the sockets it tracks.
+ * outlives the sockets it tracks. Each connection watches its user on the
+ * bus for its lifetime: the instance then hears of that user's events, the
+ * disabling of the account among them, with or without a live subscription.
  */
 export class LiveSessions {
   private readonly byUser = new Map<string, Set<Session>>();
 
+  constructor(private readonly events: Pick<EventBus, 'watch'>) {}
+
   /**
-   * Tracks an authenticated socket until it closes, and closes it with 4403
+   * Tracks an authenticated socket until it closes, and closes it with 4401
    * when `expiresAt` (the token's expiry) passes. A socket that is already
    * closed is not tracked and comes back with `open` false.
    */
@@ -61,17 +73,18 @@ export class LiveSessions {
     const sessions = this.byUser.get(userId) ?? new Set();
     this.byUser.set(userId, sessions);
     sessions.add(session);
+    session.unwatch = this.events.watch(userId);
     socket.once('close', () => this.forget(session));
     this.expireAt(session, expiresAt.getTime());
     return session;
   }
 
-  /** Closes every connection of `userId` on this instance with 4403; returns how many. */
+  /** Closes every connection of `userId` on this instance with 4401; returns how many. */
   revoke(userId: string, reason: string): number {
     return this.closeWhere(userId, () => true, reason);
   }
 
-  /** Closes the connections of `userId` on this instance opened with a token of one of `sessionIds` (4403); returns how many. */
+  /** Closes the connections of `userId` on this instance opened with a token of one of `sessionIds` (4401); returns how many. */
   endSessions(userId: string, sessionIds: readonly string[], reason: string): number {
     const ended = new Set(sessionIds);
     return this.closeWhere(userId, (session) => session.sessionId !== null && ended.has(session.sessionId), reason);
@@ -113,11 +126,12 @@ export class LiveSessions {
 
   private close(session: Session, reason: string): void {
     this.forget(session);
-    session.socket.close(CLOSE_FORBIDDEN, reason);
+    session.socket.close(CLOSE_UNAUTHENTICATED, reason);
   }
 
   private forget(session: Session): void {
     session.open = false;
+    session.unwatch();
     if (session.timer) clearTimeout(session.timer);
     session.timer = null;
     const sessions = this.byUser.get(session.userId);

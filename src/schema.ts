@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import 'reflect-metadata';
-import { GraphQLScalarType, printSchema, type GraphQLSchema } from 'graphql';
+import { GraphQLScalarType, isInputObjectType, printSchema, type GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type NonEmptyArray, type PubSub, type ResolverData } from 'type-graphql';
 import type { Context } from './request-context';
@@ -71,7 +71,22 @@ export async function buildApiSchema(extra: Function[] = []): Promise<GraphQLSch
     pubSub: topicSubscriptionsUnused,
     validate: { forbidUnknownValues: false },
   });
-  return auditThreadReads(schema);
+  return auditThreadReads(oneOfInputs(schema));
+}
+
+/**
+ * Makes each input type declared with `@Directive('@oneOf')` a OneOf input object,
+ * of which graphql-js (16.9 and later) accepts a value only with exactly one
+ * field, not null. type-graphql 2.0.0-rc.4 puts the directive on the type's
+ * AST node only, and graphql-js reads `isOneOf`.
+ */
+function oneOfInputs(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (isInputObjectType(type) && type.astNode?.directives?.some((directive) => directive.name.value === 'oneOf')) {
+      (type as { isOneOf: boolean }).isOneOf = true;
+    }
+  }
+  return schema;
 }
 
 let built: Promise<GraphQLSchema> | undefined;

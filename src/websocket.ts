@@ -13,9 +13,11 @@ import { serveGraphqlWs, type Extra } from './graphql-ws-adapter';
 import { operationAudience } from './live/audience';
 import { LiveFeed } from './live/live-feed';
 import { LiveHub } from './live/live-hub';
+import { CLOSE_UNAUTHENTICATED } from './live-sessions';
 import { UNKNOWN_OPERATION, type OperationLabels } from './metrics/operation-labels';
 import { withOrigin } from './common/request-origin';
 import type { BearerIdentity } from './modules/auth/bearer-identity';
+import { IdentityProviderUnavailable } from './modules/auth/oidc';
 import { TokenService } from './modules/auth/token.service';
 import type { User } from './modules/users/user.entity';
 import { givenRequestId } from './request-id';
@@ -33,6 +35,14 @@ const MAX_FRAME_BYTES = 64 * 1024;
 const CONNECTION_INIT_TIMEOUT_MS = 3_000;
 /** For a connection over the per-user limit: graphql-ws's "too many" code, which its client does not retry. */
 const CLOSE_TOO_MANY_CONNECTIONS = 4429;
+/**
+ * For a connection whose token cannot be checked for now (the identity provider's keys
+ * cannot be read): the WebSocket "Try Again Later", which graphql-ws's client retries
+ * (4500, an internal error, it never does).
+ */
+const CLOSE_TRY_AGAIN_LATER = 1013;
+const PROVIDER_UNAVAILABLE = Symbol('identity provider unavailable');
+const INVALID_TOKEN = 'Invalid or expired token';
 /**
  * Operations one socket may run at once, live subscriptions included: each holds a listener
  * that every event meets. A dashboard needs one; more is refused (TOO_MANY_REQUESTS) until one ends.
@@ -58,7 +68,7 @@ interface SocketClient {
  * (the same parse, rules, context, masking and metrics as HTTP). Returns its
  * cleanup, which closes every socket (the server's shutdown calls it after HTTP
  * has drained). Each accepted socket is tracked in app.liveSessions, which closes
- * it (4403) when its token expires, its session ends or its account is disabled.
+ * it (4401) when its token expires, its session ends or its account is disabled.
  */
 export function serveWebsockets(server: Server, { path, pipeline, app, trust }: WebsocketOptions) {
   const running = new WeakMap<Context, Running>();
@@ -80,21 +90,31 @@ export function serveWebsockets(server: Server, { path, pipeline, app, trust }: 
         const { document, variableValues, operationName } = args;
         return live.hub.add(started, socket, id, { document, variableValues, operationName, labels: operation }, (args.contextValue as Context).client);
       },
-      // A connection without a valid token is refused (4403) before any operation.
-      // A failure here closes the socket with 4500 and a generic reason (see serveGraphqlWs).
+      // A connection without a valid token is refused (4401) before any operation.
+      // Any other failure here closes the socket with 4500 and a generic reason (see serveGraphqlWs).
       // Runs as a request of its own: a first OIDC sign-in links the account here, audited with its origin.
+      // Each refusal closes the socket itself; graphql-ws's own close that follows (4403) is then ignored.
       onConnect: (ctx) => {
         const origin = client(ctx);
+        const { socket } = ctx.extra;
         return withOrigin(origin, async () => {
           const claims = await tokenClaims(app, ctx.connectionParams?.authorization);
-          if (!claims) return false;
+          if (claims === PROVIDER_UNAVAILABLE) {
+            socket.close(CLOSE_TRY_AGAIN_LATER, 'Identity provider unavailable');
+            return false;
+          }
+          if (!claims) {
+            socket.close(CLOSE_UNAUTHENTICATED, INVALID_TOKEN);
+            return false;
+          }
           if (app.liveSessions.count(claims.userId) >= app.config.maxSocketsPerUser) {
-            ctx.extra.socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
+            socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
             return false;
           }
           // Tracked before the account and session are read, so that a disable or sign-out committing in between still closes it.
-          const session = app.liveSessions.track(claims, ctx.extra.socket);
+          const session = app.liveSessions.track(claims, socket);
           const context = await buildContext(app, origin);
+          if (context.viewer === null) socket.close(CLOSE_UNAUTHENTICATED, context.authError?.message ?? INVALID_TOKEN);
           return context.viewer !== null && session.open;
         });
       },
@@ -171,13 +191,19 @@ function liveHub(app: App, pipeline: OperationPipeline) {
   return { hub, stop: () => stops.forEach((stop) => stop()) };
 }
 
-/** The user and expiry of a valid bearer token; null without one or for a bad one. Throws when the identity provider cannot be reached (4500). */
-async function tokenClaims(app: App, authorization: unknown): Promise<BearerIdentity | null> {
+/**
+ * The user and expiry of a valid bearer token; null without one or for a bad one;
+ * PROVIDER_UNAVAILABLE (logged as an error, as over HTTP) when the identity
+ * provider's keys cannot be read.
+ */
+async function tokenClaims(app: App, authorization: unknown): Promise<BearerIdentity | null | typeof PROVIDER_UNAVAILABLE> {
   try {
     const token = TokenService.bearer(authorization);
     return token ? await app.bearer.identify(token) : null;
   } catch (error) {
     if (error instanceof GraphQLError) return null;
-    throw error;
+    if (!(error instanceof IdentityProviderUnavailable)) throw error;
+    app.logger.error({ err: error }, 'websocket refused for now: the identity provider is unavailable');
+    return PROVIDER_UNAVAILABLE;
   }
 }

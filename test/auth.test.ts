@@ -288,7 +288,7 @@ describe('graphql-ws', () => {
     });
   }
 
-  test('a connection with no token, a bad token or an expired token is refused with 4403', async () => {
+  test('a connection with no token, a bad token or an expired token is refused with 4401', async () => {
     const t = now();
     const { sid } = decodeJwt((await ok(server.url, LOGIN, { email: dana.email, password: dana.password })).login.token);
     const expired = await sign(dana.id, { sid, iat: t - 7200, exp: t - 60 });
@@ -304,7 +304,7 @@ describe('graphql-ws', () => {
     };
     for (const [label, params] of Object.entries(refused)) {
       const { outcome } = await open(params);
-      expect({ label, outcome }).toEqual({ label, outcome: 4403 });
+      expect({ label, outcome }).toEqual({ label, outcome: 4401 });
     }
   });
 

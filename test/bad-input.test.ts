@@ -1,9 +1,10 @@
 import { TeamMember } from '../src/modules/teams/team-member.entity';
+import { entities } from '../src/tables';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { gql, ok } from './support/graphql';
+import { failure, gql, ok } from './support/graphql';
 import { expectCleanRefusal, expectNoLeak, postJson, raw } from './support/http';
-import { openClient, wsErrors } from './support/live';
+import { connect, openClient, wsErrors } from './support/live';
 import { memoryLogger } from './support/logs';
 import { startTestServer, type TestServer } from './support/server';
 import { World, type Person } from './support/world';
@@ -100,6 +101,62 @@ describe('text no field can hold is refused as input, on SQLite and PostgreSQL a
       expect(status).toBe(400);
       expect(errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['BAD_USER_INPUT', 'Text must not contain NUL characters (U+0000)']]);
     }
+  });
+
+  test('a lone UTF-16 surrogate in a body, subject, name, search or reason is BAD_USER_INPUT over HTTP and graphql-ws, and nothing is stored', async () => {
+    const colleague = await world.professional('Surrogate Colleague');
+    const thread = await world.thread(pro, [{ userId: colleague.id }]);
+    const LONE = 'Dose \ud800 twice';
+    // Each would succeed with a plain "Dose twice".
+    const cases: [Person, string, Record<string, unknown>][] = [
+      [pro, 'mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }', { t: thread, b: LONE }],
+      [pro, 'mutation($s: String!, $u: ID!) { createThread(subject: $s, body: "Hi", recipients: [{ userId: $u }]) { id } }', { s: LONE, u: colleague.id }],
+      [world.admin, 'mutation($n: String!) { createTeam(name: $n) { id } }', { n: LONE }],
+      [world.admin, 'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', { i: { email: 'lone@example.org', name: 'Eve \udc00', kind: 'PATIENT', password: 'password-1' } }],
+      [pro, 'query($q: String) { recipients(search: $q) { __typename } }', { q: '\udbff' }],
+      [pro, 'mutation($r: String) { recordAbsence(startsAt: "2027-01-01T00:00:00Z", endsAt: "2027-01-02T00:00:00Z", reason: $r) { id } }', { r: LONE }],
+    ];
+    const rows = () => Promise.all(entities.map((entity) => server.app.db.manager.count(entity)));
+    const before = await rows();
+    const expected = [['BAD_USER_INPUT', 'Text must be well-formed Unicode (it holds a lone UTF-16 surrogate)']];
+    for (const [who, query, variables] of cases) {
+      const body = JSON.stringify({ query, variables });
+      expect(body).toMatch(/\\ud[89a-f]/);
+      const res = await postJson(server.url, body, { authorization: `Bearer ${who.token}` });
+      expect(res.status).toBe(400);
+      expect(res.json?.errors?.map((e) => [e.extensions?.code, e.message])).toEqual(expected);
+      const ws = connect(server.wsUrl, who.token);
+      try {
+        expect((await wsErrors(ws, query, variables)).errors.map((e) => [e.extensions?.code, e.message])).toEqual(expected);
+      } finally {
+        await ws.dispose();
+      }
+    }
+    expect(await rows()).toEqual(before);
+  });
+
+  test('a person or team name that shows nothing, or holds a bidirectional override, is BAD_USER_INPUT and stores nothing; names are stored in NFC', async () => {
+    const createUser = 'mutation($i: CreateUserInput!) { createUser(input: $i) { id name } }';
+    const createTeam = 'mutation($n: String!) { createTeam(name: $n) { id name } }';
+    const person = (name: string) => ({ i: { email: `n${Math.random().toString(36).slice(2)}@example.org`, name, kind: 'PROFESSIONAL', password: 'password-1' } });
+    const rows = () => Promise.all(entities.map((entity) => server.app.db.manager.count(entity)));
+    const before = await rows();
+    for (const [name, message] of [
+      ['\u200b\u200d\u2060', 'name must hold a visible character'],
+      ['\u3164', 'name must hold a visible character'],
+      ['Dr \u202eenoD', /^name must not hold bidirectional override/],
+      ['\u2066Admin\u2069', /^name must not hold bidirectional override/],
+    ] as const) {
+      for (const [query, variables] of [[createUser, person(name)], [createTeam, { n: name }]] as const) {
+        const error = await failure(server.url, query, variables, world.admin.token);
+        expect(error.extensions?.code).toBe('BAD_USER_INPUT');
+        expect(error.message).toMatch(message);
+      }
+    }
+    expect(await rows()).toEqual(before);
+    const decomposed = 'Rene\u0301 Care\u0301';
+    expect((await ok(server.url, createUser, person(decomposed), world.admin.token)).createUser.name).toBe('Ren\u00e9 Car\u00e9');
+    expect((await ok(server.url, createTeam, { n: decomposed }, world.admin.token)).createTeam.name).toBe('Ren\u00e9 Car\u00e9');
   });
 
   test('a team name over 200 characters, and an e-mail address a validator chokes on, are BAD_USER_INPUT', async () => {

@@ -157,7 +157,7 @@ describeInBrowser('GraphiQL in Chromium', () => {
 
       // Before any login the placeholder is left out, so the socket is refused at once.
       await runTab(page, 'MessageAdded');
-      await untilShown(page, RESPONSE, 'The server closed the websocket (4403): no valid token in the Authorization header');
+      await untilShown(page, RESPONSE, 'The server closed the websocket (4401): no valid token in the Authorization header');
 
       await runTab(page, 'Login');
       await untilShown(page, RESPONSE, '"token": "');

@@ -333,6 +333,48 @@ describe('introspection is a setting', () => {
   });
 });
 
+describe('without introspection, no error suggests a name of the schema', () => {
+  /** Mistakes graphql-js answers with "Did you mean ...?": in validation, and in a variable's value. */
+  const MISTAKES: [string, string, Record<string, unknown>][] = [
+    ['a field', '{ me { nam } }', {}],
+    ['an argument', '{ threads(frist: 1) { edges { cursor } } }', {}],
+    ['an enum value', 'mutation { createUser(input: { email: "a@b.c", name: "A", kind: PATIENTT, password: "12345678" }) { id } }', {}],
+    ['a variable', 'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', { i: { email: 'a@b.c', name: 'A', kind: 'PATIENTT', password: '12345678' } }],
+  ];
+
+  const messages = async (url: string, wsUrl: string, token: string): Promise<{ http: string[]; ws: string[] }[]> =>
+    Promise.all(
+      MISTAKES.map(async ([, query, variables]) => {
+        const client = connect(wsUrl, token);
+        try {
+          const ws = (await wsErrors(client, query, variables)).errors.map((e) => e.message);
+          return { http: (await gql(url, query, variables, token)).errors!.map((e) => e.message), ws };
+        } finally {
+          await client.dispose();
+        }
+      }),
+    );
+
+  test('with INTROSPECTION=false the same mistakes get the same errors over HTTP and graphql-ws, without "Did you mean"', async () => {
+    const suggested = await messages(env.server.url, env.server.wsUrl, caller.token);
+    for (const { http, ws } of suggested) {
+      expect(http.join()).toMatch(/Did you mean/);
+      expect(ws).toEqual(http);
+    }
+    const server = await startTestServer({ INTROSPECTION: 'false' });
+    try {
+      const token = (await ok(server.url, 'mutation { login(email: "admin@test.example", password: "admin-password-1") { token } }')).login.token;
+      const hidden = await messages(server.url, server.wsUrl, token);
+      hidden.forEach(({ http, ws }, i) => {
+        expect(http).toEqual(suggested[i].http.map((message) => message.replace(/ Did you mean .*$/, '')));
+        expect(ws).toEqual(http);
+      });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('the database refuses vague lookups', () => {
   test('a where with an undefined or null value throws instead of matching any row', async () => {
     const manager = env.server.app.db.manager;

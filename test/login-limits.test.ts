@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { GraphQLFormattedError } from 'graphql';
 import { expectCleanRefusal, postJson, type RawResponse } from './support/http';
+import { scrape, total } from './support/metrics';
 import { TEST_REDIS_URL } from './support/redis';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { PASSWORD, World } from './support/world';
@@ -29,6 +30,31 @@ function expectLockedOut(res: RawResponse, scope: RegExp, seconds: number): Grap
   return error;
 }
 
+/** Passwords the server has checked so far (its /metrics). */
+const passwordChecks = async (server: TestServer): Promise<number> =>
+  total(await scrape(server.url), 'carethread_login_password_checks_total');
+
+/**
+ * 100 wrong guesses sent at once, each for `target(i)`; once the first is refused
+ * for too many failures (or all are answered), the right password for `right`.
+ */
+async function guessesAtOnce(
+  server: TestServer,
+  target: (i: number) => string,
+  right: { email: string; password: string },
+  forwardedFor?: string,
+): Promise<{ checked: number; codes: string[]; rightOne: RawResponse }> {
+  const before = await passwordChecks(server);
+  const guesses = Array.from({ length: 100 }, (_, i) => login(server, target(i), `wrong-${i}`, forwardedFor));
+  await new Promise<void>((resolve) => {
+    for (const guess of guesses) void guess.then((res) => codeOf(res) === 'TOO_MANY_REQUESTS' && resolve());
+    void Promise.all(guesses).then(() => resolve());
+  });
+  const rightOne = await login(server, right.email, right.password, forwardedFor);
+  const codes = (await Promise.all(guesses)).map(codeOf);
+  return { checked: (await passwordChecks(server)) - before, codes, rightOne };
+}
+
 /** Keys live in the shared Redis across runs: every run uses its own addresses. */
 const randomIp = () => `198.51.100.${1 + (randomBytes(1)[0] % 254)}`;
 const email = (name: string) => `${name}-${randomBytes(4).toString('hex')}@example.org`;
@@ -50,6 +76,15 @@ describe('per account', () => {
     const locked = await login(server, nurse.email, PASSWORD);
     expectLockedOut(locked, /for this account/, 60);
     expect(Number(locked.headers.get('retry-after'))).toBe(locked.json?.errors?.[0]?.extensions?.retryAfterSeconds);
+  });
+
+  test('guesses sent at once are counted before any is checked: 3 checked out of 100, and the right password is refused while locked', async () => {
+    const nurse = await world.professional('Rushed Nurse');
+    const { checked, codes, rightOne } = await guessesAtOnce(server, () => nurse.email, { email: nurse.email, password: PASSWORD });
+    expect(checked).toBeLessThanOrEqual(3);
+    expect(codes.filter((code) => code === 'UNAUTHENTICATED').length).toBeLessThanOrEqual(3);
+    expect(codes.filter((code) => code === 'TOO_MANY_REQUESTS').length).toBeGreaterThanOrEqual(97);
+    expectLockedOut(rightOne, /for this account/, 60);
   });
 
   test('another account from the same address is not affected', async () => {
@@ -94,7 +129,7 @@ test('the lockout ends after LOGIN_LOCKOUT_SECONDS', async () => {
 });
 
 describe('per client address', () => {
-  test('after LOGIN_MAX_FAILURES_PER_IP failures over any accounts, that address is locked out; other addresses are not', async () => {
+  test('after LOGIN_MAX_FAILURES_PER_IP failures over any accounts, accounts new to that address are refused from it; other addresses are not', async () => {
     const server = await startTestServer({ TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_IP: '4', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100' });
     try {
       const attacker = randomIp();
@@ -103,6 +138,17 @@ describe('per client address', () => {
       expect(codes).toEqual(['UNAUTHENTICATED', 'UNAUTHENTICATED', 'UNAUTHENTICATED', 'TOO_MANY_REQUESTS']);
       expectLockedOut(await login(server, ADMIN.email, ADMIN.password, attacker), /from this address/, 900);
       expect(codeOf(await login(server, ADMIN.email, ADMIN.password, randomIp()))).toBe('OK');
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('guesses over many accounts sent at once from one address are counted before any is checked', async () => {
+    const server = await startTestServer({ TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_IP: '5', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100' });
+    try {
+      const { checked, rightOne } = await guessesAtOnce(server, (i) => email(`spray${i}`), ADMIN, randomIp());
+      expect(checked).toBeLessThanOrEqual(5);
+      expectLockedOut(rightOne, /from this address/, 900);
     } finally {
       await server.close();
     }
@@ -120,6 +166,42 @@ describe('per client address', () => {
   });
 });
 
+describe("a clinic's shared address: guessing from it slows down strangers to it, never its staff", () => {
+  let server: TestServer;
+  let world: World;
+  beforeAll(async () => {
+    server = await startTestServer({ TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_IP: '5', LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_LOCKOUT_SECONDS: '60' });
+    world = await World.create(server);
+  });
+  afterAll(() => server.close());
+
+  test('while guesses over many accounts from the address are stopped, whoever signed in from it before still gets in at once; a newcomer waits', async () => {
+    const clinic = randomIp();
+    const nurse = await world.professional('Clinic Nurse');
+    const newcomer = await world.professional('Clinic Newcomer');
+    expect(codeOf(await login(server, nurse.email, PASSWORD, clinic))).toBe('OK');
+
+    const spray = await guessesAtOnce(server, (i) => email(`spray${i}`), { email: newcomer.email, password: PASSWORD }, clinic);
+    expect(spray.checked).toBeLessThanOrEqual(5);
+    expectLockedOut(spray.rightOne, /from this address/, 60);
+
+    const started = Date.now();
+    expect(codeOf(await login(server, nurse.email, PASSWORD, clinic))).toBe('OK');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expectLockedOut(await login(server, newcomer.email, PASSWORD, clinic), /from this address/, 60);
+    expect(codeOf(await login(server, newcomer.email, PASSWORD, randomIp()))).toBe('OK');
+  });
+
+  test("guesses at a known account from the address are stopped by that account's own limit", async () => {
+    const clinic = randomIp();
+    const doctor = await world.professional('Clinic Doctor');
+    expect(codeOf(await login(server, doctor.email, PASSWORD, clinic))).toBe('OK');
+    const { checked, rightOne } = await guessesAtOnce(server, () => doctor.email, { email: doctor.email, password: PASSWORD }, clinic);
+    expect(checked).toBeLessThanOrEqual(3);
+    expectLockedOut(rightOne, /for this account/, 60);
+  });
+});
+
 describe('with Redis, every instance shares the counts', () => {
   test('failures on one instance lock the account on the other', async () => {
     const settings = { REDIS_URL: TEST_REDIS_URL, LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', LOGIN_LOCKOUT_SECONDS: '5' };
@@ -131,6 +213,20 @@ describe('with Redis, every instance shares the counts', () => {
       expect(await failTimes(b, 1, target)).toEqual(['TOO_MANY_REQUESTS']);
       expect(await failTimes(a, 1, target)).toEqual(['TOO_MANY_REQUESTS']);
       console.log('login limits: 2 failures on instance A and 1 on B locked the account on both (Redis-shared counts)');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('an account known at an address on one instance is known there on the other', async () => {
+    const settings = { REDIS_URL: TEST_REDIS_URL, TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_IP: '2', DATABASE_URL: 'sqlite::memory:' };
+    const a = await startTestServer({ ...settings, INSTANCE_ID: 'login-known-a' });
+    const b = await startTestServer({ ...settings, INSTANCE_ID: 'login-known-b' });
+    try {
+      const clinic = randomIp();
+      expect(codeOf(await login(a, ADMIN.email, ADMIN.password, clinic))).toBe('OK');
+      expect(await failTimes(b, 2, email('stranger'), clinic)).toEqual(['UNAUTHENTICATED', 'TOO_MANY_REQUESTS']);
+      expect(codeOf(await login(b, ADMIN.email, ADMIN.password, clinic))).toBe('OK');
     } finally {
       await Promise.all([a.close(), b.close()]);
     }

@@ -9,7 +9,7 @@ import { User } from '../src/modules/users/user.entity';
 import { wsClient, wsRun } from './support/audit-requests';
 import { gql, ok } from './support/graphql';
 import { TestIdentityProvider, type SigningKey } from './support/identity-provider';
-import { closedWithin, closingClient, subscribe, until, untilSubscribed } from './support/live';
+import { closedWithin, closingClient, retryingClient, subscribe, until, untilSubscribed } from './support/live';
 import { startTestServer, type TestServer } from './support/server';
 import { World, type Person } from './support/world';
 
@@ -22,7 +22,7 @@ const AUDIENCE = 'carethread-web';
 const ME = '{ me { id name } }';
 const INVALID = 'Invalid or expired token';
 const NO_ACCOUNT = 'No CareThread account for this identity; ask an administrator';
-const FORBIDDEN_CLOSE = 4403;
+const UNAUTHENTICATED_CLOSE = 4401;
 
 let idp: TestIdentityProvider;
 let server: TestServer;
@@ -250,7 +250,7 @@ describe('over graphql-ws', () => {
     return connection;
   }
 
-  test('a subscription with a provider token receives, and its socket is closed with 4403 when the token expires', async () => {
+  test('a subscription with a provider token receives, and its socket is closed with 4401 when the token expires', async () => {
     const pro = await world.professional('Idp Live');
     const colleague = await world.professional('Idp Live Colleague');
     const exp = now() + 3;
@@ -261,7 +261,7 @@ describe('over graphql-ws', () => {
     expect((await feed.waitFor(1)).map((r) => r.messageAdded.body)).toEqual(['live through the IdP']);
 
     const close = await closed;
-    expect({ code: close.code, reason: close.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Token expired' });
+    expect({ code: close.code, reason: close.reason }).toEqual({ code: UNAUTHENTICATED_CLOSE, reason: 'Token expired' });
     expect(close.at).toBeGreaterThanOrEqual(exp * 1000 - 50);
     expect(close.at - exp * 1000).toBeLessThan(1000);
     await until(() => server.app.liveSessions.size === 0);
@@ -277,14 +277,14 @@ describe('over graphql-ws', () => {
     ]);
   });
 
-  test('a connection with a bad provider token, or for a patient, is refused with 4403', async () => {
+  test('a connection with a bad provider token, or for a patient, is refused with 4401', async () => {
     const pro = await world.professional('Idp Live Refused');
     const patient = await world.patient('Idp Live Patient');
     for (const token of [await tokenFor(pro, { aud: 'another-client' }), await tokenFor(patient)]) {
       const { client, closed } = online(token);
       const feed = subscribe(client, 'subscription { messageAdded { body } }');
       const stillOpen = new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('the socket was not closed')), 3000).unref());
-      expect((await Promise.race([closed, stillOpen])).code).toBe(FORBIDDEN_CLOSE);
+      expect((await Promise.race([closed, stillOpen])).code).toBe(UNAUTHENTICATED_CLOSE);
       expect(feed.received).toEqual([]);
     }
   });
@@ -314,7 +314,7 @@ describe("sessions: the provider's tokens are the provider's", () => {
     expect((await ok(server.url, ME, {}, token)).me.id).toBe(pro.id);
   });
 
-  test("disabling closes a provider token's socket with 4403; enabling again lets the provider's unexpired token in again", async () => {
+  test("disabling closes a provider token's socket with 4401; enabling again lets the provider's unexpired token in again", async () => {
     const pro = await world.professional('Idp Disabled Live');
     const token = await tokenFor(pro);
     const { client, closed } = closingClient(server.wsUrl, token);
@@ -325,7 +325,7 @@ describe("sessions: the provider's tokens are the provider's", () => {
       world.as(world.admin, 'mutation($u: ID!, $d: Boolean!) { setUserDisabled(userId: $u, disabled: $d) { id } }', { u: pro.id, d: disabled });
     await setDisabled(true);
     const close = await closedWithin(closed, 1000);
-    expect({ code: close.code, reason: close.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Account disabled' });
+    expect({ code: close.code, reason: close.reason }).toEqual({ code: UNAUTHENTICATED_CLOSE, reason: 'Account disabled' });
     expect(await refusal(token)).toEqual(refused('This account is disabled'));
     await setDisabled(false);
     expect((await ok(server.url, ME, {}, token)).me.id).toBe(pro.id);
@@ -355,15 +355,20 @@ describe('while the identity provider is down', () => {
       expect(errorLines.join('')).toContain(`could not read ${provider.issuer}/.well-known/openid-configuration`);
       // The password still works meanwhile.
       expect((await ok(target.url, ME, {}, pro.token)).me.id).toBe(pro.id);
-      // A socket is closed with 4500, which graphql-ws clients retry, not 4403 (which tells them to sign in again).
-      const { client, closed } = closingClient(target.wsUrl, token);
+      // A socket is closed with 1013 (try again later), which graphql-ws's client retries by itself, unlike
+      // 4401 (sign in again) or 4500: its subscription goes live once the provider is back.
+      const { client, closes } = retryingClient(target.wsUrl, token);
       clients.push(client);
-      subscribe(client, 'subscription { messageAdded { body } }');
-      expect((await closed).code).toBe(4500);
-
+      const feed = subscribe(client, 'subscription { messageAdded { body } }');
+      await until(() => closes.length > 0);
       provider.down = false;
+      await untilSubscribed(target, 1);
+      expect({ closes: [...new Set(closes)], errors: feed.errors }).toEqual({ closes: [1013], errors: [] });
+      expect(errorLines.join('')).toContain('websocket refused for now: the identity provider is unavailable');
       expect((await ok(target.url, ME, {}, token)).me.id).toBe(pro.id);
     } finally {
+      // Before the server goes: its shutdown (1001) would have the client retry against a closed port.
+      await Promise.all(clients.splice(0).map((c) => c.dispose()));
       await target.close();
       await provider.close();
     }

@@ -464,7 +464,7 @@ describe.each(VIAS)('%s refuses what the drop-down would not offer, says why, an
     const caller = await world.professional('Caller');
     const ann = await world.professional('Ann');
 
-    for (const pick of [{ userId: UNKNOWN_ID }, { teamId: UNKNOWN_ID }, { userId: 'not-an-id' }, { teamId: 'not-an-id' }]) {
+    for (const pick of [{ userId: UNKNOWN_ID }, { teamId: UNKNOWN_ID }, { userId: 'not-an-id' }, { teamId: 'not-an-id' }, { userId: '' }, { teamId: '' }]) {
       expectBadInput(await refusal(via, caller, [pick], [asRecipient(ann)]), 'Unknown recipient');
     }
   });
@@ -474,8 +474,8 @@ describe.each(VIAS)('%s refuses what the drop-down would not offer, says why, an
     const ann = await world.professional('Ann');
     const cardiology = await world.team('Cardiology', { autoCc: true, members: [await world.professional('Bob')] });
 
-    for (const pick of [{ teamId: cardiology.id, userId: ann.id }, {}, { teamId: null, userId: null }]) {
-      expectBadInput(await refusal(via, caller, [pick], [asRecipient(ann)]), 'exactly one of teamId and userId');
+    for (const pick of [{ teamId: cardiology.id, userId: ann.id }, {}]) {
+      expectBadInput(await refusal(via, caller, [pick], [asRecipient(ann)]), 'Exactly one key must be specified for OneOf type "RecipientInput"');
     }
   });
 

@@ -8,7 +8,7 @@ import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { Participant } from '../src/modules/threads/participant.entity';
 import { User } from '../src/modules/users/user.entity';
 import { failure, gql, ok } from './support/graphql';
-import { closedWithin, closingClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
+import { closedWithin, closingClient, openClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
 import { offered } from './support/recipients';
 import { TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
@@ -18,11 +18,11 @@ import { asRecipient, useLiveWorld, World, type Person } from './support/world';
 
 // Revocation (issue 3): an account an admin disables, and a token that expires,
 // stop working at once, over HTTP and on open graphql-ws sockets (closed with
-// 4403), and a disabled account is never a recipient.
+// 4401), and a disabled account is never a recipient.
 
 const SECRET = new TextEncoder().encode('test-secret-test-secret-test-secret-0123');
 const PASSWORD = 'revocation-pass-1';
-const FORBIDDEN_CLOSE = 4403;
+const UNAUTHENTICATED_CLOSE = 4401;
 
 const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id disabled } } }`;
 const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { id name } }`;
@@ -111,7 +111,7 @@ describe('an account an admin disables', () => {
     // A connection opened with the token now is refused before any operation.
     const { client, closed } = online(env.server, eve.token);
     const feed = subscribe<Added>(client, MESSAGE_ADDED);
-    expect((await closedWithin(closed, 3000)).code).toBe(FORBIDDEN_CLOSE);
+    expect((await closedWithin(closed, 3000)).code).toBe(UNAUTHENTICATED_CLOSE);
     expect(feed.received).toEqual([]);
   });
 
@@ -170,7 +170,7 @@ describe('an account an admin disables', () => {
     expect(solo).toMatchObject({ message: 'Team "Pick Solo Team" has no contactable member', extensions: { code: 'BAD_USER_INPUT' } });
   });
 
-  test('has its open sockets closed with 4403 at once, and receives nothing more', async () => {
+  test('has its open sockets closed with 4401 at once, and receives nothing more', async () => {
     const doctor = await account(env.world, 'Socket Doctor');
     const nurse = await account(env.world, 'Socket Nurse');
     const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'before');
@@ -185,7 +185,7 @@ describe('an account an admin disables', () => {
     await disable(env.world, nurse);
     for (const tab of nurseTabs) {
       const closed = await closedWithin(tab.closed, 1000);
-      expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Account disabled' });
+      expect({ code: closed.code, reason: closed.reason }).toEqual({ code: UNAUTHENTICATED_CLOSE, reason: 'Account disabled' });
       expect(closed.at - disabledAt).toBeLessThan(1000);
     }
     // Nothing was waiting for a message: the sockets were closed because of the disable itself.
@@ -277,7 +277,7 @@ describe('a token that expires', () => {
     return { token, expiresAt: exp * 1000 };
   }
 
-  test('closes its socket with 4403 when it expires, not before', async () => {
+  test('closes its socket with 4401 when it expires, not before', async () => {
     const gail = await account(env.world, 'Expiring Gail');
     const { token, expiresAt } = await shortLived(gail, 2);
     const feed = listen(env.server, token);
@@ -285,7 +285,7 @@ describe('a token that expires', () => {
     expect(env.server.app.liveSessions.size).toBe(1);
 
     const closed = await closedWithin(feed.closed, expiresAt - Date.now() + 1500);
-    expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Token expired' });
+    expect({ code: closed.code, reason: closed.reason }).toEqual({ code: UNAUTHENTICATED_CLOSE, reason: 'Token expired' });
     // Open until the expiry, then closed right away.
     expect(closed.at).toBeGreaterThanOrEqual(expiresAt - 50);
     expect(closed.at - expiresAt).toBeLessThan(1000);
@@ -308,7 +308,7 @@ describe('a token that expires', () => {
 describe('across instances', () => {
   const instances = useTwoInstances('revocation', { clients });
 
-  test('an account disabled through one instance has its sockets on every instance closed with 4403 at once', async () => {
+  test('an account disabled through one instance has its sockets on every instance closed with 4401 at once', async () => {
     if (instances.redisMissing) {
       console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
       return;
@@ -327,12 +327,31 @@ describe('across instances', () => {
     await nurseOnB.waitFor(1);
 
     await disable(worldA, nurse);
-    for (const feed of [nurseOnA, nurseOnB]) expect((await closedWithin(feed.closed, 2000)).code).toBe(FORBIDDEN_CLOSE);
+    for (const feed of [nurseOnA, nurseOnB]) expect((await closedWithin(feed.closed, 2000)).code).toBe(UNAUTHENTICATED_CLOSE);
     const before = bodies(nurseOnB).length;
     await send(worldA, doctor, threadId, 'after the disable');
     await until(() => bodies(doctorOnB).includes('after the disable'), 5000);
     expect(bodies(nurseOnB)).toHaveLength(before);
     expect(b.app.liveSessions.size).toBe(1);
+  });
+
+  test('a socket without any subscription, on another instance, is closed with 4401 too: the socket watches its user', async () => {
+    if (instances.redisMissing) {
+      console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
+      return;
+    }
+    const { a, b } = instances;
+    const worldA = await World.create(a);
+    const clerk = await account(worldA, 'Idle Clerk');
+    const idle = openClient(b.wsUrl, clerk.token);
+    clients.push(idle.client);
+    await until(() => b.app.liveSessions.count(clerk.id) === 1 && b.app.events.connected());
+    // The socket's SSUBSCRIBE went out before the PING on the same connection.
+    await b.app.events.ping();
+
+    await disable(worldA, clerk);
+    await until(() => idle.closes.some((close) => close.code === UNAUTHENTICATED_CLOSE), 2000);
+    expect(b.app.liveSessions.count(clerk.id)).toBe(0);
   });
 });
 
@@ -355,7 +374,7 @@ describe('after the link between instances was down', () => {
     await database.drop();
   });
 
-  test('an instance that missed a disable closes the account\'s sockets (4403) once the link is back, enabled again or not', async () => {
+  test('an instance that missed a disable closes the account\'s sockets (4401) once the link is back, enabled again or not', async () => {
     const worldA = await World.create(a);
     const ida = await account(worldA, 'Missed Ida');
     const jon = await account(worldA, 'Missed Jon');
@@ -374,7 +393,7 @@ describe('after the link between instances was down', () => {
     // B delivers what was written meanwhile: each disable and the sessions it ended. Jon's sessions from
     // before stay ended although he is enabled again; the one he began after keeps its socket.
     expect(await b.app.outbox.catchUp(lostAt)).toBe(4);
-    for (const feed of [idaOnB, jonOnB]) expect((await closedWithin(feed.closed, 1000)).code).toBe(FORBIDDEN_CLOSE);
+    for (const feed of [idaOnB, jonOnB]) expect((await closedWithin(feed.closed, 1000)).code).toBe(UNAUTHENTICATED_CLOSE);
     await until(() => b.app.liveSessions.size === 1);
     await ok(b.url, CREATE_THREAD, { r: [asRecipient(jon)] }, worldA.admin.token);
     await jonAgain.waitFor(1);

@@ -13,10 +13,10 @@ import { asRecipient, PASSWORD, signIn, useLiveWorld, World, type Person } from 
 // Sessions (issue 17): a token of `login` names a session; signing out ends it,
 // signing out everywhere ends all of the person's, changing the password ends
 // all the others. An ended session is refused at once over HTTP, and its open
-// sockets are closed (4403) on every instance. Disabling and enabling an
+// sockets are closed (4401) on every instance. Disabling and enabling an
 // account: revocation.test.ts. Identity-provider tokens: oidc.test.ts.
 
-const FORBIDDEN_CLOSE = 4403;
+const UNAUTHENTICATED_CLOSE = 4401;
 const ENDED = 'This session has ended: sign in again';
 const ME = '{ me { id } }';
 const SIGN_OUT = 'mutation { signOut }';
@@ -80,7 +80,7 @@ describe('a token of login', () => {
 });
 
 describe('signOut', () => {
-  test("ends the request's session at once: its token is refused, its sockets closed (4403), the person's other sessions untouched", async () => {
+  test("ends the request's session at once: its token is refused, its sockets closed (4401), the person's other sessions untouched", async () => {
     const dan = await env.world.professional('Signing Out Dan');
     const colleague = await env.world.professional('Signing Out Colleague');
     const tablet = await again(dan);
@@ -92,12 +92,12 @@ describe('signOut', () => {
     expect(await env.world.as(dan, SIGN_OUT)).toEqual({ signOut: true });
     for (const socket of leaving) {
       const closed = await closedWithin(socket.closed, 1000);
-      expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Signed out' });
+      expect({ code: closed.code, reason: closed.reason }).toEqual({ code: UNAUTHENTICATED_CLOSE, reason: 'Signed out' });
       expect(closed.at - signedOutAt).toBeLessThan(1000);
     }
     expect(await refusal(dan.token)).toEqual(endedRefusal);
     // A new socket with the token is refused too.
-    expect((await closedWithin(online(env.server, dan.token).closed, 3000)).code).toBe(FORBIDDEN_CLOSE);
+    expect((await closedWithin(online(env.server, dan.token).closed, 3000)).code).toBe(UNAUTHENTICATED_CLOSE);
 
     // The other session goes on, over HTTP and live.
     expect((await ok(env.server.url, ME, {}, tablet)).me.id).toBe(dan.id);
@@ -126,7 +126,7 @@ describe('signOutEverywhere', () => {
     expect(await env.world.as(fay, SIGN_OUT_EVERYWHERE)).toEqual({ signOutEverywhere: 3 });
     for (const socket of sockets) {
       const closed = await closedWithin(socket.closed, 1000);
-      expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Signed out everywhere' });
+      expect({ code: closed.code, reason: closed.reason }).toEqual({ code: UNAUTHENTICATED_CLOSE, reason: 'Signed out everywhere' });
     }
     for (const token of tokens) expect(await refusal(token)).toEqual(endedRefusal);
     expect(await sessionsOf(fay)).toBe(0);
@@ -152,7 +152,7 @@ describe('changePassword', () => {
 
     expect((await change(gil, PASSWORD, 'a-new-password-9')).data).toEqual({ changePassword: true });
     const closed = await closedWithin(there.closed, 1000);
-    expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Password changed' });
+    expect({ code: closed.code, reason: closed.reason }).toEqual({ code: UNAUTHENTICATED_CLOSE, reason: 'Password changed' });
     expect(await refusal(phone)).toEqual(endedRefusal);
     expect((await ok(env.server.url, ME, {}, gil.token)).me.id).toBe(gil.id);
     await env.world.thread(env.world.admin, [asRecipient(gil)], 'to the session that changed it');
@@ -198,7 +198,7 @@ describe('changePassword', () => {
 describe('across instances', () => {
   const instances = useTwoInstances('sessions', { clients });
 
-  test('signing out through one instance closes the session\'s socket on the other with 4403 at once; the other session\'s stays', async () => {
+  test('signing out through one instance closes the session\'s socket on the other with 4401 at once; the other session\'s stays', async () => {
     if (instances.redisMissing) {
       console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
       return;
@@ -217,7 +217,7 @@ describe('across instances', () => {
     const signedOutAt = Date.now();
     await worldA.as(jo, SIGN_OUT);
     const closed = await closedWithin(leaving.closed, 2000);
-    expect({ code: closed.code, reason: closed.reason }).toEqual({ code: FORBIDDEN_CLOSE, reason: 'Signed out' });
+    expect({ code: closed.code, reason: closed.reason }).toEqual({ code: UNAUTHENTICATED_CLOSE, reason: 'Signed out' });
     expect(closed.at - signedOutAt).toBeLessThan(2000);
     expect(await refusal(jo.token, b)).toEqual(endedRefusal);
 

@@ -208,7 +208,7 @@ test('a socket without a valid token cannot subscribe to threadActivity, and the
       clients.push(client);
       client.subscribe({ query: THREAD_ACTIVITY }, { next: (value) => received.push(value), error: () => undefined, complete: () => undefined });
     });
-    expect({ params, closed, received }).toEqual({ params, closed: 4403, received: [] });
+    expect({ params, closed, received }).toEqual({ params, closed: 4401, received: [] });
   }
   expect(env.server.live.size).toBe(0);
 

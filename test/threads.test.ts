@@ -297,6 +297,27 @@ describe('when a team turns auto-CC on, threads that already exist do not change
     await send(inThread, id, 'still here');
     expect((await messageBodies(author, id)).map((m) => m.body)).toEqual(['Hello', 'still here']);
   });
+
+  test('a member added while auto-CC was off is not caught up into the threads picked through the team when it is back on', async () => {
+    const author = await env.world.professional('Author');
+    const a = await env.world.professional('Member A');
+    const b = await env.world.professional('Member B');
+    const late = await env.world.professional('Joined while off');
+    const t = await team('Off and on again', { autoCc: true, members: [a, b] });
+    const id = await env.world.thread(author, [asRecipient(t)]);
+    const before = await readThread(author, id);
+
+    await env.world.setAutoCc(t, false);
+    await env.world.addMember(t, late);
+    await env.world.setAutoCc(t, true);
+
+    expect(await readThread(author, id)).toEqual(before);
+    expect(userIds(before)).toEqual(sorted(author, a, b));
+    expect(await inbox(late)).toEqual([]);
+    const { teamInbox } = await env.world.as(late, `query($t: ID!) { teamInbox(teamId: $t, first: 100) { edges { node { threadId } } } }`, { t: t.id });
+    expect(teamInbox.edges).toEqual([]);
+    expect(await codes(env.server.url, `query($id: ID!) { thread(id: $id) { id } }`, { id }, late.token)).toEqual(['NOT_FOUND']);
+  });
 });
 
 describe('leaveThread', () => {

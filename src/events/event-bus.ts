@@ -1,5 +1,6 @@
 import type { Logger } from '../logger';
 import { RedisTransport } from './redis-transport';
+import { ShardWatches, shardsOf } from './shards';
 
 /** A stored message as it travels between instances: plain JSON, dates as ISO strings. */
 export interface MessageData {
@@ -98,7 +99,8 @@ export type AnyBusEvent = { [T in Topic]: BusEvent<T> }[Topic];
 export type TopicEvent = { [T in Topic]: Omit<BusEvent<T>, 'id'> }[Topic];
 
 /**
- * Exactly who may hear of an event: the participants when a message
+ * Exactly who may hear of an event, and so the live subscriptions it reaches
+ * and the instances it is sent to: the participants when a message
  * committed; those in the thread after a participants change and those it
  * removed (so they learn they are out); the team members an inbox change
  * names; the account an admin disabled, or whose sessions ended.
@@ -128,7 +130,8 @@ export const RECENT_EVENT_IDS = 50_000;
  */
 export interface EventBus {
   /**
-   * Delivers on this instance and sends to the others. Resolves true once
+   * Delivers on this instance and sends to the instances that watch one of
+   * its recipients (recipientsOf). Resolves true once
    * Redis took it (at once without Redis), false when it could not be sent:
    * the event then stays for the outbox relay. Never rejects.
    */
@@ -139,6 +142,13 @@ export interface EventBus {
   connected(): boolean;
   /** Whether there are other instances to send to (a Redis URL was given). */
   readonly shared: boolean;
+  /**
+   * This instance has a live connection of `userId`: events for that user
+   * are sent to it until the returned release is called (once is enough;
+   * more are ignored). Counted, so each connection watches and releases
+   * on its own; without Redis only counted.
+   */
+  watch(userId: string): () => void;
   /**
    * A listener inside this server (the live hub, for one): called synchronously with every event of `topic`
    * delivered on this instance, whichever instance published it. A handler that
@@ -178,16 +188,18 @@ export function createEventBus(options: EventBusOptions): EventBus {
       }
     }
   };
-  const transport = options.redisUrl ? new RedisTransport(options.redisUrl, options.instanceId, TOPICS, deliverLocally, options.logger) : null;
+  const transport = options.redisUrl ? new RedisTransport(options.redisUrl, options.instanceId, deliverLocally, options.logger) : null;
+  const watches = new ShardWatches(transport);
 
   return {
     publish(event) {
       deliverLocally(event.topic, event.id, event.payload);
-      return transport ? transport.send(event.topic, event.id, event.payload) : Promise.resolve(true);
+      return transport ? transport.send(shardsOf(recipientsOf(event)), event.topic, event.id, event.payload) : Promise.resolve(true);
     },
     deliver: (event) => deliverLocally(event.topic, event.id, event.payload),
     connected: () => transport?.connected ?? true,
     shared: transport !== null,
+    watch: (userId) => watches.watch(userId),
     on(topic, handler) {
       const set = handlers.get(topic) ?? new Set();
       handlers.set(topic, set);
@@ -197,7 +209,10 @@ export function createEventBus(options: EventBusOptions): EventBus {
     onReconnect: (handler) => transport?.onReconnect(handler),
     drained: async () => transport?.drained(),
     ping: async () => transport?.ping(),
-    close: async () => transport?.close(),
+    close: async () => {
+      watches.close();
+      await transport?.close();
+    },
   };
 }
 

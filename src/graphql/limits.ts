@@ -21,6 +21,7 @@ import {
 } from 'graphql';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { MAX_PAGE_SIZE } from '../common/pagination';
+import { textFault } from '../common/text';
 import { ErrorCode, RequestErrorCode } from '../errors';
 
 /**
@@ -106,12 +107,18 @@ export type OperationCheck = (operation: CheckedOperation) => GraphQLError | nul
 export interface OperationRules {
   validation: readonly ValidationRule[];
   checks: readonly OperationCheck[];
+  /**
+   * Whether error messages may end with graphql-js's "Did you mean ...?", which
+   * names fields, arguments, types and enum values of the schema: only where
+   * introspection shows them anyway.
+   */
+  suggestions: boolean;
 }
 
 /**
  * graphql-js's specified rules plus depth, aliases, directives and the subscription
  * root rule; without introspection, `__schema` and `__type` are refused as unknown
- * fields. Then the NUL and cost checks.
+ * fields, and no error suggests a name. Then the text and cost checks.
  */
 export function operationRules({ introspection }: { introspection: boolean }): OperationRules {
   return {
@@ -123,8 +130,14 @@ export function operationRules({ introspection }: { introspection: boolean }): O
       noConditionalSubscriptionRoot,
       ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
     ],
-    checks: [({ document, variables }) => nulError(document, variables), ({ schema, document, variables, operationName }) => costError(schema, document, variables, operationName)],
+    checks: [({ document, variables }) => textError(document, variables), ({ schema, document, variables, operationName }) => costError(schema, document, variables, operationName)],
+    suggestions: introspection,
   };
+}
+
+/** `message` without the "Did you mean ...?" that graphql-js ends it with when it has names to suggest. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ Did you mean .*\?$/s, '');
 }
 
 /**
@@ -174,23 +187,27 @@ export function costError(
 
 /**
  * BAD_USER_INPUT when any text of the operation, in its literals or its
- * variables, holds a NUL character: no field means one, and PostgreSQL
- * refuses to store or even compare text that does.
+ * variables (keys included), holds a NUL character or a lone UTF-16
+ * surrogate: no field means either, so every text input is refused whole
+ * here, before any resolver runs.
  */
-export function nulError(document: DocumentNode, variables: Record<string, unknown> | null | undefined): GraphQLError | null {
-  let found = holdsNul(variables);
+export function textError(document: DocumentNode, variables: Record<string, unknown> | null | undefined): GraphQLError | null {
+  let fault = faultIn(variables);
   visit(document, {
     StringValue(node) {
-      if (node.value.includes('\0')) found = true;
+      fault ??= textFault(node.value);
     },
   });
-  return found
-    ? new GraphQLError('Text must not contain NUL characters (U+0000)', { extensions: { code: ErrorCode.BadUserInput, http: { status: 400 } } })
-    : null;
+  return fault ? new GraphQLError(fault, { extensions: { code: ErrorCode.BadUserInput, http: { status: 400 } } }) : null;
 }
 
-function holdsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\0');
-  if (value && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\0') || holdsNul(item));
-  return false;
+function faultIn(value: unknown): string | null {
+  if (typeof value === 'string') return textFault(value);
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const fault = textFault(key) ?? faultIn(item);
+      if (fault) return fault;
+    }
+  }
+  return null;
 }

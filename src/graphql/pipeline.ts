@@ -21,7 +21,7 @@ import type { Metrics, Transport } from '../metrics/metrics';
 import { describeOperation, UNKNOWN_OPERATION, type OperationLabels } from '../metrics/operation-labels';
 import { withOrigin, type RequestOrigin } from '../common/request-origin';
 import { LiveFeed } from '../live/live-feed';
-import { parseOptions, type OperationRules } from './limits';
+import { parseOptions, withoutSuggestions, type OperationRules } from './limits';
 
 /** One GraphQL operation as a client sent it, over either transport. */
 export interface OperationRequest {
@@ -154,9 +154,17 @@ export class OperationPipeline {
     return source;
   }
 
-  /** What the client sees of `errors` (errors.ts's formatError, masked ones naming the request id), counted as errors of `operation`. */
+  /**
+   * What the client sees of `errors` (errors.ts's formatError, masked ones naming the request id,
+   * without suggestions unless the rules allow them), counted as errors of `operation`.
+   */
   format(transport: Transport, origin: RequestOrigin, operation: OperationLabels, errors: readonly GraphQLError[]): GraphQLFormattedError[] {
-    const formatted = withOrigin(origin, () => errors.map((e) => formatError(e.toJSON(), e, this.logger)));
+    const formatted = withOrigin(origin, () =>
+      errors.map((e) => {
+        const shown = formatError(e.toJSON(), e, this.logger);
+        return this.rules.suggestions ? shown : { ...shown, message: withoutSuggestions(shown.message) };
+      }),
+    );
     this.metrics.failed(transport, operation, formatted);
     return formatted;
   }

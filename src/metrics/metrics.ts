@@ -87,6 +87,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly passwordChecks = new Counter({
+    name: `${METRICS_PREFIX}login_password_checks_total`,
+    help: 'Passwords checked by login, by result (right, wrong: an unknown email counts as wrong). A sign-in refused by the login limits is not checked.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   /** Counts an operation once for each of its root fields. */
   requested(transport: Transport, operation: OperationLabels): void {
     for (const field of operation.fields) this.requests.inc({ transport, type: operation.type, field });
@@ -115,6 +122,11 @@ export class Metrics {
   /** Counts `sent` deliveries of one event to subscribers of `field`. */
   countDeliveries(field: string, sent: number): void {
     this.deliveries.inc({ field }, sent);
+  }
+
+  /** Counts one password checked by login. */
+  checkedPassword(right: boolean): void {
+    this.passwordChecks.inc({ result: right ? 'right' : 'wrong' });
   }
 
   /** Runs a send and records how long it took, if it succeeded. */

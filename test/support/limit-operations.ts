@@ -4,7 +4,7 @@ import { GRAPHQL_LIMITS } from '../../src/graphql/limits';
 // and the pipeline's own (test/unit/pipeline-limits.test.ts). They take `$id`, a thread id.
 
 /** `thread(id: $id) { lastMessage { thread { lastMessage ... id } } }`, `depth` fields deep, one object per level. */
-function nested(depth: number): string {
+export function nested(depth: number): string {
   const fields = ['thread(id: $id)', ...Array.from({ length: depth - 2 }, (_, i) => (i % 2 ? 'thread' : 'lastMessage'))];
   return `query($id: ID!) { ${fields.map((f) => `${f} { `).join('')}id${' }'.repeat(fields.length)} }`;
 }
@@ -18,9 +18,9 @@ const INBOX = `{ threads { edges { node { id subject unreadCount participants { 
 
 /** Each limit: an operation just inside it, one just over it, and what the refusal says. */
 export const LIMITS: [string, string, string, string, RegExp][] = [
-  ['depth', nested(GRAPHQL_LIMITS.maxDepth), nested(GRAPHQL_LIMITS.maxDepth + 1), 'GRAPHQL_VALIDATION_FAILED', /Query depth limit of 10 exceeded/],
-  ['aliases', aliases(GRAPHQL_LIMITS.maxAliases), aliases(GRAPHQL_LIMITS.maxAliases + 1), 'GRAPHQL_VALIDATION_FAILED', /Aliases limit of 15 exceeded/],
-  ['directives', directives(GRAPHQL_LIMITS.maxDirectives), directives(GRAPHQL_LIMITS.maxDirectives + 1), 'GRAPHQL_VALIDATION_FAILED', /Directives limit of 20 exceeded/],
+  ['depth', nested(GRAPHQL_LIMITS.maxDepth), nested(GRAPHQL_LIMITS.maxDepth + 1), 'GRAPHQL_VALIDATION_FAILED', /^Query depth limit of 10 exceeded/],
+  ['aliases', aliases(GRAPHQL_LIMITS.maxAliases), aliases(GRAPHQL_LIMITS.maxAliases + 1), 'GRAPHQL_VALIDATION_FAILED', /^Aliases limit of 15 exceeded/],
+  ['directives', directives(GRAPHQL_LIMITS.maxDirectives), directives(GRAPHQL_LIMITS.maxDirectives + 1), 'GRAPHQL_VALIDATION_FAILED', /^Directives limit of 20 exceeded/],
   ['tokens', tokens(GRAPHQL_LIMITS.maxTokens), tokens(GRAPHQL_LIMITS.maxTokens + 1), 'GRAPHQL_PARSE_FAILED', /contains more tha[nt] 2000 tokens/],
-  ['cost', INBOX, COSTLY, 'GRAPHQL_VALIDATION_FAILED', /Query cost \d+ is over the limit of 20000/],
+  ['cost', INBOX, COSTLY, 'GRAPHQL_VALIDATION_FAILED', /^Query cost \d+ is over the limit of 20000/],
 ];

@@ -178,3 +178,25 @@ export async function closedWithin(closed: Promise<Closed>, timeoutMs: number): 
     clearTimeout(timer);
   }
 }
+
+/**
+ * A graphql-ws client with the library's own retry rules (5 attempts, after close
+ * events only, never after the codes it deems fatal), waiting 100 ms between
+ * attempts instead of seconds: what an application gets unless it says otherwise.
+ * `attempts` counts its connection attempts, `closes` the codes it was closed with.
+ */
+export function retryingClient(wsUrl: string, token: string): { client: Client; attempts: () => number; closes: number[] } {
+  let attempts = 0;
+  const closes: number[] = [];
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryWait: () => new Promise((resolve) => setTimeout(resolve, 100)),
+    on: {
+      connecting: () => attempts++,
+      closed: (event) => closes.push((event as { code: number }).code),
+    },
+  });
+  return { client, attempts: () => attempts, closes };
+}

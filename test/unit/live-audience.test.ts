@@ -18,8 +18,9 @@ test("a message's own fields, its author and its thread's id are the same for ev
   expect(audienceOf('subscription { threadActivity { kind threadId teamId at message { id body author { name } } } }')).toBe('shared');
 });
 
-test("the care team's read time is its author's own: the author and the others get separate answers", () => {
+test("the care team's read time and the clientMessageId are their author's own: the author and the others get separate answers", () => {
   expect(audienceOf('subscription { messageAdded { id readByCareTeamAt } }')).toBe('author');
+  expect(audienceOf('subscription { messageAdded { id clientMessageId } }')).toBe('author');
 });
 
 test("a thread's content (its read is audited against each viewer) and anything answered for the viewer are each viewer's own", () => {
@@ -43,6 +44,7 @@ test('only these field resolvers are declared the same for every recipient (each
   }
   expect(declared.filter((d) => !d.endsWith(': viewer')).sort()).toEqual([
     'Message.author: shared',
+    'Message.clientMessageId: author',
     'Message.readBy: shared',
     'Message.readByCareTeamAt: author',
     'Message.thread: shared',

@@ -1,12 +1,12 @@
 import 'reflect-metadata';
-import { getIntrospectionQuery, GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { operationRules, type OperationRules } from '../../src/graphql/limits';
+import { getIntrospectionQuery, GraphQLError, parse, type GraphQLFormattedError } from 'graphql';
+import { costError, GRAPHQL_LIMITS, textError, operationRules, type OperationRules } from '../../src/graphql/limits';
 import { OperationPipeline, type Caller } from '../../src/graphql/pipeline';
 import { createLogger } from '../../src/logger';
 import { Metrics } from '../../src/metrics/metrics';
 import type { Transport } from '../../src/metrics/metrics';
 import { getSchema } from '../../src/schema';
-import { LIMITS } from '../support/limit-operations';
+import { LIMITS, nested } from '../support/limit-operations';
 
 // The pipeline's refusals without a server or a database. An operation that meets every
 // rule reaches the transport's admission, last before the context: here it answers
@@ -91,6 +91,7 @@ test('an operation name the document lacks is OPERATION_RESOLUTION_FAILURE', asy
 test('a rule added to the list is met on both transports; a check added sees the variables', async () => {
   const rules = operationRules({ introspection: true });
   const p = await pipeline({
+    ...rules,
     validation: [...rules.validation, (context) => ({ Field: (node) => void (node.name.value === 'teams' && context.reportError(new GraphQLError('no teams today', { nodes: node }))) })],
     checks: [...rules.checks, ({ variables }) => (variables?.stop ? new GraphQLError('stopped', { extensions: { code: 'BAD_USER_INPUT' } }) : null)],
   });
@@ -112,4 +113,100 @@ test('a list literal nested too deeply for the stack is GRAPHQL_PARSE_FAILED, ne
   const { status, errors } = await atDepth(6_000, () => refusal(p, query));
   expect(status).toBe(400);
   expect(errors.map((e) => [e.extensions?.code, e.message])).toEqual([['GRAPHQL_PARSE_FAILED', 'The operation is nested too deeply']]);
+});
+
+/** `nested(depth)` with everything under its root field moved into a fragment. */
+function throughFragment(operation: string): string {
+  const root = 'thread(id: $id) { ';
+  const start = operation.indexOf(root) + root.length;
+  return `${operation.slice(0, start)}...Deep } } fragment Deep on Thread { ${operation.slice(start, -' } }'.length)} }`;
+}
+
+test('depth counts a fragment as its fields: the deepest operation allowed passes through a fragment, one deeper does not', async () => {
+  const p = await pipeline();
+  expect(codes((await refusal(p, throughFragment(nested(GRAPHQL_LIMITS.maxDepth)))).errors)).toEqual([PASSED]);
+  expect(codes((await refusal(p, throughFragment(nested(GRAPHQL_LIMITS.maxDepth + 1)))).errors)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+});
+
+describe('cost', () => {
+  const messages = 'edges { node { messages(first: 100) { edges { node { body } } } } }';
+  // 1 + 65 x 303 + (1 + 303): each thread's page of messages costs 303, each threads field 1.
+  const AT_LIMIT = `{ threads(first: 65) { ${messages} } more: threads(first: 1) { ${messages} } }`;
+
+  test('an operation costing exactly the limit passes; two more (me { id }) is over it, and the refusal says by how much', async () => {
+    const p = await pipeline();
+    expect(codes((await refusal(p, AT_LIMIT)).errors)).toEqual([PASSED]);
+    const { errors } = await refusal(p, AT_LIMIT.replace(/ }$/, ' me { id } }'));
+    expect(errors.map((e) => e.message)).toEqual(['Query cost 20002 is over the limit of 20000; ask for smaller pages or fewer fields']);
+  });
+
+  test('introspection fields count one each, their children added', async () => {
+    // __type (1) + fields (1) + name (1).
+    const { errors } = await refusal(await pipeline(), AT_LIMIT.replace(/ }$/, ' __type(name: "Query") { fields { name } } }'));
+    expect(errors.map((e) => e.message)).toEqual(['Query cost 20003 is over the limit of 20000; ask for smaller pages or fewer fields']);
+  });
+
+  test('a list without `first` counts as 10 items, a connection\'s edges as the page its field asked for', async () => {
+    // 1 + 100 x (edges 1 + node 1 + participants (1 + 10 x (user 1 + teams (1 + 10 x (members 1 + 10 x name 1))))).
+    const { errors } = await refusal(await pipeline(), '{ threads(first: 100) { edges { node { participants { user { teams { members { name } } } } } } } }');
+    expect(errors.map((e) => e.message)).toEqual(['Query cost 112301 is over the limit of 20000; ask for smaller pages or fewer fields']);
+  });
+
+  test('variables that do not fit are left to execution to report, whatever the cost', async () => {
+    const query = `query($n: Int!) { threads(first: $n) { ${messages} } }`;
+    expect(codes((await refusal(await pipeline(), query, { n: 'all of them' })).errors)).toEqual([PASSED]);
+  });
+
+  test('the refusal carries its own code and status, as every check\'s does', async () => {
+    expect(costError(await getSchema(), parse(AT_LIMIT.replace(/ }$/, ' me { id } }')), {}, undefined)?.extensions).toEqual({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      http: { status: 400 },
+    });
+  });
+});
+
+describe('NUL characters', () => {
+  test('text without one passes, in a literal or among variables of every kind', async () => {
+    const p = await pipeline();
+    expect(codes((await refusal(p, 'mutation { createTeam(name: "a b") { id } }', {})).errors)).toEqual([PASSED]);
+    const variables = { n: 'a b', count: 3, on: false, none: null, list: ['x', { y: 'z' }] };
+    expect(codes((await refusal(p, 'mutation($n: String!) { createTeam(name: $n) { id } }', variables)).errors)).toEqual([PASSED]);
+  });
+
+  test('a variable whose name holds one is refused too', async () => {
+    expect(codes((await refusal(await pipeline(), '{ me { id } }', { 'a\u0000': 'b' })).errors)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  test('the refusal carries its own code and status, as every check\'s does', () => {
+    expect(textError(parse('{ me { id } }'), { n: 'a\u0000' })?.extensions).toEqual({ code: 'BAD_USER_INPUT', http: { status: 400 } });
+  });
+});
+
+describe("a subscription's root field cannot take @skip or @include, however it is written", () => {
+  const REFUSED = "A subscription's root field cannot take @skip or @include";
+
+  test.each([
+    ['@include on the field', 'subscription { messageAdded @include(if: true) { id } }'],
+    ['@skip on the field', 'subscription { messageAdded @skip(if: false) { id } }'],
+    ['on an inline fragment', 'subscription { ... on Subscription @include(if: true) { messageAdded { id } } }'],
+    ['inside an inline fragment', 'subscription { ... on Subscription { messageAdded @skip(if: false) { id } } }'],
+    ['inside the second of two inline fragments', 'subscription { ... on Subscription { messageAdded { id } } ... on Subscription { messageAdded @include(if: true) { id } } }'],
+    ['inside a named fragment', 'subscription { ...Root } fragment Root on Subscription { messageAdded @include(if: true) { id } }'],
+  ])('%s', async (_how, query) => {
+    const { errors } = await refusal(await pipeline(), query, {}, 'ws');
+    expect(errors.map((e) => [e.extensions?.code, e.message])).toEqual([['GRAPHQL_VALIDATION_FAILED', REFUSED]]);
+  });
+
+  test('the refusal points at the selection that has it', async () => {
+    const { errors } = await refusal(await pipeline(), 'subscription { messageAdded @include(if: true) { id } }', {}, 'ws');
+    expect(errors[0].locations).toEqual([{ line: 1, column: 16 }]);
+  });
+
+  test.each([
+    ['a root field without them, through a fragment', 'subscription { ...Root } fragment Root on Subscription { messageAdded { id } }'],
+    ['them below the root field', 'subscription { messageAdded { id @include(if: true) } }'],
+    ["them on a query's root field", '{ me @include(if: true) { id } }'],
+  ])('%s pass', async (_how, query) => {
+    expect(codes((await refusal(await pipeline(), query, {}, 'ws')).errors)).toEqual([PASSED]);
+  });
 });

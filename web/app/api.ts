@@ -64,8 +64,8 @@ export function explain(error: unknown): string {
   }
 }
 
-/** Server close code for a token that is bad, expired or revoked, or a disabled account. */
-const CLOSE_FORBIDDEN = 4403;
+/** Server close code for a token that is bad, expired or revoked, or a disabled account; graphql-ws never retries it. */
+const CLOSE_UNAUTHENTICATED = 4401;
 const MAX_RETRY_WAIT_MS = 30_000;
 
 export interface LiveEvents {
@@ -80,12 +80,12 @@ export interface LiveEvents {
 /**
  * A graphql-ws client on this page's origin, signed with `token`. It connects
  * at once and retries dropped connections for as long as the page is open,
- * waiting up to 30 s between tries, except after a refused token (4403).
+ * waiting up to 30 s between tries, except after a refused token (4401).
  */
 export function liveClient(token: string, events: LiveEvents): Client {
   const url = new URL(GRAPHQL_PATH, location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const refused = (event: unknown) => (event as CloseEvent | undefined)?.code === CLOSE_FORBIDDEN;
+  const refused = (event: unknown) => (event as CloseEvent | undefined)?.code === CLOSE_UNAUTHENTICATED;
   return createClient({
     url: url.href,
     connectionParams: { authorization: `Bearer ${token}` },
@@ -93,7 +93,9 @@ export function liveClient(token: string, events: LiveEvents): Client {
     retryAttempts: Infinity,
     // Jittered, so that dashboards cut off together by a restart do not all come back at once.
     retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** retries, MAX_RETRY_WAIT_MS) * (0.5 + Math.random() / 2))),
-    shouldRetry: (event) => !refused(event),
+    // Any failure, a server that cannot be reached included (graphql-ws retries only close events by
+    // default); a refused token is never retried, whatever this says.
+    shouldRetry: () => true,
     // The closed listener reports a lost connection; graphql-ws would also log it.
     onNonLazyError: () => undefined,
     on: {

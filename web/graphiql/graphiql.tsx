@@ -38,7 +38,7 @@ function withToken(headers: Record<string, unknown> = {}): Record<string, string
 function overWebsocket(params: FetcherParams, authorization: string | undefined): AsyncIterable<ExecutionResult> {
   // src/websocket.ts reads the token from connectionParams.authorization. A client per run, since the
   // headers may change between runs; being lazy, it closes its socket when the subscription ends.
-  // Not retried: a refused token (4403) is shown at once instead of after five reconnections.
+  // Not retried: a closed socket is shown at once instead of after five reconnections.
   const client = createClient({ url: wsUrl, retryAttempts: 0, connectionParams: authorization ? { authorization } : {} });
   // graphql-ws types results as they come over the wire (formatted errors); GraphiQL's Fetcher type
   // says ExecutionResult, but GraphiQL only prints them.
@@ -57,7 +57,7 @@ function overWebsocket(params: FetcherParams, authorization: string | undefined)
 /** What GraphiQL shows for a failed subscription: a message, like a GraphQL error's, without a stack. */
 function socketError(error: unknown): unknown {
   if (error instanceof CloseEvent) {
-    return { message: error.code === 4403 ? 'The server closed the websocket (4403): no valid token in the Authorization header, or a disabled account' : `The server closed the websocket (${error.code} ${error.reason})` };
+    return { message: error.code === 4401 ? 'The server closed the websocket (4401): no valid token in the Authorization header, or a disabled account' : `The server closed the websocket (${error.code} ${error.reason})` };
   }
   // The socket did not open at all, e.g. behind a proxy that does not pass websocket upgrades.
   if (error instanceof Event) return { message: `Could not open a websocket to ${wsUrl}` };

@@ -26,7 +26,7 @@ export class AuthResolver {
   }
 
   @Mutation(() => Boolean, {
-    description: "Ends the session of this request's token, on every instance: its token is refused and its websockets are closed (4403). Refused (BAD_USER_INPUT) for an identity provider's token.",
+    description: "Ends the session of this request's token, on every instance: its token is refused and its websockets are closed (4401). Refused (BAD_USER_INPUT) for an identity provider's token.",
   })
   signOut(@Viewer() viewer: User, @Ctx() ctx: Context): Promise<boolean> {
     return this.deps.sessions.signOut(viewer, ctx.sessionId);

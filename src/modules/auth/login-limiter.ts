@@ -12,18 +12,32 @@ interface Counter {
   scope: string;
 }
 
+/** How long an account that signed in from an address stays known there (under setTimeout's 24.8-day ceiling, which the in-memory store uses). */
+const KNOWN_ADDRESS_SECONDS = 14 * 24 * 3600;
+
 /**
  * Refuses sign-in (TOO_MANY_REQUESTS, with `retryAfterSeconds`) for
  * `lockoutSeconds` once an account, or an IP address, has failed
- * `maxFailuresPer...` times within that long; a success clears the account's
- * count. Unknown e-mail addresses count like real ones, so a lockout says
- * nothing about which accounts exist. With Redis the counts are shared by
- * every instance; while Redis is unreachable each instance counts on its own.
+ * `maxFailuresPer...` times within that long; a try is counted before its
+ * password is checked, and a success gives it back (and clears the account's
+ * count). Unknown e-mail addresses count like real ones, so a lockout says
+ * nothing about which accounts exist.
+ *
+ * An address's count binds only accounts that have not signed in from it in
+ * the last KNOWN_ADDRESS_SECONDS (OWASP's device cookies, with the address as
+ * the device): whoever guesses from a clinic's shared address slows down
+ * strangers to it, never the staff who work there, and each account keeps
+ * its own limit wherever its tries come from.
+ *
+ * With Redis the counts (and the known addresses) are shared by every
+ * instance; while Redis is unreachable each instance counts on its own.
  */
 export class LoginLimiter {
   private readonly redis: Redis | null;
   private readonly account: Counter;
   private readonly ip: Counter;
+  /** Accounts known at an address, by `account ip`: rate-limiter-flexible's store, as set on each success. */
+  private readonly known: RateLimiterAbstract;
 
   constructor(
     private readonly limits: LoginLimits,
@@ -38,6 +52,7 @@ export class LoginLimiter {
     this.redis?.on('error', (error: Error) => logger.debug({ err: error }, 'login limits: Redis unavailable'));
     this.account = { limiter: this.limiter('account', limits.maxFailuresPerAccount), scope: 'for this account' };
     this.ip = { limiter: this.limiter('ip', limits.maxFailuresPerIp), scope: 'from this address' };
+    this.known = this.limiter('known', 1, KNOWN_ADDRESS_SECONDS);
   }
 
   /**
@@ -64,47 +79,35 @@ export class LoginLimiter {
   }
 
   /**
-   * Runs `verify` (a password check for `account`, from `ip`) unless either is
-   * locked out, and counts a false as a failure; a true clears the account's
-   * count. What `verify` said, or TOO_MANY_REQUESTS while locked out, or when
-   * this failure was the last one allowed. Sign-in and changePassword both go through it.
+   * Takes one try from the address's count (unless the account is known
+   * there), then the account's, before `verify` (a password check for
+   * `account`, from `ip`) runs, so that guesses sent at once are counted
+   * before any is checked; then a true gives the try back (clears the
+   * account's count, returns the address its try, makes the account known
+   * there) and a false keeps it. What `verify` said, or TOO_MANY_REQUESTS when
+   * either count has no try left (an address out of tries takes none from the
+   * account), or when this failure was the last one allowed. Sign-in and
+   * changePassword both go through it.
    */
   async attempt(account: string, ip: string, verify: () => Promise<boolean>): Promise<boolean> {
-    await this.check(account, ip);
-    if (await verify()) {
-      await this.succeeded(account);
-      return true;
-    }
-    await this.failed(account, ip);
-    return false;
-  }
-
-  /** TOO_MANY_REQUESTS while the account or the address is locked out. */
-  private async check(account: string, ip: string): Promise<void> {
-    for (const [counter, key] of this.counters(account, ip)) {
-      const state = await counter.limiter.get(key);
-      if (state && state.consumedPoints >= counter.limiter.points) throw this.refusal(counter, state.msBeforeNext);
-    }
-  }
-
-  /** Counts a failure; TOO_MANY_REQUESTS when it was the last one allowed. */
-  private async failed(account: string, ip: string): Promise<void> {
-    let refusal: GraphQLError | null = null;
-    for (const [counter, key] of this.counters(account, ip)) {
+    const pair = `${account} ${ip}`;
+    const known = (await this.known.get(pair)) !== null;
+    const charged: [Counter, string][] = known ? [[this.account, account]] : [[this.ip, ip], [this.account, account]];
+    for (const [counter, key] of charged) {
       const state = await counter.limiter.consume(key).catch((rejected: unknown) => {
         if (rejected instanceof RateLimiterRes) return rejected;
         throw rejected;
       });
-      if (state.consumedPoints >= counter.limiter.points) {
-        await counter.limiter.block(key, this.limits.lockoutSeconds);
-        refusal ??= this.refusal(counter, this.limits.lockoutSeconds * 1000);
-      }
+      if (state.consumedPoints > counter.limiter.points) throw this.refusal(counter, state.msBeforeNext);
     }
-    if (refusal) throw refusal;
-  }
-
-  private async succeeded(account: string): Promise<void> {
-    await this.account.limiter.delete(account);
+    if (await verify()) {
+      await this.account.limiter.delete(account);
+      if (!known) await this.ip.limiter.reward(ip, 1);
+      await this.known.set(pair, 1, KNOWN_ADDRESS_SECONDS);
+      return true;
+    }
+    await this.failed(charged);
+    return false;
   }
 
   /** Drops the Redis connection at once: the counts live in Redis, and a stalled Redis would never answer QUIT. */
@@ -112,15 +115,21 @@ export class LoginLimiter {
     this.redis?.disconnect();
   }
 
-  private counters(account: string, ip: string): [Counter, string][] {
-    return [
-      [this.account, account],
-      [this.ip, ip],
-    ];
+  /** The failure was counted when its try was taken: TOO_MANY_REQUESTS when it was the last one allowed (the lockout starts). */
+  private async failed(charged: [Counter, string][]): Promise<void> {
+    let refusal: GraphQLError | null = null;
+    for (const [counter, key] of charged) {
+      const state = await counter.limiter.get(key);
+      if (state && state.consumedPoints >= counter.limiter.points) {
+        await counter.limiter.block(key, this.limits.lockoutSeconds);
+        refusal ??= this.refusal(counter, this.limits.lockoutSeconds * 1000);
+      }
+    }
+    if (refusal) throw refusal;
   }
 
-  private limiter(name: string, points: number): RateLimiterAbstract {
-    const options = { keyPrefix: `carethread:login-failures:${name}`, points, duration: this.limits.lockoutSeconds };
+  private limiter(name: string, points: number, duration = this.limits.lockoutSeconds): RateLimiterAbstract {
+    const options = { keyPrefix: `carethread:login-failures:${name}`, points, duration };
     const memory = new RateLimiterMemory(options);
     return this.redis ? new RateLimiterRedis({ ...options, storeClient: this.redis, insuranceLimiter: memory }) : memory;
   }

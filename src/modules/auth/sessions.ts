@@ -18,7 +18,7 @@ export async function startSession(m: EntityManager, userId: string, expiresAt: 
 
 /**
  * Ends sessions of `userId` in the transaction: their tokens are refused once
- * it commits, and every instance closes their sockets (4403, `reason`).
+ * it commits, and every instance closes their sockets (4401, `reason`).
  * Returns how many ended.
  */
 export async function endSessions(tx: AuditedTx, userId: string, which: SessionsToEnd, reason: string): Promise<number> {

@@ -44,7 +44,7 @@ export class CareNetworkService {
       if (!patient) throw notFound('Patient');
       if (patient.kind !== UserKind.PATIENT) throw badUserInput('Only a patient record can be shared');
       const sharedAt = new Date();
-      if (teamId) {
+      if (teamId !== undefined) {
         if (!(await m.existsBy(Team, { id: teamId }))) throw badUserInput('Unknown team');
         await m.createQueryBuilder().insert().into(TeamShare).values({ patientId, teamId, sharedAt }).orIgnore().execute();
       } else {

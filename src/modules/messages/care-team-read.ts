@@ -22,8 +22,3 @@ export async function recordCareTeamRead(m: EntityManager, reader: User, threadI
     { readByCareTeamAt: at },
   );
 }
-
-/** The care team's read time of `message` as `viewerId` may see it: for its author only, null for anyone else. */
-export function careTeamReadSeenBy(message: Message, viewerId: string): Date | null {
-  return message.authorId === viewerId ? message.readByCareTeamAt : null;
-}

@@ -9,7 +9,6 @@ import { LiveAudience } from '../../live/audience';
 import { Viewer } from '../auth/viewer.decorator';
 import { Thread } from '../threads/thread.entity';
 import { User } from '../users/user.entity';
-import { careTeamReadSeenBy } from './care-team-read';
 import { fromMessageData } from './message-data';
 import { Message } from './message.entity';
 import type { MessageFeed } from './message-feed';
@@ -92,6 +91,21 @@ export class MessageResolver {
   })
   @LiveAudience('author')
   readByCareTeamAt(@Root() message: Message, @Viewer() viewer: User): Date | null {
-    return careTeamReadSeenBy(message, viewer.id);
+    return forAuthorOnly(message, viewer, message.readByCareTeamAt);
   }
+
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "The clientMessageId its author sent it with (sendMessage), to match an optimistic message. Shown to the message's author only, null for everyone else.",
+  })
+  @LiveAudience('author')
+  clientMessageId(@Root() message: Message, @Viewer() viewer: User): string | null {
+    return forAuthorOnly(message, viewer, message.clientMessageId);
+  }
+}
+
+/** `value`, something of `message` for its author's eyes only, as `viewer` may see it: null unless they wrote it. */
+function forAuthorOnly<T>(message: Message, viewer: User, value: T | null): T | null {
+  return message.authorId === viewer.id ? value : null;
 }

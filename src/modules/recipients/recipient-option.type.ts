@@ -1,9 +1,15 @@
-import { createUnionType, Field, Int, ObjectType } from 'type-graphql';
+import { createUnionType, Field, ID, Int, ObjectType } from 'type-graphql';
+import { derivedId } from '../../common/ids';
 import { Team } from '../teams/team.entity';
 import { User } from '../users/user.entity';
 
 @ObjectType({ description: 'A team offered as a single option. members: the users that picking it would add now.' })
 export class TeamRecipient {
+  @Field(() => ID, {
+    description: 'The same for the same team and threadId in every query; the options for a thread (whose members leave out its participants) have ids of their own.',
+  })
+  id!: string;
+
   @Field(() => Team)
   team!: Team;
 
@@ -19,6 +25,11 @@ export class TeamRecipient {
 
 @ObjectType()
 export class UserRecipient {
+  @Field(() => ID, { description: 'The same for the same user in every query.' })
+  get id(): string {
+    return derivedId('UserRecipient', this.user.id);
+  }
+
   @Field(() => User)
   user!: User;
 }

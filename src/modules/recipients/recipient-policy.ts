@@ -32,6 +32,7 @@ export function judgeUser(facts: RecipientFacts, user: User): Verdict {
       ? OK
       : refuse(`${user.name} has not shared their record with you or your teams`);
   }
+  // The rule, for the drop-down and for a pick; the drop-down's query filters on contactable too, only to read fewer rows.
   if (!user.contactable) return refuse(`${user.name} is not contactable by messages`);
   if (patientNetwork && !patientNetwork.professionalIds.has(user.id) && !patientNetwork.teamMemberIds.has(user.id)) {
     return refuse(`${user.name} is outside your care network`);

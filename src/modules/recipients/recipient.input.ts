@@ -1,7 +1,7 @@
-import { Field, ID, InputType } from 'type-graphql';
-import { badUserInput } from '../../errors';
+import { Directive, Field, ID, InputType } from 'type-graphql';
 
-@InputType({ description: 'Exactly one of teamId and userId.' })
+@InputType({ description: 'Exactly one of teamId and userId (a OneOf input object: any other value is refused before the operation runs).' })
+@Directive('@oneOf')
 export class RecipientInput {
   @Field(() => ID, { nullable: true })
   teamId?: string | null;
@@ -9,10 +9,8 @@ export class RecipientInput {
   @Field(() => ID, { nullable: true })
   userId?: string | null;
 
-  /** BAD_USER_INPUT unless exactly one of the two ids is given. */
+  /** The one id given: the schema lets no other value through. */
   exactlyOne(): { teamId: string; userId?: undefined } | { userId: string; teamId?: undefined } {
-    if (this.teamId && !this.userId) return { teamId: this.teamId };
-    if (this.userId && !this.teamId) return { userId: this.userId };
-    throw badUserInput('Each recipient needs exactly one of teamId and userId');
+    return this.teamId != null ? { teamId: this.teamId } : { userId: this.userId! };
   }
 }

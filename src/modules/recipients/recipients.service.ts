@@ -1,5 +1,6 @@
 import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
 import { byName, groupByKey } from '../../common/batch';
+import { derivedId } from '../../common/ids';
 import { checkPageSize } from '../../common/pagination';
 import { badUserInput } from '../../errors';
 import type { CareNetworkService } from '../care-network/care-network.service';
@@ -61,7 +62,8 @@ export class RecipientService {
       if (!verdict.ok || !verdict.members.length) return [];
       // A member of an auto-CC team is only reachable through the team, so searching for them finds it.
       if (!matches(team.name) && !verdict.members.some((u) => matches(u.name))) return [];
-      return [Object.assign(new TeamRecipient(), { team, members: verdict.members, reachCount: verdict.reachCount })];
+      const id = derivedId('TeamRecipient', team.id, ...(query.threadId ? [query.threadId] : []));
+      return [Object.assign(new TeamRecipient(), { id, team, members: verdict.members, reachCount: verdict.reachCount })];
     });
     const userOptions = (await this.candidates(m, viewer))
       .filter((user) => matches(user.name) && !participantIds.has(user.id) && judgeUser(facts, user).ok)
@@ -78,8 +80,8 @@ export class RecipientService {
   async resolve(m: EntityManager, viewer: User, picks: RecipientInput[], participantIds: Set<string>): Promise<Resolution> {
     if (!picks.length) throw badUserInput('At least one recipient is required');
     const parsed = picks.map((p) => p.exactlyOne());
-    const userIds = unique(parsed.flatMap((p) => (p.userId ? [p.userId] : [])));
-    const teamIds = unique(parsed.flatMap((p) => (p.teamId ? [p.teamId] : [])));
+    const userIds = unique(parsed.flatMap((p) => (p.userId === undefined ? [] : [p.userId])));
+    const teamIds = unique(parsed.flatMap((p) => (p.teamId === undefined ? [] : [p.teamId])));
     const { facts } = await this.loadFacts(m, viewer);
     const users = userIds.length ? await m.findBy(User, { id: In(userIds) }) : [];
     const teams = await this.teamsWithMembers(m, teamIds);
@@ -167,6 +169,8 @@ export class RecipientService {
    */
   private candidates(m: EntityManager, caller: User): Promise<User[]> {
     const reachable = new Brackets((b) => {
+      // An optimisation, to read fewer rows: the rule is judgeUser's (recipient-policy.ts), which every option
+      // and every pick passes. It may only leave out whom judgeUser refuses, or the drop-down would hide a valid pick.
       b.where('u.kind = :professional AND u.contactable = :yes', { professional: UserKind.PROFESSIONAL, yes: true });
       if (!isProfessional(caller)) return;
       const direct = m.createQueryBuilder(ProfessionalShare, 'ps').select('ps.patientId').where('ps.professionalId = :me');

@@ -1,6 +1,6 @@
 import { In, type DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
-import { MAX_NAME_LENGTH, requireText } from '../../common/text';
+import { requireName } from '../../common/text';
 import { badUserInput, forbidden } from '../../errors';
 import { TEAM_MEMBER_ADDED, TEAM_MEMBER_REMOVED } from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
@@ -45,7 +45,7 @@ export class TeamService {
 
   async create(viewer: User, name: string, autoCc: boolean): Promise<Team> {
     requireAdmin(viewer);
-    const team = Object.assign(new Team(), { id: newId(), name: requireText('name', name, MAX_NAME_LENGTH), autoCc, createdAt: new Date() });
+    const team = Object.assign(new Team(), { id: newId(), name: requireName('name', name), autoCc, createdAt: new Date() });
     return this.uow.run(async ({ manager: m, audit }) => {
       if (await m.existsBy(Team, { name: team.name })) throw badUserInput(`A team named "${team.name}" already exists`);
       await m.insert(Team, team);

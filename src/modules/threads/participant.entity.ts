@@ -1,5 +1,6 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { derivedId } from '../../common/ids';
 
 /** A current participant. Leaving deletes the row; the audit trail keeps the history. */
 @ObjectType()
@@ -11,6 +12,11 @@ export class Participant {
 
   @PrimaryColumn({ type: 'varchar', length: 36 })
   userId!: string;
+
+  @Field(() => ID, { description: 'The same for the same thread and user, in every query and live payload.' })
+  get id(): string {
+    return derivedId('Participant', this.threadId, this.userId);
+  }
 
   @Field()
   @Column()

@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { derivedId } from '../../common/ids';
 import type { Team } from '../teams/team.entity';
 import type { Thread } from './thread.entity';
 
@@ -33,6 +34,11 @@ export class ThreadTeam {
   @Field(() => ID)
   @PrimaryColumn({ type: 'varchar', length: 36 })
   teamId!: string;
+
+  @Field(() => ID, { description: 'The same for the same thread and team, in every query and live payload.' })
+  get id(): string {
+    return derivedId('TeamInboxItem', this.threadId, this.teamId);
+  }
 
   @Field({ description: "When the thread entered the team's inbox." })
   @Column()

@@ -1,4 +1,4 @@
-import { IsEmail, Length, Matches } from 'class-validator';
+import { IsEmail, Length } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
 import { UserKind } from './user-kind';
 import { IsNewPassword } from './user-rules';
@@ -10,9 +10,8 @@ export class CreateUserInput {
   @Length(3, 254)
   email!: string;
 
+  /** Checked by requireName. */
   @Field()
-  @Length(1, 200, { message: 'name must be 1 to 200 characters' })
-  @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
 
   @Field(() => UserKind)

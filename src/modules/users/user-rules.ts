@@ -3,7 +3,7 @@ import { forbidden } from '../../errors';
 import type { User } from './user.entity';
 
 export const ACCOUNT_DISABLED = 'This account is disabled';
-/** Why a disabled account's live connections are closed (4403). */
+/** Why a disabled account's live connections are closed (4401). */
 export const DISABLED_REASON = 'Account disabled';
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();

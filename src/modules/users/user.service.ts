@@ -1,9 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
+import { requireName } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
 import { badUserInput, forbidden, notFound, unauthenticated } from '../../errors';
 import { USER_DISABLED } from '../../events/event-bus';
 import { USER_ENABLED } from '../../events/tx-events';
+import type { Metrics } from '../../metrics/metrics';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import { hashPassword, verifyPassword } from '../auth/password';
@@ -24,6 +26,7 @@ export interface UserDeps {
   tokens: TokenService;
   bearer: BearerIdentities;
   loginLimiter: LoginLimiter;
+  metrics: Metrics;
   /** bcrypt cost of new passwords (PASSWORD_COST). */
   passwordCost: number;
 }
@@ -45,10 +48,11 @@ export class UserService {
   private readonly tokens: TokenService;
   private readonly bearer: BearerIdentities;
   private readonly loginLimiter: LoginLimiter;
+  private readonly metrics: Metrics;
   private readonly passwordCost: number;
 
   constructor(deps: UserDeps) {
-    ({ db: this.db, uow: this.uow, tokens: this.tokens, bearer: this.bearer, loginLimiter: this.loginLimiter, passwordCost: this.passwordCost } = deps);
+    ({ db: this.db, uow: this.uow, tokens: this.tokens, bearer: this.bearer, loginLimiter: this.loginLimiter, metrics: this.metrics, passwordCost: this.passwordCost } = deps);
     this.dummyHash = hashPassword('not a password', this.passwordCost);
   }
 
@@ -59,9 +63,15 @@ export class UserService {
    */
   async login(email: string, password: string, clientIp: string): Promise<{ token: string; user: User }> {
     const account = normalizeEmail(email);
-    const user = await this.db.manager.findOneBy(User, { email: account });
-    const hash = user?.passwordHash ?? (await this.dummyHash);
-    const ok = await this.loginLimiter.attempt(account, clientIp, async () => (await verifyPassword(password, hash)) && user !== null);
+    let found = null as User | null;
+    // The try is counted before the account is read and its password checked (LoginLimiter.attempt).
+    const ok = await this.loginLimiter.attempt(account, clientIp, async () => {
+      found = await this.db.manager.findOneBy(User, { email: account });
+      const right = (await verifyPassword(password, found?.passwordHash ?? (await this.dummyHash))) && found !== null;
+      this.metrics.checkedPassword(right);
+      return right;
+    });
+    const user = found;
     if (!user || !ok) throw unauthenticated(LOGIN_FAILED);
     const expiresAt = this.tokens.expiryFromNow();
     const sessionId = await this.uow.run(async ({ manager: m }) => {
@@ -102,7 +112,7 @@ export class UserService {
     if (!professional && input.isAdmin) throw badUserInput('A patient cannot be an admin');
     const user = await this.newUser({
       email: input.email,
-      name: input.name.trim(),
+      name: requireName('name', input.name),
       kind: input.kind,
       password: input.password,
       // Patients are never contactable: the flag is about staff recipient lists.
@@ -140,7 +150,7 @@ export class UserService {
   /**
    * Admins only. A disabled account cannot sign in, its sessions end (enabling
    * it again revives none), it is never a recipient, and once the change commits every instance closes its
-   * live connections (4403). An admin cannot disable themself, so that one admin
+   * live connections (4401). An admin cannot disable themself, so that one admin
    * at least is always left. Setting the current value changes and audits
    * nothing, but disabling again sends the revocation again (in case an
    * instance missed it), and the inbox reschedules the alerts an enabled
