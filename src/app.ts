@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { systemClock, type Clock } from './common/clock';
 import type { Config } from './config';
 import { createUnitOfWork } from './database/unit-of-work';
-import { createEventBus, USER_DISABLED, type EventBus } from './events/event-bus';
+import { createEventBus, SESSIONS_ENDED, USER_DISABLED, type EventBus } from './events/event-bus';
 import { OutboxRelay, OutboxTable } from './events/outbox';
 import { LiveSessions } from './live-sessions';
 import { Metrics } from './metrics/metrics';
@@ -16,6 +16,7 @@ import { BearerIdentities } from './modules/auth/bearer-identity';
 import { ExternalIdentities } from './modules/auth/external-identity';
 import { LoginLimiter } from './modules/auth/login-limiter';
 import { OidcVerifier } from './modules/auth/oidc';
+import { SessionService } from './modules/auth/session.service';
 import { TokenService } from './modules/auth/token.service';
 import { CareNetworkService } from './modules/care-network/care-network.service';
 import { EscalationService } from './modules/inbox/escalation.service';
@@ -28,6 +29,7 @@ import { ThreadAccess } from './modules/threads/thread.access';
 import { Thread } from './modules/threads/thread.entity';
 import { ThreadService } from './modules/threads/thread.service';
 import { User } from './modules/users/user.entity';
+import { DISABLED_REASON } from './modules/users/user-rules';
 import { UserService } from './modules/users/user.service';
 
 /** The services of one server, wired once at start; src/resolvers.ts hands each resolver the few it uses. */
@@ -51,6 +53,8 @@ export interface App {
   audit: AuditService;
   auditSearch: AuditSearchService;
   users: UserService;
+  /** Signing out, everywhere, and changing one's password. */
+  sessions: SessionService;
   teams: TeamService;
   careNetwork: CareNetworkService;
   recipients: RecipientService;
@@ -78,10 +82,12 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   // account was enabled again meanwhile (an event delivered late, after an outage of the Redis link).
   events.on(USER_DISABLED, ({ userId }) => {
     db.manager.existsBy(User, { id: userId, disabled: true }).then(
-      (disabled) => disabled && liveSessions.revoke(userId, 'Account disabled'),
+      (disabled) => disabled && liveSessions.revoke(userId, DISABLED_REASON),
       (error: unknown) => logger.error({ err: error, userId }, 'could not check a disabled account: its live connections stay open'),
     );
   });
+  // An ended session never comes back, so no check: its sockets close wherever they are.
+  events.on(SESSIONS_ENDED, ({ userId, sessionIds, reason }) => liveSessions.endSessions(userId, sessionIds, reason));
   const access = new ThreadAccess(db);
   // Plugs itself in as the audit writer of every transaction (uow.auditWith).
   const audit = new AuditService({ db, uow, access, instanceId: config.instanceId, logger });
@@ -117,6 +123,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     audit,
     auditSearch: new AuditSearchService({ db, uow }),
     users,
+    sessions: new SessionService({ uow, loginLimiter, passwordCost: config.passwordCost }),
     teams: new TeamService({ db, uow, careNetwork }),
     careNetwork,
     recipients,

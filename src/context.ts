@@ -8,6 +8,7 @@ import type { Context } from './request-context';
 import { resolversOf } from './resolvers';
 import { TokenService } from './modules/auth/token.service';
 import type { User } from './modules/users/user.entity';
+import type { SignedIn } from './modules/users/user.service';
 
 export type { Context } from './request-context';
 
@@ -35,16 +36,16 @@ export function sourceOf(request: IncomingMessage, trust: TrustProxy): Pick<Requ
  * the request here: `login` must still work, so the error waits in `authError`.
  */
 export async function buildContext(app: App, { authorization, ...client }: ClientInfo): Promise<Context> {
-  let viewer: User | null = null;
+  let signedIn: SignedIn | null = null;
   let authError: GraphQLError | null = null;
   try {
     const token = TokenService.bearer(authorization);
-    if (token) viewer = await app.users.byToken(token);
+    if (token) signedIn = await app.users.byToken(token);
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
     authError = error;
   }
-  return viewerContext(app, viewer, client, authError);
+  return viewerContext(app, signedIn?.user ?? null, client, authError, signedIn?.sessionId ?? null);
 }
 
 /**
@@ -52,11 +53,12 @@ export async function buildContext(app: App, { authorization, ...client }: Clien
  * event's execution). Its loaders and read recorder are made on first use: a
  * subscription's own context, held while it lives, never needs them.
  */
-export function viewerContext(app: App, viewer: User | null, client: RequestOrigin, authError: GraphQLError | null = null): Context {
+export function viewerContext(app: App, viewer: User | null, client: RequestOrigin, authError: GraphQLError | null = null, sessionId: string | null = null): Context {
   let loaders: Loaders | undefined;
   let threadReads: Context['threadReads'] | undefined;
   return {
     viewer,
+    sessionId,
     authError,
     container: resolversOf(app),
     client,

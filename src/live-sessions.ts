@@ -19,6 +19,13 @@ export interface LiveSocket {
   once(event: 'close', listener: () => void): unknown;
 }
 
+/** Whom a connection is for: the user, the session its token names (null for an identity provider's token), and the token's expiry. */
+export interface SocketIdentity {
+  userId: string;
+  sessionId: string | null;
+  expiresAt: Date;
+}
+
 /** One tracked connection. */
 export interface LiveSession {
   readonly userId: string;
@@ -33,13 +40,14 @@ class Session implements LiveSession {
 
   constructor(
     readonly userId: string,
+    readonly sessionId: string | null,
     readonly socket: LiveSocket,
   ) {}
 }
 
 /**
  * The open graphql-ws connections of this instance, by user, so that an account
- * an admin disables, or a token that expires, loses its live connections at
+ * an admin disables, a session that ends, or a token that expires, loses its live connections at
  * once (close code 4401) with no database query per event. Everything lives in
  * memory and a connection is forgotten as soon as its socket closes, so nothing
  * outlives the sockets it tracks. Each connection watches its user on the
@@ -56,8 +64,8 @@ export class LiveSessions {
    * when `expiresAt` (the token's expiry) passes. A socket that is already
    * closed is not tracked and comes back with `open` false.
    */
-  track(userId: string, expiresAt: Date, socket: LiveSocket): LiveSession {
-    const session = new Session(userId, socket);
+  track({ userId, sessionId, expiresAt }: SocketIdentity, socket: LiveSocket): LiveSession {
+    const session = new Session(userId, sessionId, socket);
     if (socket.readyState === socket.CLOSED) {
       session.open = false;
       return session;
@@ -73,9 +81,13 @@ export class LiveSessions {
 
   /** Closes every connection of `userId` on this instance with 4401; returns how many. */
   revoke(userId: string, reason: string): number {
-    const sessions = [...(this.byUser.get(userId) ?? [])];
-    for (const session of sessions) this.close(session, reason);
-    return sessions.length;
+    return this.closeWhere(userId, () => true, reason);
+  }
+
+  /** Closes the connections of `userId` on this instance opened with a token of one of `sessionIds` (4401); returns how many. */
+  endSessions(userId: string, sessionIds: readonly string[], reason: string): number {
+    const ended = new Set(sessionIds);
+    return this.closeWhere(userId, (session) => session.sessionId !== null && ended.has(session.sessionId), reason);
   }
 
   /** Open connections of `userId` on this instance. */
@@ -93,6 +105,12 @@ export class LiveSessions {
   /** Stops every expiry timer and forgets every connection (at shutdown, once the sockets are being closed). */
   clear(): void {
     for (const sessions of [...this.byUser.values()]) for (const session of sessions) this.forget(session);
+  }
+
+  private closeWhere(userId: string, which: (session: Session) => boolean, reason: string): number {
+    const sessions = [...(this.byUser.get(userId) ?? [])].filter(which);
+    for (const session of sessions) this.close(session, reason);
+    return sessions.length;
   }
 
   private expireAt(session: Session, at: number): void {

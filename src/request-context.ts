@@ -21,6 +21,8 @@ export interface ResolverContainer extends ContainerType {
 export interface Context {
   /** The signed-in individual; null without a token. */
   viewer: User | null;
+  /** The session the request's token names; null without a token, or for an identity provider's token. */
+  sessionId: string | null;
   /** Why a token that was sent was refused; raised by the first resolver that needs a viewer. */
   authError: GraphQLError | null;
   container: ResolverContainer;

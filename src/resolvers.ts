@@ -25,7 +25,7 @@ import type { ResolverContainer } from './request-context';
 export function createResolvers(app: App): ResolverContainer {
   const { access, messages, metrics } = app;
   const instances: object[] = [
-    new AuthResolver({ users: app.users }),
+    new AuthResolver({ users: app.users, sessions: app.sessions }),
     new UserResolver({ users: app.users }),
     new UserAbsenceResolver(),
     new AbsenceResolver({ absences: app.absences }),

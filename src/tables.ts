@@ -1,6 +1,7 @@
 import { OutboxEvent } from './events/outbox-event.entity';
 import { Absence } from './modules/absences/absence.entity';
 import { AuditEvent, AuditEventPatient } from './modules/audit/audit-event.entity';
+import { Session } from './modules/auth/session.entity';
 import { ProfessionalShare, TeamShare } from './modules/care-network/record-share.entity';
 import { Message } from './modules/messages/message.entity';
 import { TeamMember } from './modules/teams/team-member.entity';
@@ -16,7 +17,8 @@ import { TeamInbox1767000000000 } from './migrations/1767000000000-team-inbox';
 import { TeamLife1768000000000 } from './migrations/1768000000000-team-life';
 import { ExternalIdentity1769000000000 } from './migrations/1769000000000-external-identity';
 import { Outbox1770000000000 } from './migrations/1770000000000-outbox';
+import { Sessions1771000000000 } from './migrations/1771000000000-sessions';
 
-export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, Absence, OutboxEvent];
+export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, Absence, OutboxEvent, Session];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000];

@@ -68,7 +68,7 @@ interface SocketClient {
  * (the same parse, rules, context, masking and metrics as HTTP). Returns its
  * cleanup, which closes every socket (the server's shutdown calls it after HTTP
  * has drained). Each accepted socket is tracked in app.liveSessions, which closes
- * it (4401) when its token expires or its account is disabled.
+ * it (4401) when its token expires, its session ends or its account is disabled.
  */
 export function serveWebsockets(server: Server, { path, pipeline, app, trust }: WebsocketOptions) {
   const running = new WeakMap<Context, Running>();
@@ -111,8 +111,8 @@ export function serveWebsockets(server: Server, { path, pipeline, app, trust }: 
             socket.close(CLOSE_TOO_MANY_CONNECTIONS, 'Too many open connections');
             return false;
           }
-          // Tracked before the account is read, so that a disable committing in between still closes it.
-          const session = app.liveSessions.track(claims.userId, claims.expiresAt, socket);
+          // Tracked before the account and session are read, so that a disable or sign-out committing in between still closes it.
+          const session = app.liveSessions.track(claims, socket);
           const context = await buildContext(app, origin);
           if (context.viewer === null) socket.close(CLOSE_UNAUTHENTICATED, context.authError?.message ?? INVALID_TOKEN);
           return context.viewer !== null && session.open;

@@ -48,9 +48,9 @@ async function withHeader(authorization: string | null, query: string, variables
   return (await res.json()) as { data?: any; errors?: GraphQLFormattedError[] };
 }
 
-/** A token signed like the server's, with the given subject, lifetime and key. */
-function sign(subject: string, { iat, exp, secret = SECRET }: { iat: number; exp: number; secret?: Uint8Array }) {
-  return new SignJWT({})
+/** A token signed like the server's, with the given subject, session, lifetime and key. */
+function sign(subject: string, { sid, iat, exp, secret = SECRET }: { sid: unknown; iat: number; exp: number; secret?: Uint8Array }) {
+  return new SignJWT({ sid })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(subject)
     .setIssuer(ISSUER)
@@ -157,6 +157,9 @@ describe('tokens', () => {
     setContactable: ['mutation($u: ID!) { setContactable(userId: $u, contactable: false) { id } }', { u: doctor.id }],
     setUserDisabled: ['mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }', { u: doctor.id }],
     shareRecord: ['mutation($p: ID!, $r: RecipientInput!) { shareRecord(patientId: $p, recipient: $r) }', { p: patient.id, r: { teamId } }],
+    signOut: ['mutation { signOut }'],
+    signOutEverywhere: ['mutation { signOutEverywhere }'],
+    changePassword: ['mutation { changePassword(currentPassword: "password-1234", newPassword: "another-password-1") }'],
   });
 
   const state = async () =>
@@ -208,10 +211,13 @@ describe('tokens', () => {
       'a character of the payload changed': `${header}.${flip(payload, 12)}.${signature}`,
       'the payload names someone else': `${header}.${b64({ ...claims, sub: world.admin.id })}.${signature}`,
       'the expiry pushed back': `${header}.${b64({ ...claims, exp: claims.exp! + 86400 })}.${signature}`,
-      'signed with another secret': await sign(dana.id, { iat: t, exp: t + 3600, secret: new TextEncoder().encode('another-secret-another-secret-another-0') }),
+      'signed with another secret': await sign(dana.id, { sid: claims.sid, iat: t, exp: t + 3600, secret: new TextEncoder().encode('another-secret-another-secret-another-0') }),
       'alg none': `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`,
-      expired: await sign(dana.id, { iat: t - 7200, exp: t - 60 }),
-      'valid signature, no such user': await sign('00000000-0000-4000-8000-000000000000', { iat: t, exp: t + 3600 }),
+      expired: await sign(dana.id, { sid: claims.sid, iat: t - 7200, exp: t - 60 }),
+      'valid signature, no such user': await sign('00000000-0000-4000-8000-000000000000', { sid: claims.sid, iat: t, exp: t + 3600 }),
+      'valid signature, no session': await sign(dana.id, { sid: undefined, iat: t, exp: t + 3600 }),
+      'valid signature, a session that never was': await sign(dana.id, { sid: '00000000-0000-4000-8000-000000000000', iat: t, exp: t + 3600 }),
+      "valid signature, someone else's session": await sign(world.admin.id, { sid: claims.sid, iat: t, exp: t + 3600 }),
     };
     // The untouched token works, so every refusal below is about the change.
     expect((await ok(server.url, ME, {}, good)).me.id).toBe(dana.id);
@@ -284,13 +290,14 @@ describe('graphql-ws', () => {
 
   test('a connection with no token, a bad token or an expired token is refused with 4401', async () => {
     const t = now();
-    const expired = await sign(dana.id, { iat: t - 7200, exp: t - 60 });
+    const { sid } = decodeJwt((await ok(server.url, LOGIN, { email: dana.email, password: dana.password })).login.token);
+    const expired = await sign(dana.id, { sid, iat: t - 7200, exp: t - 60 });
     const refused: Record<string, Record<string, unknown>> = {
       'no token': {},
       'an empty authorization': { authorization: '' },
       'a bad token': { authorization: 'Bearer not-a-jwt' },
       'a wrong-secret token': {
-        authorization: `Bearer ${await sign(dana.id, { iat: t, exp: t + 3600, secret: new TextEncoder().encode('another-secret-another-secret-another-0') })}`,
+        authorization: `Bearer ${await sign(dana.id, { sid, iat: t, exp: t + 3600, secret: new TextEncoder().encode('another-secret-another-secret-another-0') })}`,
       },
       'an expired token': { authorization: `Bearer ${expired}` },
       'Basic credentials': { authorization: `Basic ${Buffer.from(`${dana.email}:${dana.password}`).toString('base64')}` },

@@ -154,6 +154,10 @@ const EXPECTED: Record<string, Row> = {
   'Mutation.recordAbsence': row(UNAUTH, FORBID, FORBID, OK, OK, OK, OK, OK), // the caller's own
   'Mutation.recordAbsence(participant)': row(UNAUTH, FORBID, FORBID, FORBID, FORBID, FORBID, OK, OK), // someone else's: admins only
   'Mutation.cancelAbsence': row(UNAUTH, NF, NF, NF, NF, NF, OK, OK), // the participant's absence: theirs, or an admin's to cancel
+  // Sessions: one's own, whoever one is (each role through a stand-in, whose sessions these end).
+  'Mutation.signOut': SIGNED_IN,
+  'Mutation.signOutEverywhere': SIGNED_IN,
+  'Mutation.changePassword': SIGNED_IN,
 
   // Subscriptions (graphql-ws). `thread` is the world's thread, which the leavers left before subscribing;
   // `leftLive` is a thread like it that the leaver leaves while everyone is subscribed (the creator-leaver
@@ -231,9 +235,11 @@ const EXPECTED: Record<string, Row> = {
   'Team.contactableMembers': SIGNED_IN,
 
   'TeamRecipient.team': SIGNED_IN,
+  'TeamRecipient.id': SIGNED_IN,
   'TeamRecipient.members': SIGNED_IN,
   'TeamRecipient.reachCount': SIGNED_IN,
   'UserRecipient.user': PATIENT_NETWORK,
+  'UserRecipient.id': PATIENT_NETWORK,
 
   'ThreadConnection.edges': SIGNED_IN,
   'ThreadConnection.pageInfo': SIGNED_IN,
@@ -259,6 +265,7 @@ const EXPECTED: Record<string, Row> = {
   'TeamInboxConnection.pageInfo': TEAM_MEMBERS,
   'TeamInboxEdge.cursor': TEAM_INBOX_LISTED,
   'TeamInboxEdge.node': TEAM_INBOX_LISTED,
+  'TeamInboxItem.id': TEAM_INBOX_ITEM,
   'TeamInboxItem.threadId': TEAM_INBOX_ITEM,
   'TeamInboxItem.teamId': TEAM_INBOX_ITEM,
   'TeamInboxItem.addedAt': TEAM_INBOX_ITEM,
@@ -273,6 +280,7 @@ const EXPECTED: Record<string, Row> = {
   'TeamInboxItem.assignee': TEAM_INBOX_ITEM, // "The team sees the assignee; the patient does not."
   'TeamInboxItem.doneBy': TEAM_INBOX_ITEM,
 
+  'Participant.id': PARTICIPANTS,
   'Participant.joinedAt': PARTICIPANTS,
   'Participant.lastReadAt': PARTICIPANTS,
   'Participant.user': PARTICIPANTS,
@@ -294,6 +302,9 @@ const EXPECTED: Record<string, Row> = {
   'Message.readBy': PARTICIPANTS,
   // The care team (the participant) read the patient's message; its time is shown to its author only, null to other participants.
   'Message.readByCareTeamAt': row(UNAUTH, OK, NF, NF, NF, NF, NULL, NF),
+  // The world's messages are sent without one, so null to every participant, their author too; that it reaches
+  // its author only is test/client-cache.test.ts.
+  'Message.clientMessageId': row(UNAUTH, NULL, NF, NF, NF, NF, NULL, NF),
 
   'AuthPayload.token': ANYONE,
   'AuthPayload.user': ANYONE,
@@ -347,6 +358,20 @@ async function person(world: World, kind: 'PATIENT' | 'PROFESSIONAL', name: stri
   const { createUser } = await world.as(world.admin, `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i: input });
   const { login } = await ok(world.server.url, LOGIN, { e: email, p: PASSWORD });
   return { id: createUser.id, name, email, token: login.token };
+}
+
+let standIns = 0;
+
+/**
+ * For what ends sessions: the token of a new account of the role's kind (an admin for the admin), so
+ * that the role's own token lives on for the other cases; none for the anonymous caller.
+ */
+async function standIn(c: Ctx, role: Role): Promise<string | undefined> {
+  if (role === 'anonymous') return undefined;
+  const email = `matrix-stand-in-${++standIns}@test.example`;
+  const i = { email, name: `Stand-in ${role}`, password: PASSWORD, kind: isPatient(role) ? 'PATIENT' : 'PROFESSIONAL', isAdmin: role === 'admin' };
+  await c.world.as(c.world.admin, `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i });
+  return (await ok(c.world.server.url, LOGIN, { e: email, p: PASSWORD })).login.token;
 }
 
 const markRead = (world: World, who: Person, threadId: string) =>
@@ -453,6 +478,8 @@ type Found = (data: Data, ctx: Ctx) => unknown[];
 interface HttpRequest {
   query: string;
   variables?: Record<string, unknown>;
+  /** Sent instead of the role's own token (standIn). */
+  token?: string;
 }
 
 interface HttpProbe {
@@ -673,6 +700,22 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
       return { query: `mutation($id: ID!) { cancelAbsence(id: $id) }`, variables: { id: recordAbsence.id } };
     },
     found: (d) => one(d?.cancelAbsence),
+  },
+  'Mutation.signOut': {
+    request: async (c, role) => ({ query: 'mutation { signOut }', token: await standIn(c, role) }),
+    found: (d) => one(d?.signOut),
+  },
+  'Mutation.signOutEverywhere': {
+    request: async (c, role) => ({ query: 'mutation { signOutEverywhere }', token: await standIn(c, role) }),
+    found: (d) => one(d?.signOutEverywhere),
+  },
+  'Mutation.changePassword': {
+    request: async (c, role) => ({
+      query: 'mutation($p: String!) { changePassword(currentPassword: $p, newPassword: "matrix-new-password") }',
+      variables: { p: PASSWORD },
+      token: await standIn(c, role),
+    }),
+    found: (d) => one(d?.changePassword),
   },
   'User.awayUntil(absent GP)': {
     request: () => ({ query: ABSENT_GP('awayUntil') }),
@@ -916,8 +959,8 @@ const isLeak = (r: CaseResult) => r.expected !== OK && r.actual.startsWith(OK);
 const results: CaseResult[] = [];
 
 async function runHttp(ctx: Ctx, key: string, probe: HttpProbe, role: Role): Promise<CaseResult> {
-  const { query, variables } = await probe.request(ctx, role);
-  const result = await gql(ctx.server.url, query, variables, tokenOf(ctx, role));
+  const { query, variables, token } = await probe.request(ctx, role);
+  const result = await gql(ctx.server.url, query, variables, token ?? tokenOf(ctx, role));
   const values = result.data ? probe.found(result.data, ctx) : [];
   const actual = result.errors?.length ? fromErrors(result.errors, values) : fromValues(values);
   return { key, role, transport: 'http', expected: EXPECTED[key][role], actual };

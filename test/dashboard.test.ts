@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { WEB_ROOT } from '../src/web';
 import { describeInBrowser, launchBrowser, screenshot } from './support/browser';
+import { gql, ok } from './support/graphql';
 import { until, untilDashboards } from './support/live';
 import { PASSWORD, useWorld, type Person } from './support/world';
 
@@ -112,6 +113,18 @@ describeInBrowser('the dashboard at /app', () => {
     expect(await message(patient, 'Please come in tomorrow at 9').locator('strong').textContent()).toBe(a.name);
     expect([clinician.navigations, patient.navigations]).toEqual([0, 0]);
     expect([...clinician.errors, ...patient.errors]).toEqual([]);
+  });
+
+  test('Sign out ends the session on the server: its token is refused, and the sign-in form shows', async () => {
+    const someone = await env.world.professional('Dash Sign Out');
+    const tab = await dashboardOf(someone);
+    const token = await tab.page.evaluate<string>(`JSON.parse(sessionStorage.getItem('carethread.session')).token`);
+    expect((await ok(env.server.url, '{ me { id } }', {}, token)).me.id).toBe(someone.id);
+
+    await tab.page.getByRole('button', { name: 'Sign out' }).click();
+    await tab.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    await until(async () => (await gql(env.server.url, '{ me { id } }', {}, token)).errors?.[0].extensions?.code === 'UNAUTHENTICATED');
+    expect(tab.errors).toEqual([]);
   });
 
   test('a wrong password shows an error and stays on the sign-in form', async () => {

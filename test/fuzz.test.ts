@@ -25,8 +25,8 @@ import {
 } from './support/fuzz';
 import { gql } from './support/graphql';
 import { connect, subscribe, until, untilSubscribed } from './support/live';
-import { startTestServer, type TestServer } from './support/server';
-import { World, type Person } from './support/world';
+import { ADMIN, startTestServer, type TestServer } from './support/server';
+import { PASSWORD, signIn, World, type Person } from './support/world';
 
 /**
  * Fuzzing (fast-check): random and malformed operations, variables, JSON bodies, GET
@@ -176,7 +176,9 @@ beforeAll(async () => {
   realProcess.on('uncaughtException', onUncaughtException);
   jest.spyOn(console, 'error').mockImplementation(onConsoleError);
 
-  server = await startTestServer({}, { logger: pino({ level: 'warn' }, logStream) });
+  // Fuzzed sign-ins and password changes fail by the thousand: no lockout, so that restoreSessions can sign in.
+  const noLockout = { LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000000', LOGIN_MAX_FAILURES_PER_IP: '1000000' };
+  server = await startTestServer(noLockout, { logger: pino({ level: 'warn' }, logStream) });
   base = server.url.replace(/\/graphql$/, '');
   world = await World.create(server);
   schema = await getSchema();
@@ -406,18 +408,24 @@ async function runHttpCase(name: PropertyName, c: HttpCase): Promise<void> {
   checkHttp(c, answer, problems);
   serverReportsSince(mark, problems);
   // Even a refused answer (a 406 for an odd Accept header) may come after the mutation ran.
-  if (typeof c.body === 'string' && c.body.includes('setUserDisabled')) await enableEveryone();
+  if (typeof c.body === 'string' && /setUserDisabled|signOut|changePassword/.test(c.body)) await restoreSessions();
   if (problems.list.length) {
     const got = 'error' in answer ? answer.error : `${answer.status} ${answer.contentType}\n${answer.text.slice(0, 2_000)}`;
     throw new Error(`${problems.list.join('\n')}\n--- request\n${describeCase(c)}\n--- answer\n${got}`);
   }
 }
 
-/** A fuzzed admin request may disable one of the world's users: enable them again so later cases still reach resolvers. */
-async function enableEveryone(): Promise<void> {
+/**
+ * A fuzzed request may disable one of the world's users or end sessions (a sign-out, the admin's
+ * disable): enable everyone again and sign them in afresh, so that later cases still reach resolvers.
+ */
+async function restoreSessions(): Promise<void> {
+  world.admin.token = (await signIn(server.url, ADMIN.email, ADMIN.password)).token;
   for (const person of fuzzed) {
     await world.as(world.admin, 'mutation($u: ID!) { setUserDisabled(userId: $u, disabled: false) { id } }', { u: person.id });
+    person.token = (await signIn(server.url, person.email, PASSWORD)).token;
   }
+  pools.tokens.splice(0, pools.tokens.length, ...fuzzed.map((person) => person.token), world.admin.token);
 }
 
 const withAuth = (headers: Record<string, string>, auth: string | undefined) => (auth === undefined ? headers : { ...headers, authorization: auth });

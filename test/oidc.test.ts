@@ -9,7 +9,7 @@ import { User } from '../src/modules/users/user.entity';
 import { wsClient, wsRun } from './support/audit-requests';
 import { gql, ok } from './support/graphql';
 import { TestIdentityProvider, type SigningKey } from './support/identity-provider';
-import { closingClient, retryingClient, subscribe, until, untilSubscribed } from './support/live';
+import { closedWithin, closingClient, retryingClient, subscribe, until, untilSubscribed } from './support/live';
 import { startTestServer, type TestServer } from './support/server';
 import { World, type Person } from './support/world';
 
@@ -287,6 +287,50 @@ describe('over graphql-ws', () => {
       expect((await Promise.race([closed, stillOpen])).code).toBe(UNAUTHENTICATED_CLOSE);
       expect(feed.received).toEqual([]);
     }
+  });
+});
+
+describe("sessions: the provider's tokens are the provider's", () => {
+  const SIGN_OUT = 'mutation { signOut }';
+
+  test('signOut with a provider token is refused with BAD_USER_INPUT, ends nothing and is not audited', async () => {
+    const pro = await world.professional('Idp Sign Out');
+    const token = await tokenFor(pro);
+    const { errors } = await gql(server.url, SIGN_OUT, {}, token);
+    expect(errors?.map((e) => ({ code: e.extensions?.code, message: e.message }))).toEqual([
+      { code: 'BAD_USER_INPUT', message: "This token is the identity provider's: sign out there" },
+    ]);
+    expect((await ok(server.url, ME, {}, token)).me.id).toBe(pro.id);
+    expect((await ok(server.url, ME, {}, pro.token)).me.id).toBe(pro.id);
+    const signedOut = await server.app.db.getRepository(AuditEvent).countBy({ action: AuditAction.SignedOut, actorId: pro.id });
+    expect(signedOut).toBe(0);
+  });
+
+  test("signOutEverywhere with a provider token ends the account's password sessions; the provider's token stays valid", async () => {
+    const pro = await world.professional('Idp Everywhere');
+    const token = await tokenFor(pro);
+    expect(await ok(server.url, 'mutation { signOutEverywhere }', {}, token)).toEqual({ signOutEverywhere: 1 });
+    expect(await refusal(pro.token)).toEqual(refused('This session has ended: sign in again'));
+    expect((await ok(server.url, ME, {}, token)).me.id).toBe(pro.id);
+  });
+
+  test("disabling closes a provider token's socket with 4401; enabling again lets the provider's unexpired token in again", async () => {
+    const pro = await world.professional('Idp Disabled Live');
+    const token = await tokenFor(pro);
+    const { client, closed } = closingClient(server.wsUrl, token);
+    clients.push(client);
+    subscribe(client, 'subscription { messageAdded { body } }');
+    await untilSubscribed(server, 1);
+    const setDisabled = (disabled: boolean) =>
+      world.as(world.admin, 'mutation($u: ID!, $d: Boolean!) { setUserDisabled(userId: $u, disabled: $d) { id } }', { u: pro.id, d: disabled });
+    await setDisabled(true);
+    const close = await closedWithin(closed, 1000);
+    expect({ code: close.code, reason: close.reason }).toEqual({ code: UNAUTHENTICATED_CLOSE, reason: 'Account disabled' });
+    expect(await refusal(token)).toEqual(refused('This account is disabled'));
+    await setDisabled(false);
+    expect((await ok(server.url, ME, {}, token)).me.id).toBe(pro.id);
+    // Its password session did not come back.
+    expect(await refusal(pro.token)).toEqual(refused('This session has ended: sign in again'));
   });
 });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'graphql-ws';
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { DataSource, In } from 'typeorm';
 import { Initial1764000000000 } from '../src/migrations/1764000000000-initial';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
@@ -8,12 +8,12 @@ import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { Participant } from '../src/modules/threads/participant.entity';
 import { User } from '../src/modules/users/user.entity';
 import { failure, gql, ok } from './support/graphql';
-import { closingClient, openClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
+import { closedWithin, closingClient, openClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
 import { offered } from './support/recipients';
 import { TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
-import { useTwoInstances } from './support/two-instances';
+import { untilLinked, useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person } from './support/world';
 
 // Revocation (issue 3): an account an admin disables, and a token that expires,
@@ -74,19 +74,6 @@ function online(target: TestServer, token: string): { client: Client; closed: Pr
 function listen(target: TestServer, token: string): Feed<Added> & { client: Client; closed: Promise<Closed> } {
   const connection = online(target, token);
   return { ...subscribe<Added>(connection.client, MESSAGE_ADDED), ...connection };
-}
-
-/** Resolves with the close, or rejects when the socket is still open after `timeoutMs`. */
-async function closedWithin(closed: Promise<Closed>, timeoutMs: number): Promise<Closed> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`the socket was still open after ${timeoutMs} ms`)), timeoutMs);
-  });
-  try {
-    return await Promise.race([closed, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.body);
@@ -224,8 +211,8 @@ describe('an account an admin disables', () => {
     const { login: again } = await ok(env.server.url, LOGIN, { email: fred.email, password: fred.password });
     expect(again.user).toEqual({ id: fred.id, disabled: false });
     expect((await ok(env.server.url, ME, {}, again.token)).me).toEqual({ id: fred.id, disabled: false });
-    // Disabling refuses the account rather than its tokens one by one, so an unexpired old token works again too.
-    expect((await env.world.as(fred, ME)).me.id).toBe(fred.id);
+    // Disabling ended the sessions: enabling revives none, so the token from before stays refused.
+    expect(await failure(env.server.url, ME, {}, fred.token)).toMatchObject({ message: 'This session has ended: sign in again', extensions: { code: 'UNAUTHENTICATED' } });
     expect((await offered(env.world, caller, { search: 'returning fred' })).users).toEqual(['Returning Fred']);
   });
 
@@ -276,12 +263,12 @@ describe('an account an admin disables', () => {
 });
 
 describe('a token that expires', () => {
-  /** A token like the server's for `userId` that expires `seconds` from now (to the second, as JWTs count). */
-  async function shortLived(userId: string, seconds: number): Promise<{ token: string; expiresAt: number }> {
+  /** A token like the server's for the session of `who`'s token, that expires `seconds` from now (to the second, as JWTs count). */
+  async function shortLived(who: Account, seconds: number): Promise<{ token: string; expiresAt: number }> {
     const exp = Math.ceil(Date.now() / 1000) + seconds;
-    const token = await new SignJWT({})
+    const token = await new SignJWT({ sid: decodeJwt(who.token).sid })
       .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(userId)
+      .setSubject(who.id)
       .setIssuer('carethread')
       .setAudience('carethread-api')
       .setIssuedAt()
@@ -292,7 +279,7 @@ describe('a token that expires', () => {
 
   test('closes its socket with 4401 when it expires, not before', async () => {
     const gail = await account(env.world, 'Expiring Gail');
-    const { token, expiresAt } = await shortLived(gail.id, 2);
+    const { token, expiresAt } = await shortLived(gail, 2);
     const feed = listen(env.server, token);
     await untilSubscribed(env.server, 1);
     expect(env.server.app.liveSessions.size).toBe(1);
@@ -336,13 +323,7 @@ describe('across instances', () => {
     const nurseOnB = listen(b, nurse.token);
     await untilSubscribed(a, 1);
     await untilSubscribed(b, 2);
-    // Instance B's Redis link may still be starting: send through A until B delivers.
-    const deadline = Date.now() + 10_000;
-    for (let n = 1; !nurseOnB.received.length; n++) {
-      if (Date.now() > deadline) throw new Error('instance B never received a message sent through A');
-      await send(worldA, doctor, threadId, `probe ${n}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await untilLinked((n) => send(worldA, doctor, threadId, `probe ${n}`), () => nurseOnB.received.length > 0);
     await nurseOnB.waitFor(1);
 
     await disable(worldA, nurse);
@@ -393,7 +374,7 @@ describe('after the link between instances was down', () => {
     await database.drop();
   });
 
-  test('an instance that missed a disable closes the account\'s sockets (4401) once the link is back', async () => {
+  test('an instance that missed a disable closes the account\'s sockets (4401) once the link is back, enabled again or not', async () => {
     const worldA = await World.create(a);
     const ida = await account(worldA, 'Missed Ida');
     const jon = await account(worldA, 'Missed Jon');
@@ -401,20 +382,23 @@ describe('after the link between instances was down', () => {
     const idaOnB = listen(b, ida.token);
     const jonOnB = listen(b, jon.token);
     await untilSubscribed(b, 2);
-    // Jon is disabled and enabled again while the link is down: his sockets stay.
+    // Jon is disabled and enabled again while the link is down, then signs in again.
     await disable(worldA, ida);
     await disable(worldA, jon);
     await setDisabled(worldA, jon, false);
-    expect(b.app.liveSessions.size).toBe(2);
+    const jonAgain = listen(b, (await ok(a.url, LOGIN, { email: jon.email, password: jon.password })).login.token);
+    await untilSubscribed(b, 3);
+    expect(b.app.liveSessions.size).toBe(3);
 
-    // B delivers what was written meanwhile: both disables; Jon, enabled again, keeps his sockets.
-    expect(await b.app.outbox.catchUp(lostAt)).toBe(2);
-    expect((await closedWithin(idaOnB.closed, 1000)).code).toBe(UNAUTHENTICATED_CLOSE);
+    // B delivers what was written meanwhile: each disable and the sessions it ended. Jon's sessions from
+    // before stay ended although he is enabled again; the one he began after keeps its socket.
+    expect(await b.app.outbox.catchUp(lostAt)).toBe(4);
+    for (const feed of [idaOnB, jonOnB]) expect((await closedWithin(feed.closed, 1000)).code).toBe(UNAUTHENTICATED_CLOSE);
     await until(() => b.app.liveSessions.size === 1);
-    // Jon's socket on B is still open and receives.
     await ok(b.url, CREATE_THREAD, { r: [asRecipient(jon)] }, worldA.admin.token);
-    await jonOnB.waitFor(1);
+    await jonAgain.waitFor(1);
     expect(idaOnB.received).toEqual([]);
+    expect(jonOnB.received).toEqual([]);
   });
 });
 

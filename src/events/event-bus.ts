@@ -55,12 +55,26 @@ export interface UserDisabledEvent {
   userId: string;
 }
 
+/**
+ * Sessions of one account ended (signed out, signed out everywhere, the
+ * password changed, the account disabled): every instance closes their
+ * sockets at once. The ended sessions are listed, so that one begun after the
+ * change keeps its sockets however late the event arrives.
+ */
+export interface SessionsEndedEvent {
+  userId: string;
+  sessionIds: string[];
+  /** The close reason the sockets get, e.g. "Signed out". */
+  reason: string;
+}
+
 /** What crosses from writers to live subscribers, by topic. */
 export interface Events {
   MESSAGE_ADDED: MessageAddedEvent;
   PARTICIPANTS_CHANGED: ParticipantsChangedEvent;
   INBOX_CHANGED: InboxChangedEvent;
   USER_DISABLED: UserDisabledEvent;
+  SESSIONS_ENDED: SessionsEndedEvent;
 }
 
 export type Topic = keyof Events;
@@ -68,7 +82,8 @@ export const MESSAGE_ADDED = 'MESSAGE_ADDED' satisfies Topic;
 export const PARTICIPANTS_CHANGED = 'PARTICIPANTS_CHANGED' satisfies Topic;
 export const INBOX_CHANGED = 'INBOX_CHANGED' satisfies Topic;
 export const USER_DISABLED = 'USER_DISABLED' satisfies Topic;
-export const TOPICS: Topic[] = [MESSAGE_ADDED, PARTICIPANTS_CHANGED, INBOX_CHANGED, USER_DISABLED];
+export const SESSIONS_ENDED = 'SESSIONS_ENDED' satisfies Topic;
+export const TOPICS: Topic[] = [MESSAGE_ADDED, PARTICIPANTS_CHANGED, INBOX_CHANGED, USER_DISABLED, SESSIONS_ENDED];
 
 /** One published event. Its id (the outbox row's) is what lets every instance deliver it once however often it is sent. */
 export interface BusEvent<T extends Topic = Topic> {
@@ -88,7 +103,7 @@ export type TopicEvent = { [T in Topic]: Omit<BusEvent<T>, 'id'> }[Topic];
  * and the instances it is sent to: the participants when a message
  * committed; those in the thread after a participants change and those it
  * removed (so they learn they are out); the team members an inbox change
- * names; the account an admin disabled.
+ * names; the account an admin disabled, or whose sessions ended.
  */
 export function recipientsOf(event: TopicEvent): readonly string[] {
   switch (event.topic) {
@@ -98,6 +113,7 @@ export function recipientsOf(event: TopicEvent): readonly string[] {
     case PARTICIPANTS_CHANGED:
       return [...event.payload.participantIds, ...event.payload.removedIds];
     case USER_DISABLED:
+    case SESSIONS_ENDED:
       return [event.payload.userId];
   }
 }

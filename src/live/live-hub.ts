@@ -267,6 +267,6 @@ export class LiveHub {
 }
 
 /** The events live subscriptions hear of: each concerns one thread. */
-export type ThreadEvent = Exclude<TopicEvent, { topic: 'USER_DISABLED' }>;
+export type ThreadEvent = Exclude<TopicEvent, { topic: 'USER_DISABLED' | 'SESSIONS_ENDED' }>;
 
 const threadOf = (event: ThreadEvent): string => (event.topic === MESSAGE_ADDED ? event.payload.message.threadId : event.payload.threadId);

@@ -166,6 +166,19 @@ export function closingClient(wsUrl: string, token: string): { client: Client; c
   return { client, closed };
 }
 
+/** Resolves with the close, or rejects when the socket is still open after `timeoutMs`. */
+export async function closedWithin(closed: Promise<Closed>, timeoutMs: number): Promise<Closed> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`the socket was still open after ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([closed, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * A graphql-ws client with the library's own retry rules (5 attempts, after close
  * events only, never after the codes it deems fatal), waiting 100 ms between

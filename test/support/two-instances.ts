@@ -60,3 +60,17 @@ export function useTwoInstances(label: string, options: { clients?: Client[] } =
     },
   };
 }
+
+/**
+ * Instance B's Redis link may still be starting when a test begins: calls
+ * `send(n)` (a message through A) every 100 ms until `heard()` (B delivered
+ * one); fails after 10 s.
+ */
+export async function untilLinked(send: (n: number) => Promise<unknown>, heard: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (let n = 1; !heard(); n++) {
+    if (Date.now() > deadline) throw new Error('instance B never received a message sent through A');
+    await send(n);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -11,6 +11,7 @@ import {
   ME,
   RECIPIENTS,
   SEND,
+  SIGN_OUT,
   THREAD,
   THREAD_ACTIVITY,
   THREADS,
@@ -62,7 +63,11 @@ class Dashboard {
 
   constructor(private readonly session: Session) {
     const signOut = h('button', { type: 'button' }, 'Sign out');
-    signOut.addEventListener('click', () => this.end());
+    signOut.addEventListener('click', () => {
+      // The server ends the session, so a copy of the token is refused too; the tab signs out whatever it answers.
+      request(SIGN_OUT, {}, session.token).catch(() => undefined);
+      this.end();
+    });
     const compose = h('button', { type: 'button', class: 'compose' }, 'New message');
     compose.addEventListener('click', () => void this.compose());
     root.replaceChildren(

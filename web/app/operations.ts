@@ -51,6 +51,8 @@ export const LOGIN = `mutation Login($email: String!, $password: String!) {
 }`;
 export type LoginResult = { login: { token: string; user: SessionUser } };
 
+export const SIGN_OUT = `mutation SignOut { signOut }`;
+
 export const ME = `query Me { me { ${USER} } }`;
 export type MeResult = { me: SessionUser };
 

@@ -43,4 +43,10 @@ export enum AuditAction {
   TeamCoverageMinimumChanged = 'TEAM_COVERAGE_MINIMUM_CHANGED',
   /** A staff account was linked to its identity at the hospital's OIDC provider on its first sign-in there; the actor is that person. */
   ExternalIdentityLinked = 'EXTERNAL_IDENTITY_LINKED',
+  /** The actor ended the session their token named (signOut). */
+  SignedOut = 'SIGNED_OUT',
+  /** The actor ended all their sessions (signOutEverywhere). */
+  SignedOutEverywhere = 'SIGNED_OUT_EVERYWHERE',
+  /** The actor changed their password; their other sessions ended. */
+  PasswordChanged = 'PASSWORD_CHANGED',
 }

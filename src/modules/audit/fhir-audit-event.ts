@@ -20,8 +20,9 @@ import type { DeliveryRecipient } from './audit.service';
  * - `type`: DICOM 110110 "Patient Record" for what touches a patient's
  *   messages (threads, messages, participants, reads, live deliveries, record
  *   sharing); DICOM 110101 "Audit Log Used" for reads and searches of the
- *   audit trail; audit-event-type `rest` (an operation of the API) for the
- *   administration of users and teams. `subtype` is our action code.
+ *   audit trail; DICOM 110114 "User Authentication" for signing out;
+ *   audit-event-type `rest` (an operation of the API) for the administration
+ *   of users and teams and a change of password. `subtype` is our action code.
  * - `action`: C/R/U/D/E as in FHIR_ACTIONS below, the one table.
  * - `outcome`: 0 success; 4 (minor failure) for DENIED, `outcomeDesc` the reason.
  * - `agent`: the actor (requestor) as Practitioner/<id> or Patient/<id>, role
@@ -61,6 +62,7 @@ export const SOURCE_SITE = 'CareThread';
 const PATIENT_RECORD: Coding = { system: DCM, code: '110110', display: 'Patient Record' };
 const AUDIT_LOG_USED: Coding = { system: DCM, code: '110101', display: 'Audit Log Used' };
 const API_OPERATION: Coding = { system: EVENT_TYPE, code: 'rest', display: 'RESTful Operation' };
+const USER_AUTHENTICATION: Coding = { system: DCM, code: '110114', display: 'User Authentication' };
 
 type FhirAction = NonNullable<FhirAuditEvent['action']>;
 
@@ -102,6 +104,9 @@ export const FHIR_ACTIONS: Readonly<Record<AuditAction, { type: Coding; action: 
   [AuditAction.AbsenceRecorded]: { type: API_OPERATION, action: 'C' },
   [AuditAction.AbsenceCancelled]: { type: API_OPERATION, action: 'D' },
   [AuditAction.ExternalIdentityLinked]: { type: API_OPERATION, action: 'U' },
+  [AuditAction.SignedOut]: { type: USER_AUTHENTICATION, action: 'E' },
+  [AuditAction.SignedOutEverywhere]: { type: USER_AUTHENTICATION, action: 'E' },
+  [AuditAction.PasswordChanged]: { type: API_OPERATION, action: 'U' },
 };
 
 const OUTCOMES: Readonly<Record<AuditOutcome, NonNullable<FhirAuditEvent['outcome']>>> = {

@@ -7,6 +7,8 @@ import { TOKEN_ISSUER, type TokenService } from './token.service';
 /** Whom a valid bearer token names, and until when it may be used (a live socket is closed then). */
 export interface BearerIdentity {
   userId: string;
+  /** The session a token of `login` names; null for an identity provider's token, which is the provider's to end. */
+  sessionId: string | null;
   expiresAt: Date;
 }
 
@@ -38,7 +40,7 @@ export class BearerIdentities {
     if (this.external && issuer === this.external.verifier.issuer) {
       const identity = await this.external.verifier.verify(token);
       const user = await this.external.identities.account(issuer, identity);
-      return { userId: user.id, expiresAt: identity.expiresAt };
+      return { userId: user.id, sessionId: null, expiresAt: identity.expiresAt };
     }
     throw unauthenticated('Invalid or expired token');
   }

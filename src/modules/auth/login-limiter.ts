@@ -15,14 +15,6 @@ interface Counter {
 /** How long an account that signed in from an address stays known there (under setTimeout's 24.8-day ceiling, which the in-memory store uses). */
 const KNOWN_ADDRESS_SECONDS = 14 * 24 * 3600;
 
-/** One sign-in's tries, taken before its password is checked: say how the check went. */
-export interface LoginTry {
-  /** TOO_MANY_REQUESTS when this try was the last one allowed (the lockout starts). */
-  failed(): Promise<void>;
-  /** Clears the account's count, gives the address its try back, and makes the account known there. */
-  succeeded(): Promise<void>;
-}
-
 /**
  * Refuses sign-in (TOO_MANY_REQUESTS, with `retryAfterSeconds`) for
  * `lockoutSeconds` once an account, or an IP address, has failed
@@ -88,12 +80,16 @@ export class LoginLimiter {
 
   /**
    * Takes one try from the address's count (unless the account is known
-   * there), then the account's, before the password is checked, so that
-   * guesses sent at once are counted before any is checked: TOO_MANY_REQUESTS
-   * when either has none left (an address out of tries takes none from the
-   * account).
+   * there), then the account's, before `verify` (a password check for
+   * `account`, from `ip`) runs, so that guesses sent at once are counted
+   * before any is checked; then a true gives the try back (clears the
+   * account's count, returns the address its try, makes the account known
+   * there) and a false keeps it. What `verify` said, or TOO_MANY_REQUESTS when
+   * either count has no try left (an address out of tries takes none from the
+   * account), or when this failure was the last one allowed. Sign-in and
+   * changePassword both go through it.
    */
-  async take(account: string, ip: string): Promise<LoginTry> {
+  async attempt(account: string, ip: string, verify: () => Promise<boolean>): Promise<boolean> {
     const pair = `${account} ${ip}`;
     const known = (await this.known.get(pair)) !== null;
     const charged: [Counter, string][] = known ? [[this.account, account]] : [[this.ip, ip], [this.account, account]];
@@ -104,14 +100,14 @@ export class LoginLimiter {
       });
       if (state.consumedPoints > counter.limiter.points) throw this.refusal(counter, state.msBeforeNext);
     }
-    return {
-      failed: () => this.failed(charged),
-      succeeded: async () => {
-        await this.account.limiter.delete(account);
-        if (!known) await this.ip.limiter.reward(ip, 1);
-        await this.known.set(pair, 1, KNOWN_ADDRESS_SECONDS);
-      },
-    };
+    if (await verify()) {
+      await this.account.limiter.delete(account);
+      if (!known) await this.ip.limiter.reward(ip, 1);
+      await this.known.set(pair, 1, KNOWN_ADDRESS_SECONDS);
+      return true;
+    }
+    await this.failed(charged);
+    return false;
   }
 
   /** Drops the Redis connection at once: the counts live in Redis, and a stalled Redis would never answer QUIT. */
@@ -119,6 +115,7 @@ export class LoginLimiter {
     this.redis?.disconnect();
   }
 
+  /** The failure was counted when its try was taken: TOO_MANY_REQUESTS when it was the last one allowed (the lockout starts). */
   private async failed(charged: [Counter, string][]): Promise<void> {
     let refusal: GraphQLError | null = null;
     for (const [counter, key] of charged) {

@@ -5,30 +5,45 @@ import { unauthenticated } from '../../errors';
 export const TOKEN_ISSUER = 'carethread';
 const AUDIENCE = 'carethread-api';
 
-/** Signs and checks the access tokens that `login` hands out (HS256 JWTs). */
+/** What a token `login` hands out names: the user, the session (session.entity.ts), and when it expires. */
+export interface TokenClaims {
+  userId: string;
+  sessionId: string;
+  expiresAt: Date;
+}
+
+/** Signs and checks the access tokens that `login` hands out (HS256 JWTs naming their session in `sid`). */
 export class TokenService {
   constructor(
     private readonly secret: Uint8Array,
     private readonly ttlSeconds: number,
   ) {}
 
-  issue(userId: string): Promise<string> {
-    return new SignJWT({})
+  /** When a token issued now expires, to the second as JWTs count. */
+  expiryFromNow(): Date {
+    return new Date((Math.floor(Date.now() / 1000) + this.ttlSeconds) * 1000);
+  }
+
+  issue({ userId, sessionId, expiresAt }: TokenClaims): Promise<string> {
+    return new SignJWT({ sid: sessionId })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(userId)
       .setIssuer(TOKEN_ISSUER)
       .setAudience(AUDIENCE)
       .setIssuedAt()
-      .setExpirationTime(`${this.ttlSeconds}s`)
+      .setExpirationTime(expiresAt)
       .sign(this.secret);
   }
 
-  /** The user id in a valid token; UNAUTHENTICATED for a malformed, tampered or expired one. */
-  async verify(token: string): Promise<{ userId: string; expiresAt: Date }> {
+  /**
+   * The claims of a well-signed, unexpired token; UNAUTHENTICATED for a malformed, tampered or expired
+   * one, or one naming no session (issued before sessions existed). Whether the session still exists is the caller's check.
+   */
+  async verify(token: string): Promise<TokenClaims> {
     try {
       const { payload } = await jwtVerify(token, this.secret, { issuer: TOKEN_ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
-      if (!payload.sub || !payload.exp) throw new Error('token without subject or expiry');
-      return { userId: payload.sub, expiresAt: new Date(payload.exp * 1000) };
+      if (!payload.sub || !payload.exp || typeof payload.sid !== 'string') throw new Error('token without subject, expiry or session');
+      return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };
     } catch {
       throw unauthenticated('Invalid or expired token');
     }

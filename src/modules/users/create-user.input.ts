@@ -1,6 +1,7 @@
 import { IsEmail, Length } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
 import { UserKind } from './user-kind';
+import { IsNewPassword } from './user-rules';
 
 @InputType()
 export class CreateUserInput {
@@ -17,7 +18,7 @@ export class CreateUserInput {
   kind!: UserKind;
 
   @Field()
-  @Length(8, 200, { message: 'password must be 8 to 200 characters' })
+  @IsNewPassword()
   password!: string;
 
   @Field(() => Boolean, { defaultValue: true, nullable: true })

@@ -11,12 +11,14 @@ import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import { hashPassword, verifyPassword } from '../auth/password';
 import type { BearerIdentities } from '../auth/bearer-identity';
 import type { LoginLimiter } from '../auth/login-limiter';
+import { Session } from '../auth/session.entity';
+import { endSessions, startSession } from '../auth/sessions';
 import type { TokenService } from '../auth/token.service';
 import { requireCoverageWithout } from '../teams/team-coverage';
 import type { CreateUserInput } from './create-user.input';
 import { UserKind } from './user-kind';
 import { isProfessional, User } from './user.entity';
-import { ACCOUNT_DISABLED, normalizeEmail, requireAdmin } from './user-rules';
+import { ACCOUNT_DISABLED, DISABLED_REASON, normalizeEmail, requireAdmin } from './user-rules';
 
 export interface UserDeps {
   db: DataSource;
@@ -30,6 +32,13 @@ export interface UserDeps {
 }
 
 const LOGIN_FAILED = 'Wrong email or password';
+const SESSION_ENDED = 'This session has ended: sign in again';
+
+/** Who a request's token signed in, and through which session (null for an identity provider's token). */
+export interface SignedIn {
+  user: User;
+  sessionId: string | null;
+}
 
 export class UserService {
   /** Compared against when the email is unknown, so both failures take as long. */
@@ -48,36 +57,53 @@ export class UserService {
   }
 
   /**
-   * A token for the right email and password; the same UNAUTHENTICATED message for every
+   * A token for the right email and password, naming a new session; the same UNAUTHENTICATED message for every
    * failure, except that a disabled account says so once its password was right.
    * Too many failures for the account or from `clientIp` give TOO_MANY_REQUESTS (see LoginLimiter).
    */
   async login(email: string, password: string, clientIp: string): Promise<{ token: string; user: User }> {
     const account = normalizeEmail(email);
-    const tried = await this.loginLimiter.take(account, clientIp);
-    const user = await this.db.manager.findOneBy(User, { email: account });
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await this.dummyHash));
-    this.metrics.checkedPassword(ok && !!user);
-    if (!user || !ok) {
-      await tried.failed();
-      throw unauthenticated(LOGIN_FAILED);
-    }
-    await tried.succeeded();
-    // Only after the password check: otherwise anyone could probe which accounts are disabled.
-    if (user.disabled) throw unauthenticated(ACCOUNT_DISABLED);
-    return { token: await this.tokens.issue(user.id), user };
+    let found = null as User | null;
+    // The try is counted before the account is read and its password checked (LoginLimiter.attempt).
+    const ok = await this.loginLimiter.attempt(account, clientIp, async () => {
+      found = await this.db.manager.findOneBy(User, { email: account });
+      const right = (await verifyPassword(password, found?.passwordHash ?? (await this.dummyHash))) && found !== null;
+      this.metrics.checkedPassword(right);
+      return right;
+    });
+    const user = found;
+    if (!user || !ok) throw unauthenticated(LOGIN_FAILED);
+    const expiresAt = this.tokens.expiryFromNow();
+    const sessionId = await this.uow.run(async ({ manager: m }) => {
+      // Only after the password check: otherwise anyone could probe which accounts are disabled.
+      // Read FOR SHARE: a disable committing meanwhile either sees this session (and ends it) or is seen here.
+      const enabled = m.createQueryBuilder(User, 'user').where('user.id = :id AND user.disabled = :no', { id: user.id, no: false });
+      if (m.connection.options.type === 'postgres') enabled.setLock('pessimistic_read');
+      if (!(await enabled.getExists())) throw unauthenticated(ACCOUNT_DISABLED);
+      return startSession(m, user.id, expiresAt);
+    });
+    return { token: await this.tokens.issue({ userId: user.id, sessionId, expiresAt }), user };
   }
 
   /**
-   * The user a valid token (CareThread's own, or the identity provider's) names; UNAUTHENTICATED
-   * when the token is bad, the user is gone or disabled. See BearerIdentities.
+   * The user a valid token (CareThread's own, or the identity provider's) names, and its session;
+   * UNAUTHENTICATED when the token is bad, its session ended, the user is gone or disabled. See
+   * BearerIdentities. A token of `login` costs one lookup by primary keys: the user with its session.
    */
-  async byToken(token: string): Promise<User> {
-    const { userId } = await this.bearer.identify(token);
-    const user = await this.db.manager.findOneBy(User, { id: userId });
-    if (!user) throw unauthenticated('Invalid or expired token');
-    if (user.disabled) throw unauthenticated(ACCOUNT_DISABLED);
-    return user;
+  async byToken(token: string): Promise<SignedIn> {
+    const { userId, sessionId } = await this.bearer.identify(token);
+    const user = sessionId
+      ? await this.db.manager
+          .createQueryBuilder(User, 'user')
+          .innerJoin(Session, 'session', 'session.userId = user.id')
+          .where('user.id = :userId AND session.id = :sessionId', { userId, sessionId })
+          .getOne()
+      : await this.db.manager.findOneBy(User, { id: userId });
+    if (user?.disabled) throw unauthenticated(ACCOUNT_DISABLED);
+    if (user) return { user, sessionId };
+    // Refused either way; a second look only to say why.
+    if (sessionId && (await this.db.manager.existsBy(User, { id: userId, disabled: true }))) throw unauthenticated(ACCOUNT_DISABLED);
+    throw unauthenticated(sessionId ? SESSION_ENDED : 'Invalid or expired token');
   }
 
   async createUser(viewer: User, input: CreateUserInput): Promise<User> {
@@ -122,8 +148,8 @@ export class UserService {
   }
 
   /**
-   * Admins only. A disabled account cannot sign in, its tokens stop working, it
-   * is never a recipient, and once the change commits every instance closes its
+   * Admins only. A disabled account cannot sign in, its sessions end (enabling
+   * it again revives none), it is never a recipient, and once the change commits every instance closes its
    * live connections (4401). An admin cannot disable themself, so that one admin
    * at least is always left. Setting the current value changes and audits
    * nothing, but disabling again sends the revocation again (in case an
@@ -145,6 +171,7 @@ export class UserService {
       }
       await m.update(User, { id: user.id }, { disabled });
       await tx.emit(disabled ? USER_DISABLED : USER_ENABLED, { userId: user.id });
+      if (disabled) await endSessions(tx, user.id, { except: null }, DISABLED_REASON);
       const action = disabled ? AuditAction.UserDisabled : AuditAction.UserEnabled;
       await tx.audit({ actor: viewer, action, subjectUserId: user.id });
       user.disabled = disabled;

@@ -1,0 +1,33 @@
+import { In, LessThan, Not, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { newId } from '../../common/ids';
+import { SESSIONS_ENDED } from '../../events/event-bus';
+import type { AuditedTx } from '../audit/audit-entry';
+import { Session } from './session.entity';
+
+/** Which of an account's sessions end: one, or all but one (none kept: `except` null). */
+export type SessionsToEnd = { only: string } | { except: string | null };
+
+/** Starts a session of `userId` in the transaction, and forgets the user's expired ones (nothing else removes them). */
+export async function startSession(m: EntityManager, userId: string, expiresAt: Date): Promise<string> {
+  const now = new Date();
+  await m.delete(Session, { userId, expiresAt: LessThan(now) });
+  const id = newId();
+  await m.insert(Session, { id, userId, createdAt: now, expiresAt });
+  return id;
+}
+
+/**
+ * Ends sessions of `userId` in the transaction: their tokens are refused once
+ * it commits, and every instance closes their sockets (4401, `reason`).
+ * Returns how many ended.
+ */
+export async function endSessions(tx: AuditedTx, userId: string, which: SessionsToEnd, reason: string): Promise<number> {
+  const where: FindOptionsWhere<Session> =
+    'only' in which ? { userId, id: which.only } : which.except ? { userId, id: Not(which.except) } : { userId };
+  const ended = await tx.manager.find(Session, { select: { id: true }, where });
+  if (!ended.length) return 0;
+  const sessionIds = ended.map((session) => session.id);
+  await tx.manager.delete(Session, { id: In(sessionIds) });
+  await tx.emit(SESSIONS_ENDED, { userId, sessionIds, reason });
+  return sessionIds.length;
+}
