@@ -3,8 +3,9 @@
 // the share of mutants killed; below thresholds.break the run fails. Surviving mutants are killed by a new test
 // or listed in docs/conventions.md with why they are equivalent. Not in CI (.ci/run): it takes 20 to 40 minutes.
 //
-// Not mutated: the message feed's ordering (src/modules/messages/message-feed.ts), which is being rewritten
-// with live delivery; its sequencing module joins this list once that lands. The outbox relay shares its file
+// Not mutated yet: live delivery's sequencer (src/modules/messages/message-sequencer.ts) and hub
+// (src/live/live-hub.ts), which came with fast tests of their own (test/unit/message-sequencer.test.ts,
+// live-hub.test.ts); they join this list with a measured score. The outbox relay shares its file
 // (src/events/outbox.ts) with the TypeORM outbox table, and runs on timers: not a pure module.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
