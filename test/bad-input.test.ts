@@ -78,7 +78,7 @@ describe('error codes', () => {
     ['a missing required argument', '{ thread { id } }', undefined, 'GRAPHQL_VALIDATION_FAILED'],
     ['a variable of the wrong type', 'query($id: ID!) { thread(id: $id) { id } }', { id: { nested: true } }, 'BAD_USER_INPUT'],
     ['a missing required variable', 'query($id: ID!) { thread(id: $id) { id } }', {}, 'BAD_USER_INPUT'],
-    ['an input object with an unknown field', 'mutation($r: RecipientInput!) { shareRecord(patientId: "x", recipient: $r) }', { r: { groupId: 'x' } }, 'BAD_USER_INPUT'],
+    ['an input object with an unknown field', 'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', { i: { email: 'a@b.example', name: 'n', kind: 'PROFESSIONAL', password: 'password-1', groupId: 'x' } }, 'BAD_USER_INPUT'],
     ['an enum value that does not exist', 'mutation($i: CreateUserInput!) { createUser(input: $i) { id } }', { i: { email: 'a@b.example', name: 'n', kind: 'ROBOT', password: 'password-1' } }, 'BAD_USER_INPUT'],
   ])('a malformed operation (%s) gets a clean 400 with GraphQL’s own code', async (_what, query, variables, code) => {
     const res = await postJson(server.url, JSON.stringify({ query, variables }), { authorization: `Bearer ${pro.token}` });
