@@ -24,14 +24,16 @@ export class TokenService {
     return new Date((Math.floor(Date.now() / 1000) + this.ttlSeconds) * 1000);
   }
 
+  /** A token for a session that expires at `expiresAt` (from expiryFromNow): issued the second that was read, so it lives exactly the TTL. */
   issue({ userId, sessionId, expiresAt }: TokenClaims): Promise<string> {
+    const expires = Math.floor(expiresAt.getTime() / 1000);
     return new SignJWT({ sid: sessionId })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(userId)
       .setIssuer(TOKEN_ISSUER)
       .setAudience(AUDIENCE)
-      .setIssuedAt()
-      .setExpirationTime(expiresAt)
+      .setIssuedAt(expires - this.ttlSeconds)
+      .setExpirationTime(expires)
       .sign(this.secret);
   }
 
