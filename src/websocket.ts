@@ -127,8 +127,8 @@ export function serveWebsockets(server: Server, { path, pipeline, app, trust }: 
           client: client(ctx),
           admit: () => {
             // graphql-ws books an operation (as null) before asking here and fills in a subscription once
-            // it started; a started one is also in the hub, with any graphql-ws lost track of.
-            const starting = Object.values(ctx.subscriptions).filter((operation) => operation === null).length;
+            // it started; the hub holds it from before its start ends, and any graphql-ws lost track of.
+            const starting = Object.entries(ctx.subscriptions).filter(([other, operation]) => operation === null && !live.hub.holds(socket, other)).length;
             return starting + live.hub.countOn(socket) > MAX_OPERATIONS_PER_SOCKET
               ? tooManyRequests(`At most ${MAX_OPERATIONS_PER_SOCKET} operations run at once on one connection: complete one first`)
               : null;

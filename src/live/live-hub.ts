@@ -28,6 +28,8 @@ export interface LiveOperation {
 
 /** A live subscription: where its frames go, and who it is for. */
 interface Subscription {
+  /** graphql-ws's id of the operation. */
+  readonly id: string;
   readonly feed: LiveFeed;
   readonly socket: WebSocket;
   readonly operation: LiveOperation;
@@ -94,6 +96,12 @@ export class LiveHub {
     return this.bySocket.get(socket)?.size ?? 0;
   }
 
+  /** Whether operation `id` of `socket` is live here (it may still be starting in graphql-ws's books). */
+  holds(socket: WebSocket, id: string): boolean {
+    for (const subscription of this.bySocket.get(socket) ?? []) if (subscription.id === id) return true;
+    return false;
+  }
+
   /**
    * Starts delivering `feed`'s events to operation `id` of `socket`. Returns
    * what graphql-ws holds for the operation: an iterator that yields nothing
@@ -107,6 +115,7 @@ export class LiveHub {
     const ended = new Promise<IteratorResult<never>>((resolve) => (finish = resolve));
     const done = { done: true, value: undefined } as const;
     const subscription: Subscription = {
+      id,
       feed,
       socket,
       operation,

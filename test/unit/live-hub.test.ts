@@ -176,12 +176,13 @@ test('a subscription ends when graphql-ws returns it or its socket closes, and i
   const first = await subscribe('a');
   const second = await subscribe('a');
   expect([hub.size, counts.subscriptions, hub.countOn(first.socket as unknown as WebSocket)]).toEqual([2, 2, 1]);
+  expect([hub.holds(first.socket as unknown as WebSocket, 'op-1'), hub.holds(first.socket as unknown as WebSocket, 'op-2')]).toEqual([true, false]);
   const next = first.iterator.next();
   await first.iterator.return!();
   await expect(next).resolves.toEqual({ done: true, value: undefined });
   second.socket.emit('close');
   await expect(second.iterator.next()).resolves.toEqual({ done: true, value: undefined });
-  expect([hub.size, counts.subscriptions]).toEqual([0, 0]);
+  expect([hub.size, counts.subscriptions, hub.holds(first.socket as unknown as WebSocket, 'op-1')]).toEqual([0, 0, false]);
   hub.route(message('t', 1, ['a']));
   await hub.settled();
   expect([first.socket.frames, second.socket.frames]).toEqual([[], []]);
