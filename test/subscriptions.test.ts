@@ -265,8 +265,8 @@ test("recipients share one execution only where the answer is the same for them:
   await Promise.all(Object.values(feeds).map((feed) => feed.waitFor(1)));
   // The nurse reads it: the message the doctor wrote now has a care-team read time, which a re-sent event carries.
   await env.world.as(nurse, `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: threadId });
-  const [stored] = await env.server.app.db.query(`SELECT "id", "readByCareTeamAt" FROM "messages" WHERE "threadId" = '${threadId}' AND "seq" = 3`);
-  expect(stored.readByCareTeamAt).not.toBeNull();
+  const message = await env.server.app.db.getRepository(Message).findOneByOrFail({ threadId, seq: 3 });
+  expect(message.readByCareTeamAt).not.toBeNull();
   await env.world.send(patient, threadId, 'third');
 
   const received = await Promise.all(Object.values(feeds).map((feed) => feed.waitFor(2)));
@@ -280,7 +280,6 @@ test("recipients share one execution only where the answer is the same for them:
   expect((await shared.nurse.waitFor(2)).map((r: any) => r.messageAdded.body)).toEqual(['second', 'third']);
 
   // The doctor's read message sent again (as after an outage): its author sees when the care team read it, nobody else does.
-  const message = await env.server.app.db.getRepository(Message).findOneByOrFail({ id: stored.id });
   const again = { ...toMessageData(message), seq: 1000 };
   await env.server.app.events.publish({ id: newId(), topic: EVENT_MESSAGE_ADDED, payload: { message: again, recipientIds: [doctor.id, nurse.id, patient.id] } });
   const resent = await Promise.all([...Object.values(feeds), ...Object.values(shared)].map(async (feed) => (await feed.waitFor(3))[2].messageAdded.readByCareTeamAt));
