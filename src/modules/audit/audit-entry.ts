@@ -1,3 +1,4 @@
+import type { RequestOrigin } from '../../common/request-origin';
 import type { Tx, UnitOfWork } from '../../database/unit-of-work';
 import type { Actor } from '../users/user.entity';
 import type { AuditAction } from './audit-action';
@@ -16,6 +17,8 @@ export interface AuditEntry {
   denied?: string;
   /** MESSAGE_DELIVERED: who the message was pushed to. */
   recipientIds?: string[];
+  /** Where it came from, when recorded outside its request (a group commit of many requests); default the current request's. */
+  origin?: RequestOrigin | null;
 }
 
 /** The unit of work of this server: its transactions audit AuditEntry. */
