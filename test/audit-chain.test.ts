@@ -323,8 +323,8 @@ describe('the audit trail of a busy clinic', () => {
       await expectIntact(second.app.db);
       expect(await sharedPredecessors(db)).toEqual([]);
 
-      // The first stops (its lock goes with its connection): the second takes the turn over and seals what comes next.
-      await server.close();
+      // The first's sealer stops (as at shutdown; the server stays, its schema is the shared one): the second takes the turn over.
+      await server.app.auditSealer.stop();
       const messageId = (await ok<{ sendMessage: { id: string } }>(second.url, SEND, { t: threadId, b: 'after the first stopped' }, a.token)).sendMessage.id;
       const repository = second.app.db.getRepository(AuditEvent);
       await until(async () => (await repository.findOneBy({ messageId, action: AuditAction.MessageSent }))?.chainSeq != null, 10_000, 'the second server did not take the sealing over');
