@@ -1,7 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Config } from '../../config';
 import type { Logger } from '../../logger';
 
 /** The key that signs the audit checkpoints (audit-checkpoint.ts), with the id checkpoints name it by. */
@@ -9,6 +8,12 @@ export interface AuditSigningKey {
   privateKey: KeyObject;
   publicKey: KeyObject;
   keyId: string;
+}
+
+/** The settings of the key (src/config.ts): AUDIT_SIGNING_KEY parsed, and AUDIT_SIGNING_KEY_FILE or its default. */
+export interface KeySettings {
+  auditSigningKey: KeyObject | null;
+  auditSigningKeyFile: string | null;
 }
 
 /** A key's id: the first 16 bytes (hex) of the SHA-256 of its public key (SPKI DER). */
@@ -42,7 +47,7 @@ const signingKeyOf = (privateKey: KeyObject): AuditSigningKey => {
  * restarts keep it (with a warning: a key next to the data proves little), or,
  * with neither (an in-memory database), one for this process only.
  */
-export function serverSigningKey(config: Config, logger: Logger): AuditSigningKey {
+export function serverSigningKey(config: KeySettings, logger: Logger): AuditSigningKey {
   if (config.auditSigningKey) return signingKeyOf(config.auditSigningKey);
   const file = config.auditSigningKeyFile;
   if (!file) {
@@ -68,7 +73,7 @@ export function serverSigningKey(config: Config, logger: Logger): AuditSigningKe
 }
 
 /** The public key `npm run audit:verify` checks signatures with: of AUDIT_SIGNING_KEY, or of the development key file (never made here); null when there is none. */
-export function verifyingKey(config: Config): KeyObject | null {
+export function verifyingKey(config: KeySettings): KeyObject | null {
   if (config.auditSigningKey) return createPublicKey(config.auditSigningKey);
   const kept = config.auditSigningKeyFile ? readKeyFile(config.auditSigningKeyFile) : null;
   return kept ? createPublicKey(kept) : null;
