@@ -71,9 +71,14 @@ function startProcess(args: string[], env: Record<string, string>, urlOf: (line:
 /** CareThread as built in dist/ (`npm run bench` builds it first) on a SQLite file in a temporary folder. */
 export function startCareThread(): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'carethread-bench-'));
+  return startCareThreadWith({ DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}` }, () => rmSync(dir, { recursive: true, force: true }));
+}
+
+/** CareThread as built in dist/ with `settings` beside the bench's (a database, Redis, an instance id); `onStop` once it exited. */
+export function startCareThreadWith(settings: Record<string, string>, onStop?: () => void): Promise<ServerProcess> {
   // At `info` it logs the line with its URL, and nothing per request.
-  const env = { ...SERVER_SETTINGS, DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`, LOG_LEVEL: 'info' };
-  return startProcess([...MEASURED, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), () => rmSync(dir, { recursive: true, force: true }));
+  const env = { ...SERVER_SETTINGS, LOG_LEVEL: 'info', ...settings };
+  return startProcess([...MEASURED, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), onStop);
 }
 
 /** bench/bare-broadcast.ts, writing frames of `frameBytes`. */
