@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { In, IsNull, Not, type EntityManager } from 'typeorm';
+import { In, IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
 import type { Logger } from '../../logger';
 import { chainHash, GENESIS_HASH } from './audit-chain';
 import { signCheckpoint } from './audit-checkpoint';
@@ -39,9 +39,12 @@ export class AuditSealer {
   private stopped = true;
   private holding = false;
   private lastCheckpoint: { chainSeq: number; at: number } | null = null;
+  /** The chain has grown past the last checkpoint (or may have: just after taking the turn). */
+  private checkpointDue = true;
+  private readonly db: DataSource;
 
-  constructor(deps: { turn: SealingTurn; key: AuditSigningKey; logger: Logger }) {
-    ({ turn: this.turn, key: this.key, logger: this.logger } = deps);
+  constructor(deps: { db: DataSource; turn: SealingTurn; key: AuditSigningKey; logger: Logger }) {
+    ({ db: this.db, turn: this.turn, key: this.key, logger: this.logger } = deps);
   }
 
   /** What checkpoints are checked with (audit-verify.ts). */
@@ -79,9 +82,12 @@ export class AuditSealer {
     if (!this.holding) {
       this.holding = await this.turn.acquire();
       this.lastCheckpoint = null;
+      this.checkpointDue = true;
       if (!this.holding) return null;
       this.logger.info('this instance seals the audit trail');
     }
+    // Idle: a read, no transaction (on SQLite, no turn of the writer).
+    if (!checkpoint && !this.checkpointDue && !(await this.db.manager.exists(AuditEvent, { where: { chainSeq: IsNull() } }))) return 0;
     let sealed = 0;
     for (;;) {
       const round = await this.turn.seal((m) => this.round(m, checkpoint)).catch((error: unknown) => {
@@ -139,9 +145,11 @@ export class AuditSealer {
     }
     const last = this.lastCheckpoint;
     const now = Date.now();
-    if (head.chainSeq <= last.chainSeq || (!force && now - last.at < CHECKPOINT_MS)) return;
+    this.checkpointDue = head.chainSeq > last.chainSeq;
+    if (!this.checkpointDue || (!force && now - last.at < CHECKPOINT_MS)) return;
     await m.insert(AuditCheckpoint, signCheckpoint(this.key, { chainSeq: head.chainSeq, headHash: head.hash }, new Date(now)));
     this.lastCheckpoint = { chainSeq: head.chainSeq, at: now };
+    this.checkpointDue = false;
   }
 }
 
