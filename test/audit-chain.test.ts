@@ -640,7 +640,7 @@ describe('npm run audit:verify', () => {
     } finally {
       await server.close();
     }
-  }, 60_000);
+  }, 180_000);
 
   test('exit 2 with one line when it cannot verify: bad setting, no file, an empty database (left untouched), a database it cannot reach', async () => {
     const empty = join(dir, 'empty.sqlite');

@@ -164,26 +164,26 @@ export async function patientsOf(m: EntityManager, eventIds: number[]): Promise<
 }
 
 /**
- * Sets each event's seal, only where none is set yet (the triggers refuse any
- * other UPDATE). A row found sealed already means another sealer got there:
- * throws, so that the round rolls back rather than fork the chain.
+ * Sets each event's seal, in one statement, only where none is set yet (the
+ * triggers refuse any other UPDATE). A row found sealed already means another
+ * sealer got there: throws, so that the round rolls back rather than fork the chain.
  */
 async function writeSeals(m: EntityManager, seals: { id: number; chainSeq: number; prevHash: string; hash: string }[]): Promise<void> {
-  let updated = 0;
-  if (m.connection.options.type === 'postgres') {
-    const schema = (m.connection.options as { schema?: string }).schema;
-    const table = schema ? `"${schema}"."audit_events"` : '"audit_events"';
-    const [, count] = (await m.query(
-      `UPDATE ${table} e SET "chainSeq" = v."chainSeq", "prevHash" = v."prevHash", "hash" = v."hash"
-       FROM unnest($1::int[], $2::int[], $3::varchar[], $4::varchar[]) AS v("id", "chainSeq", "prevHash", "hash")
-       WHERE e."id" = v."id" AND e."chainSeq" IS NULL`,
-      [seals.map((s) => s.id), seals.map((s) => s.chainSeq), seals.map((s) => s.prevHash), seals.map((s) => s.hash)],
-    )) as [unknown, number];
-    updated = count;
-  } else {
-    for (const { id, ...seal } of seals) {
-      updated += (await m.update(AuditEvent, { id, chainSeq: IsNull() }, seal)).affected ?? 0;
-    }
-  }
-  if (updated !== seals.length) throw new Error(`${seals.length - updated} audit events were sealed meanwhile by another sealer; nothing sealed this round`);
+  const postgres = m.connection.options.type === 'postgres';
+  const schema = postgres ? (m.connection.options as { schema?: string }).schema : undefined;
+  const table = schema ? `"${schema}"."audit_events"` : '"audit_events"';
+  const values = postgres
+    ? `SELECT * FROM unnest($1::int[], $2::int[], $3::varchar[], $4::varchar[]) AS v("id", "chainSeq", "prevHash", "hash")`
+    : `SELECT column1 AS "id", column2 AS "chainSeq", column3 AS "prevHash", column4 AS "hash" FROM (VALUES ${seals.map(() => '(?, ?, ?, ?)').join(', ')})`;
+  const params = postgres
+    ? [seals.map((s) => s.id), seals.map((s) => s.chainSeq), seals.map((s) => s.prevHash), seals.map((s) => s.hash)]
+    : seals.flatMap((s) => [s.id, s.chainSeq, s.prevHash, s.hash]);
+  // Through the transaction's runner, which tells how many rows changed.
+  const { affected } = await m.queryRunner!.query(
+    `UPDATE ${table} SET "chainSeq" = v."chainSeq", "prevHash" = v."prevHash", "hash" = v."hash"
+     FROM (${values}) AS v WHERE "audit_events"."id" = v."id" AND "audit_events"."chainSeq" IS NULL`,
+    params,
+    true,
+  );
+  if (affected !== seals.length) throw new Error(`${seals.length - (affected ?? 0)} audit events were sealed meanwhile by another sealer; nothing sealed this round`);
 }
