@@ -3,7 +3,7 @@ import type { Tx, UnitOfWork } from '../../database/unit-of-work';
 import type { Actor } from '../users/user.entity';
 import type { AuditAction } from './audit-action';
 
-/** One audit event to record (AuditService chains and stores it). */
+/** One audit event to record (AuditService stores it; the sealer chains it). */
 export interface AuditEntry {
   actor: Actor;
   action: AuditAction;

@@ -50,12 +50,12 @@ type PreparedEntry = Omit<ChainedContent, 'at'>;
 export const roleOf = (user: Actor): AuditRole =>
   user.isAdmin ? AuditRole.ADMIN : user.kind === UserKind.PATIENT ? AuditRole.PATIENT : AuditRole.PROFESSIONAL;
 
-/** Writes audit events (insert only, chained) and reads a thread's trail. */
+/** Writes audit events (insert only; the sealer chains them) and reads a thread's trail. */
 export class AuditService {
   /**
    * Live deliveries of the same few milliseconds, written in one transaction:
    * one MESSAGE_DELIVERED per message. Under load this is what keeps
-   * deliveries from queueing one by one for the audit chain.
+   * deliveries from queueing one by one for a transaction each.
    */
   private readonly deliveries = new DataLoader<Delivery, void>(
     (deliveries) => this.recordDeliveries(deliveries),
@@ -85,7 +85,7 @@ export class AuditService {
   /**
    * Records that `message` was pushed live to `userIds` by this instance, with
    * every other delivery of the same few milliseconds, in the background:
-   * delivery never waits for the audit chain. A failure is logged as an error.
+   * delivery never waits for the audit trail. A failure is logged as an error.
    */
   delivered(message: MessageData, userIds: string[]): void {
     const recorded = this.deliveries.load({ message, userIds }).catch((error: unknown) => {
