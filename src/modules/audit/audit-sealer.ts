@@ -15,7 +15,7 @@ const STANDBY_MS = 1_000;
 /** A new checkpoint at most this often, once the chain has grown past the last one. */
 const CHECKPOINT_MS = 1_000;
 /** Events sealed per transaction: short on SQLite, where the round holds the only writer. */
-const BATCH = 500;
+const BATCH = 200;
 
 interface Head {
   chainSeq: number;
