@@ -1,12 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IsNull, type DataSource } from 'typeorm';
 import { AuditAction } from '../src/modules/audit/audit-action';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
+import { keyIdOf } from '../src/modules/audit/audit-signing-key';
 import { intact, verifyChain } from '../src/modules/audit/audit-verify';
 import { ok } from './support/graphql';
 import { until } from './support/live';
+import { memoryLogger } from './support/logs';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
 
@@ -75,6 +78,45 @@ describe('one server', () => {
     expect(reads.map((r) => r.requestId).sort()).toEqual([...requestIds].sort());
     await expectIntact(server);
   });
+});
+
+test('without AUDIT_SIGNING_KEY: a development key is made next to the SQLite file, with a warning, and kept across restarts; with it, that key signs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carethread-key-'));
+  const env = { DATABASE_URL: `sqlite:${join(dir, 'kept.sqlite')}` };
+  const keyIds: string[] = [];
+  const warnings: string[] = [];
+  try {
+    for (let start = 0; start < 2; start++) {
+      const { logger, lines } = memoryLogger();
+      const server = await startTestServer(env, { logger });
+      keyIds.push(keyIdOf(server.app.auditSealer.publicKey));
+      // Something to seal: its checkpoint is signed with this key at the latest when the server stops.
+      await (await World.create(server)).professional(`Kept ${start}`);
+      warnings.push(...lines.filter((l) => l.level === 40).map((l) => `${l.msg} (${String(l.file)})`));
+      await server.close();
+    }
+    const file = join(dir, 'audit-signing-key.pem');
+    expect(warnings).toEqual([
+      `AUDIT_SIGNING_KEY is not set: made a development key for the audit checkpoints and kept it in this file (${file})`,
+      `AUDIT_SIGNING_KEY is not set: audit checkpoints are signed with the development key kept in this file (${file})`,
+    ]);
+    expect(keyIds[1]).toBe(keyIds[0]);
+    expect(keyIdOf(createPublicKey(readFileSync(file, 'utf8')))).toBe(keyIds[0]);
+
+    const configured = generateKeyPairSync('ed25519');
+    const pem = configured.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    const server = await startTestServer({ ...env, AUDIT_SIGNING_KEY: pem });
+    try {
+      expect(keyIdOf(server.app.auditSealer.publicKey)).toBe(keyIdOf(configured.publicKey));
+      // The checkpoints signed before name the development key: verify says which, against the configured one.
+      const report = await verifyChain(server.app.db, { publicKey: configured.publicKey });
+      expect(report.checkpointProblem).toBe(`it names key ${keyIds[0]}, not the configured key ${keyIdOf(configured.publicKey)}`);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 describe('two servers on one database', () => {

@@ -50,10 +50,8 @@ const signingKeyOf = (privateKey: KeyObject): AuditSigningKey => {
 export function serverSigningKey(config: KeySettings, logger: Logger): AuditSigningKey {
   if (config.auditSigningKey) return signingKeyOf(config.auditSigningKey);
   const file = config.auditSigningKeyFile;
-  if (!file) {
-    logger.warn('AUDIT_SIGNING_KEY is not set: audit checkpoints are signed with a key made for this process only');
-    return signingKeyOf(generateKeyPairSync('ed25519').privateKey);
-  }
+  // No warning: an in-memory database and its checkpoints end with the process, as this key does.
+  if (!file) return signingKeyOf(generateKeyPairSync('ed25519').privateKey);
   const kept = readKeyFile(file);
   if (kept) {
     logger.warn({ file }, 'AUDIT_SIGNING_KEY is not set: audit checkpoints are signed with the development key kept in this file');
