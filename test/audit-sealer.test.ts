@@ -207,8 +207,13 @@ describe('two servers on one database', () => {
   (TEST_POSTGRES_URL ? test : test.skip)('PostgreSQL: when the sealer\'s connection dies, the turn is free again and sealing goes on', async () => {
     const { dr, threadId } = await clinic(first, 'Dies');
     const db = first.app.db;
+    // Of these two servers' connections: test runs on other schemas hold their own sealer's lock.
     const holder = async () =>
-      ((await db.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid::int = 73182240 AND granted`)) as { pid: number }[]).map((r) => r.pid);
+      (
+        (await db.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid::int = 73182240 AND granted AND pid = ANY($1)`, [
+          [first, second!].flatMap((s) => backendPids(s.app.db)),
+        ])) as { pid: number }[]
+      ).map((r) => r.pid);
     await until(async () => (await holder()).length === 1);
     const [pid] = await holder();
     await db.query('SELECT pg_terminate_backend($1)', [pid]);

@@ -42,6 +42,7 @@ export class AuditSealer {
   /** The chain has grown past the last checkpoint (or may have: just after taking the turn). */
   private checkpointDue = true;
   private readonly db: DataSource;
+  private sealing: Promise<unknown> = Promise.resolve();
 
   constructor(deps: { db: DataSource; turn: SealingTurn; key: AuditSigningKey; logger: Logger }) {
     ({ db: this.db, turn: this.turn, key: this.key, logger: this.logger } = deps);
@@ -78,7 +79,14 @@ export class AuditSealer {
    * checkpoint when one is due (`checkpoint`: whenever the head moved).
    * Returns how many events it sealed, or null without the turn.
    */
-  async sealAll(checkpoint = false): Promise<number | null> {
+  sealAll(checkpoint = false): Promise<number | null> {
+    // One at a time (the poll, stop, a test): on PostgreSQL they share the turn's one connection.
+    const sealed = this.sealing.then(() => this.sealOnce(checkpoint));
+    this.sealing = sealed.catch(() => {});
+    return sealed;
+  }
+
+  private async sealOnce(checkpoint: boolean): Promise<number | null> {
     if (!this.holding) {
       this.holding = await this.turn.acquire();
       this.lastCheckpoint = null;
