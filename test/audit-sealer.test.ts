@@ -1,8 +1,13 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IsNull, type DataSource } from 'typeorm';
+import { DataSource, IsNull, type DataSourceOptions } from 'typeorm';
+import { loadConfig } from '../src/config';
+import { createDataSource } from '../src/data-source';
+import { AuditSealing1772100000000 } from '../src/migrations/1772100000000-audit-sealing';
+import { chainHash, GENESIS_HASH, type ChainedContent } from '../src/modules/audit/audit-chain';
+import { migrations } from '../src/tables';
 import { AuditAction } from '../src/modules/audit/audit-action';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { keyIdOf } from '../src/modules/audit/audit-signing-key';
@@ -10,7 +15,7 @@ import { intact, verifyChain } from '../src/modules/audit/audit-verify';
 import { ok } from './support/graphql';
 import { until } from './support/live';
 import { memoryLogger } from './support/logs';
-import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
 
 // The sealer (src/modules/audit/audit-sealer.ts) chains audit events shortly
@@ -115,6 +120,61 @@ test('without AUDIT_SIGNING_KEY: a development key is made next to the SQLite fi
       await server.close();
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a chain written before sealing becomes the first sealed segment: its hashes stay, chainSeq in id order, new events chain on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'carethread-upgrade-'));
+  const schema = `test_upgrade_${randomBytes(4).toString('hex')}`;
+  const settings: Record<string, string> = TEST_POSTGRES_URL ? { DATABASE_URL: TEST_POSTGRES_URL, DATABASE_SCHEMA: schema } : { DATABASE_URL: `sqlite:${join(dir, 'old.sqlite')}` };
+  const config = loadConfig(settings).database;
+  try {
+    // The database as the previous version left it: migrated up to before sealing, events chained in id order.
+    const current = createDataSource(config);
+    const old = new DataSource({ ...current.options, migrations: migrations.filter((m) => m !== AuditSealing1772100000000) } as DataSourceOptions);
+    await old.initialize();
+    if (config.type === 'postgres') await old.query(`CREATE SCHEMA "${schema}"`);
+    await old.runMigrations({ transaction: 'all' });
+    const postgres = config.type === 'postgres';
+    const table = postgres ? `"${schema}"."audit_events"` : '"audit_events"';
+    const actorId = '00000000-0000-4000-8000-0000000000a1';
+    await old.query(
+      `INSERT INTO ${postgres ? `"${schema}"."users"` : '"users"'} ("id", "email", "name", "kind", "contactable", "isAdmin", "passwordHash", "createdAt") VALUES (${postgres ? '$1, $2, $3, $4, $5, $6, $7, $8' : '?, ?, ?, ?, ?, ?, ?, ?'})`,
+      [actorId, 'old-actor@clinic.example', 'Old Actor', 'PROFESSIONAL', postgres ? true : 1, postgres ? false : 0, 'x', postgres ? new Date() : '2026-01-01 00:00:00.000'],
+    );
+    let prevHash = GENESIS_HASH;
+    const hashes: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const at = new Date(Date.UTC(2026, 0, 1, 9, i));
+      const content = {
+        at, action: AuditAction.ThreadRead, outcome: 'SUCCESS', reason: null, actorId, actorRole: 'PROFESSIONAL', actorTeamId: null, threadId: null,
+        messageId: null, subjectUserId: null, patientId: null, teamId: null, recipients: null, requestId: null, clientIp: null, userAgent: null, instanceId: 'before-sealing', patientIds: [],
+      } as unknown as ChainedContent;
+      const hash = chainHash(prevHash, content);
+      const values = [postgres ? at : at.toISOString().replace('T', ' ').replace('Z', ''), content.action, actorId, 'before-sealing', prevHash, hash];
+      await old.query(
+        `INSERT INTO ${table} ("at", "action", "outcome", "actorId", "actorRole", "instanceId", "prevHash", "hash") VALUES (${postgres ? '$1, $2' : '?, ?'}, 'SUCCESS', ${postgres ? '$3' : '?'}, 'PROFESSIONAL', ${postgres ? '$4, $5, $6' : '?, ?, ?'})`,
+        values,
+      );
+      hashes.push(hash);
+      prevHash = hash;
+    }
+    await old.destroy();
+
+    const server = await startTestServer(settings);
+    try {
+      const before = await server.app.db.getRepository(AuditEvent).find({ where: { instanceId: 'before-sealing' }, order: { id: 'ASC' } });
+      expect(before.map((e) => [e.chainSeq, e.hash])).toEqual(hashes.map((hash, i) => [i + 1, hash]));
+      await (await World.create(server)).professional('After the upgrade');
+      await expectIntact(server);
+      const after = await server.app.db.getRepository(AuditEvent).findOneByOrFail({ chainSeq: 6 });
+      expect(after.prevHash).toBe(hashes[4]);
+    } finally {
+      await server.close();
+    }
+  } finally {
+    if (TEST_POSTGRES_URL) await dropSchema(TEST_POSTGRES_URL, schema);
     rmSync(dir, { recursive: true, force: true });
   }
 });
