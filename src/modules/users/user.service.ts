@@ -198,7 +198,7 @@ export class UserService {
   }
 
   private async newUser(
-    fields: Omit<User, 'id' | 'passwordHash' | 'createdAt' | 'disabled' | 'externalIssuer' | 'externalSubject'> & { password: string },
+    fields: Omit<User, 'id' | 'passwordHash' | 'createdAt' | 'disabled' | 'externalIssuer' | 'externalSubject' | 'searchName'> & { password: string },
   ): Promise<User> {
     const { password, ...rest } = fields;
     return Object.assign(new User(), {
