@@ -536,7 +536,7 @@ describe('the offer and the refusal agree', () => {
     await world.share(pat, sharedWith);
     await world.share(pat, sharedTeam);
     await world.share(pat, off);
-    await world.asAdmin(`mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }`, { u: gone.id });
+    await world.as(world.admin, `mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }`, { u: gone.id });
 
     const users = [pro, pat, plain, off, gone, inAutoCc, inWard, sharedWith, inSharedTeam, sharing, sharingViaWard, stranger];
     const teams = [autoCc, nobodyOnDuty, justPro, ward, sharedTeam];
@@ -544,7 +544,7 @@ describe('the offer and the refusal agree', () => {
       const offer = await recipientOptions(world, caller);
       const offeredIds = new Set(offer.map((o) => (o.__typename === 'TeamRecipient' ? o.team.id : o.user.id)));
       for (const pick of [...users.map(asRecipient), ...teams.map(asRecipient)]) {
-        const id = 'userId' in pick ? pick.userId : pick.teamId;
+        const id = ('userId' in pick ? pick.userId : pick.teamId) as string;
         const { errors } = await gql(server.url, CREATE_THREAD, { s: 'Subject', b: 'Body', r: [pick] }, caller.token);
         expect({ caller: caller.id, id, accepted: !errors }).toEqual({ caller: caller.id, id, accepted: offeredIds.has(id) });
       }
