@@ -22,7 +22,8 @@ export class SearchNames1772200000000 implements MigrationInterface {
         await queryRunner.query(`UPDATE ${tablePath(queryRunner, table)} SET "searchName" = ${first} WHERE "id" = ${second}`, [searchKey(name), id]);
       }
     }
-    await queryRunner.createIndex('users', new TableIndex({ name: 'IDX_users_name', columnNames: ['name'] }));
+    // name then id: the order of the drop-down, read from the index, so that it stops at `first`.
+    await queryRunner.createIndex('users', new TableIndex({ name: 'IDX_users_name', columnNames: ['name', 'id'] }));
     await queryRunner.createIndex('users', new TableIndex({ name: 'IDX_users_search_name', columnNames: ['searchName'] }));
     await queryRunner.createIndex('teams', new TableIndex({ name: 'IDX_teams_search_name', columnNames: ['searchName'] }));
   }

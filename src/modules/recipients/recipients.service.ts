@@ -95,20 +95,28 @@ export class RecipientService {
   /** The first `first` teams offered, by name, each with the members picking it would add (by name) and its reachCount: one statement. */
   private async offeredTeams(scope: OfferScope, params: ReturnType<typeof offerParams>, first: number) {
     const { m } = scope;
-    const offered = m.createQueryBuilder(Team, 't').select('t.id').where(offeredTeam(scope, 't')).orderBy('t.name', 'ASC').addOrderBy('t.id', 'ASC').limit(first);
     const reachCount = m
       .createQueryBuilder(TeamMember, 'rtm')
       .select('COUNT(*)')
       .innerJoin(User, 'ru', 'ru.id = rtm.userId')
-      .where(`rtm.teamId = ot.id AND ${reachable('ru')}`);
+      .where(`rtm.teamId = t.id AND ${reachable('ru')}`);
+    // The page of teams first, with each one's reachCount, counted once per team rather than once per member row.
+    const offered = m
+      .createQueryBuilder(Team, 't')
+      .select('t.id', 'id')
+      .addSelect(`(${reachCount.getQuery()})`, 'reachCount')
+      .where(offeredTeam(scope, 't'))
+      .orderBy('t.name', 'ASC')
+      .addOrderBy('t.id', 'ASC')
+      .limit(first);
     const rows: Record<string, unknown>[] = await m
       .createQueryBuilder(TeamMember, 'tm')
       .select('tm.teamId', 'teamId')
+      .innerJoin(`(${offered.getQuery()})`, 'page', '"page"."id" = tm.teamId')
+      .addSelect('"page"."reachCount"', 'reachCount')
       .innerJoinAndSelect(Team, 'ot', 'ot.id = tm.teamId')
       .innerJoinAndSelect(User, 'u', 'u.id = tm.userId')
-      .addSelect(`(${reachCount.getQuery()})`, 'reachCount')
-      .where(`ot.id IN (${offered.getQuery()})`)
-      .andWhere(addableMember(scope, 'u'))
+      .where(addableMember(scope, 'u'))
       .orderBy('ot.name', 'ASC')
       .addOrderBy('ot.id', 'ASC')
       .setParameters(params)

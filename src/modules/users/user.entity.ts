@@ -6,7 +6,7 @@ import { UserKind } from './user-kind';
 @ObjectType()
 @Entity('users')
 @Index('IDX_users_external_identity', ['externalIssuer', 'externalSubject'], { unique: true })
-@Index('IDX_users_name', ['name'])
+@Index('IDX_users_name', ['name', 'id'])
 export class User {
   @Field(() => ID)
   @PrimaryColumn({ type: 'varchar', length: 36 })
