@@ -9,7 +9,7 @@
  * Exit 2: nothing was done: a bad option or setting, the database unreachable or not migrated.
  */
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { createApp } from '../app';
 import { ConfigError, loadConfig } from '../config';
@@ -37,6 +37,10 @@ async function main(argv: string[]): Promise<number> {
   const adminEmail = as ?? config.admin?.email;
   if (!adminEmail) throw new CommandRefused('say which admin imports: --as <email>, or set ADMIN_EMAIL');
   const directory = readDirectory(text, format);
+  if (config.database.type === 'sqlite' && (config.database.path === ':memory:' || !existsSync(config.database.path))) {
+    // Opening a missing file would create an empty database there.
+    throw new CommandRefused(`no database file at ${config.database.path} (DATABASE_URL): start the server once to create it`);
+  }
 
   const db = createDataSource(config.database);
   try {
