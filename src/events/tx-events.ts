@@ -15,11 +15,11 @@ export interface TeamMemberEvent {
  */
 export interface TxEvents extends Events {
   /**
-   * A message was stored (before its MESSAGE_ADDED), with its author, the
-   * thread's wait after it (which the message's numbering already moved:
-   * messages/next-message.ts) and whether it started that wait.
+   * A message was stored (before its MESSAGE_ADDED), with its author and
+   * whether it started the patient's wait (its numbering moved the wait
+   * already: messages/next-message.ts).
    */
-  MESSAGE_STORED: { message: MessageData; author: Actor; waitingSince: Date | null; waitStarted: boolean };
+  MESSAGE_STORED: { message: MessageData; author: Actor; waitStarted: boolean };
   TEAM_MEMBER_ADDED: TeamMemberEvent;
   /** Emitted once the membership row is gone. */
   TEAM_MEMBER_REMOVED: TeamMemberEvent;

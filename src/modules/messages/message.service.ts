@@ -69,8 +69,8 @@ export class MessageService {
 
   /**
    * Stores and pushes a message. A retry with the same clientMessageId (same
-   * caller and thread) returns the stored message and pushes nothing; the
-   * unique constraint, not the first lookup, is what guarantees one copy.
+   * caller and thread) returns the stored message and pushes nothing: the
+   * unique constraint refuses the copy, which rolls its transaction back.
    */
   async send(viewer: User, threadId: string, bodyText: string, clientMessageId?: string | null, staffOnly = false): Promise<Message> {
     if (staffOnly && !seesStaffNotes(viewer)) throw forbidden('Only professionals may post staff-only notes');
@@ -118,7 +118,7 @@ export class MessageService {
     // Every column is given: nothing to read back.
     await m.createQueryBuilder().insert().into(Message).values(message).updateEntity(false).execute();
     const data = toMessageData(message);
-    await tx.emit(MESSAGE_STORED, { message: data, author, waitingSince: next.waitingSince, waitStarted: next.waitStarted });
+    await tx.emit(MESSAGE_STORED, { message: data, author, waitStarted: next.waitStarted });
     // Read with the thread's row locked: exactly the participants at the commit.
     const participants = await participantFacts(m, [threadId]);
     // On PostgreSQL the statement that waited for the lock judged participation on what it saw

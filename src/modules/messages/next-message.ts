@@ -5,13 +5,11 @@ import { Thread } from '../threads/thread.entity';
 import { UserKind } from '../users/user-kind';
 import type { Actor } from '../users/user.entity';
 
-/** What a new message gets from its thread's row, and what it left there. */
+/** What a new message gets from its thread's row. */
 export interface NextMessage {
   seq: number;
   /** Never earlier than the thread's previous message, whatever order the senders read their clocks in. */
   createdAt: Date;
-  /** The thread's wait after this message. */
-  waitingSince: Date | null;
   /** Whether this message started the patient's wait (a patient writing into a thread nobody waited on). */
   waitStarted: boolean;
 }
@@ -56,10 +54,7 @@ export async function nextMessage(m: EntityManager, threadId: string, author: Ac
   if (!row) return null;
   const createdAt: Date = driver.prepareHydratedValue(row.lastMessageAt, column('lastMessageAt'));
   const waitingSince: Date | null = row.waitingSince === null ? null : driver.prepareHydratedValue(row.waitingSince, column('waitingSince'));
-  return {
-    seq: Number(row.lastSeq),
-    createdAt,
-    waitingSince,
-    waitStarted: !staffOnly && patient && waitingSince?.getTime() === createdAt.getTime(),
-  };
+  // A patient writing into a wait that began in the same millisecond counts as starting it: its
+  // listener then only schedules again what was scheduled already.
+  return { seq: Number(row.lastSeq), createdAt, waitStarted: !staffOnly && patient && waitingSince?.getTime() === createdAt.getTime() };
 }
