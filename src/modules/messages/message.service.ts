@@ -1,4 +1,4 @@
-import { In, type DataSource } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { isId, newId } from '../../common/ids';
 import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import { MAX_BODY_LENGTH, requireText } from '../../common/text';
@@ -85,8 +85,7 @@ export class MessageService {
       return await this.uow.run((tx) => this.append(tx, viewer, threadId, body, key, staffOnly));
     } catch (error) {
       if (!key || !isUniqueViolation(error)) throw error;
-      // A retry: the first copy committed (the unique constraint refused this one, after the
-      // participation check), and this transaction changed nothing.
+      // A concurrent retry committed first (after this one's participation check).
       return this.db.manager.findOneByOrFail(Message, { threadId, authorId: viewer.id, clientMessageId: key });
     }
   }
@@ -98,12 +97,14 @@ export class MessageService {
    * once, announces it (MESSAGE_STORED for the inbox's listener, MESSAGE_ADDED
    * to those participants, which the outbox publishes after the commit) and
    * audits it with the same participants. NOT_FOUND unless the author is a
-   * participant.
+   * participant. The author's message of the same clientMessageId in the
+   * thread, if there is one, is returned instead, and nothing is stored.
    */
   async append(tx: AuditedTx, author: User, threadId: string, body: string, clientMessageId: string | null, staffOnly = false): Promise<Message> {
     const m = tx.manager;
-    const next = isId(threadId) ? await tx.advanceThread(threadId, (m) => nextMessage(m, threadId, author, new Date(), staffOnly)) : null;
-    if (!next) throw notFound('Thread');
+    const send = { threadId, author, now: new Date(), staffOnly, clientMessageId };
+    const next = isId(threadId) ? await tx.advanceThread(threadId, (m) => nextMessage(m, send)) : null;
+    if (!next) return this.earlier(m, author, threadId, clientMessageId);
     const message = Object.assign(new Message(), {
       id: newId(),
       threadId,
@@ -127,6 +128,15 @@ export class MessageService {
     await tx.emit(MESSAGE_ADDED, { message: data, recipientIds: participants.map((p) => p.userId) });
     await tx.audit({ actor: author, action: AuditAction.MessageSent, threadId, messageId: message.id, participants });
     return message;
+  }
+
+  /** Once nextMessage refused: the message of a retry, to its author if they are still in the thread; NOT_FOUND otherwise. */
+  private async earlier(m: EntityManager, author: User, threadId: string, clientMessageId: string | null): Promise<Message> {
+    if (!clientMessageId || !isId(threadId)) throw notFound('Thread');
+    await this.access.participation(m, author.id, threadId);
+    const earlier = await m.findOneBy(Message, { threadId, authorId: author.id, clientMessageId });
+    if (!earlier) throw notFound('Thread');
+    return earlier;
   }
 
   /**

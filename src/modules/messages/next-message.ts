@@ -4,6 +4,7 @@ import { Participant } from '../threads/participant.entity';
 import { Thread } from '../threads/thread.entity';
 import { UserKind } from '../users/user-kind';
 import type { Actor } from '../users/user.entity';
+import { Message } from './message.entity';
 
 /** What a new message gets from its thread's row. */
 export interface NextMessage {
@@ -14,6 +15,16 @@ export interface NextMessage {
   waitStarted: boolean;
 }
 
+/** The send that asks for the next message. */
+export interface NewMessage {
+  threadId: string;
+  author: Actor;
+  /** The sender's clock, read before the thread's lock was waited for. */
+  now: Date;
+  staffOnly: boolean;
+  clientMessageId: string | null;
+}
+
 /**
  * The one statement of a send that touches its thread's row, and so locks it
  * (run it through tx.advanceThread): the next sequence number; the message's
@@ -22,10 +33,12 @@ export interface NextMessage {
  * staff-only note, which must not tell the patient a note came; and the wait:
  * a patient's message starts it if nobody waited, a professional's ends it, a
  * staff-only note is no reply and leaves it. Null when the thread does not
- * exist or the author is not one of its participants, in which case nothing
- * changed and no lock was taken: a stranger cannot make a thread's senders wait.
+ * exist, the author is not one of its participants or already sent this
+ * clientMessageId there (a retry): then nothing changed and no lock was taken,
+ * so neither a stranger nor a retry makes the thread's senders wait.
  */
-export async function nextMessage(m: EntityManager, threadId: string, author: Actor, now: Date, staffOnly: boolean): Promise<NextMessage | null> {
+export async function nextMessage(m: EntityManager, send: NewMessage): Promise<NextMessage | null> {
+  const { threadId, author, now, staffOnly, clientMessageId } = send;
   const driver = m.connection.driver;
   const threads = m.connection.getMetadata(Thread);
   const column = (name: keyof Thread) => threads.findColumnWithPropertyName(name)!;
@@ -43,10 +56,18 @@ export async function nextMessage(m: EntityManager, threadId: string, author: Ac
   if (!staffOnly) sets.push(`"lastActivityAt" = ${time()}`, `"waitingSince" = ${patient ? `COALESCE("waitingSince", ${time()})` : 'NULL'}`);
   const runner = m.queryRunner;
   if (!runner) throw new Error('nextMessage runs inside a transaction');
+  const table = (entity: typeof Thread | typeof Participant | typeof Message) => tablePath(runner, m.connection.getMetadata(entity).tableName);
+  const where = [
+    `"id" = ${param(threadId)}`,
+    `EXISTS (SELECT 1 FROM ${table(Participant)} p WHERE p."threadId" = ${param(threadId)} AND p."userId" = ${param(author.id)})`,
+  ];
+  if (clientMessageId !== null) {
+    where.push(
+      `NOT EXISTS (SELECT 1 FROM ${table(Message)} e WHERE e."threadId" = ${param(threadId)} AND e."authorId" = ${param(author.id)} AND e."clientMessageId" = ${param(clientMessageId)})`,
+    );
+  }
   const { records } = await runner.query(
-    `UPDATE ${tablePath(runner, threads.tableName)} SET ${sets.join(', ')}
-     WHERE "id" = ${param(threadId)} AND EXISTS (SELECT 1 FROM ${tablePath(runner, m.connection.getMetadata(Participant).tableName)} p WHERE p."threadId" = ${param(threadId)} AND p."userId" = ${param(author.id)})
-     RETURNING "lastSeq", "lastMessageAt", "waitingSince"`,
+    `UPDATE ${table(Thread)} SET ${sets.join(', ')} WHERE ${where.join(' AND ')} RETURNING "lastSeq", "lastMessageAt", "waitingSince"`,
     params,
     true,
   );
