@@ -36,7 +36,7 @@ afterAll(() => server.close());
 
 const isTransactionControl = (sql: string) => /^(BEGIN|START TRANSACTION|COMMIT)\b/i.test(sql.trim());
 // until the audit sealer lands: its writer takes no advisory lock and reads no previous hash in the sender's transaction.
-const isChainStep = (sql: string) => /pg_advisory_xact_lock/.test(sql) || /FROM "[^"]*"?\.?"?audit_events"[^]*ORDER BY[^]*DESC LIMIT 1/i.test(sql);
+const isChainStep = (sql: string) => /pg_advisory_xact_lock/.test(sql) || /^SELECT .* FROM (".+"\.)?"audit_events" .* ORDER BY .* DESC LIMIT 1$/.test(sql);
 
 /** The statements one sendMessage sends to the database, from the request's arrival to its answer. */
 async function statementsOf(author: Person, threadId: string, options: { clientMessageId?: string; staffOnly?: boolean } = {}): Promise<string[]> {
