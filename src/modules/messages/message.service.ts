@@ -70,7 +70,8 @@ export class MessageService {
   /**
    * Stores and pushes a message. A retry with the same clientMessageId (same
    * caller and thread) returns the stored message and pushes nothing: the
-   * unique constraint refuses the copy, which rolls its transaction back.
+   * statement that numbers messages refuses a key its author used there
+   * already, and the unique constraint settles two first attempts racing.
    */
   async send(viewer: User, threadId: string, bodyText: string, clientMessageId?: string | null, staffOnly = false): Promise<Message> {
     if (staffOnly && !seesStaffNotes(viewer)) throw forbidden('Only professionals may post staff-only notes');
@@ -118,13 +119,13 @@ export class MessageService {
     });
     // Every column is given: nothing to read back.
     await m.createQueryBuilder().insert().into(Message).values(message).updateEntity(false).execute();
-    const data = toMessageData(message);
-    await tx.emit(MESSAGE_STORED, { message: data, author, waitStarted: next.waitStarted });
     // Read with the thread's row locked: exactly the participants at the commit.
     const participants = await participantFacts(m, [threadId]);
     // On PostgreSQL the statement that waited for the lock judged participation on what it saw
     // before waiting: an author removed meanwhile shows here.
     if (!participants.some((p) => p.userId === author.id)) throw notFound('Thread');
+    const data = toMessageData(message);
+    await tx.emit(MESSAGE_STORED, { message: data, author, waitStarted: next.waitStarted });
     await tx.emit(MESSAGE_ADDED, { message: data, recipientIds: participants.map((p) => p.userId) });
     await tx.audit({ actor: author, action: AuditAction.MessageSent, threadId, messageId: message.id, participants });
     return message;
