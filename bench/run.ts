@@ -9,10 +9,12 @@ import { fanoutScenario } from './fanout';
 import { idleSubscribersScenario } from './idle-subscribers';
 import { inboxBench, recipientsBench, sendBench } from './latency-pairs';
 import { memoryScenario } from './memory';
+import { sendRateScenario } from './send-rate';
 
 const SCENARIOS: Record<string, () => Promise<void>> = {
   recipients: recipientsBench,
   send: sendBench,
+  sendrate: sendRateScenario,
   inbox: inboxBench,
   audit: auditVerifyBench,
   fanout: fanoutScenario,
