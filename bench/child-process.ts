@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVER_SETTINGS } from './api';
 
@@ -69,13 +69,26 @@ function startProcess(args: string[], env: Record<string, string>, urlOf: (line:
 }
 
 /** CareThread as built in dist/ (`npm run bench` builds it first) on a SQLite file in a temporary folder. */
-export function startCareThread(): Promise<ServerProcess> {
+export async function startCareThread(): Promise<ServerProcess & { databasePath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'carethread-bench-'));
+  const databasePath = join(dir, 'bench.sqlite');
   // At `info` it logs the line with its URL, and nothing per request.
-  const env = { ...SERVER_SETTINGS, DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}`, LOG_LEVEL: 'info' };
-  return startProcess([...MEASURED, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), () => rmSync(dir, { recursive: true, force: true }));
+  const env = { ...SERVER_SETTINGS, DATABASE_URL: `sqlite:${databasePath}`, LOG_LEVEL: 'info' };
+  const server = await startProcess([...MEASURED, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), () =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+  return { ...server, databasePath };
 }
 
 /** bench/bare-broadcast.ts, writing frames of `frameBytes`. */
 export const startBareBroadcast = (frameBytes: number): Promise<ServerProcess> =>
   startProcess([...MEASURED, '-r', 'ts-node/register/transpile-only', 'bench/bare-broadcast.ts'], { FRAME_BYTES: String(frameBytes) }, (line) => line.url);
+
+/** bench/bare-send.ts on the SQLite file `databasePath` (removed when it stops). */
+export const startBareSend = (databasePath: string): Promise<ServerProcess> =>
+  startProcess(
+    [...MEASURED, '-r', 'ts-node/register/transpile-only', 'bench/bare-send.ts'],
+    { BARE_DATABASE: databasePath, JWT_SECRET: SERVER_SETTINGS.JWT_SECRET },
+    (line) => line.url,
+    () => rmSync(dirname(databasePath), { recursive: true, force: true }),
+  );

@@ -10,10 +10,12 @@ import { idleSubscribersScenario } from './idle-subscribers';
 import { inboxBench, sendBench } from './latency-pairs';
 import { memoryScenario } from './memory';
 import { recipientsBench } from './recipients';
+import { sendRateScenario } from './send-rate';
 
 const SCENARIOS: Record<string, () => Promise<void>> = {
   recipients: recipientsBench,
   send: sendBench,
+  sendrate: sendRateScenario,
   inbox: inboxBench,
   audit: auditVerifyBench,
   fanout: fanoutScenario,

@@ -1,4 +1,5 @@
 import type { Tx, UnitOfWork } from '../../database/unit-of-work';
+import type { ParticipantFacts } from '../threads/participants';
 import type { Actor } from '../users/user.entity';
 import type { AuditAction } from './audit-action';
 
@@ -16,6 +17,8 @@ export interface AuditEntry {
   denied?: string;
   /** MESSAGE_DELIVERED: who the message was pushed to. */
   recipientIds?: string[];
+  /** The thread's participants as this transaction read them, when it did: the audit writer then reads them no second time. */
+  participants?: ParticipantFacts[];
 }
 
 /** The unit of work of this server: its transactions audit AuditEntry. */
