@@ -92,7 +92,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   // Plugs itself in as the audit writer of every transaction (uow.auditWith).
   const audit = new AuditService({ db, uow, access, instanceId: config.instanceId, logger });
   const careNetwork = new CareNetworkService({ uow });
-  const recipients = new RecipientService({ db, careNetwork, access });
+  const recipients = new RecipientService({ db, access });
   const messages = new MessageService({ db, uow, access, events, logger });
   const threads = new ThreadService({ db, uow, access, recipients, messages });
   const inbox = new InboxService({ db, uow, access });

@@ -19,7 +19,8 @@ import { ExternalIdentity1769000000000 } from './migrations/1769000000000-extern
 import { Outbox1770000000000 } from './migrations/1770000000000-outbox';
 import { Sessions1771000000000 } from './migrations/1771000000000-sessions';
 import { ThreadLastMessage1772100000000 } from './migrations/1772100000000-thread-last-message';
+import { SearchNames1772200000000 } from './migrations/1772200000000-search-names';
 
 export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, Absence, OutboxEvent, Session];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000];
