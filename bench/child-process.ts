@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SERVER_SETTINGS } from './api';
 
@@ -69,9 +69,11 @@ function startProcess(args: string[], env: Record<string, string>, urlOf: (line:
 }
 
 /** CareThread as built in dist/ (`npm run bench` builds it first) on a SQLite file in a temporary folder. */
-export function startCareThread(): Promise<ServerProcess> {
+export async function startCareThread(): Promise<ServerProcess & { databasePath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'carethread-bench-'));
-  return startCareThreadWith({ DATABASE_URL: `sqlite:${join(dir, 'bench.sqlite')}` }, () => rmSync(dir, { recursive: true, force: true }));
+  const databasePath = join(dir, 'bench.sqlite');
+  const server = await startCareThreadWith({ DATABASE_URL: `sqlite:${databasePath}` }, () => rmSync(dir, { recursive: true, force: true }));
+  return { ...server, databasePath };
 }
 
 /** CareThread as built in dist/ with `settings` beside the bench's (a database, Redis, an instance id); `onStop` once it exited. */
@@ -84,3 +86,12 @@ export function startCareThreadWith(settings: Record<string, string>, onStop?: (
 /** bench/bare-broadcast.ts, writing frames of `frameBytes`. */
 export const startBareBroadcast = (frameBytes: number): Promise<ServerProcess> =>
   startProcess([...MEASURED, '-r', 'ts-node/register/transpile-only', 'bench/bare-broadcast.ts'], { FRAME_BYTES: String(frameBytes) }, (line) => line.url);
+
+/** bench/bare-send.ts on the SQLite file `databasePath` (removed when it stops). */
+export const startBareSend = (databasePath: string): Promise<ServerProcess> =>
+  startProcess(
+    [...MEASURED, '-r', 'ts-node/register/transpile-only', 'bench/bare-send.ts'],
+    { BARE_DATABASE: databasePath, JWT_SECRET: SERVER_SETTINGS.JWT_SECRET },
+    (line) => line.url,
+    () => rmSync(dirname(databasePath), { recursive: true, force: true }),
+  );

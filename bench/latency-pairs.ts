@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- recipients | send | inbox`: pairs of cases that differ in
+ * `npm run bench -- send | inbox`: pairs of cases that differ in
  * one thing, sent alternately request by request (BENCH_ITERATIONS each) to
  * servers in the bench's process, so both meet the same machine. Each
  * repetition gives each case's median latency; the median of BENCH_REPEAT is
@@ -48,18 +48,6 @@ async function clinic(professionals: number) {
     for (const id of ids.filter((_, i) => i % 8 === t)) await addTeamMember(server.url, admin, teamId, id);
   }
   return { server, token: await login(server.url, 'pro0@bench.example', PASSWORD) };
-}
-
-export async function recipientsBench() {
-  const small = await clinic(10);
-  const large = await clinic(500);
-  const query = `{ recipients(first: 50) { __typename } }`;
-  const result = await sideBySide(
-    () => post(small.server.url, query, {}, small.token),
-    () => post(large.server.url, query, {}, large.token),
-  );
-  report(`recipients drop-down (${ITERATIONS} requests each)`, ['10 professionals', '500 professionals'], result);
-  await Promise.all([small.server.close(), large.server.close()]);
 }
 
 export async function sendBench() {

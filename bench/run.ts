@@ -8,12 +8,15 @@ import { auditScaleBench } from './audit-scale';
 import { auditVerifyBench } from './audit-verify';
 import { fanoutScenario } from './fanout';
 import { idleSubscribersScenario } from './idle-subscribers';
-import { inboxBench, recipientsBench, sendBench } from './latency-pairs';
+import { inboxBench, sendBench } from './latency-pairs';
 import { memoryScenario } from './memory';
+import { recipientsBench } from './recipients';
+import { sendRateScenario } from './send-rate';
 
 const SCENARIOS: Record<string, () => Promise<void>> = {
   recipients: recipientsBench,
   send: sendBench,
+  sendrate: sendRateScenario,
   inbox: inboxBench,
   audit: auditVerifyBench,
   'audit-scale': auditScaleBench,

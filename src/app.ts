@@ -96,9 +96,9 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   const access = new ThreadAccess(db);
   // Plugs itself in as the audit writer of every transaction (uow.auditWith).
   const audit = new AuditService({ db, uow, access, instanceId: config.instanceId, logger });
-  const auditSealer = new AuditSealer({ db, turn: sealingTurn(db, uow), key: serverSigningKey(config, logger), logger });
+  const auditSealer = new AuditSealer({ db, turn: sealingTurn(db, uow), key: () => serverSigningKey(config, logger), logger });
   const careNetwork = new CareNetworkService({ uow });
-  const recipients = new RecipientService({ db, careNetwork, access });
+  const recipients = new RecipientService({ db, access });
   const messages = new MessageService({ db, uow, access, events, logger });
   const threads = new ThreadService({ db, uow, access, recipients, messages });
   const inbox = new InboxService({ db, uow, access });

@@ -24,7 +24,7 @@ export function createDataSource(config: DatabaseConfig, queryLogger?: TypeOrmLo
     return new DataSource({ ...common, type: 'postgres', url: config.url, schema: config.schema, extra: { max: 10 } });
   }
   if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
-  return new DataSource({
+  return bindingIntegers(new DataSource({
     ...common,
     type: 'better-sqlite3',
     database: config.path,
@@ -32,5 +32,23 @@ export function createDataSource(config: DatabaseConfig, queryLogger?: TypeOrmLo
     // better-sqlite3 waits synchronously, so this blocks the process; only another process
     // (a backup, the sqlite3 shell) can hold a lock, since this one's transactions take turns.
     timeout: config.busyTimeoutMs,
-  });
+  }));
+}
+
+/**
+ * TypeORM's SQLite driver writes a number parameter into the statement's
+ * text, so a statement with a number that varies (a message's seq, an audit
+ * event's id, a flag stored as 0 or 1) is a new statement each time: prepared
+ * again, and pushing the hot ones out of the driver's cache of 100 prepared
+ * statements (first in, first out), until every statement of every request is
+ * prepared again. Passed as a BigInt, an integer stays a bound parameter, and
+ * SQLite gets the same INTEGER the literal was.
+ */
+function bindingIntegers(dataSource: DataSource): DataSource {
+  const driver = dataSource.driver;
+  const escape = driver.escapeQueryWithParameters.bind(driver);
+  const bound = (value: unknown) => (typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value);
+  driver.escapeQueryWithParameters = (sql, parameters) =>
+    escape(sql, parameters && Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, bound(value)])));
+  return dataSource;
 }

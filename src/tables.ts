@@ -19,8 +19,10 @@ import { TeamLife1768000000000 } from './migrations/1768000000000-team-life';
 import { ExternalIdentity1769000000000 } from './migrations/1769000000000-external-identity';
 import { Outbox1770000000000 } from './migrations/1770000000000-outbox';
 import { Sessions1771000000000 } from './migrations/1771000000000-sessions';
-import { AuditSealing1772100000000 } from './migrations/1772100000000-audit-sealing';
+import { ThreadLastMessage1772100000000 } from './migrations/1772100000000-thread-last-message';
+import { SearchNames1772200000000 } from './migrations/1772200000000-search-names';
+import { AuditSealing1772300000000 } from './migrations/1772300000000-audit-sealing';
 
 export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, AuditCheckpoint, Absence, OutboxEvent, Session];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, AuditSealing1772100000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000];

@@ -21,7 +21,7 @@ import { asRecipient, World, type Person } from './support/world';
 // The audit trail is a SHA-256 hash chain (src/modules/audit/audit-chain.ts),
 // sealed shortly after commit by the sealer (audit-sealer.ts) with signed
 // checkpoints, append-only by database triggers (migrations 1766000000000-audit-chain,
-// 1772100000000-audit-sealing), and verifyChain / `npm run audit:verify` find the
+// 1772300000000-audit-sealing), and verifyChain / `npm run audit:verify` find the
 // first broken link or checkpoint. Runs on SQLite, and on PostgreSQL with
 // `npm run test:pg` (one schema per server).
 

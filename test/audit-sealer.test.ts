@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DataSource, IsNull, type DataSourceOptions } from 'typeorm';
 import { loadConfig } from '../src/config';
 import { createDataSource } from '../src/data-source';
-import { AuditSealing1772100000000 } from '../src/migrations/1772100000000-audit-sealing';
+import { AuditSealing1772300000000 } from '../src/migrations/1772300000000-audit-sealing';
 import { chainHash, GENESIS_HASH, type ChainedContent } from '../src/modules/audit/audit-chain';
 import { migrations } from '../src/tables';
 import { AuditAction } from '../src/modules/audit/audit-action';
@@ -132,7 +132,7 @@ test('a chain written before sealing becomes the first sealed segment: its hashe
   try {
     // The database as the previous version left it: migrated up to before sealing, events chained in id order.
     const current = createDataSource(config);
-    const old = new DataSource({ ...current.options, migrations: migrations.filter((m) => m !== AuditSealing1772100000000) } as DataSourceOptions);
+    const old = new DataSource({ ...current.options, migrations: migrations.filter((m) => m !== AuditSealing1772300000000) } as DataSourceOptions);
     await old.initialize();
     if (config.type === 'postgres') await old.query(`CREATE SCHEMA "${schema}"`);
     await old.runMigrations({ transaction: 'all' });

@@ -1,5 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
-import { failure, ok } from './support/graphql';
+import { failure, gql, ok } from './support/graphql';
 import { offered, recipientOptions } from './support/recipients';
 import { startTestServer, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
@@ -261,6 +261,21 @@ describe('the recipient drop-down', () => {
     expect(await offered(world, caller, { search: 'équipe' })).toEqual({ teams: [{ name: 'Équipe Soins', members: ['Kim'] }], users: [] });
   });
 
+  test('search ignores accents and letter case: "Zoe" finds "Zoë", "elodie" finds "Élodie", "ZOE" finds both Zoes', async () => {
+    const caller = await world.professional('Caller');
+    await world.professional('Élodie Durand');
+    await world.professional('Zoë Ångström');
+    await world.professional('Zoe Adams');
+    await world.team('Équipe Soins', { autoCc: true, members: [await world.professional('Kim')] });
+
+    expect((await offered(world, caller, { search: 'Zoe' })).users).toEqual(['Zoe Adams', 'Zoë Ångström']);
+    expect((await offered(world, caller, { search: 'ZOE' })).users).toEqual(['Zoe Adams', 'Zoë Ångström']);
+    expect((await offered(world, caller, { search: 'zoë' })).users).toEqual(['Zoe Adams', 'Zoë Ångström']);
+    expect((await offered(world, caller, { search: 'angstrom' })).users).toEqual(['Zoë Ångström']);
+    expect(await offered(world, caller, { search: 'elodie' })).toEqual({ teams: [], users: ['Élodie Durand'] });
+    expect(await offered(world, caller, { search: 'EQUIPE' })).toEqual({ teams: [{ name: 'Équipe Soins', members: ['Kim'] }], users: [] });
+  });
+
   test('search treats % and _ as plain characters', async () => {
     const caller = await world.professional('Caller');
     await world.professional('Ann 100% Sure');
@@ -493,3 +508,49 @@ describe.each(VIAS)('%s refuses what the drop-down would not offer, says why, an
   });
 });
 
+describe('the offer and the refusal agree', () => {
+  /**
+   * Every user and team of a clinic with one of each case, picked alone through createThread by a
+   * professional and by a patient: a pick succeeds exactly when the drop-down offers it.
+   */
+  test('for every user and team, as a professional and as a patient', async () => {
+    const pro = await world.professional('Caller Pro');
+    const pat = await world.patient('Caller Pat');
+    const plain = await world.professional('Plain Pro');
+    const off = await world.professional('Off Pro', { contactable: false });
+    const gone = await world.professional('Gone Pro');
+    const inAutoCc = await world.professional('AutoCc Member');
+    const inWard = await world.professional('Ward Member');
+    const sharedWith = await world.professional('Shared With');
+    const inSharedTeam = await world.professional('Shared Team Member');
+    const autoCc = await world.team('AutoCc Team', { autoCc: true, members: [inAutoCc] });
+    const nobodyOnDuty = await world.team('Nobody On Duty', { autoCc: true, members: [off] });
+    const justPro = await world.team('Just Pro', { autoCc: true, members: [pro] });
+    const ward = await world.team('Ward', { members: [inWard, pro] });
+    const sharedTeam = await world.team('Shared Team', { autoCc: true, members: [inSharedTeam] });
+    const sharing = await world.patient('Sharing Patient');
+    const sharingViaWard = await world.patient('Ward Patient');
+    const stranger = await world.patient('Stranger Patient');
+    await world.share(sharing, pro);
+    await world.share(sharingViaWard, ward);
+    await world.share(pat, sharedWith);
+    await world.share(pat, sharedTeam);
+    await world.share(pat, off);
+    await world.as(world.admin, `mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }`, { u: gone.id });
+
+    const users = [pro, pat, plain, off, gone, inAutoCc, inWard, sharedWith, inSharedTeam, sharing, sharingViaWard, stranger];
+    const teams = [autoCc, nobodyOnDuty, justPro, ward, sharedTeam];
+    for (const caller of [pro, pat]) {
+      const offer = await recipientOptions(world, caller);
+      const offeredIds = new Set(offer.map((o) => (o.__typename === 'TeamRecipient' ? o.team.id : o.user.id)));
+      for (const pick of [...users.map(asRecipient), ...teams.map(asRecipient)]) {
+        const id = ('userId' in pick ? pick.userId : pick.teamId) as string;
+        const { errors } = await gql(server.url, CREATE_THREAD, { s: 'Subject', b: 'Body', r: [pick] }, caller.token);
+        expect({ caller: caller.id, id, accepted: !errors }).toEqual({ caller: caller.id, id, accepted: offeredIds.has(id) });
+      }
+      // Each case is there for a reason: both sides say yes to something and no to something.
+      expect(offeredIds.size).toBeGreaterThan(0);
+      expect(offeredIds.size).toBeLessThan(users.length + teams.length);
+    }
+  });
+});

@@ -55,8 +55,8 @@ function openable(database: DatabaseConfig): DataSource {
   return new DataSource({ ...db.options, readonly: true, fileMustExist: true, enableWAL: false });
 }
 
-/** Reads the migrations table only: unlike db.showMigrations(), creates nothing. */
-async function refuseUnmigrated(db: DataSource, what: string): Promise<void> {
+/** CommandRefused unless every migration ran. Reads the migrations table only: unlike db.showMigrations(), creates nothing. */
+export async function refuseUnmigrated(db: DataSource, what: string): Promise<void> {
   const pending = await new MigrationExecutor(db).getPendingMigrations();
   if (!pending.length) return;
   const where = db.options.type === 'postgres' ? ` (schema ${db.driver.schema ?? 'public'})` : '';

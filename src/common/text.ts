@@ -56,3 +56,20 @@ export function optionalText(field: string, value: string | null | undefined, ma
   if (text.length > max) throw badUserInput(`${field} must be at most ${max} characters`);
   return text;
 }
+
+/**
+ * The form of a name that search compares: lower case, compatibility-decomposed, without
+ * combining marks, so "ZOE", "zoé" and "Zoë" are the same. Stored beside each user's and
+ * team's name (`searchName`) when the row is inserted, so the database can search it.
+ */
+export function searchKey(text: string): string {
+  return text.toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '');
+}
+
+/** The character that escapes `%`, `_` and itself in the LIKE patterns of likeContaining (`ESCAPE '!'`). */
+export const LIKE_ESCAPE = '!';
+
+/** A LIKE pattern (with `ESCAPE '!'`) matching text that holds `searchKey(needle)` anywhere; `%` and `_` are plain characters. */
+export function likeContaining(needle: string): string {
+  return `%${searchKey(needle).replace(/[!%_]/g, (c) => LIKE_ESCAPE + c)}%`;
+}

@@ -70,8 +70,13 @@ export interface Tx<A> {
    * each message's recipients are exactly the participants at its commit.
    */
   lockThreads(threadIds: string[]): Promise<void>;
-  /** Locks the thread as lockThreads does, by taking its next message number (lastSeq + 1): one statement where a send would otherwise need two. */
-  advanceThread(threadId: string): Promise<void>;
+  /**
+   * Locks the thread as lockThreads does, by running `advance`: the one
+   * statement of a send that takes the thread's next message number (and
+   * whatever else the send changes in the thread's row), where locking and
+   * numbering would otherwise take two.
+   */
+  advanceThread<T>(threadId: string, advance: (m: EntityManager) => Promise<T>): Promise<T>;
   /** Runs `take`, which reads or writes inbox items (thread_teams rows, locking them), at the inbox items' place in the order. */
   lockInboxItems<T>(take: (m: EntityManager) => Promise<T>): Promise<T>;
   /** Audits the entries as things stand now; they are written once the work is done, in the same transaction. */
@@ -159,16 +164,11 @@ export function createTx<A>(manager: EntityManager, context: TxContext<A>): { tx
         await manager.createQueryBuilder().update(context.tables.threads).set({ lastSeq: () => '"lastSeq"' }).where('id = :threadId', { threadId }).execute();
       }
     },
-    async advanceThread(threadId) {
+    async advanceThread(threadId, advance) {
       live();
       if (!held.threads.has(threadId)) order.enter('threads');
       held.threads.add(threadId);
-      await manager
-        .createQueryBuilder()
-        .update(context.tables.threads)
-        .set({ lastSeq: () => '"lastSeq" + 1' })
-        .where('id = :threadId', { threadId })
-        .execute();
+      return advance(manager);
     },
     async lockInboxItems(take) {
       live();

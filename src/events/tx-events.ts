@@ -14,8 +14,12 @@ export interface TeamMemberEvent {
  * only run the in-transaction listeners.
  */
 export interface TxEvents extends Events {
-  /** A message was stored (before its MESSAGE_ADDED), with its author and the wait it found. */
-  MESSAGE_STORED: { message: MessageData; author: Actor; waitingSince: Date | null };
+  /**
+   * A message was stored (before its MESSAGE_ADDED), with its author and
+   * whether it started the patient's wait (its numbering moved the wait
+   * already: messages/next-message.ts).
+   */
+  MESSAGE_STORED: { message: MessageData; author: Actor; waitStarted: boolean };
   TEAM_MEMBER_ADDED: TeamMemberEvent;
   /** Emitted once the membership row is gone. */
   TEAM_MEMBER_REMOVED: TeamMemberEvent;

@@ -1,7 +1,7 @@
 import { asRecipient, type Person, type World } from '../support/world';
 import { Connection, send, settle, untilLive } from './support/clients';
 import type { RunDatabase } from './support/database';
-import { isError, startInstance, type Instance } from './support/instance';
+import { isError, startInstance, type Instance, type LogLine } from './support/instance';
 import { REDIS_URL } from './support/services';
 import { describeScale, teamThread, useCluster } from './support/suite';
 import { TcpProxy } from './support/tcp-proxy';
@@ -21,6 +21,10 @@ import { TcpProxy } from './support/tcp-proxy';
 // stays within a few MB across 4,000 sends.
 
 const HEAP = '--max-old-space-size=128';
+const LOST = (line: LogLine) => line.msg.startsWith('lost the Redis link');
+const BACK = (line: LogLine) => line.msg === 'Redis link is back';
+/** B's outbox relay is done with the outage: it delivered what B missed and sent what it could not. */
+const CAUGHT_UP = (line: LogLine) => line.msg.startsWith('delivered the events written while the Redis link was down');
 const BODY = 'x'.repeat(10_000);
 const MB = 1024;
 
@@ -49,8 +53,9 @@ describeScale('faults: Redis unavailable', () => {
     const onB = connections.filter((c) => c.instance === b);
     await untilLive(connections, probeId, a, pat);
 
+    const mark = b.logs().length;
     proxies.b.cut();
-    await b.waitForLog((line) => line.msg.startsWith('lost the Redis link'), 10_000);
+    await b.waitForLog(LOST, 10_000, mark);
 
     // Through both instances in turn, ending with B: B's subscribers get every message (A's fill
     // the gaps between B's from the database); A's lack the last one until Redis returns.
@@ -72,7 +77,7 @@ describeScale('faults: Redis unavailable', () => {
 
     // Redis returns: what was committed meanwhile reaches both ways (B delivers what it missed, the outbox relay sends what B could not), with no new message needed.
     proxies.b.restore();
-    await b.waitForLog((line) => line.msg === 'Redis link is back', 15_000);
+    await b.waitForLog(BACK, 15_000, mark);
     for (const connection of connections) {
       await connection.until(() => connection.ids(threadId).length >= sent.length && connection.ids(second).length >= secondSent.length, 30_000);
     }
@@ -82,6 +87,9 @@ describeScale('faults: Redis unavailable', () => {
       expect({ who, first: connection.ids(threadId), second: connection.ids(second) }).toEqual({ who, first: sent, second: secondSent });
     }
     expect([...a.logs(), ...b.logs()].filter(isError)).toEqual([]);
+    // The catch-up replays everything written since the outage began, whoever it is for: once it
+    // ends, the next test's threads cannot reach its subscribers as a replay of this outage.
+    await b.waitForLog(CAUGHT_UP, 60_000, mark);
     console.log(`Redis cut off from B: RSS of B ${rss}`);
   });
 
@@ -91,16 +99,18 @@ describeScale('faults: Redis unavailable', () => {
     const connections = everyone.flatMap((person) => [online(person, a), online(person, b)]);
     await untilLive(connections, probeId, a, pat);
 
+    const mark = b.logs().length;
     proxies.b.stall();
     const sent = [await send(b, pat, threadId, 'stalled via B 1'), await send(b, pat, threadId, 'stalled via B 2')];
     // Every send waits for a reply that never comes: the server must not keep them all.
     const rss = await sendBurst(world, db, schema, b, 'Stall', [1000, 1000, 1000]);
 
     proxies.b.restore();
-    await b.waitForLog((line) => line.msg === 'Redis link is back', 30_000);
+    await b.waitForLog(BACK, 30_000, mark);
     for (const connection of connections) await connection.until(() => connection.ids(threadId).length >= sent.length, 30_000);
     await settle(connections, probeId, pat, [a, b]);
     for (const connection of connections) expect(connection.ids(threadId)).toEqual(sent);
+    await b.waitForLog(CAUGHT_UP, 60_000, mark);
     console.log(`Redis stalled for B: RSS of B ${rss}`);
   });
 

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { compiled } from './compiled-server';
 
 export interface CliRun {
   code: number;
@@ -10,7 +11,7 @@ export interface CliRun {
 const ROOT = join(__dirname, '..', '..');
 
 /**
- * One of src/cli/ as a child process (ts-node, no build), with the server's
+ * One of src/cli/ as a child process (compiled by the global setup), with the server's
  * settings in `env` only: DATABASE_URL and DATABASE_SCHEMA of this process do
  * not reach it (an empty value counts as unset).
  */
@@ -18,7 +19,7 @@ export function runCli(script: string, args: string[], env: Record<string, strin
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join('src', 'cli', script), ...args],
+      [compiled(join('src', 'cli', script)), ...args],
       { cwd: ROOT, env: { ...process.env, DATABASE_URL: '', DATABASE_SCHEMA: '', ...env }, timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
     );

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { compiled } from './compiled-server';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -21,15 +22,15 @@ export interface Started {
 }
 
 /**
- * An entry point of src/ (e.g. 'src/main.ts') in a child process under ts-node (no build),
- * with only the given settings (plus PATH): nothing leaks in from the environment jest runs
- * in. It runs in `cwd`, the project root unless told otherwise, where relative paths land.
+ * An entry point of src/ (e.g. 'src/main.ts') in a child process, compiled as `npm start`
+ * runs it (by the global setup), with only the given settings (plus PATH): nothing leaks in
+ * from the environment jest runs in. It runs in `cwd`, the project root unless told
+ * otherwise, where relative paths land.
  */
 export function spawnEntry(script: string, env: Record<string, string>, cwd = ROOT): Started {
-  const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, script)], {
+  const child = spawn(process.execPath, [compiled(script)], {
     cwd,
-    // Outside the project root, ts-node would not find the project's settings (decorators) by itself.
-    env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -69,10 +69,10 @@ describe('a transaction (Tx) keeps the lock order', () => {
     await tx.lockInboxItems(async () => null);
     await tx.lockThreads(['t1']);
     await tx.lockTeams([TEAM], 'change');
-    await tx.advanceThread('t1');
-    expect(statements).toEqual(['UPDATE threads', 'UPDATE threads']);
+    expect(await tx.advanceThread('t1', async () => 'numbered')).toBe('numbered');
+    expect(statements).toEqual(['UPDATE threads']);
     await expect(tx.lockTeams([OTHER_TEAM], 'change')).rejects.toThrow(LockOrderError);
-    await expect(tx.advanceThread('t2')).rejects.toThrow(LockOrderError);
+    await expect(tx.advanceThread('t2', async () => null)).rejects.toThrow(LockOrderError);
   });
 
   test('listeners run inside the emitting transaction and keep to the same order', async () => {

@@ -1,5 +1,6 @@
 import type { RequestOrigin } from '../../common/request-origin';
 import type { Tx, UnitOfWork } from '../../database/unit-of-work';
+import type { ParticipantFacts } from '../threads/participants';
 import type { Actor } from '../users/user.entity';
 import type { AuditAction } from './audit-action';
 
@@ -17,6 +18,8 @@ export interface AuditEntry {
   denied?: string;
   /** MESSAGE_DELIVERED: who the message was pushed to. */
   recipientIds?: string[];
+  /** The thread's participants as this transaction read them, when it did: the audit writer then reads them no second time. */
+  participants?: ParticipantFacts[];
   /** Where it came from, when recorded outside its request (a group commit of many requests); default the current request's. */
   origin?: RequestOrigin | null;
 }

@@ -32,7 +32,8 @@ interface Head {
  */
 export class AuditSealer {
   private readonly turn: SealingTurn;
-  private readonly key: AuditSigningKey;
+  private readonly signingKey: () => AuditSigningKey;
+  private resolvedKey: AuditSigningKey | null = null;
   private readonly logger: Logger;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -44,8 +45,13 @@ export class AuditSealer {
   private readonly db: DataSource;
   private sealing: Promise<unknown> = Promise.resolve();
 
-  constructor(deps: { db: DataSource; turn: SealingTurn; key: AuditSigningKey; logger: Logger }) {
-    ({ db: this.db, turn: this.turn, key: this.key, logger: this.logger } = deps);
+  /** `key` is called once, at the first need (start): tools that never start a sealer need no key. */
+  constructor(deps: { db: DataSource; turn: SealingTurn; key: () => AuditSigningKey; logger: Logger }) {
+    ({ db: this.db, turn: this.turn, key: this.signingKey, logger: this.logger } = deps);
+  }
+
+  private get key(): AuditSigningKey {
+    return (this.resolvedKey ??= this.signingKey());
   }
 
   /** What checkpoints are checked with (audit-verify.ts). */
@@ -56,6 +62,7 @@ export class AuditSealer {
   /** Starts polling; stop() ends it. */
   start(): void {
     if (!this.stopped) return;
+    void this.key;
     this.stopped = false;
     this.schedule(0);
   }

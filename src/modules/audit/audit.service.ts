@@ -4,7 +4,7 @@ import type { AuditWriter } from '../../database/unit-of-work';
 import type { MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
 import type { Logger } from '../../logger';
-import { Participant } from '../threads/participant.entity';
+import { participantFacts, type ParticipantFacts } from '../threads/participants';
 import type { ThreadAccess } from '../threads/thread.access';
 import { UserKind } from '../users/user-kind';
 import { User, type Actor } from '../users/user.entity';
@@ -207,25 +207,23 @@ export class AuditService {
     return deliveries.map(() => undefined);
   }
 
-  /** The patients of the entries' threads, the actors' teams in them, and which subjects are patients: two queries at most. */
+  /**
+   * The patients of the entries' threads, the actors' teams in them, and which
+   * subjects are patients: two queries at most, none for threads whose
+   * participants an entry brought along.
+   */
   private async facts(m: EntityManager, entries: AuditEntry[]) {
-    const threadIds = [...new Set(entries.flatMap((e) => (e.threadId ? [e.threadId] : [])))];
+    const given = new Map<string, ParticipantFacts[]>();
+    for (const e of entries) if (e.threadId && e.participants) given.set(e.threadId, e.participants);
+    const threadIds = [...new Set(entries.flatMap((e) => (e.threadId && !given.has(e.threadId) ? [e.threadId] : [])))];
     const subjectIds = [...new Set(entries.flatMap((e) => (e.subjectUserId ? [e.subjectUserId] : [])))];
     const patientsOf = new Map<string, string[]>();
     const teamOf = new Map<string, string | null>();
     const roleIn = new Map<string, AuditRole>();
-    if (threadIds.length) {
-      const rows: { threadId: string; userId: string; viaTeamId: string | null; kind: UserKind; isAdmin: boolean | number }[] = await m
-        .createQueryBuilder(Participant, 'p')
-        .innerJoin(User, 'u', 'u.id = p.userId')
-        .select(['p.threadId AS "threadId"', 'p.userId AS "userId"', 'p.viaTeamId AS "viaTeamId"', 'u.kind AS "kind"', 'u.isAdmin AS "isAdmin"'])
-        .where('p.threadId IN (:...threadIds)', { threadIds })
-        .getRawMany();
-      for (const row of rows) {
-        if (row.kind === UserKind.PATIENT) patientsOf.set(row.threadId, [...(patientsOf.get(row.threadId) ?? []), row.userId]);
-        teamOf.set(`${row.threadId}:${row.userId}`, row.viaTeamId);
-        roleIn.set(`${row.threadId}:${row.userId}`, roleOf({ id: row.userId, kind: row.kind, isAdmin: Boolean(row.isAdmin) }));
-      }
+    for (const row of [...[...given.values()].flat(), ...(await participantFacts(m, threadIds))]) {
+      if (row.kind === UserKind.PATIENT) patientsOf.set(row.threadId, [...(patientsOf.get(row.threadId) ?? []), row.userId]);
+      teamOf.set(`${row.threadId}:${row.userId}`, row.viaTeamId);
+      roleIn.set(`${row.threadId}:${row.userId}`, roleOf({ id: row.userId, kind: row.kind, isAdmin: row.isAdmin }));
     }
     const patientSubjects = new Set(
       subjectIds.length ? (await m.find(User, { where: { id: In(subjectIds), kind: UserKind.PATIENT }, select: { id: true } })).map((u) => u.id) : [],

@@ -3,7 +3,6 @@ import { badUserInput, forbidden, notFound } from '../../errors';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import type { RecipientInput } from '../recipients/recipient.input';
-import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
 import { UserKind } from '../users/user-kind';
 import { isProfessional, User } from '../users/user.entity';
@@ -22,17 +21,6 @@ export class CareNetworkService {
     const teams = await m.findBy(TeamShare, { patientId });
     const professionals = await m.findBy(ProfessionalShare, { patientId });
     return { teamIds: new Set(teams.map((s) => s.teamId)), professionalIds: new Set(professionals.map((s) => s.professionalId)) };
-  }
-
-  /** Patients who shared with this professional directly or with one of their teams. */
-  async patientsSharingWith(m: EntityManager, professionalId: string): Promise<Set<string>> {
-    const direct = await m.findBy(ProfessionalShare, { professionalId });
-    const viaTeams = await m
-      .createQueryBuilder(TeamShare, 'ts')
-      .innerJoin(TeamMember, 'tm', 'tm.teamId = ts.teamId')
-      .where('tm.userId = :professionalId', { professionalId })
-      .getMany();
-    return new Set([...direct, ...viaTeams].map((s) => s.patientId));
   }
 
   /** The patient themself, or an admin. Sharing twice is harmless. */

@@ -32,11 +32,46 @@ export function escalationDue(
  * inbox module's listeners call it (inbox.listeners.ts), at the inbox items'
  * place in the lock order.
  */
-export function reschedule(tx: Tx<unknown>, where: { threadId: string } | { teamId: string } | { memberId: string }): Promise<void> {
-  return tx.lockInboxItems((m) => rescheduleItems(m, where));
+export function reschedule(tx: Tx<unknown>, where: ScheduleScope): Promise<void> {
+  return tx.lockInboxItems(async (m) => applySchedule(m, await scheduledItems(m, where)));
 }
 
-async function rescheduleItems(m: EntityManager, where: { threadId: string } | { teamId: string } | { memberId: string }): Promise<void> {
+/**
+ * The thread's inbox items with what their schedule depends on, at the inbox
+ * items' place in the order: for a listener that changes some of them and
+ * then brings the schedule in line with `rescheduleItems`, in one read where
+ * two would do.
+ */
+export function threadItems(tx: Tx<unknown>, threadId: string): Promise<ScheduledItem[]> {
+  return tx.lockInboxItems((m) => scheduledItems(m, { threadId }));
+}
+
+/** reschedule, for items read by threadItems (as they are now in memory). */
+export function rescheduleItems(tx: Tx<unknown>, items: ScheduledItem[]): Promise<void> {
+  return tx.lockInboxItems((m) => applySchedule(m, items));
+}
+
+/**
+ * reschedule once the thread has no wait: escalationDue is null for every
+ * item then, so this needs no read, only one statement.
+ */
+export function unschedule(tx: Tx<unknown>, threadId: string): Promise<void> {
+  return tx.lockInboxItems(async (m) => {
+    await m
+      .createQueryBuilder()
+      .update(ThreadTeam)
+      .set({ escalationDueAt: null })
+      .where('threadId = :threadId AND escalationDueAt IS NOT NULL', { threadId })
+      .execute();
+  });
+}
+
+type ScheduleScope = { threadId: string } | { teamId: string } | { memberId: string };
+
+/** An inbox item with its thread's wait and its team's limit. */
+export type ScheduledItem = ThreadTeam & { thread: Thread; team: Team };
+
+async function scheduledItems(m: EntityManager, where: ScheduleScope): Promise<ScheduledItem[]> {
   const q = m
     .createQueryBuilder(ThreadTeam, 'tt')
     .innerJoinAndMapOne('tt.thread', Thread, 't', 't.id = tt.threadId')
@@ -47,10 +82,14 @@ async function rescheduleItems(m: EntityManager, where: { threadId: string } | {
     q.innerJoin(Participant, 'p', 'p.threadId = tt.threadId AND p.userId = :memberId', where);
     q.innerJoin(TeamMember, 'member', 'member.teamId = tt.teamId AND member.userId = :memberId', where);
   }
-  const items = await q.getMany();
+  return (await q.getMany()) as ScheduledItem[];
+}
+
+async function applySchedule(m: EntityManager, items: ScheduledItem[]): Promise<void> {
   for (const item of items) {
-    const due = escalationDue(item, item.thread!.waitingSince, item.team!.waitingLimitMinutes);
+    const due = escalationDue(item, item.thread.waitingSince, item.team.waitingLimitMinutes);
     if (due?.getTime() === item.escalationDueAt?.getTime()) continue;
     await m.update(ThreadTeam, { threadId: item.threadId, teamId: item.teamId }, { escalationDueAt: due });
+    item.escalationDueAt = due;
   }
 }

@@ -26,7 +26,7 @@ import { InboxStatus, ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
 import { UserKind } from '../users/user-kind';
 import { isContactable, User, type Actor } from '../users/user.entity';
-import { reschedule } from './escalation-schedule';
+import { reschedule, rescheduleItems, threadItems, unschedule } from './escalation-schedule';
 import { inboxChanged } from './inbox-changed';
 import { InboxAssignee } from './inbox-filter';
 
@@ -183,35 +183,30 @@ export class InboxService {
   }
 
   /**
-   * Inside the transaction that stores the message (the thread row locked): a
-   * patient's message starts the wait if nobody was waiting, and reopens the
-   * thread in every team that had it done, clearing the assignee; a
-   * professional's message ends the wait; a staff-only note changes nothing.
+   * Inside the transaction that stores the message (the thread row locked,
+   * the wait already moved by the message's numbering): a professional's
+   * message ended any wait, so no alert is due; a patient's message reopens
+   * the thread in every team that had it done, clearing the assignee, and a
+   * wait it started is scheduled; a staff-only note changes nothing.
    */
-  private async messageStored(tx: AuditedTx, { message, author, waitingSince }: TxEvents['MESSAGE_STORED']): Promise<void> {
-    const m = tx.manager;
+  private async messageStored(tx: AuditedTx, { message, author, waitStarted }: TxEvents['MESSAGE_STORED']): Promise<void> {
     const { threadId } = message;
     // A note among staff is no reply to the patient, and the patient wrote nothing.
     if (message.staffOnly) return;
-    if (author.kind !== UserKind.PATIENT) {
-      if (!waitingSince) return;
-      await m.update(Thread, { id: threadId }, { waitingSince: null });
-      await reschedule(tx, { threadId });
-      return;
-    }
-    if (!waitingSince) await m.update(Thread, { id: threadId }, { waitingSince: new Date(message.createdAt) });
-    const done = await tx.lockInboxItems((m) => m.findBy(ThreadTeam, { threadId, status: InboxStatus.DONE }));
+    if (author.kind !== UserKind.PATIENT) return unschedule(tx, threadId);
+    const items = await threadItems(tx, threadId);
+    const done = items.filter((item) => item.status === InboxStatus.DONE);
     for (const item of done) {
-      await m.update(ThreadTeam, key(item), { status: InboxStatus.OPEN, doneAt: null, doneById: null, assigneeId: null, assignedAt: null });
+      await tx.manager.update(ThreadTeam, key(item), { status: InboxStatus.OPEN, doneAt: null, doneById: null, assigneeId: null, assignedAt: null });
     }
     // A patient writing again into a wait that is already scheduled changes nothing.
-    if (waitingSince && !done.length) return;
-    if (!done.length) return reschedule(tx, { threadId });
+    if (!waitStarted && !done.length) return;
+    if (!done.length) return rescheduleItems(tx, items);
     await tx.audit(
       ...done.map((item) => ({ actor: author, action: AuditAction.ThreadReopened, threadId, teamId: item.teamId, subjectUserId: item.assigneeId })),
     );
     // Each reopened item's change reschedules the thread (the INBOX_CHANGED listener).
-    for (const item of done) await tx.emit(INBOX_CHANGED, await inboxChanged(m, item, author.id));
+    for (const item of done) await tx.emit(INBOX_CHANGED, await inboxChanged(tx.manager, item, author.id));
   }
 
   /**

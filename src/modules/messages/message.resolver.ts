@@ -35,7 +35,10 @@ export class MessageResolver {
       description: 'A note for the professionals in the thread only (professionals may post one; patients never see it).',
     })
     staffOnly: boolean | null,
+    @Ctx() ctx: Context,
   ): Promise<Message> {
+    // The message's author is the caller, read for this request: `author` reads them no second time.
+    ctx.loaders.user.prime(viewer.id, viewer);
     return this.deps.metrics.timeSend('sendMessage', () => this.deps.messages.send(viewer, threadId, body, clientMessageId, staffOnly ?? false));
   }
 

@@ -1,15 +1,16 @@
-import { In, type DataSource } from 'typeorm';
-import { newId } from '../../common/ids';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { isId, newId } from '../../common/ids';
 import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import { MAX_BODY_LENGTH, requireText } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
-import { badUserInput, forbidden } from '../../errors';
+import { badUserInput, forbidden, notFound } from '../../errors';
 import { MESSAGE_ADDED, type EventBus, type MessageAddedEvent } from '../../events/event-bus';
 import { MESSAGE_STORED } from '../../events/tx-events';
 import type { Logger } from '../../logger';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedTx, AuditedUnitOfWork } from '../audit/audit-entry';
 import { Participant } from '../threads/participant.entity';
+import { participantFacts } from '../threads/participants';
 import type { ThreadAccess } from '../threads/thread.access';
 import { visibleMessages, visibleThreads } from '../threads/thread-visibility';
 import { Thread } from '../threads/thread.entity';
@@ -19,6 +20,7 @@ import { MessageFeed } from './message-feed';
 import { MessageSequencer } from './message-sequencer';
 import { seesStaffNotes } from './staff-notes';
 import { Message } from './message.entity';
+import { nextMessage } from './next-message';
 
 const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
 
@@ -67,8 +69,9 @@ export class MessageService {
 
   /**
    * Stores and pushes a message. A retry with the same clientMessageId (same
-   * caller and thread) returns the stored message and pushes nothing; the
-   * unique constraint, not the first lookup, is what guarantees one copy.
+   * caller and thread) returns the stored message and pushes nothing: the
+   * statement that numbers messages refuses a key its author used there
+   * already, and the unique constraint settles two first attempts racing.
    */
   async send(viewer: User, threadId: string, bodyText: string, clientMessageId?: string | null, staffOnly = false): Promise<Message> {
     if (staffOnly && !seesStaffNotes(viewer)) throw forbidden('Only professionals may post staff-only notes');
@@ -80,51 +83,61 @@ export class MessageService {
     }
     const key = clientMessageId ?? null;
     try {
-      return await this.uow.run(async (tx) => {
-        await this.access.participation(tx.manager, viewer.id, threadId);
-        const earlier = key ? await tx.manager.findOneBy(Message, { threadId, authorId: viewer.id, clientMessageId: key }) : null;
-        return earlier ?? this.append(tx, viewer, threadId, body, key, staffOnly);
-      });
+      return await this.uow.run((tx) => this.append(tx, viewer, threadId, body, key, staffOnly));
     } catch (error) {
       if (!key || !isUniqueViolation(error)) throw error;
-      // A concurrent retry committed first.
+      // A concurrent retry committed first (after this one's participation check).
       return this.db.manager.findOneByOrFail(Message, { threadId, authorId: viewer.id, clientMessageId: key });
     }
   }
 
   /**
-   * Inside the caller's transaction: numbers the message (the thread row's
-   * lock serialises concurrent senders), stores it, announces it (MESSAGE_STORED
-   * for the inbox's listener, MESSAGE_ADDED for the outbox, which publishes it
-   * after the commit) and audits it.
+   * Inside the caller's transaction: numbers the message and takes its time
+   * in the one statement that locks the thread's row (next-message.ts; the
+   * lock serialises concurrent senders), stores it, reads the participants
+   * once, announces it (MESSAGE_STORED for the inbox's listener, MESSAGE_ADDED
+   * to those participants, which the outbox publishes after the commit) and
+   * audits it with the same participants. NOT_FOUND unless the author is a
+   * participant. The author's message of the same clientMessageId in the
+   * thread, if there is one, is returned instead, and nothing is stored.
    */
   async append(tx: AuditedTx, author: User, threadId: string, body: string, clientMessageId: string | null, staffOnly = false): Promise<Message> {
     const m = tx.manager;
-    await tx.advanceThread(threadId);
-    // Read only now, with the thread's row locked: a message that waited for another's lock
-    // gets a later time as well as a later seq, so times never go backwards within a thread.
-    const createdAt = new Date();
-    // A staff-only note leaves the patient's inbox order alone: moving it would tell them a note came.
-    if (!staffOnly) await m.update(Thread, { id: threadId }, { lastActivityAt: createdAt });
-    const { lastSeq, waitingSince } = await m.findOneOrFail(Thread, { where: { id: threadId }, select: { id: true, lastSeq: true, waitingSince: true } });
+    const send = { threadId, author, now: new Date(), staffOnly, clientMessageId };
+    const next = isId(threadId) ? await tx.advanceThread(threadId, (m) => nextMessage(m, send)) : null;
+    if (!next) return this.earlier(m, author, threadId, clientMessageId);
     const message = Object.assign(new Message(), {
       id: newId(),
       threadId,
-      seq: lastSeq,
+      seq: next.seq,
       authorId: author.id,
       body,
-      createdAt,
+      createdAt: next.createdAt,
       readByCareTeamAt: null,
       clientMessageId,
       staffOnly,
     });
-    await m.insert(Message, message);
+    // Every column is given: nothing to read back.
+    await m.createQueryBuilder().insert().into(Message).values(message).updateEntity(false).execute();
+    // Read with the thread's row locked: exactly the participants at the commit.
+    const participants = await participantFacts(m, [threadId]);
+    // On PostgreSQL the statement that waited for the lock judged participation on what it saw
+    // before waiting: an author removed meanwhile shows here.
+    if (!participants.some((p) => p.userId === author.id)) throw notFound('Thread');
     const data = toMessageData(message);
-    await tx.emit(MESSAGE_STORED, { message: data, author, waitingSince });
-    const participants = await m.find(Participant, { where: { threadId }, select: { userId: true } });
+    await tx.emit(MESSAGE_STORED, { message: data, author, waitStarted: next.waitStarted });
     await tx.emit(MESSAGE_ADDED, { message: data, recipientIds: participants.map((p) => p.userId) });
-    await tx.audit({ actor: author, action: AuditAction.MessageSent, threadId, messageId: message.id });
+    await tx.audit({ actor: author, action: AuditAction.MessageSent, threadId, messageId: message.id, participants });
     return message;
+  }
+
+  /** Once nextMessage refused: the message of a retry, to its author if they are still in the thread; NOT_FOUND otherwise. */
+  private async earlier(m: EntityManager, author: User, threadId: string, clientMessageId: string | null): Promise<Message> {
+    if (!clientMessageId || !isId(threadId)) throw notFound('Thread');
+    await this.access.participation(m, author.id, threadId);
+    const earlier = await m.findOneBy(Message, { threadId, authorId: author.id, clientMessageId });
+    if (!earlier) throw notFound('Thread');
+    return earlier;
   }
 
   /**

@@ -2,17 +2,19 @@ import type { Team } from '../teams/team.entity';
 import { isContactable, isProfessional, type User } from '../users/user.entity';
 
 /**
- * What the rules need to know about one caller. Loaded once per request by
- * RecipientService; the functions below are the rules themselves, used both to
- * fill the drop-down and to refuse a pick, so the two can never disagree.
+ * What the rules need to know about one caller and the users and teams they
+ * picked (RecipientService loads it for the picks alone). The functions below
+ * are the rules themselves: a pick is refused when they refuse it, and the
+ * drop-down restates them in SQL (recipient-offer.ts) to offer exactly what
+ * they accept, so the two never disagree (test/recipients.test.ts checks both).
  */
 export interface RecipientFacts {
   caller: User;
-  /** For a patient caller: who they shared their record with. Null for professionals. */
+  /** For a patient caller: who of the picks they shared their record with. Null for professionals. */
   patientNetwork: { teamIds: Set<string>; professionalIds: Set<string>; teamMemberIds: Set<string> } | null;
-  /** For a professional caller: patients who shared with them or one of their teams. */
+  /** For a professional caller: the picked patients who shared with them or one of their teams. */
   sharingPatientIds: Set<string>;
-  /** The auto-CC teams each professional belongs to. */
+  /** The auto-CC teams each picked professional belongs to. */
   autoCcTeamsOf: Map<string, Team[]>;
 }
 
@@ -32,7 +34,7 @@ export function judgeUser(facts: RecipientFacts, user: User): Verdict {
       ? OK
       : refuse(`${user.name} has not shared their record with you or your teams`);
   }
-  // The rule, for the drop-down and for a pick; the drop-down's query filters on contactable too, only to read fewer rows.
+  // The rule, for a pick; the drop-down's query restates it (recipient-offer.ts offeredUser), to offer exactly whom it accepts.
   if (!user.contactable) return refuse(`${user.name} is not contactable by messages`);
   if (patientNetwork && !patientNetwork.professionalIds.has(user.id) && !patientNetwork.teamMemberIds.has(user.id)) {
     return refuse(`${user.name} is outside your care network`);

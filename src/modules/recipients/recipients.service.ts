@@ -1,18 +1,29 @@
-import { Brackets, In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { byName, groupByKey } from '../../common/batch';
 import { derivedId } from '../../common/ids';
 import { checkPageSize } from '../../common/pagination';
+import { likeContaining } from '../../common/text';
+import { hydrate } from '../../database/hydrate';
 import { badUserInput } from '../../errors';
-import type { CareNetworkService } from '../care-network/care-network.service';
-import { ProfessionalShare, TeamShare } from '../care-network/record-share.entity';
 import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
 import type { ThreadAccess } from '../threads/thread.access';
-import { Participant } from '../threads/participant.entity';
-import { UserKind } from '../users/user-kind';
 import { isProfessional, User } from '../users/user.entity';
 import type { RecipientInput } from './recipient.input';
 import { TeamRecipient, UserRecipient } from './recipient-option.type';
+import {
+  addableMember,
+  autoCcMemberships,
+  directlySharedWith,
+  offeredTeam,
+  offeredUser,
+  offerParams,
+  patientsSharingWithCaller,
+  reachable,
+  sharedTeamMembers,
+  teamsSharedWith,
+  type OfferScope,
+} from './recipient-offer';
 import { judgeTeam, judgeUser, type RecipientFacts } from './recipient-policy';
 
 export interface RecipientQuery {
@@ -34,41 +45,89 @@ interface TeamWithMembers {
 }
 
 /**
- * The recipient drop-down and the check of what a caller picked. Both run the
- * rules of recipient-policy.ts over facts loaded here in a fixed number of
- * statements, whatever the number of users and teams. Statements run one after
- * another: inside a transaction they share one connection.
+ * The recipient drop-down and the check of what a caller picked. A pick is
+ * judged by the rules of recipient-policy.ts over facts about the picks alone;
+ * the drop-down is those rules restated in SQL (recipient-offer.ts), so that the
+ * database searches, orders and cuts it. Both take a fixed number of statements,
+ * whatever the number of users and teams. Statements run one after another:
+ * inside a transaction they share one connection.
  */
 export class RecipientService {
   private readonly db: DataSource;
-  private readonly careNetwork: CareNetworkService;
   private readonly access: ThreadAccess;
 
-  constructor(deps: { db: DataSource; careNetwork: CareNetworkService; access: ThreadAccess }) {
-    ({ db: this.db, careNetwork: this.careNetwork, access: this.access } = deps);
+  constructor(deps: { db: DataSource; access: ThreadAccess }) {
+    ({ db: this.db, access: this.access } = deps);
   }
 
-  /** Teams first, then people, each by name. With threadId: what may still be added to that thread. */
+  /**
+   * Teams first, then people, each by name. With threadId: what may still be added to that thread.
+   * The database filters, searches, orders and cuts (recipient-offer.ts): with threadId the caller's
+   * participation, then the teams with the members they would add, then the people; a few statements
+   * whatever the size of the directory.
+   */
   async options(viewer: User, query: RecipientQuery): Promise<(TeamRecipient | UserRecipient)[]> {
     const first = checkPageSize(query.first);
     const m = this.db.manager;
-    const participantIds = query.threadId ? await this.participantIds(m, viewer, query.threadId) : new Set<string>();
-    const needle = query.search?.trim().toLowerCase() ?? '';
-    const matches = (name: string) => name.toLowerCase().includes(needle);
-    const { facts, autoCcTeams } = await this.loadFacts(m, viewer);
+    const threadId = query.threadId ?? null;
+    if (threadId) await this.access.participation(m, viewer.id, threadId);
+    const needle = query.search?.trim() ?? '';
+    const scope: OfferScope = { m, patientCaller: !isProfessional(viewer), inThread: threadId !== null, search: needle !== '' };
+    const params = offerParams(viewer.id, threadId, needle ? likeContaining(needle) : null);
 
-    const teamOptions = autoCcTeams.flatMap(({ team, members }) => {
-      const verdict = judgeTeam(facts, team, members, participantIds);
-      if (!verdict.ok || !verdict.members.length) return [];
-      // A member of an auto-CC team is only reachable through the team, so searching for them finds it.
-      if (!matches(team.name) && !verdict.members.some((u) => matches(u.name))) return [];
-      const id = derivedId('TeamRecipient', team.id, ...(query.threadId ? [query.threadId] : []));
-      return [Object.assign(new TeamRecipient(), { id, team, members: verdict.members, reachCount: verdict.reachCount })];
+    const teams = await this.offeredTeams(scope, params, first);
+    const teamOptions = teams.map(({ team, members, reachCount }) => {
+      const id = derivedId('TeamRecipient', team.id, ...(threadId ? [threadId] : []));
+      return Object.assign(new TeamRecipient(), { id, team, members, reachCount });
     });
-    const userOptions = (await this.candidates(m, viewer))
-      .filter((user) => matches(user.name) && !participantIds.has(user.id) && judgeUser(facts, user).ok)
-      .map((user) => Object.assign(new UserRecipient(), { user }));
-    return [...teamOptions, ...userOptions].slice(0, first);
+    if (teamOptions.length === first) return teamOptions;
+    const users = await m
+      .createQueryBuilder(User, 'u')
+      .where(offeredUser(scope, 'u'))
+      .orderBy('u.name', 'ASC')
+      .addOrderBy('u.id', 'ASC')
+      .limit(first - teamOptions.length)
+      .setParameters(params)
+      .getMany();
+    return [...teamOptions, ...users.map((user) => Object.assign(new UserRecipient(), { user }))];
+  }
+
+  /** The first `first` teams offered, by name, each with the members picking it would add (by name) and its reachCount: one statement. */
+  private async offeredTeams(scope: OfferScope, params: ReturnType<typeof offerParams>, first: number) {
+    const { m } = scope;
+    const reachCount = m
+      .createQueryBuilder(TeamMember, 'rtm')
+      .select('COUNT(*)')
+      .innerJoin(User, 'ru', 'ru.id = rtm.userId')
+      .where(`rtm.teamId = t.id AND ${reachable('ru')}`);
+    // The page of teams first, with each one's reachCount, counted once per team rather than once per member row.
+    const offered = m
+      .createQueryBuilder(Team, 't')
+      .select('t.id', 'id')
+      .addSelect(`(${reachCount.getQuery()})`, 'reachCount')
+      .where(offeredTeam(scope, 't'))
+      .orderBy('t.name', 'ASC')
+      .addOrderBy('t.id', 'ASC')
+      .limit(first);
+    const rows: Record<string, unknown>[] = await m
+      .createQueryBuilder(TeamMember, 'tm')
+      .select('tm.teamId', 'teamId')
+      .innerJoin(`(${offered.getQuery()})`, 'page', '"page"."id" = tm.teamId')
+      .addSelect('"page"."reachCount"', 'reachCount')
+      .innerJoinAndSelect(Team, 'ot', 'ot.id = tm.teamId')
+      .innerJoinAndSelect(User, 'u', 'u.id = tm.userId')
+      .where(addableMember(scope, 'u'))
+      .orderBy('ot.name', 'ASC')
+      .addOrderBy('ot.id', 'ASC')
+      .setParameters(params)
+      .getRawMany();
+    const teams = new Map<string, { team: Team; members: User[]; reachCount: number }>();
+    for (const row of rows) {
+      const teamId = String(row.teamId);
+      if (!teams.has(teamId)) teams.set(teamId, { team: hydrate(m, Team, row, 'ot'), members: [], reachCount: Number(row.reachCount) });
+      teams.get(teamId)!.members.push(hydrate(m, User, row, 'u'));
+    }
+    return [...teams.values()].map((t) => ({ ...t, members: t.members.sort(byName) }));
   }
 
   /**
@@ -82,9 +141,9 @@ export class RecipientService {
     const parsed = picks.map((p) => p.exactlyOne());
     const userIds = unique(parsed.flatMap((p) => (p.userId === undefined ? [] : [p.userId])));
     const teamIds = unique(parsed.flatMap((p) => (p.teamId === undefined ? [] : [p.teamId])));
-    const { facts } = await this.loadFacts(m, viewer);
     const users = userIds.length ? await m.findBy(User, { id: In(userIds) }) : [];
     const teams = await this.teamsWithMembers(m, teamIds);
+    const facts = await this.factsAbout(m, viewer, userIds, teamIds);
 
     const problems: string[] = [];
     if (users.length < userIds.length || teams.length < teamIds.length) problems.push('Unknown recipient');
@@ -110,37 +169,51 @@ export class RecipientService {
     return { additions: [...additions.values()], teamIds: addedTeams };
   }
 
-  private async participantIds(m: EntityManager, viewer: User, threadId: string): Promise<Set<string>> {
-    await this.access.participation(m, viewer.id, threadId);
-    return new Set((await m.findBy(Participant, { threadId })).map((p) => p.userId));
-  }
-
-  private async loadFacts(m: EntityManager, caller: User): Promise<{ facts: RecipientFacts; autoCcTeams: TeamWithMembers[] }> {
-    const professional = isProfessional(caller);
-    const autoCcTeams = await this.autoCcTeams(m);
-    const patientNetwork = professional ? null : await this.patientNetwork(m, caller.id);
-    const sharingPatientIds = professional ? await this.careNetwork.patientsSharingWith(m, caller.id) : new Set<string>();
-    const autoCcTeamsOf = new Map<string, Team[]>();
-    for (const { team, members } of autoCcTeams) {
-      for (const user of members) autoCcTeamsOf.set(user.id, [...(autoCcTeamsOf.get(user.id) ?? []), team]);
+  /**
+   * What judgeUser and judgeTeam need to know about the picked users and teams, and nothing else, so that
+   * checking picks costs the same in any directory: a few statements, through the conditions the drop-down
+   * offers by (recipient-offer.ts).
+   */
+  private async factsAbout(m: EntityManager, caller: User, userIds: string[], teamIds: string[]): Promise<RecipientFacts> {
+    const params = offerParams(caller.id, null, null);
+    const which = async (target: typeof User | typeof Team, ids: string[], idsIn: string) => {
+      if (!ids.length) return new Set<string>();
+      const rows: { id: string }[] = await m
+        .createQueryBuilder(target, 'x')
+        .select('x.id', 'id')
+        .where('x.id IN (:...ids)', { ids })
+        .andWhere(`x.id IN (${idsIn})`)
+        .setParameters(params)
+        .getRawMany();
+      return new Set(rows.map((r) => r.id));
+    };
+    const autoCcTeamsOf = await this.autoCcTeamsOf(m, userIds);
+    if (isProfessional(caller)) {
+      return { caller, patientNetwork: null, sharingPatientIds: await which(User, userIds, patientsSharingWithCaller(m)), autoCcTeamsOf };
     }
-    return { facts: { caller, patientNetwork, sharingPatientIds, autoCcTeamsOf }, autoCcTeams };
+    const patientNetwork = {
+      teamIds: await which(Team, teamIds, teamsSharedWith(m)),
+      professionalIds: await which(User, userIds, directlySharedWith(m)),
+      teamMemberIds: await which(User, userIds, sharedTeamMembers(m)),
+    };
+    return { caller, patientNetwork, sharingPatientIds: new Set(), autoCcTeamsOf };
   }
 
-  private async autoCcTeams(m: EntityManager): Promise<TeamWithMembers[]> {
-    const teams = await m.find(Team, { where: { autoCc: true }, order: { name: 'ASC' } });
-    const memberships = await m
-      .createQueryBuilder(TeamMember, 'tm')
-      .innerJoin(Team, 't', 't.id = tm.teamId')
-      .where('t.autoCc = :yes', { yes: true })
-      .getMany();
-    const members = await m
-      .createQueryBuilder(User, 'u')
-      .innerJoin(TeamMember, 'tm', 'tm.userId = u.id')
-      .innerJoin(Team, 't', 't.id = tm.teamId')
-      .where('t.autoCc = :yes', { yes: true })
-      .getMany();
-    return attachMembers(teams, memberships, members);
+  /** The auto-CC teams of each of these users who is in one. */
+  private async autoCcTeamsOf(m: EntityManager, userIds: string[]): Promise<Map<string, Team[]>> {
+    const teamsOf = new Map<string, Team[]>();
+    if (!userIds.length) return teamsOf;
+    const rows: Record<string, unknown>[] = await autoCcMemberships(m)
+      .addSelect('actm.userId', 'userId')
+      .andWhere('actm.userId IN (:...userIds)', { userIds })
+      .orderBy('act.name', 'ASC')
+      .setParameters(offerParams('', null, null))
+      .getRawMany();
+    for (const row of rows) {
+      const userId = String(row.userId);
+      teamsOf.set(userId, [...(teamsOf.get(userId) ?? []), hydrate(m, Team, row, 'act')]);
+    }
+    return teamsOf;
   }
 
   private async teamsWithMembers(m: EntityManager, teamIds: string[]): Promise<TeamWithMembers[]> {
@@ -150,41 +223,6 @@ export class RecipientService {
     const memberIds = unique(memberships.map((tm) => tm.userId));
     const members = memberIds.length ? await m.findBy(User, { id: In(memberIds) }) : [];
     return attachMembers(teams, memberships, members);
-  }
-
-  private async patientNetwork(m: EntityManager, patientId: string): Promise<NonNullable<RecipientFacts['patientNetwork']>> {
-    const shares = await this.careNetwork.sharesOf(m, patientId);
-    const teamMembers = await m
-      .createQueryBuilder(TeamMember, 'tm')
-      .innerJoin(TeamShare, 'ts', 'ts.teamId = tm.teamId')
-      .where('ts.patientId = :patientId', { patientId })
-      .getMany();
-    return { ...shares, teamMemberIds: new Set(teamMembers.map((tm) => tm.userId)) };
-  }
-
-  /**
-   * Users who might be offered individually, narrowed in SQL by who can be reached at all.
-   * `options` applies the search in JS, as for teams: SQLite's LOWER folds ASCII only, so
-   * "élodie" would not find "Élodie".
-   */
-  private candidates(m: EntityManager, caller: User): Promise<User[]> {
-    const reachable = new Brackets((b) => {
-      // An optimisation, to read fewer rows: the rule is judgeUser's (recipient-policy.ts), which every option
-      // and every pick passes. It may only leave out whom judgeUser refuses, or the drop-down would hide a valid pick.
-      b.where('u.kind = :professional AND u.contactable = :yes', { professional: UserKind.PROFESSIONAL, yes: true });
-      if (!isProfessional(caller)) return;
-      const direct = m.createQueryBuilder(ProfessionalShare, 'ps').select('ps.patientId').where('ps.professionalId = :me');
-      const viaTeam = m
-        .createQueryBuilder(TeamShare, 'ts')
-        .select('ts.patientId')
-        .innerJoin(TeamMember, 'tm', 'tm.teamId = ts.teamId')
-        .where('tm.userId = :me');
-      b.orWhere(`u.kind = :patient AND (u.id IN (${direct.getQuery()}) OR u.id IN (${viaTeam.getQuery()}))`, {
-        patient: UserKind.PATIENT,
-        me: caller.id,
-      });
-    });
-    return m.createQueryBuilder(User, 'u').where(reachable).orderBy('u.name', 'ASC').addOrderBy('u.id', 'ASC').getMany();
   }
 }
 

@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { BeforeInsert, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { searchKey } from '../../common/text';
 
 @ObjectType()
 @Entity('teams')
@@ -11,6 +12,11 @@ export class Team {
   @Field()
   @Column({ type: 'varchar', length: 200, unique: true })
   name!: string;
+
+  /** searchKey(name), set on insert (names never change): what `recipients(search:)` compares. Not in the API. */
+  @Index('IDX_teams_search_name')
+  @Column({ type: 'text', default: '' })
+  searchName!: string;
 
   @Field({ description: 'When true the team is offered as one recipient and its members cannot be picked one by one.' })
   @Column({ type: 'boolean' })
@@ -29,4 +35,9 @@ export class Team {
 
   @Column()
   createdAt!: Date;
+
+  @BeforeInsert()
+  protected fillSearchName(): void {
+    this.searchName = searchKey(this.name);
+  }
 }

@@ -1,5 +1,8 @@
+import type { EntityManager } from 'typeorm';
 import type { ParticipantsChangedEvent } from '../../events/event-bus';
-import type { Actor } from '../users/user.entity';
+import type { UserKind } from '../users/user-kind';
+import { User, type Actor } from '../users/user.entity';
+import { Participant } from './participant.entity';
 
 /** The live event of a participants change; `participantIds` are those after it. */
 export function participantsChanged(
@@ -22,4 +25,25 @@ export function participantsChanged(
 /** A new participation with nothing read yet (the history is unread for them); callers set addedById and viaTeamId. */
 export function newParticipant(threadId: string, userId: string, joinedAt: Date) {
   return { threadId, userId, joinedAt, viaTeamId: null, lastReadAt: null, lastReadSeq: 0 };
+}
+
+/** A current participant with what a send and its audit need of them: the team they are in through, and their kind. */
+export interface ParticipantFacts {
+  threadId: string;
+  userId: string;
+  viaTeamId: string | null;
+  kind: UserKind;
+  isAdmin: boolean;
+}
+
+/** The current participants of the threads, each with their kind and admin flag: one statement. */
+export async function participantFacts(m: EntityManager, threadIds: string[]): Promise<ParticipantFacts[]> {
+  if (!threadIds.length) return [];
+  const rows: (Omit<ParticipantFacts, 'isAdmin'> & { isAdmin: boolean | number })[] = await m
+    .createQueryBuilder(Participant, 'p')
+    .innerJoin(User, 'u', 'u.id = p.userId')
+    .select(['p.threadId AS "threadId"', 'p.userId AS "userId"', 'p.viaTeamId AS "viaTeamId"', 'u.kind AS "kind"', 'u.isAdmin AS "isAdmin"'])
+    .where('p.threadId IN (:...threadIds)', { threadIds })
+    .getRawMany();
+  return rows.map((row) => ({ ...row, isAdmin: Boolean(row.isAdmin) }));
 }

@@ -24,7 +24,11 @@ export class Thread {
   @Column()
   lastActivityAt!: Date;
 
-  /** The oldest patient message not yet followed by a professional's reply; null when nobody waits. Kept by InboxService. */
+  /** Time of the newest message, staff-only notes included: the next message is never earlier (messages/next-message.ts). */
+  @Column({ type: Date, nullable: true })
+  lastMessageAt!: Date | null;
+
+  /** The oldest patient message not yet followed by a professional's reply; null when nobody waits. Kept by each message's numbering (messages/next-message.ts). */
   @Index('IDX_threads_waiting_since')
   @Column({ type: Date, nullable: true })
   waitingSince!: Date | null;

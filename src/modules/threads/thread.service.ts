@@ -63,6 +63,7 @@ export class ThreadService {
         createdAt: now,
         createdById: viewer.id,
         lastActivityAt: now,
+        lastMessageAt: now,
         lastSeq: 0,
       });
       await m.insert(Thread, thread);

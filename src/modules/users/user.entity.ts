@@ -1,10 +1,12 @@
 import { Field, ID, ObjectType } from 'type-graphql';
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { BeforeInsert, Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { searchKey } from '../../common/text';
 import { UserKind } from './user-kind';
 
 @ObjectType()
 @Entity('users')
 @Index('IDX_users_external_identity', ['externalIssuer', 'externalSubject'], { unique: true })
+@Index('IDX_users_name', ['name', 'id'])
 export class User {
   @Field(() => ID)
   @PrimaryColumn({ type: 'varchar', length: 36 })
@@ -17,6 +19,11 @@ export class User {
   @Field()
   @Column({ type: 'varchar', length: 200 })
   name!: string;
+
+  /** searchKey(name), set on insert (names never change): what `recipients(search:)` compares. Not in the API. */
+  @Index('IDX_users_search_name')
+  @Column({ type: 'text', default: '' })
+  searchName!: string;
 
   @Field(() => UserKind)
   @Column({ type: 'varchar', length: 16 })
@@ -48,6 +55,11 @@ export class User {
   /** The `sub` this staff account signs in as at `externalIssuer` (see external-identity.ts). Not in the API. */
   @Column({ type: 'varchar', length: 255, nullable: true })
   externalSubject!: string | null;
+
+  @BeforeInsert()
+  protected fillSearchName(): void {
+    this.searchName = searchKey(this.name);
+  }
 }
 
 export const isProfessional = (user: Pick<User, 'kind'>) => user.kind === UserKind.PROFESSIONAL;

@@ -67,7 +67,9 @@ export class UserService {
     // The try is counted before the account is read and its password checked (LoginLimiter.attempt).
     const ok = await this.loginLimiter.attempt(account, clientIp, async () => {
       found = await this.db.manager.findOneBy(User, { email: account });
-      const right = (await verifyPassword(password, found?.passwordHash ?? (await this.dummyHash))) && found !== null;
+      // An account without a password (imported: docs/operations.md) is checked against the dummy too: as slow, and never right.
+      const stored = found?.passwordHash || (await this.dummyHash);
+      const right = (await verifyPassword(password, stored)) && stored === found?.passwordHash;
       this.metrics.checkedPassword(right);
       return right;
     });
@@ -198,7 +200,7 @@ export class UserService {
   }
 
   private async newUser(
-    fields: Omit<User, 'id' | 'passwordHash' | 'createdAt' | 'disabled' | 'externalIssuer' | 'externalSubject'> & { password: string },
+    fields: Omit<User, 'id' | 'passwordHash' | 'createdAt' | 'disabled' | 'externalIssuer' | 'externalSubject' | 'searchName'> & { password: string },
   ): Promise<User> {
     const { password, ...rest } = fields;
     return Object.assign(new User(), {

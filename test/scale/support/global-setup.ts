@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { compileServer } from '../../support/compiled-server';
 import { DATABASE_NAME, newDatabaseName, pgClient, pingRedis, POSTGRES_ADMIN_URL, REDIS_URL, RUN_ENV, withDatabase } from './services';
 
 /** Databases of runs that were killed before their teardown are dropped after this long. */
@@ -48,10 +48,8 @@ export default async function globalSetup(): Promise<void> {
     process.env[RUN_ENV.pids] = pids;
     // The servers run compiled, as `npm start` runs them: ts-node would add some 60 MB of
     // TypeScript to each process's heap (the memory checks run with a small heap) and 2 s to each start.
-    // Types are checked by `npm test`; this only emits.
-    const root = join(__dirname, '..', '..', '..');
-    const build = join(root, 'node_modules', '.cache', 'carethread-scale', database);
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', build, '--noCheck'], { cwd: root, stdio: 'inherit' });
+    const build = join(__dirname, '..', '..', '..', 'node_modules', '.cache', 'carethread-scale', database);
+    compileServer(build);
     process.env[RUN_ENV.build] = build;
     console.log(`scale run: database ${database}, Redis ${REDIS_URL}, server built in ${build}`);
   } finally {

@@ -31,8 +31,12 @@ export interface Instance {
   /** Everything the process wrote so far (pino JSON lines and anything else). */
   output(): string;
   logs(): LogLine[];
-  /** Resolves with the first log line matching, rejects after `timeoutMs` or if the process ends first. */
-  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /**
+   * Resolves with the first log line matching, among those after the first
+   * `after` lines (default 0: all of them; pass `logs().length` to wait for a
+   * new one); rejects after `timeoutMs` or if the process ends first.
+   */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number, after?: number): Promise<LogLine>;
   /** Resident set size in kB, read from /proc (no debugger or inspector involved). */
   rssKb(): number;
   signal(signal: NodeJS.Signals): void;
@@ -109,10 +113,10 @@ export async function startInstance(name: string, options: InstanceOptions): Pro
         }
       });
 
-  const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 30_000) =>
+  const waitForLog = (match: (line: LogLine) => boolean, timeoutMs = 30_000, after = 0) =>
     new Promise<LogLine>((resolve, reject) => {
       const check = () => {
-        const found = logs().find(match);
+        const found = logs().slice(after).find(match);
         if (found) return done(() => resolve(found));
         if (ended) return done(() => reject(new Error(`${name} ended before the expected log line:\n${output}`)));
       };

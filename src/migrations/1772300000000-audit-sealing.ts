@@ -14,8 +14,8 @@ const SEAL_COLUMNS = ['chainSeq', 'prevHash', 'hash'];
  * that through: setting the seal columns of an unsealed row, nothing else.
  * `audit_checkpoints` keeps the signed heads, append-only like the events.
  */
-export class AuditSealing1772100000000 implements MigrationInterface {
-  name = 'AuditSealing1772100000000';
+export class AuditSealing1772300000000 implements MigrationInterface {
+  name = 'AuditSealing1772300000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const postgres = isPostgres(queryRunner);

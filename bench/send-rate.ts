@@ -1,0 +1,76 @@
+/**
+ * `npm run bench -- sendrate` (issue 16, 6a): sendMessage/s through the API,
+ * a professional writing to another, with BENCH_SEND_CONCURRENCY requests in
+ * flight, next to the bare server of bench/bare-send.ts running the same SQL in
+ * one transaction per POST on a copy of the same database; the two take turns
+ * in each repetition. Both are child processes, so their CPU per send is theirs.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ADMIN, PASSWORD, createUser, login, post, sendMessage } from './api';
+import { startBareSend, startCareThread, type ServerProcess } from './child-process';
+import { REPEAT, medians, ratio, table } from './stats';
+
+const SENDS = Number(process.env.BENCH_SENDS ?? 2_000);
+const CONCURRENCY = Number(process.env.BENCH_SEND_CONCURRENCY ?? 8);
+
+interface SendFigures extends Record<string, number> {
+  sendsPerSecond: number;
+  cpuMsPerSend: number;
+}
+
+/** SENDS messages, CONCURRENCY at a time: the rate and the server's CPU per send. */
+async function measure(server: ServerProcess, token: string, threadId: string): Promise<SendFigures> {
+  let next = 0;
+  const cpu0 = server.cpuSeconds();
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < SENDS) await sendMessage(server.url, token, threadId, `Message ${next++}`);
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  return { sendsPerSecond: SENDS / seconds, cpuMsPerSend: ((server.cpuSeconds() - cpu0) * 1000) / SENDS };
+}
+
+export async function sendRateScenario(): Promise<void> {
+  const careThread = await startCareThread();
+  const admin = await login(careThread.url, ADMIN.email, ADMIN.password);
+  await createUser(careThread.url, admin, 'sender@bench.example', 'PROFESSIONAL', 'Sender');
+  const to = await createUser(careThread.url, admin, 'reader@bench.example', 'PROFESSIONAL', 'Reader');
+  const token = await login(careThread.url, 'sender@bench.example', PASSWORD);
+  const { createThread } = await post(
+    careThread.url,
+    `mutation($to: ID!) { createThread(subject: "Rate", body: "first", recipients: [{ userId: $to }]) { id } }`,
+    { to },
+    token,
+  );
+  // The same rows (and the sender's session) for the bare server: an online backup of the live file.
+  const copy = join(mkdtempSync(join(tmpdir(), 'carethread-bare-send-')), 'bare.sqlite');
+  const source = new Database(careThread.databasePath, { fileMustExist: true });
+  await source.backup(copy);
+  source.close();
+  const bare = await startBareSend(copy);
+
+  const runs: { careThread: SendFigures; bare: SendFigures }[] = [];
+  for (let r = 0; r < REPEAT; r++) {
+    runs.push({ bare: await measure(bare, token, createThread.id), careThread: await measure(careThread, token, createThread.id) });
+  }
+  const figures = { careThread: medians(runs.map((run) => run.careThread)), bare: medians(runs.map((run) => run.bare)) };
+  const cells = (f: SendFigures) => [f.sendsPerSecond.toFixed(0), f.cpuMsPerSend.toFixed(2)];
+  console.log(`sendMessage/s (${SENDS} sends, ${CONCURRENCY} in flight), median of ${REPEAT}`);
+  console.log(
+    table(
+      ['server', 'sends/s', 'CPU ms/send'],
+      [
+        ['bare node:http + better-sqlite3 (reference)', ...cells(figures.bare)],
+        ['CareThread', ...cells(figures.careThread)],
+        ['ratio', ratio(figures.careThread.sendsPerSecond, figures.bare.sendsPerSecond), ratio(figures.careThread.cpuMsPerSend, figures.bare.cpuMsPerSend)],
+      ],
+    ),
+  );
+  console.log();
+  await Promise.all([careThread.stop(), bare.stop()]);
+}
