@@ -6,7 +6,7 @@
  * transaction), on a copy of CareThread's own database (BARE_DATABASE), and
  * answers the message as JSON. Prints {"url": ...} once listening.
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import Database from 'better-sqlite3';
 
@@ -29,10 +29,9 @@ const statements = {
   unschedule: db.prepare('UPDATE "thread_teams" SET "escalationDueAt" = NULL WHERE "threadId" = ? AND "escalationDueAt" IS NOT NULL'),
   participants: db.prepare('SELECT p."userId", p."viaTeamId", u."kind", u."isAdmin" FROM "participants" p INNER JOIN "users" u ON u."id" = p."userId" WHERE p."threadId" = ?'),
   outbox: db.prepare('INSERT INTO "outbox_events" ("id", "topic", "payload", "createdAt", "publishedAt") VALUES (?, ?, ?, ?, NULL)'),
-  previousHash: db.prepare('SELECT "hash" FROM "audit_events" ORDER BY "id" DESC LIMIT 1'),
   audit: db.prepare(
-    `INSERT INTO "audit_events" ("at", "actorId", "actorRole", "action", "outcome", "threadId", "messageId", "instanceId", "prevHash", "hash")
-     VALUES (?, ?, 'PROFESSIONAL', 'MESSAGE_SENT', 'SUCCESS', ?, ?, 'bare', ?, ?)`,
+    `INSERT INTO "audit_events" ("at", "actorId", "actorRole", "action", "outcome", "threadId", "messageId", "instanceId")
+     VALUES (?, ?, 'PROFESSIONAL', 'MESSAGE_SENT', 'SUCCESS', ?, ?, 'bare')`,
   ),
 };
 
@@ -55,9 +54,8 @@ const send = db.transaction((author: { id: string }, threadId: string, body: str
   statements.unschedule.run(threadId);
   const recipientIds = (statements.participants.all(threadId) as { userId: string }[]).map((p) => p.userId);
   statements.outbox.run(randomUUID(), 'MESSAGE_ADDED', JSON.stringify({ message, recipientIds }), now);
-  const prevHash = (statements.previousHash.get() as { hash: string } | undefined)?.hash ?? '';
-  const hash = createHash('sha256').update(prevHash + JSON.stringify(message)).digest('hex');
-  statements.audit.run(now, author.id, threadId, message.id, prevHash, hash);
+  // Unsealed, as CareThread writes it: its sealer chains the events after the commit.
+  statements.audit.run(now, author.id, threadId, message.id);
   return message;
 });
 // better-sqlite3's default `transaction` is DEFERRED; CareThread's writes begin IMMEDIATE.

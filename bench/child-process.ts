@@ -72,12 +72,15 @@ function startProcess(args: string[], env: Record<string, string>, urlOf: (line:
 export async function startCareThread(): Promise<ServerProcess & { databasePath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'carethread-bench-'));
   const databasePath = join(dir, 'bench.sqlite');
-  // At `info` it logs the line with its URL, and nothing per request.
-  const env = { ...SERVER_SETTINGS, DATABASE_URL: `sqlite:${databasePath}`, LOG_LEVEL: 'info' };
-  const server = await startProcess([...MEASURED, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), () =>
-    rmSync(dir, { recursive: true, force: true }),
-  );
+  const server = await startCareThreadWith({ DATABASE_URL: `sqlite:${databasePath}` }, () => rmSync(dir, { recursive: true, force: true }));
   return { ...server, databasePath };
+}
+
+/** CareThread as built in dist/ with `settings` beside the bench's (a database, Redis, an instance id); `onStop` once it exited. */
+export function startCareThreadWith(settings: Record<string, string>, onStop?: () => void): Promise<ServerProcess> {
+  // At `info` it logs the line with its URL, and nothing per request.
+  const env = { ...SERVER_SETTINGS, LOG_LEVEL: 'info', ...settings };
+  return startProcess([...MEASURED, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), onStop);
 }
 
 /** bench/bare-broadcast.ts, writing frames of `frameBytes`. */

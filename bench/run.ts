@@ -4,6 +4,7 @@
  * each measurement; the median is printed. BENCHMARKS.md says what each one
  * measures and how.
  */
+import { auditScaleBench } from './audit-scale';
 import { auditVerifyBench } from './audit-verify';
 import { fanoutScenario } from './fanout';
 import { idleSubscribersScenario } from './idle-subscribers';
@@ -18,6 +19,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   sendrate: sendRateScenario,
   inbox: inboxBench,
   audit: auditVerifyBench,
+  'audit-scale': auditScaleBench,
   fanout: fanoutScenario,
   memory: memoryScenario,
   idle: idleSubscribersScenario,

@@ -12,6 +12,9 @@ import { ActivityService } from './modules/activity/activity.service';
 import type { AuditedUnitOfWork, AuditEntry } from './modules/audit/audit-entry';
 import { AuditSearchService } from './modules/audit/audit-search.service';
 import { AuditService } from './modules/audit/audit.service';
+import { AuditSealer } from './modules/audit/audit-sealer';
+import { sealingTurn } from './modules/audit/audit-sealer-turn';
+import { serverSigningKey } from './modules/audit/audit-signing-key';
 import { BearerIdentities } from './modules/auth/bearer-identity';
 import { ExternalIdentities } from './modules/auth/external-identity';
 import { LoginLimiter } from './modules/auth/login-limiter';
@@ -51,6 +54,8 @@ export interface App {
   loginLimiter: LoginLimiter;
   access: ThreadAccess;
   audit: AuditService;
+  /** Chains and checkpoints the audit events shortly after they commit, once started (startServer starts it) until close. */
+  auditSealer: AuditSealer;
   auditSearch: AuditSearchService;
   users: UserService;
   /** Signing out, everywhere, and changing one's password. */
@@ -67,7 +72,7 @@ export interface App {
   absences: AbsenceService;
   /** What "now" is for absences and the escalation schedule: the system clock unless createApp was given one (tests move theirs forward). */
   clock: Clock;
-  /** Stops the escalation poller and the outbox relay, waits for audit writes in flight, then closes the Redis connections (events, login limits); the database is the caller's. */
+  /** Stops the escalation poller and the outbox relay, waits for audit writes in flight, seals them, then closes the Redis connections (events, login limits); the database is the caller's. */
   close(): Promise<void>;
 }
 
@@ -91,6 +96,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   const access = new ThreadAccess(db);
   // Plugs itself in as the audit writer of every transaction (uow.auditWith).
   const audit = new AuditService({ db, uow, access, instanceId: config.instanceId, logger });
+  const auditSealer = new AuditSealer({ db, turn: sealingTurn(db, uow), key: () => serverSigningKey(config, logger), logger });
   const careNetwork = new CareNetworkService({ uow });
   const recipients = new RecipientService({ db, access });
   const messages = new MessageService({ db, uow, access, events, logger });
@@ -121,6 +127,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     loginLimiter,
     access,
     audit,
+    auditSealer,
     auditSearch: new AuditSearchService({ db, uow }),
     users,
     sessions: new SessionService({ uow, loginLimiter, passwordCost: config.passwordCost }),
@@ -138,6 +145,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
       await escalations.stop();
       await outbox.stop();
       await audit.settled();
+      await auditSealer.stop();
       await events.close();
       loginLimiter.close();
     },

@@ -1,6 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { parseSigningKey } from './modules/audit/audit-signing-key';
 
 /** Where the data lives: the embedded SQLite file (default) or PostgreSQL. */
 export type DatabaseConfig =
@@ -53,6 +55,14 @@ export interface Config {
   metricsToken: string | null;
   /** Sign-in through the hospital's OpenID Connect identity provider; null (the default) when OIDC_ISSUER is unset. */
   oidc: OidcConfig | null;
+  /** AUDIT_SIGNING_KEY: the Ed25519 key that signs audit checkpoints; null when unset (a development key is used). */
+  auditSigningKey: KeyObject | null;
+  /**
+   * Where the development key is kept when AUDIT_SIGNING_KEY is unset:
+   * AUDIT_SIGNING_KEY_FILE, by default next to the SQLite file, or
+   * ./data/audit-signing-key.pem on PostgreSQL; null for an in-memory database.
+   */
+  auditSigningKeyFile: string | null;
 }
 
 /** The asymmetric JWS algorithms an identity provider's tokens may use; HS* and `none` never. */
@@ -137,6 +147,18 @@ const schema = z
       .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS, `OIDC_ALGORITHMS may list only ${ASYMMETRIC_ALGORITHMS.join(', ')}`)).min(1))
       .default([...ASYMMETRIC_ALGORITHMS]),
     OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+    AUDIT_SIGNING_KEY: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return parseSigningKey(text);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      })
+      .optional(),
+    AUDIT_SIGNING_KEY_FILE: z.string().optional(),
   })
   // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
@@ -210,7 +232,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             jwksCooldownSeconds: e.OIDC_JWKS_COOLDOWN_SECONDS,
           }
         : null,
+    auditSigningKey: e.AUDIT_SIGNING_KEY ?? null,
+    auditSigningKeyFile: e.AUDIT_SIGNING_KEY_FILE ?? defaultKeyFile(e.DATABASE_URL),
   };
+}
+
+const DEV_KEY_FILE = 'audit-signing-key.pem';
+
+/** Next to the SQLite file, so the key stays with the data it signs for; none for an in-memory database. */
+function defaultKeyFile(databaseUrl: string): string | null {
+  if (isPostgresUrl(databaseUrl)) return join('data', DEV_KEY_FILE);
+  const path = databaseUrl.slice('sqlite:'.length);
+  return path === ':memory:' ? null : join(dirname(path), DEV_KEY_FILE);
 }
 
 /**

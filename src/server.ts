@@ -77,6 +77,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const http = await serve(app, config, options, () => closing !== undefined);
     app.outbox.start();
     app.escalations.start();
+    app.auditSealer.start();
     const port = (http.server.address() as AddressInfo).port;
     const started = app; // for the closure: `app` is reassignable
     return {

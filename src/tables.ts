@@ -1,5 +1,6 @@
 import { OutboxEvent } from './events/outbox-event.entity';
 import { Absence } from './modules/absences/absence.entity';
+import { AuditCheckpoint } from './modules/audit/audit-checkpoint.entity';
 import { AuditEvent, AuditEventPatient } from './modules/audit/audit-event.entity';
 import { Session } from './modules/auth/session.entity';
 import { ProfessionalShare, TeamShare } from './modules/care-network/record-share.entity';
@@ -20,7 +21,8 @@ import { Outbox1770000000000 } from './migrations/1770000000000-outbox';
 import { Sessions1771000000000 } from './migrations/1771000000000-sessions';
 import { ThreadLastMessage1772100000000 } from './migrations/1772100000000-thread-last-message';
 import { SearchNames1772200000000 } from './migrations/1772200000000-search-names';
+import { AuditSealing1772300000000 } from './migrations/1772300000000-audit-sealing';
 
-export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, Absence, OutboxEvent, Session];
+export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, AuditCheckpoint, Absence, OutboxEvent, Session];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000];

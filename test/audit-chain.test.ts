@@ -1,22 +1,29 @@
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getNamedType } from 'graphql';
-import type { DataSource } from 'typeorm';
+import { IsNull, Not, type DataSource } from 'typeorm';
 import { AuditAction } from '../src/modules/audit/audit-action';
 import { chainHash, GENESIS_HASH } from '../src/modules/audit/audit-chain';
 import { AuditEvent, AuditEventPatient } from '../src/modules/audit/audit-event.entity';
-import { describeReport, intact, verifyChain, type ChainReport } from '../src/modules/audit/audit-verify';
+import { signCheckpoint } from '../src/modules/audit/audit-checkpoint';
+import { AuditCheckpoint } from '../src/modules/audit/audit-checkpoint.entity';
+import { keyIdOf } from '../src/modules/audit/audit-signing-key';
+import { describeReport, intact, verifyChain, type ChainReport, type VerifyOptions } from '../src/modules/audit/audit-verify';
 import { getSchema } from '../src/schema';
 import { runCli } from './support/cli';
+import { until } from './support/live';
 import { codes, ok } from './support/graphql';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
 
 // The audit trail is a SHA-256 hash chain (src/modules/audit/audit-chain.ts),
-// append-only by database triggers (migration 1766000000000-audit-chain), and
-// verifyChain / `npm run audit:verify` find the first broken link. Runs on
-// SQLite, and on PostgreSQL with `npm run test:pg` (one schema per server).
+// sealed shortly after commit by the sealer (audit-sealer.ts) with signed
+// checkpoints, append-only by database triggers (migrations 1766000000000-audit-chain,
+// 1772300000000-audit-sealing), and verifyChain / `npm run audit:verify` find the
+// first broken link or checkpoint. Runs on SQLite, and on PostgreSQL with
+// `npm run test:pg` (one schema per server).
 
 const READ = `query($t: ID!) { thread(id: $t) { messages(first: 10) { edges { node { id } } } } }`;
 const SEND = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`;
@@ -66,7 +73,14 @@ function sql<T = any>(db: DataSource, text: string, params: unknown[] = []): Pro
   return db.query(db.options.type === 'postgres' ? text.replace(/\?/g, () => `$${++n}`) : text, params);
 }
 
-const events = (db: DataSource) => db.getRepository(AuditEvent).find({ order: { id: 'ASC' } });
+/** The sealed events in chain order. */
+const events = (db: DataSource) => db.getRepository(AuditEvent).find({ where: { chainSeq: Not(IsNull()) }, order: { chainSeq: 'ASC' } });
+
+
+/** Seals everything written so far and signs a checkpoint of it, as the sealer does within a second. */
+async function seal(server: TestServer): Promise<void> {
+  expect(await server.app.auditSealer.sealAll(true)).not.toBeNull();
+}
 
 async function patientsByEvent(db: DataSource): Promise<Map<number, string[]>> {
   const byEvent = new Map<number, string[]>();
@@ -74,16 +88,22 @@ async function patientsByEvent(db: DataSource): Promise<Map<number, string[]>> {
   return byEvent;
 }
 
+/** The server's checkpoint key, by database: what audit:verify is configured with. */
+const keys = new WeakMap<DataSource, TestServer>();
+const publicKey = (db: DataSource) => keys.get(db)!.app.auditSealer.publicKey;
+
 /** verifyChain, checked to give the same answer when it reads a few events at a time (links across chunk boundaries). */
-async function verify(db: DataSource): Promise<ChainReport> {
-  const report = await verifyChain(db);
-  expect(await verifyChain(db, { chunkSize: 4 })).toEqual(report);
+async function verify(db: DataSource, options: Partial<VerifyOptions> = {}): Promise<ChainReport> {
+  const report = await verifyChain(db, { publicKey: publicKey(db), ...options });
+  expect(await verifyChain(db, { publicKey: publicKey(db), ...options, chunkSize: 4 })).toEqual(report);
   return report;
 }
 
 async function expectIntact(db: DataSource): Promise<void> {
   const rows = await events(db);
-  expect(await verify(db)).toEqual({ events: rows.length, head: rows[rows.length - 1].hash, broken: null });
+  const report = await verify(db);
+  expect(report).toMatchObject({ events: rows.length, head: rows[rows.length - 1].hash, broken: null, checkpointProblem: null });
+  expect(intact(report)).toBe(true);
 }
 
 /** Values that never share a prevHash: each event has its own predecessor. */
@@ -93,6 +113,7 @@ async function sharedPredecessors(db: DataSource): Promise<unknown[]> {
     .createQueryBuilder('e')
     .select('e.prevHash', 'prevHash')
     .addSelect('COUNT(*)', 'n')
+    .where('e.chainSeq IS NOT NULL')
     .groupBy('e.prevHash')
     .having('COUNT(*) > 1')
     .getRawMany();
@@ -100,12 +121,12 @@ async function sharedPredecessors(db: DataSource): Promise<unknown[]> {
 
 /** In this server's own database (schema on PostgreSQL) only. */
 async function dropAppendOnlyTriggers(db: DataSource): Promise<void> {
-  const tables = ['audit_events', 'audit_event_patients'];
+  const tables = ['audit_events', 'audit_event_patients', 'audit_checkpoints'];
   if (db.options.type === 'postgres') {
     const triggers: { name: string; table: string }[] = await sql(
       db,
       `SELECT t.tgname AS name, c.relname AS "table" FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE NOT t.tgisinternal AND n.nspname = ? AND c.relname IN ('audit_events', 'audit_event_patients')`,
+       WHERE NOT t.tgisinternal AND n.nspname = ? AND c.relname IN ('audit_events', 'audit_event_patients', 'audit_checkpoints')`,
       [db.options.schema],
     );
     expect(triggers.length).toBeGreaterThanOrEqual(4);
@@ -126,8 +147,10 @@ describe('the audit trail of a busy clinic', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
+    keys.set(server.app.db, server);
     world = await World.create(server);
     clinic = await busyClinic(world);
+    await seal(server);
   });
   afterAll(() => server?.close());
 
@@ -139,7 +162,7 @@ describe('the audit trail of a busy clinic', () => {
     expect(rows[0].prevHash).toBe(GENESIS_HASH);
     rows.forEach((row, i) => {
       if (i) expect(row.prevHash).toBe(rows[i - 1].hash);
-      expect(row.hash).toBe(chainHash(row.prevHash, { ...row, patientIds: patients.get(row.id) ?? [] }));
+      expect(row.hash).toBe(chainHash(row.prevHash!, { ...row, patientIds: patients.get(row.id) ?? [] }));
     });
     expect(new Set(rows.map((r) => r.hash)).size).toBe(rows.length);
     // The patient thread's events name the patient; the staff thread's none.
@@ -148,9 +171,14 @@ describe('the audit trail of a busy clinic', () => {
     expect(ofThread(clinic.staffThreadId).some((r) => patients.has(r.id))).toBe(false);
     expect(rows.some((r) => r.outcome === 'DENIED')).toBe(true);
 
+    rows.forEach((row, i) => expect(row.chainSeq).toBe(i + 1));
     const report = await verify(db);
-    expect(report).toEqual({ events: rows.length, head: rows[rows.length - 1].hash, broken: null });
-    expect(describeReport(report)).toBe(`audit chain intact: ${rows.length} events, head ${report.head}`);
+    expect(report).toMatchObject({ events: rows.length, head: rows[rows.length - 1].hash, broken: null, checkpointProblem: null, unsealed: { count: 0 } });
+    expect(report.checkpoint).toMatchObject({ chainSeq: rows.length, headHash: report.head, keyId: keyIdOf(publicKey(db)) });
+    expect(describeReport(report)).toEqual([
+      `audit chain intact: ${rows.length} events, head ${report.head}`,
+      `checkpoint: ${rows.length} events, head ${report.head}, signed ${report.checkpoint!.at.toISOString()} by key ${report.checkpoint!.keyId}`,
+    ]);
     expect(await sharedPredecessors(db)).toEqual([]);
   });
 
@@ -166,6 +194,7 @@ describe('the audit trail of a busy clinic', () => {
       });
       expect(((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe(code);
     }
+    await seal(server);
     await expectIntact(server.app.db);
   });
 
@@ -178,6 +207,11 @@ describe('the audit trail of a busy clinic', () => {
     const attempts: [string, unknown[]][] = [
       [`UPDATE ${events} SET "action" = 'THREAD_READ' WHERE "id" = ?`, [link.eventId]],
       [`UPDATE ${events} SET "hash" = "hash"`, []],
+      // A sealed event is never sealed again, nor unsealed.
+      [`UPDATE ${events} SET "chainSeq" = "chainSeq" + 100000 WHERE "id" = ?`, [link.eventId]],
+      [`UPDATE ${events} SET "chainSeq" = NULL, "prevHash" = '', "hash" = '' WHERE "id" = ?`, [link.eventId]],
+      [`UPDATE ${table(db, 'audit_checkpoints')} SET "chainSeq" = 1`, []],
+      [`DELETE FROM ${table(db, 'audit_checkpoints')}`, []],
       [`DELETE FROM ${events} WHERE "id" = ?`, [link.eventId]],
       [`DELETE FROM ${events}`, []],
       [`UPDATE ${patients} SET "patientId" = ? WHERE "eventId" = ?`, [clinic.gp.id, link.eventId]],
@@ -202,6 +236,32 @@ describe('the audit trail of a busy clinic', () => {
     expect(await verify(db)).toEqual(before);
   });
 
+  test('an unsealed event can be sealed, once, and nothing else about it changed', async () => {
+    const db = server.app.db;
+    const eventsTable = table(db, 'audit_events');
+    const rolledBack = new Error('rolled back on purpose');
+    const unsealed = async (work: (id: number, run: (text: string, params?: unknown[]) => Promise<unknown>) => Promise<void>) => {
+      const outcome = server.app.uow.transaction(async (m) => {
+        const run = (text: string, params: unknown[] = []) => {
+          let n = 0;
+          return m.query(db.options.type === 'postgres' ? text.replace(/\?/g, () => `$${++n}`) : text, params);
+        };
+        const { identifiers } = await m.insert(AuditEvent, { ...(await events(db))[0], id: undefined, chainSeq: null, prevHash: null, hash: null });
+        await work(identifiers[0].id as number, run);
+        throw rolledBack;
+      });
+      return outcome.catch((error: unknown) => {
+        if (error !== rolledBack) throw error;
+      });
+    };
+    const seal = `UPDATE ${eventsTable} SET "chainSeq" = 999999, "prevHash" = ?, "hash" = ?`;
+    await unsealed(async (id, run) => {
+      await run(`${seal} WHERE "id" = ?`, [GENESIS_HASH, 'f'.repeat(64), id]);
+    });
+    await expect(unsealed((id, run) => run(`${seal}, "action" = 'THREAD_READ' WHERE "id" = ?`, [GENESIS_HASH, 'f'.repeat(64), id]).then(() => {}))).rejects.toThrow(APPEND_ONLY);
+    await expect(unsealed((id, run) => run(`UPDATE ${eventsTable} SET "hash" = ? WHERE "id" = ?`, ['f'.repeat(64), id]).then(() => {}))).rejects.toThrow(APPEND_ONLY);
+  });
+
   test('concurrent requests on one server all chain onto each other: no fork', async () => {
     const db = server.app.db;
     const before = (await events(db)).length;
@@ -224,17 +284,19 @@ describe('the audit trail of a busy clinic', () => {
       }
     });
     await Promise.all(work);
+    await seal(server);
     const rows = await events(db);
     expect(rows.length).toBeGreaterThanOrEqual(before + 60);
     await expectIntact(db);
     expect(await sharedPredecessors(db)).toEqual([]);
   });
 
-  (TEST_POSTGRES_URL ? test : test.skip)('PostgreSQL: two servers on the same schema writing at once cannot fork the chain', async () => {
+  (TEST_POSTGRES_URL ? test : test.skip)('PostgreSQL: two servers on the same schema writing at once cannot fork the chain; one seals, the other takes over when it stops', async () => {
     const db = server.app.db;
     const schema = (db.options as { schema?: string }).schema!;
     // Given DATABASE_URL, startTestServer makes no schema of its own and drops none: this one shares the first server's.
     const second = await startTestServer({ DATABASE_URL: TEST_POSTGRES_URL!, DATABASE_SCHEMA: schema, INSTANCE_ID: 'second-instance' });
+    keys.set(second.app.db, second);
     try {
       const before = (await events(db)).length;
       const { a, gp, pat, threadId, staffThreadId } = clinic;
@@ -251,12 +313,23 @@ describe('the audit trail of a busy clinic', () => {
         }
       });
       await Promise.all(work);
+      // The first server took the sealing turn at its start and keeps it: the second never seals meanwhile.
+      expect(await second.app.auditSealer.sealAll(true)).toBeNull();
+      await seal(server);
       const rows = await events(db);
       expect(rows.length).toBeGreaterThanOrEqual(before + 80);
       expect(new Set(rows.slice(before).map((r) => r.instanceId))).toEqual(new Set([server.app.config.instanceId, 'second-instance']));
       await expectIntact(db);
       await expectIntact(second.app.db);
       expect(await sharedPredecessors(db)).toEqual([]);
+
+      // The first's sealer stops (as at shutdown; the server stays, its schema is the shared one): the second takes the turn over.
+      await server.app.auditSealer.stop();
+      const messageId = (await ok<{ sendMessage: { id: string } }>(second.url, SEND, { t: threadId, b: 'after the first stopped' }, a.token)).sendMessage.id;
+      const repository = second.app.db.getRepository(AuditEvent);
+      await until(async () => (await repository.findOneBy({ messageId, action: AuditAction.MessageSent }))?.chainSeq != null, 10_000, 'the second server did not take the sealing over');
+      await second.app.auditSealer.sealAll(true);
+      await expectIntact(second.app.db);
     } finally {
       await second.close();
     }
@@ -272,7 +345,9 @@ describe('tampering is caught, with the triggers dropped', () => {
 
   beforeAll(async () => {
     server = await startTestServer();
+    keys.set(server.app.db, server);
     clinic = await busyClinic(await World.create(server), 'Tamper');
+    await seal(server);
     db = server.app.db;
     await dropAppendOnlyTriggers(db);
     rows = await events(db);
@@ -289,18 +364,19 @@ describe('tampering is caught, with the triggers dropped', () => {
   const columns = (row: Record<string, unknown>) => Object.keys(row).map((c) => `"${c}"`);
   const insertRaw = (row: Record<string, unknown>) =>
     sql(db, `INSERT INTO ${table(db, 'audit_events')} (${columns(row)}) VALUES (${columns(row).map(() => '?')})`, Object.values(row));
-  /** Sets every column but the id. */
+  /** Sets every column but the id and the place in the chain. */
   const overwrite = (id: number, row: Record<string, unknown>) => {
-    const { id: _, ...content } = row;
+    const { id: _, chainSeq: __, ...content } = row;
     return sql(db, `UPDATE ${table(db, 'audit_events')} SET ${columns(content).map((c) => `${c} = ?`)} WHERE "id" = ?`, [...Object.values(content), id]);
   };
   const setColumn = (id: number, column: string, value: unknown) => sql(db, `UPDATE ${table(db, 'audit_events')} SET "${column}" = ? WHERE "id" = ?`, [value, id]);
 
-  async function expectBroken(eventId: number, problem: RegExp): Promise<string> {
+  /** `at`: how many events come before the break (by default, before the event in the untouched chain). */
+  async function expectBroken(eventId: number, problem: RegExp, at = rows.findIndex((r) => r.id === eventId)): Promise<string> {
     const report = await verify(db);
     expect(report.broken).toEqual({ eventId, problem: expect.stringMatching(problem) });
-    expect(report.events).toBe(rows.findIndex((r) => r.id === eventId));
-    const line = describeReport(report);
+    expect(report.events).toBe(at);
+    const [line] = describeReport(report);
     expect(line).toMatch(new RegExp(`^audit chain broken at event ${eventId}: `));
     return line;
   }
@@ -328,7 +404,7 @@ describe('tampering is caught, with the triggers dropped', () => {
   test('editing an event and recomputing its hash is caught at the next event, whose link no longer fits', async () => {
     const i = rows.findIndex((r, k) => k > 0 && k < rows.length - 1 && r.action === 'THREAD_READ');
     const [event, next] = [rows[i], rows[i + 1]];
-    const forged = chainHash(event.prevHash, { ...event, actorId: clinic.outsider.id, patientIds: patients.get(event.id) ?? [] });
+    const forged = chainHash(event.prevHash!, { ...event, actorId: clinic.outsider.id, patientIds: patients.get(event.id) ?? [] });
     await setColumn(event.id, 'actorId', clinic.outsider.id);
     await setColumn(event.id, 'hash', forged);
     try {
@@ -364,45 +440,105 @@ describe('tampering is caught, with the triggers dropped', () => {
     }
   });
 
-  test('deleting the newest events is caught only against a head kept from before: the anchor', async () => {
-    const { head } = await verify(db);
+  test('deleting the newest event is caught by the signed checkpoint; an anchored head is still checked', async () => {
+    const { head, checkpoint } = await verify(db);
     const last = rows[rows.length - 1];
-    expect(last.hash).toBe(head);
+    expect(checkpoint).toMatchObject({ chainSeq: last.chainSeq, headHash: head });
     const saved = await raw(last.id);
     const links = patients.get(last.id) ?? [];
     await sql(db, `DELETE FROM ${table(db, 'audit_event_patients')} WHERE "eventId" = ?`, [last.id]);
     await sql(db, `DELETE FROM ${table(db, 'audit_events')} WHERE "id" = ?`, [last.id]);
     try {
-      expect((await verify(db)).broken).toBeNull();
-      const report = await verifyChain(db, { anchor: head });
-      expect(report).toMatchObject({ broken: null, anchorEventId: null });
+      const report = await verify(db);
+      expect(report.broken).toBeNull();
+      expect(report.checkpointProblem).toBe(`it was signed over ${rows.length} events; the chain has ${rows.length - 1}: the newest events were removed`);
       expect(intact(report)).toBe(false);
-      expect(describeReport(report)).toMatch(/^audit chain broken: it does not contain the anchored hash/);
+      expect(describeReport(report)[1]).toMatch(/^audit checkpoint broken: it was signed over/);
+      const anchored = await verify(db, { anchor: head });
+      expect(anchored).toMatchObject({ broken: null, anchorEventId: null });
+      expect(describeReport(anchored)[0]).toMatch(/^audit chain broken: it does not contain the anchored hash/);
     } finally {
       await insertRaw(saved);
       for (const patientId of links) {
         await sql(db, `INSERT INTO ${table(db, 'audit_event_patients')} ("eventId", "patientId") VALUES (?, ?)`, [last.id, patientId]);
       }
     }
-    const report = await verifyChain(db, { anchor: rows[3].hash });
+    const report = await verify(db, { anchor: rows[3].hash! });
     expect(report).toMatchObject({ broken: null, anchorEventId: rows[3].id });
     expect(intact(report)).toBe(true);
   });
 
-  test('reordering is caught: two events swapping ids, or swapping contents', async () => {
+  test('a forged checkpoint is caught: a signature that does not hold, another key, a head the chain does not have', async () => {
+    const latest = (await verify(db)).checkpoint!;
+    const checkpoints = table(db, 'audit_checkpoints');
+    const forge = async (row: Omit<AuditCheckpoint, 'id'>, problem: string | RegExp) => {
+      const { identifiers } = await db.getRepository(AuditCheckpoint).insert(row);
+      try {
+        const report = await verify(db);
+        expect(report.broken).toBeNull();
+        expect(report.checkpointProblem).toEqual(typeof problem === 'string' ? problem : expect.stringMatching(problem));
+        expect(intact(report)).toBe(false);
+      } finally {
+        await sql(db, `DELETE FROM ${checkpoints} WHERE "id" = ?`, [identifiers[0].id]);
+      }
+    };
+    const other = generateKeyPairSync('ed25519');
+    const otherKey = { ...other, keyId: keyIdOf(other.publicKey) };
+    // The latest checkpoint is the one with the longest chain, the newest of those: each forgery below is it.
+    await forge({ ...latest, at: new Date() }, 'its signature does not hold: it was forged or changed');
+    await forge({ ...latest, chainSeq: latest.chainSeq + 1 }, 'its signature does not hold: it was forged or changed');
+    await forge(signCheckpoint(otherKey, { chainSeq: latest.chainSeq, headHash: latest.headHash }), `it names key ${otherKey.keyId}, not the configured key ${keyIdOf(publicKey(db))}`);
+    await forge({ ...signCheckpoint(otherKey, { chainSeq: latest.chainSeq, headHash: latest.headHash }), keyId: latest.keyId }, 'its signature does not hold: it was forged or changed');
+    // Signed with the right key (stolen), over a head the chain does not have.
+    const serverKey = (server.app.auditSealer as unknown as { key: Parameters<typeof signCheckpoint>[0] }).key;
+    await forge(
+      signCheckpoint(serverKey, { chainSeq: latest.chainSeq, headHash: 'e'.repeat(64) }),
+      `the chain's event ${latest.chainSeq} hashes ${latest.headHash}, not the signed ${'e'.repeat(64)}: the chain was rewritten`,
+    );
+  });
+
+  test('a kept checkpoint proves that nothing up to it changed, even with every hash after a change recomputed', async () => {
+    const kept = (await verify(db)).checkpoint!;
+    expect((await verify(db, { kept })).keptProblem).toBeNull();
+    expect(describeReport(await verify(db, { kept }))).toContain('kept checkpoint holds: nothing up to it changed');
+    // Rewrite from the middle: change an event, then recompute every hash after it, as someone with the database (not the key) could.
+    const from = Math.floor(rows.length / 2);
+    const rechain = async (actorId: string) => {
+      let prevHash = rows[from - 1].hash!;
+      for (const row of rows.slice(from)) {
+        const hash = chainHash(prevHash, { ...row, actorId: row === rows[from] ? actorId : row.actorId, patientIds: patients.get(row.id) ?? [] });
+        await sql(db, `UPDATE ${table(db, 'audit_events')} SET "prevHash" = ?, "hash" = ?, "actorId" = ? WHERE "id" = ?`, [prevHash, hash, row === rows[from] ? actorId : row.actorId, row.id]);
+        prevHash = hash;
+      }
+    };
+    await rechain(clinic.outsider.id);
+    try {
+      const report = await verify(db, { kept });
+      expect(report.broken).toBeNull();
+      expect(report.keptProblem).toMatch(/^the chain's event \d+ hashes [0-9a-f]{64}, not the signed [0-9a-f]{64}: the chain was rewritten$/);
+      expect(intact(report)).toBe(false);
+    } finally {
+      await rechain(rows[from].actorId);
+    }
+    const forged = { ...kept, headHash: 'e'.repeat(64) };
+    expect((await verify(db, { kept: forged })).keptProblem).toBe('its signature does not hold: it was forged or changed');
+  });
+
+  test('reordering is caught: two events swapping places in the chain, or swapping contents', async () => {
     const i = rows.findIndex((r, k) => k > 0 && k < rows.length - 2 && unlinked(r) && unlinked(rows[k + 1]));
     expect(i).toBeGreaterThan(0);
     const [a, b] = [rows[i], rows[i + 1]];
-    const swapIds = async () => {
-      await sql(db, `UPDATE ${table(db, 'audit_events')} SET "id" = ? WHERE "id" = ?`, [-a.id, a.id]);
-      await sql(db, `UPDATE ${table(db, 'audit_events')} SET "id" = ? WHERE "id" = ?`, [a.id, b.id]);
-      await sql(db, `UPDATE ${table(db, 'audit_events')} SET "id" = ? WHERE "id" = ?`, [b.id, -a.id]);
+    const swapPlaces = async () => {
+      const [seqA, seqB] = [(await raw(a.id)).chainSeq, (await raw(b.id)).chainSeq];
+      await setColumn(a.id, 'chainSeq', -1);
+      await setColumn(b.id, 'chainSeq', seqA);
+      await setColumn(a.id, 'chainSeq', seqB);
     };
-    await swapIds();
+    await swapPlaces();
     try {
-      await expectBroken(a.id, link(rows[i - 1].id));
+      await expectBroken(b.id, link(rows[i - 1].id), i);
     } finally {
-      await swapIds();
+      await swapPlaces();
     }
 
     // Two events far apart, neither with patients: each keeps its own hash, so only the links show it.
@@ -460,15 +596,32 @@ describe('npm run audit:verify', () => {
     const file = join(dir, 'audit.sqlite');
     const server = await startTestServer({ DATABASE_URL: `sqlite:${file}` });
     try {
-      await busyClinic(await World.create(server), 'Cli');
-      const { events: count, head } = await verifyChain(server.app.db);
+      const world = await World.create(server);
+      const clinic = await busyClinic(world, 'Cli');
+      await seal(server);
+      const report = await verifyChain(server.app.db, { publicKey: server.app.auditSealer.publicKey });
+      const { events: count, head } = report;
       const env = { DATABASE_URL: `sqlite:${file}` };
 
-      const good = await cli(env);
-      expect(good).toEqual({ code: 0, stdout: `audit chain intact: ${count} events, head ${head}\n`, stderr: '' });
+      // The development key the server made next to the database is the one the command checks with.
+      expect(readFileSync(join(dir, 'audit-signing-key.pem'), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+      const kept = join(dir, 'kept-checkpoint.json');
+      const good = await cli(env, ['--export', kept]);
+      expect(good).toEqual({ code: 0, stdout: `${describeReport(report).join('\n')}\n`, stderr: '' });
+      expect(good.stdout).toMatch(new RegExp(`^audit chain intact: ${count} events, head ${head}\ncheckpoint: ${count} events, head ${head}, signed `));
+      expect(JSON.parse(readFileSync(kept, 'utf8'))).toMatchObject({ chainSeq: count, headHash: head });
       const anchored = await cli(env, ['--anchor', head]);
       expect(anchored.code).toBe(0);
       expect(anchored.stdout).toContain(`the anchored hash is event ${count}'s`);
+
+      // Later, with more events: the kept checkpoint still holds.
+      await world.send(clinic.a, clinic.threadId, 'later');
+      await seal(server);
+      const later = await cli(env, ['--checkpoint', kept]);
+      expect(later.code).toBe(0);
+      expect(later.stdout).toContain('\nkept checkpoint holds: nothing up to it changed\n');
+      writeFileSync(kept, readFileSync(kept, 'utf8').replace(/"headHash":"[0-9a-f]/, '"headHash":"x'));
+      expect(await cli(env, ['--checkpoint', kept])).toMatchObject({ code: 2, stderr: expect.stringContaining('a kept checkpoint needs chainSeq, headHash') });
 
       await dropAppendOnlyTriggers(server.app.db);
       const [event] = await server.app.db.getRepository(AuditEvent).find({ where: { action: AuditAction.MessageSent }, order: { id: 'ASC' }, take: 1 });
@@ -476,10 +629,18 @@ describe('npm run audit:verify', () => {
       const bad = await cli(env);
       expect(bad.code).toBe(1);
       expect(bad.stdout).toBe(`audit chain broken at event ${event.id}: the event's content does not match its hash: it was changed after it was written\n`);
+      // Unsealed events are reported, and fail the run once older than the bound: the sealer stopped.
+      await server.app.auditSealer.stop();
+      await world.send(clinic.a, clinic.threadId, 'not sealed');
+      await sql(server.app.db, `UPDATE "audit_events" SET "at" = ? WHERE "id" = ?`, [event.at.toISOString().replace('T', ' ').replace('Z', ''), event.id]);
+      const unsealed = await cli(env);
+      expect(unsealed.code).toBe(0);
+      expect(unsealed.stdout).toMatch(/\nnot sealed yet: \d+ events, the oldest \d+ s old\n$/);
+      expect(await cli(env, ['--max-unsealed-seconds', '0'])).toMatchObject({ code: 1, stdout: expect.stringMatching(/\naudit sealing stalled: \d+ events, the oldest \d+ s old\n$/) });
     } finally {
       await server.close();
     }
-  }, 60_000);
+  }, 180_000);
 
   test('exit 2 with one line when it cannot verify: bad setting, no file, an empty database (left untouched), a database it cannot reach', async () => {
     const empty = join(dir, 'empty.sqlite');
@@ -510,9 +671,11 @@ describe('npm run audit:verify', () => {
     const server = await startTestServer();
     try {
       const schema = (server.app.db.options as { schema?: string }).schema!;
-      const { events: count, head } = await verifyChain(server.app.db);
+      await World.create(server);
+      await seal(server);
+      const report = await verifyChain(server.app.db, { publicKey: server.app.auditSealer.publicKey });
       const run = await cli({ DATABASE_URL: TEST_POSTGRES_URL!, DATABASE_SCHEMA: schema });
-      expect(run).toEqual({ code: 0, stdout: `audit chain intact: ${count} events, head ${head}\n`, stderr: '' });
+      expect(run).toEqual({ code: 0, stdout: `${describeReport(report).join('\n')}\n`, stderr: '' });
       const elsewhere = await cli({ DATABASE_URL: TEST_POSTGRES_URL!, DATABASE_SCHEMA: `${schema}_none` });
       expect(elsewhere.code).toBe(2);
       expect(elsewhere.stderr).toContain(`(schema ${schema}_none) has no CareThread tables`);

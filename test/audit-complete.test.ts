@@ -170,6 +170,8 @@ describe('1. every event of a busy world names the individual, role, team, outco
     await act(c, 'me', [], `{ me { id teams { id } } }`);
     await act(p, 'threads-list', [], `{ threads { edges { node { id unreadCount } } } }`);
 
+    // Every event has its hash once sealed, within a second: sealed now rather than waited for.
+    await busy.app.auditSealer.sealAll(true);
     const events = after(await search({}, busy, admin.token), watermark);
     const teamIds = new Set([ward.id]);
     const viaWard = new Set([a.id, b.id]);
@@ -837,6 +839,7 @@ describe('8. auditTrail keeps its contract and gains the new fields', () => {
     const { a, b, team, pat, thread } = await careTeam('Trail');
     await call(server.url, SEND, { t: thread, b: 'reply' }, { token: a.token, requestId: 'trail-send-1', userAgent: 'TrailClient/1' });
     await world.as(b, THREAD, { t: thread });
+    await server.app.auditSealer.sealAll(true);
 
     // The contract's query still answers as before.
     const contract = await world.as(pat, `query($t: ID!) { auditTrail(threadId: $t) { ${CONTRACT} } }`, { t: thread });
@@ -844,6 +847,7 @@ describe('8. auditTrail keeps its contract and gains the new fields', () => {
     for (const e of contract.auditTrail) expect(Object.keys(e).sort()).toEqual(['action', 'actor', 'at', 'id', 'messageId', 'subject', 'threadId']);
 
     for (const who of [pat, a]) {
+      await server.app.auditSealer.sealAll(true);
       const { auditTrail } = await world.as(who, FULL, { t: thread });
       for (const e of auditTrail) {
         expect(e).toMatchObject({ requestId: null, clientIp: null, userAgent: null, instanceId: null, outcome: 'SUCCESS', reason: null });
@@ -859,6 +863,7 @@ describe('8. auditTrail keeps its contract and gains the new fields', () => {
       expect(added.map((e: any) => e.team?.id)).toEqual([team.id, team.id]);
     }
 
+    await server.app.auditSealer.sealAll(true);
     const { auditTrail } = await world.as(world.admin, FULL, { t: thread });
     const sent = auditTrail.find((e: any) => e.action === 'MESSAGE_SENT' && e.actor.id === a.id);
     expect(sent).toMatchObject({ requestId: 'trail-send-1', userAgent: 'TrailClient/1', instanceId: INSTANCE_ID });

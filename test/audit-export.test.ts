@@ -92,6 +92,8 @@ describe('npm run audit:export', () => {
 
 
   test('everything, oldest first: one valid R4 AuditEvent per line, matching the database, the chain head as audit:verify reports it', async () => {
+    // Sealed now rather than within the second: every event has its hash.
+    await server.app.auditSealer.sealAll(true);
     const [resources, events, links] = await Promise.all([exported([]), rows(), server.app.db.getRepository(AuditEventPatient).find()]);
     expect(idsOf(resources)).toEqual(idsOf(events));
     expect(resources.flatMap(r4Problems)).toEqual([]);
@@ -106,7 +108,7 @@ describe('npm run audit:export', () => {
       expect(extension(r, CARETHREAD.hash)).toBe(e.hash);
       expect(patientsOf(r).sort()).toEqual(links.filter((l) => l.eventId === e.id).map((l) => `Patient/${l.patientId}`).sort());
     });
-    expect(extension(resources[resources.length - 1], CARETHREAD.hash)).toBe((await verifyChain(server.app.db)).head);
+    expect(extension(resources[resources.length - 1], CARETHREAD.hash)).toBe((await verifyChain(server.app.db, { publicKey: server.app.auditSealer.publicKey })).head);
 
     const delivery = resources.find((r) => r.subtype?.[0].code === 'MESSAGE_DELIVERED' && r.agent.some((a) => a.who?.reference === `Practitioner/${act.b.id}`));
     expect(delivery?.agent.find((a) => a.who?.reference === `Practitioner/${act.b.id}`)).toMatchObject({ requestor: false, who: { display: act.b.name } });

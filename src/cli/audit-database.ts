@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { DataSource, MigrationExecutor } from 'typeorm';
-import { ConfigError, loadConfig, type DatabaseConfig } from '../config';
+import { ConfigError, loadConfig, type Config, type DatabaseConfig } from '../config';
 import { createDataSource } from '../data-source';
 
 /** The command did nothing: a bad option or setting, the database unreachable or not migrated (exit 2). */
@@ -28,15 +28,18 @@ export async function openAuditDatabase(what: string): Promise<DataSource> {
   }
 }
 
-/** The server's settings; JWT_SECRET is not needed here, so production does not demand it. */
-function databaseConfig(what: string): DatabaseConfig {
-  let database: DatabaseConfig;
+/** The server's settings; JWT_SECRET is not needed here, so production does not demand it. CommandRefused when one is bad. */
+export function commandConfig(): Config {
   try {
-    database = loadConfig({ ...process.env, NODE_ENV: 'development' }).database;
+    return loadConfig({ ...process.env, NODE_ENV: 'development' });
   } catch (error) {
     if (error instanceof ConfigError) throw new CommandRefused(error.message.replace(/\s*\n\s*/g, ' '));
     throw error;
   }
+}
+
+function databaseConfig(what: string): DatabaseConfig {
+  const { database } = commandConfig();
   if (database.type === 'sqlite') {
     // Opening a missing file would create an empty database there.
     if (database.path === ':memory:') throw new CommandRefused(`DATABASE_URL is sqlite::memory:, which holds no audit trail to ${what}`);

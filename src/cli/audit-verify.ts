@@ -1,35 +1,71 @@
 /**
- * `npm run audit:verify [-- --anchor <hash>]`: checks the whole audit hash
- * chain of the database the server is configured with (DATABASE_URL,
- * DATABASE_SCHEMA) without changing anything, and prints one line.
+ * `npm run audit:verify [-- --checkpoint <file>] [--export <file>] [--anchor <hash>] [--max-unsealed-seconds <n>]`:
+ * checks the whole audit hash chain of the database the server is configured
+ * with (DATABASE_URL, DATABASE_SCHEMA) against its latest signed checkpoint
+ * (the key of AUDIT_SIGNING_KEY, or of AUDIT_SIGNING_KEY_FILE), without
+ * changing anything, and prints what it found.
  *
- * Exit 0: `audit chain intact: N events, head <hash>`.
- * Exit 1: `audit chain broken at event <id>: <what is wrong>` (or the anchor is missing).
- * Exit 2: nothing was verified: a bad setting, the database unreachable or not migrated.
+ * --checkpoint: a checkpoint kept from an earlier --export; the chain must hold everything up to it.
+ * --export: writes the latest checkpoint to the file (JSON), to keep somewhere the database's owners cannot write.
+ *
+ * Exit 0: `audit chain intact: N events, head <hash>`, then the checkpoint, and events not sealed yet if any.
+ * Exit 1: broken: an event changed, removed, inserted or moved, a checkpoint forged or not reached, or sealing stalled.
+ * Exit 2: nothing was verified: a bad option or setting, the database unreachable or not migrated.
  */
 import 'reflect-metadata';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { exportCheckpoint, importCheckpoint, type Checkpoint } from '../modules/audit/audit-checkpoint';
+import { verifyingKey } from '../modules/audit/audit-signing-key';
 import { describeReport, intact, verifyChain } from '../modules/audit/audit-verify';
-import { CommandRefused, openAuditDatabase } from './audit-database';
+import { CommandRefused, commandConfig, openAuditDatabase } from './audit-database';
+
+const USAGE =
+  'usage: audit-verify [--checkpoint <file from --export>] [--export <file>] [--anchor <head hash, 64 hex digits>] [--max-unsealed-seconds <n>]';
 
 async function main(argv: string[]): Promise<number> {
-  const anchor = anchorArgument(argv);
+  const options = parseOptions(argv);
+  const publicKey = verifyingKey(commandConfig());
   const db = await openAuditDatabase('verify');
   try {
-    const report = await verifyChain(db, { anchor });
-    console.log(describeReport(report));
+    const report = await verifyChain(db, { ...options, publicKey });
+    for (const line of describeReport(report)) console.log(line);
+    if (options.exportTo && report.checkpoint) writeFileSync(options.exportTo, `${exportCheckpoint(report.checkpoint)}\n`);
     return intact(report) ? 0 : 1;
   } finally {
     await db.destroy();
   }
 }
 
-function anchorArgument(argv: string[]): string | undefined {
-  if (!argv.length) return undefined;
-  const [flag, hash, ...rest] = argv;
-  if (flag !== '--anchor' || !hash || !/^[0-9a-f]{64}$/.test(hash) || rest.length) {
-    throw new CommandRefused('usage: audit-verify [--anchor <head hash printed by an earlier run, 64 hex digits>]');
+function parseOptions(argv: string[]): { anchor?: string; kept?: Checkpoint; exportTo?: string; maxUnsealedMs?: number } {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: { anchor: { type: 'string' }, checkpoint: { type: 'string' }, export: { type: 'string' }, 'max-unsealed-seconds': { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new CommandRefused(`${(error as Error).message.replace(/\s*\n\s*/g, ' ')}; ${USAGE}`);
   }
-  return hash;
+  if (values.anchor !== undefined && !/^[0-9a-f]{64}$/.test(values.anchor)) throw new CommandRefused(USAGE);
+  const seconds = values['max-unsealed-seconds'];
+  if (seconds !== undefined && !/^\d{1,6}$/.test(seconds)) throw new CommandRefused(`--max-unsealed-seconds needs a whole number of seconds; ${USAGE}`);
+  return {
+    anchor: values.anchor,
+    kept: values.checkpoint === undefined ? undefined : keptCheckpoint(values.checkpoint),
+    exportTo: values.export,
+    maxUnsealedMs: seconds === undefined ? undefined : Number(seconds) * 1000,
+  };
+}
+
+function keptCheckpoint(file: string): Checkpoint {
+  try {
+    return importCheckpoint(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CommandRefused(`--checkpoint ${file}: ${(error as Error).message}`);
+  }
 }
 
 // exitCode rather than exit(): stdout may be a pipe that is still being written (asynchronous outside Linux).

@@ -7,11 +7,12 @@ import { toBusEvent, type TxEvents, type TxTopic } from '../events/tx-events';
 export type Work<T> = (manager: EntityManager) => Promise<T>;
 
 /**
- * The order every transaction takes its locks in: teams, threads, inbox items
- * (thread_teams rows), then the audit chain. Two transactions that both keep
- * to it can never deadlock on each other.
+ * The order every transaction takes its locks in: teams, threads, then inbox
+ * items (thread_teams rows). Two transactions that both keep to it can never
+ * deadlock on each other. Audit events take no lock: they are inserted
+ * unsealed and chained after the commit.
  */
-export const LOCK_LEVELS = ['teams', 'threads', 'inboxItems', 'auditChain'] as const;
+export const LOCK_LEVELS = ['teams', 'threads', 'inboxItems'] as const;
 export type LockLevel = (typeof LOCK_LEVELS)[number];
 
 /** A lock taken out of LOCK_LEVELS order, or a transaction used after it ended: a bug in the calling code, never the client's fault. */
@@ -33,7 +34,7 @@ export class LockOrder {
 /**
  * Writes audit entries for the unit of work (the audit module, plugged in at
  * wiring): `prepare` reads what the entries need at the moment tx.audit is
- * called, `write` chains them once the work is done, the chain lock last.
+ * called, `write` inserts them once the work is done.
  */
 export interface AuditWriter<A, P> {
   prepare(m: EntityManager, entries: A[]): Promise<P[]>;
@@ -78,7 +79,7 @@ export interface Tx<A> {
   advanceThread<T>(threadId: string, advance: (m: EntityManager) => Promise<T>): Promise<T>;
   /** Runs `take`, which reads or writes inbox items (thread_teams rows, locking them), at the inbox items' place in the order. */
   lockInboxItems<T>(take: (m: EntityManager) => Promise<T>): Promise<T>;
-  /** Audits the entries as things stand now; they are written once the work is done, the chain's lock last of all. */
+  /** Audits the entries as things stand now; they are written once the work is done, in the same transaction. */
   audit(...entries: A[]): Promise<void>;
   /**
    * Runs the listeners of `topic` (in the order they were registered) inside
@@ -213,7 +214,7 @@ export function createUnitOfWork<A>(dataSource: DataSource, tables: LockTables, 
         const value = await work(tx);
         result.end();
         if (outbox && result.events.length) await outbox.write(manager, result.events);
-        // Last: the audit chain's lock is held from here to the commit.
+        // Last, so that the entries of listeners and of the work all go in together.
         if (result.prepared.length) await context.writer!.write(manager, result.prepared);
         published = result.events;
         return value;

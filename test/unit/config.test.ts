@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ASYMMETRIC_ALGORITHMS, ConfigError, isProviderUrl, loadConfig } from '../../src/config';
 
@@ -79,6 +80,8 @@ describe('configuration is validated before anything starts', () => {
       oidc: null,
       outboxRelayMs: 10_000,
       outboxKeepMs: 600_000,
+      auditSigningKey: null,
+      auditSigningKeyFile: 'data/audit-signing-key.pem',
     });
     expect(config.instanceId).toBe(`${hostname()}-${process.pid}`);
     // A random key for each process: tokens do not survive a restart.
@@ -104,6 +107,27 @@ describe('configuration is validated before anything starts', () => {
   test('a METRICS_TOKEN shorter than 32 characters stops the server at start', () => {
     expect(() => loadConfig({ DATABASE_URL: 'sqlite::memory:', METRICS_TOKEN: 'short' })).toThrow(ConfigError);
     expect(() => loadConfig({ DATABASE_URL: 'sqlite::memory:', METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be at least 32 characters/);
+  });
+});
+
+describe('the audit signing key', () => {
+  const ed25519 = generateKeyPairSync('ed25519').privateKey;
+  const pem = ed25519.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const der = (ed25519.export({ type: 'pkcs8', format: 'der' }) as Buffer).toString('base64');
+
+  test('AUDIT_SIGNING_KEY: an Ed25519 private key as PKCS8 PEM or base64 DER; anything else stops the start', () => {
+    for (const text of [pem, der]) expect(loadConfig({ ...BASE_ENV, AUDIT_SIGNING_KEY: text }).auditSigningKey?.equals(ed25519)).toBe(true);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    expect(problem({ ...BASE_ENV, AUDIT_SIGNING_KEY: 'not a key' })).toMatch(/AUDIT_SIGNING_KEY: must be an Ed25519 private key, PKCS8 PEM or its DER in base64/);
+    expect(problem({ ...BASE_ENV, AUDIT_SIGNING_KEY: rsa })).toMatch(/AUDIT_SIGNING_KEY: must be an Ed25519 key \(got rsa\)/);
+    expect(problem({ ...BASE_ENV, AUDIT_SIGNING_KEY: pem.replace('PRIVATE', 'PUBLIC') })).toMatch(/AUDIT_SIGNING_KEY: must be an Ed25519 private key/);
+  });
+
+  test('the development key file: AUDIT_SIGNING_KEY_FILE, else next to the SQLite file, ./data on PostgreSQL, none in memory', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite:/srv/clinic/carethread.sqlite' }).auditSigningKeyFile).toBe('/srv/clinic/audit-signing-key.pem');
+    expect(loadConfig({ DATABASE_URL: 'postgres://db/clinic' }).auditSigningKeyFile).toBe('data/audit-signing-key.pem');
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).auditSigningKeyFile).toBeNull();
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:', AUDIT_SIGNING_KEY_FILE: '/keys/audit.pem' }).auditSigningKeyFile).toBe('/keys/audit.pem');
   });
 });
 

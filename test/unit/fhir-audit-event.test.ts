@@ -86,6 +86,12 @@ describe('toFhirAuditEvent (pure)', () => {
     expect(toFhirAuditEvent(base(), ['pat-1'], users)).toEqual(r);
   });
 
+  test('an event not sealed yet goes out complete, without the chain extensions', () => {
+    const r = toFhirAuditEvent(base({ chainSeq: null, prevHash: null, hash: null }), ['pat-1'], users);
+    expect(r.extension?.map((e) => e.url)).toEqual([CARETHREAD.requestId]);
+    expect(r).toEqual({ ...toFhirAuditEvent(base(), ['pat-1'], users), extension: r.extension });
+  });
+
   test('DENIED is outcome 4 with the reason', () => {
     const r = toFhirAuditEvent(base({ outcome: AuditOutcome.DENIED, reason: 'NOT_FOUND: Thread not found' }), [], users);
     expect(r).toMatchObject({ outcome: '4', outcomeDesc: 'NOT_FOUND: Thread not found' });

@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { createTx, LockOrder, LockOrderError, type TxContext } from '../../src/database/unit-of-work';
 
-// The lock order every transaction keeps: teams < threads < inbox items < audit chain.
+// The lock order every transaction keeps: teams < threads < inbox items.
 // Taking a lower level after a higher one is a programming error, thrown before any statement runs.
 
 /** A SQLite-like manager that records statements instead of running them. */
@@ -24,14 +24,13 @@ const OTHER_TEAM = '00000000-0000-4000-8000-000000000002';
 describe('LockOrder', () => {
   test('levels in order, each as often as needed, are fine', () => {
     const order = new LockOrder();
-    for (const level of ['teams', 'teams', 'threads', 'threads', 'inboxItems', 'inboxItems', 'auditChain'] as const) order.enter(level);
+    for (const level of ['teams', 'teams', 'threads', 'threads', 'inboxItems', 'inboxItems'] as const) order.enter(level);
   });
 
   test.each([
     ['threads', 'teams'],
     ['inboxItems', 'threads'],
     ['inboxItems', 'teams'],
-    ['auditChain', 'inboxItems'],
   ] as const)('%s then %s throws LockOrderError', (first, then) => {
     const order = new LockOrder();
     order.enter(first);

@@ -5,7 +5,7 @@ import type { AuditEvent } from './audit-event.entity';
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** An event's content as hashed: everything but its id and hashes, plus the patients it concerns. */
-export type ChainedContent = Omit<AuditEvent, 'id' | 'prevHash' | 'hash'> & { patientIds: string[] };
+export type ChainedContent = Omit<AuditEvent, 'id' | 'chainSeq' | 'prevHash' | 'hash'> & { patientIds: string[] };
 
 /**
  * The canonical form of an event: a JSON array in a fixed field order, times

@@ -1,9 +1,10 @@
+import type { RequestOrigin } from '../../common/request-origin';
 import type { Tx, UnitOfWork } from '../../database/unit-of-work';
 import type { ParticipantFacts } from '../threads/participants';
 import type { Actor } from '../users/user.entity';
 import type { AuditAction } from './audit-action';
 
-/** One audit event to record (AuditService chains and stores it). */
+/** One audit event to record (AuditService stores it; the sealer chains it). */
 export interface AuditEntry {
   actor: Actor;
   action: AuditAction;
@@ -19,6 +20,8 @@ export interface AuditEntry {
   recipientIds?: string[];
   /** The thread's participants as this transaction read them, when it did: the audit writer then reads them no second time. */
   participants?: ParticipantFacts[];
+  /** Where it came from, when recorded outside its request (a group commit of many requests); default the current request's. */
+  origin?: RequestOrigin | null;
 }
 
 /** The unit of work of this server: its transactions audit AuditEntry. */

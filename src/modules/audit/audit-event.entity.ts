@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, PrimaryGeneratedColumn, type ValueTransformer } from 'typeorm';
 import { AuditAction } from './audit-action';
 
 /** Who the actor was when they acted. */
@@ -18,15 +18,23 @@ export enum AuditOutcome {
 registerEnumType(AuditRole, { name: 'AuditRole' });
 registerEnumType(AuditOutcome, { name: 'AuditOutcome' });
 
+/** An unsealed event's hashes: stored as '' (the columns are NOT NULL), null in code. */
+const UNSEALED: ValueTransformer = {
+  to: (value: string | null | undefined) => value ?? '',
+  from: (value: string) => value || null,
+};
+
 /**
- * Append-only: written by AuditService.record, never updated or deleted
- * (database triggers refuse both). Each event is a link of a SHA-256 hash
- * chain, see audit-chain.ts.
+ * Append-only: inserted by the audit writer, never deleted, and updated only
+ * once, by the sealer, which sets chainSeq and the hashes of a row still
+ * without them (database triggers refuse anything else). Each sealed event is
+ * a link of a SHA-256 hash chain, see audit-chain.ts.
  */
 @ObjectType()
 @Entity('audit_events')
 @Index('IDX_audit_events_thread', ['threadId'])
 @Index('IDX_audit_events_actor', ['actorId'])
+@Index('UQ_audit_events_chain_seq', ['chainSeq'], { unique: true })
 export class AuditEvent {
   @Field(() => ID)
   @PrimaryGeneratedColumn('increment')
@@ -99,13 +107,20 @@ export class AuditEvent {
   @Column({ type: 'varchar', length: 100 })
   instanceId!: string;
 
-  /** The hash of the event before this one (64 zeros for the first). */
-  @Column({ type: 'varchar', length: 64 })
-  prevHash!: string;
+  /** The event's place in the chain, given by the sealer (audit-sealer.ts) shortly after its commit; null until then. */
+  @Column({ type: 'integer', nullable: true })
+  chainSeq!: number | null;
 
-  @Field({ description: "SHA-256 over the previous event's hash and this event's content (hex)." })
-  @Column({ type: 'varchar', length: 64 })
-  hash!: string;
+  /** The hash of the event before this one in the chain (64 zeros for the first); null until sealed. */
+  @Column({ type: 'varchar', length: 64, transformer: UNSEALED })
+  prevHash!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "SHA-256 over the previous event's hash and this event's content (hex); null until the event is sealed, within a second or so of its commit.",
+  })
+  @Column({ type: 'varchar', length: 64, transformer: UNSEALED })
+  hash!: string | null;
 }
 
 /** The patients whose data an event concerns: one row per patient, for the access log and search. */

@@ -1,6 +1,11 @@
-import { And, LessThanOrEqual, MoreThan, type DataSource, type FindOperator } from 'typeorm';
+import type { KeyObject } from 'node:crypto';
+import { IsNull, MoreThan, type DataSource } from 'typeorm';
 import { chainHash, GENESIS_HASH } from './audit-chain';
+import { signatureHolds, type Checkpoint } from './audit-checkpoint';
+import { AuditCheckpoint } from './audit-checkpoint.entity';
 import { AuditEvent, AuditEventPatient } from './audit-event.entity';
+import { patientsOf } from './audit-sealer';
+import { keyIdOf } from './audit-signing-key';
 
 export interface ChainBreak {
   /** The first event that does not hold: its content or its link to the event before. */
@@ -9,13 +14,23 @@ export interface ChainBreak {
 }
 
 export interface ChainReport {
-  /** Events checked and found sound: all of them when the chain is intact, those before the break otherwise. */
+  /** Sealed events checked and found sound: all of them when the chain is intact, those before the break otherwise. */
   events: number;
   /** The hash of the last sound event; GENESIS_HASH when there is none. */
   head: string;
   broken: ChainBreak | null;
   /** With `anchor`: the event whose hash it is, or null when no sound event has that hash. */
   anchorEventId?: number | null;
+  /** The latest checkpoint in the database, null when there is none. */
+  checkpoint: Checkpoint | null;
+  /** What is wrong with the latest checkpoint or the chain against it, if anything. */
+  checkpointProblem: string | null;
+  /** With `kept`: what is wrong with the chain against that checkpoint, null when it holds. */
+  keptProblem?: string | null;
+  /** Events not sealed yet: how many, and the time of the oldest. */
+  unsealed: { count: number; oldestAt: Date | null };
+  /** The oldest unsealed event is older than `maxUnsealedMs`: the sealer is not running. */
+  stale: boolean;
 }
 
 export interface VerifyOptions {
@@ -23,74 +38,138 @@ export interface VerifyOptions {
   chunkSize?: number;
   /** A head hash printed by an earlier run and kept elsewhere: the chain must still contain it. */
   anchor?: string;
+  /** The key checkpoints must be signed with (its public half); null: none is configured, and any checkpoint fails. */
+  publicKey: KeyObject | null;
+  /** A checkpoint kept outside the database (`audit:verify --export`): the chain must still hold everything up to it. */
+  kept?: Checkpoint;
+  /** An unsealed event older than this fails the run (default 60 s): sealing takes a second or so. */
+  maxUnsealedMs?: number;
 }
+
+const DEFAULT_MAX_UNSEALED_MS = 60_000;
 
 /**
- * Walks the audit trail in id order and recomputes every link of the hash
- * chain (see audit-chain.ts): each event's hash over the previous event's hash
- * and its own content, patients included. Stops at the first break. Proves
- * that no event was changed, removed, inserted or moved since it was written,
- * unless whoever did it recomputed every hash after it; keeping an earlier head
- * hash elsewhere and passing it as `anchor` catches that too, up to that head.
+ * Walks the sealed audit trail in chain order (`chainSeq`) and recomputes
+ * every link (see audit-chain.ts): each event's hash over the previous event's
+ * hash and its own content, patients included. Stops at the first break. Then
+ * checks the chain against the latest signed checkpoint (and a kept one, if
+ * given): the signature, and that the chain still has the event the checkpoint
+ * names, with that hash. Proves that no sealed event was changed, removed,
+ * inserted or moved, the newest ones included, unless whoever did it also
+ * holds the signing key.
  */
-export async function verifyChain(db: DataSource, options: VerifyOptions = {}): Promise<ChainReport> {
+export async function verifyChain(db: DataSource, options: VerifyOptions): Promise<ChainReport> {
   const chunkSize = options.chunkSize ?? 5_000;
-  const report: ChainReport = { events: 0, head: GENESIS_HASH, broken: null };
+  const checkpoint = await latestCheckpoint(db);
+  const unsealed = await unsealedEvents(db);
+  const report: ChainReport = {
+    events: 0,
+    head: GENESIS_HASH,
+    broken: null,
+    checkpoint,
+    checkpointProblem: null,
+    unsealed,
+    stale: unsealed.oldestAt !== null && Date.now() - unsealed.oldestAt.getTime() > (options.maxUnsealedMs ?? DEFAULT_MAX_UNSEALED_MS),
+  };
   if (options.anchor !== undefined) report.anchorEventId = null;
+  if (options.kept) report.keptProblem = signatureProblem(options.kept, options.publicKey);
+  /** The hashes the checkpoints name, by chainSeq: compared as the walk passes them. */
+  const named = new Map<number, { hash: string; found: string | null }>();
+  if (checkpoint) named.set(checkpoint.chainSeq, { hash: checkpoint.headHash, found: null });
+  if (options.kept) named.set(options.kept.chainSeq, { hash: options.kept.headHash, found: null });
   let previousId = 0;
-  const done = (broken: ChainBreak) => ({ ...report, broken });
 
-  for (;;) {
-    const rows = await db.manager.find(AuditEvent, { where: { id: MoreThan(previousId) }, order: { id: 'ASC' }, take: chunkSize });
+  walk: for (;;) {
+    const rows = await db.manager.find(AuditEvent, { where: { chainSeq: MoreThan(report.events) }, order: { chainSeq: 'ASC' }, take: chunkSize });
     if (!rows.length) break;
-    const lastId = rows[rows.length - 1].id;
-    // Every link from just after the previous chunk to the end of this one, so none falls between chunks.
-    const patients = await patientsOf(db, And(MoreThan(previousId), LessThanOrEqual(lastId)));
+    const patients = await patientsOf(db.manager, rows.map((r) => r.id));
     for (const row of rows) {
-      const patientIds = patients.get(row.id) ?? [];
-      patients.delete(row.id);
-      if (chainHash(row.prevHash, { ...row, patientIds }) !== row.hash) {
-        return done({ eventId: row.id, problem: "the event's content does not match its hash: it was changed after it was written" });
+      if (chainHash(row.prevHash!, { ...row, patientIds: patients.get(row.id) ?? [] }) !== row.hash) {
+        report.broken = { eventId: row.id, problem: "the event's content does not match its hash: it was changed after it was written" };
+        break walk;
       }
-      if (row.prevHash !== report.head) {
+      if (row.prevHash !== report.head || row.chainSeq !== report.events + 1) {
         const before = report.events ? `event ${previousId}` : 'the start of the chain';
-        return done({ eventId: row.id, problem: `its link to ${before} is broken: an event was removed, inserted or moved before it` });
+        report.broken = { eventId: row.id, problem: `its link to ${before} is broken: an event was removed, inserted or moved before it` };
+        break walk;
       }
       report.events++;
-      report.head = row.hash;
+      report.head = row.hash!;
       previousId = row.id;
       if (row.hash === options.anchor) report.anchorEventId = row.id;
+      const mark = named.get(row.chainSeq);
+      if (mark) mark.found = row.hash;
     }
-    const orphan = orphanLink(patients);
-    if (orphan) return done(orphan);
   }
-  const orphan = orphanLink(await patientsOf(db, MoreThan(previousId)));
-  return orphan ? done(orphan) : report;
+  if (!report.broken) report.broken = await orphanLink(db);
+  if (!report.broken) {
+    report.checkpointProblem = checkpointProblem(report, checkpoint, options.publicKey, named);
+    if (options.kept) report.keptProblem ??= againstChain(report, options.kept, named);
+  }
+  return report;
 }
 
-/** The line `npm run audit:verify` prints. */
-export function describeReport(report: ChainReport): string {
-  if (report.broken) return `audit chain broken at event ${report.broken.eventId}: ${report.broken.problem}`;
-  const line = `audit chain intact: ${report.events} events, head ${report.head}`;
-  if (report.anchorEventId === undefined) return line;
-  return report.anchorEventId === null
-    ? `audit chain broken: it does not contain the anchored hash; events were removed from its end, or it was rewritten (${line})`
-    : `${line}; the anchored hash is event ${report.anchorEventId}'s`;
+/** The lines `npm run audit:verify` prints: the chain, its checkpoints, what is not sealed yet. */
+export function describeReport(report: ChainReport): string[] {
+  if (report.broken) return [`audit chain broken at event ${report.broken.eventId}: ${report.broken.problem}`];
+  const lines = [`audit chain intact: ${report.events} events, head ${report.head}`];
+  if (report.anchorEventId !== undefined) {
+    lines[0] =
+      report.anchorEventId === null
+        ? `audit chain broken: it does not contain the anchored hash; events were removed from its end, or it was rewritten (${lines[0]})`
+        : `${lines[0]}; the anchored hash is event ${report.anchorEventId}'s`;
+  }
+  const { checkpoint } = report;
+  if (report.checkpointProblem) lines.push(`audit checkpoint broken: ${report.checkpointProblem}`);
+  else if (checkpoint) lines.push(`checkpoint: ${checkpoint.chainSeq} events, head ${checkpoint.headHash}, signed ${checkpoint.at.toISOString()} by key ${checkpoint.keyId}`);
+  if (report.keptProblem !== undefined) lines.push(report.keptProblem ? `kept checkpoint broken: ${report.keptProblem}` : 'kept checkpoint holds: nothing up to it changed');
+  if (report.unsealed.count) {
+    const age = Math.round((Date.now() - report.unsealed.oldestAt!.getTime()) / 1000);
+    lines.push(`${report.stale ? 'audit sealing stalled' : 'not sealed yet'}: ${report.unsealed.count} events, the oldest ${age} s old`);
+  }
+  return lines;
 }
 
-/** Whether the chain holds, and contains the anchor when one was given. */
-export const intact = (report: ChainReport): boolean => !report.broken && report.anchorEventId !== null;
+/** Whether the chain holds, against its checkpoints too, contains the anchor when one was given, and its sealing keeps up. */
+export const intact = (report: ChainReport): boolean =>
+  !report.broken && report.anchorEventId !== null && !report.checkpointProblem && !report.keptProblem && !report.stale;
 
-async function patientsOf(db: DataSource, eventId: FindOperator<number>): Promise<Map<number, string[]>> {
-  const links = await db.manager.find(AuditEventPatient, { where: { eventId } });
-  const byEvent = new Map<number, string[]>();
-  for (const { eventId: id, patientId } of links) byEvent.set(id, [...(byEvent.get(id) ?? []), patientId]);
-  return byEvent;
+async function latestCheckpoint(db: DataSource): Promise<Checkpoint | null> {
+  const [latest] = await db.manager.find(AuditCheckpoint, { order: { chainSeq: 'DESC', id: 'DESC' }, take: 1 });
+  return latest ? { chainSeq: latest.chainSeq, headHash: latest.headHash, at: latest.at, keyId: latest.keyId, signature: latest.signature } : null;
 }
 
-/** A patient link left over once every event of its range took its own: it names an event that is not there. */
-function orphanLink(unclaimed: Map<number, string[]>): ChainBreak | null {
-  let eventId: number | null = null;
-  for (const id of unclaimed.keys()) if (eventId === null || id < eventId) eventId = id;
-  return eventId === null ? null : { eventId, problem: 'a patient is linked to this event, which is not in the trail: it was removed' };
+async function unsealedEvents(db: DataSource): Promise<ChainReport['unsealed']> {
+  const count = await db.manager.countBy(AuditEvent, { chainSeq: IsNull() });
+  const [oldest] = count ? await db.manager.find(AuditEvent, { select: { id: true, at: true }, where: { chainSeq: IsNull() }, order: { id: 'ASC' }, take: 1 }) : [];
+  return { count, oldestAt: oldest?.at ?? null };
+}
+
+function signatureProblem(c: Checkpoint, publicKey: KeyObject | null): string | null {
+  if (!publicKey) return 'no key to check its signature with: set AUDIT_SIGNING_KEY (or AUDIT_SIGNING_KEY_FILE) as the server has it';
+  if (c.keyId !== keyIdOf(publicKey)) return `it names key ${c.keyId}, not the configured key ${keyIdOf(publicKey)}`;
+  return signatureHolds(publicKey, c) ? null : 'its signature does not hold: it was forged or changed';
+}
+
+/** The newest events cannot go unnoticed: the latest checkpoint must be signed, and the chain must reach it with the same hash. */
+function checkpointProblem(report: ChainReport, checkpoint: Checkpoint | null, publicKey: KeyObject | null, named: Map<number, { hash: string; found: string | null }>): string | null {
+  if (!checkpoint) return report.events ? 'there is none, though events are sealed: the checkpoints were removed' : null;
+  return signatureProblem(checkpoint, publicKey) ?? againstChain(report, checkpoint, named);
+}
+
+function againstChain(report: ChainReport, c: Checkpoint, named: Map<number, { hash: string; found: string | null }>): string | null {
+  if (c.chainSeq > report.events) return `it was signed over ${c.chainSeq} events; the chain has ${report.events}: the newest events were removed`;
+  const found = named.get(c.chainSeq)?.found;
+  return found === c.headHash ? null : `the chain's event ${c.chainSeq} hashes ${found}, not the signed ${c.headHash}: the chain was rewritten`;
+}
+
+/** A patient link naming an event that is not in the trail: it was removed. */
+async function orphanLink(db: DataSource): Promise<ChainBreak | null> {
+  const orphan = await db.manager
+    .createQueryBuilder(AuditEventPatient, 'p')
+    .leftJoin(AuditEvent, 'e', 'e.id = p.eventId')
+    .select('MIN(p.eventId)', 'eventId')
+    .where('e.id IS NULL')
+    .getRawOne<{ eventId: number | null }>();
+  return orphan?.eventId == null ? null : { eventId: Number(orphan.eventId), problem: 'a patient is linked to this event, which is not in the trail: it was removed' };
 }

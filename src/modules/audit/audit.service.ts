@@ -10,9 +10,10 @@ import { UserKind } from '../users/user-kind';
 import { User, type Actor } from '../users/user.entity';
 import { AuditAction } from './audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from './audit-entry';
-import { chainHash, GENESIS_HASH, type ChainedContent } from './audit-chain';
+import type { ChainedContent } from './audit-chain';
 import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from './audit-event.entity';
 import { currentOrigin } from '../../common/request-origin';
+import { GroupCommit } from '../../database/group-commit';
 import { patientView } from './patient-view';
 
 /** One entry of MESSAGE_DELIVERED's `recipients` (stored as JSON). Role is null for someone no longer in the thread. */
@@ -31,9 +32,6 @@ interface Delivery {
   userIds: string[];
 }
 
-// Any fixed number: every instance serialises audit writes on the same advisory lock.
-const CHAIN_LOCK = 7_318_224_002;
-
 /**
  * Text from a client as the database will store it, so the hash is computed
  * over what is stored: at most `max` code points, no lone surrogates (stored
@@ -46,18 +44,18 @@ function storable(text: string, max: number): string {
     .join('');
 }
 
-/** An entry as prepared inside its transaction, short of its time and place in the chain. */
+/** An entry as prepared inside its transaction, short of its time. */
 type PreparedEntry = Omit<ChainedContent, 'at'>;
 
 export const roleOf = (user: Actor): AuditRole =>
   user.isAdmin ? AuditRole.ADMIN : user.kind === UserKind.PATIENT ? AuditRole.PATIENT : AuditRole.PROFESSIONAL;
 
-/** Writes audit events (insert only, chained) and reads a thread's trail. */
+/** Writes audit events (insert only; the sealer chains them) and reads a thread's trail. */
 export class AuditService {
   /**
    * Live deliveries of the same few milliseconds, written in one transaction:
    * one MESSAGE_DELIVERED per message. Under load this is what keeps
-   * deliveries from queueing one by one for the audit chain.
+   * deliveries from queueing one by one for a transaction each.
    */
   private readonly deliveries = new DataLoader<Delivery, void>(
     (deliveries) => this.recordDeliveries(deliveries),
@@ -67,6 +65,9 @@ export class AuditService {
       maxBatchSize: 1_000,
     },
   );
+
+  /** The THREAD_READs of every request of the same moment, in one transaction (see readRecorder). */
+  private readonly reads = new GroupCommit<AuditEntry>((entries) => this.uow.run((tx) => tx.audit(...entries)));
 
   private readonly recording = new Set<Promise<void>>();
   private readonly db: DataSource;
@@ -84,7 +85,7 @@ export class AuditService {
   /**
    * Records that `message` was pushed live to `userIds` by this instance, with
    * every other delivery of the same few milliseconds, in the background:
-   * delivery never waits for the audit chain. A failure is logged as an error.
+   * delivery never waits for the audit trail. A failure is logged as an error.
    */
   delivered(message: MessageData, userIds: string[]): void {
     const recorded = this.deliveries.load({ message, userIds }).catch((error: unknown) => {
@@ -101,14 +102,16 @@ export class AuditService {
 
   /**
    * Per request: records one THREAD_READ per thread whose messages the viewer
-   * read, the threads of one request in one transaction. Resolvers await it
-   * before returning the messages, so a read that cannot be audited fails.
+   * read. Resolvers await it before returning the messages, so a read that
+   * cannot be audited fails. The reads of every request of the same moment go
+   * in one short transaction (a group commit), so that a burst of reads takes
+   * one turn of SQLite's writer, not one each behind the writers.
    */
   readRecorder(viewer: Actor | null): DataLoader<string, true> {
     return new DataLoader(async (threadIds) => {
       if (!viewer) throw new Error('reads are recorded only for a signed-in viewer');
-      const entries = threadIds.map((threadId) => ({ actor: viewer, action: AuditAction.ThreadRead, threadId }));
-      await this.uow.run((tx) => tx.audit(...entries));
+      const origin = currentOrigin() ?? null;
+      await this.reads.add(threadIds.map((threadId) => ({ actor: viewer, action: AuditAction.ThreadRead, threadId, origin })));
       return threadIds.map(() => true as const);
     });
   }
@@ -121,17 +124,16 @@ export class AuditService {
   /**
    * The unit of work's audit writer. `prepare` reads, when tx.audit is called,
    * what the entries need (a thread's patients, the actor's team in it);
-   * `write` chains them at the end of the transaction, so both commit or
-   * neither. Each event is chained onto the one before: on PostgreSQL an
-   * advisory lock held to the end of the transaction makes writers take turns
-   * (on SQLite they already do), so no two events share a predecessor. Every
-   * other audited transaction waits from there to the commit, which is why the
-   * unit of work writes the audit last.
+   * `write` inserts them at the end of the transaction, so both commit or
+   * neither. Events are inserted unsealed: no lock, nothing read, so audited
+   * transactions never wait for each other here; the sealer (audit-sealer.ts)
+   * chains them shortly after the commit.
    */
   private readonly writer: AuditWriter<AuditEntry, PreparedEntry> = {
     prepare: async (m, entries) => {
       const facts = await this.facts(m, entries);
-      const origin = currentOrigin();
+      const current = currentOrigin();
+      const originOf = (e: AuditEntry) => (e.origin === undefined ? current : e.origin);
       return entries.map((e) => ({
         action: e.action,
         outcome: e.denied ? AuditOutcome.DENIED : AuditOutcome.SUCCESS,
@@ -152,24 +154,18 @@ export class AuditService {
           ]),
         ],
         recipients: e.recipientIds ? JSON.stringify([...e.recipientIds].sort().map((id) => facts.recipient(e.threadId ?? null, id))) : null,
-        requestId: origin?.requestId ?? null,
-        clientIp: origin ? storable(origin.ip, 64) : null,
-        userAgent: origin?.userAgent ? storable(origin.userAgent, 300) : null,
+        requestId: originOf(e)?.requestId ?? null,
+        clientIp: originOf(e) ? storable(originOf(e)!.ip, 64) : null,
+        userAgent: originOf(e)?.userAgent ? storable(originOf(e)!.userAgent!, 300) : null,
         instanceId: this.instanceId,
       }));
     },
     write: async (m, prepared) => {
-      if (m.connection.options.type === 'postgres') await m.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
       const at = new Date();
-      let prevHash = (await m.find(AuditEvent, { select: { id: true, hash: true }, order: { id: 'DESC' }, take: 1 }))[0]?.hash ?? GENESIS_HASH;
-      for (const entry of prepared) {
-        const content: ChainedContent = { ...entry, at };
-        const hash = chainHash(prevHash, content);
-        const { patientIds, ...columns } = content;
-        const { identifiers } = await m.insert(AuditEvent, { ...columns, prevHash, hash });
+      for (const { patientIds, ...columns } of prepared) {
+        const { identifiers } = await m.insert(AuditEvent, { ...columns, at });
         const eventId = identifiers[0].id as number;
         if (patientIds.length) await m.insert(AuditEventPatient, patientIds.map((patientId) => ({ eventId, patientId })));
-        prevHash = hash;
       }
     },
   };

@@ -177,8 +177,9 @@ export function toFhirAuditEvent(event: AuditEvent, patientIds: readonly string[
     resourceType: 'AuditEvent',
     id: String(event.id),
     ...extensions([
-      { url: CARETHREAD.hash, valueString: event.hash },
-      { url: CARETHREAD.prevHash, valueString: event.prevHash },
+      // None yet for an event not sealed: it is complete, only its place in the chain is still to come.
+      event.hash && { url: CARETHREAD.hash, valueString: event.hash },
+      event.prevHash && { url: CARETHREAD.prevHash, valueString: event.prevHash },
       event.requestId && { url: CARETHREAD.requestId, valueString: event.requestId },
     ]),
     type: mapping.type,
