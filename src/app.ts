@@ -96,7 +96,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   const access = new ThreadAccess(db);
   // Plugs itself in as the audit writer of every transaction (uow.auditWith).
   const audit = new AuditService({ db, uow, access, instanceId: config.instanceId, logger });
-  const auditSealer = new AuditSealer({ db, turn: sealingTurn(db, uow), key: () => serverSigningKey(config, logger), logger });
+  const auditSealer = new AuditSealer({ db, turn: sealingTurn(db, uow), key: () => serverSigningKey(config, logger), logger, pollMs: config.auditSealMs });
   const careNetwork = new CareNetworkService({ uow });
   const recipients = new RecipientService({ db, access });
   const messages = new MessageService({ db, uow, access, events, logger });

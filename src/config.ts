@@ -51,6 +51,8 @@ export interface Config {
   outboxRelayMs: number;
   /** How long published events are kept, so an instance back from a Redis outage delivers what it missed. Default 10 minutes. */
   outboxKeepMs: number;
+  /** How often the audit sealer looks for unsealed events. Default 200 ms. */
+  auditSealMs: number;
   /** GET /metrics needs `Authorization: Bearer <metricsToken>`; null (the default) leaves it open. */
   metricsToken: string | null;
   /** Sign-in through the hospital's OpenID Connect identity provider; null (the default) when OIDC_ISSUER is unset. */
@@ -137,6 +139,7 @@ const schema = z
     ESCALATION_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
     OUTBOX_RELAY_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     OUTBOX_KEEP_MS: z.coerce.number().int().min(60_000).max(7 * 24 * 3_600_000).default(600_000),
+    AUDIT_SEAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(200),
     METRICS_TOKEN: z.string().min(32, 'METRICS_TOKEN must be at least 32 characters').optional(),
     OIDC_ISSUER: providerUrl('OIDC_ISSUER').optional(),
     OIDC_AUDIENCE: z.string().max(500).optional(),
@@ -221,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     escalationPollMs: e.ESCALATION_POLL_MS,
     outboxRelayMs: e.OUTBOX_RELAY_MS,
     outboxKeepMs: e.OUTBOX_KEEP_MS,
+    auditSealMs: e.AUDIT_SEAL_MS,
     metricsToken: e.METRICS_TOKEN ?? null,
     oidc:
       e.OIDC_ISSUER && e.OIDC_AUDIENCE

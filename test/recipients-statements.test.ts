@@ -39,8 +39,9 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 async function openClinic(size: number): Promise<Clinic> {
   const counter = new QueryCounter();
-  // The outbox relay's rounds and the escalation poll run on their own clocks; ones longer than the test keep them out of the count.
-  const server = await startTestServer({ OUTBOX_RELAY_MS: '600000', ESCALATION_POLL_MS: '3600000' }, { queryLogger: counter });
+  // The outbox relay's rounds, the escalation poll and the audit sealer (with the import's
+  // thousands of events to seal) run on their own clocks; ones longer than the test keep them out of the count.
+  const server = await startTestServer({ OUTBOX_RELAY_MS: '600000', ESCALATION_POLL_MS: '3600000', AUDIT_SEAL_MS: '3600000' }, { queryLogger: counter });
   const world = await World.create(server);
   const professional = await world.professional('Caller Professional');
   const patient = await world.patient('Caller Patient');

@@ -22,8 +22,8 @@ let limitedTeam: TeamRef;
 
 beforeAll(async () => {
   counter = new QueryCounter();
-  // The outbox relay's rounds prune on their own clock; one longer than the test keeps them out of the count.
-  server = await startTestServer({ OUTBOX_RELAY_MS: '600000' }, { queryLogger: counter });
+  // The outbox relay's rounds and the audit sealer's run on their own clocks; ones longer than the test keep them out of the count.
+  server = await startTestServer({ OUTBOX_RELAY_MS: '600000', AUDIT_SEAL_MS: '3600000' }, { queryLogger: counter });
   world = await World.create(server);
   professional = await world.professional('Dr Count');
   patient = await world.patient('Pat Count');

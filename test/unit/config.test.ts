@@ -80,6 +80,7 @@ describe('configuration is validated before anything starts', () => {
       oidc: null,
       outboxRelayMs: 10_000,
       outboxKeepMs: 600_000,
+      auditSealMs: 200,
       auditSigningKey: null,
       auditSigningKeyFile: 'data/audit-signing-key.pem',
     });

@@ -8,8 +8,6 @@ import { AuditEvent, AuditEventPatient } from './audit-event.entity';
 import type { SealingTurn } from './audit-sealer-turn';
 import type { AuditSigningKey } from './audit-signing-key';
 
-/** How often the sealer looks for new events: well inside the second within which they are sealed. */
-const POLL_MS = 200;
 /** How often an instance without the turn asks for it: how soon a dead sealer's turn is taken over. */
 const STANDBY_MS = 1_000;
 /** A new checkpoint at most this often, once the chain has grown past the last one. */
@@ -44,10 +42,15 @@ export class AuditSealer {
   private checkpointDue = true;
   private readonly db: DataSource;
   private sealing: Promise<unknown> = Promise.resolve();
+  private readonly pollMs: number;
 
-  /** `key` is called once, at the first need (start): tools that never start a sealer need no key. */
-  constructor(deps: { db: DataSource; turn: SealingTurn; key: () => AuditSigningKey; logger: Logger }) {
-    ({ db: this.db, turn: this.turn, key: this.signingKey, logger: this.logger } = deps);
+  /**
+   * `key` is called once, at the first need (start): tools that never start a
+   * sealer need no key. `pollMs`: how often it looks for new events (AUDIT_SEAL_MS,
+   * default 200 ms: well inside the second within which they are sealed).
+   */
+  constructor(deps: { db: DataSource; turn: SealingTurn; key: () => AuditSigningKey; logger: Logger; pollMs: number }) {
+    ({ db: this.db, turn: this.turn, key: this.signingKey, logger: this.logger, pollMs: this.pollMs } = deps);
   }
 
   private get key(): AuditSigningKey {
@@ -120,7 +123,7 @@ export class AuditSealer {
       this.timer = null;
       this.running = this.sealAll()
         .then(
-          (sealed) => this.schedule(sealed === null ? STANDBY_MS : POLL_MS),
+          (sealed) => this.schedule(sealed === null ? STANDBY_MS : this.pollMs),
           (error: unknown) => {
             this.logger.error({ err: error }, 'could not seal the audit trail; trying again');
             this.schedule(STANDBY_MS);
