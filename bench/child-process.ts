@@ -78,7 +78,7 @@ export async function startCareThread(): Promise<ServerProcess & { databasePath:
 
 /** CareThread as built in dist/ with `settings` beside the bench's (a database, Redis, an instance id); `onStop` once it exited. */
 export function startCareThreadWith(settings: Record<string, string>, onStop?: () => void): Promise<ServerProcess> {
-  // At `info` it logs the line with its URL, and nothing per request.
+  // At `info`, as in production: the line with its URL, and the access log's line per HTTP request.
   const env = { ...SERVER_SETTINGS, LOG_LEVEL: 'info', ...settings };
   return startProcess([...MEASURED, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), onStop);
 }

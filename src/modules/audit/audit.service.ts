@@ -133,32 +133,35 @@ export class AuditService {
     prepare: async (m, entries) => {
       const facts = await this.facts(m, entries);
       const current = currentOrigin();
-      const originOf = (e: AuditEntry) => (e.origin === undefined ? current : e.origin);
-      return entries.map((e) => ({
-        action: e.action,
-        outcome: e.denied ? AuditOutcome.DENIED : AuditOutcome.SUCCESS,
-        reason: e.denied ? storable(e.denied, 300) : null,
-        actorId: e.actor.id,
-        actorRole: roleOf(e.actor),
-        actorTeamId: e.threadId ? (facts.teamOf.get(`${e.threadId}:${e.actor.id}`) ?? null) : null,
-        threadId: e.threadId ?? null,
-        messageId: e.messageId ?? null,
-        subjectUserId: e.subjectUserId ?? null,
-        patientId: e.patientId ?? null,
-        teamId: e.teamId ?? null,
-        patientIds: [
-          ...new Set([
-            ...(e.patientId ? [e.patientId] : []),
-            ...(e.threadId ? (facts.patientsOf.get(e.threadId) ?? []) : []),
-            ...(e.subjectUserId && facts.patientSubjects.has(e.subjectUserId) ? [e.subjectUserId] : []),
-          ]),
-        ],
-        recipients: e.recipientIds ? JSON.stringify([...e.recipientIds].sort().map((id) => facts.recipient(e.threadId ?? null, id))) : null,
-        requestId: originOf(e)?.requestId ?? null,
-        clientIp: originOf(e) ? storable(originOf(e)!.ip, 64) : null,
-        userAgent: originOf(e)?.userAgent ? storable(originOf(e)!.userAgent!, 300) : null,
-        instanceId: this.instanceId,
-      }));
+      return entries.map((e) => {
+        // A read recorded in a group commit brings its own request's origin.
+        const origin = e.origin === undefined ? current : e.origin;
+        return {
+          action: e.action,
+          outcome: e.denied ? AuditOutcome.DENIED : AuditOutcome.SUCCESS,
+          reason: e.denied ? storable(e.denied, 300) : null,
+          actorId: e.actor.id,
+          actorRole: roleOf(e.actor),
+          actorTeamId: e.threadId ? (facts.teamOf.get(`${e.threadId}:${e.actor.id}`) ?? null) : null,
+          threadId: e.threadId ?? null,
+          messageId: e.messageId ?? null,
+          subjectUserId: e.subjectUserId ?? null,
+          patientId: e.patientId ?? null,
+          teamId: e.teamId ?? null,
+          patientIds: [
+            ...new Set([
+              ...(e.patientId ? [e.patientId] : []),
+              ...(e.threadId ? (facts.patientsOf.get(e.threadId) ?? []) : []),
+              ...(e.subjectUserId && facts.patientSubjects.has(e.subjectUserId) ? [e.subjectUserId] : []),
+            ]),
+          ],
+          recipients: e.recipientIds ? JSON.stringify([...e.recipientIds].sort().map((id) => facts.recipient(e.threadId ?? null, id))) : null,
+          requestId: origin?.requestId ?? null,
+          clientIp: origin ? storable(origin.ip, 64) : null,
+          userAgent: origin?.userAgent ? storable(origin.userAgent, 300) : null,
+          instanceId: this.instanceId,
+        };
+      });
     },
     write: async (m, prepared) => {
       const at = new Date();
