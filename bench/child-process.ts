@@ -80,7 +80,8 @@ export async function startCareThread(): Promise<ServerProcess & { databasePath:
 export function startCareThreadWith(settings: Record<string, string>, onStop?: () => void): Promise<ServerProcess> {
   // At `info`, as in production: the line with its URL, and the access log's line per HTTP request.
   const env = { ...SERVER_SETTINGS, LOG_LEVEL: 'info', ...settings };
-  return startProcess([...MEASURED, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), onStop);
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  return startProcess([...MEASURED, ...profile, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), onStop);
 }
 
 /** bench/bare-broadcast.ts, writing frames of `frameBytes`. */
