@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type Logger as TypeOrmLogger } from 'typeorm';
 import type { DatabaseConfig } from './config';
+import { sqliteParameter } from './database/sqlite-integer';
 import { entities, migrations } from './tables';
 
 /**
@@ -47,8 +48,7 @@ export function createDataSource(config: DatabaseConfig, queryLogger?: TypeOrmLo
 function bindingIntegers(dataSource: DataSource): DataSource {
   const driver = dataSource.driver;
   const escape = driver.escapeQueryWithParameters.bind(driver);
-  const bound = (value: unknown) => (typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value);
   driver.escapeQueryWithParameters = (sql, parameters) =>
-    escape(sql, parameters && Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, bound(value)])));
+    escape(sql, parameters && Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, sqliteParameter(value)])));
   return dataSource;
 }

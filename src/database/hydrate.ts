@@ -13,3 +13,11 @@ export function hydrate<T extends ObjectLiteral>(m: EntityManager, target: Entit
   }
   return entity;
 }
+
+/** The select list that hydrate reads back: every column of the entity as `<alias>_<column>`. */
+export function selectList(m: EntityManager, target: EntityTarget<ObjectLiteral>, alias: string): string {
+  return m.connection
+    .getMetadata(target)
+    .columns.map((column) => `"${alias}"."${column.databaseName}" AS "${alias}_${column.databaseName}"`)
+    .join(', ');
+}

@@ -1,5 +1,6 @@
 import { In, IsNull, LessThan, MoreThanOrEqual, type DataSource, type EntityManager } from 'typeorm';
 import { Ticker } from '../common/ticker';
+import { insertRows } from '../database/insert-rows';
 import type { EventOutbox } from '../database/unit-of-work';
 import type { Logger } from '../logger';
 import type { AnyBusEvent, EventBus } from './event-bus';
@@ -189,7 +190,7 @@ export class OutboxTable implements OutboxStore {
   async write(m: EntityManager, events: AnyBusEvent[], published: boolean): Promise<void> {
     const now = new Date();
     const rows = events.map((event) => ({ id: event.id, topic: event.topic, payload: JSON.stringify(event.payload), createdAt: now, publishedAt: published ? now : null }));
-    for (let i = 0; i < rows.length; i += WRITE_BATCH) await m.insert(OutboxEvent, rows.slice(i, i + WRITE_BATCH));
+    for (let i = 0; i < rows.length; i += WRITE_BATCH) await insertRows(m, OutboxEvent, rows.slice(i, i + WRITE_BATCH));
   }
 
   async claim(before: Date | null, limit: number, send: (events: AnyBusEvent[]) => Promise<string[]>): Promise<number> {

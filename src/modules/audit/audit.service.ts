@@ -14,6 +14,7 @@ import type { ChainedContent } from './audit-chain';
 import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from './audit-event.entity';
 import { currentOrigin } from '../../common/request-origin';
 import { GroupCommit } from '../../database/group-commit';
+import { insertRows } from '../../database/insert-rows';
 import { patientView } from './patient-view';
 
 /** One entry of MESSAGE_DELIVERED's `recipients` (stored as JSON). Role is null for someone no longer in the thread. */
@@ -166,9 +167,8 @@ export class AuditService {
     write: async (m, prepared) => {
       const at = new Date();
       for (const { patientIds, ...columns } of prepared) {
-        const { identifiers } = await m.insert(AuditEvent, { ...columns, at });
-        const eventId = identifiers[0].id as number;
-        if (patientIds.length) await m.insert(AuditEventPatient, patientIds.map((patientId) => ({ eventId, patientId })));
+        const [eventId] = (await insertRows(m, AuditEvent, [{ ...columns, at }], 'id')) as number[];
+        await insertRows(m, AuditEventPatient, patientIds.map((patientId) => ({ eventId: Number(eventId), patientId })));
       }
     },
   };

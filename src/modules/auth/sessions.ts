@@ -1,7 +1,11 @@
-import { In, LessThan, Not, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { In, LessThan, Not, type DataSource, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import { newId } from '../../common/ids';
+import { hydrate, selectList } from '../../database/hydrate';
+import { placeholder, statement } from '../../database/statements';
+import { tablePath } from '../../database/table-path';
 import { SESSIONS_ENDED } from '../../events/event-bus';
 import type { AuditedTx } from '../audit/audit-entry';
+import { User } from '../users/user.entity';
 import { Session } from './session.entity';
 
 /** Which of an account's sessions end: one, or all but one (none kept: `except` null). */
@@ -30,4 +34,18 @@ export async function endSessions(tx: AuditedTx, userId: string, which: Sessions
   await tx.manager.delete(Session, { id: In(sessionIds) });
   await tx.emit(SESSIONS_ENDED, { userId, sessionIds, reason });
   return sessionIds.length;
+}
+
+/**
+ * The user whose session `sessionId` is, if both exist: what every request
+ * signed in with a token of `login` reads first.
+ */
+export async function sessionUser(db: DataSource, userId: string, sessionId: string): Promise<User | null> {
+  const m = db.manager;
+  const sql = statement(db, 'sessionUser', () => {
+    const [users, sessions] = [User, Session].map((entity) => tablePath(m, db.getMetadata(entity).tableName));
+    return `SELECT ${selectList(m, User, 'u')} FROM ${users} "u" INNER JOIN ${sessions} "s" ON "s"."userId" = "u"."id" WHERE "u"."id" = ${placeholder(db, 1)} AND "s"."id" = ${placeholder(db, 2)}`;
+  });
+  const [row] = (await db.query(sql, [userId, sessionId])) as Record<string, unknown>[];
+  return row ? hydrate(m, User, row, 'u') : null;
 }

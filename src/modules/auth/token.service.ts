@@ -1,4 +1,5 @@
 import { SignJWT, jwtVerify } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { unauthenticated } from '../../errors';
 
 /** The `iss` of the tokens `login` hands out; BearerIdentities tells them from an identity provider's by it. */
@@ -12,8 +13,19 @@ export interface TokenClaims {
   expiresAt: Date;
 }
 
+/** Tokens whose signature was checked, kept with their claims: about 2 MB at most. */
+const VERIFIED_TOKENS = 10_000;
+
 /** Signs and checks the access tokens that `login` hands out (HS256 JWTs naming their session in `sid`). */
 export class TokenService {
+  /**
+   * A signed-in client sends the same token with every request: its HMAC is
+   * checked the first time, and the same string is taken at its word until it
+   * expires. Only the signature's check is kept: whether the session still
+   * exists is read on every request (UserService.byToken).
+   */
+  private readonly verified = new LRUCache<string, TokenClaims>({ max: VERIFIED_TOKENS });
+
   constructor(
     private readonly secret: Uint8Array,
     private readonly ttlSeconds: number,
@@ -42,10 +54,14 @@ export class TokenService {
    * one, or one naming no session (issued before sessions existed). Whether the session still exists is the caller's check.
    */
   async verify(token: string): Promise<TokenClaims> {
+    const known = this.verified.get(token);
+    if (known && known.expiresAt.getTime() > Date.now()) return known;
     try {
       const { payload } = await jwtVerify(token, this.secret, { issuer: TOKEN_ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
       if (!payload.sub || !payload.exp || typeof payload.sid !== 'string') throw new Error('token without subject, expiry or session');
-      return { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };
+      const claims = { userId: payload.sub, sessionId: payload.sid, expiresAt: new Date(payload.exp * 1000) };
+      this.verified.set(token, claims);
+      return claims;
     } catch {
       throw unauthenticated('Invalid or expired token');
     }

@@ -1,4 +1,6 @@
 import type { EntityManager } from 'typeorm';
+import { placeholder, statement } from '../../database/statements';
+import { tablePath } from '../../database/table-path';
 import type { Tx } from '../../database/unit-of-work';
 import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
@@ -57,12 +59,9 @@ export function rescheduleItems(tx: Tx<unknown>, items: ScheduledItem[]): Promis
  */
 export function unschedule(tx: Tx<unknown>, threadId: string): Promise<void> {
   return tx.lockInboxItems(async (m) => {
-    await m
-      .createQueryBuilder()
-      .update(ThreadTeam)
-      .set({ escalationDueAt: null })
-      .where('threadId = :threadId AND escalationDueAt IS NOT NULL', { threadId })
-      .execute();
+    const db = m.connection;
+    const sql = statement(db, 'unschedule', () => `UPDATE ${tablePath(m, db.getMetadata(ThreadTeam).tableName)} SET "escalationDueAt" = NULL WHERE "threadId" = ${placeholder(db, 1)} AND "escalationDueAt" IS NOT NULL`);
+    await m.query(sql, [threadId]);
   });
 }
 

@@ -3,6 +3,7 @@ import { isId, newId } from '../../common/ids';
 import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
 import { MAX_BODY_LENGTH, requireText } from '../../common/text';
 import { isUniqueViolation } from '../../database/errors';
+import { insertRows } from '../../database/insert-rows';
 import { badUserInput, forbidden, notFound } from '../../errors';
 import { MESSAGE_ADDED, type EventBus, type MessageAddedEvent } from '../../events/event-bus';
 import { MESSAGE_STORED } from '../../events/tx-events';
@@ -118,7 +119,7 @@ export class MessageService {
       staffOnly,
     });
     // Every column is given: nothing to read back.
-    await m.createQueryBuilder().insert().into(Message).values(message).updateEntity(false).execute();
+    await insertRows(m, Message, [message]);
     // Read with the thread's row locked: exactly the participants at the commit.
     const participants = await participantFacts(m, [threadId]);
     // On PostgreSQL the statement that waited for the lock judged participation on what it saw

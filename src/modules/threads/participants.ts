@@ -1,4 +1,6 @@
 import type { EntityManager } from 'typeorm';
+import { placeholder, statement } from '../../database/statements';
+import { tablePath } from '../../database/table-path';
 import type { ParticipantsChangedEvent } from '../../events/event-bus';
 import type { UserKind } from '../users/user-kind';
 import { User, type Actor } from '../users/user.entity';
@@ -39,11 +41,12 @@ export interface ParticipantFacts {
 /** The current participants of the threads, each with their kind and admin flag: one statement. */
 export async function participantFacts(m: EntityManager, threadIds: string[]): Promise<ParticipantFacts[]> {
   if (!threadIds.length) return [];
-  const rows: (Omit<ParticipantFacts, 'isAdmin'> & { isAdmin: boolean | number })[] = await m
-    .createQueryBuilder(Participant, 'p')
-    .innerJoin(User, 'u', 'u.id = p.userId')
-    .select(['p.threadId AS "threadId"', 'p.userId AS "userId"', 'p.viaTeamId AS "viaTeamId"', 'u.kind AS "kind"', 'u.isAdmin AS "isAdmin"'])
-    .where('p.threadId IN (:...threadIds)', { threadIds })
-    .getRawMany();
+  const db = m.connection;
+  const sql = statement(db, `participantFacts ${threadIds.length}`, () => {
+    const list = threadIds.map((_, i) => placeholder(db, i + 1)).join(', ');
+    const [participants, users] = [Participant, User].map((entity) => tablePath(m, db.getMetadata(entity).tableName));
+    return `SELECT p."threadId" AS "threadId", p."userId" AS "userId", p."viaTeamId" AS "viaTeamId", u."kind" AS "kind", u."isAdmin" AS "isAdmin" FROM ${participants} p INNER JOIN ${users} u ON u."id" = p."userId" WHERE p."threadId" IN (${list})`;
+  });
+  const rows: (Omit<ParticipantFacts, 'isAdmin'> & { isAdmin: boolean | number })[] = await m.query(sql, threadIds);
   return rows.map((row) => ({ ...row, isAdmin: Boolean(row.isAdmin) }));
 }

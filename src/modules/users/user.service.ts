@@ -11,8 +11,7 @@ import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import { hashPassword, verifyPassword } from '../auth/password';
 import type { BearerIdentities } from '../auth/bearer-identity';
 import type { LoginLimiter } from '../auth/login-limiter';
-import { Session } from '../auth/session.entity';
-import { endSessions, startSession } from '../auth/sessions';
+import { endSessions, sessionUser, startSession } from '../auth/sessions';
 import type { TokenService } from '../auth/token.service';
 import { requireCoverageWithout } from '../teams/team-coverage';
 import type { CreateUserInput } from './create-user.input';
@@ -94,13 +93,7 @@ export class UserService {
    */
   async byToken(token: string): Promise<SignedIn> {
     const { userId, sessionId } = await this.bearer.identify(token);
-    const user = sessionId
-      ? await this.db.manager
-          .createQueryBuilder(User, 'user')
-          .innerJoin(Session, 'session', 'session.userId = user.id')
-          .where('user.id = :userId AND session.id = :sessionId', { userId, sessionId })
-          .getOne()
-      : await this.db.manager.findOneBy(User, { id: userId });
+    const user = sessionId ? await sessionUser(this.db, userId, sessionId) : await this.db.manager.findOneBy(User, { id: userId });
     if (user?.disabled) throw unauthenticated(ACCOUNT_DISABLED);
     if (user) return { user, sessionId };
     // Refused either way; a second look only to say why.
