@@ -21,6 +21,8 @@ test('a token checked once is refused after it expires, as one never checked is'
 test('a checked token changed by one character is checked again and refused', async () => {
   const token = await tokens.issue(claims());
   await tokens.verify(token);
-  const last = token.at(-1) === 'A' ? 'B' : 'A';
-  await expect(tokens.verify(token.slice(0, -1) + last)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
+  // Not the last character: its low bits are base64url padding, which decoders ignore.
+  const at = token.length - 10;
+  const changed = token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
+  await expect(tokens.verify(changed)).rejects.toMatchObject({ extensions: { code: 'UNAUTHENTICATED' } });
 });
