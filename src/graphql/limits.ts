@@ -159,6 +159,40 @@ function itemsAsked(parent: string, type: GraphQLOutputType, args: Record<string
 }
 
 /**
+ * What the checks learn of a document that holds for every request sending it
+ * (the pipeline's parse cache hands the same document out again): the fault in
+ * its literal texts, if any; and its cost per operation, when no variable can
+ * change it (none gives a `first`, nor a directive's argument).
+ */
+interface DocumentFacts {
+  literalFault: string | null;
+  fixedCost: boolean;
+  costs: Map<string, number>;
+}
+
+const documentFacts = new WeakMap<DocumentNode, DocumentFacts>();
+
+function factsOf(document: DocumentNode): DocumentFacts {
+  let facts = documentFacts.get(document);
+  if (facts) return facts;
+  let literalFault: string | null = null;
+  let fixedCost = true;
+  visit(document, {
+    StringValue(node) {
+      literalFault ??= textFault(node.value);
+    },
+    Argument(node) {
+      if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) fixedCost = false;
+    },
+    Directive(node) {
+      if (node.arguments?.some((argument) => argument.value.kind === Kind.VARIABLE)) fixedCost = false;
+    },
+  });
+  documentFacts.set(document, (facts = { literalFault, fixedCost, costs: new Map() }));
+  return facts;
+}
+
+/**
  * The cost error for an operation over the limit, or null. Bad variables are
  * left to execution, which reports them with their own message.
  */
@@ -172,12 +206,16 @@ export function costError(
   // would crash on an anonymous operation when a name is given).
   const operation = getOperationAST(document, operationName);
   if (!operation) return null;
-  let cost: number;
-  try {
-    cost = getComplexity({ schema, query: document, variables: variables ?? undefined, operationName: operation.name?.value, estimators: [estimateCost] });
-  } catch (error) {
-    if (error instanceof GraphQLError) return null;
-    throw error;
+  const facts = factsOf(document);
+  let cost = facts.fixedCost ? facts.costs.get(operation.name?.value ?? '') : undefined;
+  if (cost === undefined) {
+    try {
+      cost = getComplexity({ schema, query: document, variables: variables ?? undefined, operationName: operation.name?.value, estimators: [estimateCost] });
+    } catch (error) {
+      if (error instanceof GraphQLError) return null;
+      throw error;
+    }
+    if (facts.fixedCost) facts.costs.set(operation.name?.value ?? '', cost);
   }
   if (cost <= GRAPHQL_LIMITS.maxCost) return null;
   return new GraphQLError(`Query cost ${cost} is over the limit of ${GRAPHQL_LIMITS.maxCost}; ask for smaller pages or fewer fields`, {
@@ -192,12 +230,7 @@ export function costError(
  * here, before any resolver runs.
  */
 export function textError(document: DocumentNode, variables: Record<string, unknown> | null | undefined): GraphQLError | null {
-  let fault = faultIn(variables);
-  visit(document, {
-    StringValue(node) {
-      fault ??= textFault(node.value);
-    },
-  });
+  const fault = factsOf(document).literalFault ?? faultIn(variables);
   return fault ? new GraphQLError(fault, { extensions: { code: ErrorCode.BadUserInput, http: { status: 400 } } }) : null;
 }
 

@@ -157,6 +157,24 @@ describe('cost', () => {
     expect(codes((await refusal(await pipeline(), query, { n: 'all of them' })).errors)).toEqual([PASSED]);
   });
 
+  test('one document sent again with other variables is costed again: a page size or a directive given by a variable', async () => {
+    const schema = await getSchema();
+    const paged = parse(`query($n: Int!) { threads(first: $n) { ${messages} } }`);
+    expect(costError(schema, paged, { n: 1 }, undefined)).toBeNull();
+    expect(costError(schema, paged, { n: 100 }, undefined)?.message).toMatch(/^Query cost \d+ is over the limit/);
+    const included = parse(`query($all: Boolean!) { threads(first: 65) { ${messages} } more: threads(first: 2) @include(if: $all) { ${messages} } }`);
+    expect(costError(schema, included, { all: false }, undefined)).toBeNull();
+    expect(costError(schema, included, { all: true }, undefined)?.message).toMatch(/^Query cost \d+ is over the limit/);
+  });
+
+  test('a document whose cost no variable changes keeps it per operation of the document', async () => {
+    const schema = await getSchema();
+    const twoOperations = parse(`query Small { me { id } } query Large { threads(first: 100) { ${messages} } }`);
+    expect(costError(schema, twoOperations, {}, 'Small')).toBeNull();
+    expect(costError(schema, twoOperations, {}, 'Large')?.message).toMatch(/^Query cost \d+ is over the limit/);
+    expect(costError(schema, twoOperations, {}, 'Small')).toBeNull();
+  });
+
   test('the refusal carries its own code and status, as every check\'s does', async () => {
     expect(costError(await getSchema(), parse(AT_LIMIT.replace(/ }$/, ' me { id } }')), {}, undefined)?.extensions).toEqual({
       code: 'GRAPHQL_VALIDATION_FAILED',
@@ -171,6 +189,13 @@ describe('NUL characters', () => {
     expect(codes((await refusal(p, 'mutation { createTeam(name: "a b") { id } }', {})).errors)).toEqual([PASSED]);
     const variables = { n: 'a b', count: 3, on: false, none: null, list: ['x', { y: 'z' }] };
     expect(codes((await refusal(p, 'mutation($n: String!) { createTeam(name: $n) { id } }', variables)).errors)).toEqual([PASSED]);
+  });
+
+  test('one document sent again is checked against each request\'s variables', () => {
+    const document = parse('mutation($b: String!) { sendMessage(threadId: "t", body: $b) { id } }');
+    expect(textError(document, { b: 'fine' })).toBeNull();
+    expect(textError(document, { b: 'a\u0000' })?.extensions.code).toBe('BAD_USER_INPUT');
+    expect(textError(document, { b: 'fine again' })).toBeNull();
   });
 
   test('a variable whose name holds one is refused too', async () => {
