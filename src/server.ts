@@ -116,6 +116,8 @@ async function serve(app: App, config: Config, options: ServerOptions, closing: 
   const websockets = serveWebsockets(server, { path: GRAPHQL_PATH, pipeline, app, trust });
 
   expressApp.disable('x-powered-by');
+  // An answer is for one viewer at one moment: an ETag (a hash of every response body) would never save a transfer.
+  expressApp.disable('etag');
   expressApp.use(accessLog(app.logger));
   serveProbes(expressApp, app, closing);
   serveWeb(expressApp, GRAPHQL_PATH, app.logger);
