@@ -7,8 +7,8 @@ const ROOT = join(__dirname, '..', '..');
 export const TEST_BUILD_ENV = 'CARETHREAD_TEST_BUILD';
 
 /**
- * Compiles src/ into `outDir` as `npm start` runs it, without checking types
- * (`npm test` does that first): a child process then starts in a fraction of a
+ * Compiles src/ into `outDir` as `npm start` runs it, with the child test
+ * server (child-server.ts), without checking types (`npm test` does that first): a child process then starts in a fraction of a
  * second, where ts-node takes some 3 s and 60 MB. `outDir` must lie under
  * node_modules/.cache, so that the compiled files' imports resolve. The build
  * info goes with the output, never to dist/ (whose own incremental build it
@@ -16,7 +16,7 @@ export const TEST_BUILD_ENV = 'CARETHREAD_TEST_BUILD';
  */
 export function compileServer(outDir: string): void {
   const tsc = require.resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir, '--tsBuildInfoFile', join(outDir, '.tsbuildinfo'), '--noCheck'], {
+  execFileSync(process.execPath, [tsc, '-p', 'test/support/tsconfig.compiled.json', '--outDir', outDir, '--tsBuildInfoFile', join(outDir, '.tsbuildinfo'), '--noCheck'], {
     cwd: ROOT,
     stdio: 'inherit',
   });
