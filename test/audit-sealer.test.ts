@@ -2,14 +2,14 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource, IsNull, type DataSourceOptions } from 'typeorm';
+import { DataSource, In, IsNull, type DataSourceOptions } from 'typeorm';
 import { loadConfig } from '../src/config';
 import { createDataSource } from '../src/data-source';
 import { AuditSealing1772300000000 } from '../src/migrations/1772300000000-audit-sealing';
 import { chainHash, GENESIS_HASH, type ChainedContent } from '../src/modules/audit/audit-chain';
 import { migrations } from '../src/tables';
 import { AuditAction } from '../src/modules/audit/audit-action';
-import { AuditEvent } from '../src/modules/audit/audit-event.entity';
+import { AuditEvent, AuditEventPatient } from '../src/modules/audit/audit-event.entity';
 import { keyIdOf } from '../src/modules/audit/audit-signing-key';
 import { intact, verifyChain } from '../src/modules/audit/audit-verify';
 import { ok } from './support/graphql';
@@ -66,11 +66,11 @@ describe('one server', () => {
     await expectIntact(server);
   });
 
-  test('the reads of many requests at once are recorded together, each with its own request', async () => {
-    const { pat, threadId } = await clinic(server, 'Burst');
-    const requestIds = Array.from({ length: 12 }, (_, i) => `burst-read-${i}-${Date.now()}`);
+  test('the reads of many requests at once are recorded together, each with its own request and its own thread\'s patient', async () => {
+    const clinics = [await clinic(server, 'Burst'), await clinic(server, 'Burst two')];
+    const reads = Array.from({ length: 12 }, (_, i) => ({ ...clinics[i % 2], requestId: `burst-read-${i}-${Date.now()}` }));
     await Promise.all(
-      requestIds.map(async (requestId) => {
+      reads.map(async ({ pat, threadId, requestId }) => {
         const res = await fetch(server.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${pat.token}`, 'x-request-id': requestId },
@@ -79,8 +79,13 @@ describe('one server', () => {
         expect(((await res.json()) as { errors?: unknown }).errors).toBeUndefined();
       }),
     );
-    const reads = await server.app.db.getRepository(AuditEvent).findBy({ action: AuditAction.ThreadRead, threadId, actorId: pat.id });
-    expect(reads.map((r) => r.requestId).sort()).toEqual([...requestIds].sort());
+    for (const { pat, threadId } of clinics) {
+      const events = await server.app.db.getRepository(AuditEvent).findBy({ action: AuditAction.ThreadRead, threadId, actorId: pat.id });
+      expect(events.map((e) => e.requestId).sort()).toEqual(reads.filter((r) => r.threadId === threadId).map((r) => r.requestId).sort());
+      // Written in multi-row INSERTs: each event is linked to its own thread's patient, and to no one else.
+      const links = await server.app.db.getRepository(AuditEventPatient).findBy({ eventId: In(events.map((e) => e.id)) });
+      expect(links.map((l) => `${l.eventId}:${l.patientId}`).sort()).toEqual(events.map((e) => `${e.id}:${pat.id}`).sort());
+    }
     await expectIntact(server);
   });
 });

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { In, type DataSource, type EntityManager } from 'typeorm';
+import { batches } from '../../common/batch';
 import type { AuditWriter } from '../../database/unit-of-work';
 import type { MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
@@ -25,6 +26,14 @@ export interface DeliveryRecipient {
 
 
 const DELIVERY_BATCH_MS = 10;
+
+/**
+ * Batches of reads committing at once on PostgreSQL, so that a read never
+ * waits for another batch's commit, only for its own: fewer than half the
+ * pool's connections (data-source.ts), which writers and the reads' own
+ * queries share.
+ */
+const READ_BATCHES_IN_FLIGHT = 4;
 
 /** A message pushed live to some of its recipients by this instance. */
 interface Delivery {
@@ -67,7 +76,7 @@ export class AuditService {
   );
 
   /** The THREAD_READs of every request of the same moment, in one transaction (see readRecorder). */
-  private readonly reads = new GroupCommit<AuditEntry>((entries) => this.uow.run((tx) => tx.audit(...entries)));
+  private readonly reads: GroupCommit<AuditEntry>;
 
   private readonly recording = new Set<Promise<void>>();
   private readonly db: DataSource;
@@ -80,6 +89,9 @@ export class AuditService {
   constructor(deps: { db: DataSource; uow: AuditedUnitOfWork; access: ThreadAccess; instanceId: string; logger: Logger }) {
     ({ db: this.db, uow: this.uow, access: this.access, instanceId: this.instanceId, logger: this.logger } = deps);
     this.uow.auditWith(this.writer);
+    // SQLite's transactions take turns: a second batch would wait behind the first instead of gathering.
+    const inFlight = this.db.options.type === 'postgres' ? READ_BATCHES_IN_FLIGHT : 1;
+    this.reads = new GroupCommit((entries) => this.uow.run((tx) => tx.audit(...entries)), inFlight);
   }
 
   /**
@@ -163,12 +175,14 @@ export class AuditService {
         };
       });
     },
+    // Two multi-row INSERTs per slice of events, however many: each statement is a round trip and
+    // a turn of the event loop, which is what a group commit of reads waits on beside busy writers.
     write: async (m, prepared) => {
       const at = new Date();
-      for (const { patientIds, ...columns } of prepared) {
-        const { identifiers } = await m.insert(AuditEvent, { ...columns, at });
-        const eventId = identifiers[0].id as number;
-        if (patientIds.length) await m.insert(AuditEventPatient, patientIds.map((patientId) => ({ eventId, patientId })));
+      for (const slice of batches(prepared)) {
+        const { identifiers } = await m.insert(AuditEvent, slice.map(({ patientIds: _, ...columns }) => ({ ...columns, at })));
+        const links = slice.flatMap(({ patientIds }, i) => patientIds.map((patientId) => ({ eventId: identifiers[i].id as number, patientId })));
+        for (const rows of batches(links)) await m.insert(AuditEventPatient, rows);
       }
     },
   };
