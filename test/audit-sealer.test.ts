@@ -88,6 +88,51 @@ describe('one server', () => {
     }
     await expectIntact(server);
   });
+
+  (TEST_POSTGRES_URL ? test : test.skip)('PostgreSQL: a read is answered while a writer holds its thread and while another batch of reads is stuck committing', async () => {
+    const held = await clinic(server, 'Held');
+    const other = await clinic(server, 'Other');
+    const db = server.app.db;
+    const schema = (db.options as { schema?: string }).schema!;
+    const key = randomBytes(4).readUInt32BE() >>> 1;
+    // Inserting a THREAD_READ of the held thread waits for an advisory lock this test holds: its batch cannot commit.
+    await db.query(
+      `CREATE FUNCTION "${schema}".hold_reads() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+         IF NEW."threadId" = '${held.threadId}' AND NEW.action = '${AuditAction.ThreadRead}' THEN PERFORM pg_advisory_xact_lock(${key}); END IF;
+         RETURN NEW; END $$`,
+    );
+    await db.query(`CREATE TRIGGER hold_reads BEFORE INSERT ON "${schema}".audit_events FOR EACH ROW EXECUTE FUNCTION "${schema}".hold_reads()`);
+    const lock = db.createQueryRunner();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let writing: Promise<void> | undefined;
+    try {
+      await lock.connect();
+      await lock.query('SELECT pg_advisory_lock($1)', [key]);
+      const stuck = ok(server.url, READ, { t: held.threadId }, held.pat.token);
+      await until(async () => (await db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND NOT granted`, [key])).length > 0);
+      // A writer's transaction that has locked the other thread and stays open.
+      let locked = false;
+      writing = server.app.uow.run(async (tx) => {
+        await tx.lockThreads([other.threadId]);
+        locked = true;
+        await gate;
+      });
+      await until(() => locked);
+      const read = await ok<{ thread: { messages: { edges: unknown[] } } }>(server.url, READ, { t: other.threadId }, other.pat.token);
+      expect(read.thread.messages.edges.length).toBeGreaterThan(0);
+      expect(await db.getRepository(AuditEvent).countBy({ action: AuditAction.ThreadRead, threadId: other.threadId, actorId: other.pat.id })).toBe(1);
+      await lock.query('SELECT pg_advisory_unlock($1)', [key]);
+      await stuck;
+    } finally {
+      release();
+      await writing;
+      await lock.release();
+      await db.query(`DROP TRIGGER hold_reads ON "${schema}".audit_events`);
+      await db.query(`DROP FUNCTION "${schema}".hold_reads()`);
+    }
+    await expectIntact(server);
+  });
 });
 
 test('without AUDIT_SIGNING_KEY: a development key is made next to the SQLite file, with a warning, and kept across restarts; with it, that key signs', async () => {
