@@ -177,6 +177,7 @@ export class AuditService {
     },
     // Two multi-row INSERTs per slice of events, however many: each statement is a round trip and
     // a turn of the event loop, which is what a group commit of reads waits on beside busy writers.
+    // The ids come back in the rows' order (PostgreSQL's RETURNING; on SQLite, from the last rowid).
     write: async (m, prepared) => {
       const at = new Date();
       for (const slice of batches(prepared)) {
