@@ -2,14 +2,14 @@ import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataSource, IsNull, type DataSourceOptions } from 'typeorm';
+import { DataSource, In, IsNull, type DataSourceOptions } from 'typeorm';
 import { loadConfig } from '../src/config';
 import { createDataSource } from '../src/data-source';
 import { AuditSealing1772300000000 } from '../src/migrations/1772300000000-audit-sealing';
 import { chainHash, GENESIS_HASH, type ChainedContent } from '../src/modules/audit/audit-chain';
 import { migrations } from '../src/tables';
 import { AuditAction } from '../src/modules/audit/audit-action';
-import { AuditEvent } from '../src/modules/audit/audit-event.entity';
+import { AuditEvent, AuditEventPatient } from '../src/modules/audit/audit-event.entity';
 import { keyIdOf } from '../src/modules/audit/audit-signing-key';
 import { intact, verifyChain } from '../src/modules/audit/audit-verify';
 import { ok } from './support/graphql';
@@ -66,11 +66,11 @@ describe('one server', () => {
     await expectIntact(server);
   });
 
-  test('the reads of many requests at once are recorded together, each with its own request', async () => {
-    const { pat, threadId } = await clinic(server, 'Burst');
-    const requestIds = Array.from({ length: 12 }, (_, i) => `burst-read-${i}-${Date.now()}`);
+  test('the reads of many requests at once are recorded together, each with its own request and its own thread\'s patient', async () => {
+    const clinics = [await clinic(server, 'Burst'), await clinic(server, 'Burst two')];
+    const reads = Array.from({ length: 12 }, (_, i) => ({ ...clinics[i % 2], requestId: `burst-read-${i}-${Date.now()}` }));
     await Promise.all(
-      requestIds.map(async (requestId) => {
+      reads.map(async ({ pat, threadId, requestId }) => {
         const res = await fetch(server.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${pat.token}`, 'x-request-id': requestId },
@@ -79,8 +79,58 @@ describe('one server', () => {
         expect(((await res.json()) as { errors?: unknown }).errors).toBeUndefined();
       }),
     );
-    const reads = await server.app.db.getRepository(AuditEvent).findBy({ action: AuditAction.ThreadRead, threadId, actorId: pat.id });
-    expect(reads.map((r) => r.requestId).sort()).toEqual([...requestIds].sort());
+    for (const { pat, threadId } of clinics) {
+      const events = await server.app.db.getRepository(AuditEvent).findBy({ action: AuditAction.ThreadRead, threadId, actorId: pat.id });
+      expect(events.map((e) => e.requestId).sort()).toEqual(reads.filter((r) => r.threadId === threadId).map((r) => r.requestId).sort());
+      // Written in multi-row INSERTs: each event is linked to its own thread's patient, and to no one else.
+      const links = await server.app.db.getRepository(AuditEventPatient).findBy({ eventId: In(events.map((e) => e.id)) });
+      expect(links.map((l) => `${l.eventId}:${l.patientId}`).sort()).toEqual(events.map((e) => `${e.id}:${pat.id}`).sort());
+    }
+    await expectIntact(server);
+  });
+
+  (TEST_POSTGRES_URL ? test : test.skip)('PostgreSQL: a read is answered while a writer holds its thread and while another batch of reads is stuck committing', async () => {
+    const held = await clinic(server, 'Held');
+    const other = await clinic(server, 'Other');
+    const db = server.app.db;
+    const schema = (db.options as { schema?: string }).schema!;
+    const key = randomBytes(4).readUInt32BE() >>> 1;
+    // Inserting a THREAD_READ of the held thread waits for an advisory lock this test holds: its batch cannot commit.
+    await db.query(
+      `CREATE FUNCTION "${schema}".hold_reads() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+         IF NEW."threadId" = '${held.threadId}' AND NEW.action = '${AuditAction.ThreadRead}' THEN PERFORM pg_advisory_xact_lock(${key}); END IF;
+         RETURN NEW; END $$`,
+    );
+    await db.query(`CREATE TRIGGER hold_reads BEFORE INSERT ON "${schema}".audit_events FOR EACH ROW EXECUTE FUNCTION "${schema}".hold_reads()`);
+    const lock = db.createQueryRunner();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let writing: Promise<void> | undefined;
+    try {
+      await lock.connect();
+      await lock.query('SELECT pg_advisory_lock($1)', [key]);
+      const stuck = ok(server.url, READ, { t: held.threadId }, held.pat.token);
+      await until(async () => (await db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = $1 AND NOT granted`, [key])).length > 0);
+      // A writer's transaction that has locked the other thread and stays open.
+      let locked = false;
+      writing = server.app.uow.run(async (tx) => {
+        await tx.lockThreads([other.threadId]);
+        locked = true;
+        await gate;
+      });
+      await until(() => locked);
+      const read = await ok<{ thread: { messages: { edges: unknown[] } } }>(server.url, READ, { t: other.threadId }, other.pat.token);
+      expect(read.thread.messages.edges.length).toBeGreaterThan(0);
+      expect(await db.getRepository(AuditEvent).countBy({ action: AuditAction.ThreadRead, threadId: other.threadId, actorId: other.pat.id })).toBe(1);
+      await lock.query('SELECT pg_advisory_unlock($1)', [key]);
+      await stuck;
+    } finally {
+      release();
+      await writing;
+      await lock.release();
+      await db.query(`DROP TRIGGER hold_reads ON "${schema}".audit_events`);
+      await db.query(`DROP FUNCTION "${schema}".hold_reads()`);
+    }
     await expectIntact(server);
   });
 });

@@ -1,22 +1,26 @@
 /**
- * Gathers the items of many callers into one commit at a time: while one
- * batch commits, the next gathers, and goes as soon as the first is done. A
- * burst of small writes takes one turn of the database's writer instead of one
- * each. Each caller's promise settles with its batch's commit.
+ * Gathers the items of many callers into one commit: callers of the same
+ * moment (one turn of the event loop) share a batch, and a batch goes at once
+ * unless `inFlight` batches are committing, in which case it gathers until
+ * one of them is done. A burst of small writes takes one transaction instead
+ * of one each. Each caller's promise settles with its batch's commit.
  */
 export class GroupCommit<T> {
   private gathering: { items: T[]; settle: (error?: unknown) => void; done: Promise<void> } | null = null;
-  private committing = false;
+  private committing = 0;
 
-  constructor(private readonly commit: (items: T[]) => Promise<void>) {}
+  /** `inFlight`: how many batches may commit at once (1 where the database has a single writer). */
+  constructor(
+    private readonly commit: (items: T[]) => Promise<void>,
+    private readonly inFlight = 1,
+  ) {}
 
   add(items: T[]): Promise<void> {
     if (!this.gathering) {
       let settle!: (error?: unknown) => void;
       const done = new Promise<void>((resolve, reject) => (settle = (error) => (error === undefined ? resolve() : reject(error))));
       this.gathering = { items: [], settle, done };
-      // Callers of the same moment (this turn of the event loop) join before it goes.
-      if (!this.committing) setImmediate(() => this.flush());
+      if (this.committing < this.inFlight) setImmediate(() => this.flush());
     }
     this.gathering.items.push(...items);
     return this.gathering.done;
@@ -24,13 +28,13 @@ export class GroupCommit<T> {
 
   private flush(): void {
     const batch = this.gathering;
+    if (!batch || this.committing >= this.inFlight) return;
     this.gathering = null;
-    if (!batch) return;
-    this.committing = true;
+    this.committing++;
     this.commit(batch.items)
       .then(() => batch.settle(), (error: unknown) => batch.settle(error ?? new Error('the commit failed')))
       .finally(() => {
-        this.committing = false;
+        this.committing--;
         this.flush();
       });
   }

@@ -1,7 +1,7 @@
 import { GroupCommit } from '../../src/database/group-commit';
 
 // Group commit (src/database/group-commit.ts): the items of callers of the same
-// moment commit together, one commit at a time, and each caller learns its batch's fate.
+// moment commit together, at most `inFlight` commits at a time, and each caller learns its batch's fate.
 
 const deferred = () => {
   let resolve!: () => void;
@@ -40,4 +40,30 @@ test('callers of the same moment share one commit; those arriving during it shar
   commits[2].done.resolve();
   await third;
   expect(commits[2].items).toEqual([6]);
+});
+
+test('with two in flight, a batch arriving during a commit goes at once; a third gathers until one of the two is done', async () => {
+  const commits: { items: number[]; done: ReturnType<typeof deferred> }[] = [];
+  const group = new GroupCommit<number>(async (items) => {
+    const done = deferred();
+    commits.push({ items, done });
+    await done.promise;
+  }, 2);
+  const first = group.add([1]);
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = group.add([2]);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(commits.map((c) => c.items)).toEqual([[1], [2]]);
+  const third = [group.add([3]), group.add([4])];
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(commits).toHaveLength(2);
+  // The second finishes first: the third goes in its place, while the first is still committing.
+  commits[1].done.reject(new Error('disk full'));
+  await expect(second).rejects.toThrow('disk full');
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(commits.map((c) => c.items)).toEqual([[1], [2], [3, 4]]);
+  commits[2].done.resolve();
+  await Promise.all(third);
+  commits[0].done.resolve();
+  await first;
 });

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { In, type DataSource, type EntityManager } from 'typeorm';
+import { batches } from '../../common/batch';
 import type { AuditWriter } from '../../database/unit-of-work';
 import type { MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
@@ -26,6 +27,14 @@ export interface DeliveryRecipient {
 
 
 const DELIVERY_BATCH_MS = 10;
+
+/**
+ * Batches of reads committing at once on PostgreSQL, so that a read never
+ * waits for another batch's commit, only for its own: fewer than half the
+ * pool's connections (data-source.ts), which writers and the reads' own
+ * queries share.
+ */
+const READ_BATCHES_IN_FLIGHT = 4;
 
 /** A message pushed live to some of its recipients by this instance. */
 interface Delivery {
@@ -68,7 +77,7 @@ export class AuditService {
   );
 
   /** The THREAD_READs of every request of the same moment, in one transaction (see readRecorder). */
-  private readonly reads = new GroupCommit<AuditEntry>((entries) => this.uow.run((tx) => tx.audit(...entries)));
+  private readonly reads: GroupCommit<AuditEntry>;
 
   private readonly recording = new Set<Promise<void>>();
   private readonly db: DataSource;
@@ -81,6 +90,9 @@ export class AuditService {
   constructor(deps: { db: DataSource; uow: AuditedUnitOfWork; access: ThreadAccess; instanceId: string; logger: Logger }) {
     ({ db: this.db, uow: this.uow, access: this.access, instanceId: this.instanceId, logger: this.logger } = deps);
     this.uow.auditWith(this.writer);
+    // SQLite's transactions take turns: a second batch would wait behind the first instead of gathering.
+    const inFlight = this.db.options.type === 'postgres' ? READ_BATCHES_IN_FLIGHT : 1;
+    this.reads = new GroupCommit((entries) => this.uow.run((tx) => tx.audit(...entries)), inFlight);
   }
 
   /**
@@ -164,11 +176,15 @@ export class AuditService {
         };
       });
     },
+    // Two multi-row INSERTs per slice of events, however many: each statement is a round trip and
+    // a turn of the event loop, which is what a group commit of reads waits on beside busy writers.
     write: async (m, prepared) => {
       const at = new Date();
-      for (const { patientIds, ...columns } of prepared) {
-        const [eventId] = (await insertRows(m, AuditEvent, [{ ...columns, at }], 'id')) as number[];
-        await insertRows(m, AuditEventPatient, patientIds.map((patientId) => ({ eventId: Number(eventId), patientId })));
+      for (const slice of batches(prepared)) {
+        // Sorted: a sequence numbers a statement's rows in the order of its VALUES, whatever order RETURNING lists them in.
+        const ids = ((await insertRows(m, AuditEvent, slice.map(({ patientIds: _, ...columns }) => ({ ...columns, at })), 'id')) as (number | string)[]).map(Number).sort((a, b) => a - b);
+        const links = slice.flatMap(({ patientIds }, i) => patientIds.map((patientId) => ({ eventId: ids[i], patientId })));
+        for (const rows of batches(links)) await insertRows(m, AuditEventPatient, rows);
       }
     },
   };

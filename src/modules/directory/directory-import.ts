@@ -1,4 +1,5 @@
 import { In, type EntityManager } from 'typeorm';
+import { batches } from '../../common/batch';
 import { newId } from '../../common/ids';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from '../audit/audit-entry';
@@ -8,9 +9,6 @@ import { Team } from '../teams/team.entity';
 import { UserKind } from '../users/user-kind';
 import { User, type Actor } from '../users/user.entity';
 import { DirectoryFileError, type Directory, type PersonRecord } from './directory-file';
-
-/** Rows per INSERT and ids per IN list: well inside both databases' limits on bound parameters. */
-const BATCH = 500;
 
 /** How many of each a directory import created. */
 export interface ImportSummary {
@@ -28,7 +26,7 @@ interface Known {
 }
 
 /**
- * Loads a directory (directory-file.ts) in one transaction, in multi-row INSERTs of BATCH rows: thousands
+ * Loads a directory (directory-file.ts) in one transaction, in multi-row INSERTs (common/batch.ts): thousands
  * of people in seconds. Everything is audited as the API would audit the same changes, one entry per
  * user, team, membership and share with the importing admin as actor, so the trail, the patients' access
  * logs and the FHIR export read the same either way. Imported people have the password hash of the file
@@ -168,10 +166,6 @@ export class DirectoryImport {
     for (const batch of batches(names)) found.push(...(await m.find(Team, { select: { id: true, name: true }, where: { name: In(batch) } })));
     return found;
   }
-}
-
-function* batches<T>(items: T[]): Generator<T[]> {
-  for (let start = 0; start < items.length; start += BATCH) yield items.slice(start, start + BATCH);
 }
 
 /** The first of the items with the same key. */

@@ -1,4 +1,5 @@
 import { In, type EntityManager } from 'typeorm';
+import { batches } from '../../common/batch';
 import { PARTICIPANTS_CHANGED } from '../../events/event-bus';
 import type { TeamMemberEvent } from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
@@ -10,9 +11,6 @@ import { Participant } from './participant.entity';
 import { newParticipant, participantsChanged } from './participants';
 import { InboxStatus, ThreadTeam } from './thread-team.entity';
 import { Thread } from './thread.entity';
-
-/** Rows per statement: far below SQLite's and PostgreSQL's limits on bound parameters. */
-const BATCH = 500;
 
 /**
  * TEAM_MEMBER_ADDED, inside the transaction that made `userId` a member of
@@ -116,10 +114,4 @@ async function participantsOf(m: EntityManager, threadIds: string[]): Promise<Ma
     for (const p of await m.find(Participant, { where: { threadId: In(ids) }, select: { threadId: true, userId: true } })) byThread.get(p.threadId)?.push(p.userId);
   }
   return byThread;
-}
-
-function batches<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += BATCH) out.push(items.slice(i, i + BATCH));
-  return out;
 }
