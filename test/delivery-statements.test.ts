@@ -6,13 +6,13 @@ import { AuditAction } from '../src/modules/audit/audit-action';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
-// A message pushed live by the instance that sent it is audited as delivered
-// (MESSAGE_DELIVERED, with each recipient's role and team) from the
-// participants its send read at the commit: the delivery reads neither them
-// nor the author again.
+// A message pushed live by the instance that sent it is executed with the
+// author its send read, and audited as delivered (MESSAGE_DELIVERED, with
+// each recipient's role and team) from the participants the send read at the
+// commit: the delivery reads neither them nor the author again.
 
-// Nothing the execution would read (no author, no thread): only the send and the delivery's audit touch the database.
-const MESSAGE_ADDED = 'subscription { messageAdded { id body } }';
+// The author, and nothing else the execution would read (no thread).
+const MESSAGE_ADDED = 'subscription { messageAdded { id body author { id name } } }';
 
 let server: TestServer;
 let counter: QueryCounter;
@@ -42,7 +42,7 @@ afterAll(async () => {
 const readsParticipants = (sql: string) => /^SELECT .* FROM "([^"]+"\.")?participants" "p" INNER JOIN "([^"]+"\.")?users"/is.test(sql.trim());
 const readsUsers = (sql: string) => /^SELECT .* FROM "([^"]+"\.")?users"/is.test(sql.trim());
 
-test('the delivery of a message sent on this instance is audited without reading its participants or author again', async () => {
+test('the delivery of a message sent on this instance is executed and audited without reading its participants or author again', async () => {
   const feeds: Feed<unknown>[] = [patient, ...professionals].map((person) => {
     const client = connect(server.wsUrl, person.token);
     clients.push(client);
@@ -60,6 +60,7 @@ test('the delivery of a message sent on this instance is audited without reading
   counter.reset();
   const messageId = await sendAndSettle('Counted');
 
+  for (const feed of feeds) expect(feed.received.at(-1)).toEqual({ messageAdded: { id: messageId, body: 'Counted', author: { id: professionals[0].id, name: 'Dr One' } } });
   // The send's own read of the participants, and the caller's session: nothing more.
   expect(counter.statements.filter(readsParticipants)).toHaveLength(1);
   expect(counter.statements.filter((sql) => readsUsers(sql) && !readsParticipants(sql))).toHaveLength(1);

@@ -4,11 +4,11 @@ import type { AuditWriter } from '../../database/unit-of-work';
 import type { MessageAddedEvent, MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
 import type { Logger } from '../../logger';
-import { participantFacts, type ParticipantFacts } from '../threads/participants';
+import { participantFacts } from '../threads/participants';
 import type { ThreadAccess } from '../threads/thread.access';
 import { UserKind } from '../users/user-kind';
 import { User, type Actor } from '../users/user.entity';
-import { participantsAtCommit } from '../messages/participants-at-commit';
+import { sentHere, type SentHere } from '../messages/sent-here';
 import { AuditAction } from './audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from './audit-entry';
 import type { ChainedContent } from './audit-chain';
@@ -194,26 +194,26 @@ export class AuditService {
   }
 
   private async recordDeliveries(deliveries: readonly Delivery[]): Promise<void[]> {
-    const byMessage = new Map<string, { message: MessageData; userIds: string[]; participants?: readonly ParticipantFacts[] }>();
+    const byMessage = new Map<string, { message: MessageData; userIds: string[]; sent?: SentHere }>();
     for (const { event, userIds } of deliveries) {
-      const group = byMessage.get(event.message.id) ?? { message: event.message, userIds: [], participants: participantsAtCommit(event) };
+      const group = byMessage.get(event.message.id) ?? { message: event.message, userIds: [], sent: sentHere(event) };
       group.userIds.push(...userIds);
       byMessage.set(event.message.id, group);
     }
-    // The author is among the participants at the commit: read only the authors of messages that came without them.
+    // Only the authors of messages sent on another instance (or read back to fill a gap) are read.
     const authors = new Map<string, Actor>();
-    for (const { participants } of byMessage.values()) for (const p of participants ?? []) authors.set(p.userId, { id: p.userId, kind: p.kind, isAdmin: p.isAdmin });
+    for (const { sent } of byMessage.values()) if (sent) authors.set(sent.author.id, sent.author);
     const unknown = [...new Set(deliveries.map((d) => d.event.message.authorId).filter((id) => !authors.has(id)))];
     if (unknown.length) for (const user of await this.db.manager.find(User, { where: { id: In(unknown) } })) authors.set(user.id, user);
     await this.uow.run((tx) =>
       tx.audit(
-        ...[...byMessage.values()].map(({ message, userIds, participants }) => ({
+        ...[...byMessage.values()].map(({ message, userIds, sent }) => ({
           actor: authors.get(message.authorId)!,
           action: AuditAction.MessageDelivered,
           threadId: message.threadId,
           messageId: message.id,
           recipientIds: [...new Set(userIds)],
-          participants,
+          participants: sent?.participants,
         })),
       ),
     );
