@@ -5,6 +5,7 @@ import { MESSAGE_ADDED, recipientsOf, type TopicEvent } from '../events/event-bu
 import type { Logger } from '../logger';
 import type { OperationLabels } from '../metrics/operation-labels';
 import type { Audience } from './audience';
+import { CorkedWrites } from './corked-writes';
 import type { LiveFeed, LiveViewer } from './live-feed';
 
 /**
@@ -82,6 +83,7 @@ export class LiveHub {
   private nextDocument = 0;
   /** The last delivery of each thread with one under way: the next waits for it. */
   private readonly tails = new Map<string, Promise<void>>();
+  private readonly corked = new CorkedWrites();
   private subscriptions = 0;
 
   constructor(private readonly options: LiveHubOptions) {}
@@ -226,6 +228,7 @@ export class LiveHub {
       socket.terminate();
       return false;
     }
+    this.corked.hold(socket);
     // Bytes, not a string: nothing is encoded per socket, only the two parts copied.
     socket.send(Buffer.concat([subscription.frameStart, payload]), { binary: false });
     return true;
