@@ -10,14 +10,16 @@ const env = useLiveWorld();
 /** The writes of this process's sockets whose bytes hold `marker`, while `during` runs. */
 async function writesHolding(marker: string, during: () => Promise<void>): Promise<string[]> {
   const writes: string[] = [];
-  const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (...args: unknown[]) => unknown>;
+  type Write = (this: Socket, chunk: Buffer | string, ...rest: unknown[]) => unknown;
+  type Writev = (this: Socket, chunks: { chunk: Buffer | string }[], ...rest: unknown[]) => unknown;
+  const proto = Socket.prototype as unknown as { _write: Write; _writev: Writev };
   const { _write: write, _writev: writev } = proto;
   const seen = (bytes: string) => bytes.includes(marker) && writes.push(bytes);
-  proto._write = function (this: Socket, chunk: Buffer | string, ...rest: unknown[]) {
+  proto._write = function (chunk, ...rest) {
     seen(String(chunk));
     return write.call(this, chunk, ...rest);
   };
-  proto._writev = function (this: Socket, chunks: { chunk: Buffer | string }[], ...rest: unknown[]) {
+  proto._writev = function (chunks, ...rest) {
     seen(chunks.map(({ chunk }) => String(chunk)).join(''));
     return writev.call(this, chunks, ...rest);
   };
