@@ -178,7 +178,7 @@ function liveHub(app: App, pipeline: OperationPipeline) {
     format: (operation, origin, errors) => pipeline.format('ws', origin, operation.labels, errors),
     audience: ({ document, operationName }) => operationAudience(pipeline.schema, document, operationName),
     delivered: (event, userIds) => {
-      if (event.topic === MESSAGE_ADDED) app.audit.delivered(event.payload.message, userIds);
+      if (event.topic === MESSAGE_ADDED) app.audit.delivered(event.payload, userIds);
     },
     count: { subscriptions: (field, change) => app.metrics.countSubscriptions(field, change), deliveries: (field, sent) => app.metrics.countDeliveries(field, sent) },
     logger: app.logger,

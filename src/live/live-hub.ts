@@ -5,6 +5,7 @@ import { MESSAGE_ADDED, recipientsOf, type TopicEvent } from '../events/event-bu
 import type { Logger } from '../logger';
 import type { OperationLabels } from '../metrics/operation-labels';
 import type { Audience } from './audience';
+import { CorkedWrites } from './corked-writes';
 import type { LiveFeed, LiveViewer } from './live-feed';
 
 /**
@@ -34,8 +35,8 @@ interface Subscription {
   readonly socket: WebSocket;
   readonly operation: LiveOperation;
   readonly origin: RequestOrigin;
-  /** Each frame's start: graphql-ws's `next` message with this operation's id; the shared payload follows. */
-  readonly frameStart: string;
+  /** Each frame's start, encoded once: graphql-ws's `next` message with this operation's id; the shared payload's bytes follow. */
+  readonly frameStart: Buffer;
   /** Its group among the recipients of an event: [when the viewer is not the event's author, when they are]. */
   readonly groups: readonly [string, string];
   open: boolean;
@@ -82,6 +83,7 @@ export class LiveHub {
   private nextDocument = 0;
   /** The last delivery of each thread with one under way: the next waits for it. */
   private readonly tails = new Map<string, Promise<void>>();
+  private readonly corked = new CorkedWrites();
   private subscriptions = 0;
 
   constructor(private readonly options: LiveHubOptions) {}
@@ -120,7 +122,7 @@ export class LiveHub {
       socket,
       operation,
       origin,
-      frameStart: `{"id":${JSON.stringify(id)},"type":"next","payload":`,
+      frameStart: Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`),
       groups: this.groupsOf(feed.viewer, operation),
       open: true,
       end: () => {
@@ -210,15 +212,15 @@ export class LiveHub {
     if (written.length) this.options.delivered(event, [...new Set(written)]);
   }
 
-  /** The group's result, executed for its first member and serialized: the rest of each frame after `frameStart`. */
-  private async payloadOf(group: Group, rootValue: unknown): Promise<string> {
+  /** The group's result, executed for its first member, serialized and encoded: the rest of each frame after `frameStart`. */
+  private async payloadOf(group: Group, rootValue: unknown): Promise<Buffer> {
     const { feed, operation, origin } = group.subscriptions[0];
     const result = await this.options.execute(operation, feed.viewer, origin, rootValue);
     const errors = result.errors ? this.options.format(operation, origin, result.errors) : undefined;
-    return `${JSON.stringify(errors ? { ...result, errors } : result)}}`;
+    return Buffer.from(`${JSON.stringify(errors ? { ...result, errors } : result)}}`);
   }
 
-  private write(subscription: Subscription, payload: string): boolean {
+  private write(subscription: Subscription, payload: Buffer): boolean {
     const { socket } = subscription;
     if (!subscription.open || socket.readyState !== socket.OPEN) return false;
     if (socket.bufferedAmount > MAX_SOCKET_BACKLOG_BYTES) {
@@ -226,7 +228,9 @@ export class LiveHub {
       socket.terminate();
       return false;
     }
-    socket.send(subscription.frameStart + payload);
+    this.corked.hold(socket);
+    // Bytes, not a string: nothing is encoded per socket, only the two parts copied.
+    socket.send(Buffer.concat([subscription.frameStart, payload]), { binary: false });
     return true;
   }
 

@@ -19,7 +19,7 @@ export interface AuditEntry {
   /** MESSAGE_DELIVERED: who the message was pushed to. */
   recipientIds?: string[];
   /** The thread's participants as this transaction read them, when it did: the audit writer then reads them no second time. */
-  participants?: ParticipantFacts[];
+  participants?: readonly ParticipantFacts[];
   /** Where it came from, when recorded outside its request (a group commit of many requests); default the current request's. */
   origin?: RequestOrigin | null;
 }

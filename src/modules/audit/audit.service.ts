@@ -2,13 +2,14 @@ import DataLoader from 'dataloader';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { batches } from '../../common/batch';
 import type { AuditWriter } from '../../database/unit-of-work';
-import type { MessageData } from '../../events/event-bus';
+import type { MessageAddedEvent, MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
 import type { Logger } from '../../logger';
-import { participantFacts, type ParticipantFacts } from '../threads/participants';
+import { participantFacts } from '../threads/participants';
 import type { ThreadAccess } from '../threads/thread.access';
 import { UserKind } from '../users/user-kind';
 import { User, type Actor } from '../users/user.entity';
+import { sentHere, type SentHere } from '../messages/sent-here';
 import { AuditAction } from './audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from './audit-entry';
 import type { ChainedContent } from './audit-chain';
@@ -18,7 +19,11 @@ import { GroupCommit } from '../../database/group-commit';
 import { insertRows } from '../../database/insert-rows';
 import { patientView } from './patient-view';
 
-/** One entry of MESSAGE_DELIVERED's `recipients` (stored as JSON). Role is null for someone no longer in the thread. */
+/**
+ * One entry of MESSAGE_DELIVERED's `recipients` (stored as JSON): as at the
+ * message's commit when this instance sent it, otherwise as when the event is
+ * written (role null for someone no longer in the thread).
+ */
 export interface DeliveryRecipient {
   id: string;
   role: AuditRole | null;
@@ -38,7 +43,7 @@ const READ_BATCHES_IN_FLIGHT = 4;
 
 /** A message pushed live to some of its recipients by this instance. */
 interface Delivery {
-  message: MessageData;
+  event: MessageAddedEvent;
   userIds: string[];
 }
 
@@ -96,13 +101,14 @@ export class AuditService {
   }
 
   /**
-   * Records that `message` was pushed live to `userIds` by this instance, with
-   * every other delivery of the same few milliseconds, in the background:
-   * delivery never waits for the audit trail. A failure is logged as an error.
+   * Records that `event`'s message was pushed live to `userIds` by this
+   * instance, with every other delivery of the same few milliseconds, in the
+   * background: delivery never waits for the audit trail. A failure is logged
+   * as an error.
    */
-  delivered(message: MessageData, userIds: string[]): void {
-    const recorded = this.deliveries.load({ message, userIds }).catch((error: unknown) => {
-      this.logger.error({ err: error, messageId: message.id, userIds }, 'could not record a live delivery in the audit trail');
+  delivered(event: MessageAddedEvent, userIds: string[]): void {
+    const recorded = this.deliveries.load({ event, userIds }).catch((error: unknown) => {
+      this.logger.error({ err: error, messageId: event.message.id, userIds }, 'could not record a live delivery in the audit trail');
     });
     this.recording.add(recorded);
     void recorded.finally(() => this.recording.delete(recorded));
@@ -204,22 +210,26 @@ export class AuditService {
   }
 
   private async recordDeliveries(deliveries: readonly Delivery[]): Promise<void[]> {
-    const byMessage = new Map<string, Delivery>();
-    for (const { message, userIds } of deliveries) {
-      const group = byMessage.get(message.id) ?? { message, userIds: [] };
+    const byMessage = new Map<string, { message: MessageData; userIds: string[]; sent?: SentHere }>();
+    for (const { event, userIds } of deliveries) {
+      const group = byMessage.get(event.message.id) ?? { message: event.message, userIds: [], sent: sentHere(event) };
       group.userIds.push(...userIds);
-      byMessage.set(message.id, group);
+      byMessage.set(event.message.id, group);
     }
-    const authorIds = [...new Set(deliveries.map((d) => d.message.authorId))];
-    const authors = new Map((await this.db.manager.find(User, { where: { id: In(authorIds) } })).map((u) => [u.id, u]));
+    // Only the authors of messages sent on another instance (or read back to fill a gap) are read.
+    const authors = new Map<string, Actor>();
+    for (const { sent } of byMessage.values()) if (sent) authors.set(sent.author.id, sent.author);
+    const unknown = [...new Set(deliveries.map((d) => d.event.message.authorId).filter((id) => !authors.has(id)))];
+    if (unknown.length) for (const user of await this.db.manager.find(User, { where: { id: In(unknown) } })) authors.set(user.id, user);
     await this.uow.run((tx) =>
       tx.audit(
-        ...[...byMessage.values()].map(({ message, userIds }) => ({
+        ...[...byMessage.values()].map(({ message, userIds, sent }) => ({
           actor: authors.get(message.authorId)!,
           action: AuditAction.MessageDelivered,
           threadId: message.threadId,
           messageId: message.id,
           recipientIds: [...new Set(userIds)],
+          participants: sent?.participants,
         })),
       ),
     );
@@ -232,14 +242,14 @@ export class AuditService {
    * participants an entry brought along.
    */
   private async facts(m: EntityManager, entries: AuditEntry[]) {
-    const given = new Map<string, ParticipantFacts[]>();
-    for (const e of entries) if (e.threadId && e.participants) given.set(e.threadId, e.participants);
-    const threadIds = [...new Set(entries.flatMap((e) => (e.threadId && !given.has(e.threadId) ? [e.threadId] : [])))];
+    const given = entries.flatMap((e) => (e.threadId && e.participants ? e.participants : []));
+    const known = new Set(given.map((row) => row.threadId));
+    const threadIds = [...new Set(entries.flatMap((e) => (e.threadId && !known.has(e.threadId) ? [e.threadId] : [])))];
     const subjectIds = [...new Set(entries.flatMap((e) => (e.subjectUserId ? [e.subjectUserId] : [])))];
     const patientsOf = new Map<string, string[]>();
     const teamOf = new Map<string, string | null>();
     const roleIn = new Map<string, AuditRole>();
-    for (const row of [...[...given.values()].flat(), ...(await participantFacts(m, threadIds))]) {
+    for (const row of [...given, ...(await participantFacts(m, threadIds))]) {
       if (row.kind === UserKind.PATIENT) patientsOf.set(row.threadId, [...(patientsOf.get(row.threadId) ?? []), row.userId]);
       teamOf.set(`${row.threadId}:${row.userId}`, row.viaTeamId);
       roleIn.set(`${row.threadId}:${row.userId}`, roleOf({ id: row.userId, kind: row.kind, isAdmin: row.isAdmin }));

@@ -11,6 +11,7 @@ import { Thread } from '../threads/thread.entity';
 import { User } from '../users/user.entity';
 import { fromMessageData } from './message-data';
 import { Message } from './message.entity';
+import { sentHere } from './sent-here';
 import type { MessageFeed } from './message-feed';
 import type { MessageService } from './message.service';
 import { seesStaffNotes } from './staff-notes';
@@ -50,7 +51,11 @@ export class MessageResolver {
     @Root() event: MessageAddedEvent,
     // Read by `subscribe` above; declared here so that it is part of the schema.
     @Arg('threadId', () => ID, { nullable: true }) _threadId: string | null | undefined,
+    @Ctx() ctx: Context,
   ): Message {
+    // Sent on this instance: `author` reads the author no second time.
+    const author = sentHere(event)?.author;
+    if (author) ctx.loaders.user.prime(author.id, author);
     return fromMessageData(event.message);
   }
 

@@ -22,6 +22,7 @@ import { MessageSequencer } from './message-sequencer';
 import { seesStaffNotes } from './staff-notes';
 import { Message } from './message.entity';
 import { nextMessage } from './next-message';
+import { rememberSend } from './sent-here';
 
 const MAX_CLIENT_MESSAGE_ID_LENGTH = 100;
 
@@ -127,7 +128,7 @@ export class MessageService {
     if (!participants.some((p) => p.userId === author.id)) throw notFound('Thread');
     const data = toMessageData(message);
     await tx.emit(MESSAGE_STORED, { message: data, author, waitStarted: next.waitStarted });
-    await tx.emit(MESSAGE_ADDED, { message: data, recipientIds: participants.map((p) => p.userId) });
+    await tx.emit(MESSAGE_ADDED, rememberSend({ message: data, recipientIds: participants.map((p) => p.userId) }, { author, participants }));
     await tx.audit({ actor: author, action: AuditAction.MessageSent, threadId, messageId: message.id, participants });
     return message;
   }
