@@ -39,7 +39,7 @@ afterAll(async () => {
   await server.close();
 });
 
-const readsParticipants = (sql: string) => /^SELECT .* FROM "([^"]+"\.")?participants" "p" INNER JOIN "([^"]+"\.")?users"/is.test(sql.trim());
+const readsParticipants = (sql: string) => /^SELECT .* FROM "([^"]+"\.")?participants" "?p"? INNER JOIN "([^"]+"\.")?users"/is.test(sql.trim());
 const readsUsers = (sql: string) => /^SELECT .* FROM "([^"]+"\.")?users"/is.test(sql.trim());
 
 test('the delivery of a message sent on this instance is executed and audited without reading its participants or author again', async () => {
