@@ -22,7 +22,8 @@ import { Sessions1771000000000 } from './migrations/1771000000000-sessions';
 import { ThreadLastMessage1772100000000 } from './migrations/1772100000000-thread-last-message';
 import { SearchNames1772200000000 } from './migrations/1772200000000-search-names';
 import { AuditSealing1772300000000 } from './migrations/1772300000000-audit-sealing';
+import { RecipientIndexes1772450000000 } from './migrations/1772450000000-recipient-indexes';
 
 export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, AuditCheckpoint, Absence, OutboxEvent, Session];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000, RecipientIndexes1772450000000];

@@ -250,6 +250,41 @@ describe('the recipient drop-down', () => {
     expect(await offered(world, caller, { search: 'nobody-by-this-name' })).toEqual({ teams: [], users: [] });
   });
 
+  test("search offers an auto-CC team by its own name or by a member picking it would add, with every member it would add", async () => {
+    const caller = await world.professional('Caller Harlow');
+    const quinn = await world.professional('Quinn Harlow');
+    const rita = await world.professional('Rita Vance');
+    await world.team('Cardiology', { autoCc: true, members: [quinn, rita] });
+    await world.team('Harlow House', { autoCc: true, members: [await world.professional('Sam Pike')] });
+    // Members who match but whom picking the team would not add: not contactable, the caller, a participant.
+    await world.team('Dermatology', { autoCc: true, members: [await world.professional('Tess Harlowe', { contactable: false }), await world.professional('Uma Reyes')] });
+    await world.team('Neurology', { autoCc: true, members: [caller, await world.professional('Vic Stone')] });
+    const wes = await world.professional('Wes Harlow');
+    await world.team('Oncology', { autoCc: true, members: [wes, await world.professional('Xena Moss')] });
+    const radiology = await world.team('Radiology', { autoCc: true, members: [wes, await world.professional('Zed Cole')] });
+    // A team without auto-CC is never offered, whoever of it matches; its matching member is, on their own.
+    await world.team('Plain Ward', { members: [await world.professional('Yves Harlow')] });
+
+    expect(await offered(world, caller, { search: 'harlow' })).toEqual({
+      teams: [
+        { name: 'Cardiology', members: ['Quinn Harlow', 'Rita Vance'] },
+        { name: 'Harlow House', members: ['Sam Pike'] },
+        { name: 'Oncology', members: ['Wes Harlow', 'Xena Moss'] },
+        { name: 'Radiology', members: ['Wes Harlow', 'Zed Cole'] },
+      ],
+      users: ['Yves Harlow'],
+    });
+    // In a thread Wes is already in (through Radiology), Oncology would add only Xena, who does not match.
+    const threadId = await world.thread(caller, [{ teamId: radiology.id }]);
+    expect(await offered(world, caller, { search: 'harlow', threadId })).toEqual({
+      teams: [
+        { name: 'Cardiology', members: ['Quinn Harlow', 'Rita Vance'] },
+        { name: 'Harlow House', members: ['Sam Pike'] },
+      ],
+      users: ['Yves Harlow'],
+    });
+  });
+
   test('search is case-insensitive for names with accents too', async () => {
     const caller = await world.professional('Caller');
     await world.professional('Élodie Durand');

@@ -1,6 +1,7 @@
 import { In, type EntityManager } from 'typeorm';
 import { batches } from '../../common/batch';
 import { newId } from '../../common/ids';
+import { tablePath } from '../../database/table-path';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from '../audit/audit-entry';
 import { ProfessionalShare, TeamShare } from '../care-network/record-share.entity';
@@ -84,13 +85,14 @@ export class DirectoryImport {
         (s) => `${s.patientId}:${s.professionalId}`,
       );
 
-      for (const [target, rows] of [
+      const tables = [
         [User, users],
         [Team, teams],
         [TeamMember, memberships],
         [TeamShare, teamShares],
         [ProfessionalShare, professionalShares],
-      ] as const) {
+      ] as const;
+      for (const [target, rows] of tables) {
         for (const batch of batches<object>(rows)) await m.createQueryBuilder().insert().into(target).values(batch).execute();
       }
 
@@ -102,6 +104,11 @@ export class DirectoryImport {
         ...professionalShares.map((s) => ({ actor: admin, action: AuditAction.RecordShared, patientId: s.patientId, teamId: null, subjectUserId: s.professionalId })),
       ];
       for (const batch of batches(entries)) await tx.audit(...batch);
+      // PostgreSQL plans by its statistics, which know nothing of thousands of rows just inserted until autovacuum
+      // comes round: meanwhile the recipient drop-down's subqueries were planned as scans of every user per team.
+      if (m.connection.driver.options.type === 'postgres') {
+        await m.query(`ANALYZE ${tables.map(([target]) => tablePath(m.queryRunner!, m.connection.getMetadata(target).tableName)).join(', ')}`);
+      }
       return {
         professionals: directory.professionals.length,
         patients: directory.patients.length,

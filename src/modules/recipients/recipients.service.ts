@@ -3,6 +3,7 @@ import { byName, groupByKey } from '../../common/batch';
 import { derivedId } from '../../common/ids';
 import { checkPageSize } from '../../common/pagination';
 import { likeContaining } from '../../common/text';
+import { apiColumns, apiSelection } from '../../database/api-columns';
 import { hydrate } from '../../database/hydrate';
 import { badUserInput } from '../../errors';
 import { TeamMember } from '../teams/team-member.entity';
@@ -83,6 +84,7 @@ export class RecipientService {
     if (teamOptions.length === first) return teamOptions;
     const users = await m
       .createQueryBuilder(User, 'u')
+      .select(apiSelection(m, User, 'u'))
       .where(offeredUser(scope, 'u'))
       .orderBy('u.name', 'ASC')
       .addOrderBy('u.id', 'ASC')
@@ -100,10 +102,11 @@ export class RecipientService {
       .select('COUNT(*)')
       .innerJoin(User, 'ru', 'ru.id = rtm.userId')
       .where(`rtm.teamId = t.id AND ${reachable('ru')}`);
-    // The page of teams first, with each one's reachCount, counted once per team rather than once per member row.
+    // The page of teams first, with their columns and reachCount, read once per team rather than once per member row.
+    // Options go nowhere but into the answer: only the columns the API shows are read.
     const offered = m
       .createQueryBuilder(Team, 't')
-      .select('t.id', 'id')
+      .select(apiSelection(m, Team, 't'))
       .addSelect(`(${reachCount.getQuery()})`, 'reachCount')
       .where(offeredTeam(scope, 't'))
       .orderBy('t.name', 'ASC')
@@ -111,21 +114,20 @@ export class RecipientService {
       .limit(first);
     const rows: Record<string, unknown>[] = await m
       .createQueryBuilder(TeamMember, 'tm')
-      .select('tm.teamId', 'teamId')
-      .innerJoin(`(${offered.getQuery()})`, 'page', '"page"."id" = tm.teamId')
-      .addSelect('"page"."reachCount"', 'reachCount')
-      .innerJoinAndSelect(Team, 'ot', 'ot.id = tm.teamId')
-      .innerJoinAndSelect(User, 'u', 'u.id = tm.userId')
+      .select('"page".*')
+      .innerJoin(`(${offered.getQuery()})`, 'page', '"page"."t_id" = tm.teamId')
+      .innerJoin(User, 'u', 'u.id = tm.userId')
+      .addSelect(apiSelection(m, User, 'u'))
       .where(addableMember(scope, 'u'))
-      .orderBy('ot.name', 'ASC')
-      .addOrderBy('ot.id', 'ASC')
+      .orderBy('"page"."t_name"', 'ASC')
+      .addOrderBy('"page"."t_id"', 'ASC')
       .setParameters(params)
       .getRawMany();
     const teams = new Map<string, { team: Team; members: User[]; reachCount: number }>();
     for (const row of rows) {
-      const teamId = String(row.teamId);
-      if (!teams.has(teamId)) teams.set(teamId, { team: hydrate(m, Team, row, 'ot'), members: [], reachCount: Number(row.reachCount) });
-      teams.get(teamId)!.members.push(hydrate(m, User, row, 'u'));
+      const teamId = String(row.t_id);
+      if (!teams.has(teamId)) teams.set(teamId, { team: hydrate(m, Team, row, 't', apiColumns(m, Team)), members: [], reachCount: Number(row.reachCount) });
+      teams.get(teamId)!.members.push(hydrate(m, User, row, 'u', apiColumns(m, User)));
     }
     return [...teams.values()].map((t) => ({ ...t, members: t.members.sort(byName) }));
   }

@@ -6,7 +6,9 @@ import { UserKind } from './user-kind';
 @ObjectType()
 @Entity('users')
 @Index('IDX_users_external_identity', ['externalIssuer', 'externalSubject'], { unique: true })
-@Index('IDX_users_name', ['name', 'id'])
+// The recipient drop-down's (src/migrations/1772450000000-recipient-indexes.ts).
+@Index('IDX_users_offer', ['name', 'id', 'searchName', 'kind', 'contactable', 'disabled'])
+@Index('IDX_users_reach', ['id', 'kind', 'contactable', 'disabled', 'searchName', 'name', 'isAdmin'])
 export class User {
   @Field(() => ID)
   @PrimaryColumn({ type: 'varchar', length: 36 })
