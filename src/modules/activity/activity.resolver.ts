@@ -1,10 +1,8 @@
 import { Ctx, FieldResolver, Resolver, Root, Subscription } from 'type-graphql';
 import { requireViewer, type Context } from '../../request-context';
-import { Viewer } from '../auth/viewer.decorator';
 import type { ThreadAccess } from '../threads/thread.access';
 import { ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
-import type { User } from '../users/user.entity';
 import type { ActivityFeed } from './activity-feed';
 import type { ActivityService } from './activity.service';
 import { ThreadActivity } from './thread-activity.type';
@@ -33,8 +31,8 @@ export class ActivityResolver {
     nullable: true,
     description: "For INBOX_CHANGED and ESCALATED: the thread in the team's inbox as it is now; null when the caller can no longer see it there.",
   })
-  async inbox(@Root() activity: ThreadActivity, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<ThreadTeam | null> {
-    if (!activity.teamId || !(await this.deps.access.isVisible(ctx.loaders, viewer.id, activity.threadId))) return null;
+  async inbox(@Root() activity: ThreadActivity, @Ctx() ctx: Context): Promise<ThreadTeam | null> {
+    if (!activity.teamId || !(await this.deps.access.isVisible(ctx.loaders, activity.threadId))) return null;
     return (await ctx.loaders.inboxOfThread.load(activity.threadId)).find((item) => item.teamId === activity.teamId) ?? null;
   }
 

@@ -34,14 +34,19 @@ export class ThreadAccess {
     return isId(threadId) && this.db.manager.existsBy(Thread, { id: threadId });
   }
 
-  /** For field resolvers: the same check through the request's batched loader. */
-  async assertVisible(loaders: Loaders, userId: string, threadId: string): Promise<void> {
-    if (!(await this.isVisible(loaders, userId, threadId))) throw notFound('Thread');
+  /**
+   * For resolvers: the thread through the request's batched loader, which
+   * checks the viewer's participation in the statement that reads it (and
+   * answers again from its cache); NOT_FOUND otherwise.
+   */
+  async loadVisible(loaders: Loaders, threadId: string): Promise<Thread> {
+    const thread = isId(threadId) ? await loaders.thread.load(threadId) : null;
+    if (!thread) throw notFound('Thread');
+    return thread;
   }
 
-  /** Whether the user is a current participant, through the request's batched loader; for fields that answer null. */
-  async isVisible(loaders: Loaders, userId: string, threadId: string): Promise<boolean> {
-    const participants = await loaders.participantsOfThread.load(threadId);
-    return participants.some((p) => p.userId === userId);
+  /** Whether the loaders' viewer is a current participant; for fields that answer null. */
+  async isVisible(loaders: Loaders, threadId: string): Promise<boolean> {
+    return isId(threadId) && (await loaders.thread.load(threadId)) !== null;
   }
 }

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import type { Metrics } from '../../metrics/metrics';
-import type { Context } from '../../request-context';
+import { requireViewer, type Context } from '../../request-context';
 import { LiveAudience } from '../../live/audience';
 import { AuditAction } from '../audit/audit-action';
 import { AuditDenials } from '../audit/audit-denials';
@@ -32,8 +32,9 @@ export class ThreadResolver {
 
   @Query(() => Thread, { nullable: true })
   @UseMiddleware(AuditDenials(AuditAction.ThreadRead, 'id'))
-  thread(@Viewer() viewer: User, @Arg('id', () => ID) id: string): Promise<Thread> {
-    return this.deps.threads.get(viewer, id);
+  thread(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<Thread> {
+    requireViewer(ctx);
+    return this.deps.access.loadVisible(ctx.loaders, id);
   }
 
   @Mutation(() => Thread)
@@ -96,13 +97,13 @@ export class ThreadResolver {
     @Arg('first', () => Int, { defaultValue: 50, nullable: true }) first: number | null,
     @Arg('after', () => String, { nullable: true }) after: string | null | undefined,
   ): Promise<MessageConnection> {
-    await this.deps.access.assertVisible(ctx.loaders, viewer.id, thread.id);
+    await this.deps.access.loadVisible(ctx.loaders, thread.id);
     return this.deps.messages.page(viewer, thread.id, first ?? 50, after);
   }
 
   @FieldResolver(() => Message, { nullable: true })
-  async lastMessage(@Root() thread: Thread, @Viewer() viewer: User, @Ctx() ctx: Context): Promise<Message | null> {
-    await this.deps.access.assertVisible(ctx.loaders, viewer.id, thread.id);
+  async lastMessage(@Root() thread: Thread, @Ctx() ctx: Context): Promise<Message | null> {
+    await this.deps.access.loadVisible(ctx.loaders, thread.id);
     return ctx.loaders.lastMessageOfThread.load(thread.id);
   }
 

@@ -128,10 +128,6 @@ export class ThreadService {
     });
   }
 
-  get(viewer: User, threadId: string): Promise<Thread> {
-    return this.access.visibleThread(this.db.manager, viewer.id, threadId);
-  }
-
   /** The caller's threads, most recent activity first. */
   async list(viewer: User, first: number, after?: string | null) {
     const limit = checkPageSize(first);
