@@ -4,6 +4,9 @@
  * flight, next to the bare server of bench/bare-send.ts running the same SQL in
  * one transaction per POST on a copy of the same database; the two take turns
  * in each repetition. Both are child processes, so their CPU per send is theirs.
+ * Then what CareThread spends on a request before any send: the same number
+ * of `{ __typename }` (HTTP, GraphQL over HTTP, the pipeline; no sign-in) and of
+ * `{ me { id } }` (the token and the session's statement as well).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,14 +24,14 @@ interface SendFigures extends Record<string, number> {
   cpuMsPerSend: number;
 }
 
-/** SENDS messages, CONCURRENCY at a time: the rate and the server's CPU per send. */
-async function measure(server: ServerProcess, token: string, threadId: string): Promise<SendFigures> {
+/** SENDS requests made by `request(i)`, CONCURRENCY at a time: the rate and the server's CPU per request. */
+async function measure(server: ServerProcess, request: (i: number) => Promise<unknown>): Promise<SendFigures> {
   let next = 0;
   const cpu0 = server.cpuSeconds();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < SENDS) await sendMessage(server.url, token, threadId, `Message ${next++}`);
+      while (next < SENDS) await request(next++);
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
@@ -54,11 +57,21 @@ export async function sendRateScenario(): Promise<void> {
   source.close();
   const bare = await startBareSend(copy);
 
-  const runs: { careThread: SendFigures; bare: SendFigures }[] = [];
+  const send = (server: ServerProcess) => (i: number) => sendMessage(server.url, token, createThread.id, `Message ${i}`);
+  const runs: Record<'bare' | 'careThread' | 'typename' | 'me', SendFigures>[] = [];
   for (let r = 0; r < REPEAT; r++) {
-    runs.push({ bare: await measure(bare, token, createThread.id), careThread: await measure(careThread, token, createThread.id) });
+    runs.push({
+      bare: await measure(bare, send(bare)),
+      careThread: await measure(careThread, send(careThread)),
+      typename: await measure(careThread, () => post(careThread.url, '{ __typename }')),
+      me: await measure(careThread, () => post(careThread.url, '{ me { id } }', {}, token)),
+    });
   }
-  const figures = { careThread: medians(runs.map((run) => run.careThread)), bare: medians(runs.map((run) => run.bare)) };
+  const [figures, typename, me] = [
+    { careThread: medians(runs.map((run) => run.careThread)), bare: medians(runs.map((run) => run.bare)) },
+    medians(runs.map((run) => run.typename)),
+    medians(runs.map((run) => run.me)),
+  ];
   const cells = (f: SendFigures) => [f.sendsPerSecond.toFixed(0), f.cpuMsPerSend.toFixed(2)];
   console.log(`sendMessage/s (${SENDS} sends, ${CONCURRENCY} in flight), median of ${REPEAT}`);
   console.log(
@@ -68,6 +81,15 @@ export async function sendRateScenario(): Promise<void> {
         ['bare node:http + better-sqlite3 (reference)', ...cells(figures.bare)],
         ['CareThread', ...cells(figures.careThread)],
         ['ratio', ratio(figures.careThread.sendsPerSecond, figures.bare.sendsPerSecond), ratio(figures.careThread.cpuMsPerSend, figures.bare.cpuMsPerSend)],
+      ],
+    ),
+  );
+  console.log(
+    table(
+      ['CareThread, before any send', 'requests/s', 'CPU ms/request'],
+      [
+        ['{ __typename }: HTTP and the pipeline', ...cells(typename)],
+        ['{ me { id } }: and the token and session', ...cells(me)],
       ],
     ),
   );
