@@ -2,11 +2,16 @@ import { QueryCounter } from './support/query-counter';
 import { startTestServer, type TestServer } from './support/server';
 import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
-// Issue 16, item 3: one sendMessage through the API runs at most 8 SQL statements, the
-// caller's session lookup included and the transaction's BEGIN and COMMIT left out (the
-// same two every transaction has, the bare server's included).
+// Issue 16: the statements a send and a read cost, the caller's session lookup included and
+// the transactions' BEGIN and COMMIT left out (the same two every transaction has, the bare
+// server's included). One sendMessage through the API runs at most 8 (item 3).
 
 const MAX_STATEMENTS = 8;
+
+const READ = `query($t: ID!) { thread(id: $t) { messages(first: 20) { edges { node { id body } } } } }`;
+const EVERY_CONTENT_FIELD = `query($t: ID!) {
+  thread(id: $t) { subject lastMessage { id } messages(first: 20) { edges { node { id } } } inbox { status } }
+}`;
 
 const SEND = `mutation($t: ID!, $b: String!, $c: String, $s: Boolean) {
   sendMessage(threadId: $t, body: $b, clientMessageId: $c, staffOnly: $s) { id body createdAt staffOnly clientMessageId author { id name } }
@@ -36,12 +41,15 @@ afterAll(() => server.close());
 
 const isTransactionControl = (sql: string) => /^(BEGIN|START TRANSACTION|COMMIT)\b/i.test(sql.trim());
 
-/** The statements one sendMessage sends to the database, from the request's arrival to its answer. */
-async function statementsOf(author: Person, threadId: string, options: { clientMessageId?: string; staffOnly?: boolean } = {}): Promise<string[]> {
+/** The statements one operation sends to the database, from the request's arrival to its answer. */
+async function statementsOf(caller: Person, query: string, variables: Record<string, unknown>): Promise<string[]> {
   counter.reset();
-  await world.as(author, SEND, { t: threadId, b: 'Counted', c: options.clientMessageId ?? null, s: options.staffOnly ?? false });
+  await world.as(caller, query, variables);
   return counter.statements.filter((sql) => !isTransactionControl(sql));
 }
+
+const sendStatements = (author: Person, threadId: string, options: { clientMessageId?: string; staffOnly?: boolean } = {}) =>
+  statementsOf(author, SEND, { t: threadId, b: 'Counted', c: options.clientMessageId ?? null, s: options.staffOnly ?? false });
 
 /** A thread the patient started with the team (so a wait runs), as the rows of a real clinic would be. */
 async function patientThread(to: TeamRef): Promise<string> {
@@ -51,36 +59,60 @@ async function patientThread(to: TeamRef): Promise<string> {
 describe(`a sendMessage runs at most ${MAX_STATEMENTS} SQL statements`, () => {
   test('a professional answering a waiting patient (the wait ends, its alert is unscheduled)', async () => {
     const threadId = await patientThread(limitedTeam);
-    expect((await statementsOf(professional, threadId)).length).toBeLessThanOrEqual(MAX_STATEMENTS);
+    expect((await sendStatements(professional, threadId)).length).toBeLessThanOrEqual(MAX_STATEMENTS);
   });
 
   test('a patient writing into a thread nobody waits on (the wait starts)', async () => {
     const threadId = await patientThread(team);
     await world.send(professional, threadId, 'Answered');
-    expect((await statementsOf(patient, threadId)).length).toBeLessThanOrEqual(MAX_STATEMENTS);
+    expect((await sendStatements(patient, threadId)).length).toBeLessThanOrEqual(MAX_STATEMENTS);
   });
 
   test('a patient writing again while waiting', async () => {
     const threadId = await patientThread(limitedTeam);
-    expect((await statementsOf(patient, threadId)).length).toBeLessThanOrEqual(MAX_STATEMENTS);
+    expect((await sendStatements(patient, threadId)).length).toBeLessThanOrEqual(MAX_STATEMENTS);
   });
 
   test('a staff-only note', async () => {
     const threadId = await patientThread(limitedTeam);
-    expect((await statementsOf(professional, threadId, { staffOnly: true })).length).toBeLessThanOrEqual(MAX_STATEMENTS);
+    expect((await sendStatements(professional, threadId, { staffOnly: true })).length).toBeLessThanOrEqual(MAX_STATEMENTS);
   });
 
   test('with a clientMessageId, and its retry', async () => {
     const threadId = await patientThread(team);
-    expect((await statementsOf(professional, threadId, { clientMessageId: 'counted-1' })).length).toBeLessThanOrEqual(MAX_STATEMENTS);
-    expect((await statementsOf(professional, threadId, { clientMessageId: 'counted-1' })).length).toBeLessThanOrEqual(MAX_STATEMENTS);
+    expect((await sendStatements(professional, threadId, { clientMessageId: 'counted-1' })).length).toBeLessThanOrEqual(MAX_STATEMENTS);
+    expect((await sendStatements(professional, threadId, { clientMessageId: 'counted-1' })).length).toBeLessThanOrEqual(MAX_STATEMENTS);
   });
 
   test('a patient starting a wait costs one more per team whose alert it schedules, and no more', async () => {
     const threadId = await patientThread(limitedTeam);
     await world.send(professional, threadId, 'Answered');
-    const statements = await statementsOf(patient, threadId);
+    const statements = await sendStatements(patient, threadId);
     expect(statements.filter((sql) => /^UPDATE "[^"]*"?\.?"?thread_teams"/.test(sql))).toHaveLength(1);
     expect(statements.length).toBeLessThanOrEqual(MAX_STATEMENTS + 1);
+  });
+});
+
+// The caller's session, the thread with the caller's participation (one statement, which the
+// request's loader answers again for every other field of that thread) and the page of
+// messages; then the THREAD_READ's group commit: the thread's participants (its patients, the
+// reader's team), the audit event and its patient link.
+describe('a read of a thread', () => {
+  let threadId: string;
+  beforeAll(async () => {
+    threadId = await patientThread(team);
+    for (let i = 0; i < 3; i++) await world.send(professional, threadId, `Answer ${i}`);
+  });
+
+  test.each([
+    ['a patient', () => patient],
+    ['a professional', () => professional],
+  ])('by %s reads its messages in 6 statements, its THREAD_READ included', async (_who, reader) => {
+    expect(await statementsOf(reader(), READ, { t: threadId })).toHaveLength(6);
+  });
+
+  test('reads the thread once however many of its fields check that the caller may see it', async () => {
+    const statements = await statementsOf(professional, EVERY_CONTENT_FIELD, { t: threadId });
+    expect(statements.filter((sql) => /FROM "[^"]*"?\.?"?threads"/.test(sql))).toHaveLength(1);
   });
 });
