@@ -24,9 +24,11 @@ export function accessLog(logger: Logger) {
       return id;
     },
     autoLogging: { ignore: (req) => UNLOGGED_PATHS.has(pathOf(req.url)) },
+    // Ours read the request and response themselves: pino-http's would first copy every header of each.
+    wrapSerializers: false,
     serializers: {
-      req: (req: { method: string; url: string }) => ({ method: req.method, path: pathOf(req.url) }),
-      res: (res: { statusCode: number }) => ({ status: res.statusCode }),
+      req: (req: IncomingMessage) => ({ method: req.method, path: pathOf(req.url) }),
+      res: (res: ServerResponse) => ({ status: res.statusCode }),
     },
     // A 5xx's cause is logged as an error where it happened; this line only says how it ended.
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'warn' : 'info'),
