@@ -78,8 +78,9 @@ export async function startCareThread(): Promise<ServerProcess & { databasePath:
 
 /** CareThread as built in dist/ with `settings` beside the bench's (a database, Redis, an instance id); `onStop` once it exited. */
 export function startCareThreadWith(settings: Record<string, string>, onStop?: () => void): Promise<ServerProcess> {
-  // At `info`, as in production: the line with its URL, and the access log's line per HTTP request.
-  const env = { ...SERVER_SETTINGS, LOG_LEVEL: 'info', ...settings };
+  // As in production (docs/operations.md): NODE_ENV=production (graphql-js and Express then skip
+  // their development checks), and `info`: the line with its URL, and the access log's per request.
+  const env = { ...SERVER_SETTINGS, NODE_ENV: 'production', LOG_LEVEL: 'info', ...settings };
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   return startProcess([...MEASURED, ...profile, 'dist/src/main.js'], env, (line) => (line.msg === 'CareThread is listening' ? line.url : undefined), onStop);
 }
