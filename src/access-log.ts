@@ -7,7 +7,7 @@ import { requestIdOf } from './request-id';
 const UNLOGGED_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** The path alone: a GET's query string can hold GraphQL variables, which may name a patient. */
-const pathOf = (url = '') => url.split('?', 1)[0];
+export const pathOf = (url = '') => url.split('?', 1)[0];
 
 /**
  * One JSON line per HTTP request when its response is done (method, path, status,

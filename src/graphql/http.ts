@@ -1,5 +1,5 @@
-import { STATUS_CODES } from 'node:http';
-import type express from 'express';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import accepts from 'accepts';
 import { OperationTypeNode, type ExecutionArgs, type ExecutionResult, type GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { createHandler, parseRequestParams, type Request, type Response } from 'graphql-http';
 import { clientInfo, type ClientInfo, type Context, type TrustProxy } from '../context';
@@ -20,6 +20,15 @@ interface Exchange {
 /** Our Context, as graphql-http types a context (an interface has no index signature, which it asks for). */
 type HttpContext = Context & Record<PropertyKey, unknown>;
 
+/**
+ * A request once the access log gave it its id (a string: access-log.ts) and the JSON body
+ * parser read its body, if it had one (an object, or an array, which is refused: one operation per request).
+ */
+export type ParsedRequest = IncomingMessage & { body?: Record<string, unknown> };
+
+/** GraphQL over HTTP as a handler of node:http's request and response: Express's, or none (server.ts). */
+export type GraphqlHandler = (req: ParsedRequest, res: ServerResponse, next: (error: unknown) => void) => void;
+
 const MEDIA_TYPES = ['application/json', 'application/graphql-response+json'];
 
 /**
@@ -32,8 +41,8 @@ const MEDIA_TYPES = ['application/json', 'application/graphql-response+json'];
  * header without JSON); an operation the pipeline refuses is 400 (or its error's
  * own status) whether the client accepts application/json or graphql-response+json.
  */
-export function graphqlOverHttp(pipeline: OperationPipeline, trust: TrustProxy): express.RequestHandler {
-  const handler = createHandler<express.Request, Exchange, HttpContext>({
+export function graphqlOverHttp(pipeline: OperationPipeline, trust: TrustProxy): GraphqlHandler {
+  const handler = createHandler<ParsedRequest, Exchange, HttpContext>({
     parseRequestParams: async (req) => {
       if (Array.isArray(req.raw.body)) return refusal(400, 'Batched operations are not supported: send one operation per request');
       try {
@@ -69,10 +78,12 @@ export function graphqlOverHttp(pipeline: OperationPipeline, trust: TrustProxy):
   return (req, res, next) => {
     const client = clientInfo(req, trust, req.headers.authorization, req.id as string);
     // The media type the client prefers; graphql-http refuses (406) an Accept that names no JSON.
-    const mediaType = req.accepts(MEDIA_TYPES) || MEDIA_TYPES[0];
-    const request: Request<express.Request, Exchange> = {
-      method: req.method,
-      url: req.originalUrl,
+    // Given a list, accepts answers one of its types or false.
+    const mediaType = (accepts(req).type(MEDIA_TYPES) as string | false) || MEDIA_TYPES[0];
+    const request: Request<ParsedRequest, Exchange> = {
+      method: req.method!,
+      // Only its query string is read (a GET's operation), which a mount point leaves as it was.
+      url: req.url!,
       // express.json has read (and checked the charset of) a JSON body; graphql-http expects exactly this type for one.
       headers: { ...req.headers, ...(req.body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: req.body ?? null,
@@ -81,7 +92,7 @@ export function graphqlOverHttp(pipeline: OperationPipeline, trust: TrustProxy):
     };
     withOrigin(client, () => handler(request)).then((response) => {
       const [body, init] = response[0] === null ? withBody(response) : response;
-      res.status(init.status ?? 200).set(init.headers).send(body);
+      res.writeHead(init.status ?? 200, { ...init.headers, 'content-length': Buffer.byteLength(body ?? '') }).end(body);
     }, next);
   };
 }
