@@ -123,9 +123,9 @@ async function serve(app: App, config: Config, options: ServerOptions, closing: 
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
   };
   // POST /graphql, every operation of the API but a GET's, runs the access log, the body parser and
-  // GraphQL as Express would for it, without its router and request decoration (0.05 to 0.1 ms of
-  // CPU a request, BENCHMARKS.md). Everything else, /graphql's other methods and spellings
-  // included, goes through Express.
+  // GraphQL as Express would for it, without its router and its decoration of each request and
+  // response (about 0.2 ms of CPU a request: BENCHMARKS.md). Everything else, /graphql's other
+  // methods and spellings included, goes through Express.
   const server = createServer((req, res) => {
     if (req.method !== 'POST' || pathOf(req.url) !== GRAPHQL_PATH) return expressApp(req, res);
     log(req, res, () => json(req, res, (error) => (error ? answerFailure(req, res, error) : graphql(req, res, (e) => answerFailure(req, res, e)))));
