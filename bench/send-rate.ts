@@ -67,11 +67,8 @@ export async function sendRateScenario(): Promise<void> {
       me: await measure(careThread, () => post(careThread.url, '{ me { id } }', {}, token)),
     });
   }
-  const [figures, typename, me] = [
-    { careThread: medians(runs.map((run) => run.careThread)), bare: medians(runs.map((run) => run.bare)) },
-    medians(runs.map((run) => run.typename)),
-    medians(runs.map((run) => run.me)),
-  ];
+  const figuresOf = (key: keyof (typeof runs)[number]) => medians(runs.map((run) => run[key]));
+  const figures = { careThread: figuresOf('careThread'), bare: figuresOf('bare') };
   const cells = (f: SendFigures) => [f.sendsPerSecond.toFixed(0), f.cpuMsPerSend.toFixed(2)];
   console.log(`sendMessage/s (${SENDS} sends, ${CONCURRENCY} in flight), median of ${REPEAT}`);
   console.log(
@@ -88,8 +85,8 @@ export async function sendRateScenario(): Promise<void> {
     table(
       ['CareThread, before any send', 'requests/s', 'CPU ms/request'],
       [
-        ['{ __typename }: HTTP and the pipeline', ...cells(typename)],
-        ['{ me { id } }: and the token and session', ...cells(me)],
+        ['{ __typename }: HTTP and the pipeline', ...cells(figuresOf('typename'))],
+        ['{ me { id } }: and the token and session', ...cells(figuresOf('me'))],
       ],
     ),
   );
