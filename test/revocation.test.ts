@@ -10,7 +10,7 @@ import { User } from '../src/modules/users/user.entity';
 import { failure, gql, ok } from './support/graphql';
 import { closedWithin, closingClient, openClient, subscribe, until, untilSubscribed, type Closed, type Feed } from './support/live';
 import { offered } from './support/recipients';
-import { TEST_REDIS_URL } from './support/redis';
+import { redisAnswers, TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
 import { untilLinked, useTwoInstances } from './support/two-instances';
@@ -356,25 +356,31 @@ describe('across instances', () => {
 });
 
 describe('after the link between instances was down', () => {
-  // Two instances on one database with no link at all: a disable through one never reaches the other, as
-  // while Redis is down. What the other does once the link is back is what these tests call directly.
+  // Two instances on one database: A sends its events to Redis (and so keeps them in the outbox), B has no
+  // link at all, so a disable through A never reaches B, as while B's Redis link is down. What B does once
+  // the link is back is what these tests call directly.
   const database = sharedDatabase('missed');
-  let a: TestServer;
+  let a: TestServer | undefined;
   let b: TestServer;
 
   beforeAll(async () => {
-    a = await startTestServer({ ...database.env, INSTANCE_ID: `missed-a-${database.schema}` });
+    if (!(await redisAnswers())) return;
+    a = await startTestServer({ ...database.env, REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `missed-a-${database.schema}` });
     b = await startTestServer({ ...database.env, INSTANCE_ID: `missed-b-${database.schema}` });
   });
 
   afterAll(async () => {
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
-    await a.close();
-    await b.close();
+    await a?.close();
+    await b?.close();
     await database.drop();
   });
 
   test('an instance that missed a disable closes the account\'s sockets (4401) once the link is back, enabled again or not', async () => {
+    if (!a) {
+      console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
+      return;
+    }
     const worldA = await World.create(a);
     const ida = await account(worldA, 'Missed Ida');
     const jon = await account(worldA, 'Missed Jon');

@@ -60,7 +60,7 @@ export class OutboxRelay implements EventOutbox {
   private marking: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: OutboxStore & { write(m: EntityManager, events: AnyBusEvent[], published: boolean): Promise<void> },
+    private readonly store: OutboxStore & { write(m: EntityManager, events: AnyBusEvent[]): Promise<void> },
     private readonly events: EventBus,
     private readonly logger: Logger,
     options: RelayOptions,
@@ -79,8 +79,9 @@ export class OutboxRelay implements EventOutbox {
   }
 
   write(m: EntityManager, events: AnyBusEvent[]): Promise<void> {
-    // Without Redis there is no other instance to send to: the row is done as it is written.
-    return this.store.write(m, events, !this.events.shared);
+    // Without Redis there is no other instance to send to, and the subscribers a crash
+    // before `publish` would leave unserved end with this process: a row would serve nobody.
+    return this.events.shared ? this.store.write(m, events) : Promise.resolve();
   }
 
   publish(events: AnyBusEvent[]): void {
@@ -187,9 +188,9 @@ export class OutboxRelay implements EventOutbox {
 export class OutboxTable implements OutboxStore {
   constructor(private readonly db: DataSource) {}
 
-  async write(m: EntityManager, events: AnyBusEvent[], published: boolean): Promise<void> {
+  async write(m: EntityManager, events: AnyBusEvent[]): Promise<void> {
     const now = new Date();
-    const rows = events.map((event) => ({ id: event.id, topic: event.topic, payload: JSON.stringify(event.payload), createdAt: now, publishedAt: published ? now : null }));
+    const rows = events.map((event) => ({ id: event.id, topic: event.topic, payload: JSON.stringify(event.payload), createdAt: now, publishedAt: null }));
     for (let i = 0; i < rows.length; i += WRITE_BATCH) await insertRows(m, OutboxEvent, rows.slice(i, i + WRITE_BATCH));
   }
 
