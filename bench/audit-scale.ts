@@ -4,7 +4,9 @@
  * dropped after). Server processes built from dist/, measured from outside:
  * (1) sendMessage/s from WRITERS clients, each on its own thread, against one
  * instance, then spread over two on the same database; (2) reads/s of a
- * thread's messages from READERS clients, alone, then while 4 writers send.
+ * thread's messages from READERS clients, alone, then while 4 writers send,
+ * then beside 4 more readers: the share of the server any 4 busy clients take,
+ * which tells reads waiting for writers from reads sharing the CPU with them.
  * Each for BENCH_SECONDS, BENCH_REPEAT times, the median printed; then how long
  * the last sends took to be sealed.
  */
@@ -110,7 +112,15 @@ export async function auditScaleBench() {
       const readsWithWriters = await rate(readerThreads.map(read));
       writing = false;
       await Promise.all(writers);
-      runs.push({ oneInstance, twoInstances, lag, readsAlone, readsWithWriters });
+      // The extra readers read the writers' threads (their first 20 messages: the same rows however many the writers added).
+      let reading = true;
+      const extraReaders = readers.slice(0, READ_WRITERS).map(async (s) => {
+        while (reading) await read(s)();
+      });
+      const readsBesideReaders = await rate(readerThreads.map(read));
+      reading = false;
+      await Promise.all(extraReaders);
+      runs.push({ oneInstance, twoInstances, lag, readsAlone, readsWithWriters, readsBesideReaders });
     }
     const m = medians(runs);
     console.log(
@@ -122,6 +132,7 @@ export async function auditScaleBench() {
             [`sendMessage, ${WRITERS} writers, two instances on one database`, m.twoInstances.toFixed(0), ratio(m.twoInstances, m.oneInstance)],
             [`thread messages read, ${READERS} readers alone (reference)`, m.readsAlone.toFixed(0), ''],
             [`thread messages read, ${READERS} readers while ${READ_WRITERS} writers send`, m.readsWithWriters.toFixed(0), ratio(m.readsWithWriters, m.readsAlone)],
+            [`thread messages read, ${READERS} readers beside ${READ_WRITERS} more readers (control)`, m.readsBesideReaders.toFixed(0), ratio(m.readsBesideReaders, m.readsAlone)],
           ],
         ) +
         `\n  every send sealed ${m.lag.toFixed(0)} ms after the last one returned\n`,
