@@ -5,6 +5,7 @@ import { systemClock, type Clock } from './common/clock';
 import { Absence } from './modules/absences/absence.entity';
 import { awayUntil } from './modules/absences/away-until';
 import { Message } from './modules/messages/message.entity';
+import { Organisation } from './modules/organisations/organisation.entity';
 import { TeamMember } from './modules/teams/team-member.entity';
 import { Team } from './modules/teams/team.entity';
 import { Participant } from './modules/threads/participant.entity';
@@ -29,6 +30,7 @@ export function createLoaders(db: DataSource, viewer: Pick<User, 'id' | 'kind'> 
 
   const user = loader<string, User | null>(async (ids) => byKey(ids, await m.findBy(User, { id: In([...ids]) }), (u) => u.id));
   const team = loader<string, Team | null>(async (ids) => byKey(ids, await m.findBy(Team, { id: In([...ids]) }), (t) => t.id));
+  const organisation = loader<string, Organisation | null>(async (ids) => byKey(ids, await m.findBy(Organisation, { id: In([...ids]) }), (o) => o.id));
 
   /** Loads link rows, then the linked entities through a cached loader, sorted by name. */
   const linked = async <L, T extends { id: string; name: string }>(
@@ -50,6 +52,7 @@ export function createLoaders(db: DataSource, viewer: Pick<User, 'id' | 'kind'> 
   return {
     user,
     team,
+    organisation,
     /** The thread, if the viewer may see it; null otherwise. */
     thread: loader<string, Thread | null>(async (ids) => {
       if (!viewer) return ids.map(() => null);

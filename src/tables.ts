@@ -5,6 +5,7 @@ import { AuditEvent, AuditEventPatient } from './modules/audit/audit-event.entit
 import { Session } from './modules/auth/session.entity';
 import { ProfessionalShare, TeamShare } from './modules/care-network/record-share.entity';
 import { Message } from './modules/messages/message.entity';
+import { Organisation } from './modules/organisations/organisation.entity';
 import { TeamMember } from './modules/teams/team-member.entity';
 import { Team } from './modules/teams/team.entity';
 import { Participant } from './modules/threads/participant.entity';
@@ -23,7 +24,8 @@ import { ThreadLastMessage1772100000000 } from './migrations/1772100000000-threa
 import { SearchNames1772200000000 } from './migrations/1772200000000-search-names';
 import { AuditSealing1772300000000 } from './migrations/1772300000000-audit-sealing';
 import { RecipientIndexes1772450000000 } from './migrations/1772450000000-recipient-indexes';
+import { Organisations1773000000000 } from './migrations/1773000000000-organisations';
 
-export const entities = [User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, AuditCheckpoint, Absence, OutboxEvent, Session];
+export const entities = [Organisation, User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, AuditCheckpoint, Absence, OutboxEvent, Session];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000, RecipientIndexes1772450000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000, RecipientIndexes1772450000000, Organisations1773000000000];

@@ -211,6 +211,7 @@ const EXPECTED: Record<string, Row> = {
   'User.isAdmin': SIGNED_IN,
   'User.disabled': SIGNED_IN,
   'User.teams': SIGNED_IN,
+  'User.organisation': row(UNAUTH, NULL, NULL, OK, OK, OK, OK, OK), // professionals belong to one, patients to none
   // The GP is away: "shown as away (to staff, and to patients as 'away until' without a reason)". Through the
   // drop-down (PATIENT_NETWORK: the other patient is not offered the GP); through `me`, nobody is away.
   'User.awayUntil': row(UNAUTH, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
@@ -233,6 +234,11 @@ const EXPECTED: Record<string, Row> = {
   'Team.waitingLimitMinutes': row(UNAUTH, NULL, NULL, NULL, NULL, NULL, NULL, NULL), // the care team has no waiting limit
   'Team.members': SIGNED_IN,
   'Team.contactableMembers': SIGNED_IN,
+  'Team.organisation': SIGNED_IN,
+
+  // The care team's, through Team.organisation.
+  'Organisation.id': SIGNED_IN,
+  'Organisation.name': SIGNED_IN,
 
   'TeamRecipient.team': SIGNED_IN,
   'TeamRecipient.id': SIGNED_IN,
@@ -805,6 +811,10 @@ const REACH: Record<string, Reach | 'live'> = {
   Team: {
     request: (_c, _r, sel) => ({ query: `{ teams { id ${sel} } }` }),
     parents: (d, c) => list(d?.teams).filter((t: Data) => t.id === c.careTeam.id),
+  },
+  Organisation: {
+    request: (_c, _r, sel) => ({ query: `{ teams { id organisation { id ${sel} } } }` }),
+    parents: (d, c) => list(d?.teams).filter((t: Data) => t.id === c.careTeam.id).map((t: Data) => t.organisation),
   },
   TeamRecipient: {
     request: (_c, _r, sel) => ({ query: `{ recipients(first: 100) { ... on TeamRecipient { team { id } ${sel} } } }` }),

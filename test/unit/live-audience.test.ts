@@ -48,8 +48,10 @@ test('only these field resolvers are declared the same for every recipient (each
     'Message.readBy: shared',
     'Message.readByCareTeamAt: author',
     'Message.thread: shared',
+    'Team.organisation: shared',
     'Thread.createdBy: shared',
     'Thread.teams: shared',
+    'User.organisation: shared',
     'User.teams: shared',
   ]);
 });

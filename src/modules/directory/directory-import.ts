@@ -45,7 +45,7 @@ export class DirectoryImport {
    * team name is taken already, or a member or share names nobody of the file or the database, or someone
    * of the wrong kind (a member must be a professional, a share's patient a patient).
    */
-  async run(admin: Actor, directory: Directory): Promise<ImportSummary> {
+  async run(admin: Actor & Pick<User, 'organisationId'>, directory: Directory): Promise<ImportSummary> {
     return this.uow.run(async (tx) => {
       const m = tx.manager;
       const known = await this.check(m, directory);
@@ -57,6 +57,7 @@ export class DirectoryImport {
           name: p.name,
           kind,
           ...flags,
+          organisationId: kind === UserKind.PROFESSIONAL ? admin.organisationId : null,
           disabled: false,
           passwordHash: p.passwordHash ?? '',
           createdAt: now,
@@ -67,7 +68,7 @@ export class DirectoryImport {
         ...directory.professionals.map((p) => person(p, UserKind.PROFESSIONAL, p)),
         ...directory.patients.map((p) => person(p, UserKind.PATIENT, { contactable: false, isAdmin: false })),
       ];
-      const teams = directory.teams.map((t) => Object.assign(new Team(), { id: newId(), name: t.name, autoCc: t.autoCc, waitingLimitMinutes: null, createdAt: now }));
+      const teams = directory.teams.map((t) => Object.assign(new Team(), { id: newId(), name: t.name, autoCc: t.autoCc, waitingLimitMinutes: null, organisationId: admin.organisationId, createdAt: now }));
       for (const u of users) known.users.set(u.email, u);
       for (const t of teams) known.teams.set(t.name, t.id);
 

@@ -33,6 +33,11 @@ export class Team {
   @Column({ type: 'integer', default: 2 })
   minimumContactable!: number;
 
+  /** Not in the API as an id: `organisation`. */
+  @Index('IDX_teams_organisation')
+  @Column({ type: 'varchar', length: 36 })
+  organisationId!: string;
+
   @Column()
   createdAt!: Date;
 

@@ -1,6 +1,8 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { Context } from '../../request-context';
+import { LiveAudience } from '../../live/audience';
 import { Viewer } from '../auth/viewer.decorator';
+import { Organisation } from '../organisations/organisation.entity';
 import { isContactable, User } from '../users/user.entity';
 import { Team } from './team.entity';
 import type { TeamService } from './team.service';
@@ -65,6 +67,12 @@ export class TeamResolver {
     @Arg('minimum', () => Int) minimum: number,
   ): Promise<Team> {
     return this.deps.teams.setCoverageMinimum(viewer, teamId, minimum);
+  }
+
+  @FieldResolver(() => Organisation)
+  @LiveAudience('shared')
+  async organisation(@Root() team: Team, @Ctx() ctx: Context): Promise<Organisation> {
+    return (await ctx.loaders.organisation.load(team.organisationId))!;
   }
 
   @FieldResolver(() => [User])

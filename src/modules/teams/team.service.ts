@@ -43,9 +43,10 @@ export class TeamService {
     return this.db.manager.find(Team, { where: { id: In([...teamIds]) }, order: { name: 'ASC' } });
   }
 
+  /** In the admin's organisation. */
   async create(viewer: User, name: string, autoCc: boolean): Promise<Team> {
-    requireAdmin(viewer);
-    const team = Object.assign(new Team(), { id: newId(), name: requireName('name', name), autoCc, createdAt: new Date() });
+    const organisationId = requireAdmin(viewer);
+    const team = Object.assign(new Team(), { id: newId(), name: requireName('name', name), autoCc, organisationId, createdAt: new Date() });
     return this.uow.run(async ({ manager: m, audit }) => {
       if (await m.existsBy(Team, { name: team.name })) throw badUserInput(`A team named "${team.name}" already exists`);
       await m.insert(Team, team);

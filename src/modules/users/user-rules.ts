@@ -8,9 +8,11 @@ export const DISABLED_REASON = 'Account disabled';
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-/** FORBIDDEN unless the viewer is an admin. */
-export function requireAdmin(viewer: User): void {
-  if (!viewer.isAdmin) throw forbidden('Only an admin may do this');
+/** FORBIDDEN unless the viewer is an admin; the organisation they manage. */
+export function requireAdmin(viewer: User): string {
+  // An admin is a professional, and every professional belongs to an organisation.
+  if (!viewer.isAdmin || !viewer.organisationId) throw forbidden('Only an admin may do this');
+  return viewer.organisationId;
 }
 
 /** The rule every new password keeps (createUser, changePassword). */

@@ -39,6 +39,11 @@ export class User {
   @Column({ type: 'boolean' })
   isAdmin!: boolean;
 
+  /** The organisation of a professional; null for a patient, who shares their record across organisations. Not in the API as an id: `organisation`. */
+  @Index('IDX_users_organisation')
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  organisationId!: string | null;
+
   @Field({ description: 'Set by an admin: the account cannot sign in, its tokens and live connections stop working, and nobody can pick it as a recipient.' })
   @Column({ type: 'boolean', default: false })
   disabled!: boolean;

@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import type { Context } from '../../request-context';
 import { LiveAudience } from '../../live/audience';
 import { Viewer } from '../auth/viewer.decorator';
+import { Organisation } from '../organisations/organisation.entity';
 import { Team } from '../teams/team.entity';
 import { CreateUserInput } from './create-user.input';
 import { User } from './user.entity';
@@ -40,6 +41,12 @@ export class UserResolver {
     @Arg('disabled') disabled: boolean,
   ): Promise<User> {
     return this.deps.users.setDisabled(viewer, userId, disabled);
+  }
+
+  @FieldResolver(() => Organisation, { nullable: true, description: 'The organisation of a professional; null for a patient, who shares their record with teams and professionals of any organisation.' })
+  @LiveAudience('shared')
+  organisation(@Root() user: User, @Ctx() ctx: Context): Promise<Organisation | null> {
+    return user.organisationId ? ctx.loaders.organisation.load(user.organisationId) : Promise.resolve(null);
   }
 
   @FieldResolver(() => [Team])

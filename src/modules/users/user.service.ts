@@ -16,6 +16,7 @@ import type { TokenService } from '../auth/token.service';
 import { requireCoverageWithout } from '../teams/team-coverage';
 import type { CreateUserInput } from './create-user.input';
 import { UserKind } from './user-kind';
+import { Organisation } from '../organisations/organisation.entity';
 import { isProfessional, User } from './user.entity';
 import { ACCOUNT_DISABLED, DISABLED_REASON, normalizeEmail, requireAdmin } from './user-rules';
 
@@ -101,8 +102,9 @@ export class UserService {
     throw unauthenticated(sessionId ? SESSION_ENDED : 'Invalid or expired token');
   }
 
+  /** A professional joins the admin's organisation; a patient joins none. */
   async createUser(viewer: User, input: CreateUserInput): Promise<User> {
-    requireAdmin(viewer);
+    const organisationId = requireAdmin(viewer);
     const professional = input.kind === UserKind.PROFESSIONAL;
     if (!professional && input.isAdmin) throw badUserInput('A patient cannot be an admin');
     const user = await this.newUser({
@@ -113,6 +115,7 @@ export class UserService {
       // Patients are never contactable: the flag is about staff recipient lists.
       contactable: professional && (input.contactable ?? true),
       isAdmin: input.isAdmin ?? false,
+      organisationId: professional ? organisationId : null,
     });
     return this.uow.run(async ({ manager: m, audit }) => {
       if (await m.existsBy(User, { email: user.email })) throw badUserInput('A user with this email already exists');
@@ -175,11 +178,21 @@ export class UserService {
   }
 
   /**
-   * Creates the start-up admin (a non-contactable professional) unless a user
-   * with that email exists; an existing user is left exactly as it is.
+   * Creates the start-up admin (a non-contactable professional, in the first
+   * organisation) unless a user with that email exists; an existing user is
+   * left exactly as it is.
    */
   async ensureAdmin(email: string, password: string): Promise<void> {
-    const admin = await this.newUser({ email, name: 'Administrator', kind: UserKind.PROFESSIONAL, password, contactable: false, isAdmin: true });
+    const [first] = await this.db.manager.find(Organisation, { select: { id: true }, order: { createdAt: 'ASC', id: 'ASC' }, take: 1 });
+    const admin = await this.newUser({
+      email,
+      name: 'Administrator',
+      kind: UserKind.PROFESSIONAL,
+      password,
+      contactable: false,
+      isAdmin: true,
+      organisationId: first.id,
+    });
     try {
       await this.uow.run(async ({ manager: m, audit }) => {
         if (await m.existsBy(User, { email: admin.email })) return;
