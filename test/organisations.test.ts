@@ -1,11 +1,11 @@
-import { DataSource, type DataSourceOptions } from 'typeorm';
-import { createDataSource } from '../src/data-source';
 import { DEFAULT_ORGANISATION_NAME, Organisations1773000000000 } from '../src/migrations/1773000000000-organisations';
 import { DirectoryImport } from '../src/modules/directory/directory-import';
 import { Organisation } from '../src/modules/organisations/organisation.entity';
+import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { Team } from '../src/modules/teams/team.entity';
 import { User } from '../src/modules/users/user.entity';
 import { migrations } from '../src/tables';
+import { earlierRelease } from './support/earlier-release';
 import { startTestServer, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
 import { World } from './support/world';
@@ -62,21 +62,8 @@ describe('on a new database', () => {
 
 test('on a database from before organisations: its professionals and teams move into one organisation, its patients into none', async () => {
   const database = sharedDatabase('organisations-upgrade');
-  const postgres = database.config.type === 'postgres';
   try {
-    const old = new DataSource({ ...createDataSource(database.config).options, migrations: migrations.filter((m) => m !== Organisations1773000000000) } as DataSourceOptions);
-    await old.initialize();
-    if (postgres) await old.query(`CREATE SCHEMA "${database.schema}"`);
-    await old.runMigrations({ transaction: 'all' });
-    const table = (name: string) => (postgres ? `"${database.schema}"."${name}"` : `"${name}"`);
-    const at = `'2026-01-01 00:00:00.000'`;
-    await old.query(`INSERT INTO ${table('users')} ("id", "email", "name", "kind", "contactable", "isAdmin", "passwordHash", "createdAt")
-      VALUES ('u-old-pro', 'old-pro@clinic.example', 'Old Pro', 'PROFESSIONAL', true, false, 'x', ${at}),
-             ('u-old-pat', 'old-pat@clinic.example', 'Old Pat', 'PATIENT', false, false, 'x', ${at})`);
-    await old.query(`INSERT INTO ${table('teams')} ("id", "name", "autoCc", "createdAt") VALUES ('t-old', 'Old Team', true, ${at})`);
-    await old.query(`INSERT INTO ${table('team_members')} ("teamId", "userId", "addedAt") VALUES ('t-old', 'u-old-pro', ${at})`);
-    await old.destroy();
-
+    await earlierRelease(database, migrations.filter((m) => m !== Organisations1773000000000));
     const server = await startTestServer(database.env);
     try {
       const m = server.app.db.manager;
@@ -86,12 +73,13 @@ test('on a database from before organisations: its professionals and teams move 
       const users = await m.find(User, { select: { email: true, organisationId: true }, order: { email: 'ASC' } });
       expect(users).toEqual([
         { email: 'admin@test.example', organisationId: organisation.id },
-        { email: 'old-pat@clinic.example', organisationId: null },
-        { email: 'old-pro@clinic.example', organisationId: organisation.id },
+        { email: 'pat@old.example', organisationId: null },
+        { email: 'pro@old.example', organisationId: organisation.id },
       ]);
       expect(await m.findOneByOrFail(Team, { id: 't-old' })).toMatchObject({ name: 'Old Team', autoCc: true, organisationId: organisation.id });
       // Nothing that referred to the rebuilt tables was lost.
-      expect(await m.query(`SELECT "teamId", "userId" FROM ${table('team_members')}`)).toEqual([{ teamId: 't-old', userId: 'u-old-pro' }]);
+      expect(await m.find(TeamMember, { select: { teamId: true, userId: true } })).toEqual([{ teamId: 't-old', userId: 'u-pro' }]);
+      if (database.config.type === 'sqlite') expect(await m.query('PRAGMA foreign_key_check')).toEqual([]);
     } finally {
       await server.close();
     }

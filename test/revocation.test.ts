@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { decodeJwt, SignJWT } from 'jose';
-import { DataSource, In } from 'typeorm';
+import { In } from 'typeorm';
 import { Initial1764000000000 } from '../src/migrations/1764000000000-initial';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { TeamMember } from '../src/modules/teams/team-member.entity';
@@ -12,6 +12,7 @@ import { closedWithin, closingClient, openClient, subscribe, until, untilSubscri
 import { offered } from './support/recipients';
 import { redisAnswers, TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
+import { earlierRelease } from './support/earlier-release';
 import { sharedDatabase } from './support/shared-database';
 import { untilLinked, useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person } from './support/world';
@@ -410,36 +411,16 @@ describe('after the link between instances was down', () => {
 
 describe('the disabled flag on an existing database', () => {
   const database = sharedDatabase('upgrade');
-  const { schema, file } = database;
 
   afterAll(() => database.drop());
 
-  /** A database as the first release left it: only the initial migration, with users that rows refer to. */
-  async function firstReleaseDatabase(): Promise<void> {
-    const db = TEST_POSTGRES_URL
-      ? new DataSource({ type: 'postgres', url: TEST_POSTGRES_URL, schema, migrations: [Initial1764000000000] })
-      : new DataSource({ type: 'better-sqlite3', database: file, migrations: [Initial1764000000000] });
-    await db.initialize();
-    try {
-      if (TEST_POSTGRES_URL) await db.query(`CREATE SCHEMA "${schema}"`);
-      await db.runMigrations({ transaction: 'all' });
-      const table = (name: string) => (TEST_POSTGRES_URL ? `"${schema}"."${name}"` : `"${name}"`);
-      const at = `'2025-01-01T00:00:00Z'`;
-      await db.query(`INSERT INTO ${table('users')} ("id", "email", "name", "kind", "contactable", "isAdmin", "passwordHash", "createdAt")
-        VALUES ('u-pro', 'pro@old.example', 'Old Pro', 'PROFESSIONAL', true, false, 'x', ${at}),
-               ('u-pat', 'pat@old.example', 'Old Pat', 'PATIENT', false, false, 'x', ${at})`);
-      await db.query(`INSERT INTO ${table('teams')} ("id", "name", "autoCc", "createdAt") VALUES ('t-old', 'Old Team', true, ${at})`);
-      await db.query(`INSERT INTO ${table('team_members')} ("teamId", "userId", "addedAt") VALUES ('t-old', 'u-pro', ${at})`);
+  test('is added at start with every account enabled, and nothing that refers to users is lost', async () => {
+    // As the first release left it: only the initial migration, with users that rows refer to.
+    await earlierRelease(database, [Initial1764000000000], async (db, table, at) => {
       await db.query(`INSERT INTO ${table('threads')} ("id", "subject", "createdAt", "createdById", "lastActivityAt", "lastSeq")
         VALUES ('th-old', 'Old', ${at}, 'u-pat', ${at}, 0)`);
       await db.query(`INSERT INTO ${table('participants')} ("threadId", "userId", "joinedAt", "lastReadSeq") VALUES ('th-old', 'u-pat', ${at}, 0), ('th-old', 'u-pro', ${at}, 0)`);
-    } finally {
-      await db.destroy();
-    }
-  }
-
-  test('is added at start with every account enabled, and nothing that refers to users is lost', async () => {
-    await firstReleaseDatabase();
+    });
     const upgraded = await startTestServer(database.env);
     try {
       const db = upgraded.app.db;
