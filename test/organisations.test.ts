@@ -1,5 +1,6 @@
 import { DEFAULT_ORGANISATION_NAME, Organisations1773000000000 } from '../src/migrations/1773000000000-organisations';
 import { DirectoryImport } from '../src/modules/directory/directory-import';
+import { newId } from '../src/common/ids';
 import { Organisation } from '../src/modules/organisations/organisation.entity';
 import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { Team } from '../src/modules/teams/team.entity';
@@ -8,10 +9,13 @@ import { migrations } from '../src/tables';
 import { earlierRelease } from './support/earlier-release';
 import { startTestServer, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
-import { World } from './support/world';
+import { failure } from './support/graphql';
+import { offered } from './support/recipients';
+import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
-// Issue 18, the first step: every professional and every team belongs to one organisation, patients
-// to none; what a database held before moves into one.
+// Issue 18: every professional and every team belongs to one organisation, patients to none; what a
+// database held before moves into one; professionals reach only their organisation, and another only
+// through a patient's care network.
 
 const ORGANISATIONS = `query { me { organisation { id name } } teams { name organisation { id name } } }`;
 
@@ -86,4 +90,97 @@ test('on a database from before organisations: its professionals and teams move 
   } finally {
     await database.drop();
   }
+});
+
+describe('who may message whom across two organisations', () => {
+  let server: TestServer;
+  let world: World;
+  let annA: Person;
+  let amyA: Person;
+  let alfA: Person;
+  let bobB: Person;
+  let belB: Person;
+  let benB: Person;
+  let wardA: TeamRef;
+  let wardB: TeamRef;
+  let pat: Person;
+  let quinn: Person;
+
+  /** A second organisation holding `people` and `teams`, made in the database: organisations cannot be created through the API yet. */
+  async function secondOrganisation(people: Person[], teams: TeamRef[]): Promise<void> {
+    const m = server.app.db.manager;
+    const organisation = Object.assign(new Organisation(), { id: newId(), name: 'Hospital B', createdAt: new Date() });
+    await m.insert(Organisation, organisation);
+    for (const person of people) await m.update(User, { id: person.id }, { organisationId: organisation.id });
+    for (const team of teams) await m.update(Team, { id: team.id }, { organisationId: organisation.id });
+  }
+
+  const createThread = (author: Person, recipients: (Person | TeamRef)[]) =>
+    failure(server.url, `mutation($r: [RecipientInput!]!) { createThread(subject: "S", body: "B", recipients: $r) { id } }`, { r: recipients.map(asRecipient) }, author.token);
+  const addParticipants = (author: Person, threadId: string, recipients: (Person | TeamRef)[]) =>
+    failure(server.url, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, { t: threadId, r: recipients.map(asRecipient) }, author.token);
+  const teamNames = async (person: Person) => (await world.as(person, '{ teams { name } }')).teams.map((t: { name: string }) => t.name);
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    world = await World.create(server);
+    annA = await world.professional('Ann A');
+    amyA = await world.professional('Amy A');
+    alfA = await world.professional('Alf A');
+    bobB = await world.professional('Bob B');
+    belB = await world.professional('Bel B');
+    benB = await world.professional('Ben B');
+    wardA = await world.team('Ward A', { autoCc: true, members: [annA, amyA] });
+    wardB = await world.team('Ward B', { autoCc: true, members: [bobB, belB] });
+    await secondOrganisation([bobB, belB, benB], [wardB]);
+    // Pat is cared for by both hospitals; Quinn only by B.
+    pat = await world.patient('Pat Both');
+    quinn = await world.patient('Quinn B');
+    await world.share(pat, wardA);
+    await world.share(pat, wardB);
+    await world.share(quinn, wardB);
+  });
+  afterAll(() => server.close());
+
+  test("a professional is offered their organisation's professionals and teams, and the patients who shared with them; nobody of another", async () => {
+    expect(await offered(world, alfA)).toEqual({ teams: [{ name: 'Ward A', members: ['Amy A', 'Ann A'] }], users: [] });
+    expect(await offered(world, annA)).toEqual({ teams: [{ name: 'Ward A', members: ['Amy A'] }], users: ['Alf A', 'Pat Both'] });
+    expect(await offered(world, benB)).toEqual({ teams: [{ name: 'Ward B', members: ['Bel B', 'Bob B'] }], users: [] });
+    expect(await offered(world, annA, { search: 'B' })).toEqual({ teams: [], users: ['Pat Both'] });
+    expect(await teamNames(annA)).toEqual(['Ward A']);
+    expect(await teamNames(benB)).toEqual(['Ward B']);
+  });
+
+  test('a patient is offered their care network across organisations, and writes to both hospitals in one thread', async () => {
+    expect(await offered(world, pat)).toEqual({ teams: [{ name: 'Ward A', members: ['Amy A', 'Ann A'] }, { name: 'Ward B', members: ['Bel B', 'Bob B'] }], users: [] });
+    expect(await teamNames(pat)).toEqual(['Ward A', 'Ward B']);
+    const threadId = await world.thread(pat, [asRecipient(wardA), asRecipient(wardB)]);
+    const { thread } = await world.as(bobB, `query($t: ID!) { thread(id: $t) { participants { user { name } } } }`, { t: threadId });
+    expect(thread.participants.map((p: { user: { name: string } }) => p.user.name).sort()).toEqual(['Amy A', 'Ann A', 'Bel B', 'Bob B', 'Pat Both']);
+  });
+
+  test('picking a professional, a team or a patient of whom the organisation knows nothing is refused as an unknown recipient, and changes nothing', async () => {
+    for (const pick of [bobB, wardB, quinn]) {
+      const error = await createThread(alfA, [pick]);
+      expect([error.extensions?.code, error.message]).toEqual(['BAD_USER_INPUT', 'Unknown recipient']);
+    }
+    const mixed = await createThread(alfA, [wardA, benB]);
+    expect([mixed.extensions?.code, mixed.message]).toEqual(['BAD_USER_INPUT', 'Unknown recipient']);
+    expect((await world.as(alfA, '{ threads { edges { node { id } } } }')).threads.edges).toEqual([]);
+  });
+
+  test("in a thread with a patient, whom the patient shared with is offered and added across organisations; nobody else of theirs", async () => {
+    const threadId = await world.thread(annA, [asRecipient(pat)]);
+    expect(await offered(world, annA, { threadId })).toEqual({ teams: [{ name: 'Ward A', members: ['Amy A'] }, { name: 'Ward B', members: ['Bel B', 'Bob B'] }], users: ['Alf A'] });
+    const refused = await addParticipants(annA, threadId, [benB]);
+    expect([refused.extensions?.code, refused.message]).toEqual(['BAD_USER_INPUT', 'Unknown recipient']);
+    await world.addParticipants(annA, threadId, [wardB]);
+    const { thread } = await world.as(belB, `query($t: ID!) { thread(id: $t) { participants { user { name } } } }`, { t: threadId });
+    expect(thread.participants.map((p: { user: { name: string } }) => p.user.name).sort()).toEqual(['Ann A', 'Bel B', 'Bob B', 'Pat Both']);
+    // Without a patient who shared with B, a thread gives no way into B.
+    const staffOnly = await world.thread(annA, [asRecipient(alfA)]);
+    expect(await offered(world, annA, { threadId: staffOnly })).toEqual({ teams: [{ name: 'Ward A', members: ['Amy A'] }], users: ['Pat Both'] });
+    const stillRefused = await addParticipants(annA, staffOnly, [wardB]);
+    expect([stillRefused.extensions?.code, stillRefused.message]).toEqual(['BAD_USER_INPUT', 'Unknown recipient']);
+  });
 });

@@ -1,4 +1,4 @@
-import { judgeTeam, judgeUser, type RecipientFacts } from '../../src/modules/recipients/recipient-policy';
+import { judgeTeam, judgeUser, type CareNetwork, type RecipientFacts } from '../../src/modules/recipients/recipient-policy';
 import { Team } from '../../src/modules/teams/team.entity';
 import { UserKind } from '../../src/modules/users/user-kind';
 import { User } from '../../src/modules/users/user.entity';
@@ -7,24 +7,47 @@ import { User } from '../../src/modules/users/user.entity';
 // what `recipients` offers and which picks are refused, one user or team at a time.
 
 const user = (name: string, over: Partial<User> = {}): User =>
-  Object.assign(new User(), { id: name.toLowerCase().replace(/\W+/g, '-'), name, kind: UserKind.PROFESSIONAL, contactable: true, disabled: false, isAdmin: false, ...over });
-const patient = (name: string, over: Partial<User> = {}) => user(name, { kind: UserKind.PATIENT, contactable: false, ...over });
-const team = (name: string, over: Partial<Team> = {}): Team => Object.assign(new Team(), { id: `team-${name.toLowerCase()}`, name, autoCc: true, ...over });
+  Object.assign(new User(), {
+    id: name.toLowerCase().replace(/\W+/g, '-'),
+    name,
+    kind: UserKind.PROFESSIONAL,
+    contactable: true,
+    disabled: false,
+    isAdmin: false,
+    organisationId: 'org-a',
+    ...over,
+  });
+const patient = (name: string, over: Partial<User> = {}) => user(name, { kind: UserKind.PATIENT, contactable: false, organisationId: null, ...over });
+const team = (name: string, over: Partial<Team> = {}): Team => Object.assign(new Team(), { id: `team-${name.toLowerCase()}`, name, autoCc: true, organisationId: 'org-a', ...over });
+const ids = (list: { id: string }[] = []) => new Set(list.map((x) => x.id));
+const network = (of: { professionals?: User[]; teams?: Team[]; teamMembers?: User[] }): CareNetwork => ({
+  professionalIds: ids(of.professionals),
+  teamIds: ids(of.teams),
+  teamMemberIds: ids(of.teamMembers),
+});
 
-/** A professional caller: no care network of their own, sees the patients in `sharing`. */
-function professionalFacts(caller: User, options: { sharing?: User[]; autoCc?: [User, Team[]][] } = {}): RecipientFacts {
-  return { caller, patientNetwork: null, sharingPatientIds: new Set((options.sharing ?? []).map((u) => u.id)), autoCcTeamsOf: new Map((options.autoCc ?? []).map(([u, teams]) => [u.id, teams])) };
+/**
+ * A professional caller: no care network of their own, sees the patients in `sharing`, knows of those in
+ * `ofOrganisation` (who shared with someone of the caller's organisation: `sharing` too), and in a thread
+ * may reach `threadNetwork` (what the thread's patients shared with) in other organisations.
+ */
+function professionalFacts(
+  caller: User,
+  options: { sharing?: User[]; ofOrganisation?: User[]; autoCc?: [User, Team[]][]; threadNetwork?: Parameters<typeof network>[0] } = {},
+): RecipientFacts {
+  return {
+    caller,
+    patientNetwork: null,
+    threadNetwork: network(options.threadNetwork ?? {}),
+    sharingPatientIds: ids(options.sharing),
+    organisationPatientIds: ids([...(options.sharing ?? []), ...(options.ofOrganisation ?? [])]),
+    autoCcTeamsOf: new Map((options.autoCc ?? []).map(([u, teams]) => [u.id, teams])),
+  };
 }
 
 /** A patient caller who shared their record with `professionals` and `teams` (whose members are `teamMembers`). */
-function patientFacts(caller: User, network: { professionals?: User[]; teams?: Team[]; teamMembers?: User[] }): RecipientFacts {
-  const ids = (list: { id: string }[] = []) => new Set(list.map((x) => x.id));
-  return {
-    caller,
-    patientNetwork: { professionalIds: ids(network.professionals), teamIds: ids(network.teams), teamMemberIds: ids(network.teamMembers) },
-    sharingPatientIds: new Set(),
-    autoCcTeamsOf: new Map(),
-  };
+function patientFacts(caller: User, of: { professionals?: User[]; teams?: Team[]; teamMembers?: User[] }): RecipientFacts {
+  return { caller, patientNetwork: network(of), threadNetwork: network({}), sharingPatientIds: new Set(), organisationPatientIds: new Set(), autoCcTeamsOf: new Map() };
 }
 
 const OK = { ok: true };
@@ -70,9 +93,40 @@ describe('judgeUser: picking one person', () => {
   test('a professional sees a patient only once the patient shared with them or one of their teams', () => {
     const shared = patient('Pat Shared');
     const other = patient('Pat Other');
-    const facts = professionalFacts(doctor, { sharing: [shared] });
+    const facts = professionalFacts(doctor, { sharing: [shared], ofOrganisation: [other] });
     expect(judgeUser(facts, shared)).toEqual(OK);
     expect(judgeUser(facts, other)).toEqual(refused('Pat Other has not shared their record with you or your teams'));
+  });
+
+  describe('organisations: a professional knows of nobody outside theirs', () => {
+    const foreign = user('Dr Elsewhere', { organisationId: 'org-b' });
+
+    test('a professional of another organisation is an unknown recipient, however they are (nothing tells they exist)', () => {
+      for (const someone of [foreign, user('Dr Gone Elsewhere', { organisationId: 'org-b', disabled: true }), user('Dr Quiet Elsewhere', { organisationId: 'org-b', contactable: false })]) {
+        expect(judgeUser(professionalFacts(doctor), someone)).toEqual(refused('Unknown recipient'));
+      }
+    });
+
+    test("a patient who shared with nobody of the caller's organisation is an unknown recipient", () => {
+      const stranger = patient('Pat Stranger');
+      expect(judgeUser(professionalFacts(doctor), stranger)).toEqual(refused('Unknown recipient'));
+      expect(judgeUser(professionalFacts(doctor), patient('Pat Gone', { disabled: true }))).toEqual(refused('Unknown recipient'));
+    });
+
+    test("in a thread, whom its patients shared with is reached across organisations, by the same rules as the caller's own", () => {
+      expect(judgeUser(professionalFacts(doctor, { threadNetwork: { professionals: [foreign] } }), foreign)).toEqual(OK);
+      const member = user('Dr Member Elsewhere', { organisationId: 'org-b' });
+      expect(judgeUser(professionalFacts(doctor, { threadNetwork: { teamMembers: [member] } }), member)).toEqual(OK);
+      const quiet = user('Dr Quiet Elsewhere', { organisationId: 'org-b', contactable: false });
+      expect(judgeUser(professionalFacts(doctor, { threadNetwork: { professionals: [quiet] } }), quiet)).toEqual(refused('Dr Quiet Elsewhere is not contactable by messages'));
+      const cardio = team('Cardiology', { organisationId: 'org-b' });
+      const inTeam = professionalFacts(doctor, { threadNetwork: { teamMembers: [member] }, autoCc: [[member, [cardio]]] });
+      expect(judgeUser(inTeam, member)).toEqual(refused('Dr Member Elsewhere is a member of the auto-CC team "Cardiology": pick the team instead'));
+    });
+
+    test('a patient caller reaches their care network in any organisation', () => {
+      expect(judgeUser(patientFacts(patient('Pat'), { professionals: [foreign] }), foreign)).toEqual(OK);
+    });
   });
 
   describe('a patient caller: only their care network', () => {
@@ -122,6 +176,15 @@ describe('judgeTeam: picking a team', () => {
 
   test('a team whose members all are participants changes nothing and is not an error', () => {
     expect(judgeTeam(professionalFacts(doctor), team('Cardiology'), [b, c], new Set([b.id, c.id, doctor.id]))).toEqual({ ok: true, members: [], reachCount: 2 });
+  });
+
+  test("a team of another organisation is an unknown recipient, unless a patient of the thread shared with it; a patient's care network spans organisations", () => {
+    const elsewhere = team('Elsewhere', { organisationId: 'org-b' });
+    const member = user('Dr Member Elsewhere', { organisationId: 'org-b' });
+    expect(judgeTeam(professionalFacts(doctor), elsewhere, [member], none)).toEqual(refused('Unknown recipient'));
+    expect(judgeTeam(professionalFacts(doctor), team('Elsewhere off', { organisationId: 'org-b', autoCc: false }), [member], none)).toEqual(refused('Unknown recipient'));
+    expect(judgeTeam(professionalFacts(doctor, { threadNetwork: { teams: [elsewhere] } }), elsewhere, [member], none)).toEqual({ ok: true, members: [member], reachCount: 1 });
+    expect(judgeTeam(patientFacts(patient('Pat'), { teams: [elsewhere] }), elsewhere, [member], none)).toEqual({ ok: true, members: [member], reachCount: 1 });
   });
 
   test('a team without auto-CC is refused: its members are picked one by one', () => {

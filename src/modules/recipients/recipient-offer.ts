@@ -18,9 +18,9 @@ import { User } from '../users/user.entity';
  * row it is about compares with that row's `id` only, which PostgreSQL and SQLite both read unquoted.
  */
 
-/** The parameters every condition here may use. */
-export function offerParams(callerId: string, threadId: string | null, pattern: string | null) {
-  return { callerId, threadId, pattern, yes: true, no: false, professional: UserKind.PROFESSIONAL, patient: UserKind.PATIENT };
+/** The parameters every condition here may use; `organisationId` is the caller's (null for a patient). */
+export function offerParams(callerId: string, organisationId: string | null, threadId: string | null, pattern: string | null) {
+  return { callerId, organisationId, threadId, pattern, yes: true, no: false, professional: UserKind.PROFESSIONAL, patient: UserKind.PATIENT };
 }
 
 /** `column` holds the search pattern (see likeContaining). */
@@ -59,26 +59,49 @@ export const patientsSharingWithCaller = (m: EntityManager) => {
   return `${direct.getQuery()} UNION ${viaTeam.getQuery()}`;
 };
 
-/** Ids of the professionals the caller, a patient, shared their record with directly. */
-export const directlySharedWith = (m: EntityManager) =>
-  m.createQueryBuilder(ProfessionalShare, 'nps').select('nps.professionalId').where('nps.patientId = :callerId').getQuery();
+/** Ids of the patients who shared their record with someone of the caller's organisation: a professional of it or one of its teams. */
+export const patientsSharingWithOrganisation = (m: EntityManager) => {
+  const direct = m
+    .createQueryBuilder(ProfessionalShare, 'ops')
+    .select('ops.patientId')
+    .innerJoin(User, 'opu', 'opu.id = ops.professionalId')
+    .where('opu.organisationId = :organisationId');
+  const viaTeam = m.createQueryBuilder(TeamShare, 'ots').select('ots.patientId').innerJoin(Team, 'ott', 'ott.id = ots.teamId').where('ott.organisationId = :organisationId');
+  return `${direct.getQuery()} UNION ${viaTeam.getQuery()}`;
+};
 
-/** Ids of the teams the caller, a patient, shared their record with. */
-export const teamsSharedWith = (m: EntityManager) =>
-  m.createQueryBuilder(TeamShare, 'nts').select('nts.teamId').where('nts.patientId = :callerId').getQuery();
+/**
+ * Whose care network: the caller's, a patient's; or that of the patients in the thread :threadId, which a
+ * professional in it may reach across organisations (recipient-policy.ts, RecipientFacts.threadNetwork).
+ */
+export type NetworkOf = 'caller' | 'thread';
 
-/** Ids of the members of the teams the caller, a patient, shared their record with. */
-export const sharedTeamMembers = (m: EntityManager) =>
-  m.createQueryBuilder(TeamMember, 'ntm').select('ntm.userId').where(`ntm.teamId IN (${teamsSharedWith(m)})`).getQuery();
+const patientIn = (m: EntityManager, of: NetworkOf, column: string) =>
+  of === 'caller'
+    ? `${column} = :callerId`
+    : `${column} IN (${m.createQueryBuilder(Participant, 'npp').select('npp.userId').innerJoin(User, 'npu', 'npu.id = npp.userId').where('npp.threadId = :threadId AND npu.kind = :patient').getQuery()})`;
+
+/** Ids of the professionals the patient or patients (`of`) shared their record with directly. */
+export const directlySharedWith = (m: EntityManager, of: NetworkOf = 'caller') =>
+  m.createQueryBuilder(ProfessionalShare, 'nps').select('nps.professionalId').where(patientIn(m, of, 'nps.patientId')).getQuery();
+
+/** Ids of the teams the patient or patients (`of`) shared their record with. */
+export const teamsSharedWith = (m: EntityManager, of: NetworkOf = 'caller') =>
+  m.createQueryBuilder(TeamShare, 'nts').select('nts.teamId').where(patientIn(m, of, 'nts.patientId')).getQuery();
+
+/** Ids of the members of the teams the patient or patients (`of`) shared their record with. */
+export const sharedTeamMembers = (m: EntityManager, of: NetworkOf = 'caller') =>
+  m.createQueryBuilder(TeamMember, 'ntm').select('ntm.userId').where(`ntm.teamId IN (${teamsSharedWith(m, of)})`).getQuery();
 
 /** User `u` is offered on their own: judgeUser accepts them, they are not a participant, and they match the search. */
 export function offeredUser(scope: OfferScope, u: string): string {
-  const { m, patientCaller } = scope;
-  const inNetwork = `(${u}.id IN (${directlySharedWith(m)}) OR ${u}.id IN (${sharedTeamMembers(m)}))`;
+  const { m, patientCaller, inThread } = scope;
+  const inNetwork = (of: NetworkOf) => `(${u}.id IN (${directlySharedWith(m, of)}) OR ${u}.id IN (${sharedTeamMembers(m, of)}))`;
+  const sameOrganisation = `${u}.organisationId = :organisationId`;
   const professional = [
     `${u}.kind = :professional AND ${u}.contactable = :yes`,
     `NOT EXISTS (${autoCcMemberships(m).select('1').andWhere(`actm.userId = ${u}.id`).getQuery()})`,
-    ...(patientCaller ? [inNetwork] : []),
+    patientCaller ? inNetwork('caller') : inThread ? `(${sameOrganisation} OR ${inNetwork('thread')})` : sameOrganisation,
   ].join(' AND ');
   const patient = patientCaller ? '' : ` OR (${u}.kind = :patient AND ${u}.id IN (${patientsSharingWithCaller(m)}))`;
   const search = scope.search ? ` AND ${matches(`${u}.searchName`)}` : '';
@@ -100,9 +123,10 @@ export function offeredTeam(scope: OfferScope, t: string): string {
     if (matching) q.andWhere(matches('otu.searchName'));
     return `EXISTS (${q.getQuery()})`;
   };
+  const sameOrganisation = `${t}.organisationId = :organisationId`;
   return [
     `${t}.autoCc = :yes`,
-    ...(patientCaller ? [`${t}.id IN (${teamsSharedWith(m)})`] : []),
+    patientCaller ? `${t}.id IN (${teamsSharedWith(m)})` : scope.inThread ? `(${sameOrganisation} OR ${t}.id IN (${teamsSharedWith(m, 'thread')}))` : sameOrganisation,
     addable(false),
     ...(search ? [`(${matches(`${t}.searchName`)} OR ${addable(true)})`] : []),
   ].join(' AND ');

@@ -11,22 +11,51 @@ import { isContactable, isProfessional, type User } from '../users/user.entity';
 export interface RecipientFacts {
   caller: User;
   /** For a patient caller: who of the picks they shared their record with. Null for professionals. */
-  patientNetwork: { teamIds: Set<string>; professionalIds: Set<string>; teamMemberIds: Set<string> } | null;
+  patientNetwork: CareNetwork | null;
+  /**
+   * For a professional caller adding to a thread: who of the picks the thread's patients shared their
+   * record with, whom the caller may reach in other organisations. Empty otherwise.
+   */
+  threadNetwork: CareNetwork;
   /** For a professional caller: the picked patients who shared with them or one of their teams. */
   sharingPatientIds: Set<string>;
+  /** For a professional caller: the picked patients who shared with someone of the caller's organisation. */
+  organisationPatientIds: Set<string>;
   /** The auto-CC teams each picked professional belongs to. */
   autoCcTeamsOf: Map<string, Team[]>;
+}
+
+/** Who a care network holds, among the picks. */
+export interface CareNetwork {
+  teamIds: Set<string>;
+  professionalIds: Set<string>;
+  teamMemberIds: Set<string>;
 }
 
 export type Verdict = { ok: true } | { ok: false; reason: string };
 
 const refuse = (reason: string): Verdict => ({ ok: false, reason });
 const OK: Verdict = { ok: true };
+/** What a pick of an unknown id gets: a user or team the caller may not know of gets the same, so that nothing tells it exists. */
+export const UNKNOWN_RECIPIENT = 'Unknown recipient';
+
+/**
+ * Whether a professional caller may know of this user at all: someone of their organisation, a patient
+ * who shared with someone of it, or someone a patient of the thread shared with. Patients know of their
+ * care network's people only through what they shared, and of nobody's organisation.
+ */
+function known(facts: RecipientFacts, user: User): boolean {
+  const { caller, threadNetwork } = facts;
+  if (facts.patientNetwork) return true;
+  if (!isProfessional(user)) return facts.organisationPatientIds.has(user.id);
+  return user.organisationId === caller.organisationId || threadNetwork.professionalIds.has(user.id) || threadNetwork.teamMemberIds.has(user.id);
+}
 
 /** May the caller pick this user individually? */
 export function judgeUser(facts: RecipientFacts, user: User): Verdict {
   const { caller, patientNetwork } = facts;
   if (user.id === caller.id) return refuse('You cannot pick yourself');
+  if (!known(facts, user)) return refuse(UNKNOWN_RECIPIENT);
   if (user.disabled) return refuse(`${user.name}'s account is disabled`);
   if (!isProfessional(user)) {
     if (patientNetwork) return refuse(`${user.name} is outside your care network`);
@@ -58,6 +87,9 @@ export type TeamVerdict = { ok: true; members: User[]; reachCount: number } | { 
  * A disabled member counts as not contactable.
  */
 export function judgeTeam(facts: RecipientFacts, team: Team, members: User[], participantIds: Set<string>): TeamVerdict {
+  if (!facts.patientNetwork && team.organisationId !== facts.caller.organisationId && !facts.threadNetwork.teamIds.has(team.id)) {
+    return { ok: false, reason: UNKNOWN_RECIPIENT };
+  }
   if (!team.autoCc) return { ok: false, reason: `Team "${team.name}" is not an auto-CC team: pick its members one by one` };
   if (facts.patientNetwork && !facts.patientNetwork.teamIds.has(team.id)) {
     return { ok: false, reason: `Team "${team.name}" is outside your care network` };

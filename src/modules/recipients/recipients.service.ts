@@ -20,12 +20,14 @@ import {
   offeredUser,
   offerParams,
   patientsSharingWithCaller,
+  patientsSharingWithOrganisation,
   reachable,
   sharedTeamMembers,
   teamsSharedWith,
+  type NetworkOf,
   type OfferScope,
 } from './recipient-offer';
-import { judgeTeam, judgeUser, type RecipientFacts } from './recipient-policy';
+import { judgeTeam, judgeUser, UNKNOWN_RECIPIENT, type CareNetwork, type RecipientFacts } from './recipient-policy';
 
 export interface RecipientQuery {
   search?: string | null;
@@ -74,7 +76,7 @@ export class RecipientService {
     if (threadId) await this.access.participation(m, viewer.id, threadId);
     const needle = query.search?.trim() ?? '';
     const scope: OfferScope = { m, patientCaller: !isProfessional(viewer), inThread: threadId !== null, search: needle !== '' };
-    const params = offerParams(viewer.id, threadId, needle ? likeContaining(needle) : null);
+    const params = offerParams(viewer.id, viewer.organisationId, threadId, needle ? likeContaining(needle) : null);
 
     const teams = await this.offeredTeams(scope, params, first);
     const teamOptions = teams.map(({ team, members, reachCount }) => {
@@ -133,22 +135,22 @@ export class RecipientService {
   }
 
   /**
-   * Turns picks into participants to add, applying the same rules as `options`.
-   * Current participants (and teams whose members all are) change nothing; any
-   * other pick the drop-down would not offer fails the whole request with
+   * Turns picks into participants to add (to the thread `threadId`, or to a new thread when null),
+   * applying the same rules as `options`. Current participants (and teams whose members all are)
+   * change nothing; any other pick the drop-down would not offer fails the whole request with
    * BAD_USER_INPUT naming every reason.
    */
-  async resolve(m: EntityManager, viewer: User, picks: RecipientInput[], participantIds: Set<string>): Promise<Resolution> {
+  async resolve(m: EntityManager, viewer: User, picks: RecipientInput[], participantIds: Set<string>, threadId: string | null): Promise<Resolution> {
     if (!picks.length) throw badUserInput('At least one recipient is required');
     const parsed = picks.map((p) => p.exactlyOne());
     const userIds = unique(parsed.flatMap((p) => (p.userId === undefined ? [] : [p.userId])));
     const teamIds = unique(parsed.flatMap((p) => (p.teamId === undefined ? [] : [p.teamId])));
     const users = userIds.length ? await m.findBy(User, { id: In(userIds) }) : [];
     const teams = await this.teamsWithMembers(m, teamIds);
-    const facts = await this.factsAbout(m, viewer, userIds, teamIds);
+    const facts = await this.factsAbout(m, viewer, userIds, teamIds, threadId);
 
     const problems: string[] = [];
-    if (users.length < userIds.length || teams.length < teamIds.length) problems.push('Unknown recipient');
+    if (users.length < userIds.length || teams.length < teamIds.length) problems.push(UNKNOWN_RECIPIENT);
     const additions = new Map<string, { user: User; viaTeamId: string | null }>();
     const addedTeams: string[] = [];
     for (const user of users) {
@@ -167,7 +169,7 @@ export class RecipientService {
       if (verdict.members.length) addedTeams.push(team.id);
       for (const user of verdict.members) if (!additions.has(user.id)) additions.set(user.id, { user, viaTeamId: team.id });
     }
-    if (problems.length) throw badUserInput(problems.join('; '));
+    if (problems.length) throw badUserInput(unique(problems).join('; '));
     return { additions: [...additions.values()], teamIds: addedTeams };
   }
 
@@ -176,8 +178,8 @@ export class RecipientService {
    * checking picks costs the same in any directory: a few statements, through the conditions the drop-down
    * offers by (recipient-offer.ts).
    */
-  private async factsAbout(m: EntityManager, caller: User, userIds: string[], teamIds: string[]): Promise<RecipientFacts> {
-    const params = offerParams(caller.id, null, null);
+  private async factsAbout(m: EntityManager, caller: User, userIds: string[], teamIds: string[], threadId: string | null): Promise<RecipientFacts> {
+    const params = offerParams(caller.id, caller.organisationId, threadId, null);
     const which = async (target: typeof User | typeof Team, ids: string[], idsIn: string) => {
       if (!ids.length) return new Set<string>();
       const rows: { id: string }[] = await m
@@ -189,16 +191,24 @@ export class RecipientService {
         .getRawMany();
       return new Set(rows.map((r) => r.id));
     };
+    const networkOf = async (of: NetworkOf): Promise<CareNetwork> => ({
+      teamIds: await which(Team, teamIds, teamsSharedWith(m, of)),
+      professionalIds: await which(User, userIds, directlySharedWith(m, of)),
+      teamMemberIds: await which(User, userIds, sharedTeamMembers(m, of)),
+    });
     const autoCcTeamsOf = await this.autoCcTeamsOf(m, userIds);
     if (isProfessional(caller)) {
-      return { caller, patientNetwork: null, sharingPatientIds: await which(User, userIds, patientsSharingWithCaller(m)), autoCcTeamsOf };
+      return {
+        caller,
+        patientNetwork: null,
+        threadNetwork: threadId ? await networkOf('thread') : { teamIds: new Set(), professionalIds: new Set(), teamMemberIds: new Set() },
+        sharingPatientIds: await which(User, userIds, patientsSharingWithCaller(m)),
+        organisationPatientIds: await which(User, userIds, patientsSharingWithOrganisation(m)),
+        autoCcTeamsOf,
+      };
     }
-    const patientNetwork = {
-      teamIds: await which(Team, teamIds, teamsSharedWith(m)),
-      professionalIds: await which(User, userIds, directlySharedWith(m)),
-      teamMemberIds: await which(User, userIds, sharedTeamMembers(m)),
-    };
-    return { caller, patientNetwork, sharingPatientIds: new Set(), autoCcTeamsOf };
+    const none = { teamIds: new Set<string>(), professionalIds: new Set<string>(), teamMemberIds: new Set<string>() };
+    return { caller, patientNetwork: await networkOf('caller'), threadNetwork: none, sharingPatientIds: new Set(), organisationPatientIds: new Set(), autoCcTeamsOf };
   }
 
   /** The auto-CC teams of each of these users who is in one. */
@@ -209,7 +219,7 @@ export class RecipientService {
       .addSelect('actm.userId', 'userId')
       .andWhere('actm.userId IN (:...userIds)', { userIds })
       .orderBy('act.name', 'ASC')
-      .setParameters(offerParams('', null, null))
+      .setParameters(offerParams('', null, null, null))
       .getRawMany();
     for (const row of rows) {
       const userId = String(row.userId);

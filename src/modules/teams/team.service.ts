@@ -36,9 +36,9 @@ export class TeamService {
     ({ db: this.db, uow: this.uow, careNetwork: this.careNetwork } = deps);
   }
 
-  /** Every team for professionals; a patient sees only the teams in their care network. */
+  /** The teams of their organisation for professionals; a patient sees only the teams in their care network, of any organisation. */
   async list(viewer: User): Promise<Team[]> {
-    if (isProfessional(viewer)) return this.db.manager.find(Team, { order: { name: 'ASC' } });
+    if (isProfessional(viewer)) return this.db.manager.find(Team, { where: { organisationId: viewer.organisationId! }, order: { name: 'ASC' } });
     const { teamIds } = await this.careNetwork.sharesOf(this.db.manager, viewer.id);
     return this.db.manager.find(Team, { where: { id: In([...teamIds]) }, order: { name: 'ASC' } });
   }

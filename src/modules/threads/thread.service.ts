@@ -55,7 +55,7 @@ export class ThreadService {
     return this.uow.run(async (tx) => {
       const m = tx.manager;
       await tx.lockTeams(pickedTeams(picks), 'read');
-      const resolution = await this.recipients.resolve(m, viewer, picks, new Set());
+      const resolution = await this.recipients.resolve(m, viewer, picks, new Set(), null);
       const now = new Date();
       const thread = Object.assign(new Thread(), {
         id: newId(),
@@ -87,7 +87,7 @@ export class ThreadService {
       await tx.lockThreads([threadId]);
       const thread = await this.access.visibleThread(m, viewer.id, threadId);
       const current = new Set((await m.findBy(Participant, { threadId })).map((p) => p.userId));
-      const resolution = await this.recipients.resolve(m, viewer, picks, current);
+      const resolution = await this.recipients.resolve(m, viewer, picks, current, threadId);
       const now = new Date();
       await this.addResolved(tx, viewer, threadId, resolution, now);
       const addedIds = resolution.additions.map((a) => a.user.id);
