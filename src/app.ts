@@ -112,7 +112,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     config.oidc ? { verifier: new OidcVerifier(config.oidc), identities: new ExternalIdentities({ db, uow, logger }) } : null,
   );
   const metrics = new Metrics();
-  const users = new UserService({ db, uow, tokens, bearer, loginLimiter, metrics, passwordCost: config.passwordCost });
+  const users = new UserService({ db, uow, tokens, bearer, loginLimiter, metrics, passwordCost: config.passwordCost, careNetwork });
   return {
     config,
     db,
@@ -139,7 +139,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     inbox,
     escalations,
     activity: new ActivityService({ messages }),
-    absences: new AbsenceService({ uow, clock }),
+    absences: new AbsenceService({ uow, clock, careNetwork }),
     clock,
     close: async () => {
       await escalations.stop();

@@ -1,6 +1,5 @@
 import { DEFAULT_ORGANISATION_NAME, Organisations1773000000000 } from '../src/migrations/1773000000000-organisations';
 import { DirectoryImport } from '../src/modules/directory/directory-import';
-import { newId } from '../src/common/ids';
 import { Organisation } from '../src/modules/organisations/organisation.entity';
 import { TeamMember } from '../src/modules/teams/team-member.entity';
 import { Team } from '../src/modules/teams/team.entity';
@@ -11,6 +10,7 @@ import { startTestServer, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
 import { failure } from './support/graphql';
 import { offered } from './support/recipients';
+import { secondOrganisation } from './support/second-organisation';
 import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
 // Issue 18: every professional and every team belongs to one organisation, patients to none; what a
@@ -59,7 +59,7 @@ describe('on a new database', () => {
     });
     const m = server.app.db.manager;
     expect((await m.findOneByOrFail(User, { email: 'imported-pro@clinic.example' })).organisationId).toBe(admin.organisationId);
-    expect((await m.findOneByOrFail(User, { email: 'imported-pat@clinic.example' })).organisationId).toBeNull();
+    expect(await m.findOneByOrFail(User, { email: 'imported-pat@clinic.example' })).toMatchObject({ organisationId: null, registeredByOrganisationId: admin.organisationId });
     expect((await m.findOneByOrFail(Team, { name: 'Imported team' })).organisationId).toBe(admin.organisationId);
   });
 });
@@ -74,11 +74,11 @@ test('on a database from before organisations: its professionals and teams move 
       const [organisation, ...others] = await m.find(Organisation);
       expect(others).toEqual([]);
       expect(organisation.name).toBe(DEFAULT_ORGANISATION_NAME);
-      const users = await m.find(User, { select: { email: true, organisationId: true }, order: { email: 'ASC' } });
+      const users = await m.find(User, { select: { email: true, organisationId: true, registeredByOrganisationId: true }, order: { email: 'ASC' } });
       expect(users).toEqual([
-        { email: 'admin@test.example', organisationId: organisation.id },
-        { email: 'pat@old.example', organisationId: null },
-        { email: 'pro@old.example', organisationId: organisation.id },
+        { email: 'admin@test.example', organisationId: organisation.id, registeredByOrganisationId: null },
+        { email: 'pat@old.example', organisationId: null, registeredByOrganisationId: organisation.id },
+        { email: 'pro@old.example', organisationId: organisation.id, registeredByOrganisationId: null },
       ]);
       expect(await m.findOneByOrFail(Team, { id: 't-old' })).toMatchObject({ name: 'Old Team', autoCc: true, organisationId: organisation.id });
       // Nothing that referred to the rebuilt tables was lost.
@@ -106,15 +106,6 @@ describe('who may message whom across two organisations', () => {
   let pat: Person;
   let quinn: Person;
 
-  /** A second organisation holding `people` and `teams`, made in the database: organisations cannot be created through the API yet. */
-  async function secondOrganisation(people: Person[], teams: TeamRef[]): Promise<void> {
-    const m = server.app.db.manager;
-    const organisation = Object.assign(new Organisation(), { id: newId(), name: 'Hospital B', createdAt: new Date() });
-    await m.insert(Organisation, organisation);
-    for (const person of people) await m.update(User, { id: person.id }, { organisationId: organisation.id });
-    for (const team of teams) await m.update(Team, { id: team.id }, { organisationId: organisation.id });
-  }
-
   const createThread = (author: Person, recipients: (Person | TeamRef)[]) =>
     failure(server.url, `mutation($r: [RecipientInput!]!) { createThread(subject: "S", body: "B", recipients: $r) { id } }`, { r: recipients.map(asRecipient) }, author.token);
   const addParticipants = (author: Person, threadId: string, recipients: (Person | TeamRef)[]) =>
@@ -132,7 +123,7 @@ describe('who may message whom across two organisations', () => {
     benB = await world.professional('Ben B');
     wardA = await world.team('Ward A', { autoCc: true, members: [annA, amyA] });
     wardB = await world.team('Ward B', { autoCc: true, members: [bobB, belB] });
-    await secondOrganisation([bobB, belB, benB], [wardB]);
+    await secondOrganisation(server, 'Hospital B', { professionals: [bobB, belB, benB], teams: [wardB] });
     // Pat is cared for by both hospitals; Quinn only by B.
     pat = await world.patient('Pat Both');
     quinn = await world.patient('Quinn B');

@@ -7,7 +7,9 @@ export const DEFAULT_ORGANISATION_NAME = 'Default organisation';
 
 /**
  * Organisations: every professional and every team belongs to one; patients
- * to none. What a database held before moves into one organisation.
+ * to none, but each remembers the organisation that registered them. What a
+ * database held before moves into one organisation. A team's name is used
+ * once per organisation.
  */
 export class Organisations1773000000000 implements MigrationInterface {
   name = 'Organisations1773000000000';
@@ -37,9 +39,15 @@ export class Organisations1773000000000 implements MigrationInterface {
     );
 
     // On SQLite TypeORM rebuilds a table to add a column, with foreign keys off around pending migrations.
-    await queryRunner.addColumn('users', new TableColumn({ name: 'organisationId', type: 'varchar', length: '36', isNullable: true }));
+    await queryRunner.addColumns('users', [
+      new TableColumn({ name: 'organisationId', type: 'varchar', length: '36', isNullable: true }),
+      new TableColumn({ name: 'registeredByOrganisationId', type: 'varchar', length: '36', isNullable: true }),
+    ]);
     await queryRunner.query(`UPDATE ${tablePath(queryRunner, 'users')} SET "organisationId" = ${p(1)} WHERE "kind" = 'PROFESSIONAL'`, [id]);
-    await queryRunner.createForeignKey('users', new TableForeignKey({ columnNames: ['organisationId'], referencedTableName: 'organisations', referencedColumnNames: ['id'] }));
+    await queryRunner.query(`UPDATE ${tablePath(queryRunner, 'users')} SET "registeredByOrganisationId" = ${p(1)} WHERE "kind" = 'PATIENT'`, [id]);
+    for (const column of ['organisationId', 'registeredByOrganisationId']) {
+      await queryRunner.createForeignKey('users', new TableForeignKey({ columnNames: [column], referencedTableName: 'organisations', referencedColumnNames: ['id'] }));
+    }
     await queryRunner.createIndex('users', new TableIndex({ name: 'IDX_users_organisation', columnNames: ['organisationId'] }));
 
     // Added empty, filled, then required: a team always belongs to one.
@@ -47,15 +55,19 @@ export class Organisations1773000000000 implements MigrationInterface {
     await queryRunner.query(`UPDATE ${tablePath(queryRunner, 'teams')} SET "organisationId" = ${p(1)}`, [id]);
     await queryRunner.changeColumn('teams', 'organisationId', new TableColumn({ name: 'organisationId', type: 'varchar', length: '36', isNullable: false }));
     await queryRunner.createForeignKey('teams', new TableForeignKey({ columnNames: ['organisationId'], referencedTableName: 'organisations', referencedColumnNames: ['id'] }));
-    await queryRunner.createIndex('teams', new TableIndex({ name: 'IDX_teams_organisation', columnNames: ['organisationId'] }));
+    const teams = await queryRunner.getTable('teams');
+    await queryRunner.dropUniqueConstraint(teams!, teams!.uniques.find((u) => u.columnNames.length === 1 && u.columnNames[0] === 'name')!);
+    await queryRunner.createIndex('teams', new TableIndex({ name: 'UQ_teams_organisation_name', columnNames: ['organisationId', 'name'], isUnique: true }));
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     // SQLite drops a column in place only when no foreign key names it, and rebuilding `users` trips on
     // every row that refers to a user (see UserDisabled1765000000000).
     if (queryRunner.connection.driver.options.type !== 'postgres') throw new Error('Organisations1773000000000 cannot be undone on SQLite: restore the copy taken before the upgrade');
+    await queryRunner.dropIndex('teams', 'UQ_teams_organisation_name');
     await queryRunner.dropColumn('teams', 'organisationId');
-    await queryRunner.dropColumn('users', 'organisationId');
+    await queryRunner.query(`ALTER TABLE ${tablePath(queryRunner, 'teams')} ADD CONSTRAINT "UQ_teams_name" UNIQUE ("name")`);
+    await queryRunner.dropColumns('users', ['organisationId', 'registeredByOrganisationId']);
     await queryRunner.dropTable('organisations');
   }
 }

@@ -11,7 +11,7 @@ export class AbsenceResolver {
 
   @Mutation(() => Absence, {
     description:
-      'A professional records their own absence (userId left out), or an admin one for any professional. The end must be after the start and in the future; ' +
+      'A professional records their own absence (userId left out), or an admin one for any professional of their organisation. The end must be after the start and in the future; ' +
       'a start in the past means away now. The reason (at most 200 characters) is shown to staff only.',
   })
   recordAbsence(
@@ -24,7 +24,7 @@ export class AbsenceResolver {
     return this.deps.absences.record(viewer, { userId, startsAt, endsAt, reason });
   }
 
-  @Mutation(() => Boolean, { description: 'Deletes an absence: the professional\'s own, or any for an admin. NOT_FOUND for anyone else.' })
+  @Mutation(() => Boolean, { description: 'Deletes an absence: the professional\'s own, or for an admin any of their organisation\'s. NOT_FOUND for anyone else.' })
   cancelAbsence(@Viewer() viewer: User, @Arg('id', () => ID) id: string): Promise<boolean> {
     return this.deps.absences.cancel(viewer, id);
   }

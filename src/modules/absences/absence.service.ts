@@ -6,6 +6,7 @@ import { badUserInput, forbidden, notFound } from '../../errors';
 import { ABSENCE_CANCELLED } from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedUnitOfWork } from '../audit/audit-entry';
+import type { CareNetworkService } from '../care-network/care-network.service';
 import { isProfessional, User } from '../users/user.entity';
 import { Absence } from './absence.entity';
 
@@ -27,15 +28,16 @@ export interface AbsenceInput {
 export class AbsenceService {
   private readonly uow: AuditedUnitOfWork;
   private readonly clock: Clock;
+  private readonly careNetwork: Pick<CareNetworkService, 'userOfOrganisation'>;
 
-  constructor(deps: { uow: AuditedUnitOfWork; clock: Clock }) {
-    ({ uow: this.uow, clock: this.clock } = deps);
+  constructor(deps: { uow: AuditedUnitOfWork; clock: Clock; careNetwork: Pick<CareNetworkService, 'userOfOrganisation'> }) {
+    ({ uow: this.uow, clock: this.clock, careNetwork: this.careNetwork } = deps);
   }
 
   /**
    * A professional records their own absence, or an admin one for any
-   * professional. FORBIDDEN for patients and for someone else's absence;
-   * NOT_FOUND for an unknown user; BAD_USER_INPUT for a patient, an end not
+   * professional of their organisation. FORBIDDEN for patients and for someone else's absence;
+   * NOT_FOUND for an unknown user (or one of another organisation); BAD_USER_INPUT for a patient, an end not
    * after the start, an end not in the future, or a reason over 200
    * characters. A start in the past is fine: the professional is away at once.
    */
@@ -48,7 +50,7 @@ export class AbsenceService {
     if (input.endsAt.getTime() <= now.getTime()) throw badUserInput('This is an absence in the past: its end must be in the future');
     const reason = optionalText('reason', input.reason, MAX_REASON_LENGTH);
     return this.uow.run(async ({ manager: m, audit }) => {
-      const user = isId(userId) ? await m.findOneBy(User, { id: userId }) : null;
+      const user = userId === viewer.id ? viewer : await this.careNetwork.userOfOrganisation(m, viewer.organisationId!, userId);
       if (!user) throw notFound('User');
       if (!isProfessional(user)) throw badUserInput('Only professionals have absences, not patients');
       const absence = Object.assign(new Absence(), {
@@ -67,8 +69,8 @@ export class AbsenceService {
   }
 
   /**
-   * Deletes an absence: the professional's own, or any for an admin. NOT_FOUND
-   * for an unknown id and, so that ids reveal nothing, for someone else's.
+   * Deletes an absence: the professional's own, or any of their organisation's for an admin. NOT_FOUND
+   * for an unknown id and, so that ids reveal nothing, for anyone else's.
    */
   async cancel(viewer: User, id: string): Promise<boolean> {
     return this.uow.run(async (tx) => {
@@ -82,7 +84,8 @@ export class AbsenceService {
 
   private async visible(m: EntityManager, viewer: User, id: string): Promise<Absence> {
     const absence = isId(id) ? await m.findOneBy(Absence, { id }) : null;
-    if (!absence || (absence.userId !== viewer.id && !viewer.isAdmin)) throw notFound('Absence');
+    const theirs = absence?.userId === viewer.id || (viewer.isAdmin && absence && (await this.careNetwork.userOfOrganisation(m, viewer.organisationId!, absence.userId)));
+    if (!absence || !theirs) throw notFound('Absence');
     return absence;
   }
 }

@@ -9,7 +9,7 @@ export class CareNetworkResolver {
   constructor(private readonly deps: { careNetwork: CareNetworkService }) {}
 
   @Mutation(() => Boolean, {
-    description: 'The patient themself, or an admin: lets the patient and this team or professional message each other.',
+    description: 'The patient themself (a team or professional of any organisation), or an admin for a patient of their organisation (one of theirs): lets the patient and this team or professional message each other.',
   })
   shareRecord(
     @Viewer() viewer: User,

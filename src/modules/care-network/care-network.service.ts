@@ -1,11 +1,14 @@
 import type { EntityManager } from 'typeorm';
-import { badUserInput, forbidden, notFound } from '../../errors';
+import { isId } from '../../common/ids';
+import { badUserInput, notFound } from '../../errors';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import type { RecipientInput } from '../recipients/recipient.input';
 import { Team } from '../teams/team.entity';
 import { UserKind } from '../users/user-kind';
 import { isProfessional, User } from '../users/user.entity';
+import { requireAdmin } from '../users/user-rules';
+import { patientsSharingWithOrganisation } from './organisation-reach';
 import { ProfessionalShare, TeamShare } from './record-share.entity';
 
 /** Who a patient has shared their record with: the edges of the care network. */
@@ -23,21 +26,47 @@ export class CareNetworkService {
     return { teamIds: new Set(teams.map((s) => s.teamId)), professionalIds: new Set(professionals.map((s) => s.professionalId)) };
   }
 
-  /** The patient themself, or an admin. Sharing twice is harmless. */
+  /**
+   * The user, if an admin of `organisationId` may act on them: a professional of
+   * the organisation, or a patient it registered or who shared their record with
+   * it. Null otherwise, as for an unknown id (or text that is no id): nothing
+   * tells an admin that someone of another organisation exists.
+   */
+  async userOfOrganisation(m: EntityManager, organisationId: string, userId: string): Promise<User | null> {
+    const user = isId(userId) ? await m.findOneBy(User, { id: userId }) : null;
+    if (!user) return null;
+    if (isProfessional(user)) return user.organisationId === organisationId ? user : null;
+    if (user.registeredByOrganisationId === organisationId) return user;
+    const shared = await m
+      .createQueryBuilder(User, 'p')
+      .where(`p.id = :patientId AND p.id IN (${patientsSharingWithOrganisation(m)})`, { patientId: user.id, organisationId })
+      .getExists();
+    return shared ? user : null;
+  }
+
+  /**
+   * The patient themself, with any team or professional; or an admin, for a
+   * patient of their organisation's (userOfOrganisation), with a team or
+   * professional of it. Sharing twice is harmless.
+   */
   async shareRecord(viewer: User, patientId: string, recipient: RecipientInput): Promise<boolean> {
-    if (!viewer.isAdmin && viewer.id !== patientId) throw forbidden('Only the patient or an admin may share this record');
+    if (viewer.id !== patientId) requireAdmin(viewer, 'Only the patient or an admin may share this record');
     const { teamId, userId } = recipient.exactlyOne();
+    // The admin's organisation, when an admin shares for the patient.
+    const organisationId = viewer.id === patientId ? null : viewer.organisationId;
     return this.uow.run(async ({ manager: m, audit }) => {
-      const patient = await m.findOneBy(User, { id: patientId });
+      const patient = organisationId ? await this.userOfOrganisation(m, organisationId, patientId) : viewer;
       if (!patient) throw notFound('Patient');
       if (patient.kind !== UserKind.PATIENT) throw badUserInput('Only a patient record can be shared');
       const sharedAt = new Date();
       if (teamId !== undefined) {
-        if (!(await m.existsBy(Team, { id: teamId }))) throw badUserInput('Unknown team');
+        if (!(await m.existsBy(Team, organisationId ? { id: teamId, organisationId } : { id: teamId }))) throw badUserInput('Unknown team');
         await m.createQueryBuilder().insert().into(TeamShare).values({ patientId, teamId, sharedAt }).orIgnore().execute();
       } else {
         const professional = await m.findOneBy(User, { id: userId });
-        if (!professional || !isProfessional(professional)) throw badUserInput('A record can be shared with a professional or a team');
+        if (!professional || !isProfessional(professional) || (organisationId && professional.organisationId !== organisationId)) {
+          throw badUserInput('A record can be shared with a professional or a team');
+        }
         await m
           .createQueryBuilder()
           .insert()

@@ -4,6 +4,7 @@ import { newId } from '../../common/ids';
 import { tablePath } from '../../database/table-path';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from '../audit/audit-entry';
+import { patientsSharingWithOrganisation } from '../care-network/organisation-reach';
 import { ProfessionalShare, TeamShare } from '../care-network/record-share.entity';
 import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
@@ -48,7 +49,7 @@ export class DirectoryImport {
   async run(admin: Actor & Pick<User, 'organisationId'>, directory: Directory): Promise<ImportSummary> {
     return this.uow.run(async (tx) => {
       const m = tx.manager;
-      const known = await this.check(m, directory);
+      const known = await this.check(m, directory, admin.organisationId!);
       const now = new Date();
       const person = (p: PersonRecord, kind: UserKind, flags: { contactable: boolean; isAdmin: boolean }) =>
         Object.assign(new User(), {
@@ -58,6 +59,7 @@ export class DirectoryImport {
           kind,
           ...flags,
           organisationId: kind === UserKind.PROFESSIONAL ? admin.organisationId : null,
+          registeredByOrganisationId: kind === UserKind.PATIENT ? admin.organisationId : null,
           disabled: false,
           passwordHash: p.passwordHash ?? '',
           createdAt: now,
@@ -120,8 +122,13 @@ export class DirectoryImport {
     });
   }
 
-  /** Refuses taken emails and team names, and references to nobody or to someone of the wrong kind; what the file names from the database. */
-  private async check(m: EntityManager, directory: Directory): Promise<Known> {
+  /**
+   * Refuses taken emails (in any organisation: an email signs in one account) and team names (in the
+   * admin's organisation), and references to nobody or to someone of the wrong kind; what the file names
+   * from the database. Only what the admin's organisation reaches is found there (its professionals and
+   * teams, the patients it registered or who shared with it): anyone else is nobody, as through the API.
+   */
+  private async check(m: EntityManager, directory: Directory, organisationId: string): Promise<Known> {
     const problems: string[] = [];
     const people = [...directory.professionals, ...directory.patients];
     const fileEmails = new Set(people.map((p) => p.email));
@@ -129,7 +136,7 @@ export class DirectoryImport {
     for (const taken of await this.users(m, [...fileEmails])) {
       problems.push(`${people.find((p) => p.email === taken.email)!.where}: a user with email ${taken.email} already exists`);
     }
-    for (const taken of await this.teams(m, [...fileTeams])) {
+    for (const taken of await this.teams(m, [...fileTeams], organisationId)) {
       problems.push(`${directory.teams.find((t) => t.name === taken.name)!.where}: a team named "${taken.name}" already exists`);
     }
 
@@ -138,9 +145,12 @@ export class DirectoryImport {
       ...directory.shares.flatMap((s) => [s.patient, ...(s.professional === undefined ? [] : [s.professional])]),
     ];
     const known: Known = {
-      users: new Map((await this.users(m, unique(referenced.filter((e) => !fileEmails.has(e)), (e) => e))).map((u) => [u.email, u])),
+      users: new Map((await this.users(m, unique(referenced.filter((e) => !fileEmails.has(e)), (e) => e), organisationId)).map((u) => [u.email, u])),
       teams: new Map(
-        (await this.teams(m, unique(directory.shares.flatMap((s) => (s.team === undefined || fileTeams.has(s.team) ? [] : [s.team])), (n) => n))).map((t) => [t.name, t.id]),
+        (await this.teams(m, unique(directory.shares.flatMap((s) => (s.team === undefined || fileTeams.has(s.team) ? [] : [s.team])), (n) => n), organisationId)).map((t) => [
+          t.name,
+          t.id,
+        ]),
       ),
     };
     const fileKinds = new Map([
@@ -163,15 +173,25 @@ export class DirectoryImport {
     return known;
   }
 
-  private async users(m: EntityManager, emails: string[]): Promise<Pick<User, 'id' | 'email' | 'kind'>[]> {
+  /** The users with these emails; with `organisationId`, only those its admins reach (CareNetworkService.userOfOrganisation). */
+  private async users(m: EntityManager, emails: string[], organisationId?: string): Promise<Pick<User, 'id' | 'email' | 'kind'>[]> {
     const found = [];
-    for (const batch of batches(emails)) found.push(...(await m.find(User, { select: { id: true, email: true, kind: true }, where: { email: In(batch) } })));
+    for (const batch of batches(emails)) {
+      const q = m.createQueryBuilder(User, 'u').select(['u.id', 'u.email', 'u.kind']).where('u.email IN (:...batch)', { batch });
+      if (organisationId) {
+        q.andWhere(
+          `((u.kind = :professional AND u.organisationId = :organisationId) OR (u.kind = :patient AND (u.registeredByOrganisationId = :organisationId OR u.id IN (${patientsSharingWithOrganisation(m)}))))`,
+          { organisationId, professional: UserKind.PROFESSIONAL, patient: UserKind.PATIENT },
+        );
+      }
+      found.push(...(await q.getMany()));
+    }
     return found;
   }
 
-  private async teams(m: EntityManager, names: string[]): Promise<Pick<Team, 'id' | 'name'>[]> {
+  private async teams(m: EntityManager, names: string[], organisationId: string): Promise<Pick<Team, 'id' | 'name'>[]> {
     const found = [];
-    for (const batch of batches(names)) found.push(...(await m.find(Team, { select: { id: true, name: true }, where: { name: In(batch) } })));
+    for (const batch of batches(names)) found.push(...(await m.find(Team, { select: { id: true, name: true }, where: { name: In(batch), organisationId } })));
     return found;
   }
 }

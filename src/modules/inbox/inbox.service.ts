@@ -25,7 +25,7 @@ import { visibleThreads } from '../threads/thread-visibility';
 import { InboxStatus, ThreadTeam } from '../threads/thread-team.entity';
 import { Thread } from '../threads/thread.entity';
 import { UserKind } from '../users/user-kind';
-import { isContactable, User, type Actor } from '../users/user.entity';
+import { isContactable, isProfessional, User, type Actor } from '../users/user.entity';
 import { reschedule, rescheduleItems, threadItems, unschedule } from './escalation-schedule';
 import { inboxChanged } from './inbox-changed';
 import { InboxAssignee } from './inbox-filter';
@@ -173,7 +173,7 @@ export class InboxService {
     }
     return this.uow.run(async (tx) => {
       const m = tx.manager;
-      const team = viewer.isAdmin ? await teamOrFail(m, teamId) : await this.requireMember(m, viewer, teamId);
+      const team = viewer.isAdmin ? await teamOrFail(m, teamId, viewer.organisationId!) : await this.requireMember(m, viewer, teamId);
       if (team.waitingLimitMinutes === minutes) return team;
       await m.update(Team, { id: team.id }, { waitingLimitMinutes: minutes });
       await tx.emit(TEAM_WAITING_LIMIT_CHANGED, { teamId: team.id });
@@ -226,10 +226,14 @@ export class InboxService {
     }
   }
 
-  /** The team, if the viewer is a member: NOT_FOUND for no such team, FORBIDDEN for non-members. */
+  /**
+   * The team, if the viewer is a member: FORBIDDEN for patients (never members) and other professionals of
+   * its organisation, NOT_FOUND for no such team and for another organisation's.
+   */
   async requireMember(m: EntityManager, viewer: User, teamId: string): Promise<Team> {
-    const team = await teamOrFail(m, teamId);
-    // Without the team's name: anyone may ask about any team id.
+    if (!isProfessional(viewer)) throw forbidden('Only members of this team may use its inbox');
+    const team = await teamOrFail(m, teamId, viewer.organisationId!);
+    // Without the team's name: anyone of the organisation may ask about any team id.
     if (!(await m.existsBy(TeamMember, { teamId, userId: viewer.id }))) throw forbidden('Only members of this team may use its inbox');
     return team;
   }

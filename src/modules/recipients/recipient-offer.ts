@@ -59,17 +59,6 @@ export const patientsSharingWithCaller = (m: EntityManager) => {
   return `${direct.getQuery()} UNION ${viaTeam.getQuery()}`;
 };
 
-/** Ids of the patients who shared their record with someone of the caller's organisation: a professional of it or one of its teams. */
-export const patientsSharingWithOrganisation = (m: EntityManager) => {
-  const direct = m
-    .createQueryBuilder(ProfessionalShare, 'ops')
-    .select('ops.patientId')
-    .innerJoin(User, 'opu', 'opu.id = ops.professionalId')
-    .where('opu.organisationId = :organisationId');
-  const viaTeam = m.createQueryBuilder(TeamShare, 'ots').select('ots.patientId').innerJoin(Team, 'ott', 'ott.id = ots.teamId').where('ott.organisationId = :organisationId');
-  return `${direct.getQuery()} UNION ${viaTeam.getQuery()}`;
-};
-
 /**
  * Whose care network: the caller's, a patient's; or that of the patients in the thread :threadId, which a
  * professional in it may reach across organisations (recipient-policy.ts, RecipientFacts.threadNetwork).

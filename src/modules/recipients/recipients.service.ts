@@ -6,6 +6,7 @@ import { likeContaining } from '../../common/text';
 import { apiColumns, apiSelection } from '../../database/api-columns';
 import { hydrate } from '../../database/hydrate';
 import { badUserInput } from '../../errors';
+import { patientsSharingWithOrganisation } from '../care-network/organisation-reach';
 import { TeamMember } from '../teams/team-member.entity';
 import { Team } from '../teams/team.entity';
 import type { ThreadAccess } from '../threads/thread.access';
@@ -20,7 +21,6 @@ import {
   offeredUser,
   offerParams,
   patientsSharingWithCaller,
-  patientsSharingWithOrganisation,
   reachable,
   sharedTeamMembers,
   teamsSharedWith,

@@ -4,13 +4,15 @@ import { searchKey } from '../../common/text';
 
 @ObjectType()
 @Entity('teams')
+@Index('UQ_teams_organisation_name', ['organisationId', 'name'], { unique: true })
 export class Team {
   @Field(() => ID)
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
   @Field()
-  @Column({ type: 'varchar', length: 200, unique: true })
+  /** Used once in its organisation. */
+  @Column({ type: 'varchar', length: 200 })
   name!: string;
 
   /** searchKey(name), set on insert (names never change): what `recipients(search:)` compares. Not in the API. */
@@ -34,7 +36,6 @@ export class Team {
   minimumContactable!: number;
 
   /** Not in the API as an id: `organisation`. */
-  @Index('IDX_teams_organisation')
   @Column({ type: 'varchar', length: 36 })
   organisationId!: string;
 

@@ -48,7 +48,7 @@ export class TeamService {
     const organisationId = requireAdmin(viewer);
     const team = Object.assign(new Team(), { id: newId(), name: requireName('name', name), autoCc, organisationId, createdAt: new Date() });
     return this.uow.run(async ({ manager: m, audit }) => {
-      if (await m.existsBy(Team, { name: team.name })) throw badUserInput(`A team named "${team.name}" already exists`);
+      if (await m.existsBy(Team, { organisationId, name: team.name })) throw badUserInput(`A team named "${team.name}" already exists`);
       await m.insert(Team, team);
       await audit({ actor: viewer, action: AuditAction.TeamCreated, teamId: team.id });
       return team;
@@ -61,13 +61,13 @@ export class TeamService {
    * changes nothing.
    */
   async addMember(viewer: User, teamId: string, userId: string): Promise<Team> {
-    requireAdmin(viewer);
+    const organisationId = requireAdmin(viewer);
     if (userId === viewer.id) throw forbidden('An admin cannot add themself to a team (it would open its threads to them): another admin must');
     return this.uow.run(async (tx) => {
       const m = tx.manager;
       await tx.lockTeams([teamId], 'change');
-      const team = await teamOrFail(m, teamId);
-      const user = await m.findOneBy(User, { id: userId });
+      const team = await teamOrFail(m, teamId, organisationId);
+      const user = await this.careNetwork.userOfOrganisation(m, organisationId, userId);
       if (!user) throw badUserInput('Unknown user');
       if (!isProfessional(user)) throw badUserInput('Only professionals can be team members');
       if (await m.existsBy(TeamMember, { teamId, userId })) return team;
@@ -85,11 +85,11 @@ export class TeamService {
    * threads they had.
    */
   async removeMember(viewer: User, teamId: string, userId: string): Promise<Team> {
-    requireAdmin(viewer);
+    const organisationId = requireAdmin(viewer);
     return this.uow.run(async (tx) => {
       const m = tx.manager;
       await tx.lockTeams([teamId], 'change');
-      const team = await teamOrFail(m, teamId);
+      const team = await teamOrFail(m, teamId, organisationId);
       await requireCoverageWithout(m, userId, teamId);
       const { affected } = await m.delete(TeamMember, { teamId, userId });
       if (!affected) throw badUserInput('This user is not a member of the team');
@@ -116,9 +116,9 @@ export class TeamService {
 
   /** Admins only: sets one of the team's settings, audited as `action` when the value changes. */
   private async changeSetting<K extends 'autoCc' | 'minimumContactable'>(viewer: User, teamId: string, key: K, value: Team[K], action: AuditAction): Promise<Team> {
-    requireAdmin(viewer);
+    const organisationId = requireAdmin(viewer);
     return this.uow.run(async ({ manager: m, audit }) => {
-      const team = await teamOrFail(m, teamId);
+      const team = await teamOrFail(m, teamId, organisationId);
       if (team[key] !== value) {
         await m.update(Team, { id: teamId }, { [key]: value });
         await audit({ actor: viewer, action, teamId });

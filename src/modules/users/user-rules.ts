@@ -8,10 +8,10 @@ export const DISABLED_REASON = 'Account disabled';
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-/** FORBIDDEN unless the viewer is an admin; the organisation they manage. */
-export function requireAdmin(viewer: User): string {
+/** FORBIDDEN (with `refusal`) unless the viewer is an admin; the organisation they manage. */
+export function requireAdmin(viewer: User, refusal = 'Only an admin may do this'): string {
   // An admin is a professional, and every professional belongs to an organisation.
-  if (!viewer.isAdmin || !viewer.organisationId) throw forbidden('Only an admin may do this');
+  if (!viewer.isAdmin || !viewer.organisationId) throw forbidden(refusal);
   return viewer.organisationId;
 }
 

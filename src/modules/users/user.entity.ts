@@ -44,6 +44,10 @@ export class User {
   @Column({ type: 'varchar', length: 36, nullable: true })
   organisationId!: string | null;
 
+  /** For a patient: the organisation whose admin created or imported them, whose admins may act for them (care-network/organisation-reach.ts). Null for professionals. */
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  registeredByOrganisationId!: string | null;
+
   @Field({ description: 'Set by an admin: the account cannot sign in, its tokens and live connections stop working, and nobody can pick it as a recipient.' })
   @Column({ type: 'boolean', default: false })
   disabled!: boolean;

@@ -13,6 +13,7 @@ import type { BearerIdentities } from '../auth/bearer-identity';
 import type { LoginLimiter } from '../auth/login-limiter';
 import { endSessions, sessionUser, startSession } from '../auth/sessions';
 import type { TokenService } from '../auth/token.service';
+import type { CareNetworkService } from '../care-network/care-network.service';
 import { requireCoverageWithout } from '../teams/team-coverage';
 import type { CreateUserInput } from './create-user.input';
 import { UserKind } from './user-kind';
@@ -29,6 +30,8 @@ export interface UserDeps {
   metrics: Metrics;
   /** bcrypt cost of new passwords (PASSWORD_COST). */
   passwordCost: number;
+  /** Whom an admin may act on (CareNetworkService.userOfOrganisation). */
+  careNetwork: Pick<CareNetworkService, 'userOfOrganisation'>;
 }
 
 const LOGIN_FAILED = 'Wrong email or password';
@@ -50,9 +53,19 @@ export class UserService {
   private readonly loginLimiter: LoginLimiter;
   private readonly metrics: Metrics;
   private readonly passwordCost: number;
+  private readonly careNetwork: UserDeps['careNetwork'];
 
   constructor(deps: UserDeps) {
-    ({ db: this.db, uow: this.uow, tokens: this.tokens, bearer: this.bearer, loginLimiter: this.loginLimiter, metrics: this.metrics, passwordCost: this.passwordCost } = deps);
+    ({
+      db: this.db,
+      uow: this.uow,
+      tokens: this.tokens,
+      bearer: this.bearer,
+      loginLimiter: this.loginLimiter,
+      metrics: this.metrics,
+      passwordCost: this.passwordCost,
+      careNetwork: this.careNetwork,
+    } = deps);
     this.dummyHash = hashPassword('not a password', this.passwordCost);
   }
 
@@ -102,7 +115,7 @@ export class UserService {
     throw unauthenticated(sessionId ? SESSION_ENDED : 'Invalid or expired token');
   }
 
-  /** A professional joins the admin's organisation; a patient joins none. */
+  /** A professional joins the admin's organisation; a patient joins none, and is registered by it. */
   async createUser(viewer: User, input: CreateUserInput): Promise<User> {
     const organisationId = requireAdmin(viewer);
     const professional = input.kind === UserKind.PROFESSIONAL;
@@ -116,6 +129,7 @@ export class UserService {
       contactable: professional && (input.contactable ?? true),
       isAdmin: input.isAdmin ?? false,
       organisationId: professional ? organisationId : null,
+      registeredByOrganisationId: professional ? null : organisationId,
     });
     return this.uow.run(async ({ manager: m, audit }) => {
       if (await m.existsBy(User, { email: user.email })) throw badUserInput('A user with this email already exists');
@@ -130,9 +144,9 @@ export class UserService {
    * would take an auto-CC team of theirs below its coverage minimum (team-coverage.ts).
    */
   async setContactable(viewer: User, userId: string, contactable: boolean): Promise<User> {
-    if (!viewer.isAdmin && viewer.id !== userId) throw forbidden('Only an admin or the professional themself may change this');
+    const organisationId = viewer.id === userId ? null : requireAdmin(viewer, 'Only an admin or the professional themself may change this');
     return this.uow.run(async ({ manager: m, audit }) => {
-      const user = await m.findOneBy(User, { id: userId });
+      const user = organisationId ? await this.careNetwork.userOfOrganisation(m, organisationId, userId) : viewer;
       if (!user) throw notFound('User');
       if (!isProfessional(user)) throw badUserInput('Patients are never contactable');
       if (user.contactable !== contactable) {
@@ -146,7 +160,8 @@ export class UserService {
   }
 
   /**
-   * Admins only. A disabled account cannot sign in, its sessions end (enabling
+   * Admins only, for the users of their organisation (CareNetworkService.userOfOrganisation; a patient:
+   * of the organisation that registered them). A disabled account cannot sign in, its sessions end (enabling
    * it again revives none), it is never a recipient, and once the change commits every instance closes its
    * live connections (4401). An admin cannot disable themself, so that one admin
    * at least is always left. Setting the current value changes and audits
@@ -157,12 +172,16 @@ export class UserService {
    * and must work at once even for the last member of a team.
    */
   async setDisabled(viewer: User, userId: string, disabled: boolean): Promise<User> {
-    requireAdmin(viewer);
+    const organisationId = requireAdmin(viewer);
     if (disabled && viewer.id === userId) throw badUserInput('You cannot disable your own account');
     return this.uow.run(async (tx) => {
       const m = tx.manager;
-      const user = await m.findOneBy(User, { id: userId });
+      const user = await this.careNetwork.userOfOrganisation(m, organisationId, userId);
       if (!user) throw notFound('User');
+      // A patient's account serves every organisation they shared with: the one that registered them decides.
+      if (!isProfessional(user) && user.registeredByOrganisationId !== organisationId) {
+        throw forbidden("Only an admin of the organisation that registered this patient may change whether their account is disabled");
+      }
       if (user.disabled === disabled) {
         if (disabled) await tx.emit(USER_DISABLED, { userId: user.id });
         return user;
@@ -192,6 +211,7 @@ export class UserService {
       contactable: false,
       isAdmin: true,
       organisationId: first.id,
+      registeredByOrganisationId: null,
     });
     try {
       await this.uow.run(async ({ manager: m, audit }) => {
