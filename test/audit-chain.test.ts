@@ -6,7 +6,7 @@ import { getNamedType } from 'graphql';
 import { IsNull, Not, type DataSource } from 'typeorm';
 import { AuditAction } from '../src/modules/audit/audit-action';
 import { chainHash, GENESIS_HASH } from '../src/modules/audit/audit-chain';
-import { AuditEvent, AuditEventPatient } from '../src/modules/audit/audit-event.entity';
+import { AuditEvent, AuditEventOrganisation, AuditEventPatient } from '../src/modules/audit/audit-event.entity';
 import { signCheckpoint } from '../src/modules/audit/audit-checkpoint';
 import { AuditCheckpoint } from '../src/modules/audit/audit-checkpoint.entity';
 import { keyIdOf } from '../src/modules/audit/audit-signing-key';
@@ -88,6 +88,9 @@ async function patientsByEvent(db: DataSource): Promise<Map<number, string[]>> {
   return byEvent;
 }
 
+/** An event's organisations: its own; these tests' clinic is one organisation, so none are linked beyond it (checked below). */
+const organisationsOf = (row: AuditEvent) => (row.organisationId ? [row.organisationId] : []);
+
 /** The server's checkpoint key, by database: what audit:verify is configured with. */
 const keys = new WeakMap<DataSource, TestServer>();
 const publicKey = (db: DataSource) => keys.get(db)!.app.auditSealer.publicKey;
@@ -162,9 +165,13 @@ describe('the audit trail of a busy clinic', () => {
     expect(rows[0].prevHash).toBe(GENESIS_HASH);
     rows.forEach((row, i) => {
       if (i) expect(row.prevHash).toBe(rows[i - 1].hash);
-      expect(row.hash).toBe(chainHash(row.prevHash!, { ...row, patientIds: patients.get(row.id) ?? [] }));
+      expect(row.hash).toBe(chainHash(row.prevHash!, { ...row, patientIds: patients.get(row.id) ?? [], organisationIds: organisationsOf(row) }));
     });
     expect(new Set(rows.map((r) => r.hash)).size).toBe(rows.length);
+    // One organisation: every event names it, and none names another.
+    expect(new Set(rows.map((r) => r.organisationId)).size).toBe(1);
+    expect(rows[0].organisationId).not.toBeNull();
+    expect(await db.getRepository(AuditEventOrganisation).count()).toBe(0);
     // The patient thread's events name the patient; the staff thread's none.
     const ofThread = (threadId: string) => rows.filter((r) => r.threadId === threadId);
     expect(ofThread(clinic.threadId).every((r) => patients.get(r.id)?.includes(clinic.pat.id))).toBe(true);
@@ -404,7 +411,7 @@ describe('tampering is caught, with the triggers dropped', () => {
   test('editing an event and recomputing its hash is caught at the next event, whose link no longer fits', async () => {
     const i = rows.findIndex((r, k) => k > 0 && k < rows.length - 1 && r.action === 'THREAD_READ');
     const [event, next] = [rows[i], rows[i + 1]];
-    const forged = chainHash(event.prevHash!, { ...event, actorId: clinic.outsider.id, patientIds: patients.get(event.id) ?? [] });
+    const forged = chainHash(event.prevHash!, { ...event, actorId: clinic.outsider.id, patientIds: patients.get(event.id) ?? [], organisationIds: organisationsOf(event) });
     await setColumn(event.id, 'actorId', clinic.outsider.id);
     await setColumn(event.id, 'hash', forged);
     try {
@@ -506,7 +513,7 @@ describe('tampering is caught, with the triggers dropped', () => {
     const rechain = async (actorId: string) => {
       let prevHash = rows[from - 1].hash!;
       for (const row of rows.slice(from)) {
-        const hash = chainHash(prevHash, { ...row, actorId: row === rows[from] ? actorId : row.actorId, patientIds: patients.get(row.id) ?? [] });
+        const hash = chainHash(prevHash, { ...row, actorId: row === rows[from] ? actorId : row.actorId, patientIds: patients.get(row.id) ?? [], organisationIds: organisationsOf(row) });
         await sql(db, `UPDATE ${table(db, 'audit_events')} SET "prevHash" = ?, "hash" = ?, "actorId" = ? WHERE "id" = ?`, [prevHash, hash, row === rows[from] ? actorId : row.actorId, row.id]);
         prevHash = hash;
       }

@@ -199,7 +199,7 @@ test('a chain written before sealing becomes the first sealed segment: its hashe
       const at = new Date(Date.UTC(2026, 0, 1, 9, i));
       const content = {
         at, action: AuditAction.ThreadRead, outcome: 'SUCCESS', reason: null, actorId, actorRole: 'PROFESSIONAL', actorTeamId: null, threadId: null,
-        messageId: null, subjectUserId: null, patientId: null, teamId: null, recipients: null, requestId: null, clientIp: null, userAgent: null, instanceId: 'before-sealing', patientIds: [],
+        messageId: null, subjectUserId: null, patientId: null, teamId: null, recipients: null, requestId: null, clientIp: null, userAgent: null, instanceId: 'before-sealing', patientIds: [], organisationIds: [],
       } as unknown as ChainedContent;
       const hash = chainHash(prevHash, content);
       const values = [postgres ? at : at.toISOString().replace('T', ' ').replace('Z', ''), content.action, actorId, 'before-sealing', prevHash, hash];

@@ -87,7 +87,7 @@ async function chainExisting(queryRunner: QueryRunner): Promise<void> {
   for (const event of events) {
     const actorRole = event.isAdmin === true || event.isAdmin === 1 ? 'ADMIN' : event.kind;
     const patientIds = [...new Set([...(event.patientId ? [event.patientId] : []), ...(event.threadId ? (patientsByThread.get(event.threadId) ?? []) : [])])];
-    const hash = chainHash(prevHash, { ...event, at: storedTime(event.at), actorRole: actorRole as AuditEvent['actorRole'], patientIds });
+    const hash = chainHash(prevHash, { ...event, at: storedTime(event.at), actorRole: actorRole as AuditEvent['actorRole'], patientIds, organisationIds: [] });
     await queryRunner.query(
       `UPDATE ${path(queryRunner, 'audit_events')} SET "actorRole" = ${param(1)}, "prevHash" = ${param(2)}, "hash" = ${param(3)} WHERE "id" = ${param(4)}`,
       [actorRole, prevHash, hash, event.id],

@@ -26,6 +26,7 @@ const content = (over: Partial<ChainedContent> = {}): ChainedContent => ({
   patientId: null,
   teamId: null,
   patientIds: ['pat-2', 'pat-1'],
+  organisationIds: [],
   recipients: null,
   requestId: 'req-1',
   clientIp: '203.0.113.7',
@@ -81,7 +82,16 @@ test('every field of the content, and the previous hash, changes the hash', () =
     { clientIp: '203.0.113.8' },
     { userAgent: null },
     { instanceId: 'host-2' },
+    { organisationIds: ['org-1'] },
   ];
   for (const change of changes) expect([change, chainHash(GENESIS_HASH, content(change))]).not.toEqual([change, hash]);
   expect(chainHash('f'.repeat(64), content())).not.toBe(hash);
+});
+
+test('organisations: none (an event from before them) hashes as before; any are sorted, and each counts', () => {
+  expect(canonical(content({ organisationIds: [] }))).toBe(CANONICAL);
+  const two = canonical(content({ organisationIds: ['org-2', 'org-1'] }));
+  expect(two).toBe(`${CANONICAL.slice(0, -1)},["org-1","org-2"]]`);
+  expect(canonical(content({ organisationIds: ['org-1', 'org-2'] }))).toBe(two);
+  expect(canonical(content({ organisationIds: ['org-1'] }))).not.toBe(two);
 });

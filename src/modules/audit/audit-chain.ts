@@ -4,12 +4,17 @@ import type { AuditEvent } from './audit-event.entity';
 /** What the first event is chained onto. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** An event's content as hashed: everything but its id and hashes, plus the patients it concerns. */
-export type ChainedContent = Omit<AuditEvent, 'id' | 'chainSeq' | 'prevHash' | 'hash'> & { patientIds: string[] };
+/**
+ * An event's content as hashed: everything but its id and hashes, plus the patients and the
+ * organisations it concerns (none for events from before organisations).
+ */
+export type ChainedContent = Omit<AuditEvent, 'id' | 'chainSeq' | 'prevHash' | 'hash' | 'organisationId'> & { patientIds: string[]; organisationIds: string[] };
 
 /**
  * The canonical form of an event: a JSON array in a fixed field order, times
- * as ISO 8601 UTC, patient ids sorted. Changing it breaks every existing chain.
+ * as ISO 8601 UTC, patient and organisation ids sorted; the organisations only
+ * when there are any, so that events from before them hash as they did.
+ * Changing it breaks every existing chain.
  */
 export function canonical(e: ChainedContent): string {
   return JSON.stringify([
@@ -31,6 +36,7 @@ export function canonical(e: ChainedContent): string {
     e.clientIp,
     e.userAgent,
     e.instanceId,
+    ...(e.organisationIds.length ? [[...e.organisationIds].sort()] : []),
   ]);
 }
 

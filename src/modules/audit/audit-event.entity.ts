@@ -34,6 +34,7 @@ const UNSEALED: ValueTransformer = {
 @Entity('audit_events')
 @Index('IDX_audit_events_thread', ['threadId'])
 @Index('IDX_audit_events_actor', ['actorId'])
+@Index('IDX_audit_events_organisation', ['organisationId', 'id'])
 @Index('UQ_audit_events_chain_seq', ['chainSeq'], { unique: true })
 export class AuditEvent {
   @Field(() => ID)
@@ -107,6 +108,13 @@ export class AuditEvent {
   @Column({ type: 'varchar', length: 100 })
   instanceId!: string;
 
+  /**
+   * The first (by id) of the organisations the event concerns, whose admins may search it; any others are
+   * rows of `audit_event_organisations`. Null for events from before organisations: the first organisation's.
+   */
+  @Column({ type: 'varchar', length: 36, nullable: true })
+  organisationId!: string | null;
+
   /** The event's place in the chain, given by the sealer (audit-sealer.ts) shortly after its commit; null until then. */
   @Column({ type: 'integer', nullable: true })
   chainSeq!: number | null;
@@ -121,6 +129,17 @@ export class AuditEvent {
   })
   @Column({ type: 'varchar', length: 64, transformer: UNSEALED })
   hash!: string | null;
+}
+
+/** The organisations an event concerns beyond its own `organisationId` (the first of them): one row per organisation. */
+@Entity('audit_event_organisations')
+@Index('IDX_audit_event_organisations_organisation', ['organisationId', 'eventId'])
+export class AuditEventOrganisation {
+  @PrimaryColumn({ type: 'integer' })
+  eventId!: number;
+
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  organisationId!: string;
 }
 
 /** The patients whose data an event concerns: one row per patient, for the access log and search. */

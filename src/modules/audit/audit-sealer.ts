@@ -1,10 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import { In, IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
 import type { Logger } from '../../logger';
-import { chainHash, GENESIS_HASH } from './audit-chain';
+import { chainHash, GENESIS_HASH, type ChainedContent } from './audit-chain';
 import { signCheckpoint } from './audit-checkpoint';
 import { AuditCheckpoint } from './audit-checkpoint.entity';
-import { AuditEvent, AuditEventPatient } from './audit-event.entity';
+import { AuditEvent, AuditEventOrganisation, AuditEventPatient } from './audit-event.entity';
 import type { SealingTurn } from './audit-sealer-turn';
 import type { AuditSigningKey } from './audit-signing-key';
 
@@ -139,10 +139,10 @@ export class AuditSealer {
     let head = await this.head(m);
     const events = await m.find(AuditEvent, { where: { chainSeq: IsNull() }, order: { id: 'ASC' }, take: BATCH });
     if (events.length) {
-      const patients = await patientsOf(m, events.map((e) => e.id));
-      const seals = events.map((event) => {
+      const contents = await chainedContents(m, events);
+      const seals = events.map((event, i) => {
         const prevHash = head.hash;
-        head = { chainSeq: head.chainSeq + 1, hash: chainHash(prevHash, { ...event, patientIds: patients.get(event.id) ?? [] }) };
+        head = { chainSeq: head.chainSeq + 1, hash: chainHash(prevHash, contents[i]) };
         return { id: event.id, chainSeq: head.chainSeq, prevHash, hash: head.hash };
       });
       await writeSeals(m, seals);
@@ -171,14 +171,22 @@ export class AuditSealer {
   }
 }
 
-/** Patient ids by event: part of each event's hashed content. */
-export async function patientsOf(m: EntityManager, eventIds: number[]): Promise<Map<number, string[]>> {
-  const byEvent = new Map<number, string[]>();
-  if (!eventIds.length) return byEvent;
-  for (const { eventId, patientId } of await m.find(AuditEventPatient, { where: { eventId: In(eventIds) } })) {
-    byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), patientId]);
+/** Each event's hashed content: its row, the patients it concerns and its organisations (the row's own, then any others). */
+export async function chainedContents(m: EntityManager, events: AuditEvent[]): Promise<ChainedContent[]> {
+  const ids = events.map((e) => e.id);
+  const patients = new Map<number, string[]>();
+  const organisations = new Map<number, string[]>();
+  if (ids.length) {
+    for (const { eventId, patientId } of await m.find(AuditEventPatient, { where: { eventId: In(ids) } })) patients.set(eventId, [...(patients.get(eventId) ?? []), patientId]);
+    for (const { eventId, organisationId } of await m.find(AuditEventOrganisation, { where: { eventId: In(ids) } })) {
+      organisations.set(eventId, [...(organisations.get(eventId) ?? []), organisationId]);
+    }
   }
-  return byEvent;
+  return events.map((event) => ({
+    ...event,
+    patientIds: patients.get(event.id) ?? [],
+    organisationIds: [...(event.organisationId ? [event.organisationId] : []), ...(organisations.get(event.id) ?? [])],
+  }));
 }
 
 /**

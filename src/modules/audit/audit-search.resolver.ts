@@ -10,7 +10,7 @@ import { AccessLogConnection, AccessLogEntry, AuditEventConnection, AuditEventFi
 export class AuditSearchResolver {
   constructor(private readonly deps: { auditSearch: AuditSearchService }) {}
 
-  @Query(() => AuditEventConnection, { description: 'Admins only: audit events matching every filter given, newest first. The search is itself audited.' })
+  @Query(() => AuditEventConnection, { description: 'Admins only: the events of their organisation matching every filter given, newest first. The search is itself audited.' })
   auditEvents(
     @Viewer() viewer: User,
     @Arg('filter', () => AuditEventFilter, { nullable: true }) filter: AuditEventFilter | null,

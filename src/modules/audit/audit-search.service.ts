@@ -6,6 +6,7 @@ import type { User } from '../users/user.entity';
 import { requireAdmin } from '../users/user-rules';
 import { AuditAction } from './audit-action';
 import { AuditEvent, AuditEventPatient } from './audit-event.entity';
+import { ofOrganisation } from './audit-scope';
 import type { AuditEventFilter, AccessLogEntry } from './audit-search.types';
 import type { AuditedUnitOfWork } from './audit-entry';
 import type { DeliveryRecipient } from './audit.service';
@@ -28,11 +29,11 @@ export class AuditSearchService {
     ({ db: this.db, uow: this.uow } = deps);
   }
 
-  /** Admins only: events matching `filter`, newest first. */
+  /** Admins only: events of their organisation (audit-scope.ts) matching `filter`, newest first. */
   async search(viewer: User, filter: AuditEventFilter, page: { first: number; after?: string | null }) {
-    requireAdmin(viewer);
+    const organisationId = requireAdmin(viewer);
     const first = checkPageSize(page.first);
-    const q = matching(this.db, filter).orderBy('e.id', 'DESC').take(first + 1);
+    const q = ofOrganisation(matching(this.db, filter), organisationId).orderBy('e.id', 'DESC').take(first + 1);
     if (page.after) q.andWhere('e.id < :before', { before: decodeCursor(page.after, ['number'])[0] });
     // Recorded (and committed) first: the search finds its own event, and a search that cannot be audited fails.
     await this.uow.run((tx) => tx.audit({ actor: viewer, action: AuditAction.AuditSearched, threadId: filter.threadId ?? null, patientId: filter.patientId ?? null }));

@@ -4,7 +4,7 @@ import { chainHash, GENESIS_HASH } from './audit-chain';
 import { signatureHolds, type Checkpoint } from './audit-checkpoint';
 import { AuditCheckpoint } from './audit-checkpoint.entity';
 import { AuditEvent, AuditEventPatient } from './audit-event.entity';
-import { patientsOf } from './audit-sealer';
+import { chainedContents } from './audit-sealer';
 import { keyIdOf } from './audit-signing-key';
 
 export interface ChainBreak {
@@ -82,9 +82,9 @@ export async function verifyChain(db: DataSource, options: VerifyOptions): Promi
   walk: for (;;) {
     const rows = await db.manager.find(AuditEvent, { where: { chainSeq: MoreThan(report.events) }, order: { chainSeq: 'ASC' }, take: chunkSize });
     if (!rows.length) break;
-    const patients = await patientsOf(db.manager, rows.map((r) => r.id));
-    for (const row of rows) {
-      if (chainHash(row.prevHash!, { ...row, patientIds: patients.get(row.id) ?? [] }) !== row.hash) {
+    const contents = await chainedContents(db.manager, rows);
+    for (const [i, row] of rows.entries()) {
+      if (chainHash(row.prevHash!, contents[i]) !== row.hash) {
         report.broken = { eventId: row.id, problem: "the event's content does not match its hash: it was changed after it was written" };
         break walk;
       }

@@ -12,7 +12,7 @@ import type { AuditService } from './audit.service';
 export class AuditResolver {
   constructor(private readonly deps: { audit: Pick<AuditService, 'trail'> }) {}
 
-  @Query(() => [AuditEvent], { description: 'Who did what in a thread, oldest first. Participants and admins only.' })
+  @Query(() => [AuditEvent], { description: 'Who did what in a thread, oldest first. Participants; admins, for the events of their organisation.' })
   @UseMiddleware(AuditDenials(AuditAction.AuditTrailRead))
   auditTrail(@Viewer() viewer: User, @Arg('threadId', () => ID) threadId: string): Promise<AuditEvent[]> {
     return this.deps.audit.trail(viewer, threadId);

@@ -5,6 +5,7 @@ import type { AuditWriter } from '../../database/unit-of-work';
 import type { MessageAddedEvent, MessageData } from '../../events/event-bus';
 import { notFound } from '../../errors';
 import type { Logger } from '../../logger';
+import { Team } from '../teams/team.entity';
 import { participantFacts } from '../threads/participants';
 import type { ThreadAccess } from '../threads/thread.access';
 import { UserKind } from '../users/user-kind';
@@ -13,10 +14,11 @@ import { sentHere, type SentHere } from '../messages/sent-here';
 import { AuditAction } from './audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from './audit-entry';
 import type { ChainedContent } from './audit-chain';
-import { AuditEvent, AuditEventPatient, AuditOutcome, AuditRole } from './audit-event.entity';
+import { AuditEvent, AuditEventOrganisation, AuditEventPatient, AuditOutcome, AuditRole } from './audit-event.entity';
 import { currentOrigin } from '../../common/request-origin';
 import { GroupCommit } from '../../database/group-commit';
 import { insertRows } from '../../database/insert-rows';
+import { ofOrganisation } from './audit-scope';
 import { patientView } from './patient-view';
 
 /**
@@ -62,7 +64,7 @@ function storable(text: string, max: number): string {
 /** An entry as prepared inside its transaction, short of its time. */
 type PreparedEntry = Omit<ChainedContent, 'at'>;
 
-export const roleOf = (user: Actor): AuditRole =>
+export const roleOf = (user: Pick<Actor, 'kind' | 'isAdmin'>): AuditRole =>
   user.isAdmin ? AuditRole.ADMIN : user.kind === UserKind.PATIENT ? AuditRole.PATIENT : AuditRole.PROFESSIONAL;
 
 /** Writes audit events (insert only; the sealer chains them) and reads a thread's trail. */
@@ -174,6 +176,7 @@ export class AuditService {
               ...(e.subjectUserId && facts.patientSubjects.has(e.subjectUserId) ? [e.subjectUserId] : []),
             ]),
           ],
+          organisationIds: facts.organisations(e),
           recipients: e.recipientIds ? JSON.stringify([...e.recipientIds].sort().map((id) => facts.recipient(e.threadId ?? null, id))) : null,
           requestId: origin?.requestId ?? null,
           clientIp: origin ? storable(origin.ip, 64) : null,
@@ -188,24 +191,33 @@ export class AuditService {
       const at = new Date();
       for (const slice of batches(prepared)) {
         // Sorted: a sequence numbers a statement's rows in the order of its VALUES, whatever order RETURNING lists them in.
-        const ids = ((await insertRows(m, AuditEvent, slice.map(({ patientIds: _, ...columns }) => ({ ...columns, at })), 'id')) as (number | string)[]).map(Number).sort((a, b) => a - b);
+        const rows = slice.map(({ patientIds: _, organisationIds, ...columns }) => ({ ...columns, organisationId: organisationIds[0] ?? null, at }));
+        const ids = ((await insertRows(m, AuditEvent, rows, 'id')) as (number | string)[]).map(Number).sort((a, b) => a - b);
         const links = slice.flatMap(({ patientIds }, i) => patientIds.map((patientId) => ({ eventId: ids[i], patientId })));
-        for (const rows of batches(links)) await insertRows(m, AuditEventPatient, rows);
+        for (const batch of batches(links)) await insertRows(m, AuditEventPatient, batch);
+        // Only events of a thread across organisations have more than one: most transactions write none.
+        const more = slice.flatMap(({ organisationIds }, i) => organisationIds.slice(1).map((organisationId) => ({ eventId: ids[i], organisationId })));
+        for (const batch of batches(more)) await insertRows(m, AuditEventOrganisation, batch);
       }
     },
   };
 
   /**
-   * Oldest first. Participants and admins; NOT_FOUND for everyone else. The read is itself recorded.
+   * Oldest first. Participants; and admins, for the events of their organisation (audit-scope.ts): NOT_FOUND
+   * for everyone else, and for an admin when there are none. The read is itself recorded.
    * A patient's trail leaves out staff data (patientView).
    */
   async trail(viewer: User, threadId: string): Promise<AuditEvent[]> {
-    if (!viewer.isAdmin) await this.access.participation(this.db.manager, viewer.id, threadId);
-    else if (!(await this.access.exists(threadId))) throw notFound('Thread');
+    const organisationId = viewer.isAdmin ? viewer.organisationId : null;
+    const events = (m: EntityManager) => {
+      const q = m.createQueryBuilder(AuditEvent, 'e').where('e.threadId = :threadId', { threadId }).orderBy('e.id', 'ASC');
+      return organisationId ? ofOrganisation(q, organisationId) : viewer.kind === UserKind.PATIENT ? patientView(q) : q;
+    };
+    if (!organisationId) await this.access.participation(this.db.manager, viewer.id, threadId);
+    else if (!(await this.access.exists(threadId)) || !(await events(this.db.manager).getExists())) throw notFound('Thread');
     return this.uow.run(async (tx) => {
       await tx.audit({ actor: viewer, action: AuditAction.AuditTrailRead, threadId });
-      const events = tx.manager.createQueryBuilder(AuditEvent, 'e').where('e.threadId = :threadId', { threadId }).orderBy('e.id', 'ASC');
-      return (viewer.kind === UserKind.PATIENT ? patientView(events) : events).getMany();
+      return events(tx.manager).getMany();
     });
   }
 
@@ -247,22 +259,43 @@ export class AuditService {
     const threadIds = [...new Set(entries.flatMap((e) => (e.threadId && !known.has(e.threadId) ? [e.threadId] : [])))];
     const subjectIds = [...new Set(entries.flatMap((e) => (e.subjectUserId ? [e.subjectUserId] : [])))];
     const patientsOf = new Map<string, string[]>();
+    const organisationsOf = new Map<string, Set<string>>();
     const teamOf = new Map<string, string | null>();
     const roleIn = new Map<string, AuditRole>();
     for (const row of [...given, ...(await participantFacts(m, threadIds))]) {
       if (row.kind === UserKind.PATIENT) patientsOf.set(row.threadId, [...(patientsOf.get(row.threadId) ?? []), row.userId]);
       teamOf.set(`${row.threadId}:${row.userId}`, row.viaTeamId);
-      roleIn.set(`${row.threadId}:${row.userId}`, roleOf({ id: row.userId, kind: row.kind, isAdmin: row.isAdmin }));
+      roleIn.set(`${row.threadId}:${row.userId}`, roleOf(row));
+      if (row.organisationId) organisationsOf.set(row.threadId, new Set([...(organisationsOf.get(row.threadId) ?? []), row.organisationId]));
     }
-    const patientSubjects = new Set(
-      subjectIds.length ? (await m.find(User, { where: { id: In(subjectIds), kind: UserKind.PATIENT }, select: { id: true } })).map((u) => u.id) : [],
-    );
+    const subjects = subjectIds.length ? await m.find(User, { where: { id: In(subjectIds) }, select: { id: true, kind: true, organisationId: true } }) : [];
+    const patientSubjects = new Set(subjects.filter((u) => u.kind === UserKind.PATIENT).map((u) => u.id));
+    const organisationOf = new Map<string, string>(subjects.flatMap((u) => (u.organisationId ? [[u.id, u.organisationId] as const] : [])));
+    // A team's organisation is its members' and its admins': read only for what a patient did outside a thread (a share).
+    const teamIds = [...new Set(entries.flatMap((e) => (e.teamId && !e.threadId && !e.actor.organisationId ? [e.teamId] : [])))];
+    for (const team of teamIds.length ? await m.find(Team, { where: { id: In(teamIds) }, select: { id: true, organisationId: true } }) : []) {
+      organisationOf.set(team.id, team.organisationId);
+    }
+    /**
+     * The organisations an entry concerns, sorted: its actor's (a professional's), those of the thread's
+     * professionals, of the professional or team it is about; or else, for a patient's own doings, the
+     * organisation that registered them.
+     */
+    const organisations = (e: AuditEntry): string[] => {
+      const found = new Set<string>([
+        ...(e.actor.organisationId ? [e.actor.organisationId] : []),
+        ...(e.threadId ? (organisationsOf.get(e.threadId) ?? []) : []),
+        ...[e.subjectUserId, e.teamId].flatMap((id) => (id && organisationOf.has(id) ? [organisationOf.get(id)!] : [])),
+      ]);
+      if (!found.size && e.actor.registeredByOrganisationId) found.add(e.actor.registeredByOrganisationId);
+      return [...found].sort();
+    };
     /** A recipient of a delivery as the access log shows them: role, and the team they are in the thread through. */
     const recipient = (threadId: string | null, id: string): DeliveryRecipient => ({
       id,
       role: roleIn.get(`${threadId}:${id}`) ?? null,
       teamId: teamOf.get(`${threadId}:${id}`) ?? null,
     });
-    return { patientsOf, teamOf, patientSubjects, recipient };
+    return { patientsOf, teamOf, patientSubjects, recipient, organisations };
   }
 }

@@ -78,5 +78,5 @@ export const isProfessional = (user: Pick<User, 'kind'>) => user.kind === UserKi
 /** Can be reached by messages now: a contactable professional whose account is enabled. */
 export const isContactable = (user: Pick<User, 'kind' | 'contactable' | 'disabled'>) => isProfessional(user) && user.contactable && !user.disabled;
 
-/** Who does something, as the audit trail and in-transaction events name them. */
-export type Actor = Pick<User, 'id' | 'kind' | 'isAdmin'>;
+/** Who does something, as the audit trail and in-transaction events name them (with the organisations the audit files it under). */
+export type Actor = Pick<User, 'id' | 'kind' | 'isAdmin' | 'organisationId' | 'registeredByOrganisationId'>;
