@@ -34,6 +34,7 @@ import { ThreadService } from './modules/threads/thread.service';
 import { User } from './modules/users/user.entity';
 import { DISABLED_REASON } from './modules/users/user-rules';
 import { UserService } from './modules/users/user.service';
+import { OrganisationService } from './modules/organisations/organisation.service';
 
 /** The services of one server, wired once at start; src/resolvers.ts hands each resolver the few it uses. */
 export interface App {
@@ -58,6 +59,7 @@ export interface App {
   auditSealer: AuditSealer;
   auditSearch: AuditSearchService;
   users: UserService;
+  organisations: OrganisationService;
   /** Signing out, everywhere, and changing one's password. */
   sessions: SessionService;
   teams: TeamService;
@@ -130,6 +132,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     auditSealer,
     auditSearch: new AuditSearchService({ db, uow }),
     users,
+    organisations: new OrganisationService({ db, uow, users }),
     sessions: new SessionService({ uow, loginLimiter, passwordCost: config.passwordCost }),
     teams: new TeamService({ db, uow, careNetwork }),
     careNetwork,

@@ -9,6 +9,7 @@ import { CareNetworkResolver } from './modules/care-network/care-network.resolve
 import { InboxResolver } from './modules/inbox/inbox.resolver';
 import { ThreadInboxResolver } from './modules/inbox/thread-inbox.resolver';
 import { MessageResolver } from './modules/messages/message.resolver';
+import { OrganisationResolver } from './modules/organisations/organisation.resolver';
 import { RecipientsResolver } from './modules/recipients/recipients.resolver';
 import { TeamResolver } from './modules/teams/team.resolver';
 import { ParticipantResolver } from './modules/threads/participant.resolver';
@@ -27,6 +28,7 @@ export function createResolvers(app: App): ResolverContainer {
   const instances: object[] = [
     new AuthResolver({ users: app.users, sessions: app.sessions }),
     new UserResolver({ users: app.users }),
+    new OrganisationResolver({ organisations: app.organisations }),
     new UserAbsenceResolver(),
     new AbsenceResolver({ absences: app.absences }),
     new TeamResolver({ teams: app.teams }),

@@ -19,6 +19,7 @@ import { TeamResolver } from './modules/teams/team.resolver';
 import { ParticipantResolver } from './modules/threads/participant.resolver';
 import { auditThreadReads } from './modules/threads/thread-reads.middleware';
 import { ThreadResolver } from './modules/threads/thread.resolver';
+import { OrganisationResolver } from './modules/organisations/organisation.resolver';
 import { UserResolver } from './modules/users/user.resolver';
 
 const DateTime = new GraphQLScalarType({
@@ -43,6 +44,7 @@ const topicSubscriptionsUnused: PubSub = {
 const RESOLVERS: NonEmptyArray<Function> = [
   AuthResolver,
   UserResolver,
+  OrganisationResolver,
   UserAbsenceResolver,
   AbsenceResolver,
   TeamResolver,

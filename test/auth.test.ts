@@ -100,8 +100,10 @@ describe('tokens', () => {
   let patient: Person;
   let teamId: string;
   let threadId: string;
+  let organisationId: string;
 
   beforeAll(async () => {
+    organisationId = (await world.as(world.admin, '{ me { organisation { id } } }')).me.organisation.id;
     doctor = await world.professional('Auth Doctor');
     nurse = await world.professional('Auth Nurse');
     patient = await world.patient('Auth Patient');
@@ -136,6 +138,11 @@ describe('tokens', () => {
       { i: { email: 'anon@test.example', name: 'Anon', kind: 'PROFESSIONAL', password: 'password-anon', isAdmin: true } },
     ],
     createTeam: ['mutation { createTeam(name: "Anonymous team", autoCc: true) { id } }'],
+    organisations: ['{ organisations { id } }'],
+    createOrganisation: [
+      'mutation { createOrganisation(name: "Anonymous organisation", firstAdmin: { email: "anonymous-admin@test.example", name: "A", password: "password-1234" }) { id } }',
+    ],
+    setOrganisationAutoCc: ['mutation($o: ID!) { setOrganisationAutoCc(organisationId: $o, allowed: false) { id } }', { o: organisationId }],
     addTeamMember: ['mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }', { t: teamId, u: doctor.id }],
     removeTeamMember: ['mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }', { t: teamId, u: nurse.id }],
     setTeamAutoCc: ['mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: true) { id } }', { t: teamId }],

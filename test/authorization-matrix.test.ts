@@ -132,6 +132,10 @@ const EXPECTED: Record<string, Row> = {
   'Mutation.shareRecord': row(UNAUTH, OK, FORBID, FORBID, FORBID, FORBID, FORBID, OK), // the patient themself, or an admin
   'Mutation.sendMessage': PARTICIPANTS,
   'Mutation.createTeam': ADMIN_ONLY,
+  // The matrix's admin is the start-up admin, the platform admin: no other admin may.
+  'Mutation.createOrganisation': ADMIN_ONLY,
+  'Mutation.setOrganisationAutoCc': ADMIN_ONLY,
+  'Query.organisations': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK, OK), // a professional's own; none for a patient
   'Mutation.addTeamMember': ADMIN_ONLY,
   'Mutation.removeTeamMember': ADMIN_ONLY,
   'Mutation.setTeamAutoCc': ADMIN_ONLY,
@@ -211,6 +215,7 @@ const EXPECTED: Record<string, Row> = {
   'User.isAdmin': SIGNED_IN,
   'User.disabled': SIGNED_IN,
   'User.teams': SIGNED_IN,
+  'User.isPlatformAdmin': SIGNED_IN,
   'User.organisation': row(UNAUTH, NULL, NULL, OK, OK, OK, OK, OK), // professionals belong to one, patients to none
   // The GP is away: "shown as away (to staff, and to patients as 'away until' without a reason)". Through the
   // drop-down (PATIENT_NETWORK: the other patient is not offered the GP); through `me`, nobody is away.
@@ -239,6 +244,7 @@ const EXPECTED: Record<string, Row> = {
   // The care team's, through Team.organisation.
   'Organisation.id': SIGNED_IN,
   'Organisation.name': SIGNED_IN,
+  'Organisation.autoCcAllowed': SIGNED_IN,
 
   'TeamRecipient.team': SIGNED_IN,
   'TeamRecipient.id': SIGNED_IN,
@@ -346,6 +352,8 @@ interface Ctx {
   gp: Person;
   /** A contactable professional in no auto-CC team: what professionals pick when creating a thread. */
   colleague: Person;
+  /** The one organisation of this world: everyone's, the care team's. */
+  organisationId: string;
   /** Targets of admin-only mutations, used for nothing else. */
   scratch: { shareTarget: Person; teamCandidate: Person; memberTeam: TeamRef; autoCcTeam: TeamRef; contactableTarget: Person; disableTarget: Person };
 }
@@ -471,7 +479,8 @@ async function buildWorld(server: TestServer): Promise<Ctx> {
     contactableTarget: await world.professional('Matrix Contactable Target'),
     disableTarget: await world.professional('Matrix Disable Target'),
   };
-  return { server, world, people, thread, careTeam, unsharedTeam, gp, colleague, scratch };
+  const organisationId: string = (await world.as(world.admin, '{ me { organisation { id } } }')).me.organisation.id;
+  return { server, world, people, thread, careTeam, unsharedTeam, gp, colleague, organisationId, scratch };
 }
 
 // ---------------------------------------------------------------------------
@@ -547,6 +556,10 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
     request: (c) => ({ query: `query($t: ID!) { recipients(threadId: $t, first: 100) { __typename } }`, variables: { t: c.thread } }),
     found: (d) => one(d?.recipients),
   },
+  'Query.organisations': {
+    request: () => ({ query: `{ organisations { id } }` }),
+    found: (d, c) => list(d?.organisations).filter((o: Data) => o.id === c.organisationId),
+  },
   'Query.teams': {
     request: () => ({ query: `{ teams { id } }` }),
     found: (d, c) => list(d?.teams).filter((t: Data) => t.id === c.unsharedTeam.id),
@@ -585,6 +598,18 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
       variables: { t: c.thread, b: `Sent by the ${role}` },
     }),
     found: (d) => one(d?.sendMessage),
+  },
+  'Mutation.createOrganisation': {
+    request: (_c, role) => ({
+      query: `mutation($n: String!, $a: FirstAdminInput!) { createOrganisation(name: $n, firstAdmin: $a) { id } }`,
+      variables: { n: `Matrix organisation by the ${role}`, a: { email: `matrix-first-admin-by-${role.toLowerCase()}@test.example`, name: 'First admin', password: PASSWORD } },
+    }),
+    found: (d) => one(d?.createOrganisation),
+  },
+  'Mutation.setOrganisationAutoCc': {
+    // Allowed already: the same answer changes nothing.
+    request: (c) => ({ query: `mutation($o: ID!) { setOrganisationAutoCc(organisationId: $o, allowed: true) { id } }`, variables: { o: c.organisationId } }),
+    found: (d) => one(d?.setOrganisationAutoCc),
   },
   'Mutation.createTeam': {
     request: (_c, role) => ({ query: `mutation($n: String!) { createTeam(name: $n) { id } }`, variables: { n: `Matrix team by the ${role}` } }),

@@ -1,7 +1,6 @@
 import { TeamShare } from '../src/modules/care-network/record-share.entity';
 import { User } from '../src/modules/users/user.entity';
 import { failure } from './support/graphql';
-import { secondOrganisation } from './support/second-organisation';
 import { startTestServer, type TestServer } from './support/server';
 import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
@@ -36,10 +35,10 @@ beforeAll(async () => {
   wardA = await world.team('Ward', { autoCc: true });
   patA = await world.patient('Pat A');
   patShared = await world.patient('Pat Shared');
-  adminB = await world.professional('Admin B', { isAdmin: true, contactable: false });
-  proB = await world.professional('Pro B');
-  wardB = await world.team('Ward B', { autoCc: true });
-  await secondOrganisation(server, 'Hospital B', { professionals: [adminB, proB], teams: [wardB] });
+  const { world: worldB } = await world.organisation('Hospital B', { autoCcAllowed: true });
+  adminB = worldB.admin;
+  proB = await worldB.professional('Pro B');
+  wardB = await worldB.team('Ward B', { autoCc: true });
   await world.share(patShared, wardB);
   absenceA = (await world.as(proA, ABSENCE, { u: null })).recordAbsence.id;
 });

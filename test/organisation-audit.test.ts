@@ -3,7 +3,6 @@ import { AuditEvent, AuditEventOrganisation, AuditOutcome, AuditRole } from '../
 import { intact, verifyChain } from '../src/modules/audit/audit-verify';
 import { User } from '../src/modules/users/user.entity';
 import { failure } from './support/graphql';
-import { secondOrganisation } from './support/second-organisation';
 import { startTestServer, type TestServer } from './support/server';
 import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
@@ -36,13 +35,13 @@ beforeAll(async () => {
   world = await World.create(server);
   proA = await world.professional('Pro A');
   proA2 = await world.professional('Pro A2');
-  adminB = await world.professional('Admin B', { isAdmin: true, contactable: false });
-  proB = await world.professional('Pro B');
+  const b = await world.organisation('Hospital B', { autoCcAllowed: true });
+  organisationB = b.id;
+  adminB = b.world.admin;
+  proB = await b.world.professional('Pro B');
   wardA = await world.team('Ward A', { autoCc: true, members: [proA] });
-  wardB = await world.team('Ward B', { autoCc: true });
+  wardB = await b.world.team('Ward B', { autoCc: true, members: [proB] });
   pat = await world.patient('Pat Both');
-  organisationB = await secondOrganisation(server, 'Hospital B', { professionals: [adminB, proB], teams: [wardB] });
-  await world.as(adminB, `mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }`, { t: wardB.id, u: proB.id });
   organisationA = (await server.app.db.manager.findOneByOrFail(User, { id: proA.id })).organisationId!;
   await world.share(pat, wardA);
   await world.share(pat, wardB);

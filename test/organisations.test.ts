@@ -1,4 +1,7 @@
 import { DEFAULT_ORGANISATION_NAME, Organisations1773000000000 } from '../src/migrations/1773000000000-organisations';
+import { AuditOrganisations1773100000000 } from '../src/migrations/1773100000000-audit-organisations';
+import { AuditAction } from '../src/modules/audit/audit-action';
+import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { DirectoryImport } from '../src/modules/directory/directory-import';
 import { Organisation } from '../src/modules/organisations/organisation.entity';
 import { TeamMember } from '../src/modules/teams/team-member.entity';
@@ -6,11 +9,10 @@ import { Team } from '../src/modules/teams/team.entity';
 import { User } from '../src/modules/users/user.entity';
 import { migrations } from '../src/tables';
 import { earlierRelease } from './support/earlier-release';
-import { startTestServer, type TestServer } from './support/server';
+import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
 import { failure } from './support/graphql';
 import { offered } from './support/recipients';
-import { secondOrganisation } from './support/second-organisation';
 import { asRecipient, World, type Person, type TeamRef } from './support/world';
 
 // Issue 18: every professional and every team belongs to one organisation, patients to none; what a
@@ -67,19 +69,24 @@ describe('on a new database', () => {
 test('on a database from before organisations: its professionals and teams move into one organisation, its patients into none', async () => {
   const database = sharedDatabase('organisations-upgrade');
   try {
-    await earlierRelease(database, migrations.filter((m) => m !== Organisations1773000000000));
+    // Its admin is the one ADMIN_EMAIL names: they become the platform admin.
+    await earlierRelease(database, migrations.filter((m) => m !== Organisations1773000000000 && m !== AuditOrganisations1773100000000), async (db, table, at) => {
+      await db.query(`INSERT INTO ${table('users')} ("id", "email", "name", "kind", "contactable", "isAdmin", "passwordHash", "createdAt")
+        VALUES ('u-old-admin', '${ADMIN.email}', 'Old Admin', 'PROFESSIONAL', false, true, 'x', ${at})`);
+    });
     const server = await startTestServer(database.env);
     try {
       const m = server.app.db.manager;
       const [organisation, ...others] = await m.find(Organisation);
       expect(others).toEqual([]);
       expect(organisation.name).toBe(DEFAULT_ORGANISATION_NAME);
-      const users = await m.find(User, { select: { email: true, organisationId: true, registeredByOrganisationId: true }, order: { email: 'ASC' } });
+      const users = await m.find(User, { select: { email: true, organisationId: true, registeredByOrganisationId: true, isPlatformAdmin: true }, order: { email: 'ASC' } });
       expect(users).toEqual([
-        { email: 'admin@test.example', organisationId: organisation.id, registeredByOrganisationId: null },
-        { email: 'pat@old.example', organisationId: null, registeredByOrganisationId: organisation.id },
-        { email: 'pro@old.example', organisationId: organisation.id, registeredByOrganisationId: null },
+        { email: ADMIN.email, organisationId: organisation.id, registeredByOrganisationId: null, isPlatformAdmin: true },
+        { email: 'pat@old.example', organisationId: null, registeredByOrganisationId: organisation.id, isPlatformAdmin: false },
+        { email: 'pro@old.example', organisationId: organisation.id, registeredByOrganisationId: null, isPlatformAdmin: false },
       ]);
+      expect(await m.findBy(AuditEvent, { action: AuditAction.PlatformAdminGranted })).toMatchObject([{ actorId: 'u-old-admin', subjectUserId: 'u-old-admin', organisationId: organisation.id }]);
       expect(await m.findOneByOrFail(Team, { id: 't-old' })).toMatchObject({ name: 'Old Team', autoCc: true, organisationId: organisation.id });
       // Nothing that referred to the rebuilt tables was lost.
       expect(await m.find(TeamMember, { select: { teamId: true, userId: true } })).toEqual([{ teamId: 't-old', userId: 'u-pro' }]);
@@ -118,12 +125,12 @@ describe('who may message whom across two organisations', () => {
     annA = await world.professional('Ann A');
     amyA = await world.professional('Amy A');
     alfA = await world.professional('Alf A');
-    bobB = await world.professional('Bob B');
-    belB = await world.professional('Bel B');
-    benB = await world.professional('Ben B');
+    const { world: worldB } = await world.organisation('Hospital B', { autoCcAllowed: true });
+    bobB = await worldB.professional('Bob B');
+    belB = await worldB.professional('Bel B');
+    benB = await worldB.professional('Ben B');
     wardA = await world.team('Ward A', { autoCc: true, members: [annA, amyA] });
-    wardB = await world.team('Ward B', { autoCc: true, members: [bobB, belB] });
-    await secondOrganisation(server, 'Hospital B', { professionals: [bobB, belB, benB], teams: [wardB] });
+    wardB = await worldB.team('Ward B', { autoCc: true, members: [bobB, belB] });
     // Pat is cared for by both hospitals; Quinn only by B.
     pat = await world.patient('Pat Both');
     quinn = await world.patient('Quinn B');
@@ -173,5 +180,87 @@ describe('who may message whom across two organisations', () => {
     expect(await offered(world, annA, { threadId: staffOnly })).toEqual({ teams: [{ name: 'Ward A', members: ['Amy A'] }], users: ['Pat Both'] });
     const stillRefused = await addParticipants(annA, staffOnly, [wardB]);
     expect([stillRefused.extensions?.code, stillRefused.message]).toEqual(['BAD_USER_INPUT', 'Unknown recipient']);
+  });
+});
+
+describe('a platform admin creates organisations, each with its first admin, and decides where automatic CC is allowed', () => {
+  let server: TestServer;
+  let world: World;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    world = await World.create(server);
+  });
+  afterAll(() => server.close());
+
+  const CREATE = `mutation($n: String!, $e: String!) { createOrganisation(name: $n, firstAdmin: { email: $e, name: "First", password: "password-1234" }) { id } }`;
+  const ALLOW = `mutation($o: ID!, $a: Boolean!) { setOrganisationAutoCc(organisationId: $o, allowed: $a) { id autoCcAllowed } }`;
+  const organisationCount = () => server.app.db.manager.count(Organisation);
+
+  test('the start-up admin is the platform admin; the first admin of a new organisation is its admin, and what they create is in it', async () => {
+    expect((await world.as(world.admin, '{ me { isPlatformAdmin isAdmin } }')).me).toEqual({ isPlatformAdmin: true, isAdmin: true });
+    const { id, world: clinic } = await world.organisation('Riverside Clinic');
+    expect((await world.as(clinic.admin, '{ me { isAdmin isPlatformAdmin contactable organisation { id name autoCcAllowed } } }')).me).toEqual({
+      isAdmin: true,
+      isPlatformAdmin: false,
+      contactable: false,
+      organisation: { id, name: 'Riverside Clinic', autoCcAllowed: false },
+    });
+    const nurse = await clinic.professional('Riverside Nurse');
+    expect((await world.as(nurse, '{ me { organisation { id } } }')).me.organisation.id).toBe(id);
+    const names = async (person: Person) => (await world.as(person, '{ organisations { name } }')).organisations.map((o: { name: string }) => o.name);
+    expect(await names(world.admin)).toEqual([DEFAULT_ORGANISATION_NAME, 'Riverside Clinic']);
+    expect(await names(clinic.admin)).toEqual(['Riverside Clinic']);
+    expect(await names(await world.patient('Pat Organisations'))).toEqual([]);
+  });
+
+  test('refused, with nothing created: anyone but a platform admin, a name or an email already used', async () => {
+    const { world: clinic } = await world.organisation('Hillside Clinic');
+    const before = await organisationCount();
+    const refusals: [Person, Record<string, unknown>, string, string][] = [
+      [clinic.admin, { n: 'By an admin', e: 'by-an-admin@test.example' }, 'FORBIDDEN', 'Only a platform admin may do this'],
+      [await world.professional('Not Platform', { isAdmin: true }), { n: 'By another admin', e: 'by-another@test.example' }, 'FORBIDDEN', 'Only a platform admin may do this'],
+      [world.admin, { n: 'Hillside Clinic', e: 'twice@test.example' }, 'BAD_USER_INPUT', 'An organisation named "Hillside Clinic" already exists'],
+      [world.admin, { n: 'Email Taken', e: clinic.admin.email }, 'BAD_USER_INPUT', 'A user with this email already exists'],
+      [world.admin, { n: '   ', e: 'blank@test.example' }, 'BAD_USER_INPUT', 'name must not be blank'],
+    ];
+    for (const [who, variables, code, message] of refusals) {
+      const error = await failure(server.url, CREATE, variables, who.token);
+      expect([variables, error.extensions?.code, error.message]).toEqual([variables, code, message]);
+    }
+    expect(await organisationCount()).toBe(before);
+  });
+
+  test("automatic CC only where allowed; disallowing it turns it off in the organisation's teams and leaves their threads as they are", async () => {
+    const { id, world: clinic } = await world.organisation('Lakeside Clinic');
+    const a = await clinic.professional('Lakeside A');
+    const b = await clinic.professional('Lakeside B');
+    const notAllowed = 'Automatic CC is not allowed in Lakeside Clinic: a platform admin must allow it first';
+    const refusedTeam = await failure(server.url, `mutation { createTeam(name: "Ward", autoCc: true) { id } }`, {}, clinic.admin.token);
+    expect([refusedTeam.extensions?.code, refusedTeam.message]).toEqual(['FORBIDDEN', notAllowed]);
+    const ward = await clinic.team('Ward', { members: [a, b] });
+    const refusedSwitch = await failure(server.url, `mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: true) { id } }`, { t: ward.id }, clinic.admin.token);
+    expect([refusedSwitch.extensions?.code, refusedSwitch.message]).toEqual(['FORBIDDEN', notAllowed]);
+    for (const [who, o, code] of [
+      [clinic.admin, id, 'FORBIDDEN'],
+      [world.admin, '00000000-0000-4000-8000-000000000000', 'NOT_FOUND'],
+    ] as const) {
+      const error = await failure(server.url, ALLOW, { o, a: true }, who.token);
+      expect(error.extensions?.code).toBe(code);
+    }
+
+    expect((await world.as(world.admin, ALLOW, { o: id, a: true })).setOrganisationAutoCc).toEqual({ id, autoCcAllowed: true });
+    await clinic.setAutoCc(ward, true);
+    const pat = await world.patient('Lakeside Pat');
+    await world.share(pat, ward);
+    const threadId = await world.thread(pat, [asRecipient(ward)]);
+
+    expect((await world.as(world.admin, ALLOW, { o: id, a: false })).setOrganisationAutoCc).toEqual({ id, autoCcAllowed: false });
+    const { teams } = await world.as(a, '{ teams { name autoCc } }');
+    expect(teams).toEqual([{ name: 'Ward', autoCc: false }]);
+    const { thread } = await world.as(pat, `query($t: ID!) { thread(id: $t) { participants { user { name } } } }`, { t: threadId });
+    expect(thread.participants.map((p: { user: { name: string } }) => p.user.name).sort()).toEqual(['Lakeside A', 'Lakeside B', 'Lakeside Pat']);
+    const actions = (await world.as(clinic.admin, `{ auditEvents(first: 100) { edges { node { action } } } }`)).auditEvents.edges.map((e: { node: { action: string } }) => e.node.action);
+    expect(actions).toEqual(expect.arrayContaining(['ORGANISATION_CREATED', 'ORGANISATION_AUTO_CC_CHANGED', 'TEAM_AUTO_CC_CHANGED']));
   });
 });

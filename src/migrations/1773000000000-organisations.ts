@@ -8,8 +8,10 @@ export const DEFAULT_ORGANISATION_NAME = 'Default organisation';
 /**
  * Organisations: every professional and every team belongs to one; patients
  * to none, but each remembers the organisation that registered them. What a
- * database held before moves into one organisation. A team's name is used
- * once per organisation.
+ * database held before moves into one organisation, with automatic CC allowed
+ * (its teams may have it on already). A team's name is used once per
+ * organisation. `isPlatformAdmin` starts false for everyone: the start-up
+ * admin (ADMIN_EMAIL) gets it at start (UserService.ensureAdmin).
  */
 export class Organisations1773000000000 implements MigrationInterface {
   name = 'Organisations1773000000000';
@@ -24,6 +26,7 @@ export class Organisations1773000000000 implements MigrationInterface {
         columns: [
           { name: 'id', type: 'varchar', length: '36', isPrimary: true },
           { name: 'name', type: 'varchar', length: '200', isUnique: true },
+          { name: 'autoCcAllowed', type: 'boolean', default: false },
           { name: 'createdAt', type: timestamp },
         ],
       }),
@@ -33,15 +36,16 @@ export class Organisations1773000000000 implements MigrationInterface {
     );
     const id = newId();
     await queryRunner.query(
-      `INSERT INTO ${tablePath(queryRunner, 'organisations')} ("id", "name", "createdAt") VALUES (${p(1)}, ${p(2)}, ${p(3)})`,
-      // SQLite: a time as TypeORM writes it (UTC, "YYYY-MM-DD HH:MM:SS.SSS").
-      [id, DEFAULT_ORGANISATION_NAME, postgres ? new Date() : new Date().toISOString().replace('T', ' ').replace('Z', '')],
+      `INSERT INTO ${tablePath(queryRunner, 'organisations')} ("id", "name", "autoCcAllowed", "createdAt") VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`,
+      // SQLite: a flag as 0 or 1, a time as TypeORM writes it (UTC, "YYYY-MM-DD HH:MM:SS.SSS").
+      [id, DEFAULT_ORGANISATION_NAME, postgres ? true : 1, postgres ? new Date() : new Date().toISOString().replace('T', ' ').replace('Z', '')],
     );
 
     // On SQLite TypeORM rebuilds a table to add a column, with foreign keys off around pending migrations.
     await queryRunner.addColumns('users', [
       new TableColumn({ name: 'organisationId', type: 'varchar', length: '36', isNullable: true }),
       new TableColumn({ name: 'registeredByOrganisationId', type: 'varchar', length: '36', isNullable: true }),
+      new TableColumn({ name: 'isPlatformAdmin', type: 'boolean', default: false }),
     ]);
     await queryRunner.query(`UPDATE ${tablePath(queryRunner, 'users')} SET "organisationId" = ${p(1)} WHERE "kind" = 'PROFESSIONAL'`, [id]);
     await queryRunner.query(`UPDATE ${tablePath(queryRunner, 'users')} SET "registeredByOrganisationId" = ${p(1)} WHERE "kind" = 'PATIENT'`, [id]);
@@ -67,7 +71,7 @@ export class Organisations1773000000000 implements MigrationInterface {
     await queryRunner.dropIndex('teams', 'UQ_teams_organisation_name');
     await queryRunner.dropColumn('teams', 'organisationId');
     await queryRunner.query(`ALTER TABLE ${tablePath(queryRunner, 'teams')} ADD CONSTRAINT "UQ_teams_name" UNIQUE ("name")`);
-    await queryRunner.dropColumns('users', ['organisationId', 'registeredByOrganisationId']);
+    await queryRunner.dropColumns('users', ['organisationId', 'registeredByOrganisationId', 'isPlatformAdmin']);
     await queryRunner.dropTable('organisations');
   }
 }

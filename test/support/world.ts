@@ -33,6 +33,20 @@ export class World {
     return new World(server, { id: login.user.id, name: login.user.name, email: ADMIN.email, token: login.token });
   }
 
+  /**
+   * A new organisation, made by this world's admin (the start-up admin: the platform admin), and a world
+   * whose admin is its first admin: what that world creates is the new organisation's.
+   */
+  async organisation(name: string, flags: { autoCcAllowed?: boolean } = {}): Promise<{ id: string; world: World }> {
+    const email = `admin${++counter}-${name.toLowerCase().replace(/\W+/g, '.')}@test.example`;
+    const { createOrganisation } = await this.asAdmin(
+      `mutation($name: String!, $admin: FirstAdminInput!, $autoCc: Boolean) { createOrganisation(name: $name, firstAdmin: $admin, autoCcAllowed: $autoCc) { id } }`,
+      { name, admin: { email, name: `Admin of ${name}`, password: PASSWORD }, autoCc: flags.autoCcAllowed ?? false },
+    );
+    const login = await signIn(this.server.url, email, PASSWORD);
+    return { id: createOrganisation.id, world: new World(this.server, { id: login.user.id, name: login.user.name, email, token: login.token }) };
+  }
+
   /** A professional: contactable unless told otherwise. */
   professional(name: string, flags: { contactable?: boolean; isAdmin?: boolean } = {}): Promise<Person> {
     return this.user(name, { kind: 'PROFESSIONAL', contactable: flags.contactable ?? true, isAdmin: flags.isAdmin ?? false });

@@ -49,4 +49,10 @@ export enum AuditAction {
   SignedOutEverywhere = 'SIGNED_OUT_EVERYWHERE',
   /** The actor changed their password; their other sessions ended. */
   PasswordChanged = 'PASSWORD_CHANGED',
+  /** At start, the admin ADMIN_EMAIL names, from before organisations, became the platform admin (actor and subject). */
+  PlatformAdminGranted = 'PLATFORM_ADMIN_GRANTED',
+  /** A platform admin created an organisation (with its first admin: a USER_CREATED). */
+  OrganisationCreated = 'ORGANISATION_CREATED',
+  /** A platform admin allowed or disallowed automatic CC in an organisation (disallowing turns it off in its teams: TEAM_AUTO_CC_CHANGED each). */
+  OrganisationAutoCcChanged = 'ORGANISATION_AUTO_CC_CHANGED',
 }

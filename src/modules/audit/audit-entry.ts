@@ -14,6 +14,8 @@ export interface AuditEntry {
   /** The patient a care-network event concerns; a thread's patients are added by the audit writer. */
   patientId?: string | null;
   teamId?: string | null;
+  /** The organisation an organisation's own event is about (ORGANISATION_CREATED, ORGANISATION_AUTO_CC_CHANGED). */
+  organisationId?: string;
   /** DENIED with the reason, for an attempt that was refused. Default SUCCESS. */
   denied?: string;
   /** MESSAGE_DELIVERED: who the message was pushed to. */

@@ -277,13 +277,14 @@ export class AuditService {
       organisationOf.set(team.id, team.organisationId);
     }
     /**
-     * The organisations an entry concerns, sorted: its actor's (a professional's), those of the thread's
+     * The organisations an entry concerns, sorted: its actor's (a professional's), the one it is about, those of the thread's
      * professionals, of the professional or team it is about; or else, for a patient's own doings, the
      * organisation that registered them.
      */
     const organisations = (e: AuditEntry): string[] => {
       const found = new Set<string>([
         ...(e.actor.organisationId ? [e.actor.organisationId] : []),
+        ...(e.organisationId ? [e.organisationId] : []),
         ...(e.threadId ? (organisationsOf.get(e.threadId) ?? []) : []),
         ...[e.subjectUserId, e.teamId].flatMap((id) => (id && organisationOf.has(id) ? [organisationOf.get(id)!] : [])),
       ]);

@@ -13,6 +13,10 @@ export class Organisation {
   @Column({ type: 'varchar', length: 200, unique: true })
   name!: string;
 
+  @Field({ description: "Set by a platform admin: only then may the organisation's admins turn automatic CC on for its teams." })
+  @Column({ type: 'boolean', default: false })
+  autoCcAllowed!: boolean;
+
   @Column()
   createdAt!: Date;
 }

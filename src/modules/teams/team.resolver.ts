@@ -69,6 +69,18 @@ export class TeamResolver {
     return this.deps.teams.setCoverageMinimum(viewer, teamId, minimum);
   }
 
+  @Mutation(() => Organisation, {
+    description:
+      "Platform admins only: whether the organisation's admins may turn automatic CC on for its teams. Disallowing it turns it off in each of its teams that has it; existing threads keep their participants.",
+  })
+  setOrganisationAutoCc(
+    @Viewer() viewer: User,
+    @Arg('organisationId', () => ID) organisationId: string,
+    @Arg('allowed') allowed: boolean,
+  ): Promise<Organisation> {
+    return this.deps.teams.setOrganisationAutoCc(viewer, organisationId, allowed);
+  }
+
   @FieldResolver(() => Organisation)
   @LiveAudience('shared')
   async organisation(@Root() team: Team, @Ctx() ctx: Context): Promise<Organisation> {

@@ -7,7 +7,9 @@ import { AuditAction } from '../audit/audit-action';
 import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import type { CareNetworkService } from '../care-network/care-network.service';
 import { isProfessional, User } from '../users/user.entity';
-import { requireAdmin } from '../users/user-rules';
+import { Organisation } from '../organisations/organisation.entity';
+import { lockedOrganisation } from '../organisations/organisation-lookup';
+import { requireAdmin, requirePlatformAdmin } from '../users/user-rules';
 import { requireCoverageWithout } from './team-coverage';
 import { teamOrFail } from './team-lookup';
 import { TeamMember } from './team-member.entity';
@@ -43,11 +45,12 @@ export class TeamService {
     return this.db.manager.find(Team, { where: { id: In([...teamIds]) }, order: { name: 'ASC' } });
   }
 
-  /** In the admin's organisation. */
+  /** In the admin's organisation; with auto-CC only where the organisation allows it. */
   async create(viewer: User, name: string, autoCc: boolean): Promise<Team> {
     const organisationId = requireAdmin(viewer);
     const team = Object.assign(new Team(), { id: newId(), name: requireName('name', name), autoCc, organisationId, createdAt: new Date() });
     return this.uow.run(async ({ manager: m, audit }) => {
+      if (autoCc) requireAutoCcAllowed(await lockedOrganisation(m, organisationId, 'share'));
       if (await m.existsBy(Team, { organisationId, name: team.name })) throw badUserInput(`A team named "${team.name}" already exists`);
       await m.insert(Team, team);
       await audit({ actor: viewer, action: AuditAction.TeamCreated, teamId: team.id });
@@ -99,9 +102,35 @@ export class TeamService {
     });
   }
 
-  /** Changes only future recipient choices: existing threads keep their participants. */
+  /**
+   * Changes only future recipient choices: existing threads keep their participants. Turning it on
+   * only where the team's organisation allows it.
+   */
   setAutoCc(viewer: User, teamId: string, enabled: boolean): Promise<Team> {
     return this.changeSetting(viewer, teamId, 'autoCc', enabled, AuditAction.TeamAutoCcChanged);
+  }
+
+  /**
+   * Platform admins only: whether the organisation's admins may turn automatic CC on for its teams.
+   * Disallowing it turns it off in every team of the organisation that has it (each audited); existing
+   * threads keep their participants, as when a team turns it off.
+   */
+  async setOrganisationAutoCc(viewer: User, organisationId: string, allowed: boolean): Promise<Organisation> {
+    requirePlatformAdmin(viewer);
+    return this.uow.run(async ({ manager: m, audit }) => {
+      const organisation = await lockedOrganisation(m, organisationId, 'update');
+      if (organisation.autoCcAllowed === allowed) return organisation;
+      await m.update(Organisation, { id: organisation.id }, { autoCcAllowed: allowed });
+      await audit({ actor: viewer, action: AuditAction.OrganisationAutoCcChanged, organisationId: organisation.id });
+      if (!allowed) {
+        const teams = await m.find(Team, { select: { id: true }, where: { organisationId: organisation.id, autoCc: true } });
+        if (teams.length) {
+          await m.update(Team, { id: In(teams.map((t) => t.id)) }, { autoCc: false });
+          await audit(...teams.map((t) => ({ actor: viewer, action: AuditAction.TeamAutoCcChanged, teamId: t.id, organisationId: organisation.id })));
+        }
+      }
+      return Object.assign(organisation, { autoCcAllowed: allowed });
+    });
   }
 
   /**
@@ -119,6 +148,7 @@ export class TeamService {
     const organisationId = requireAdmin(viewer);
     return this.uow.run(async ({ manager: m, audit }) => {
       const team = await teamOrFail(m, teamId, organisationId);
+      if (key === 'autoCc' && value === true) requireAutoCcAllowed(await lockedOrganisation(m, organisationId, 'share'));
       if (team[key] !== value) {
         await m.update(Team, { id: teamId }, { [key]: value });
         await audit({ actor: viewer, action, teamId });
@@ -127,4 +157,9 @@ export class TeamService {
       return team;
     });
   }
+}
+
+/** FORBIDDEN unless a platform admin allowed automatic CC in the organisation. */
+function requireAutoCcAllowed(organisation: Organisation): void {
+  if (!organisation.autoCcAllowed) throw forbidden(`Automatic CC is not allowed in ${organisation.name}: a platform admin must allow it first`);
 }

@@ -15,5 +15,10 @@ export function requireAdmin(viewer: User, refusal = 'Only an admin may do this'
   return viewer.organisationId;
 }
 
+/** FORBIDDEN unless the viewer is a platform admin. */
+export function requirePlatformAdmin(viewer: User): void {
+  if (!viewer.isPlatformAdmin) throw forbidden('Only a platform admin may do this');
+}
+
 /** The rule every new password keeps (createUser, changePassword). */
 export const IsNewPassword = () => Length(8, 200, { message: 'password must be 8 to 200 characters' });

@@ -35,9 +35,13 @@ export class User {
   @Column({ type: 'boolean' })
   contactable!: boolean;
 
-  @Field()
+  @Field({ description: "Manages their organisation's users, teams and settings." })
   @Column({ type: 'boolean' })
   isAdmin!: boolean;
+
+  @Field({ description: 'Creates organisations with their first admin, and allows automatic CC in them: the start-up admin (ADMIN_EMAIL).' })
+  @Column({ type: 'boolean', default: false })
+  isPlatformAdmin!: boolean;
 
   /** The organisation of a professional; null for a patient, who shares their record across organisations. Not in the API as an id: `organisation`. */
   @Index('IDX_users_organisation')

@@ -7,7 +7,7 @@ import { USER_DISABLED } from '../../events/event-bus';
 import { USER_ENABLED } from '../../events/tx-events';
 import type { Metrics } from '../../metrics/metrics';
 import { AuditAction } from '../audit/audit-action';
-import type { AuditedUnitOfWork } from '../audit/audit-entry';
+import type { AuditedTx, AuditedUnitOfWork } from '../audit/audit-entry';
 import { hashPassword, verifyPassword } from '../auth/password';
 import type { BearerIdentities } from '../auth/bearer-identity';
 import type { LoginLimiter } from '../auth/login-limiter';
@@ -117,10 +117,18 @@ export class UserService {
 
   /** A professional joins the admin's organisation; a patient joins none, and is registered by it. */
   async createUser(viewer: User, input: CreateUserInput): Promise<User> {
-    const organisationId = requireAdmin(viewer);
+    const user = await this.newAccount(input, requireAdmin(viewer));
+    return this.uow.run((tx) => this.insertAccount(tx, viewer, user));
+  }
+
+  /**
+   * The account `input` describes, for `organisationId` (checked, its password hashed; not stored):
+   * a professional of it, or a patient it registers.
+   */
+  async newAccount(input: CreateUserInput, organisationId: string): Promise<User> {
     const professional = input.kind === UserKind.PROFESSIONAL;
     if (!professional && input.isAdmin) throw badUserInput('A patient cannot be an admin');
-    const user = await this.newUser({
+    return this.newUser({
       email: input.email,
       name: requireName('name', input.name),
       kind: input.kind,
@@ -128,15 +136,18 @@ export class UserService {
       // Patients are never contactable: the flag is about staff recipient lists.
       contactable: professional && (input.contactable ?? true),
       isAdmin: input.isAdmin ?? false,
+      isPlatformAdmin: false,
       organisationId: professional ? organisationId : null,
       registeredByOrganisationId: professional ? null : organisationId,
     });
-    return this.uow.run(async ({ manager: m, audit }) => {
-      if (await m.existsBy(User, { email: user.email })) throw badUserInput('A user with this email already exists');
-      await m.insert(User, user);
-      await audit({ actor: viewer, action: AuditAction.UserCreated, subjectUserId: user.id });
-      return user;
-    });
+  }
+
+  /** Stores a newAccount in `tx`, created by `viewer`; BAD_USER_INPUT when its email is taken (in any organisation: it signs in one account). */
+  async insertAccount(tx: AuditedTx, viewer: User, user: User): Promise<User> {
+    if (await tx.manager.existsBy(User, { email: user.email })) throw badUserInput('A user with this email already exists');
+    await tx.manager.insert(User, user);
+    await tx.audit({ actor: viewer, action: AuditAction.UserCreated, subjectUserId: user.id });
+    return user;
   }
 
   /**
@@ -197,9 +208,11 @@ export class UserService {
   }
 
   /**
-   * Creates the start-up admin (a non-contactable professional, in the first
-   * organisation) unless a user with that email exists; an existing user is
-   * left exactly as it is.
+   * Creates the start-up admin, the platform admin: a non-contactable
+   * professional and admin of the first organisation, unless a user with that
+   * email exists. An existing user is left as it is, but an admin among them
+   * is made the platform admin (what the start-up admin of a database from
+   * before organisations becomes).
    */
   async ensureAdmin(email: string, password: string): Promise<void> {
     const [first] = await this.db.manager.find(Organisation, { select: { id: true }, order: { createdAt: 'ASC', id: 'ASC' }, take: 1 });
@@ -210,12 +223,19 @@ export class UserService {
       password,
       contactable: false,
       isAdmin: true,
+      isPlatformAdmin: true,
       organisationId: first.id,
       registeredByOrganisationId: null,
     });
     try {
       await this.uow.run(async ({ manager: m, audit }) => {
-        if (await m.existsBy(User, { email: admin.email })) return;
+        const existing = await m.findOneBy(User, { email: admin.email });
+        if (existing) {
+          if (!existing.isAdmin || existing.isPlatformAdmin) return;
+          await m.update(User, { id: existing.id }, { isPlatformAdmin: true });
+          await audit({ actor: existing, action: AuditAction.PlatformAdminGranted, subjectUserId: existing.id });
+          return;
+        }
         await m.insert(User, admin);
         await audit({ actor: admin, action: AuditAction.UserCreated, subjectUserId: admin.id });
       });
