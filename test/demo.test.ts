@@ -83,8 +83,9 @@ const THE_CLINIC = {
     },
   ],
   pat: {
-    // The auto-CC team is one option without its non-contactable member; the other team's members come one by one.
-    offered: ['Paul Park', 'Pia Perez', 'team Diabetes: Dr Dana Diaz, Nurse Nico Novak'],
+    // The auto-CC team is one option without its non-contactable member; the other team's members come one by one;
+    // the second organisation's team, shared with too, is offered beside the first's.
+    offered: ['Paul Park', 'Pia Perez', 'team Cardiology: Dr Cora Chen, Nurse Cal Cruz', 'team Diabetes: Dr Dana Diaz, Nurse Nico Novak'],
     threads: [
       {
         subject: 'Morning glucose readings',
@@ -152,10 +153,10 @@ describe('npm run demo, as a new user meets it', () => {
       expect(printed).toMatch(new RegExp(`Dashboard +http://127\\.0\\.0\\.1:${port}/app\n`));
       expect(printed).toMatch(new RegExp(`GraphiQL +http://127\\.0\\.0\\.1:${port}/graphql `));
       expect(printed).toMatch(/Database +data\/demo\.sqlite, the demo's own whatever DATABASE_URL says/);
-      // Who each login is: a patient, or a clinician and the team, and the admin with its password.
+      // Who each login is: a patient, a clinician and the team, the second organisation's admin; and the admin with its password.
       for (const { email, name, note } of demoLogins) {
-        expect(note).toMatch(/^(patient|clinician)\b/);
-        expect(printed).toContain(`${email.padEnd(26)} ${name.padEnd(18)} ${note}\n`);
+        expect(note).toMatch(/^(patient|clinician|admin of Northside Hospital)\b/);
+        expect(printed).toContain(`${email.padEnd(32)} ${name.padEnd(18)} ${note}\n`);
       }
       expect(printed).toMatch(new RegExp(`${DEMO_ADMIN.email} +Administrator +admin .*password ${DEMO_ADMIN.password}`));
       expect(printed).toContain(`Logins (password ${DEMO_PASSWORD}, except the admin's)`);

@@ -2,6 +2,7 @@ import { DEFAULT_ORGANISATION_NAME, Organisations1773000000000 } from '../src/mi
 import { AuditOrganisations1773100000000 } from '../src/migrations/1773100000000-audit-organisations';
 import { AuditAction } from '../src/modules/audit/audit-action';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
+import { DirectoryFileError } from '../src/modules/directory/directory-file';
 import { DirectoryImport } from '../src/modules/directory/directory-import';
 import { Organisation } from '../src/modules/organisations/organisation.entity';
 import { TeamMember } from '../src/modules/teams/team-member.entity';
@@ -262,5 +263,14 @@ describe('a platform admin creates organisations, each with its first admin, and
     expect(thread.participants.map((p: { user: { name: string } }) => p.user.name).sort()).toEqual(['Lakeside A', 'Lakeside B', 'Lakeside Pat']);
     const actions = (await world.as(clinic.admin, `{ auditEvents(first: 100) { edges { node { action } } } }`)).auditEvents.edges.map((e: { node: { action: string } }) => e.node.action);
     expect(actions).toEqual(expect.arrayContaining(['ORGANISATION_CREATED', 'ORGANISATION_AUTO_CC_CHANGED', 'TEAM_AUTO_CC_CHANGED']));
+
+    // A directory import there refuses auto-CC teams too, and creates nothing.
+    const admin = await server.app.db.manager.findOneByOrFail(User, { id: clinic.admin.id });
+    const refused = await new DirectoryImport({ uow: server.app.uow })
+      .run(admin, { professionals: [], patients: [], teams: [{ where: 'teams[0]', name: 'Imported ward', autoCc: true, members: [] }], shares: [] })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(DirectoryFileError);
+    expect((refused as DirectoryFileError).problems).toEqual(['teams[0]: automatic CC is not allowed in this organisation: a platform admin must allow it first']);
+    expect(await server.app.db.manager.existsBy(Team, { name: 'Imported ward' })).toBe(false);
   });
 });

@@ -30,7 +30,7 @@ async function demo(): Promise<void> {
     },
   });
   const origin = new URL(server.url).origin;
-  const login = (email: string, name: string, note: string) => `  ${email.padEnd(26)} ${name.padEnd(18)} ${note}`;
+  const login = (email: string, name: string, note: string) => `  ${email.padEnd(32)} ${name.padEnd(18)} ${note}`;
 
   const lines = [
     '',
@@ -43,7 +43,7 @@ async function demo(): Promise<void> {
     '',
     `Logins (password ${DEMO_PASSWORD}, except the admin's):`,
     ...demoLogins.map((l) => login(l.email, l.name, l.note)),
-    login(DEMO_ADMIN.email, 'Administrator', `admin (users and teams), password ${DEMO_ADMIN.password}`),
+    login(DEMO_ADMIN.email, 'Administrator', `admin of the first organisation, and the platform admin, password ${DEMO_ADMIN.password}`),
     '',
     'Try pat@demo.carethread in one tab of the dashboard and dana@demo.carethread in another. Ctrl-C stops.',
     '',
