@@ -95,7 +95,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   });
   // An ended session never comes back, so no check: its sockets close wherever they are.
   events.on(SESSIONS_ENDED, ({ userId, sessionIds, reason }) => liveSessions.endSessions(userId, sessionIds, reason));
-  const access = new ThreadAccess(db);
+  const access = new ThreadAccess();
   // Plugs itself in as the audit writer of every transaction (uow.auditWith).
   const audit = new AuditService({ db, uow, access, instanceId: config.instanceId, logger });
   const auditSealer = new AuditSealer({ db, turn: sealingTurn(db, uow), key: () => serverSigningKey(config, logger), logger, pollMs: config.auditSealMs });

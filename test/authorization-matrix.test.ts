@@ -5,11 +5,13 @@ import { deliveriesRecorded } from './support/audit-requests';
 import { gql, ok } from './support/graphql';
 import { connect, settle, subscribe, until } from './support/live';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
-import { asRecipient, World, type Person, type TeamRef } from './support/world';
+import { asRecipient, PASSWORD as WORLD_PASSWORD, World, type Person, type TeamRef } from './support/world';
 
 // The authorization matrix. Every query, mutation and subscription, and every
-// field of every object type of the built schema, is tried as each of eight
-// roles against one world, and the outcome is compared with EXPECTED below:
+// field of every object type of the built schema, is tried as each of eleven
+// roles (eight of the world's organisation; a second organisation's admin,
+// professional, and patient who shared only with it) against one world, and
+// the outcome is compared with EXPECTED below:
 // the one table of who may do and see what (docs/domain.md, "Threads and messages" and the
 // recipient rules). A coordinate of the schema without a row fails the first
 // test, so a new operation or field cannot go unchecked.
@@ -22,8 +24,10 @@ import { asRecipient, World, type Person, type TeamRef } from './support/world';
 // refusal, nothing ('absent') or null, including a live event delivered to a
 // role that must not get it. Every mismatch fails, leaks are counted apart.
 
-const ROLES = ['anonymous', 'patient', 'otherPatient', 'nonParticipant', 'leaver', 'creatorLeaver', 'participant', 'admin'] as const;
+const ROLES = ['anonymous', 'patient', 'otherPatient', 'nonParticipant', 'leaver', 'creatorLeaver', 'participant', 'admin', 'foreignAdmin', 'foreignProfessional', 'foreignPatient'] as const;
 type Role = (typeof ROLES)[number];
+/** The roles of a second organisation: its admin, its professional, a patient who shared only with it. */
+type ForeignRole = 'foreignAdmin' | 'foreignProfessional' | 'foreignPatient';
 
 /**
  * 'ok': the thing asked for came back (a value, or the world's object in a list).
@@ -42,7 +46,12 @@ const FORBID = 'FORBIDDEN';
 const NF = 'NOT_FOUND';
 const BAD = 'BAD_USER_INPUT';
 
-/** Columns in the order of ROLES. */
+/**
+ * Columns in the order of ROLES. The second organisation's roles, unless given, are strangers to the
+ * world (all of it the first organisation's): its professional and its admin answer as the
+ * non-participant professional does, its patient as the other patient; FOREIGN below says where the
+ * organisation makes them answer otherwise.
+ */
 const row = (
   anonymous: Outcome,
   patient: Outcome,
@@ -52,7 +61,20 @@ const row = (
   creatorLeaver: Outcome,
   participant: Outcome,
   admin: Outcome,
-): Row => ({ anonymous, patient, otherPatient, nonParticipant, leaver, creatorLeaver, participant, admin });
+  foreign: Partial<Record<ForeignRole, Outcome>> = {},
+): Row => ({
+  anonymous,
+  patient,
+  otherPatient,
+  nonParticipant,
+  leaver,
+  creatorLeaver,
+  participant,
+  admin,
+  foreignAdmin: foreign.foreignAdmin ?? nonParticipant,
+  foreignProfessional: foreign.foreignProfessional ?? nonParticipant,
+  foreignPatient: foreign.foreignPatient ?? otherPatient,
+});
 
 // The world: `thread` was started by the creator-leaver, a professional the
 // patient shared their record with, to the patient and the auto-CC care team
@@ -331,6 +353,59 @@ const EXPECTED: Record<string, Row> = {
   'ThreadActivity.inbox': INBOX_ACTIVITY,
 };
 
+/** All three of the second organisation's roles. */
+const OUTSIDE = (outcome: Outcome): Partial<Record<ForeignRole, Outcome>> => ({ foreignAdmin: outcome, foreignProfessional: outcome, foreignPatient: outcome });
+
+/**
+ * Where the second organisation's roles answer otherwise than strangers of the first (row's defaults):
+ * what the first organisation offers or lists its own (its teams, the GP in the drop-down, its
+ * organisation) they do not see; its teams and people are unknown to them (NOT_FOUND, or an unknown
+ * recipient), where a stranger of the first gets FORBIDDEN; and its admin acts in their own
+ * organisation (a team, a user: theirs). None of it shows them anything of the first's.
+ */
+const FOREIGN: Record<string, Partial<Record<ForeignRole, Outcome>>> = {
+  'Query.organisations': { foreignAdmin: ABSENT, foreignProfessional: ABSENT },
+  'Query.teams': { foreignAdmin: ABSENT, foreignProfessional: ABSENT },
+  'Query.teamInbox': { foreignAdmin: NF, foreignProfessional: NF },
+  'Query.auditEvents': { foreignAdmin: ABSENT },
+  // The connection of their own organisation's events: their own searches, nothing of the thread's.
+  'AuditEventConnection.edges': { foreignAdmin: OK },
+  'AuditEventConnection.pageInfo': { foreignAdmin: OK },
+  'AuditEventEdge.cursor': { foreignAdmin: ABSENT },
+  'AuditEventEdge.node': { foreignAdmin: ABSENT },
+  'User.awayUntil(absent GP)': OUTSIDE(ABSENT),
+  'User.absences(absent GP)': OUTSIDE(ABSENT),
+  ...Object.fromEntries(['id', 'userId', 'startsAt', 'endsAt', 'reason', 'recordedAt'].map((f) => [`Absence.${f}`, OUTSIDE(ABSENT)])),
+  ...Object.fromEntries(['id', 'name', 'autoCcAllowed'].map((f) => [`Organisation.${f}`, OUTSIDE(ABSENT)])),
+  ...Object.fromEntries(
+    ['id', 'name', 'autoCc', 'waitingLimitMinutes', 'minimumContactable', 'organisation', 'members', 'contactableMembers'].map((f) => [`Team.${f}`, OUTSIDE(ABSENT)]),
+  ),
+  ...Object.fromEntries(['id', 'team', 'members', 'reachCount'].map((f) => [`TeamRecipient.${f}`, OUTSIDE(ABSENT)])),
+  ...Object.fromEntries(['id', 'user'].map((f) => [`UserRecipient.${f}`, OUTSIDE(ABSENT)])),
+  // The foreign admin has no thread: their list is empty (the others have one of their own).
+  'PageInfo.endCursor': { foreignAdmin: NULL },
+  ...Object.fromEntries(
+    ['TeamInboxConnection.edges', 'TeamInboxConnection.pageInfo', 'TeamInboxEdge.cursor', 'TeamInboxEdge.node'].map((key) => [key, { foreignAdmin: NF, foreignProfessional: NF }]),
+  ),
+  'Mutation.createThread': OUTSIDE(BAD), // the first organisation's colleague or care team: an unknown recipient
+  'Mutation.createTeam': { foreignAdmin: OK }, // in their own organisation
+  'Mutation.createUser': { foreignAdmin: OK }, // in their own organisation
+  'Mutation.setTeamWaitingLimit': { foreignAdmin: NF, foreignProfessional: NF },
+  ...Object.fromEntries(
+    [
+      'Mutation.shareRecord',
+      'Mutation.addTeamMember',
+      'Mutation.removeTeamMember',
+      'Mutation.setTeamAutoCc',
+      'Mutation.setTeamCoverageMinimum',
+      'Mutation.setContactable',
+      'Mutation.setUserDisabled',
+      'Mutation.recordAbsence(participant)',
+    ].map((key) => [key, { foreignAdmin: NF }]),
+  ),
+};
+for (const [key, foreign] of Object.entries(FOREIGN)) EXPECTED[key] = { ...EXPECTED[key], ...foreign };
+
 /** The schema coordinate of a table key: 'Query.recipients(threadId)' -> 'Query.recipients'. */
 const coordinateOf = (key: string) => key.replace(/\(.*$/, '');
 
@@ -352,8 +427,10 @@ interface Ctx {
   gp: Person;
   /** A contactable professional in no auto-CC team: what professionals pick when creating a thread. */
   colleague: Person;
-  /** The one organisation of this world: everyone's, the care team's. */
+  /** The organisation of this world: everyone's but the foreign roles', the care team's. */
   organisationId: string;
+  /** The second organisation, whose admin is the foreignAdmin. */
+  foreignWorld: World;
   /** Targets of admin-only mutations, used for nothing else. */
   scratch: { shareTarget: Person; teamCandidate: Person; memberTeam: TeamRef; autoCcTeam: TeamRef; contactableTarget: Person; disableTarget: Person };
 }
@@ -361,7 +438,12 @@ interface Ctx {
 const tokenOf = (ctx: Ctx, role: Role) => (role === 'anonymous' ? undefined : ctx.people[role].token);
 /** Who a role is when it has to name itself; the anonymous caller names the patient. */
 const personOf = (ctx: Ctx, role: Role) => (role === 'anonymous' ? ctx.people.patient : ctx.people[role]);
-const isPatient = (role: Role) => role === 'patient' || role === 'otherPatient';
+/** What the role signs in with: the start-up admin's, the second organisation's first admin's (made by World), or this file's password. */
+const credentialsOf = (ctx: Ctx, role: Role) =>
+  role === 'admin' ? { e: ADMIN.email, p: ADMIN.password } : { e: personOf(ctx, role).email, p: role === 'foreignAdmin' ? WORLD_PASSWORD : PASSWORD };
+const isPatient = (role: Role) => role === 'patient' || role === 'otherPatient' || role === 'foreignPatient';
+const isAdminRole = (role: Role) => role === 'admin' || role === 'foreignAdmin';
+const isForeign = (role: Role): role is ForeignRole => role.startsWith('foreign');
 
 const LOGIN = `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token user { id } } }`;
 
@@ -383,8 +465,9 @@ let standIns = 0;
 async function standIn(c: Ctx, role: Role): Promise<string | undefined> {
   if (role === 'anonymous') return undefined;
   const email = `matrix-stand-in-${++standIns}@test.example`;
-  const i = { email, name: `Stand-in ${role}`, password: PASSWORD, kind: isPatient(role) ? 'PATIENT' : 'PROFESSIONAL', isAdmin: role === 'admin' };
-  await c.world.as(c.world.admin, `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i });
+  const i = { email, name: `Stand-in ${role}`, password: PASSWORD, kind: isPatient(role) ? 'PATIENT' : 'PROFESSIONAL', isAdmin: isAdminRole(role) };
+  const world = isForeign(role) ? c.foreignWorld : c.world;
+  await world.as(world.admin, `mutation($i: CreateUserInput!) { createUser(input: $i) { id } }`, { i });
   return (await ok(c.world.server.url, LOGIN, { e: email, p: PASSWORD })).login.token;
 }
 
@@ -434,7 +517,13 @@ async function buildWorld(server: TestServer): Promise<Ctx> {
   await world.share(patient, gp);
   await world.share(patient, creatorLeaver);
   await world.share(otherPatient, careTeam);
-  const people = { patient, otherPatient, nonParticipant, leaver, creatorLeaver, participant, admin: world.admin };
+  // The second organisation: its admin, a professional of it, and a patient who shared their record only with them.
+  const { world: foreignWorld } = await world.organisation('Matrix Hospital B');
+  const foreignProfessional = await person(foreignWorld, 'PROFESSIONAL', 'Matrix Foreign Professional');
+  const foreignPatient = await person(foreignWorld, 'PATIENT', 'Matrix Foreign Patient');
+  await foreignWorld.share(foreignPatient, foreignProfessional);
+  await foreignWorld.thread(foreignPatient, [asRecipient(foreignProfessional)], 'Foreign question', 'Foreign thread');
+  const people = { patient, otherPatient, nonParticipant, leaver, creatorLeaver, participant, admin: world.admin, foreignAdmin: foreignWorld.admin, foreignProfessional, foreignPatient };
 
   const thread = await leftByCreator({ world, people, careTeam }, 'Your results are in', 'Matrix thread');
   // For the patient's access log: the participant's answer is pushed to them live, and they read the thread.
@@ -480,7 +569,7 @@ async function buildWorld(server: TestServer): Promise<Ctx> {
     disableTarget: await world.professional('Matrix Disable Target'),
   };
   const organisationId: string = (await world.as(world.admin, '{ me { organisation { id } } }')).me.organisation.id;
-  return { server, world, people, thread, careTeam, unsharedTeam, gp, colleague, organisationId, scratch };
+  return { server, world, people, thread, careTeam, unsharedTeam, gp, colleague, organisationId, foreignWorld, scratch };
 }
 
 // ---------------------------------------------------------------------------
@@ -535,14 +624,22 @@ const absentGp = (d: Data, c: Ctx) => list(d?.recipients).map((r: Data) => r.use
 /** The care team's inbox, of done threads: the world's thread is done (buildWorld). */
 const doneInbox = (sel: string) => `query($team: ID!) { teamInbox(teamId: $team, status: DONE, first: 100) { ${sel} } }`;
 
+/**
+ * The audit search's edges of what was done in the world's thread: not the searches (a search is recorded
+ * naming the thread it asked about, so whoever searched for it finds their own), nor the attempts refused
+ * (a refusal is recorded against its actor's organisation too, whose admin sees who of theirs tried).
+ */
+const ofTheThread = (c: Ctx, edges: Data[]) =>
+  edges.filter((e: Data) => e.node.threadId === c.thread && e.node.action !== 'AUDIT_SEARCHED' && e.node.outcome === 'SUCCESS');
+
 const ROOT_PROBES: Record<string, HttpProbe> = {
   'Query.auditTrail': {
     request: (c) => ({ query: `query($t: ID!) { auditTrail(threadId: $t) { id } }`, variables: { t: c.thread } }),
     found: (d) => list(d?.auditTrail),
   },
   'Query.auditEvents': {
-    request: (c) => ({ query: `query($t: ID!) { auditEvents(filter: { threadId: $t }, first: 100) { edges { node { id threadId } } } }`, variables: { t: c.thread } }),
-    found: (d, c) => list(d?.auditEvents?.edges).filter((e: Data) => e.node.threadId === c.thread),
+    request: (c) => ({ query: `query($t: ID!) { auditEvents(filter: { threadId: $t }, first: 100) { edges { node { id threadId action outcome } } } }`, variables: { t: c.thread } }),
+    found: (d, c) => ofTheThread(c, list(d?.auditEvents?.edges)),
   },
   'Query.myAccessLog': {
     request: () => ({ query: `{ myAccessLog(first: 100) { edges { node { threadId } } } }` }),
@@ -582,7 +679,7 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
   },
 
   'Mutation.login': {
-    request: (c, role) => ({ query: LOGIN, variables: role === 'admin' ? { e: ADMIN.email, p: ADMIN.password } : { e: personOf(c, role).email, p: PASSWORD } }),
+    request: (c, role) => ({ query: LOGIN, variables: credentialsOf(c, role) }),
     found: (d) => one(d?.login),
   },
   'Mutation.shareRecord': {
@@ -705,7 +802,7 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
     // Each caller sets their own flag to what it already is (the admin is not contactable).
     request: (c, role) => ({
       query: `mutation($u: ID!, $c: Boolean!) { setContactable(userId: $u, contactable: $c) { id } }`,
-      variables: { u: personOf(c, role).id, c: role !== 'admin' },
+      variables: { u: personOf(c, role).id, c: !isAdminRole(role) },
     }),
     found: (d) => one(d?.setContactable),
   },
@@ -808,10 +905,10 @@ const REACH: Record<string, Reach | 'live'> = {
   },
   AuditEventEdge: {
     request: (c, _r, sel) => ({
-      query: `query($t: ID!) { auditEvents(filter: { threadId: $t }, first: 100) { edges { node { threadId } ${sel} } } }`,
+      query: `query($t: ID!) { auditEvents(filter: { threadId: $t }, first: 100) { edges { node { threadId action outcome } ${sel} } } }`,
       variables: { t: c.thread },
     }),
-    parents: (d, c) => list(d?.auditEvents?.edges).filter((e: Data) => e.node.threadId === c.thread),
+    parents: (d, c) => ofTheThread(c, list(d?.auditEvents?.edges)),
   },
   AccessLogConnection: {
     request: (_c, _r, sel) => ({ query: `{ myAccessLog(first: 100) { ${sel} } }` }),
@@ -884,7 +981,7 @@ const REACH: Record<string, Reach | 'live'> = {
   AuthPayload: {
     request: (c, role, sel) => ({
       query: `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { ${sel} } }`,
-      variables: role === 'admin' ? { e: ADMIN.email, p: ADMIN.password } : { e: personOf(c, role).email, p: PASSWORD },
+      variables: credentialsOf(c, role),
     }),
     parents: (d) => one(d?.login),
   },

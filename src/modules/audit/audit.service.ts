@@ -7,6 +7,7 @@ import { notFound } from '../../errors';
 import type { Logger } from '../../logger';
 import { Team } from '../teams/team.entity';
 import { participantFacts } from '../threads/participants';
+import { organisationInThread } from '../threads/thread-organisations';
 import type { ThreadAccess } from '../threads/thread.access';
 import { UserKind } from '../users/user-kind';
 import { User, type Actor } from '../users/user.entity';
@@ -203,8 +204,9 @@ export class AuditService {
   };
 
   /**
-   * Oldest first. Participants; and admins, for the events of their organisation (audit-scope.ts): NOT_FOUND
-   * for everyone else, and for an admin when there are none. The read is itself recorded.
+   * Oldest first. Participants; and admins of an organisation in the thread (a professional of it
+   * participates, or a team of it is addressed), for the events of their organisation (audit-scope.ts):
+   * NOT_FOUND for everyone else, as for an unknown thread. The read is itself recorded.
    * A patient's trail leaves out staff data (patientView).
    */
   async trail(viewer: User, threadId: string): Promise<AuditEvent[]> {
@@ -214,7 +216,7 @@ export class AuditService {
       return organisationId ? ofOrganisation(q, organisationId) : viewer.kind === UserKind.PATIENT ? patientView(q) : q;
     };
     if (!organisationId) await this.access.participation(this.db.manager, viewer.id, threadId);
-    else if (!(await this.access.exists(threadId)) || !(await events(this.db.manager).getExists())) throw notFound('Thread');
+    else if (!(await organisationInThread(this.db.manager, organisationId, threadId))) throw notFound('Thread');
     return this.uow.run(async (tx) => {
       await tx.audit({ actor: viewer, action: AuditAction.AuditTrailRead, threadId });
       return events(tx.manager).getMany();

@@ -1,4 +1,4 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { isId } from '../../common/ids';
 import { notFound } from '../../errors';
 import type { Loaders } from '../../loaders';
@@ -12,8 +12,6 @@ import { Thread } from './thread.entity';
  * does not exist, gets NOT_FOUND.
  */
 export class ThreadAccess {
-  constructor(private readonly db: DataSource) {}
-
   /** The viewer's participation; NOT_FOUND when they are not a current participant. */
   async participation(manager: EntityManager, userId: string, threadId: string): Promise<Participant> {
     // Text that is no id names no thread; PostgreSQL would even refuse some of it (NUL).
@@ -28,10 +26,6 @@ export class ThreadAccess {
     const thread = await manager.findOneBy(Thread, { id: threadId });
     if (!thread) throw notFound('Thread');
     return thread;
-  }
-
-  async exists(threadId: string): Promise<boolean> {
-    return isId(threadId) && this.db.manager.existsBy(Thread, { id: threadId });
   }
 
   /**
