@@ -14,7 +14,7 @@ import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
 import { failure } from './support/graphql';
 import { offered } from './support/recipients';
-import { asRecipient, World, type Person, type TeamRef } from './support/world';
+import { asRecipient, useWorld, World, type Person, type TeamRef } from './support/world';
 
 // Issue 18: every professional and every team belongs to one organisation, patients to none; what a
 // database held before moves into one; professionals reach only their organisation, and another only
@@ -23,44 +23,37 @@ import { asRecipient, World, type Person, type TeamRef } from './support/world';
 const ORGANISATIONS = `query { me { organisation { id name } } teams { name organisation { id name } } }`;
 
 describe('on a new database', () => {
-  let server: TestServer;
-  let world: World;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    world = await World.create(server);
-  });
-  afterAll(() => server.close());
+  const env = useWorld();
 
   test('there is one organisation, and the start-up admin belongs to it', async () => {
-    const organisations = await server.app.db.manager.find(Organisation);
+    const organisations = await env.server.app.db.manager.find(Organisation);
     expect(organisations.map((o) => o.name)).toEqual([DEFAULT_ORGANISATION_NAME]);
-    const { me } = await world.as(world.admin, ORGANISATIONS);
+    const { me } = await env.world.as(env.world.admin, ORGANISATIONS);
     expect(me.organisation).toEqual({ id: organisations[0].id, name: DEFAULT_ORGANISATION_NAME });
   });
 
   test("professionals and teams an admin creates join the admin's organisation; a patient joins none", async () => {
-    const { me: admin } = await world.as(world.admin, ORGANISATIONS);
-    const professional = await world.professional('Dr Member');
-    const patient = await world.patient('Pat Nobody');
-    await world.team('Members', { members: [professional] });
+    const { me: admin } = await env.world.as(env.world.admin, ORGANISATIONS);
+    const professional = await env.world.professional('Dr Member');
+    const patient = await env.world.patient('Pat Nobody');
+    await env.world.team('Members', { members: [professional] });
 
-    expect((await world.as(professional, ORGANISATIONS)).me.organisation).toEqual(admin.organisation);
-    const seenByPatient = await world.as(patient, `query { me { organisation { id } } }`);
+    expect((await env.world.as(professional, ORGANISATIONS)).me.organisation).toEqual(admin.organisation);
+    const seenByPatient = await env.world.as(patient, `query { me { organisation { id } } }`);
     expect(seenByPatient.me.organisation).toBeNull();
-    const { teams } = await world.as(professional, ORGANISATIONS);
+    const { teams } = await env.world.as(professional, ORGANISATIONS);
     expect(teams).toContainEqual({ name: 'Members', organisation: admin.organisation });
   });
 
   test("a directory import puts its professionals and teams in the importing admin's organisation, its patients in none", async () => {
-    const admin = await server.app.db.manager.findOneByOrFail(User, { id: world.admin.id });
-    await new DirectoryImport({ uow: server.app.uow }).run(admin, {
+    const admin = await env.server.app.db.manager.findOneByOrFail(User, { id: env.world.admin.id });
+    await new DirectoryImport({ uow: env.server.app.uow }).run(admin, {
       professionals: [{ where: 'professionals[0]', email: 'imported-pro@clinic.example', name: 'Imported Pro', passwordHash: null, contactable: true, isAdmin: false }],
       patients: [{ where: 'patients[0]', email: 'imported-pat@clinic.example', name: 'Imported Pat', passwordHash: null }],
       teams: [{ where: 'teams[0]', name: 'Imported team', autoCc: false, members: [] }],
       shares: [],
     });
-    const m = server.app.db.manager;
+    const m = env.server.app.db.manager;
     expect((await m.findOneByOrFail(User, { email: 'imported-pro@clinic.example' })).organisationId).toBe(admin.organisationId);
     expect(await m.findOneByOrFail(User, { email: 'imported-pat@clinic.example' })).toMatchObject({ organisationId: null, registeredByOrganisationId: admin.organisationId });
     expect((await m.findOneByOrFail(Team, { name: 'Imported team' })).organisationId).toBe(admin.organisationId);
@@ -185,92 +178,85 @@ describe('who may message whom across two organisations', () => {
 });
 
 describe('a platform admin creates organisations, each with its first admin, and decides where automatic CC is allowed', () => {
-  let server: TestServer;
-  let world: World;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    world = await World.create(server);
-  });
-  afterAll(() => server.close());
+  const env = useWorld();
 
   const CREATE = `mutation($n: String!, $e: String!) { createOrganisation(name: $n, firstAdmin: { email: $e, name: "First", password: "password-1234" }) { id } }`;
   const ALLOW = `mutation($o: ID!, $a: Boolean!) { setOrganisationAutoCc(organisationId: $o, allowed: $a) { id autoCcAllowed } }`;
-  const organisationCount = () => server.app.db.manager.count(Organisation);
+  const organisationCount = () => env.server.app.db.manager.count(Organisation);
 
   test('the start-up admin is the platform admin; the first admin of a new organisation is its admin, and what they create is in it', async () => {
-    expect((await world.as(world.admin, '{ me { isPlatformAdmin isAdmin } }')).me).toEqual({ isPlatformAdmin: true, isAdmin: true });
-    const { id, world: clinic } = await world.organisation('Riverside Clinic');
-    expect((await world.as(clinic.admin, '{ me { isAdmin isPlatformAdmin contactable organisation { id name autoCcAllowed } } }')).me).toEqual({
+    expect((await env.world.as(env.world.admin, '{ me { isPlatformAdmin isAdmin } }')).me).toEqual({ isPlatformAdmin: true, isAdmin: true });
+    const { id, world: clinic } = await env.world.organisation('Riverside Clinic');
+    expect((await env.world.as(clinic.admin, '{ me { isAdmin isPlatformAdmin contactable organisation { id name autoCcAllowed } } }')).me).toEqual({
       isAdmin: true,
       isPlatformAdmin: false,
       contactable: false,
       organisation: { id, name: 'Riverside Clinic', autoCcAllowed: false },
     });
     const nurse = await clinic.professional('Riverside Nurse');
-    expect((await world.as(nurse, '{ me { organisation { id } } }')).me.organisation.id).toBe(id);
-    const names = async (person: Person) => (await world.as(person, '{ organisations { name } }')).organisations.map((o: { name: string }) => o.name);
-    expect(await names(world.admin)).toEqual([DEFAULT_ORGANISATION_NAME, 'Riverside Clinic']);
+    expect((await env.world.as(nurse, '{ me { organisation { id } } }')).me.organisation.id).toBe(id);
+    const names = async (person: Person) => (await env.world.as(person, '{ organisations { name } }')).organisations.map((o: { name: string }) => o.name);
+    expect(await names(env.world.admin)).toEqual([DEFAULT_ORGANISATION_NAME, 'Riverside Clinic']);
     expect(await names(clinic.admin)).toEqual(['Riverside Clinic']);
-    expect(await names(await world.patient('Pat Organisations'))).toEqual([]);
+    expect(await names(await env.world.patient('Pat Organisations'))).toEqual([]);
   });
 
   test('refused, with nothing created: anyone but a platform admin, a name or an email already used', async () => {
-    const { world: clinic } = await world.organisation('Hillside Clinic');
+    const { world: clinic } = await env.world.organisation('Hillside Clinic');
     const before = await organisationCount();
     const refusals: [Person, Record<string, unknown>, string, string][] = [
       [clinic.admin, { n: 'By an admin', e: 'by-an-admin@test.example' }, 'FORBIDDEN', 'Only a platform admin may do this'],
-      [await world.professional('Not Platform', { isAdmin: true }), { n: 'By another admin', e: 'by-another@test.example' }, 'FORBIDDEN', 'Only a platform admin may do this'],
-      [world.admin, { n: 'Hillside Clinic', e: 'twice@test.example' }, 'BAD_USER_INPUT', 'An organisation named "Hillside Clinic" already exists'],
-      [world.admin, { n: 'Email Taken', e: clinic.admin.email }, 'BAD_USER_INPUT', 'A user with this email already exists'],
-      [world.admin, { n: '   ', e: 'blank@test.example' }, 'BAD_USER_INPUT', 'name must not be blank'],
+      [await env.world.professional('Not Platform', { isAdmin: true }), { n: 'By another admin', e: 'by-another@test.example' }, 'FORBIDDEN', 'Only a platform admin may do this'],
+      [env.world.admin, { n: 'Hillside Clinic', e: 'twice@test.example' }, 'BAD_USER_INPUT', 'An organisation named "Hillside Clinic" already exists'],
+      [env.world.admin, { n: 'Email Taken', e: clinic.admin.email }, 'BAD_USER_INPUT', 'A user with this email already exists'],
+      [env.world.admin, { n: '   ', e: 'blank@test.example' }, 'BAD_USER_INPUT', 'name must not be blank'],
     ];
     for (const [who, variables, code, message] of refusals) {
-      const error = await failure(server.url, CREATE, variables, who.token);
+      const error = await failure(env.server.url, CREATE, variables, who.token);
       expect([variables, error.extensions?.code, error.message]).toEqual([variables, code, message]);
     }
     expect(await organisationCount()).toBe(before);
   });
 
   test("automatic CC only where allowed; disallowing it turns it off in the organisation's teams and leaves their threads as they are", async () => {
-    const { id, world: clinic } = await world.organisation('Lakeside Clinic');
+    const { id, world: clinic } = await env.world.organisation('Lakeside Clinic');
     const a = await clinic.professional('Lakeside A');
     const b = await clinic.professional('Lakeside B');
     const notAllowed = 'Automatic CC is not allowed in Lakeside Clinic: a platform admin must allow it first';
-    const refusedTeam = await failure(server.url, `mutation { createTeam(name: "Ward", autoCc: true) { id } }`, {}, clinic.admin.token);
+    const refusedTeam = await failure(env.server.url, `mutation { createTeam(name: "Ward", autoCc: true) { id } }`, {}, clinic.admin.token);
     expect([refusedTeam.extensions?.code, refusedTeam.message]).toEqual(['FORBIDDEN', notAllowed]);
     const ward = await clinic.team('Ward', { members: [a, b] });
-    const refusedSwitch = await failure(server.url, `mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: true) { id } }`, { t: ward.id }, clinic.admin.token);
+    const refusedSwitch = await failure(env.server.url, `mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: true) { id } }`, { t: ward.id }, clinic.admin.token);
     expect([refusedSwitch.extensions?.code, refusedSwitch.message]).toEqual(['FORBIDDEN', notAllowed]);
     for (const [who, o, code] of [
       [clinic.admin, id, 'FORBIDDEN'],
-      [world.admin, '00000000-0000-4000-8000-000000000000', 'NOT_FOUND'],
+      [env.world.admin, '00000000-0000-4000-8000-000000000000', 'NOT_FOUND'],
     ] as const) {
-      const error = await failure(server.url, ALLOW, { o, a: true }, who.token);
+      const error = await failure(env.server.url, ALLOW, { o, a: true }, who.token);
       expect(error.extensions?.code).toBe(code);
     }
 
-    expect((await world.as(world.admin, ALLOW, { o: id, a: true })).setOrganisationAutoCc).toEqual({ id, autoCcAllowed: true });
+    expect((await env.world.as(env.world.admin, ALLOW, { o: id, a: true })).setOrganisationAutoCc).toEqual({ id, autoCcAllowed: true });
     await clinic.setAutoCc(ward, true);
-    const pat = await world.patient('Lakeside Pat');
-    await world.share(pat, ward);
-    const threadId = await world.thread(pat, [asRecipient(ward)]);
+    const pat = await env.world.patient('Lakeside Pat');
+    await env.world.share(pat, ward);
+    const threadId = await env.world.thread(pat, [asRecipient(ward)]);
 
-    expect((await world.as(world.admin, ALLOW, { o: id, a: false })).setOrganisationAutoCc).toEqual({ id, autoCcAllowed: false });
-    const { teams } = await world.as(a, '{ teams { name autoCc } }');
+    expect((await env.world.as(env.world.admin, ALLOW, { o: id, a: false })).setOrganisationAutoCc).toEqual({ id, autoCcAllowed: false });
+    const { teams } = await env.world.as(a, '{ teams { name autoCc } }');
     expect(teams).toEqual([{ name: 'Ward', autoCc: false }]);
-    const { thread } = await world.as(pat, `query($t: ID!) { thread(id: $t) { participants { user { name } } } }`, { t: threadId });
+    const { thread } = await env.world.as(pat, `query($t: ID!) { thread(id: $t) { participants { user { name } } } }`, { t: threadId });
     expect(thread.participants.map((p: { user: { name: string } }) => p.user.name).sort()).toEqual(['Lakeside A', 'Lakeside B', 'Lakeside Pat']);
-    const actions = (await world.as(clinic.admin, `{ auditEvents(first: 100) { edges { node { action } } } }`)).auditEvents.edges.map((e: { node: { action: string } }) => e.node.action);
+    const actions = (await env.world.as(clinic.admin, `{ auditEvents(first: 100) { edges { node { action } } } }`)).auditEvents.edges.map((e: { node: { action: string } }) => e.node.action);
     expect(actions).toEqual(expect.arrayContaining(['ORGANISATION_CREATED', 'ORGANISATION_AUTO_CC_CHANGED', 'TEAM_AUTO_CC_CHANGED']));
 
     // A directory import there refuses auto-CC teams too, and creates nothing.
-    const admin = await server.app.db.manager.findOneByOrFail(User, { id: clinic.admin.id });
-    const refused = await new DirectoryImport({ uow: server.app.uow })
+    const admin = await env.server.app.db.manager.findOneByOrFail(User, { id: clinic.admin.id });
+    const refused = await new DirectoryImport({ uow: env.server.app.uow })
       .run(admin, { professionals: [], patients: [], teams: [{ where: 'teams[0]', name: 'Imported ward', autoCc: true, members: [] }], shares: [] })
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(DirectoryFileError);
     expect((refused as DirectoryFileError).problems).toEqual(['teams[0]: automatic CC is not allowed in this organisation: a platform admin must allow it first']);
-    expect(await server.app.db.manager.existsBy(Team, { name: 'Imported ward' })).toBe(false);
+    expect(await env.server.app.db.manager.existsBy(Team, { name: 'Imported ward' })).toBe(false);
   });
 });

@@ -1,25 +1,11 @@
-import { IsEmail, Length } from 'class-validator';
 import { Field, InputType } from 'type-graphql';
+import { AccountFields } from './account-fields';
 import { UserKind } from './user-kind';
-import { IsNewPassword } from './user-rules';
 
 @InputType()
-export class CreateUserInput {
-  @Field()
-  @IsEmail({}, { message: 'email must be an email address' })
-  @Length(3, 254)
-  email!: string;
-
-  /** Checked by requireName. */
-  @Field()
-  name!: string;
-
+export class CreateUserInput extends AccountFields {
   @Field(() => UserKind)
   kind!: UserKind;
-
-  @Field()
-  @IsNewPassword()
-  password!: string;
 
   @Field(() => Boolean, { defaultValue: true, nullable: true })
   contactable?: boolean | null;
