@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent as FhirAuditEvent } from 'fhir/r4';
 import { AuditAction } from '../src/modules/audit/audit-action';
-import { AuditEvent, AuditEventPatient, AuditOutcome } from '../src/modules/audit/audit-event.entity';
+import { AuditEvent, AuditEventOrganisation, AuditEventPatient, AuditOutcome } from '../src/modules/audit/audit-event.entity';
 import { verifyChain } from '../src/modules/audit/audit-verify';
 import { CARETHREAD, FHIR_ACTIONS } from '../src/modules/audit/fhir-audit-event';
 import { runCli } from './support/cli';
@@ -39,7 +39,7 @@ let server: TestServer;
 let world: World;
 let sqliteDir: string | null = null;
 /** The activity: a patient's thread with a team, a live delivery, reads, a denied read; another patient's thread after `mid`. */
-const act = {} as { pat: Person; other: Person; b: Person; outsider: Person; threadId: string; otherThreadId: string; mid: Date };
+const act = {} as { pat: Person; other: Person; b: Person; outsider: Person; threadId: string; otherThreadId: string; mid: Date; organisationId: string };
 
 const rows = () => server.app.db.getRepository(AuditEvent).find({ order: { id: 'ASC' } });
 const idsOf = (events: readonly { id?: number | string }[]) => events.map((e) => String(e.id));
@@ -53,6 +53,7 @@ describe('npm run audit:export', () => {
     if (!TEST_POSTGRES_URL) sqliteDir = mkdtempSync(join(tmpdir(), 'carethread-export-'));
     server = await startTestServer(sqliteDir ? { DATABASE_URL: `sqlite:${join(sqliteDir, 'carethread.sqlite')}` } : {});
     world = await World.create(server);
+    act.organisationId = (await world.as(world.admin, '{ me { organisation { id } } }')).me.organisation.id;
     const { a, b, team, pat } = await world.careTeam('Export');
     const outsider = await world.professional('Outsider');
 
@@ -136,6 +137,23 @@ describe('npm run audit:export', () => {
     expect(thread).toHaveLength(1);
   });
 
+  test("--organisation: that organisation's events only, as its admins search them", async () => {
+    const { id, world: clinic } = await world.organisation('Export Clinic');
+    await clinic.professional('Export Clinic Nurse');
+    const [all, links, ofClinic, ofFirst] = await Promise.all([
+      rows(),
+      server.app.db.getRepository(AuditEventOrganisation).find(),
+      exported(['--organisation', id]),
+      exported(['--organisation', act.organisationId]),
+    ]);
+    const of = (organisationId: string) => all.filter((e) => e.organisationId === organisationId || links.some((l) => l.eventId === e.id && l.organisationId === organisationId));
+    expect(idsOf(ofClinic)).toEqual(idsOf(of(id)));
+    // Made by the platform admin, of the first organisation: the organisation and its first admin are both's; the nurse its own.
+    expect(ofClinic.map((r) => r.subtype?.[0]?.code).sort()).toEqual(['ORGANISATION_CREATED', 'USER_CREATED', 'USER_CREATED']);
+    expect(idsOf(ofFirst)).toEqual(idsOf(of(act.organisationId)));
+    expect(ofFirst.length).toBe(all.length - 1);
+  });
+
   test('a denied attempt: outcome 4 with the reason, the one who tried as requestor (--actor)', async () => {
     const resources = await exported(['--actor', act.outsider.id]);
     expect(resources).toHaveLength(1);
@@ -177,6 +195,7 @@ describe('npm run audit:export', () => {
         [['--action', 'THREAD_DELETED'], undefined, /--action must be one of THREAD_CREATED, .*\(got "THREAD_DELETED"\)/],
         [['--from', 'yesterday'], undefined, /--from must be an ISO 8601 date/],
         [['--from', '2025-01-02', '--to', '2025-01-01'], undefined, /--from \(2025-01-02T00:00:00.000Z\) is after --to/],
+        [['--organisation', '00000000-0000-4000-8000-000000000000'], undefined, /no organisation has the id 00000000-0000-4000-8000-000000000000/],
         [[], { DATABASE_URL: 'mysql://nope' }, /Invalid configuration: DATABASE_URL: must look like/],
         [[], { DATABASE_URL: `sqlite:${join(emptyDir, 'missing.sqlite')}` }, /no database file at .*missing\.sqlite/],
         [[], { DATABASE_URL: `sqlite:${join(emptyDir, 'empty.sqlite')}` }, /has no CareThread tables/],

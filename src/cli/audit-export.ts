@@ -1,7 +1,8 @@
 /**
- * `npm run audit:export [-- --from <ISO> --to <ISO> --patient <id> --actor <id> --thread <id> --action <CODE>]`:
+ * `npm run audit:export [-- --from <ISO> --to <ISO> --patient <id> --actor <id> --thread <id> --action <CODE> --organisation <id>]`:
  * writes the audit events of the database the server is configured with
- * (DATABASE_URL, DATABASE_SCHEMA) that match every option given, oldest first,
+ * (DATABASE_URL, DATABASE_SCHEMA) that match every option given, oldest first
+ * (with --organisation, those of that organisation only, as its admins search them),
  * to stdout as FHIR R4 AuditEvent resources, one JSON per line (NDJSON; see
  * src/modules/audit/fhir-audit-event.ts for the mapping). Changes nothing.
  *
@@ -19,11 +20,12 @@ import { exportAuditEvents } from '../modules/audit/audit-search.service';
 import type { AuditEventFilter } from '../modules/audit/audit-search.types';
 import type { DeliveryRecipient } from '../modules/audit/audit.service';
 import { toFhirAuditEvent, type FhirUser } from '../modules/audit/fhir-audit-event';
+import { Organisation } from '../modules/organisations/organisation.entity';
 import { User } from '../modules/users/user.entity';
 import { CommandRefused, openAuditDatabase } from './audit-database';
 
 const USAGE =
-  'usage: audit-export [--from <ISO 8601>] [--to <ISO 8601>] [--patient <id>] [--actor <id>] [--thread <id>] [--action <CODE>]';
+  'usage: audit-export [--from <ISO 8601>] [--to <ISO 8601>] [--patient <id>] [--actor <id>] [--thread <id>] [--action <CODE>] [--organisation <id>]';
 /** Events read per query, and users looked up per query: memory stays flat whatever the length of the trail. */
 const CHUNK = 500;
 const ACTIONS = Object.values(AuditAction) as string[];
@@ -39,6 +41,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const db = await openAuditDatabase('export');
   try {
+    if (options.organisationId && !(await db.manager.existsBy(Organisation, { id: options.organisationId }))) {
+      throw new CommandRefused(`no organisation has the id ${options.organisationId}`);
+    }
     const exported = await exportEvents(db, options, process.stdout);
     process.stderr.write(`exported ${exported} audit event${exported === 1 ? '' : 's'}\n`);
     return 0;
@@ -48,14 +53,14 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Streams every matching event as one line of FHIR JSON; returns how many. */
-async function exportEvents(db: DataSource, filter: AuditEventFilter, out: NodeJS.WriteStream): Promise<number> {
+async function exportEvents(db: DataSource, { filter, organisationId }: ExportOptions, out: NodeJS.WriteStream): Promise<number> {
   let exported = 0;
   // Any write error (EPIPE when the reader went away) rejects the next drain wait; remember it for the rest.
   let broken: Error | null = null;
   const onError = (error: Error) => (broken ??= error);
   out.on('error', onError);
   try {
-    for await (const chunk of exportAuditEvents(db, filter, CHUNK)) {
+    for await (const chunk of exportAuditEvents(db, filter, CHUNK, organisationId)) {
       const users = await usersOf(db, chunk.map((c) => c.event), chunk.flatMap((c) => c.patientIds));
       const lines = chunk.map(({ event, patientIds }) => `${JSON.stringify(toFhirAuditEvent(event, patientIds, users))}\n`).join('');
       if (broken) throw broken;
@@ -107,10 +112,16 @@ const OPTIONS = {
   actor: { type: 'string' },
   thread: { type: 'string' },
   action: { type: 'string' },
+  organisation: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parseOptions(argv: string[]): AuditEventFilter | 'help' {
+interface ExportOptions {
+  filter: AuditEventFilter;
+  organisationId: string | null;
+}
+
+function parseOptions(argv: string[]): ExportOptions | 'help' {
   const values = (() => {
     try {
       return parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }).values;
@@ -119,7 +130,7 @@ function parseOptions(argv: string[]): AuditEventFilter | 'help' {
     }
   })();
   if (values.help) return 'help';
-  for (const name of ['patient', 'actor', 'thread'] as const) {
+  for (const name of ['patient', 'actor', 'thread', 'organisation'] as const) {
     if (values[name] !== undefined && !values[name].trim()) throw new CommandRefused(`--${name} needs an id`);
   }
   if (values.action !== undefined && !ACTIONS.includes(values.action)) {
@@ -129,12 +140,8 @@ function parseOptions(argv: string[]): AuditEventFilter | 'help' {
   const to = values.to === undefined ? undefined : instant('to', values.to);
   if (from && to && from > to) throw new CommandRefused(`--from (${from.toISOString()}) is after --to (${to.toISOString()})`);
   return {
-    from,
-    to,
-    patientId: values.patient,
-    actorId: values.actor,
-    threadId: values.thread,
-    action: values.action,
+    filter: { from, to, patientId: values.patient, actorId: values.actor, threadId: values.thread, action: values.action },
+    organisationId: values.organisation ?? null,
   };
 }
 

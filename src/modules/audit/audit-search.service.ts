@@ -96,14 +96,21 @@ function accessorsOf(event: AuditEvent): { accessor: DeliveryRecipient; index: n
 }
 
 /**
- * Every event matching `filter`, oldest first, `chunk` at a time (for the
- * FHIR export), each with the patients it concerns. Not itself audited: the
+ * Every event matching `filter` (and of `organisationId`, when given: audit-scope.ts), oldest first,
+ * `chunk` at a time (for the FHIR export), each with the patients it concerns. Not itself audited: the
  * export is run by an operator on the server, not by a signed-in user.
  */
-export async function* exportAuditEvents(db: DataSource, filter: AuditEventFilter, chunk = 1_000): AsyncGenerator<{ event: AuditEvent; patientIds: string[] }[]> {
+export async function* exportAuditEvents(
+  db: DataSource,
+  filter: AuditEventFilter,
+  chunk = 1_000,
+  organisationId: string | null = null,
+): AsyncGenerator<{ event: AuditEvent; patientIds: string[] }[]> {
   let after = 0;
   for (;;) {
-    const events = await matching(db, filter).andWhere('e.id > :after', { after }).orderBy('e.id', 'ASC').take(chunk).getMany();
+    const q = matching(db, filter);
+    if (organisationId) ofOrganisation(q, organisationId);
+    const events = await q.andWhere('e.id > :after', { after }).orderBy('e.id', 'ASC').take(chunk).getMany();
     if (!events.length) return;
     const links = await db.manager
       .createQueryBuilder(AuditEventPatient, 'p')
