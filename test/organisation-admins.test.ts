@@ -1,4 +1,7 @@
 import { TeamShare } from '../src/modules/care-network/record-share.entity';
+import { DirectoryFileError } from '../src/modules/directory/directory-file';
+import { DirectoryImport } from '../src/modules/directory/directory-import';
+import { Team } from '../src/modules/teams/team.entity';
 import { User } from '../src/modules/users/user.entity';
 import { failure } from './support/graphql';
 import { startTestServer, type TestServer } from './support/server';
@@ -95,6 +98,21 @@ test("an admin acts on their own organisation's: team names are their organisati
   ]);
   await world.as(adminB, ABSENCE, { u: proB.id });
   await world.as(adminB, `mutation($u: ID!) { setContactable(userId: $u, contactable: true) { id } }`, { u: proB.id });
+});
+
+test("a directory import by an admin finds only their organisation's people and teams: another's are nobody, and nothing is created", async () => {
+  const admin = await server.app.db.manager.findOneByOrFail(User, { id: adminB.id });
+  const refused = await new DirectoryImport({ uow: server.app.uow })
+    .run(admin, {
+      professionals: [],
+      patients: [],
+      teams: [{ where: 'teams[0]', name: 'Imported B ward', autoCc: false, members: [{ where: 'teams[0].members[0]', email: proA.email }] }],
+      shares: [{ where: 'shares[0]', patient: patA.email, team: 'Imported B ward' }],
+    })
+    .catch((error: unknown) => error);
+  expect(refused).toBeInstanceOf(DirectoryFileError);
+  expect((refused as DirectoryFileError).problems).toEqual([`teams[0].members[0]: nobody has the email ${proA.email}`, `shares[0]: nobody has the email ${patA.email}`]);
+  expect(await server.app.db.manager.existsBy(Team, { name: 'Imported B ward' })).toBe(false);
 });
 
 test("a professional asking for another organisation's team inbox gets NOT_FOUND, as for an unknown team; a patient FORBIDDEN, whatever the id", async () => {

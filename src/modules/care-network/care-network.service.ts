@@ -8,7 +8,7 @@ import { Team } from '../teams/team.entity';
 import { UserKind } from '../users/user-kind';
 import { isProfessional, User } from '../users/user.entity';
 import { requireAdmin } from '../users/user-rules';
-import { patientsSharingWithOrganisation } from './organisation-reach';
+import { reachedByOrganisation } from './organisation-reach';
 import { ProfessionalShare, TeamShare } from './record-share.entity';
 
 /** Who a patient has shared their record with: the edges of the care network. */
@@ -33,15 +33,12 @@ export class CareNetworkService {
    * tells an admin that someone of another organisation exists.
    */
   async userOfOrganisation(m: EntityManager, organisationId: string, userId: string): Promise<User | null> {
-    const user = isId(userId) ? await m.findOneBy(User, { id: userId }) : null;
-    if (!user) return null;
-    if (isProfessional(user)) return user.organisationId === organisationId ? user : null;
-    if (user.registeredByOrganisationId === organisationId) return user;
-    const shared = await m
-      .createQueryBuilder(User, 'p')
-      .where(`p.id = :patientId AND p.id IN (${patientsSharingWithOrganisation(m)})`, { patientId: user.id, organisationId })
-      .getExists();
-    return shared ? user : null;
+    if (!isId(userId)) return null;
+    return m
+      .createQueryBuilder(User, 'u')
+      .where('u.id = :userId', { userId })
+      .andWhere(...reachedByOrganisation(m, 'u', organisationId))
+      .getOne();
   }
 
   /**

@@ -4,7 +4,7 @@ import { newId } from '../../common/ids';
 import { tablePath } from '../../database/table-path';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from '../audit/audit-entry';
-import { patientsSharingWithOrganisation } from '../care-network/organisation-reach';
+import { reachedByOrganisation } from '../care-network/organisation-reach';
 import { lockedOrganisation } from '../organisations/organisation-lookup';
 import { ProfessionalShare, TeamShare } from '../care-network/record-share.entity';
 import { TeamMember } from '../teams/team-member.entity';
@@ -182,12 +182,7 @@ export class DirectoryImport {
     const found = [];
     for (const batch of batches(emails)) {
       const q = m.createQueryBuilder(User, 'u').select(['u.id', 'u.email', 'u.kind']).where('u.email IN (:...batch)', { batch });
-      if (organisationId) {
-        q.andWhere(
-          `((u.kind = :professional AND u.organisationId = :organisationId) OR (u.kind = :patient AND (u.registeredByOrganisationId = :organisationId OR u.id IN (${patientsSharingWithOrganisation(m)}))))`,
-          { organisationId, professional: UserKind.PROFESSIONAL, patient: UserKind.PATIENT },
-        );
-      }
+      if (organisationId) q.andWhere(...reachedByOrganisation(m, 'u', organisationId));
       found.push(...(await q.getMany()));
     }
     return found;
