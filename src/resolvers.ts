@@ -2,6 +2,7 @@ import type { App } from './app';
 import { AbsenceResolver, UserAbsenceResolver } from './modules/absences/absence.resolver';
 import { ActivityResolver } from './modules/activity/activity.resolver';
 import { DenialRecorder } from './modules/audit/audit-denials';
+import { AuditCheckpointResolver } from './modules/audit/audit-checkpoint.resolver';
 import { AuditSearchResolver } from './modules/audit/audit-search.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { AuthResolver } from './modules/auth/auth.resolver';
@@ -42,6 +43,7 @@ export function createResolvers(app: App): ResolverContainer {
     new ActivityResolver({ activity: app.activity, access }),
     new AuditResolver({ audit: app.audit }),
     new AuditSearchResolver({ auditSearch: app.auditSearch }),
+    new AuditCheckpointResolver({ db: app.db, publicKey: () => app.auditSealer.publicKey }),
     new DenialRecorder(app.audit),
   ];
   const byType = new Map<Function, object>(instances.map((instance) => [instance.constructor, instance]));

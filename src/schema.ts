@@ -7,6 +7,7 @@ import { buildSchema, type NonEmptyArray, type PubSub, type ResolverData } from 
 import type { Context } from './request-context';
 import { AbsenceResolver, UserAbsenceResolver } from './modules/absences/absence.resolver';
 import { ActivityResolver } from './modules/activity/activity.resolver';
+import { AuditCheckpointResolver } from './modules/audit/audit-checkpoint.resolver';
 import { AuditSearchResolver } from './modules/audit/audit-search.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
 import { AuthResolver } from './modules/auth/auth.resolver';
@@ -58,6 +59,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   ActivityResolver,
   AuditResolver,
   AuditSearchResolver,
+  AuditCheckpointResolver,
 ];
 
 /**

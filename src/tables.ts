@@ -2,6 +2,7 @@ import { OutboxEvent } from './events/outbox-event.entity';
 import { Absence } from './modules/absences/absence.entity';
 import { AuditCheckpoint } from './modules/audit/audit-checkpoint.entity';
 import { AuditEvent, AuditEventOrganisation, AuditEventPatient } from './modules/audit/audit-event.entity';
+import { AuditOrganisationLink } from './modules/audit/audit-organisation-link.entity';
 import { Session } from './modules/auth/session.entity';
 import { ProfessionalShare, TeamShare } from './modules/care-network/record-share.entity';
 import { Message } from './modules/messages/message.entity';
@@ -26,7 +27,8 @@ import { AuditSealing1772300000000 } from './migrations/1772300000000-audit-seal
 import { RecipientIndexes1772450000000 } from './migrations/1772450000000-recipient-indexes';
 import { Organisations1773000000000 } from './migrations/1773000000000-organisations';
 import { AuditOrganisations1773100000000 } from './migrations/1773100000000-audit-organisations';
+import { AuditOrganisationChains1773200000000 } from './migrations/1773200000000-audit-organisation-chains';
 
-export const entities = [Organisation, User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, AuditEventOrganisation, AuditCheckpoint, Absence, OutboxEvent, Session];
+export const entities = [Organisation, User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, AuditEventOrganisation, AuditOrganisationLink, AuditCheckpoint, Absence, OutboxEvent, Session];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000, RecipientIndexes1772450000000, Organisations1773000000000, AuditOrganisations1773100000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000, RecipientIndexes1772450000000, Organisations1773000000000, AuditOrganisations1773100000000, AuditOrganisationChains1773200000000];

@@ -12,6 +12,7 @@ import { AuditCheckpoint } from '../src/modules/audit/audit-checkpoint.entity';
 import { keyIdOf } from '../src/modules/audit/audit-signing-key';
 import { describeReport, intact, verifyChain, type ChainReport, type VerifyOptions } from '../src/modules/audit/audit-verify';
 import { getSchema } from '../src/schema';
+import { dropAppendOnlyTriggers, sql, table } from './support/audit-tampering';
 import { runCli } from './support/cli';
 import { until } from './support/live';
 import { codes, ok } from './support/graphql';
@@ -59,18 +60,6 @@ async function busyClinic(world: World, label = 'Chain'): Promise<Clinic> {
   await world.setAutoCc(team, false);
   await world.as(world.admin, TRAIL, { t: threadId });
   return { a, b, gp, pat, outsider, threadId, staffThreadId };
-}
-
-/** A table's name for raw SQL: schema-qualified on PostgreSQL, where each test server has its own schema. */
-function table(db: DataSource, name: string): string {
-  const schema = db.options.type === 'postgres' ? db.options.schema : undefined;
-  return schema ? `"${schema}"."${name}"` : `"${name}"`;
-}
-
-/** Raw SQL with `?` placeholders on both databases. */
-function sql<T = any>(db: DataSource, text: string, params: unknown[] = []): Promise<T> {
-  let n = 0;
-  return db.query(db.options.type === 'postgres' ? text.replace(/\?/g, () => `$${++n}`) : text, params);
 }
 
 /** The sealed events in chain order. */
@@ -122,26 +111,6 @@ async function sharedPredecessors(db: DataSource): Promise<unknown[]> {
     .getRawMany();
 }
 
-/** In this server's own database (schema on PostgreSQL) only. */
-async function dropAppendOnlyTriggers(db: DataSource): Promise<void> {
-  const tables = ['audit_events', 'audit_event_patients', 'audit_checkpoints'];
-  if (db.options.type === 'postgres') {
-    const triggers: { name: string; table: string }[] = await sql(
-      db,
-      `SELECT t.tgname AS name, c.relname AS "table" FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE NOT t.tgisinternal AND n.nspname = ? AND c.relname IN ('audit_events', 'audit_event_patients', 'audit_checkpoints')`,
-      [db.options.schema],
-    );
-    expect(triggers.length).toBeGreaterThanOrEqual(4);
-    for (const t of triggers) await db.query(`DROP TRIGGER "${t.name}" ON ${table(db, t.table)}`);
-  } else {
-    const triggers: { name: string }[] = await db.query(
-      `SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (${tables.map((t) => `'${t}'`).join(', ')})`,
-    );
-    expect(triggers.length).toBeGreaterThanOrEqual(4);
-    for (const t of triggers) await db.query(`DROP TRIGGER "${t.name}"`);
-  }
-}
 
 describe('the audit trail of a busy clinic', () => {
   let server: TestServer;
@@ -205,11 +174,13 @@ describe('the audit trail of a busy clinic', () => {
     await expectIntact(server.app.db);
   });
 
-  test('the database refuses UPDATE and DELETE on audit_events and audit_event_patients (TRUNCATE too on PostgreSQL, INSERT OR REPLACE on SQLite)', async () => {
+  test('the database refuses UPDATE and DELETE on audit_events, audit_event_patients and audit_organisation_links (TRUNCATE too on PostgreSQL, INSERT OR REPLACE on SQLite)', async () => {
     const db = server.app.db;
     const [link] = await db.getRepository(AuditEventPatient).find({ take: 1 });
     const events = table(db, 'audit_events');
     const patients = table(db, 'audit_event_patients');
+    const links = table(db, 'audit_organisation_links');
+    expect(Number((await sql(db, `SELECT COUNT(*) AS n FROM ${links}`))[0].n)).toBeGreaterThan(0);
     const before = await verify(db);
     const attempts: [string, unknown[]][] = [
       [`UPDATE ${events} SET "action" = 'THREAD_READ' WHERE "id" = ?`, [link.eventId]],
@@ -224,16 +195,20 @@ describe('the audit trail of a busy clinic', () => {
       [`UPDATE ${patients} SET "patientId" = ? WHERE "eventId" = ?`, [clinic.gp.id, link.eventId]],
       [`DELETE FROM ${patients} WHERE "eventId" = ?`, [link.eventId]],
       [`DELETE FROM ${patients}`, []],
+      [`UPDATE ${links} SET "hash" = "hash"`, []],
+      [`DELETE FROM ${links} WHERE "eventId" = ?`, [link.eventId]],
       // An upsert is an UPDATE; on SQLite a REPLACE deletes without firing DELETE triggers, so inserts over a row are refused too.
       [`INSERT INTO ${events} SELECT * FROM ${events} WHERE "id" = ? ON CONFLICT ("id") DO UPDATE SET "action" = 'THREAD_READ'`, [link.eventId]],
       ...(db.options.type === 'postgres'
         ? ([
             [`TRUNCATE ${patients}`, []],
+            [`TRUNCATE ${links}`, []],
             [`TRUNCATE ${events} CASCADE`, []],
           ] as [string, unknown[]][])
         : ([
             [`INSERT OR REPLACE INTO ${events} SELECT * FROM ${events} WHERE "id" = ?`, [link.eventId]],
             [`REPLACE INTO ${patients} SELECT * FROM ${patients} WHERE "eventId" = ?`, [link.eventId]],
+            [`REPLACE INTO ${links} SELECT * FROM ${links} WHERE "eventId" = ?`, [link.eventId]],
           ] as [string, unknown[]][])),
     ];
     for (const [statement, params] of attempts) {
@@ -478,7 +453,7 @@ describe('tampering is caught, with the triggers dropped', () => {
   test('a forged checkpoint is caught: a signature that does not hold, another key, a head the chain does not have', async () => {
     const latest = (await verify(db)).checkpoint!;
     const checkpoints = table(db, 'audit_checkpoints');
-    const forge = async (row: Omit<AuditCheckpoint, 'id'>, problem: string | RegExp) => {
+    const forge = async (row: Omit<AuditCheckpoint, 'id' | 'organisationId'>, problem: string | RegExp) => {
       const { identifiers } = await db.getRepository(AuditCheckpoint).insert(row);
       try {
         const report = await verify(db);

@@ -140,6 +140,7 @@ const EXPECTED: Record<string, Row> = {
   // Queries
   'Query.auditTrail': PARTICIPANTS_AND_ADMIN,
   'Query.auditEvents': ADMIN_ONLY,
+  'Query.auditCheckpoint': ADMIN_ONLY, // of the admin's own organisation
   'Query.myAccessLog': OWN_ACCESS_LOG,
   'Query.recipients': SIGNED_IN,
   'Query.recipients(threadId)': PARTICIPANTS, // rule 6: "With threadId [...] the caller must be a participant"
@@ -194,6 +195,7 @@ const EXPECTED: Record<string, Row> = {
   'Subscription.messageAdded(threadId: leftLive)': row(UNAUTH, OK, NF, NF, ABSENT, NF, OK, NF), // subscribed, then left: nothing more
 
   // Object fields, each reached through REACH below (ThreadActivity: the live test above).
+  ...Object.fromEntries(['organisationId', 'events', 'headHash', 'at', 'keyId', 'signature', 'publicKey', 'exported'].map((f) => [`AuditCheckpoint.${f}`, ADMIN_ONLY])),
   'AuditEvent.id': PARTICIPANTS_AND_ADMIN,
   'AuditEvent.at': PARTICIPANTS_AND_ADMIN,
   'AuditEvent.action': PARTICIPANTS_AND_ADMIN,
@@ -368,6 +370,13 @@ const FOREIGN: Record<string, Partial<Record<ForeignRole, Outcome>>> = {
   'Query.teams': { foreignAdmin: ABSENT, foreignProfessional: ABSENT },
   'Query.teamInbox': { foreignAdmin: NF, foreignProfessional: NF },
   'Query.auditEvents': { foreignAdmin: ABSENT },
+  // Their own organisation's checkpoint, never the first's.
+  ...Object.fromEntries(
+    ['Query.auditCheckpoint', ...['organisationId', 'events', 'headHash', 'at', 'keyId', 'signature', 'publicKey', 'exported'].map((f) => `AuditCheckpoint.${f}`)].map((key) => [
+      key,
+      { foreignAdmin: ABSENT },
+    ]),
+  ),
   // The connection of their own organisation's events: their own searches, nothing of the thread's.
   'AuditEventConnection.edges': { foreignAdmin: OK },
   'AuditEventConnection.pageInfo': { foreignAdmin: OK },
@@ -632,6 +641,9 @@ const doneInbox = (sel: string) => `query($team: ID!) { teamInbox(teamId: $team,
 const ofTheThread = (c: Ctx, edges: Data[]) =>
   edges.filter((e: Data) => e.node.threadId === c.thread && e.node.action !== 'AUDIT_SEARCHED' && e.node.outcome === 'SUCCESS');
 
+/** The world's organisation's audit checkpoint, if that is what came back. */
+const theWorldsCheckpoint = (d: Data, c: Ctx) => one(d?.auditCheckpoint ?? undefined).filter((x: Data) => x.organisationId === c.organisationId);
+
 const ROOT_PROBES: Record<string, HttpProbe> = {
   'Query.auditTrail': {
     request: (c) => ({ query: `query($t: ID!) { auditTrail(threadId: $t) { id } }`, variables: { t: c.thread } }),
@@ -640,6 +652,10 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
   'Query.auditEvents': {
     request: (c) => ({ query: `query($t: ID!) { auditEvents(filter: { threadId: $t }, first: 100) { edges { node { id threadId action outcome } } } }`, variables: { t: c.thread } }),
     found: (d, c) => ofTheThread(c, list(d?.auditEvents?.edges)),
+  },
+  'Query.auditCheckpoint': {
+    request: () => ({ query: `{ auditCheckpoint { organisationId } }` }),
+    found: (d, c) => theWorldsCheckpoint(d, c),
   },
   'Query.myAccessLog': {
     request: () => ({ query: `{ myAccessLog(first: 100) { edges { node { threadId } } } }` }),
@@ -909,6 +925,10 @@ const REACH: Record<string, Reach | 'live'> = {
       variables: { t: c.thread },
     }),
     parents: (d, c) => ofTheThread(c, list(d?.auditEvents?.edges)),
+  },
+  AuditCheckpoint: {
+    request: (_c, _r, sel) => ({ query: `{ auditCheckpoint { organisationId ${sel} } }` }),
+    parents: theWorldsCheckpoint,
   },
   AccessLogConnection: {
     request: (_c, _r, sel) => ({ query: `{ myAccessLog(first: 100) { ${sel} } }` }),

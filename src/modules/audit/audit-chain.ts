@@ -44,3 +44,13 @@ export function canonical(e: ChainedContent): string {
 export function chainHash(prevHash: string, content: ChainedContent): string {
   return createHash('sha256').update(prevHash).update('\n').update(canonical(content)).digest('hex');
 }
+
+/**
+ * The hash of a link of an organisation's chain (audit-organisation-chain.ts):
+ * SHA-256 (hex) over the link before it (GENESIS_HASH for the first) and the
+ * hash of the event it links. The event's hash covers its content, so the
+ * organisation's chain covers its events without holding anyone else's.
+ */
+export function organisationLinkHash(prevHash: string, eventHash: string): string {
+  return createHash('sha256').update(prevHash).update('\n').update(eventHash).digest('hex');
+}

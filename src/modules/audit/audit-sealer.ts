@@ -1,10 +1,12 @@
 import type { KeyObject } from 'node:crypto';
-import { In, IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
+import { IsNull, Not, type DataSource, type EntityManager } from 'typeorm';
 import type { Logger } from '../../logger';
-import { chainHash, GENESIS_HASH, type ChainedContent } from './audit-chain';
+import { chainHash, GENESIS_HASH } from './audit-chain';
 import { signCheckpoint } from './audit-checkpoint';
 import { AuditCheckpoint } from './audit-checkpoint.entity';
-import { AuditEvent, AuditEventOrganisation, AuditEventPatient } from './audit-event.entity';
+import { chainedContents } from './audit-contents';
+import { AuditEvent } from './audit-event.entity';
+import { OrganisationChains, type SealedEvent } from './audit-organisation-chain';
 import type { SealingTurn } from './audit-sealer-turn';
 import type { AuditSigningKey } from './audit-signing-key';
 
@@ -24,7 +26,8 @@ interface Head {
  * Seals the audit trail off the writers' path: shortly after events commit
  * (unsealed), gives each the next place in the chain (`chainSeq`, in the order
  * it finds them: ids commit out of order on PostgreSQL) and hash-chains it onto
- * the one before (audit-chain.ts), then signs a checkpoint of the head. Runs on
+ * the one before (audit-chain.ts), links it into its organisations' chains
+ * (audit-organisation-chain.ts), then signs checkpoints of the heads. Runs on
  * every instance; only the holder of the sealing turn seals, the others wait
  * to take it over.
  */
@@ -40,6 +43,7 @@ export class AuditSealer {
   private lastCheckpoint: { chainSeq: number; at: number } | null = null;
   /** The chain has grown past the last checkpoint (or may have: just after taking the turn). */
   private checkpointDue = true;
+  private readonly organisations = new OrganisationChains();
   private readonly db: DataSource;
   private sealing: Promise<unknown> = Promise.resolve();
   private readonly pollMs: number;
@@ -101,6 +105,7 @@ export class AuditSealer {
       this.holding = await this.turn.acquire();
       this.lastCheckpoint = null;
       this.checkpointDue = true;
+      this.organisations.reset();
       if (!this.holding) return null;
       this.logger.info('this instance seals the audit trail');
     }
@@ -112,8 +117,9 @@ export class AuditSealer {
         this.holding = false;
         throw error;
       });
-      sealed += round;
-      if (round < BATCH) return sealed;
+      sealed += round.sealed;
+      // Linking catches up BATCH events a round (after an upgrade, the events sealed before it).
+      if (round.sealed < BATCH && round.linked < BATCH) return sealed;
     }
   }
 
@@ -134,21 +140,29 @@ export class AuditSealer {
     this.timer.unref();
   }
 
-  /** One transaction: up to BATCH events chained onto the head, then a checkpoint if due. Returns how many it sealed. */
-  private async round(m: EntityManager, forceCheckpoint: boolean): Promise<number> {
+  /**
+   * One transaction: up to BATCH events chained onto the head, up to BATCH
+   * linked into their organisations' chains, then checkpoints if due. Returns
+   * how many it sealed and linked.
+   */
+  private async round(m: EntityManager, forceCheckpoint: boolean): Promise<{ sealed: number; linked: number }> {
     let head = await this.head(m);
+    const after = head.chainSeq;
     const events = await m.find(AuditEvent, { where: { chainSeq: IsNull() }, order: { id: 'ASC' }, take: BATCH });
+    const sealed: SealedEvent[] = [];
     if (events.length) {
       const contents = await chainedContents(m, events);
       const seals = events.map((event, i) => {
         const prevHash = head.hash;
         head = { chainSeq: head.chainSeq + 1, hash: chainHash(prevHash, contents[i]) };
+        sealed.push({ id: event.id, chainSeq: head.chainSeq, hash: head.hash, organisationIds: contents[i].organisationIds });
         return { id: event.id, chainSeq: head.chainSeq, prevHash, hash: head.hash };
       });
       await writeSeals(m, seals);
     }
+    const linked = await this.organisations.link(m, BATCH, { after, events: sealed });
     await this.checkpoint(m, head, forceCheckpoint);
-    return events.length;
+    return { sealed: events.length, linked };
   }
 
   private async head(m: EntityManager): Promise<Head> {
@@ -158,35 +172,19 @@ export class AuditSealer {
 
   private async checkpoint(m: EntityManager, head: Head, force: boolean): Promise<void> {
     if (!this.lastCheckpoint) {
-      const [c] = await m.find(AuditCheckpoint, { select: { chainSeq: true, at: true }, order: { chainSeq: 'DESC' }, take: 1 });
+      const [c] = await m.find(AuditCheckpoint, { select: { chainSeq: true, at: true }, where: { organisationId: IsNull() }, order: { chainSeq: 'DESC' }, take: 1 });
       this.lastCheckpoint = { chainSeq: c?.chainSeq ?? 0, at: c?.at.getTime() ?? 0 };
     }
     const last = this.lastCheckpoint;
     const now = Date.now();
-    this.checkpointDue = head.chainSeq > last.chainSeq;
+    const moved = head.chainSeq > last.chainSeq;
+    this.checkpointDue = moved || this.organisations.unsigned;
     if (!this.checkpointDue || (!force && now - last.at < CHECKPOINT_MS)) return;
-    await m.insert(AuditCheckpoint, signCheckpoint(this.key, { chainSeq: head.chainSeq, headHash: head.hash }, new Date(now)));
+    if (moved) await m.insert(AuditCheckpoint, signCheckpoint(this.key, { chainSeq: head.chainSeq, headHash: head.hash }, new Date(now)));
+    await this.organisations.sign(m, this.key, new Date(now));
     this.lastCheckpoint = { chainSeq: head.chainSeq, at: now };
     this.checkpointDue = false;
   }
-}
-
-/** Each event's hashed content: its row, the patients it concerns and its organisations (the row's own, then any others). */
-export async function chainedContents(m: EntityManager, events: AuditEvent[]): Promise<ChainedContent[]> {
-  const ids = events.map((e) => e.id);
-  const patients = new Map<number, string[]>();
-  const organisations = new Map<number, string[]>();
-  if (ids.length) {
-    for (const { eventId, patientId } of await m.find(AuditEventPatient, { where: { eventId: In(ids) } })) patients.set(eventId, [...(patients.get(eventId) ?? []), patientId]);
-    for (const { eventId, organisationId } of await m.find(AuditEventOrganisation, { where: { eventId: In(ids) } })) {
-      organisations.set(eventId, [...(organisations.get(eventId) ?? []), organisationId]);
-    }
-  }
-  return events.map((event) => ({
-    ...event,
-    patientIds: patients.get(event.id) ?? [],
-    organisationIds: [...(event.organisationId ? [event.organisationId] : []), ...(organisations.get(event.id) ?? [])],
-  }));
 }
 
 /**

@@ -4,7 +4,7 @@ import { chainHash, GENESIS_HASH } from './audit-chain';
 import { signatureHolds, type Checkpoint } from './audit-checkpoint';
 import { AuditCheckpoint } from './audit-checkpoint.entity';
 import { AuditEvent, AuditEventPatient } from './audit-event.entity';
-import { chainedContents } from './audit-sealer';
+import { chainedContents } from './audit-contents';
 import { keyIdOf } from './audit-signing-key';
 
 export interface ChainBreak {
@@ -14,6 +14,8 @@ export interface ChainBreak {
 }
 
 export interface ChainReport {
+  /** The organisation whose own chain this is; null for the whole chain. */
+  organisationId: string | null;
   /** Sealed events checked and found sound: all of them when the chain is intact, those before the break otherwise. */
   events: number;
   /** The hash of the last sound event; GENESIS_HASH when there is none. */
@@ -60,23 +62,7 @@ const DEFAULT_MAX_UNSEALED_MS = 60_000;
  */
 export async function verifyChain(db: DataSource, options: VerifyOptions): Promise<ChainReport> {
   const chunkSize = options.chunkSize ?? 5_000;
-  const checkpoint = await latestCheckpoint(db);
-  const unsealed = await unsealedEvents(db);
-  const report: ChainReport = {
-    events: 0,
-    head: GENESIS_HASH,
-    broken: null,
-    checkpoint,
-    checkpointProblem: null,
-    unsealed,
-    stale: unsealed.oldestAt !== null && Date.now() - unsealed.oldestAt.getTime() > (options.maxUnsealedMs ?? DEFAULT_MAX_UNSEALED_MS),
-  };
-  if (options.anchor !== undefined) report.anchorEventId = null;
-  if (options.kept) report.keptProblem = signatureProblem(options.kept, options.publicKey);
-  /** The hashes the checkpoints name, by chainSeq: compared as the walk passes them. */
-  const named = new Map<number, { hash: string; found: string | null }>();
-  if (checkpoint) named.set(checkpoint.chainSeq, { hash: checkpoint.headHash, found: null });
-  if (options.kept) named.set(options.kept.chainSeq, { hash: options.kept.headHash, found: null });
+  const { report, named } = await startReport(db, options, null);
   let previousId = 0;
 
   walk: for (;;) {
@@ -85,7 +71,7 @@ export async function verifyChain(db: DataSource, options: VerifyOptions): Promi
     const contents = await chainedContents(db.manager, rows);
     for (const [i, row] of rows.entries()) {
       if (chainHash(row.prevHash!, contents[i]) !== row.hash) {
-        report.broken = { eventId: row.id, problem: "the event's content does not match its hash: it was changed after it was written" };
+        report.broken = { eventId: row.id, problem: CHANGED };
         break walk;
       }
       if (row.prevHash !== report.head || row.chainSeq !== report.events + 1) {
@@ -97,13 +83,51 @@ export async function verifyChain(db: DataSource, options: VerifyOptions): Promi
       report.head = row.hash!;
       previousId = row.id;
       if (row.hash === options.anchor) report.anchorEventId = row.id;
-      const mark = named.get(row.chainSeq);
-      if (mark) mark.found = row.hash;
+      markFound(named, row.chainSeq, row.hash!);
     }
   }
   if (!report.broken) report.broken = await orphanLink(db);
+  return endReport(report, named, options);
+}
+
+/** An event whose content no longer matches its hash. */
+export const CHANGED = "the event's content does not match its hash: it was changed after it was written";
+
+/** The hashes checkpoints name, by their chainSeq: the walk records what it found there. */
+export type NamedHeads = Map<number, { hash: string; found: string | null }>;
+
+/** The walk passed `chainSeq`, which hashes `hash`. */
+export function markFound(named: NamedHeads, chainSeq: number, hash: string): void {
+  const mark = named.get(chainSeq);
+  if (mark) mark.found = hash;
+}
+
+/** A report before the walk: the checkpoints to compare the chain of `organisationId` (null: the whole chain) with, and what is not sealed yet. */
+export async function startReport(db: DataSource, options: VerifyOptions, organisationId: string | null): Promise<{ report: ChainReport; named: NamedHeads }> {
+  const checkpoint = await latestCheckpoint(db, organisationId);
+  const unsealed = await unsealedEvents(db);
+  const report: ChainReport = {
+    organisationId,
+    events: 0,
+    head: GENESIS_HASH,
+    broken: null,
+    checkpoint,
+    checkpointProblem: null,
+    unsealed,
+    stale: unsealed.oldestAt !== null && Date.now() - unsealed.oldestAt.getTime() > (options.maxUnsealedMs ?? DEFAULT_MAX_UNSEALED_MS),
+  };
+  if (options.anchor !== undefined) report.anchorEventId = null;
+  if (options.kept) report.keptProblem = otherChain(options.kept, organisationId) ?? signatureProblem(options.kept, options.publicKey);
+  const named: NamedHeads = new Map();
+  if (checkpoint) named.set(checkpoint.chainSeq, { hash: checkpoint.headHash, found: null });
+  if (options.kept) named.set(options.kept.chainSeq, { hash: options.kept.headHash, found: null });
+  return { report, named };
+}
+
+/** After an unbroken walk: the chain against its latest checkpoint, and against the kept one. */
+export function endReport(report: ChainReport, named: NamedHeads, options: VerifyOptions): ChainReport {
   if (!report.broken) {
-    report.checkpointProblem = checkpointProblem(report, checkpoint, options.publicKey, named);
+    report.checkpointProblem = checkpointProblem(report, report.checkpoint, options.publicKey, named);
     if (options.kept) report.keptProblem ??= againstChain(report, options.kept, named);
   }
   return report;
@@ -111,12 +135,13 @@ export async function verifyChain(db: DataSource, options: VerifyOptions): Promi
 
 /** The lines `npm run audit:verify` prints: the chain, its checkpoints, what is not sealed yet. */
 export function describeReport(report: ChainReport): string[] {
-  if (report.broken) return [`audit chain broken at event ${report.broken.eventId}: ${report.broken.problem}`];
-  const lines = [`audit chain intact: ${report.events} events, head ${report.head}`];
+  const chain = report.organisationId ? `organisation ${report.organisationId}'s audit chain` : 'audit chain';
+  if (report.broken) return [`${chain} broken at event ${report.broken.eventId}: ${report.broken.problem}`];
+  const lines = [`${chain} intact: ${report.events} events, head ${report.head}`];
   if (report.anchorEventId !== undefined) {
     lines[0] =
       report.anchorEventId === null
-        ? `audit chain broken: it does not contain the anchored hash; events were removed from its end, or it was rewritten (${lines[0]})`
+        ? `${chain} broken: it does not contain the anchored hash; events were removed from its end, or it was rewritten (${lines[0]})`
         : `${lines[0]}; the anchored hash is event ${report.anchorEventId}'s`;
   }
   const { checkpoint } = report;
@@ -134,9 +159,18 @@ export function describeReport(report: ChainReport): string[] {
 export const intact = (report: ChainReport): boolean =>
   !report.broken && report.anchorEventId !== null && !report.checkpointProblem && !report.keptProblem && !report.stale;
 
-async function latestCheckpoint(db: DataSource): Promise<Checkpoint | null> {
-  const [latest] = await db.manager.find(AuditCheckpoint, { order: { chainSeq: 'DESC', id: 'DESC' }, take: 1 });
-  return latest ? { chainSeq: latest.chainSeq, headHash: latest.headHash, at: latest.at, keyId: latest.keyId, signature: latest.signature } : null;
+/** The latest checkpoint of the chain of `organisationId` (null: the whole chain), null when there is none. */
+export async function latestCheckpoint(db: DataSource, organisationId: string | null): Promise<Checkpoint | null> {
+  const [latest] = await db.manager.find(AuditCheckpoint, { where: { organisationId: organisationId ?? IsNull() }, order: { chainSeq: 'DESC', id: 'DESC' }, take: 1 });
+  if (!latest) return null;
+  const { chainSeq, headHash, at, keyId, signature } = latest;
+  return { ...(organisationId ? { organisationId } : {}), chainSeq, headHash, at, keyId, signature };
+}
+
+/** A kept checkpoint of another chain than the one checked. */
+function otherChain(kept: Checkpoint, organisationId: string | null): string | null {
+  if ((kept.organisationId ?? null) === organisationId) return null;
+  return kept.organisationId ? `it is organisation ${kept.organisationId}'s checkpoint: check it with --organisation ${kept.organisationId}` : "it is the whole chain's checkpoint: check it without --organisation";
 }
 
 async function unsealedEvents(db: DataSource): Promise<ChainReport['unsealed']> {
@@ -152,12 +186,12 @@ function signatureProblem(c: Checkpoint, publicKey: KeyObject | null): string | 
 }
 
 /** The newest events cannot go unnoticed: the latest checkpoint must be signed, and the chain must reach it with the same hash. */
-function checkpointProblem(report: ChainReport, checkpoint: Checkpoint | null, publicKey: KeyObject | null, named: Map<number, { hash: string; found: string | null }>): string | null {
+function checkpointProblem(report: ChainReport, checkpoint: Checkpoint | null, publicKey: KeyObject | null, named: NamedHeads): string | null {
   if (!checkpoint) return report.events ? 'there is none, though events are sealed: the checkpoints were removed' : null;
   return signatureProblem(checkpoint, publicKey) ?? againstChain(report, checkpoint, named);
 }
 
-function againstChain(report: ChainReport, c: Checkpoint, named: Map<number, { hash: string; found: string | null }>): string | null {
+function againstChain(report: ChainReport, c: Checkpoint, named: NamedHeads): string | null {
   if (c.chainSeq > report.events) return `it was signed over ${c.chainSeq} events; the chain has ${report.events}: the newest events were removed`;
   const found = named.get(c.chainSeq)?.found;
   return found === c.headHash ? null : `the chain's event ${c.chainSeq} hashes ${found}, not the signed ${c.headHash}: the chain was rewritten`;
