@@ -1,5 +1,6 @@
 import { getNamedType, isCompositeType, isNonNullType, isObjectType, type GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
+import { DEFAULT_ORGANISATION_NAME } from '../src/migrations/1773000000000-organisations';
 import { getSchema } from '../src/schema';
 import { deliveriesRecorded } from './support/audit-requests';
 import { gql, ok } from './support/graphql';
@@ -158,6 +159,7 @@ const EXPECTED: Record<string, Row> = {
   // The matrix's admin is the start-up admin, the platform admin: no other admin may.
   'Mutation.createOrganisation': ADMIN_ONLY,
   'Mutation.setOrganisationAutoCc': ADMIN_ONLY,
+  'Mutation.renameOrganisation': ADMIN_ONLY, // the platform admin; an organisation's admin renames only their own
   'Query.organisations': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK, OK), // a professional's own; none for a patient
   'Mutation.addTeamMember': ADMIN_ONLY,
   'Mutation.removeTeamMember': ADMIN_ONLY,
@@ -398,6 +400,7 @@ const FOREIGN: Record<string, Partial<Record<ForeignRole, Outcome>>> = {
   ),
   'Mutation.createThread': OUTSIDE(BAD), // the first organisation's colleague or care team: an unknown recipient
   'Mutation.createTeam': { foreignAdmin: OK }, // in their own organisation
+  'Mutation.renameOrganisation': { foreignAdmin: NF }, // another organisation's, to them
   'Mutation.createUser': { foreignAdmin: OK }, // in their own organisation
   'Mutation.setTeamWaitingLimit': { foreignAdmin: NF, foreignProfessional: NF },
   ...Object.fromEntries(
@@ -723,6 +726,11 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
     // Allowed already: the same answer changes nothing.
     request: (c) => ({ query: `mutation($o: ID!) { setOrganisationAutoCc(organisationId: $o, allowed: true) { id } }`, variables: { o: c.organisationId } }),
     found: (d) => one(d?.setOrganisationAutoCc),
+  },
+  'Mutation.renameOrganisation': {
+    // To the name it has: the same answer changes nothing.
+    request: (c) => ({ query: `mutation($o: ID!, $n: String!) { renameOrganisation(organisationId: $o, name: $n) { id } }`, variables: { o: c.organisationId, n: DEFAULT_ORGANISATION_NAME } }),
+    found: (d) => one(d?.renameOrganisation),
   },
   'Mutation.createTeam': {
     request: (_c, role) => ({ query: `mutation($n: String!) { createTeam(name: $n) { id } }`, variables: { n: `Matrix team by the ${role}` } }),

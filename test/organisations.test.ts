@@ -217,6 +217,32 @@ describe('a platform admin creates organisations, each with its first admin, and
     expect(await organisationCount()).toBe(before);
   });
 
+  test("a platform admin renames any organisation, an organisation's admin their own; anything else is refused and changes nothing", async () => {
+    const RENAME = `mutation($o: ID!, $n: String!) { renameOrganisation(organisationId: $o, name: $n) { id name } }`;
+    const { id, world: clinic } = await env.world.organisation('Seaside Clinic');
+    const { id: otherId, world: other } = await env.world.organisation('Bayside Clinic');
+    expect((await env.world.as(env.world.admin, RENAME, { o: id, n: 'Seaside Practice' })).renameOrganisation).toEqual({ id, name: 'Seaside Practice' });
+    expect((await env.world.as(clinic.admin, RENAME, { o: id, n: ' Seaside Health Centre ' })).renameOrganisation).toEqual({ id, name: 'Seaside Health Centre' });
+    const refusals: [Person, string, string, string, string][] = [
+      [other.admin, id, 'Taken Over', 'NOT_FOUND', 'Organisation not found'],
+      [clinic.admin, '00000000-0000-4000-8000-000000000000', 'Nowhere', 'NOT_FOUND', 'Organisation not found'],
+      [await clinic.professional('Seaside Nurse'), id, 'By a nurse', 'FORBIDDEN', 'Only an admin may rename an organisation'],
+      [await env.world.patient('Seaside Pat'), id, 'By a patient', 'FORBIDDEN', 'Only an admin may rename an organisation'],
+      [clinic.admin, id, 'Bayside Clinic', 'BAD_USER_INPUT', 'An organisation named "Bayside Clinic" already exists'],
+      [env.world.admin, id, ' ', 'BAD_USER_INPUT', 'name must not be blank'],
+    ];
+    for (const [who, o, n, code, message] of refusals) {
+      const error = await failure(env.server.url, RENAME, { o, n }, who.token);
+      expect([n, error.extensions?.code, error.message]).toEqual([n, code, message]);
+    }
+    const names = await env.server.app.db.manager.find(Organisation, { select: { id: true, name: true }, where: [{ id }, { id: otherId }], order: { name: 'ASC' } });
+    expect(names).toEqual([{ id: otherId, name: 'Bayside Clinic' }, { id, name: 'Seaside Health Centre' }]);
+    // Each renaming is the organisation's event; the other organisation's admin sees none of it.
+    const actions = async (admin: Person) => (await env.world.as(admin, `{ auditEvents(first: 100, filter: { action: "ORGANISATION_RENAMED" }) { edges { node { actor { id } } } } }`)).auditEvents.edges.map((e: { node: { actor: { id: string } } }) => e.node.actor.id);
+    expect(await actions(clinic.admin)).toEqual([clinic.admin.id, env.world.admin.id]);
+    expect(await actions(other.admin)).toEqual([]);
+  });
+
   test("automatic CC only where allowed; disallowing it turns it off in the organisation's teams and leaves their threads as they are", async () => {
     const { id, world: clinic } = await env.world.organisation('Lakeside Clinic');
     const a = await clinic.professional('Lakeside A');

@@ -55,4 +55,6 @@ export enum AuditAction {
   OrganisationCreated = 'ORGANISATION_CREATED',
   /** A platform admin allowed or disallowed automatic CC in an organisation (disallowing turns it off in its teams: TEAM_AUTO_CC_CHANGED each). */
   OrganisationAutoCcChanged = 'ORGANISATION_AUTO_CC_CHANGED',
+  /** A platform admin, or the organisation's own admin, renamed an organisation. */
+  OrganisationRenamed = 'ORGANISATION_RENAMED',
 }

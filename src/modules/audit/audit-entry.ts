@@ -14,7 +14,7 @@ export interface AuditEntry {
   /** The patient a care-network event concerns; a thread's patients are added by the audit writer. */
   patientId?: string | null;
   teamId?: string | null;
-  /** The organisation an organisation's own event is about (ORGANISATION_CREATED, ORGANISATION_AUTO_CC_CHANGED). */
+  /** The organisation an organisation's own event is about (ORGANISATION_CREATED, ORGANISATION_AUTO_CC_CHANGED, ORGANISATION_RENAMED). */
   organisationId?: string;
   /** DENIED with the reason, for an attempt that was refused. Default SUCCESS. */
   denied?: string;

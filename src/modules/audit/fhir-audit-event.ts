@@ -95,6 +95,7 @@ export const FHIR_ACTIONS: Readonly<Record<AuditAction, { type: Coding; action: 
   [AuditAction.PlatformAdminGranted]: { type: API_OPERATION, action: 'U' },
   [AuditAction.OrganisationCreated]: { type: API_OPERATION, action: 'C' },
   [AuditAction.OrganisationAutoCcChanged]: { type: API_OPERATION, action: 'U' },
+  [AuditAction.OrganisationRenamed]: { type: API_OPERATION, action: 'U' },
   [AuditAction.ThreadAssigned]: { type: PATIENT_RECORD, action: 'U' },
   [AuditAction.ThreadUnassigned]: { type: PATIENT_RECORD, action: 'U' },
   [AuditAction.ThreadMarkedDone]: { type: PATIENT_RECORD, action: 'U' },

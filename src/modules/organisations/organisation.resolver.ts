@@ -1,4 +1,4 @@
-import { Arg, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { Viewer } from '../auth/viewer.decorator';
 import type { User } from '../users/user.entity';
 import { FirstAdminInput } from './first-admin.input';
@@ -25,5 +25,10 @@ export class OrganisationResolver {
     @Arg('autoCcAllowed', () => Boolean, { defaultValue: false, nullable: true }) autoCcAllowed: boolean | null,
   ): Promise<Organisation> {
     return this.deps.organisations.create(viewer, name, autoCcAllowed ?? false, firstAdmin);
+  }
+
+  @Mutation(() => Organisation, { description: "Platform admins, for any organisation; an organisation's admins, for their own. Names are unique." })
+  renameOrganisation(@Viewer() viewer: User, @Arg('organisationId', () => ID) organisationId: string, @Arg('name') name: string): Promise<Organisation> {
+    return this.deps.organisations.rename(viewer, organisationId, name);
   }
 }

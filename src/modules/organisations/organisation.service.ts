@@ -1,15 +1,16 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { newId } from '../../common/ids';
 import { requireName } from '../../common/text';
-import { badUserInput } from '../../errors';
+import { badUserInput, notFound } from '../../errors';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import { UserKind } from '../users/user-kind';
 import { isProfessional, type User } from '../users/user.entity';
-import { requirePlatformAdmin } from '../users/user-rules';
+import { requireAdmin, requirePlatformAdmin } from '../users/user-rules';
 import type { UserService } from '../users/user.service';
 import type { FirstAdminInput } from './first-admin.input';
 import { Organisation } from './organisation.entity';
+import { lockedOrganisation } from './organisation-lookup';
 
 /** Organisations: a platform admin creates them, each with its first admin, who manages the rest of it. */
 export class OrganisationService {
@@ -37,11 +38,30 @@ export class OrganisationService {
     const organisation = Object.assign(new Organisation(), { id: newId(), name: requireName('name', name), autoCcAllowed, createdAt: new Date() });
     const admin = await this.users.newAccount({ ...firstAdmin, kind: UserKind.PROFESSIONAL, contactable: false, isAdmin: true }, organisation.id);
     return this.uow.run(async (tx) => {
-      if (await tx.manager.existsBy(Organisation, { name: organisation.name })) throw badUserInput(`An organisation named "${organisation.name}" already exists`);
+      await requireFreeName(tx.manager, organisation.name);
       await tx.manager.insert(Organisation, organisation);
       await tx.audit({ actor: viewer, action: AuditAction.OrganisationCreated, organisationId: organisation.id });
       await this.users.insertAccount(tx, viewer, admin);
       return organisation;
     });
   }
+
+  /** A platform admin renames any organisation, an organisation's admin their own (another's is NOT_FOUND). A name is used once. */
+  async rename(viewer: User, organisationId: string, name: string): Promise<Organisation> {
+    const own = requireAdmin(viewer, 'Only an admin may rename an organisation');
+    if (!viewer.isPlatformAdmin && organisationId !== own) throw notFound('Organisation');
+    const newName = requireName('name', name);
+    return this.uow.run(async (tx) => {
+      const organisation = await lockedOrganisation(tx.manager, organisationId, 'update');
+      if (organisation.name === newName) return organisation;
+      await requireFreeName(tx.manager, newName);
+      await tx.manager.update(Organisation, { id: organisation.id }, { name: newName });
+      await tx.audit({ actor: viewer, action: AuditAction.OrganisationRenamed, organisationId: organisation.id });
+      return Object.assign(organisation, { name: newName });
+    });
+  }
+}
+
+async function requireFreeName(m: EntityManager, name: string): Promise<void> {
+  if (await m.existsBy(Organisation, { name })) throw badUserInput(`An organisation named "${name}" already exists`);
 }
