@@ -16,6 +16,8 @@ const DELIVERIES = 'carethread_subscription_deliveries_total';
 const SOCKETS = 'carethread_websockets_open';
 const SEND = 'carethread_send_duration_seconds';
 const UNKNOWN = '(unknown)';
+/** Every label the server's own metrics have (`le`: a histogram's bucket). */
+const LABELS = new Set(['transport', 'type', 'field', 'code', 'mutation', 'result', 'le']);
 
 /** How much each of `counts` moved while `work` ran. */
 async function deltas(work: () => Promise<unknown>, counts: Record<string, [string, Record<string, string>]>): Promise<Record<string, number>> {
@@ -167,7 +169,14 @@ describe('graphql-ws', () => {
   });
 });
 
-test('every label value is one the server defines: an operation type, a root field of the schema, a known code', async () => {
+test('every label value is one the server defines: an operation type, a root field of the schema, a known code; nothing names an organisation', async () => {
+  // Activity in a second organisation: neither organisation is told apart in the metrics, which only the operator reads.
+  const other = await env.world.organisation('Metrics Hospital');
+  const pro = await other.world.professional('Metrics Pro');
+  await other.world.thread(pro, [asRecipient(await other.world.professional('Metrics Colleague'))], 'Between two of another organisation');
+  const text = (await raw(metricsUrl(env.server.url))).text;
+  expect([text.includes(other.id), text.includes('Metrics Hospital')]).toEqual([false, false]);
+
   const schema = await getSchema();
   const roots = [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(isObjectType);
   const fields = new Set([...roots.flatMap((t) => Object.keys(t.getFields())), '__typename', '__schema', '__type', UNKNOWN]);
@@ -175,6 +184,8 @@ test('every label value is one the server defines: an operation type, a root fie
   expect(samples.some((s) => s.name === REQUESTS)).toBe(true);
   for (const { name, labels } of samples) {
     const where = `${name} ${JSON.stringify(labels)}`;
+    // No other label: nothing per organisation, user or thread (a new label must be added here, with its values checked).
+    expect([where, Object.keys(labels).filter((key) => !LABELS.has(key))]).toEqual([where, []]);
     if ('transport' in labels) expect([where, labels.transport]).toEqual([where, expect.stringMatching(/^(http|ws)$/)]);
     if ('type' in labels) expect([where, labels.type]).toEqual([where, expect.stringMatching(/^(query|mutation|subscription|\(unknown\))$/)]);
     if ('field' in labels) expect([where, fields.has(labels.field)]).toEqual([where, true]);
