@@ -121,6 +121,7 @@ describe('tokens', () => {
     teams: ['{ teams { id } }'],
     auditTrail: ['query($t: ID!) { auditTrail(threadId: $t) { id } }', { t: threadId }],
     auditEvents: ['{ auditEvents { edges { cursor } } }'],
+    auditCheckpoint: ['{ auditCheckpoint { headHash } }'],
     myAccessLog: ['{ myAccessLog { edges { cursor } } }'],
     createThread: [
       'mutation($r: [RecipientInput!]!) { createThread(subject: "s", body: "b", recipients: $r) { id } }',
@@ -143,6 +144,7 @@ describe('tokens', () => {
       'mutation { createOrganisation(name: "Anonymous organisation", firstAdmin: { email: "anonymous-admin@test.example", name: "A", password: "password-1234" }) { id } }',
     ],
     setOrganisationAutoCc: ['mutation($o: ID!) { setOrganisationAutoCc(organisationId: $o, allowed: false) { id } }', { o: organisationId }],
+    renameOrganisation: ['mutation($o: ID!) { renameOrganisation(organisationId: $o, name: "Anonymously renamed") { id } }', { o: organisationId }],
     addTeamMember: ['mutation($t: ID!, $u: ID!) { addTeamMember(teamId: $t, userId: $u) { id } }', { t: teamId, u: doctor.id }],
     removeTeamMember: ['mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }', { t: teamId, u: nurse.id }],
     setTeamAutoCc: ['mutation($t: ID!) { setTeamAutoCc(teamId: $t, enabled: true) { id } }', { t: teamId }],

@@ -93,6 +93,18 @@ describe('the recipient drop-down', () => {
     expect(await offered(world, caller)).toEqual({ teams: [{ name: 'Cardiology', members: ['Ann', 'Bob'] }], users: [] });
   });
 
+  test("an option's team and its members answer every field, those read through another column too (their organisation)", async () => {
+    const caller = await world.professional('Caller Of Organisations');
+    const member = await world.professional('Organisation Member');
+    await world.team('Organisation Ward', { autoCc: true, members: [member] });
+    const { organisation } = (await world.as(caller, '{ me { organisation { id name } } }')).me;
+    const { recipients } = await world.as(
+      caller,
+      `{ recipients(search: "Organisation") { ... on TeamRecipient { team { name organisation { id name } } members { name organisation { id } } } } }`,
+    );
+    expect(recipients).toEqual([{ team: { name: 'Organisation Ward', organisation }, members: [{ name: 'Organisation Member', organisation: { id: organisation.id } }] }]);
+  });
+
   test("an auto-CC team's members leave out the caller", async () => {
     const caller = await world.professional('Caller');
     const ann = await world.professional('Ann');

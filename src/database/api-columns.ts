@@ -6,14 +6,17 @@ const known = new Map<Function, ColumnMetadata[]>();
 
 /**
  * The columns of an entity that the API shows: those whose property is a type-graphql @Field of the
- * entity's class. Enough to load an entity that goes nowhere but into an answer (its field resolvers
- * read its id), where every other column would only be read, converted and dropped.
+ * entity's class, and the `xId` column behind a field resolver `x` of its type (Team.organisation
+ * reads organisationId). Enough to load an entity that goes nowhere but into an answer, where every
+ * other column would only be read, converted and dropped.
  */
 export function apiColumns(m: EntityManager, target: Function): ColumnMetadata[] {
   let columns = known.get(target);
   if (!columns) {
-    const fields = new Set(getMetadataStorage().fields.filter((f) => f.target === target).map((f) => f.name));
-    columns = m.connection.getMetadata(target).columns.filter((c) => fields.has(c.propertyName));
+    const storage = getMetadataStorage();
+    const fields = new Set(storage.fields.filter((f) => f.target === target).map((f) => f.name));
+    const resolved = new Set(storage.fieldResolvers.filter((r) => r.getObjectType?.() === target).map((r) => `${r.schemaName}Id`));
+    columns = m.connection.getMetadata(target).columns.filter((c) => fields.has(c.propertyName) || resolved.has(c.propertyName));
     known.set(target, columns);
   }
   return columns;
