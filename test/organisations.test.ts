@@ -168,6 +168,16 @@ describe('who may message whom across two organisations', () => {
     await world.addParticipants(annA, threadId, [wardB]);
     const { thread } = await world.as(belB, `query($t: ID!) { thread(id: $t) { participants { user { name } } } }`, { t: threadId });
     expect(thread.participants.map((p: { user: { name: string } }) => p.user.name).sort()).toEqual(['Ann A', 'Bel B', 'Bob B', 'Pat Both']);
+    // Bel is away: everyone in the thread sees until when; why, only Bel's organisation.
+    const until = new Date(Date.now() + 86_400_000).toISOString();
+    await world.as(belB, `mutation($s: DateTime!, $e: DateTime!) { recordAbsence(startsAt: $s, endsAt: $e, reason: "Study leave") { id } }`, { s: new Date(Date.now() - 60_000).toISOString(), e: until });
+    const bel = async (viewer: Person) =>
+      (await world.as(viewer, `query($t: ID!) { thread(id: $t) { participants { user { name awayUntil absences { reason } } } } }`, { t: threadId })).thread.participants
+        .map((p: { user: { name: string } }) => p.user)
+        .find((u: { name: string }) => u.name === 'Bel B');
+    expect(await bel(annA)).toEqual({ name: 'Bel B', awayUntil: until, absences: null });
+    expect(await bel(pat)).toEqual({ name: 'Bel B', awayUntil: until, absences: null });
+    expect(await bel(bobB)).toEqual({ name: 'Bel B', awayUntil: until, absences: [{ reason: 'Study leave' }] });
     // Without a patient who shared with B, a thread gives no way into B.
     const staffOnly = await world.thread(annA, [asRecipient(alfA)]);
     expect(await offered(world, annA, { threadId: staffOnly })).toEqual({ teams: [{ name: 'Ward A', members: ['Amy A'] }], users: ['Pat Both'] });

@@ -43,11 +43,14 @@ export class UserAbsenceResolver {
 
   @FieldResolver(() => [Absence], {
     nullable: true,
-    description: "The user's current and upcoming absences, with their reasons, the earliest start first. Staff only: null for patients.",
+    description:
+      "The user's current and upcoming absences, with their reasons, the earliest start first. Staff of the user's own organisation only: null for patients, and for another organisation's staff (who see awayUntil).",
   })
   async absences(@Root() user: User, @Ctx() ctx: Context): Promise<Absence[] | null> {
     // Not @Viewer(): a User is also reached through `login`, before there is a viewer.
     if (!ctx.viewer || !isProfessional(ctx.viewer)) return null;
+    // Why someone is away is their organisation's business, even in a thread shared with another.
+    if (user.organisationId && user.organisationId !== ctx.viewer.organisationId) return null;
     return (await ctx.loaders.absencesOfUser.load(user.id)).absences;
   }
 }
