@@ -18,6 +18,8 @@ export type DatabaseConfig =
       url: string;
       /** Tables live in this schema (created if missing); the server's default when unset. */
       schema?: string;
+      /** Connections this instance keeps open at most (DATABASE_POOL_SIZE). */
+      poolSize: number;
     };
 
 export interface Config {
@@ -136,6 +138,7 @@ const schema = z
     LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(50),
     LOGIN_LOCKOUT_SECONDS: z.coerce.number().int().min(1).max(24 * 3600).default(15 * 60),
     SQLITE_BUSY_TIMEOUT_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(4).max(500).default(10),
     ESCALATION_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(30_000),
     OUTBOX_RELAY_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
     OUTBOX_KEEP_MS: z.coerce.number().int().min(60_000).max(7 * 24 * 3_600_000).default(600_000),
@@ -204,7 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     production,
-    database: parseDatabaseUrl(e.DATABASE_URL, { schema: e.DATABASE_SCHEMA, busyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS }),
+    database: parseDatabaseUrl(e.DATABASE_URL, { schema: e.DATABASE_SCHEMA, busyTimeoutMs: e.SQLITE_BUSY_TIMEOUT_MS, poolSize: e.DATABASE_POOL_SIZE }),
     jwtSecret: e.JWT_SECRET ? new TextEncoder().encode(e.JWT_SECRET) : randomBytes(32),
     jwtSecretIsRandom: !e.JWT_SECRET,
     tokenTtlSeconds: e.TOKEN_TTL_SECONDS,
@@ -276,8 +279,8 @@ function parseTrustProxy(value: string): boolean | number | string {
 const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
 
 /** `sqlite:<path>`, `sqlite::memory:` or `postgres://...`, already checked by the schema. */
-function parseDatabaseUrl(url: string, options: { schema?: string; busyTimeoutMs: number }): DatabaseConfig {
-  if (isPostgresUrl(url)) return { type: 'postgres', url, schema: options.schema };
+function parseDatabaseUrl(url: string, options: { schema?: string; busyTimeoutMs: number; poolSize: number }): DatabaseConfig {
+  if (isPostgresUrl(url)) return { type: 'postgres', url, schema: options.schema, poolSize: options.poolSize };
   return { type: 'sqlite', path: url.slice('sqlite:'.length), busyTimeoutMs: options.busyTimeoutMs };
 }
 

@@ -22,7 +22,7 @@ export function createDataSource(config: DatabaseConfig, queryLogger?: TypeOrmLo
     invalidWhereValuesBehavior: { null: 'throw', undefined: 'throw' } as const,
   };
   if (config.type === 'postgres') {
-    return new DataSource({ ...common, type: 'postgres', url: config.url, schema: config.schema, extra: { max: 10 } });
+    return new DataSource({ ...common, type: 'postgres', url: config.url, schema: config.schema, extra: { max: config.poolSize } });
   }
   if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
   return bindingIntegers(new DataSource({

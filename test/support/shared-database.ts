@@ -39,8 +39,8 @@ export function sharedDatabase(label: string, kind: 'sqlite' | 'postgres' = TEST
     schema,
     file,
     env: postgres ? { DATABASE_URL: postgres, DATABASE_SCHEMA: schema } : { DATABASE_URL: `sqlite:${file}` },
-    // 5 s is the server's default SQLITE_BUSY_TIMEOUT_MS.
-    config: postgres ? { type: 'postgres', url: postgres, schema } : { type: 'sqlite', path: file, busyTimeoutMs: 5_000 },
+    // The server's defaults: 10 connections (DATABASE_POOL_SIZE), 5 s of SQLITE_BUSY_TIMEOUT_MS.
+    config: postgres ? { type: 'postgres', url: postgres, schema, poolSize: 10 } : { type: 'sqlite', path: file, busyTimeoutMs: 5_000 },
     drop: async () => {
       if (postgres) await dropSchema(postgres, schema);
       for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });

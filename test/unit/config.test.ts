@@ -89,9 +89,10 @@ describe('configuration is validated before anything starts', () => {
     expect(Buffer.from(config.jwtSecret).equals(Buffer.from(loadConfig({}).jwtSecret))).toBe(false);
   });
 
-  test('PostgreSQL: the URL as given, with DATABASE_SCHEMA when set (a lower-case SQL identifier)', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u@db/care', DATABASE_SCHEMA: 'clinic_1' }).database).toEqual({ type: 'postgres', url: 'postgres://u@db/care', schema: 'clinic_1' });
-    expect(loadConfig({ DATABASE_URL: 'postgresql://u@db/care' }).database).toEqual({ type: 'postgres', url: 'postgresql://u@db/care', schema: undefined });
+  test('PostgreSQL: the URL as given, with DATABASE_SCHEMA when set (a lower-case SQL identifier), and DATABASE_POOL_SIZE (4 to 500, default 10)', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@db/care', DATABASE_SCHEMA: 'clinic_1' }).database).toEqual({ type: 'postgres', url: 'postgres://u@db/care', schema: 'clinic_1', poolSize: 10 });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u@db/care', DATABASE_POOL_SIZE: '40' }).database).toEqual({ type: 'postgres', url: 'postgresql://u@db/care', schema: undefined, poolSize: 40 });
+    for (const size of ['3', '501', 'ten']) expect(problem({ DATABASE_URL: 'postgres://u@db/care', DATABASE_POOL_SIZE: size })).toMatch(/DATABASE_POOL_SIZE/);
     expect(problem({ DATABASE_URL: 'postgres://u@db/care', DATABASE_SCHEMA: 'Clinic; DROP' })).toMatch(/DATABASE_SCHEMA must be a lower-case SQL identifier/);
   });
 

@@ -39,10 +39,10 @@ const DELIVERY_BATCH_MS = 10;
 /**
  * Batches of reads committing at once on PostgreSQL, so that a read never
  * waits for another batch's commit, only for its own: fewer than half the
- * pool's connections (data-source.ts), which writers and the reads' own
- * queries share.
+ * pool's connections (DATABASE_POOL_SIZE), which writers and the reads' own
+ * queries share; 4 with the default 10.
  */
-const READ_BATCHES_IN_FLIGHT = 4;
+const readBatchesInFlight = (poolSize: number) => Math.floor((poolSize - 1) / 2);
 
 /** A message pushed live to some of its recipients by this instance. */
 interface Delivery {
@@ -99,7 +99,7 @@ export class AuditService {
     ({ db: this.db, uow: this.uow, access: this.access, instanceId: this.instanceId, logger: this.logger } = deps);
     this.uow.auditWith(this.writer);
     // SQLite's transactions take turns: a second batch would wait behind the first instead of gathering.
-    const inFlight = this.db.options.type === 'postgres' ? READ_BATCHES_IN_FLIGHT : 1;
+    const inFlight = this.db.options.type === 'postgres' ? readBatchesInFlight((this.db.options.extra as { max: number }).max) : 1;
     this.reads = new GroupCommit((entries) => this.uow.run((tx) => tx.audit(...entries)), inFlight);
   }
 
