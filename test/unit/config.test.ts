@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { hostname } from 'node:os';
 import { ASYMMETRIC_ALGORITHMS, ConfigError, isProviderUrl, loadConfig } from '../../src/config';
+import { createDataSource } from '../../src/data-source';
 
 // The settings, read once at start (src/config.ts): defaults, typed values, and
 // every problem listed at once. test/startup.test.ts sees the real entry point
@@ -93,6 +94,9 @@ describe('configuration is validated before anything starts', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://u@db/care', DATABASE_SCHEMA: 'clinic_1' }).database).toEqual({ type: 'postgres', url: 'postgres://u@db/care', schema: 'clinic_1', poolSize: 10 });
     expect(loadConfig({ DATABASE_URL: 'postgresql://u@db/care', DATABASE_POOL_SIZE: '40' }).database).toEqual({ type: 'postgres', url: 'postgresql://u@db/care', schema: undefined, poolSize: 40 });
     for (const size of ['3', '501', 'ten']) expect(problem({ DATABASE_URL: 'postgres://u@db/care', DATABASE_POOL_SIZE: size })).toMatch(/DATABASE_POOL_SIZE/);
+    // The pool the data source opens.
+    const { options } = createDataSource(loadConfig({ DATABASE_URL: 'postgres://u@db/care', DATABASE_POOL_SIZE: '40' }).database);
+    expect(options).toMatchObject({ type: 'postgres', extra: { max: 40 } });
     expect(problem({ DATABASE_URL: 'postgres://u@db/care', DATABASE_SCHEMA: 'Clinic; DROP' })).toMatch(/DATABASE_SCHEMA must be a lower-case SQL identifier/);
   });
 
