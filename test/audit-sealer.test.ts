@@ -272,6 +272,19 @@ describe('two servers on one database', () => {
     expect(log.lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
   });
 
+  (TEST_POSTGRES_URL ? test.skip : test)('SQLite: sealers that take turns round by round each carry on from what the other sealed and linked', async () => {
+    // Every instance seals on SQLite, a round at a time: here strictly in turn, one send between rounds.
+    await first.app.auditSealer.stop();
+    await second!.app.auditSealer.stop();
+    const { world, dr, threadId } = await clinic(first, 'Turns');
+    for (const sealer of [first, second!, first, second!, first].map((s) => s.app.auditSealer)) {
+      await world.send(dr, threadId, 'one more');
+      expect(await sealer.sealAll(true)).toBeGreaterThan(0);
+    }
+    await expectIntact(first);
+    expect(log.lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
+  });
+
   (TEST_POSTGRES_URL ? test : test.skip)('PostgreSQL: sends hold no lock across instances; an event committing late, after higher ids, is sealed after them', async () => {
     const { dr, pat, threadId } = await clinic(first, 'Late');
     const db = first.app.db;

@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IsNull, Not } from 'typeorm';
+import { chainHash, organisationLinkHash } from '../src/modules/audit/audit-chain';
 import { importCheckpoint, signatureHolds } from '../src/modules/audit/audit-checkpoint';
+import { chainedContents } from '../src/modules/audit/audit-contents';
 import { AuditCheckpoint } from '../src/modules/audit/audit-checkpoint.entity';
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { AuditOrganisationLink } from '../src/modules/audit/audit-organisation-link.entity';
@@ -147,11 +149,11 @@ describe('each organisation has its own chain', () => {
     const before = { a: await verifyOrganisation(o.server, o.a), b: await verifyOrganisation(o.server, o.b) };
     expect(before.a.events).toBeGreaterThan(200);
     const db = o.server.app.db;
+    await o.server.app.auditSealer.stop();
     await dropAppendOnlyTriggers(db);
     await sql(db, `DELETE FROM ${table(db, 'audit_organisation_links')}`);
     await sql(db, `DELETE FROM ${table(db, 'audit_checkpoints')} WHERE "organisationId" IS NOT NULL`);
-    await o.server.app.auditSealer.stop();
-    // A sealer taking the turn anew finds nothing linked, as after the migration.
+    // A sealer taking the turn anew finds nothing linked, as after the migration, and links it all in one call.
     await seal(o.server);
     for (const [organisationId, earlier] of [[o.a, before.a], [o.b, before.b]] as const) {
       const report = await verifyOrganisation(o.server, organisationId);
@@ -193,11 +195,12 @@ describe("tampering with an organisation's chain is caught, in its own chain onl
     for (const organisationId of [o.a, o.b]) expect(intact(await verifyOrganisation(o.server, organisationId))).toBe(true);
   });
 
-  const brokenAt = async (eventId: number, problem: string | RegExp) => {
+  /** The first organisation's chain is broken at `eventId`; the second's holds, unless the change moved an event into it. */
+  const brokenAt = async (eventId: number, problem: string | RegExp, { otherBroken = false } = {}) => {
     const report = await verifyOrganisation(o.server, o.a);
     expect(report.broken).toEqual({ eventId, problem: typeof problem === 'string' ? problem : expect.stringMatching(problem) });
     expect(intact(report)).toBe(false);
-    expect(intact(await verifyOrganisation(o.server, o.b))).toBe(true);
+    expect(intact(await verifyOrganisation(o.server, o.b))).toBe(!otherBroken);
   };
 
   test("an event of the first organisation changed: its chain breaks there, the second's holds", async () => {
@@ -227,6 +230,27 @@ describe("tampering with an organisation's chain is caught, in its own chain onl
     expect((await verifyOrganisation(o.server, o.a)).broken).toEqual({ eventId: onlyA.eventId, problem: changed });
     expect((await verifyOrganisation(o.server, o.b)).broken).toEqual({ eventId: onlyA.eventId, problem: 'it concerns this organisation but is not in its chain: its link was removed' });
     await sql(db(), `UPDATE ${table(db(), 'audit_events')} SET "organisationId" = ? WHERE "id" = ?`, [o.a, onlyA.eventId]);
+  });
+
+  test("an event moved to the other organisation, its hash and the first organisation's links after it recomputed, no longer concerns the first", async () => {
+    const events = table(db(), 'audit_events');
+    const [original] = await sql(db(), `SELECT "hash" FROM ${events} WHERE "id" = ?`, [onlyA.eventId]);
+    const later = linksA.filter((l) => l.orgSeq >= onlyA.orgSeq);
+    await sql(db(), `UPDATE ${events} SET "organisationId" = ? WHERE "id" = ?`, [o.b, onlyA.eventId]);
+    // As whoever tampers without the key would: every hash the change touches, recomputed.
+    const [moved] = await db().manager.findBy(AuditEvent, { id: onlyA.eventId });
+    const [content] = await chainedContents(db().manager, [moved]);
+    const rehashed = chainHash(moved.prevHash!, content);
+    await sql(db(), `UPDATE ${events} SET "hash" = ? WHERE "id" = ?`, [rehashed, onlyA.eventId]);
+    let head = linksA[onlyA.orgSeq - 2].hash;
+    for (const link of later) {
+      const [{ hash: eventHash }] = await sql(db(), `SELECT "hash" FROM ${events} WHERE "id" = ?`, [link.eventId]);
+      head = organisationLinkHash(head, eventHash);
+      await sql(db(), `UPDATE ${links()} SET "hash" = ? WHERE "organisationId" = ? AND "orgSeq" = ?`, [head, link.organisationId, link.orgSeq]);
+    }
+    await brokenAt(onlyA.eventId, 'it no longer concerns this organisation: its organisations were changed', { otherBroken: true });
+    await sql(db(), `UPDATE ${events} SET "organisationId" = ?, "hash" = ? WHERE "id" = ?`, [o.a, original.hash, onlyA.eventId]);
+    for (const link of later) await sql(db(), `UPDATE ${links()} SET "hash" = ? WHERE "organisationId" = ? AND "orgSeq" = ?`, [link.hash, link.organisationId, link.orgSeq]);
   });
 
   test("a checkpoint of the other organisation's, or a forged one, does not pass for the first's", async () => {
