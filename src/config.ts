@@ -2,7 +2,7 @@ import { randomBytes, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { parseSigningKey } from './modules/audit/audit-signing-key';
+import { parseRetiredKeys, parseSigningKey } from './modules/audit/audit-signing-key';
 
 /** Where the data lives: the embedded SQLite file (default) or PostgreSQL. */
 export type DatabaseConfig =
@@ -67,6 +67,8 @@ export interface Config {
    * ./data/audit-signing-key.pem on PostgreSQL; null for an in-memory database.
    */
   auditSigningKeyFile: string | null;
+  /** AUDIT_RETIRED_KEYS: the public halves of earlier signing keys, whose checkpoints still verify. */
+  auditRetiredKeys: KeyObject[];
 }
 
 /** The asymmetric JWS algorithms an identity provider's tokens may use; HS* and `none` never. */
@@ -165,6 +167,17 @@ const schema = z
       })
       .optional(),
     AUDIT_SIGNING_KEY_FILE: z.string().optional(),
+    AUDIT_RETIRED_KEYS: z
+      .string()
+      .transform((text, ctx) => {
+        try {
+          return parseRetiredKeys(text);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      })
+      .default([]),
   })
   // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
@@ -241,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : null,
     auditSigningKey: e.AUDIT_SIGNING_KEY ?? null,
     auditSigningKeyFile: e.AUDIT_SIGNING_KEY_FILE ?? defaultKeyFile(e.DATABASE_URL),
+    auditRetiredKeys: e.AUDIT_RETIRED_KEYS,
   };
 }
 

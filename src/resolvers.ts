@@ -43,7 +43,7 @@ export function createResolvers(app: App): ResolverContainer {
     new ActivityResolver({ activity: app.activity, access }),
     new AuditResolver({ audit: app.audit }),
     new AuditSearchResolver({ auditSearch: app.auditSearch }),
-    new AuditCheckpointResolver({ db: app.db, publicKey: () => app.auditSealer.publicKey }),
+    new AuditCheckpointResolver({ db: app.db, publicKeys: () => [app.auditSealer.publicKey, ...app.config.auditRetiredKeys] }),
     new DenialRecorder(app.audit),
   ];
   const byType = new Map<Function, object>(instances.map((instance) => [instance.constructor, instance]));

@@ -10,10 +10,12 @@ import { chainHash, GENESIS_HASH, type ChainedContent } from '../src/modules/aud
 import { migrations } from '../src/tables';
 import { AuditAction } from '../src/modules/audit/audit-action';
 import { AuditEvent, AuditEventPatient } from '../src/modules/audit/audit-event.entity';
+import { importCheckpoint, signatureHolds } from '../src/modules/audit/audit-checkpoint';
 import { keyIdOf } from '../src/modules/audit/audit-signing-key';
 import { verifyOrganisationChain } from '../src/modules/audit/audit-organisation-verify';
 import { intact, verifyChain } from '../src/modules/audit/audit-verify';
 import { Organisation } from '../src/modules/organisations/organisation.entity';
+import { runCli } from './support/cli';
 import { ok } from './support/graphql';
 import { until } from './support/live';
 import { memoryLogger } from './support/logs';
@@ -142,7 +144,7 @@ describe('one server', () => {
   });
 });
 
-test('without AUDIT_SIGNING_KEY: a development key is made next to the SQLite file, with a warning, and kept across restarts; with it, that key signs', async () => {
+test("without AUDIT_SIGNING_KEY: a development key is made next to the SQLite file, with a warning, and kept across restarts; with it, that key signs; rotated, the retired key's checkpoints still hold (AUDIT_RETIRED_KEYS)", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'carethread-key-'));
   const env = { DATABASE_URL: `sqlite:${join(dir, 'kept.sqlite')}` };
   const keyIds: string[] = [];
@@ -175,6 +177,29 @@ test('without AUDIT_SIGNING_KEY: a development key is made next to the SQLite fi
       expect(report.checkpointProblem).toBe(`it names key ${keyIds[0]}, not the configured key ${keyIdOf(configured.publicKey)}`);
     } finally {
       await server.close();
+    }
+
+    // A rotation: the development key retired (AUDIT_RETIRED_KEYS). Sealing waits an hour, so the latest checkpoints are still its.
+    const retired = createPublicKey(readFileSync(file, 'utf8'));
+    const rotated = await startTestServer({ ...env, AUDIT_SIGNING_KEY: pem, AUDIT_RETIRED_KEYS: retired.export({ type: 'spki', format: 'pem' }) as string, AUDIT_SEAL_MS: '3600000' });
+    try {
+      expect(rotated.app.config.auditRetiredKeys.map(keyIdOf)).toEqual([keyIds[0]]);
+      const report = await verifyChain(rotated.app.db, { publicKey: configured.publicKey, retiredKeys: rotated.app.config.auditRetiredKeys });
+      expect({ ...report, intact: intact(report) }).toMatchObject({ checkpoint: { keyId: keyIds[0] }, checkpointProblem: null, intact: true });
+      const other = generateKeyPairSync('ed25519').publicKey;
+      expect((await verifyChain(rotated.app.db, { publicKey: configured.publicKey, retiredKeys: [other] })).checkpointProblem).toBe(
+        `it names key ${keyIds[0]}, not the configured key ${keyIdOf(configured.publicKey)} nor a retired one (AUDIT_RETIRED_KEYS)`,
+      );
+      // An admin is given the key that signed their organisation's latest checkpoint, the retired one.
+      const { auditCheckpoint } = await ok(rotated.url, '{ auditCheckpoint { keyId publicKey exported } }', {}, (await World.create(rotated)).admin.token);
+      expect(auditCheckpoint.keyId).toBe(keyIds[0]);
+      expect(signatureHolds(createPublicKey(auditCheckpoint.publicKey), importCheckpoint(auditCheckpoint.exported))).toBe(true);
+      // npm run audit:verify reads the same settings.
+      const cliEnv = { ...env, AUDIT_SIGNING_KEY: pem };
+      expect((await runCli('audit-verify.ts', [], { ...cliEnv, AUDIT_RETIRED_KEYS: retired.export({ type: 'spki', format: 'pem' }) as string })).code).toBe(0);
+      expect(await runCli('audit-verify.ts', [], cliEnv)).toMatchObject({ code: 1, stdout: expect.stringContaining(`audit checkpoint broken: it names key ${keyIds[0]}`) });
+    } finally {
+      await rotated.close();
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

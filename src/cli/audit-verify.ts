@@ -2,7 +2,7 @@
  * `npm run audit:verify [-- --organisation <id>] [--checkpoint <file>] [--export <file>] [--anchor <hash>] [--max-unsealed-seconds <n>]`:
  * checks the whole audit hash chain of the database the server is configured
  * with (DATABASE_URL, DATABASE_SCHEMA) against its latest signed checkpoint
- * (the key of AUDIT_SIGNING_KEY, or of AUDIT_SIGNING_KEY_FILE), without
+ * (the key of AUDIT_SIGNING_KEY, or of AUDIT_SIGNING_KEY_FILE; or one of AUDIT_RETIRED_KEYS), without
  * changing anything, and prints what it found.
  *
  * --organisation: that organisation's own chain instead, against its own checkpoints; reads no other organisation's events.
@@ -29,12 +29,13 @@ const USAGE =
 
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
-  const publicKey = verifyingKey(commandConfig());
+  const config = commandConfig();
+  const keys = { publicKey: verifyingKey(config), retiredKeys: config.auditRetiredKeys };
   const db = await openAuditDatabase('verify');
   try {
     const { organisationId } = options;
     if (organisationId && !(await db.manager.existsBy(Organisation, { id: organisationId }))) throw new CommandRefused(`no organisation has the id ${organisationId}`);
-    const report = organisationId ? await verifyOrganisationChain(db, organisationId, { ...options, publicKey }) : await verifyChain(db, { ...options, publicKey });
+    const report = organisationId ? await verifyOrganisationChain(db, organisationId, { ...options, ...keys }) : await verifyChain(db, { ...options, ...keys });
     for (const line of describeReport(report)) console.log(line);
     if (options.exportTo && report.checkpoint) writeFileSync(options.exportTo, `${exportCheckpoint(report.checkpoint)}\n`);
     return intact(report) ? 0 : 1;

@@ -84,10 +84,23 @@ describe('configuration is validated before anything starts', () => {
       auditSealMs: 200,
       auditSigningKey: null,
       auditSigningKeyFile: 'data/audit-signing-key.pem',
+      auditRetiredKeys: [],
     });
     expect(config.instanceId).toBe(`${hostname()}-${process.pid}`);
     // A random key for each process: tokens do not survive a restart.
     expect(Buffer.from(config.jwtSecret).equals(Buffer.from(loadConfig({}).jwtSecret))).toBe(false);
+  });
+
+  test('AUDIT_RETIRED_KEYS: Ed25519 public keys, PEM blocks one after another or DER in base64 separated by commas; anything else is refused', () => {
+    const [a, b] = [generateKeyPairSync('ed25519'), generateKeyPairSync('ed25519')];
+    const pem = (k: typeof a) => k.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    const der = (k: typeof a) => k.publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    const ids = (value: string) => loadConfig({ AUDIT_RETIRED_KEYS: value }).auditRetiredKeys.map((k) => k.export({ type: 'spki', format: 'der' }).toString('base64'));
+    expect(loadConfig({}).auditRetiredKeys).toEqual([]);
+    expect(ids(`${pem(a)}\n${pem(b)}`)).toEqual([der(a), der(b)]);
+    expect(ids(`${der(a)}, ${der(b)}`)).toEqual([der(a), der(b)]);
+    expect(problem({ AUDIT_RETIRED_KEYS: `${der(a)},not-a-key` })).toMatch(/AUDIT_RETIRED_KEYS.*key 2 must be a public key/);
+    expect(problem({ AUDIT_RETIRED_KEYS: generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string })).toMatch(/key 1 must be an Ed25519 public key/);
   });
 
   test('PostgreSQL: the URL as given, with DATABASE_SCHEMA when set (a lower-case SQL identifier), and DATABASE_POOL_SIZE (4 to 500, default 10)', () => {

@@ -6,11 +6,13 @@ import type { User } from '../users/user.entity';
 import { requireAdmin } from '../users/user-rules';
 import { exportCheckpoint } from './audit-checkpoint';
 import { SignedCheckpoint } from './audit-checkpoint.type';
+import { keyIdOf } from './audit-signing-key';
 import { latestCheckpoint } from './audit-verify';
 
 @Resolver()
 export class AuditCheckpointResolver {
-  constructor(private readonly deps: { db: DataSource; publicKey: () => KeyObject }) {}
+  /** `publicKeys`: the signing key's public half, then the retired keys' (AUDIT_RETIRED_KEYS). */
+  constructor(private readonly deps: { db: DataSource; publicKeys: () => KeyObject[] }) {}
 
   @Query(() => SignedCheckpoint, {
     nullable: true,
@@ -21,7 +23,9 @@ export class AuditCheckpointResolver {
     const organisationId = requireAdmin(viewer);
     const checkpoint = await latestCheckpoint(this.deps.db, organisationId);
     if (!checkpoint) return null;
-    const publicKey = this.deps.publicKey().export({ type: 'spki', format: 'pem' }).toString();
+    // Just after a key change, the latest checkpoint may still be the retired key's.
+    const signer = this.deps.publicKeys().find((key) => keyIdOf(key) === checkpoint.keyId) ?? this.deps.publicKeys()[0];
+    const publicKey = signer.export({ type: 'spki', format: 'pem' }).toString();
     return { ...checkpoint, organisationId, events: checkpoint.chainSeq, publicKey, exported: exportCheckpoint(checkpoint) };
   }
 }

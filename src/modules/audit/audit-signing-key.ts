@@ -36,6 +36,25 @@ export function parseSigningKey(text: string): KeyObject {
   return key;
 }
 
+/**
+ * The public keys of earlier signing keys, as AUDIT_RETIRED_KEYS gives them:
+ * SPKI PEM blocks one after another, or their DER in base64 separated by
+ * commas. Throws a one-line Error when one is not an Ed25519 public key.
+ */
+export function parseRetiredKeys(text: string): KeyObject[] {
+  const parts = text.includes('-----BEGIN') ? (text.match(/-----BEGIN [^-]+-----[\s\S]*?-----END [^-]+-----/g) ?? []) : text.split(',').map((p) => p.trim()).filter(Boolean);
+  return parts.map((part, i) => {
+    let key: KeyObject;
+    try {
+      key = part.startsWith('-----BEGIN') ? createPublicKey(part) : createPublicKey({ key: Buffer.from(part, 'base64'), format: 'der', type: 'spki' });
+    } catch {
+      throw new Error(`key ${i + 1} must be a public key, SPKI PEM or its DER in base64`);
+    }
+    if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519') throw new Error(`key ${i + 1} must be an Ed25519 public key`);
+    return key;
+  });
+}
+
 const signingKeyOf = (privateKey: KeyObject): AuditSigningKey => {
   const publicKey = createPublicKey(privateKey);
   return { privateKey, publicKey, keyId: keyIdOf(publicKey) };

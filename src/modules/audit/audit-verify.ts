@@ -42,6 +42,8 @@ export interface VerifyOptions {
   anchor?: string;
   /** The key checkpoints must be signed with (its public half); null: none is configured, and any checkpoint fails. */
   publicKey: KeyObject | null;
+  /** Earlier keys (AUDIT_RETIRED_KEYS): a checkpoint signed with one of them holds too. */
+  retiredKeys?: KeyObject[];
   /** A checkpoint kept outside the database (`audit:verify --export`): the chain must still hold everything up to it. */
   kept?: Checkpoint;
   /** An unsealed event older than this fails the run (default 60 s): sealing takes a second or so. */
@@ -117,7 +119,7 @@ export async function startReport(db: DataSource, options: VerifyOptions, organi
     stale: unsealed.oldestAt !== null && Date.now() - unsealed.oldestAt.getTime() > (options.maxUnsealedMs ?? DEFAULT_MAX_UNSEALED_MS),
   };
   if (options.anchor !== undefined) report.anchorEventId = null;
-  if (options.kept) report.keptProblem = otherChain(options.kept, organisationId) ?? signatureProblem(options.kept, options.publicKey);
+  if (options.kept) report.keptProblem = otherChain(options.kept, organisationId) ?? signatureProblem(options.kept, options);
   const named: NamedHeads = new Map();
   if (checkpoint) named.set(checkpoint.chainSeq, { hash: checkpoint.headHash, found: null });
   if (options.kept) named.set(options.kept.chainSeq, { hash: options.kept.headHash, found: null });
@@ -127,7 +129,7 @@ export async function startReport(db: DataSource, options: VerifyOptions, organi
 /** After an unbroken walk: the chain against its latest checkpoint, and against the kept one. */
 export function endReport(report: ChainReport, named: NamedHeads, options: VerifyOptions): ChainReport {
   if (!report.broken) {
-    report.checkpointProblem = checkpointProblem(report, report.checkpoint, options.publicKey, named);
+    report.checkpointProblem = checkpointProblem(report, report.checkpoint, options, named);
     if (options.kept) report.keptProblem ??= againstChain(report, options.kept, named);
   }
   return report;
@@ -179,16 +181,18 @@ async function unsealedEvents(db: DataSource): Promise<ChainReport['unsealed']> 
   return { count, oldestAt: oldest?.at ?? null };
 }
 
-function signatureProblem(c: Checkpoint, publicKey: KeyObject | null): string | null {
+/** What is wrong with a checkpoint's signature: by the configured key, or a retired one it names. */
+function signatureProblem(c: Checkpoint, { publicKey, retiredKeys = [] }: Pick<VerifyOptions, 'publicKey' | 'retiredKeys'>): string | null {
   if (!publicKey) return 'no key to check its signature with: set AUDIT_SIGNING_KEY (or AUDIT_SIGNING_KEY_FILE) as the server has it';
-  if (c.keyId !== keyIdOf(publicKey)) return `it names key ${c.keyId}, not the configured key ${keyIdOf(publicKey)}`;
-  return signatureHolds(publicKey, c) ? null : 'its signature does not hold: it was forged or changed';
+  const key = [publicKey, ...retiredKeys].find((k) => keyIdOf(k) === c.keyId);
+  if (!key) return `it names key ${c.keyId}, not the configured key ${keyIdOf(publicKey)}${retiredKeys.length ? ' nor a retired one (AUDIT_RETIRED_KEYS)' : ''}`;
+  return signatureHolds(key, c) ? null : 'its signature does not hold: it was forged or changed';
 }
 
 /** The newest events cannot go unnoticed: the latest checkpoint must be signed, and the chain must reach it with the same hash. */
-function checkpointProblem(report: ChainReport, checkpoint: Checkpoint | null, publicKey: KeyObject | null, named: NamedHeads): string | null {
+function checkpointProblem(report: ChainReport, checkpoint: Checkpoint | null, keys: Pick<VerifyOptions, 'publicKey' | 'retiredKeys'>, named: NamedHeads): string | null {
   if (!checkpoint) return report.events ? 'there is none, though events are sealed: the checkpoints were removed' : null;
-  return signatureProblem(checkpoint, publicKey) ?? againstChain(report, checkpoint, named);
+  return signatureProblem(checkpoint, keys) ?? againstChain(report, checkpoint, named);
 }
 
 function againstChain(report: ChainReport, c: Checkpoint, named: NamedHeads): string | null {
