@@ -155,29 +155,9 @@ const schema = z
       .pipe(z.array(z.enum(ASYMMETRIC_ALGORITHMS, `OIDC_ALGORITHMS may list only ${ASYMMETRIC_ALGORITHMS.join(', ')}`)).min(1))
       .default([...ASYMMETRIC_ALGORITHMS]),
     OIDC_JWKS_COOLDOWN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
-    AUDIT_SIGNING_KEY: z
-      .string()
-      .transform((text, ctx) => {
-        try {
-          return parseSigningKey(text);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-          return z.NEVER;
-        }
-      })
-      .optional(),
+    AUDIT_SIGNING_KEY: parsedBy(parseSigningKey).optional(),
     AUDIT_SIGNING_KEY_FILE: z.string().optional(),
-    AUDIT_RETIRED_KEYS: z
-      .string()
-      .transform((text, ctx) => {
-        try {
-          return parseRetiredKeys(text);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: (error as Error).message });
-          return z.NEVER;
-        }
-      })
-      .default([]),
+    AUDIT_RETIRED_KEYS: parsedBy(parseRetiredKeys).default([]),
   })
   // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
@@ -288,6 +268,18 @@ export function isProviderUrl(value: string): boolean {
 function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'true' || value === 'false') return value === 'true';
   return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** A setting read by `parse`, whose one-line Error becomes the setting's problem. */
+function parsedBy<T>(parse: (text: string) => T) {
+  return z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
 }
 
 const isPostgresUrl = (url: string) => /^postgres(ql)?:\/\//.test(url);
