@@ -291,7 +291,7 @@ describe('a platform admin creates organisations, each with its first admin, and
       .run(admin, { professionals: [], patients: [], teams: [{ where: 'teams[0]', name: 'Imported ward', autoCc: true, members: [] }], shares: [] })
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(DirectoryFileError);
-    expect((refused as DirectoryFileError).problems).toEqual(['teams[0]: automatic CC is not allowed in this organisation: a platform admin must allow it first']);
+    expect((refused as DirectoryFileError).problems).toEqual([`teams[0]: ${notAllowed}`]);
     expect(await env.server.app.db.manager.existsBy(Team, { name: 'Imported ward' })).toBe(false);
   });
 });

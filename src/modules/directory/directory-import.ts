@@ -5,6 +5,7 @@ import { tablePath } from '../../database/table-path';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditEntry, AuditedUnitOfWork } from '../audit/audit-entry';
 import { reachedByOrganisation } from '../care-network/organisation-reach';
+import { autoCcRefusal } from '../organisations/auto-cc-allowed';
 import { lockedOrganisation } from '../organisations/organisation-lookup';
 import { ProfessionalShare, TeamShare } from '../care-network/record-share.entity';
 import { TeamMember } from '../teams/team-member.entity';
@@ -137,9 +138,8 @@ export class DirectoryImport {
     for (const taken of await this.users(m, [...fileEmails])) {
       problems.push(`${people.find((p) => p.email === taken.email)!.where}: a user with email ${taken.email} already exists`);
     }
-    if (directory.teams.some((t) => t.autoCc) && !(await lockedOrganisation(m, organisationId, 'share')).autoCcAllowed) {
-      for (const team of directory.teams.filter((t) => t.autoCc)) problems.push(`${team.where}: automatic CC is not allowed in this organisation: a platform admin must allow it first`);
-    }
+    const refusal = directory.teams.some((t) => t.autoCc) ? autoCcRefusal(await lockedOrganisation(m, organisationId, 'share')) : null;
+    if (refusal) for (const team of directory.teams.filter((t) => t.autoCc)) problems.push(`${team.where}: ${refusal}`);
     for (const taken of await this.teams(m, [...fileTeams], organisationId)) {
       problems.push(`${directory.teams.find((t) => t.name === taken.name)!.where}: a team named "${taken.name}" already exists`);
     }

@@ -8,6 +8,7 @@ import type { AuditedUnitOfWork } from '../audit/audit-entry';
 import type { CareNetworkService } from '../care-network/care-network.service';
 import { isProfessional, User } from '../users/user.entity';
 import { Organisation } from '../organisations/organisation.entity';
+import { autoCcRefusal } from '../organisations/auto-cc-allowed';
 import { lockedOrganisation } from '../organisations/organisation-lookup';
 import { requireAdmin, requirePlatformAdmin } from '../users/user-rules';
 import { requireCoverageWithout } from './team-coverage';
@@ -161,5 +162,6 @@ export class TeamService {
 
 /** FORBIDDEN unless a platform admin allowed automatic CC in the organisation. */
 function requireAutoCcAllowed(organisation: Organisation): void {
-  if (!organisation.autoCcAllowed) throw forbidden(`Automatic CC is not allowed in ${organisation.name}: a platform admin must allow it first`);
+  const refusal = autoCcRefusal(organisation);
+  if (refusal) throw forbidden(refusal);
 }
