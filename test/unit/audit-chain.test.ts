@@ -27,6 +27,7 @@ const content = (over: Partial<ChainedContent> = {}): ChainedContent => ({
   teamId: null,
   patientIds: ['pat-2', 'pat-1'],
   organisationIds: [],
+  channel: null,
   recipients: null,
   requestId: 'req-1',
   clientIp: '203.0.113.7',
@@ -83,6 +84,7 @@ test('every field of the content, and the previous hash, changes the hash', () =
     { userAgent: null },
     { instanceId: 'host-2' },
     { organisationIds: ['org-1'] },
+    { channel: 'EMAIL' },
   ];
   for (const change of changes) expect([change, chainHash(GENESIS_HASH, content(change))]).not.toEqual([change, hash]);
   expect(chainHash('f'.repeat(64), content())).not.toBe(hash);
@@ -94,4 +96,10 @@ test('organisations: none (an event from before them) hashes as before; any are 
   expect(two).toBe(`${CANONICAL.slice(0, -1)},["org-1","org-2"]]`);
   expect(canonical(content({ organisationIds: ['org-1', 'org-2'] }))).toBe(two);
   expect(canonical(content({ organisationIds: ['org-1'] }))).not.toBe(two);
+});
+
+test('channel: none (every event but a notification) hashes as before; one is an object, never read as the organisations', () => {
+  expect(canonical(content({ channel: null }))).toBe(CANONICAL);
+  expect(canonical(content({ channel: 'PUSH' }))).toBe(`${CANONICAL.slice(0, -1)},{"channel":"PUSH"}]`);
+  expect(canonical(content({ channel: 'PUSH', organisationIds: ['org-1'] }))).toBe(`${CANONICAL.slice(0, -1)},["org-1"],{"channel":"PUSH"}]`);
 });

@@ -57,4 +57,11 @@ export enum AuditAction {
   OrganisationAutoCcChanged = 'ORGANISATION_AUTO_CC_CHANGED',
   /** A platform admin, or the organisation's own admin, renamed an organisation. */
   OrganisationRenamed = 'ORGANISATION_RENAMED',
+  /**
+   * The actor was told that a secure message waits in the thread (`channel`: EMAIL or PUSH), with no content.
+   * Nobody acted: as for MESSAGE_DELIVERED, the event is about who was reached.
+   */
+  NotificationSent = 'NOTIFICATION_SENT',
+  /** The actor changed their notification settings, registered or removed a browser for push, or unsubscribed through an e-mail's link. */
+  NotificationSettingsChanged = 'NOTIFICATION_SETTINGS_CHANGED',
 }

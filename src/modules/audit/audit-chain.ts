@@ -13,7 +13,9 @@ export type ChainedContent = Omit<AuditEvent, 'id' | 'chainSeq' | 'prevHash' | '
 /**
  * The canonical form of an event: a JSON array in a fixed field order, times
  * as ISO 8601 UTC, patient and organisation ids sorted; the organisations only
- * when there are any, so that events from before them hash as they did.
+ * when there are any, so that events from before them hash as they did, and
+ * likewise the channel (an object, never taken for the organisations) only
+ * when there is one.
  * Changing it breaks every existing chain.
  */
 export function canonical(e: ChainedContent): string {
@@ -37,6 +39,7 @@ export function canonical(e: ChainedContent): string {
     e.userAgent,
     e.instanceId,
     ...(e.organisationIds.length ? [[...e.organisationIds].sort()] : []),
+    ...(e.channel ? [{ channel: e.channel }] : []),
   ]);
 }
 

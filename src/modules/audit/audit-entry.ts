@@ -2,6 +2,7 @@ import type { RequestOrigin } from '../../common/request-origin';
 import type { Tx, UnitOfWork } from '../../database/unit-of-work';
 import type { ParticipantFacts } from '../threads/participants';
 import type { Actor } from '../users/user.entity';
+import type { NotificationChannel } from '../notifications/notification-channel';
 import type { AuditAction } from './audit-action';
 
 /** One audit event to record (AuditService stores it; the sealer chains it). */
@@ -20,6 +21,8 @@ export interface AuditEntry {
   denied?: string;
   /** MESSAGE_DELIVERED: who the message was pushed to. */
   recipientIds?: string[];
+  /** NOTIFICATION_SENT: the channel it went by. */
+  channel?: NotificationChannel;
   /** The thread's participants as this transaction read them, when it did: the audit writer then reads them no second time. */
   participants?: readonly ParticipantFacts[];
   /** Where it came from, when recorded outside its request (a group commit of many requests); default the current request's. */

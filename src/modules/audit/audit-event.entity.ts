@@ -94,6 +94,10 @@ export class AuditEvent {
   @Column({ type: 'text', nullable: true })
   recipients!: string | null;
 
+  @Field(() => String, { nullable: true, description: 'NOTIFICATION_SENT: the channel it went by (EMAIL, PUSH); null for every other action.' })
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  channel!: string | null;
+
   /** The request that caused it (the X-Request-Id response header). This and the three below reach admins only. */
   @Column({ type: 'varchar', length: 64, nullable: true })
   requestId!: string | null;

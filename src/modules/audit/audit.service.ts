@@ -178,6 +178,7 @@ export class AuditService {
             ]),
           ],
           organisationIds: facts.organisations(e),
+          channel: e.channel ?? null,
           recipients: e.recipientIds ? JSON.stringify([...e.recipientIds].sort().map((id) => facts.recipient(e.threadId ?? null, id))) : null,
           requestId: origin?.requestId ?? null,
           clientIp: origin ? storable(origin.ip, 64) : null,

@@ -111,6 +111,9 @@ export const FHIR_ACTIONS: Readonly<Record<AuditAction, { type: Coding; action: 
   [AuditAction.SignedOut]: { type: USER_AUTHENTICATION, action: 'E' },
   [AuditAction.SignedOutEverywhere]: { type: USER_AUTHENTICATION, action: 'E' },
   [AuditAction.PasswordChanged]: { type: API_OPERATION, action: 'U' },
+  // Telling someone that a message waits runs a function of the system; it shows them nothing of the record.
+  [AuditAction.NotificationSent]: { type: PATIENT_RECORD, action: 'E' },
+  [AuditAction.NotificationSettingsChanged]: { type: API_OPERATION, action: 'U' },
 };
 
 const OUTCOMES: Readonly<Record<AuditOutcome, NonNullable<FhirAuditEvent['outcome']>>> = {
