@@ -35,6 +35,13 @@ import { User } from './modules/users/user.entity';
 import { DISABLED_REASON } from './modules/users/user-rules';
 import { UserService } from './modules/users/user.service';
 import { OrganisationService } from './modules/organisations/organisation.service';
+import { Presence } from './live/presence';
+import { Mailer } from './modules/notifications/mailer';
+import { NotificationChannel } from './modules/notifications/notification-channel';
+import { listenForNotifications } from './modules/notifications/notification-schedule';
+import { NotificationSettingsService } from './modules/notifications/notification-settings.service';
+import { Notifier } from './modules/notifications/notifier';
+import { PushSender } from './modules/notifications/push-sender';
 
 /** The services of one server, wired once at start; src/resolvers.ts hands each resolver the few it uses. */
 export interface App {
@@ -70,6 +77,11 @@ export interface App {
   inbox: InboxService;
   /** Polls the escalation schedule once started (startServer starts it). */
   escalations: EscalationService;
+  /** Sends the notifications the schedule holds once started (startServer starts it); null when no channel is configured. */
+  notifier: Notifier | null;
+  notificationSettings: NotificationSettingsService;
+  /** Where the links in notifications point: PUBLIC_URL, else set by startServer to its own address once it listens. */
+  links: { origin: string };
   activity: ActivityService;
   absences: AbsenceService;
   /** What "now" is for absences and the escalation schedule: the system clock unless createApp was given one (tests move theirs forward). */
@@ -108,6 +120,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   threads.listen();
   inbox.listen();
   const escalations = new EscalationService({ uow, logger, pollMs: config.escalationPollMs, clock });
+  const { notifier, notificationSettings, links } = wireNotifications(config, db, uow, liveSessions, logger, clock);
   const loginLimiter = new LoginLimiter(config.login, config.redisUrl, logger);
   const bearer = new BearerIdentities(
     tokens,
@@ -141,11 +154,15 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     threads,
     inbox,
     escalations,
+    notifier,
+    notificationSettings,
+    links,
     activity: new ActivityService({ messages }),
     absences: new AbsenceService({ uow, clock, careNetwork }),
     clock,
     close: async () => {
       await escalations.stop();
+      await notifier?.stop();
       await outbox.stop();
       await audit.settled();
       await auditSealer.stop();
@@ -153,4 +170,24 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
       loginLimiter.close();
     },
   };
+}
+
+/**
+ * The channels the settings configure, the notifier that sends on them and
+ * the schedule's listeners (registered after the inbox's: an escalation's
+ * alert schedules its members). With no channel nothing is scheduled: a send
+ * costs not one statement more.
+ */
+function wireNotifications(config: Config, db: DataSource, uow: AuditedUnitOfWork, liveSessions: LiveSessions, logger: Logger, clock: Clock) {
+  const { smtpUrl, mailFrom, vapid, publicUrl, pollMs } = config.notifications;
+  const mailer = smtpUrl ? new Mailer(smtpUrl, mailFrom, logger) : null;
+  const push = vapid ? new PushSender(vapid, logger) : null;
+  const available = [...(mailer ? [NotificationChannel.EMAIL] : []), ...(push ? [NotificationChannel.PUSH] : [])];
+  const links = { origin: publicUrl ?? `http://localhost:${config.port}` };
+  const notificationSettings = new NotificationSettingsService({ db, uow, available });
+  if (!available.length) return { notifier: null, notificationSettings, links };
+  listenForNotifications(uow);
+  const presence = new Presence(liveSessions, config.redisUrl, config.instanceId, logger);
+  const notifier = new Notifier({ db, uow, logger, clock, pollMs, mailer, push, presence, secret: config.jwtSecret, origin: () => links.origin });
+  return { notifier, notificationSettings, links };
 }

@@ -69,6 +69,21 @@ export interface Config {
   auditSigningKeyFile: string | null;
   /** AUDIT_RETIRED_KEYS: the public halves of earlier signing keys, whose checkpoints still verify. */
   auditRetiredKeys: KeyObject[];
+  notifications: NotificationConfig;
+}
+
+/** Telling people that a secure message waits (src/modules/notifications). With neither channel, nothing is scheduled. */
+export interface NotificationConfig {
+  /** SMTP_URL: an smtp:// or smtps:// URL, or `log` (each e-mail written to the log instead: development, the demo); null: no e-mail. */
+  smtpUrl: string | null;
+  /** MAIL_FROM: the From of every e-mail. */
+  mailFrom: string;
+  /** VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY (base64url) and VAPID_SUBJECT (mailto: or https:); null: no Web Push. */
+  vapid: { publicKey: string; privateKey: string; subject: string } | null;
+  /** PUBLIC_URL: the origin the links in notifications point to; null: the server's own address. */
+  publicUrl: string | null;
+  /** NOTIFY_POLL_MS: how often each instance looks for due notifications. Default 15 s. */
+  pollMs: number;
 }
 
 /** The asymmetric JWS algorithms an identity provider's tokens may use; HS* and `none` never. */
@@ -158,6 +173,16 @@ const schema = z
     AUDIT_SIGNING_KEY: parsedBy(parseSigningKey).optional(),
     AUDIT_SIGNING_KEY_FILE: z.string().optional(),
     AUDIT_RETIRED_KEYS: parsedBy(parseRetiredKeys).default([]),
+    SMTP_URL: z
+      .string()
+      .refine((url) => url === 'log' || (/^smtps?:\/\//.test(url) && URL.canParse(url)), 'SMTP_URL must look like smtp://user:password@host:587, smtps://host:465, or be log')
+      .optional(),
+    MAIL_FROM: z.string().max(300).default('CareThread <no-reply@carethread.invalid>'),
+    VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'VAPID_PUBLIC_KEY must be a P-256 public key, base64url (87 characters)').optional(),
+    VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'VAPID_PRIVATE_KEY must be a P-256 private key, base64url (43 characters)').optional(),
+    VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)\S+$/, 'VAPID_SUBJECT must be a mailto: address or an https:// URL').optional(),
+    PUBLIC_URL: z.string().refine((url) => /^https?:\/\//.test(url) && URL.canParse(url), 'PUBLIC_URL must be an http(s):// URL').optional(),
+    NOTIFY_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(15_000),
   })
   // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
@@ -171,6 +196,10 @@ const schema = z
   .refine((env) => !env.OIDC_JWKS_URI || Boolean(env.OIDC_ISSUER), {
     path: ['OIDC_JWKS_URI'],
     message: 'OIDC_JWKS_URI needs OIDC_ISSUER',
+    when: () => true,
+  })
+  .refine((env) => new Set([env.VAPID_PUBLIC_KEY, env.VAPID_PRIVATE_KEY, env.VAPID_SUBJECT].map(Boolean)).size === 1, {
+    message: 'VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT go together',
     when: () => true,
   })
   .refine((env) => env.NODE_ENV !== 'production' || Boolean(env.JWT_SECRET), {
@@ -235,6 +264,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditSigningKey: e.AUDIT_SIGNING_KEY ?? null,
     auditSigningKeyFile: e.AUDIT_SIGNING_KEY_FILE ?? defaultKeyFile(e.DATABASE_URL),
     auditRetiredKeys: e.AUDIT_RETIRED_KEYS,
+    notifications: {
+      smtpUrl: e.SMTP_URL ?? null,
+      mailFrom: e.MAIL_FROM,
+      vapid: e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY && e.VAPID_SUBJECT ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY, subject: e.VAPID_SUBJECT } : null,
+      publicUrl: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : null,
+      pollMs: e.NOTIFY_POLL_MS,
+    },
   };
 }
 

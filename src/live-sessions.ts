@@ -95,6 +95,11 @@ export class LiveSessions {
     return this.byUser.get(userId)?.size ?? 0;
   }
 
+  /** The users with a connection open on this instance. */
+  users(): IterableIterator<string> {
+    return this.byUser.keys();
+  }
+
   /** Connections tracked right now. */
   get size(): number {
     let count = 0;

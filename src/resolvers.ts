@@ -10,6 +10,7 @@ import { CareNetworkResolver } from './modules/care-network/care-network.resolve
 import { InboxResolver } from './modules/inbox/inbox.resolver';
 import { ThreadInboxResolver } from './modules/inbox/thread-inbox.resolver';
 import { MessageResolver } from './modules/messages/message.resolver';
+import { NotificationSettingsResolver } from './modules/notifications/notification-settings.resolver';
 import { OrganisationResolver } from './modules/organisations/organisation.resolver';
 import { RecipientsResolver } from './modules/recipients/recipients.resolver';
 import { TeamResolver } from './modules/teams/team.resolver';
@@ -38,6 +39,7 @@ export function createResolvers(app: App): ResolverContainer {
     new ThreadResolver({ threads: app.threads, messages, access, metrics }),
     new ThreadInboxResolver({ access }),
     new InboxResolver({ inbox: app.inbox }),
+    new NotificationSettingsResolver({ settings: app.notificationSettings, pushPublicKey: app.config.notifications.vapid?.publicKey ?? null }),
     new ParticipantResolver(),
     new MessageResolver({ messages, metrics }),
     new ActivityResolver({ activity: app.activity, access }),

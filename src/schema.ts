@@ -15,6 +15,7 @@ import { CareNetworkResolver } from './modules/care-network/care-network.resolve
 import { InboxResolver } from './modules/inbox/inbox.resolver';
 import { ThreadInboxResolver } from './modules/inbox/thread-inbox.resolver';
 import { MessageResolver } from './modules/messages/message.resolver';
+import { NotificationSettingsResolver } from './modules/notifications/notification-settings.resolver';
 import { RecipientsResolver } from './modules/recipients/recipients.resolver';
 import { TeamResolver } from './modules/teams/team.resolver';
 import { ParticipantResolver } from './modules/threads/participant.resolver';
@@ -54,6 +55,7 @@ const RESOLVERS: NonEmptyArray<Function> = [
   ThreadResolver,
   ThreadInboxResolver,
   InboxResolver,
+  NotificationSettingsResolver,
   ParticipantResolver,
   MessageResolver,
   ActivityResolver,

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './logger';
 import { serveProbes } from './probes';
 import type { LiveHub } from './live/live-hub';
 import { getSchema } from './schema';
+import { serveUnsubscribe } from './modules/notifications/unsubscribe-route';
 import { serveWeb } from './web';
 import { serveWebsockets } from './websocket';
 
@@ -79,6 +80,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     app.escalations.start();
     app.auditSealer.start();
     const port = (http.server.address() as AddressInfo).port;
+    if (!config.notifications.publicUrl) app.links.origin = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    app.notifier?.start();
     const started = app; // for the closure: `app` is reassignable
     return {
       app,
@@ -139,6 +142,7 @@ async function serve(app: App, config: Config, options: ServerOptions, closing: 
   expressApp.use(log);
   serveProbes(expressApp, app, closing);
   serveWeb(expressApp, GRAPHQL_PATH, app.logger);
+  serveUnsubscribe(expressApp, { db: app.db, settings: app.notificationSettings, secret: config.jwtSecret });
   expressApp.use(GRAPHQL_PATH, json, graphql);
   expressApp.use((error: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => answerFailure(req, res, error));
 

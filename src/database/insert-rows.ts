@@ -10,9 +10,16 @@ import { tablePath } from './table-path';
  * 0/1 and date text), the columns those of the first row that are not
  * undefined (the others take their defaults); its text is written once per
  * table, columns and row count (statements.ts). `returning` names a column to
- * read back, e.g. a generated id.
+ * read back, e.g. a generated id. `existing: 'keep'` skips rows whose key is
+ * taken (ON CONFLICT DO NOTHING) instead of failing.
  */
-export async function insertRows<T extends ObjectLiteral>(m: EntityManager, target: EntityTarget<T>, rows: Partial<T>[], returning?: keyof T & string): Promise<unknown[]> {
+export async function insertRows<T extends ObjectLiteral>(
+  m: EntityManager,
+  target: EntityTarget<T>,
+  rows: Partial<T>[],
+  returning?: keyof T & string,
+  existing: 'fail' | 'keep' = 'fail',
+): Promise<unknown[]> {
   if (!rows.length) return [];
   const runner = m.queryRunner;
   if (!runner) throw new Error('insertRows runs inside a transaction');
@@ -22,15 +29,16 @@ export async function insertRows<T extends ObjectLiteral>(m: EntityManager, targ
   const sqlite = driver.options.type !== 'postgres';
   const stored = sqlite ? sqliteParameter : (value: unknown) => value;
   const parameters = rows.flatMap((row) => columns.map((column) => stored(driver.preparePersistentValue(column.getEntityValue(row, true), column))));
-  const key = `insert ${metadata.tableName} (${columns.map((c) => c.databaseName).join(',')}) x${rows.length} ${returning ?? ''}`;
-  const sql = statement(m.connection, key, () => insertSql(m, tablePath(m, metadata.tableName), columns, rows.length, returning && metadata.findColumnWithPropertyName(returning)!));
+  const key = `insert ${metadata.tableName} (${columns.map((c) => c.databaseName).join(',')}) x${rows.length} ${returning ?? ''} ${existing}`;
+  const sql = statement(m.connection, key, () => insertSql(m, tablePath(m, metadata.tableName), columns, rows.length, returning && metadata.findColumnWithPropertyName(returning)!, existing));
   const { records } = await runner.query(sql, parameters, true);
   return returning ? (records as Record<string, unknown>[]).map((row) => Object.values(row)[0]) : [];
 }
 
-function insertSql(m: EntityManager, table: string, columns: ColumnMetadata[], rowCount: number, returning: ColumnMetadata | undefined): string {
+function insertSql(m: EntityManager, table: string, columns: ColumnMetadata[], rowCount: number, returning: ColumnMetadata | undefined, existing: 'fail' | 'keep'): string {
   let n = 0;
   const values = Array.from({ length: rowCount }, () => `(${columns.map(() => placeholder(m.connection, ++n)).join(', ')})`);
   const names = columns.map((c) => `"${c.databaseName}"`).join(', ');
-  return `INSERT INTO ${table} (${names}) VALUES ${values.join(', ')}${returning ? ` RETURNING "${returning.databaseName}"` : ''}`;
+  const keep = existing === 'keep' ? ' ON CONFLICT DO NOTHING' : '';
+  return `INSERT INTO ${table} (${names}) VALUES ${values.join(', ')}${keep}${returning ? ` RETURNING "${returning.databaseName}"` : ''}`;
 }

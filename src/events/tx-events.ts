@@ -1,3 +1,4 @@
+import type { ParticipantFacts } from '../modules/threads/participants';
 import type { Actor } from '../modules/users/user.entity';
 import { TOPICS, type AnyBusEvent, type Events, type MessageData, type Topic } from './event-bus';
 
@@ -17,9 +18,9 @@ export interface TxEvents extends Events {
   /**
    * A message was stored (before its MESSAGE_ADDED), with its author and
    * whether it started the patient's wait (its numbering moved the wait
-   * already: messages/next-message.ts).
+   * already: messages/next-message.ts), and the participants it reaches.
    */
-  MESSAGE_STORED: { message: MessageData; author: Actor; waitStarted: boolean };
+  MESSAGE_STORED: { message: MessageData; author: Actor; waitStarted: boolean; participants: readonly ParticipantFacts[] };
   TEAM_MEMBER_ADDED: TeamMemberEvent;
   /** Emitted once the membership row is gone. */
   TEAM_MEMBER_REMOVED: TeamMemberEvent;

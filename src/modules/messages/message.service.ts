@@ -127,7 +127,7 @@ export class MessageService {
     // before waiting: an author removed meanwhile shows here.
     if (!participants.some((p) => p.userId === author.id)) throw notFound('Thread');
     const data = toMessageData(message);
-    await tx.emit(MESSAGE_STORED, { message: data, author, waitStarted: next.waitStarted });
+    await tx.emit(MESSAGE_STORED, { message: data, author, waitStarted: next.waitStarted, participants });
     await tx.emit(MESSAGE_ADDED, rememberSend({ message: data, recipientIds: participants.map((p) => p.userId) }, { author, participants }));
     await tx.audit({ actor: author, action: AuditAction.MessageSent, threadId, messageId: message.id, participants });
     return message;

@@ -1,0 +1,25 @@
+import { jwtVerify, SignJWT } from 'jose';
+import { TOKEN_ISSUER } from '../auth/token.service';
+
+/** Not the API's audience: an unsubscribe token is never a bearer token, nor the reverse. */
+const AUDIENCE = 'carethread-unsubscribe';
+
+/**
+ * The token in every notification e-mail's unsubscribe link (RFC 8058): it
+ * turns that account's e-mail notifications off without a sign-in. Signed
+ * with the server's JWT secret; it does not expire, as the e-mails it is in
+ * stay in mailboxes.
+ */
+export function unsubscribeToken(secret: Uint8Array, userId: string): Promise<string> {
+  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuer(TOKEN_ISSUER).setAudience(AUDIENCE).sign(secret);
+}
+
+/** The account a token names; null for anything not signed by this server as an unsubscribe token. */
+export async function unsubscribingUser(secret: Uint8Array, token: string): Promise<string | null> {
+  try {
+    const { payload } = await jwtVerify(token, secret, { issuer: TOKEN_ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+    return payload.sub ?? null;
+  } catch {
+    return null;
+  }
+}
