@@ -1,0 +1,271 @@
+import { globalAgent } from 'node:https';
+import webpush from 'web-push';
+import { HOUR, MINUTE, TestClock } from './support/clock';
+import { codes, gql, ok } from './support/graphql';
+import { connect, settle, subscribe, until } from './support/live';
+import { startMailCatcher, type MailCatcher } from './support/mail-catcher';
+import { startPushEndpoint, type PushEndpoint } from './support/push-endpoint';
+import { startTestServer, type TestServer } from './support/server';
+import { asRecipient, World, type Person } from './support/world';
+
+// Notifications through real servers, a real SMTP server (smtp-server) and a
+// real Web Push endpoint that decrypts what it receives. Message times are
+// real; the notifier reads a TestClock that the tests move forward, and its
+// rounds are run by the tests (runDue) rather than by its timer.
+
+const clock = new TestClock();
+const vapid = webpush.generateVAPIDKeys();
+let mail: MailCatcher;
+let push: PushEndpoint;
+let server: TestServer;
+let world: World;
+
+const SETTINGS = `{ channels available delayMinutes quietHours { start end timeZone } pushDevices }`;
+const GET = `query { notificationSettings ${SETTINGS} }`;
+const UPDATE = `mutation($i: NotificationSettingsInput!) { updateNotificationSettings(input: $i) ${SETTINGS} }`;
+const REGISTER = `mutation($s: PushSubscriptionInput!) { registerPushSubscription(subscription: $s) ${SETTINGS} }`;
+const MARK_READ = `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`;
+const STAFF_NOTE = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b, staffOnly: true) { id } }`;
+const ACCESS_LOG = `query { myAccessLog(first: 100) { edges { node { action who { id } threadId } } } }`;
+const AUDIT = `query($t: ID) { auditEvents(filter: { action: "NOTIFICATION_SENT", threadId: $t }, first: 100) { edges { node { actor { id } channel threadId messageId } } } }`;
+
+beforeAll(async () => {
+  [mail, push] = await Promise.all([startMailCatcher(), startPushEndpoint()]);
+  // The push endpoint's certificate is made for this run; the server pushes through the default agent.
+  globalAgent.options.ca = push.ca;
+  server = await startTestServer(
+    { SMTP_URL: mail.url, VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@clinic.example', NOTIFY_POLL_MS: '3600000' },
+    { clock },
+  );
+  world = await World.create(server);
+});
+afterAll(async () => {
+  await server?.close();
+  await Promise.all([mail?.close(), push?.close()]);
+  globalAgent.options.ca = undefined;
+});
+beforeEach(() => clock.reset());
+
+const run = () => server.app.notifier!.runDue();
+const mailsTo = (person: Person) => mail.mails.filter((m) => m.to.includes(person.email));
+
+/** A patient's thread with a professional, the patient's message waiting. */
+async function patientWrites(label: string) {
+  const doctor = await world.professional(`Dr ${label}`);
+  const patient = await world.patient(`Patient ${label}`);
+  await world.share(patient, doctor);
+  const threadId = await world.thread(patient, [asRecipient(doctor)], `Symptoms of ${label}`, `About ${label}`);
+  return { doctor, patient, threadId };
+}
+
+test('a message unread after the delay is told by a generic e-mail with a one-click unsubscribe, audited as NOTIFICATION_SENT', async () => {
+  const { doctor, patient, threadId } = await patientWrites('delay');
+  expect(await run()).toBe(0);
+  clock.advance(4 * MINUTE);
+  expect(await run()).toBe(0);
+  clock.advance(2 * MINUTE);
+  expect(await run()).toBe(1);
+  const [sent] = mailsTo(doctor);
+  expect(sent.subject).toBe('A secure message is waiting for you');
+  expect(sent.text).toContain('/app');
+  expect(sent.headers.get('list-unsubscribe')).toMatch(/^<http:\/\/127\.0\.0\.1:\d+\/notifications\/unsubscribe\?token=[\w.-]+>$/);
+  expect(sent.headers.get('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+  expect(mailsTo(patient)).toHaveLength(0);
+
+  const events = (await ok(server.url, AUDIT, { t: threadId }, world.admin.token)).auditEvents.edges.map((e: any) => e.node);
+  expect(events).toEqual([expect.objectContaining({ actor: { id: doctor.id }, channel: 'EMAIL', threadId, messageId: expect.any(String) })]);
+  // The patient sees who was told, and nothing of how.
+  const log = (await ok(server.url, ACCESS_LOG, {}, patient.token)).myAccessLog.edges.map((e: any) => e.node);
+  expect(log).toContainEqual({ action: 'NOTIFICATION_SENT', who: { id: doctor.id }, threadId });
+});
+
+test('one notification per thread per window, however many messages: the next after the window covers what came since', async () => {
+  const { doctor, patient, threadId } = await patientWrites('digest');
+  await world.send(patient, threadId, 'second');
+  clock.advance(6 * MINUTE);
+  expect(await run()).toBe(1);
+  await world.send(patient, threadId, 'third');
+  clock.advance(30 * MINUTE);
+  expect(await run()).toBe(0);
+  clock.advance(31 * MINUTE);
+  expect(await run()).toBe(1);
+  expect(mailsTo(doctor)).toHaveLength(2);
+  // Nothing new since: the window ends without a third.
+  clock.advance(2 * HOUR);
+  expect(await run()).toBe(0);
+  expect(mailsTo(doctor)).toHaveLength(2);
+});
+
+test('read on another device before the delay: nothing is sent', async () => {
+  const { doctor, threadId } = await patientWrites('read');
+  await ok(server.url, MARK_READ, { t: threadId }, doctor.token);
+  clock.advance(10 * MINUTE);
+  expect(await run()).toBe(0);
+  expect(mailsTo(doctor)).toHaveLength(0);
+});
+
+test('someone connected live is not notified; once gone, they are after their delay', async () => {
+  const { doctor, threadId } = await patientWrites('live');
+  const client = connect(server.url.replace('http', 'ws'), doctor.token);
+  subscribe(client, `subscription { messageAdded { id } }`);
+  await until(() => server.app.liveSessions.count(doctor.id) > 0);
+  clock.advance(6 * MINUTE);
+  expect(await run()).toBe(0);
+  await client.dispose();
+  await until(() => server.app.liveSessions.count(doctor.id) === 0);
+  clock.advance(6 * MINUTE);
+  expect(await run()).toBe(1);
+  expect(mailsTo(doctor)).toHaveLength(1);
+  void threadId;
+});
+
+test('quiet hours hold a notification until they end, in the user’s time zone', async () => {
+  const { doctor } = await patientWrites('quiet');
+  const at = new Date(Date.now() + 6 * MINUTE);
+  const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+  await ok(server.url, UPDATE, { i: { quietHours: { start: hhmm(new Date(at.getTime() - HOUR)), end: hhmm(new Date(at.getTime() + HOUR)), timeZone: 'UTC' } } }, doctor.token);
+  clock.advance(6 * MINUTE);
+  expect(await run()).toBe(0);
+  clock.advance(HOUR + 2 * MINUTE);
+  expect(await run()).toBe(1);
+});
+
+test('an absent professional is not notified while away', async () => {
+  const { doctor } = await patientWrites('absent');
+  const endsAt = new Date(Date.now() + 3 * HOUR).toISOString();
+  await ok(server.url, `mutation($e: DateTime!) { recordAbsence(startsAt: "2020-01-01T00:00:00Z", endsAt: $e) { id } }`, { e: endsAt }, doctor.token);
+  clock.advance(10 * MINUTE);
+  expect(await run()).toBe(0);
+  clock.advance(3 * HOUR);
+  expect(await run()).toBe(1);
+});
+
+test('a patient is told after 15 minutes and reminded once the next day while it stays unread', async () => {
+  const doctor = await world.professional('Dr Reminder');
+  const patient = await world.patient('Patient Reminder');
+  await world.share(patient, doctor);
+  await world.thread(doctor, [asRecipient(patient)], 'Your results are ready', 'Results');
+  clock.advance(6 * MINUTE);
+  expect(await run()).toBe(0);
+  clock.advance(10 * MINUTE);
+  expect(await run()).toBe(1);
+  clock.advance(23 * HOUR);
+  expect(await run()).toBe(0);
+  clock.advance(2 * HOUR);
+  expect(await run()).toBe(1);
+  expect(mailsTo(patient).map((m) => m.subject)).toEqual(['A secure message is waiting for you', 'Reminder: a secure message is waiting for you']);
+  clock.advance(3 * 24 * HOUR);
+  expect(await run()).toBe(0);
+});
+
+test('a staff-only note notifies professionals, never the patient', async () => {
+  const doctor = await world.professional('Dr Note');
+  const nurse = await world.professional('Nurse Note');
+  const patient = await world.patient('Patient Note');
+  await world.share(patient, doctor);
+  const threadId = await world.thread(doctor, [asRecipient(patient), asRecipient(nurse)], 'Hello', 'Note');
+  await ok(server.url, MARK_READ, { t: threadId }, patient.token);
+  await ok(server.url, MARK_READ, { t: threadId }, nurse.token);
+  await ok(server.url, STAFF_NOTE, { t: threadId, b: 'Staff only' }, doctor.token);
+  clock.advance(HOUR);
+  expect(await run()).toBe(1);
+  expect(mailsTo(nurse)).toHaveLength(1);
+  expect(mailsTo(patient)).toHaveLength(0);
+  // Nor does the patient's access log show that staff were told of something.
+  const log = (await ok(server.url, ACCESS_LOG, {}, patient.token)).myAccessLog.edges.map((e: any) => e.node);
+  expect(log.filter((e: any) => e.action === 'NOTIFICATION_SENT' && e.threadId === threadId)).toEqual([]);
+});
+
+test('a team’s members are told when the escalation rules alert them, not of every message', async () => {
+  const a = await world.professional('Team member A');
+  const b = await world.professional('Team member B');
+  const team = await world.team('Escalating team', { autoCc: true, members: [a, b] });
+  await ok(server.url, `mutation($t: ID!) { setTeamWaitingLimit(teamId: $t, minutes: 30) { id } }`, { t: team.id }, world.admin.token);
+  const patient = await world.patient('Patient Team');
+  await world.share(patient, team);
+  await world.thread(patient, [asRecipient(team)], 'Please call', 'Team');
+  clock.advance(10 * MINUTE);
+  expect(await run()).toBe(0);
+  clock.advance(25 * MINUTE);
+  expect(await server.app.escalations.runDue()).toBe(1);
+  expect(await run()).toBe(2);
+  expect([...mailsTo(a), ...mailsTo(b)]).toHaveLength(2);
+});
+
+test('Web Push: registered browsers get the generic payload, encrypted for them; a browser its push service forgot is removed', async () => {
+  const { doctor } = await patientWrites('push');
+  const browser = push.subscribe({ applicationServerKey: vapid.publicKey });
+  const registered = (await ok(server.url, REGISTER, { s: browser }, doctor.token)).registerPushSubscription;
+  expect(registered.pushDevices).toBe(1);
+  await ok(server.url, UPDATE, { i: { channels: ['PUSH'] } }, doctor.token);
+  clock.advance(6 * MINUTE);
+  const before = push.received.length;
+  expect(await run()).toBe(1);
+  const [received] = push.received.slice(before);
+  expect(JSON.parse(received.payload)).toEqual({ title: 'CareThread', body: 'A secure message is waiting for you.', url: expect.stringMatching(/\/app$/), tag: 'carethread-waiting' });
+  expect(mailsTo(doctor)).toHaveLength(0);
+
+  const { patient, threadId } = await patientWrites('push-gone');
+  void patient;
+  const gone = push.subscribe({ applicationServerKey: vapid.publicKey });
+  const other = await world.professional('Dr Gone');
+  await world.share(patient, other);
+  void threadId;
+  await ok(server.url, REGISTER, { s: gone }, other.token);
+  await ok(server.url, UPDATE, { i: { channels: ['PUSH'] } }, other.token);
+  const thread = await world.thread(patient, [asRecipient(other)], 'Hello again', 'Gone');
+  void thread;
+  push.answer(410, gone.endpoint);
+  clock.advance(6 * MINUTE);
+  await run();
+  expect((await ok(server.url, GET, {}, other.token)).notificationSettings.pushDevices).toBe(0);
+});
+
+test('the unsubscribe link turns e-mail off without a sign-in; a forged one changes nothing', async () => {
+  const { doctor, patient, threadId } = await patientWrites('unsubscribe');
+  clock.advance(6 * MINUTE);
+  await run();
+  const link = mailsTo(doctor)[0].headers.get('list-unsubscribe')!.slice(1, -1);
+  const forged = await fetch(link.replace(/token=.*/, 'token=eyJhbGciOiJIUzI1NiJ9.e30.forged'), { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  expect(forged.status).toBe(400);
+  expect((await forged.json()).errors[0].extensions.code).toBe('INVALID_UNSUBSCRIBE_LINK');
+  expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings.channels).toEqual(['EMAIL', 'PUSH']);
+  // A GET (a mail scanner following the link) only shows the button.
+  expect((await fetch(link)).status).toBe(200);
+  expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings.channels).toEqual(['EMAIL', 'PUSH']);
+
+  const oneClick = await fetch(link, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  expect(oneClick.status).toBe(200);
+  expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings.channels).toEqual(['PUSH']);
+  await world.send(patient, threadId, 'again');
+  clock.advance(3 * HOUR);
+  await run();
+  expect(mailsTo(doctor)).toHaveLength(1);
+});
+
+test('settings: defaults by kind, and bad input refused with a code, nothing changed', async () => {
+  const doctor = await world.professional('Dr Settings');
+  const patient = await world.patient('Patient Settings');
+  expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings).toEqual({ channels: ['EMAIL', 'PUSH'], available: ['EMAIL', 'PUSH'], delayMinutes: 5, quietHours: null, pushDevices: 0 });
+  expect((await ok(server.url, GET, {}, patient.token)).notificationSettings.delayMinutes).toBe(15);
+  const before = (await ok(server.url, GET, {}, doctor.token)).notificationSettings;
+  const refused = async (query: string, variables: Record<string, unknown>) => codes(server.url, query, variables, doctor.token);
+  expect(await refused(UPDATE, { i: { delayMinutes: 0 } })).toEqual(['BAD_USER_INPUT']);
+  expect(await refused(UPDATE, { i: { delayMinutes: 1441 } })).toEqual(['BAD_USER_INPUT']);
+  expect(await refused(UPDATE, { i: { delayMinutes: 30, quietHours: { start: '25:00', end: '07:00', timeZone: 'UTC' } } })).toEqual(['BAD_USER_INPUT']);
+  expect(await refused(UPDATE, { i: { quietHours: { start: '22:00', end: '07:00', timeZone: 'Mars/Olympus' } } })).toEqual(['BAD_USER_INPUT']);
+  expect(await refused(UPDATE, { i: { channels: ['SMS'] } })).toEqual(['BAD_USER_INPUT']);
+  const browser = push.subscribe();
+  expect(await refused(REGISTER, { s: { ...browser, endpoint: browser.endpoint.replace('https:', 'http:') } })).toEqual(['BAD_USER_INPUT']);
+  expect(await refused(REGISTER, { s: { ...browser, keys: { ...browser.keys, p256dh: 'AAAA' } } })).toEqual(['BAD_USER_INPUT']);
+  expect(await refused(REGISTER, { s: { ...browser, keys: { ...browser.keys, auth: 'not base64!' } } })).toEqual(['BAD_USER_INPUT']);
+  expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings).toEqual(before);
+  expect(await codes(server.url, GET)).toEqual(['UNAUTHENTICATED']);
+});
+
+test('no notification of this file carries a message’s text, a subject or a name (the last test: it reads what the others sent)', () => {
+  const sent = [...mail.mails.map((m) => m.raw), ...push.received.map((p) => p.payload)];
+  expect(sent.length).toBeGreaterThan(10);
+  const told = ['Symptoms of', 'About ', 'second', 'third', 'Your results', 'Staff only', 'Please call', 'Hello', 'again', 'Results', 'Dr ', 'Patient ', 'Team member', 'Escalating team', 'Nurse', 'Note'];
+  expect(told.filter((text) => sent.some((notice) => notice.includes(text)))).toEqual([]);
+});
