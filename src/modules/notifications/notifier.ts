@@ -75,13 +75,14 @@ export class Notifier {
   async runDue(): Promise<number> {
     let sent = 0;
     for (;;) {
-      const held = await this.take();
+      const { found, held } = await this.take();
       for (const row of held) sent += (await this.handle(row)) ? 1 : 0;
-      if (held.length < BATCH) return sent;
+      // Rows another instance took count too: a full batch found means more may be due.
+      if (found < BATCH) return sent;
     }
   }
 
-  private async take(): Promise<Held[]> {
+  private async take(): Promise<{ found: number; held: Held[] }> {
     const now = this.deps.clock.now();
     const leaseId = newId();
     const due = await this.deps.db.manager.find(ScheduledNotification, {
@@ -103,7 +104,7 @@ export class Notifier {
         .execute();
       if (taken.affected) held.push({ ...row, leaseId });
     }
-    return held;
+    return { found: due.length, held };
   }
 
   /** True when it sent. */
