@@ -1,3 +1,5 @@
+import { createECDH, randomBytes } from 'node:crypto';
+import webpush from 'web-push';
 import { getNamedType, isCompositeType, isNonNullType, isObjectType, type GraphQLFormattedError } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { DEFAULT_ORGANISATION_NAME } from '../src/migrations/1773000000000-organisations';
@@ -187,6 +189,15 @@ const EXPECTED: Record<string, Row> = {
   'Mutation.signOut': SIGNED_IN,
   'Mutation.signOutEverywhere': SIGNED_IN,
   'Mutation.changePassword': SIGNED_IN,
+  // Each caller's own notification settings and push browsers.
+  'Query.notificationSettings': SIGNED_IN,
+  'Query.pushPublicKey': SIGNED_IN,
+  'Mutation.updateNotificationSettings': SIGNED_IN,
+  'Mutation.registerPushSubscription': SIGNED_IN,
+  'Mutation.removePushSubscription': SIGNED_IN,
+  ...Object.fromEntries(['channels', 'available', 'delayMinutes', 'pushDevices'].map((f) => [`NotificationSettings.${f}`, SIGNED_IN])),
+  'NotificationSettings.quietHours': row(UNAUTH, NULL, NULL, NULL, NULL, NULL, NULL, NULL), // none set yet: the queries run before the mutations
+  ...Object.fromEntries(['start', 'end', 'timeZone'].map((f) => [`QuietHours.${f}`, SIGNED_IN])),
 
   // Subscriptions (graphql-ws). `thread` is the world's thread, which the leavers left before subscribing;
   // `leftLive` is a thread like it that the leaver leaves while everyone is subscribed (the creator-leaver
@@ -215,6 +226,7 @@ const EXPECTED: Record<string, Row> = {
   'AuditEvent.clientIp': ADMINS_SEE_VALUE,
   'AuditEvent.userAgent': ADMINS_SEE_VALUE,
   'AuditEvent.instanceId': ADMINS_SEE_VALUE,
+  'AuditEvent.channel': row(UNAUTH, NULL, NF, NF, NF, NF, NULL, NULL), // nobody of the world was notified: null on every event
 
   'AuditEventConnection.edges': ADMIN_ONLY,
   'AuditEventConnection.pageInfo': ADMIN_ONLY,
@@ -648,6 +660,26 @@ const ofTheThread = (c: Ctx, edges: Data[]) =>
 const theWorldsCheckpoint = (d: Data, c: Ctx) => one(d?.auditCheckpoint ?? undefined).filter((x: Data) => x.organisationId === c.organisationId);
 
 const ROOT_PROBES: Record<string, HttpProbe> = {
+  'Query.notificationSettings': {
+    request: () => ({ query: `{ notificationSettings { delayMinutes } }` }),
+    found: (d) => one(d?.notificationSettings),
+  },
+  'Query.pushPublicKey': {
+    request: () => ({ query: `{ pushPublicKey }` }),
+    found: (d) => one(d?.pushPublicKey),
+  },
+  'Mutation.updateNotificationSettings': {
+    request: () => ({ query: `mutation { updateNotificationSettings(input: { delayMinutes: 30 }) { delayMinutes } }` }),
+    found: (d) => one(d?.updateNotificationSettings),
+  },
+  'Mutation.registerPushSubscription': {
+    request: (_c, role) => ({ query: REGISTER_PUSH, variables: { s: pushSubscription(role) } }),
+    found: (d) => one(d?.registerPushSubscription),
+  },
+  'Mutation.removePushSubscription': {
+    request: (_c, role) => ({ query: `mutation($e: String!) { removePushSubscription(endpoint: $e) { pushDevices } }`, variables: { e: pushSubscription(role).endpoint } }),
+    found: (d) => one(d?.removePushSubscription),
+  },
   'Query.auditTrail': {
     request: (c) => ({ query: `query($t: ID!) { auditTrail(threadId: $t) { id } }`, variables: { t: c.thread } }),
     found: (d) => list(d?.auditTrail),
@@ -916,9 +948,24 @@ interface Reach {
   parents: Found;
 }
 
+const REGISTER_PUSH = `mutation($s: PushSubscriptionInput!) { registerPushSubscription(subscription: $s) { pushDevices } }`;
+/** A browser's push subscription of the role's own (a P-256 key and an auth secret of the right sizes). */
+const pushSubscription = (role: Role) => ({
+  endpoint: `https://push.example/${role}`,
+  keys: { p256dh: createECDH('prime256v1').generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') },
+});
+
 const inThread = (sel: string) => ({ query: `query($t: ID!) { thread(id: $t) { ${sel} } }` });
 
 const REACH: Record<string, Reach | 'live'> = {
+  NotificationSettings: {
+    request: (_c, _r, sel) => ({ query: `{ notificationSettings { ${sel} } }` }),
+    parents: (d) => one(d?.notificationSettings),
+  },
+  QuietHours: {
+    request: (_c, _r, sel) => ({ query: `mutation { updateNotificationSettings(input: { quietHours: { start: "22:00", end: "07:00", timeZone: "UTC" } }) { quietHours { ${sel} } } }` }),
+    parents: (d) => one(d?.updateNotificationSettings?.quietHours ?? undefined),
+  },
   AuditEvent: {
     request: (c, _r, sel) => ({ query: `query($t: ID!) { auditTrail(threadId: $t) { id ${sel} } }`, variables: { t: c.thread } }),
     parents: (d) => list(d?.auditTrail),
@@ -1191,7 +1238,9 @@ let server: TestServer | undefined;
 const started = Date.now();
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // With VAPID keys, so that pushPublicKey has one to give; the notifier does not poll during the run.
+  const vapid = webpush.generateVAPIDKeys();
+  server = await startTestServer({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@clinic.example', NOTIFY_POLL_MS: '3600000' });
   ctx = await buildWorld(server);
 }, 30_000);
 
