@@ -5,6 +5,7 @@ import { MESSAGE_STORED, type TxEvents } from '../../events/tx-events';
 import type { AuditedTx, AuditedUnitOfWork } from '../audit/audit-entry';
 import { seesStaffNotes } from '../messages/staff-notes';
 import type { ParticipantFacts } from '../threads/participants';
+import { UserKind } from '../users/user-kind';
 import { NotificationSetting } from './notification-setting.entity';
 import { effectiveSettings } from './notification-rules';
 import { NotificationStage, ScheduledNotification } from './scheduled-notification.entity';
@@ -42,8 +43,9 @@ async function messageStored(tx: AuditedTx, { message, author, participants }: T
     return channels.length ? [due(p.userId, message.threadId, new Date(at.getTime() + delayMinutes * 60_000), message.seq)] : [];
   });
   await insertRows(m, ScheduledNotification, rows, undefined, 'keep');
-  // Rows kept for a reminder: the new message is told about after its own delay.
-  for (const row of rows) {
+  // A patient's row kept for a reminder (only patients have one): the new message is told about after its own delay.
+  const patients = new Set(recipients.filter((p) => p.kind === UserKind.PATIENT).map((p) => p.userId));
+  for (const row of rows.filter((r) => patients.has(r.userId))) {
     await m.update(ScheduledNotification, { userId: row.userId, threadId: row.threadId, stage: NotificationStage.REMINDER }, { stage: NotificationStage.WAITING, dueAt: row.dueAt, seq: row.seq });
   }
 }
