@@ -72,7 +72,7 @@ export class AuditOrganisations1773100000000 implements MigrationInterface {
 }
 
 /** SQLite: refuses every UPDATE of audit_events but sealing an unsealed row, every other column of the table as it is now unchanged. */
-async function sealOnlyUpdatesOnSqlite(queryRunner: QueryRunner): Promise<void> {
+export async function sealOnlyUpdatesOnSqlite(queryRunner: QueryRunner): Promise<void> {
   const events = await queryRunner.getTable('audit_events');
   const unchanged = events!.columns.map((c) => c.name).filter((name) => !SEAL_COLUMNS.includes(name)).map((name) => `NEW."${name}" IS OLD."${name}"`);
   await queryRunner.query(

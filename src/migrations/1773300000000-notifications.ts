@@ -1,4 +1,6 @@
-import { Table, TableColumn, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { Table, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { tablePath as path } from '../database/table-path';
+import { sealOnlyUpdatesOnSqlite } from './1773100000000-audit-organisations';
 
 /**
  * Notifications: each account's settings, its browsers' push subscriptions,
@@ -9,7 +11,8 @@ export class Notifications1773300000000 implements MigrationInterface {
   name = 'Notifications1773300000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const timestamp = queryRunner.connection.driver.options.type === 'postgres' ? 'timestamptz' : 'datetime';
+    const postgres = queryRunner.connection.driver.options.type === 'postgres';
+    const timestamp = postgres ? 'timestamptz' : 'datetime';
     const user = { name: 'userId', type: 'varchar', length: '36', isPrimary: true };
     const ofUser = { columnNames: ['userId'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'CASCADE' };
     await queryRunner.createTable(
@@ -61,11 +64,20 @@ export class Notifications1773300000000 implements MigrationInterface {
         foreignKeys: [ofUser, { columnNames: ['threadId'], referencedTableName: 'threads', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
       }),
     );
-    await queryRunner.addColumn('audit_events', new TableColumn({ name: 'channel', type: 'varchar', length: '16', isNullable: true }));
+    // Raw: TypeORM adds a column on SQLite by copying the table, which would lose its append-only triggers.
+    await queryRunner.query(`ALTER TABLE ${path(queryRunner, 'audit_events')} ADD COLUMN "channel" varchar(16)`);
+    // SQLite's seal-only trigger names every column it keeps unchanged: made again with the new one.
+    // (PostgreSQL's compares whole rows.)
+    if (postgres) return;
+    await queryRunner.query(`DROP TRIGGER "audit_events_no_update"`);
+    await sealOnlyUpdatesOnSqlite(queryRunner);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropColumn('audit_events', 'channel');
+    const postgres = queryRunner.connection.driver.options.type === 'postgres';
+    if (!postgres) await queryRunner.query(`DROP TRIGGER "audit_events_no_update"`);
+    await queryRunner.query(`ALTER TABLE ${path(queryRunner, 'audit_events')} DROP COLUMN "channel"`);
+    if (!postgres) await sealOnlyUpdatesOnSqlite(queryRunner);
     for (const table of ['notifications', 'push_subscriptions', 'notification_settings']) await queryRunner.dropTable(table);
   }
 }
