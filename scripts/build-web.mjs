@@ -70,6 +70,15 @@ const results = await Promise.all([
     outdir: next,
     sourcemap: true,
   }),
+  // The dashboard's service worker, served as /app/service-worker.js so that its scope is /app/.
+  // A classic script: push.ts registers it without { type: 'module' }, which older browsers lack.
+  build({
+    ...common,
+    entryPoints: { 'app/service-worker': 'web/app/service-worker.ts' },
+    outdir: next,
+    format: 'iife',
+    sourcemap: true,
+  }),
 ]);
 for (const page of pages) await cp(join(root, 'web', page, 'index.html'), join(next, page, 'index.html'));
 // Dated when the build began, so that a file saved while esbuild ran counts as newer.

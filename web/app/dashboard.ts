@@ -1,31 +1,40 @@
 // The reference dashboard at /app: sign in, my threads, an open thread, a new-thread composer,
-// all kept current by one threadActivity subscription.
+// all kept current by one threadActivity subscription; and the notification settings.
 import './dashboard.css';
 import type { Client } from 'graphql-ws';
 import { ApiError, explain, liveClient, request } from './api';
 import { composer } from './composer';
 import { h } from './dom';
+import { notificationSettings } from './notification-settings';
 import {
   CREATE_THREAD,
   MARK_READ,
   ME,
+  NOTIFICATION_SETTINGS,
   RECIPIENTS,
+  REGISTER_PUSH_SUBSCRIPTION,
+  REMOVE_PUSH_SUBSCRIPTION,
   SEND,
   SIGN_OUT,
   THREAD,
   THREAD_ACTIVITY,
   THREADS,
+  UPDATE_NOTIFICATION_SETTINGS,
   type CreateThreadResult,
   type MarkReadResult,
   type MeResult,
   type Message,
+  type NotificationSettingsResult,
   type RecipientInput,
   type RecipientsResult,
+  type RegisterPushSubscriptionResult,
+  type RemovePushSubscriptionResult,
   type SendResult,
   type ThreadActivity,
   type ThreadDetail,
   type ThreadResult,
   type ThreadsResult,
+  type UpdateNotificationSettingsResult,
 } from './operations';
 import { clearSession, loadSession, saveSession, type Session } from './session';
 import { signInForm } from './sign-in';
@@ -70,8 +79,10 @@ class Dashboard {
     });
     const compose = h('button', { type: 'button', class: 'compose' }, 'New message');
     compose.addEventListener('click', () => void this.compose());
+    const settings = h('button', { type: 'button' }, 'Notifications');
+    settings.addEventListener('click', () => void this.showNotificationSettings());
     root.replaceChildren(
-      h('header', {}, h('h1', {}, 'CareThread'), h('p', {}, 'Signed in as ', h('strong', {}, session.user.name)), signOut),
+      h('header', {}, h('h1', {}, 'CareThread'), h('p', {}, 'Signed in as ', h('strong', {}, session.user.name)), settings, signOut),
       h('nav', { 'aria-labelledby': 'threads-title' }, compose, h('h2', { id: 'threads-title' }, 'My threads'), this.listError, this.list.element, this.status),
       this.pane,
     );
@@ -243,6 +254,27 @@ class Dashboard {
       return createThread.id;
     };
     this.pane.replaceChildren(composer(options, create, (id) => void this.open(id)));
+  }
+
+  private async showNotificationSettings(): Promise<void> {
+    this.closePane('Loading notification settings…');
+    const version = this.paneVersion;
+    let loaded: NotificationSettingsResult;
+    try {
+      loaded = await this.call<NotificationSettingsResult>(NOTIFICATION_SETTINGS);
+    } catch (error) {
+      if (version === this.paneVersion) this.closePane(explain(error));
+      return;
+    }
+    if (version !== this.paneVersion) return;
+    const view = notificationSettings(loaded.notificationSettings, loaded.pushPublicKey, {
+      save: async (input) => (await this.call<UpdateNotificationSettingsResult>(UPDATE_NOTIFICATION_SETTINGS, { input })).updateNotificationSettings,
+      registerDevice: async (subscription) =>
+        (await this.call<RegisterPushSubscriptionResult>(REGISTER_PUSH_SUBSCRIPTION, { subscription })).registerPushSubscription,
+      removeDevice: async (endpoint) => (await this.call<RemovePushSubscriptionResult>(REMOVE_PUSH_SUBSCRIPTION, { endpoint })).removePushSubscription,
+    });
+    this.pane.replaceChildren(view);
+    view.querySelector('h2')?.focus();
   }
 }
 

@@ -98,3 +98,48 @@ export type SendResult = { sendMessage: Message };
 export const THREAD_ACTIVITY = `subscription Activity {
   threadActivity { kind threadId thread { ${SUMMARY} } message { ${MESSAGE} } }
 }`;
+
+export type NotificationChannel = 'EMAIL' | 'PUSH';
+export interface QuietHours {
+  start: string;
+  end: string;
+  timeZone: string;
+}
+export interface NotificationSettings {
+  channels: NotificationChannel[];
+  available: NotificationChannel[];
+  delayMinutes: number;
+  quietHours: QuietHours | null;
+  pushDevices: number;
+}
+export interface NotificationSettingsInput {
+  channels?: NotificationChannel[];
+  delayMinutes?: number;
+  quietHours?: QuietHours;
+  clearQuietHours?: boolean;
+}
+/** PushSubscription.toJSON() without expirationTime, which the API does not take. */
+export interface PushSubscriptionInput {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
+const SETTINGS = 'channels available delayMinutes quietHours { start end timeZone } pushDevices';
+
+export const NOTIFICATION_SETTINGS = `query NotificationSettings { notificationSettings { ${SETTINGS} } pushPublicKey }`;
+export type NotificationSettingsResult = { notificationSettings: NotificationSettings; pushPublicKey: string | null };
+
+export const UPDATE_NOTIFICATION_SETTINGS = `mutation UpdateNotificationSettings($input: NotificationSettingsInput!) {
+  updateNotificationSettings(input: $input) { ${SETTINGS} }
+}`;
+export type UpdateNotificationSettingsResult = { updateNotificationSettings: NotificationSettings };
+
+export const REGISTER_PUSH_SUBSCRIPTION = `mutation RegisterPushSubscription($subscription: PushSubscriptionInput!) {
+  registerPushSubscription(subscription: $subscription) { ${SETTINGS} }
+}`;
+export type RegisterPushSubscriptionResult = { registerPushSubscription: NotificationSettings };
+
+export const REMOVE_PUSH_SUBSCRIPTION = `mutation RemovePushSubscription($endpoint: String!) {
+  removePushSubscription(endpoint: $endpoint) { ${SETTINGS} }
+}`;
+export type RemovePushSubscriptionResult = { removePushSubscription: NotificationSettings };
