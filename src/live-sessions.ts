@@ -56,6 +56,7 @@ class Session implements LiveSession {
  */
 export class LiveSessions {
   private readonly byUser = new Map<string, Set<Session>>();
+  private readonly presenceListeners = new Set<(userId: string, connected: boolean) => void>();
 
   constructor(private readonly events: Pick<EventBus, 'watch'>) {}
 
@@ -73,6 +74,7 @@ export class LiveSessions {
     const sessions = this.byUser.get(userId) ?? new Set();
     this.byUser.set(userId, sessions);
     sessions.add(session);
+    if (sessions.size === 1) this.presenceListeners.forEach((listener) => listener(userId, true));
     session.unwatch = this.events.watch(userId);
     socket.once('close', () => this.forget(session));
     this.expireAt(session, expiresAt.getTime());
@@ -93,6 +95,11 @@ export class LiveSessions {
   /** Open connections of `userId` on this instance. */
   count(userId: string): number {
     return this.byUser.get(userId)?.size ?? 0;
+  }
+
+  /** Calls `listener` when a user's first connection on this instance opens (true) and when their last closes (false). */
+  onPresence(listener: (userId: string, connected: boolean) => void): void {
+    this.presenceListeners.add(listener);
   }
 
   /** The users with a connection open on this instance. */
@@ -141,6 +148,8 @@ export class LiveSessions {
     session.timer = null;
     const sessions = this.byUser.get(session.userId);
     if (!sessions?.delete(session)) return;
-    if (!sessions.size) this.byUser.delete(session.userId);
+    if (sessions.size) return;
+    this.byUser.delete(session.userId);
+    this.presenceListeners.forEach((listener) => listener(session.userId, false));
   }
 }

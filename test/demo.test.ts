@@ -7,8 +7,10 @@ import { DEMO_ADMIN, DEMO_PASSWORD, demoLogins, seedDemo } from '../src/demo/dem
 import { UserKind } from '../src/modules/users/user-kind';
 import { User } from '../src/modules/users/user.entity';
 import { accepts, holdPort, killIfRunning, runOnTakenPort, spawnEntry } from './support/entry-point';
+import { MINUTE, TestClock } from './support/clock';
 import { ok } from './support/graphql';
 import { until } from './support/live';
+import { memoryLogger } from './support/logs';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
 import { signIn } from './support/world';
 
@@ -104,6 +106,20 @@ test('on an empty database the demo clinic is created as the README describes, a
   for (const { email } of demoLogins) await tokenOf(server, email);
 });
 
+test('with the demo’s SMTP_URL=log, a message left unread is told by the e-mail written to the log after the delay', async () => {
+  const clock = new TestClock();
+  const { logger, lines } = memoryLogger();
+  const server = await startTestServer({ SMTP_URL: 'log', NOTIFY_POLL_MS: '3600000' }, { clock, logger });
+  servers.push(server);
+  await seedDemo(server.app, ADMIN.email);
+  const gary = await signIn(server.url, 'gary@demo.carethread', DEMO_PASSWORD);
+  await ok(server.url, `mutation($r: [RecipientInput!]!) { createThread(subject: "Repeat prescription", body: "Could I have more?", recipients: $r) { id } }`, { r: [{ userId: gary.user.id }] }, await tokenOf(server, 'sam@demo.carethread'));
+  clock.advance(6 * MINUTE);
+  expect(await server.app.notifier!.runDue()).toBe(1);
+  const mail = lines.find((line) => line.msg === 'a notification e-mail (SMTP_URL=log: written here, not sent)');
+  expect(mail).toMatchObject({ to: 'gary@demo.carethread', subject: 'A secure message is waiting for you', text: expect.stringContaining(`${new URL(server.url).origin}/app`) });
+});
+
 test('a second run changes nothing', async () => {
   const server = await emptyServer();
   await seedDemo(server.app, ADMIN.email);
@@ -160,6 +176,7 @@ describe('npm run demo, as a new user meets it', () => {
       }
       expect(printed).toMatch(new RegExp(`${DEMO_ADMIN.email} +Administrator +admin .*password ${DEMO_ADMIN.password}`));
       expect(printed).toContain(`Logins (password ${DEMO_PASSWORD}, except the admin's)`);
+      expect(printed).toContain('Notifications are printed here ("a notification e-mail"), not sent');
 
       // Its own database and admin, whatever the shell said.
       expect(existsSync(join(dir, 'data', 'demo.sqlite'))).toBe(true);

@@ -18,6 +18,9 @@ async function demo(): Promise<void> {
     LOG_LEVEL: 'warn',
     ...process.env,
     HOST: process.env.HOST || '127.0.0.1',
+    // Notification e-mails written to this terminal, none sent, unless SMTP_URL says where to send them.
+    SMTP_URL: process.env.SMTP_URL || 'log',
+    NOTIFY_POLL_MS: process.env.NOTIFY_POLL_MS || '5000',
     DATABASE_URL: `sqlite:${DEMO_DATABASE}`,
     ADMIN_EMAIL: DEMO_ADMIN.email,
     ADMIN_PASSWORD: DEMO_ADMIN.password,
@@ -46,6 +49,11 @@ async function demo(): Promise<void> {
     login(DEMO_ADMIN.email, 'Administrator', `admin of the first organisation, and the platform admin, password ${DEMO_ADMIN.password}`),
     '',
     'Try pat@demo.carethread in one tab of the dashboard and dana@demo.carethread in another. Ctrl-C stops.',
+    '',
+    config.notifications.smtpUrl === 'log'
+      ? 'Notifications are printed here ("a notification e-mail"), not sent (SMTP_URL sends them): write as sam@demo.carethread to\n' +
+        '  Dr Gary Green while Gary is signed out, and his e-mail shows after his delay, 5 minutes (1 to 1440 in his Notifications).'
+      : 'Notifications are e-mailed through SMTP_URL.',
     '',
   ];
   console.log(lines.join('\n'));

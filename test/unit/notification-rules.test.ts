@@ -21,7 +21,6 @@ const ago = (ms: number) => new Date(now.getTime() - ms);
 const settings = effectiveSettings(null, UserKind.PROFESSIONAL);
 const facts = (over: Partial<DueFacts> = {}): DueFacts => ({
   participant: { viaTeamId: null },
-  kind: UserKind.PROFESSIONAL,
   disabled: false,
   channels: [NotificationChannel.EMAIL],
   settings,
@@ -75,8 +74,8 @@ test('after the window: told again only of messages since, and never members in 
 test('a reminder goes at its time whatever the delay, only while something is unread', () => {
   const reminder = { stage: NotificationStage.REMINDER, seq: 4, notifiedAt: ago(REMINDER_AFTER_MS) };
   const unread = { firstSeq: 4, firstAt: ago(MINUTE), lastSeq: 4 };
-  expect(decide(reminder, facts({ kind: UserKind.PATIENT, unread }), now)).toMatchObject({ act: 'send', reminder: true });
-  expect(decide(reminder, facts({ kind: UserKind.PATIENT, unread: null }), now)).toEqual({ act: 'drop' });
+  expect(decide(reminder, facts({ unread }), now)).toMatchObject({ act: 'send', reminder: true });
+  expect(decide(reminder, facts({ unread: null }), now)).toEqual({ act: 'drop' });
 });
 
 test('after sending: a patient’s first notification waits a day for its reminder; everything else waits out the window', () => {

@@ -86,7 +86,6 @@ export function quietUntil(now: Date, quiet: QuietHours | null): Date | null {
 export interface DueFacts {
   /** Null once they left the thread. */
   participant: { viaTeamId: string | null } | null;
-  kind: UserKind;
   disabled: boolean;
   /** Their settings' channels that this server and their account can use now (push: a browser registered). */
   channels: NotificationChannel[];

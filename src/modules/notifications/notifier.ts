@@ -132,7 +132,6 @@ export class Notifier {
     const unread = participant ? await unreadOf(m, row.threadId, user, participant.lastReadSeq) : null;
     const due: DueFacts = {
       participant,
-      kind: user.kind,
       disabled: user.disabled,
       channels: settings.channels.filter((channel) => usable.includes(channel)),
       settings,
