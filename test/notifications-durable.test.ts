@@ -1,5 +1,7 @@
 import { MINUTE, TestClock } from './support/clock';
 import { ok } from './support/graphql';
+import { connect, subscribe, until } from './support/live';
+import { redisAnswers, TEST_REDIS_URL } from './support/redis';
 import { startMailCatcher, type MailCatcher } from './support/mail-catcher';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
@@ -107,4 +109,31 @@ describe.each(DATABASES)('on %s', (kind) => {
       await database.drop();
     }
   });
+});
+
+test('with Redis, someone connected to another instance is not notified; once they leave it, they are', async () => {
+  if (!(await redisAnswers())) return console.warn(`skipped: Redis at ${TEST_REDIS_URL} does not answer`);
+  const database = sharedDatabase('notify-presence');
+  const servers: TestServer[] = [];
+  try {
+    const clock = new TestClock();
+    for (const name of ['a', 'b']) servers.push(await startTestServer({ ...settings(database), REDIS_URL: TEST_REDIS_URL, INSTANCE_ID: `${name}-${database.tag}` }, { clock }));
+    const [a, b] = servers;
+    const world = await World.create(a);
+    const [doctor] = await waiting(world, 'presence', 1);
+    const client = connect(b.wsUrl, doctor.token);
+    subscribe(client, 'subscription { messageAdded { id } }');
+    const presence = a.app.notifier!['deps'].presence;
+    await until(() => presence.isLive(doctor.id), 3000, 'instance a never saw the connection to b');
+    clock.advance(6 * MINUTE);
+    expect(await a.app.notifier!.runDue()).toBe(0);
+    await client.dispose();
+    await until(async () => !(await presence.isLive(doctor.id)), 3000, 'instance a still sees a connection to b');
+    clock.advance(6 * MINUTE);
+    expect(await a.app.notifier!.runDue()).toBe(1);
+    expect(mailsTo([doctor])).toHaveLength(1);
+  } finally {
+    for (const server of servers) await server.close();
+    await database.drop();
+  }
 });

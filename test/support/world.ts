@@ -22,6 +22,9 @@ let counter = 0;
 
 /** Builds fixtures through the public API, as an admin would: no database shortcuts. */
 export class World {
+  /** Every name, subject and message text this World put into the server: what no notification may carry (test/notifications.test.ts). */
+  readonly said = new Set<string>();
+
   private constructor(
     readonly server: Pick<TestServer, 'url'>,
     readonly admin: Person,
@@ -44,6 +47,7 @@ export class World {
       { name, admin: { email, name: `Admin of ${name}`, password: PASSWORD }, autoCc: flags.autoCcAllowed ?? false },
     );
     const login = await signIn(this.server.url, email, PASSWORD);
+    this.said.add(name);
     return { id: createOrganisation.id, world: new World(this.server, { id: login.user.id, name: login.user.name, email, token: login.token }) };
   }
 
@@ -61,6 +65,7 @@ export class World {
       `mutation($name: String!, $autoCc: Boolean) { createTeam(name: $name, autoCc: $autoCc) { id name } }`,
       { name, autoCc: flags.autoCc ?? false },
     );
+    this.said.add(name);
     for (const member of flags.members ?? []) await this.addMember(createTeam, member);
     return createTeam;
   }
@@ -99,6 +104,7 @@ export class World {
       { s: subject, b: body, r: recipients },
       author.token,
     );
+    this.said.add(body).add(subject);
     return createThread.id;
   }
 
@@ -119,6 +125,7 @@ export class World {
       t: threadId,
       b: body,
     });
+    this.said.add(body);
     return sendMessage.id;
   }
 
@@ -148,6 +155,7 @@ export class World {
       input: { email, name, password: PASSWORD, ...input },
     });
     const { token } = await signIn(this.server.url, email, PASSWORD);
+    this.said.add(name);
     return { id: createUser.id, name, email, token };
   }
 }
