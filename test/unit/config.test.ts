@@ -78,6 +78,7 @@ describe('configuration is validated before anything starts', () => {
       login: { maxFailuresPerAccount: 5, maxFailuresPerIp: 50, lockoutSeconds: 15 * 60 },
       escalationPollMs: 30_000,
       metricsToken: null,
+      notifications: { smtpUrl: null, mailFrom: 'CareThread <no-reply@carethread.invalid>', vapid: null, publicUrl: null, pollMs: 15_000 },
       oidc: null,
       outboxRelayMs: 10_000,
       outboxKeepMs: 600_000,
@@ -126,6 +127,21 @@ describe('configuration is validated before anything starts', () => {
   test('a METRICS_TOKEN shorter than 32 characters stops the server at start', () => {
     expect(() => loadConfig({ DATABASE_URL: 'sqlite::memory:', METRICS_TOKEN: 'short' })).toThrow(ConfigError);
     expect(() => loadConfig({ DATABASE_URL: 'sqlite::memory:', METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN must be at least 32 characters/);
+  });
+});
+
+describe('notifications', () => {
+  const vapid = { VAPID_PUBLIC_KEY: `B${'A'.repeat(86)}`, VAPID_PRIVATE_KEY: 'A'.repeat(43), VAPID_SUBJECT: 'mailto:it@clinic.example' };
+
+  test('SMTP_URL: smtp://, smtps:// or log; PUBLIC_URL: an http(s) origin; VAPID: all three or none', () => {
+    const read = loadConfig({ SMTP_URL: 'smtps://u:p@mail.example:465', PUBLIC_URL: 'https://carethread.clinic.example/ignored/path', ...vapid }).notifications;
+    expect(read).toMatchObject({ smtpUrl: 'smtps://u:p@mail.example:465', publicUrl: 'https://carethread.clinic.example', vapid: { publicKey: vapid.VAPID_PUBLIC_KEY, privateKey: vapid.VAPID_PRIVATE_KEY, subject: vapid.VAPID_SUBJECT } });
+    expect(loadConfig({ SMTP_URL: 'log' }).notifications.smtpUrl).toBe('log');
+    expect(() => loadConfig({ SMTP_URL: 'mail.example:25' })).toThrow(/SMTP_URL must look like smtp:\/\//);
+    expect(() => loadConfig({ PUBLIC_URL: 'carethread.example' })).toThrow(/PUBLIC_URL must be an http\(s\):\/\/ URL/);
+    expect(() => loadConfig({ VAPID_PUBLIC_KEY: vapid.VAPID_PUBLIC_KEY })).toThrow(/VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT go together/);
+    expect(() => loadConfig({ ...vapid, VAPID_PRIVATE_KEY: 'short' })).toThrow(/VAPID_PRIVATE_KEY must be a P-256 private key/);
+    expect(() => loadConfig({ ...vapid, VAPID_SUBJECT: 'it@clinic.example' })).toThrow(/VAPID_SUBJECT must be a mailto: address or an https:\/\/ URL/);
   });
 });
 
