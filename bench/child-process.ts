@@ -68,11 +68,11 @@ function startProcess(args: string[], env: Record<string, string>, urlOf: (line:
   });
 }
 
-/** CareThread as built in dist/ (`npm run bench` builds it first) on a SQLite file in a temporary folder. */
-export async function startCareThread(): Promise<ServerProcess & { databasePath: string }> {
+/** CareThread as built in dist/ (`npm run bench` builds it first) on a SQLite file in a temporary folder, with `settings` beside the bench's. */
+export async function startCareThread(settings: Record<string, string> = {}): Promise<ServerProcess & { databasePath: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'carethread-bench-'));
   const databasePath = join(dir, 'bench.sqlite');
-  const server = await startCareThreadWith({ DATABASE_URL: `sqlite:${databasePath}` }, () => rmSync(dir, { recursive: true, force: true }));
+  const server = await startCareThreadWith({ DATABASE_URL: `sqlite:${databasePath}`, ...settings }, () => rmSync(dir, { recursive: true, force: true }));
   return { ...server, databasePath };
 }
 

@@ -6,7 +6,9 @@
  * in each repetition. Both are child processes, so their CPU per send is theirs.
  * Then what CareThread spends on a request before any send: the same number
  * of `{ __typename }` (HTTP, GraphQL over HTTP, the pipeline; no sign-in) and of
- * `{ me { id } }` (the token and the session's statement as well).
+ * `{ me { id } }` (the token and the session's statement as well). And the same
+ * sends to a CareThread with notifications on (SMTP_URL=log): what scheduling
+ * them costs a send (the reader's notification is due only after the run).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,18 +40,21 @@ async function measure(server: ServerProcess, request: (i: number) => Promise<un
   return { sendsPerSecond: SENDS / seconds, cpuMsPerSend: ((server.cpuSeconds() - cpu0) * 1000) / SENDS };
 }
 
+/** A professional's thread with another on `server`: the sender's token and the thread. */
+async function senderThread(server: ServerProcess): Promise<{ token: string; threadId: string }> {
+  const admin = await login(server.url, ADMIN.email, ADMIN.password);
+  await createUser(server.url, admin, 'sender@bench.example', 'PROFESSIONAL', 'Sender');
+  const to = await createUser(server.url, admin, 'reader@bench.example', 'PROFESSIONAL', 'Reader');
+  const token = await login(server.url, 'sender@bench.example', PASSWORD);
+  const { createThread } = await post(server.url, `mutation($to: ID!) { createThread(subject: "Rate", body: "first", recipients: [{ userId: $to }]) { id } }`, { to }, token);
+  return { token, threadId: createThread.id };
+}
+
 export async function sendRateScenario(): Promise<void> {
   const careThread = await startCareThread();
-  const admin = await login(careThread.url, ADMIN.email, ADMIN.password);
-  await createUser(careThread.url, admin, 'sender@bench.example', 'PROFESSIONAL', 'Sender');
-  const to = await createUser(careThread.url, admin, 'reader@bench.example', 'PROFESSIONAL', 'Reader');
-  const token = await login(careThread.url, 'sender@bench.example', PASSWORD);
-  const { createThread } = await post(
-    careThread.url,
-    `mutation($to: ID!) { createThread(subject: "Rate", body: "first", recipients: [{ userId: $to }]) { id } }`,
-    { to },
-    token,
-  );
+  const notifying = await startCareThread({ SMTP_URL: 'log' });
+  const { token, threadId } = await senderThread(careThread);
+  const notified = await senderThread(notifying);
   // The same rows (and the sender's session) for the bare server: an online backup of the live file.
   const copy = join(mkdtempSync(join(tmpdir(), 'carethread-bare-send-')), 'bare.sqlite');
   const source = new Database(careThread.databasePath, { fileMustExist: true });
@@ -57,18 +62,19 @@ export async function sendRateScenario(): Promise<void> {
   source.close();
   const bare = await startBareSend(copy);
 
-  const send = (server: ServerProcess) => (i: number) => sendMessage(server.url, token, createThread.id, `Message ${i}`);
-  const runs: Record<'bare' | 'careThread' | 'typename' | 'me', SendFigures>[] = [];
+  const send = (server: ServerProcess, to = { token, threadId }) => (i: number) => sendMessage(server.url, to.token, to.threadId, `Message ${i}`);
+  const runs: Record<'bare' | 'careThread' | 'notifying' | 'typename' | 'me', SendFigures>[] = [];
   for (let r = 0; r < REPEAT; r++) {
     runs.push({
       bare: await measure(bare, send(bare)),
       careThread: await measure(careThread, send(careThread)),
+      notifying: await measure(notifying, send(notifying, notified)),
       typename: await measure(careThread, () => post(careThread.url, '{ __typename }')),
       me: await measure(careThread, () => post(careThread.url, '{ me { id } }', {}, token)),
     });
   }
   const figuresOf = (key: keyof (typeof runs)[number]) => medians(runs.map((run) => run[key]));
-  const figures = { careThread: figuresOf('careThread'), bare: figuresOf('bare') };
+  const figures = { careThread: figuresOf('careThread'), bare: figuresOf('bare'), notifying: figuresOf('notifying') };
   const cells = (f: SendFigures) => [f.sendsPerSecond.toFixed(0), f.cpuMsPerSend.toFixed(2)];
   console.log(`sendMessage/s (${SENDS} sends, ${CONCURRENCY} in flight), median of ${REPEAT}`);
   console.log(
@@ -78,6 +84,8 @@ export async function sendRateScenario(): Promise<void> {
         ['bare node:http + better-sqlite3 (reference)', ...cells(figures.bare)],
         ['CareThread', ...cells(figures.careThread)],
         ['ratio', ratio(figures.careThread.sendsPerSecond, figures.bare.sendsPerSecond), ratio(figures.careThread.cpuMsPerSend, figures.bare.cpuMsPerSend)],
+        ['CareThread, notifications on (SMTP_URL=log)', ...cells(figures.notifying)],
+        ['ratio', ratio(figures.notifying.sendsPerSecond, figures.bare.sendsPerSecond), ratio(figures.notifying.cpuMsPerSend, figures.bare.cpuMsPerSend)],
       ],
     ),
   );
@@ -91,5 +99,5 @@ export async function sendRateScenario(): Promise<void> {
     ),
   );
   console.log();
-  await Promise.all([careThread.stop(), bare.stop()]);
+  await Promise.all([careThread.stop(), notifying.stop(), bare.stop()]);
 }

@@ -1,4 +1,6 @@
-import { In, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { placeholder, statement } from '../../database/statements';
+import { tablePath } from '../../database/table-path';
 import { insertRows } from '../../database/insert-rows';
 import { INBOX_CHANGED } from '../../events/event-bus';
 import { MESSAGE_STORED, type TxEvents } from '../../events/tx-events';
@@ -50,10 +52,16 @@ async function messageStored(tx: AuditedTx, { message, author, participants }: T
   }
 }
 
-/** The stored settings of those recipients who changed theirs (most have not: no row). */
+/** The stored settings of those recipients who changed theirs (most have not: no row), in one statement written once per count. */
 async function settingsOf(m: EntityManager, recipients: ParticipantFacts[]): Promise<Map<string, NotificationSetting>> {
-  const rows = await m.findBy(NotificationSetting, { userId: In(recipients.map((p) => p.userId)) });
-  return new Map(rows.map((row) => [row.userId, row]));
+  const db = m.connection;
+  const sql = statement(db, `notificationSettingsOf ${recipients.length}`, () => {
+    const list = recipients.map((_, i) => placeholder(db, i + 1)).join(', ');
+    return `SELECT "userId", "email", "push", "delayMinutes" FROM ${tablePath(m, db.getMetadata(NotificationSetting).tableName)} WHERE "userId" IN (${list})`;
+  });
+  const rows: (Pick<NotificationSetting, 'userId' | 'delayMinutes'> & { email: boolean | number; push: boolean | number })[] = await m.query(sql, recipients.map((p) => p.userId));
+  // Quiet hours are the notifier's to read, when a notification is due: not needed here.
+  return new Map(rows.map((row) => [row.userId, { ...row, email: Boolean(row.email), push: Boolean(row.push), quietStart: null, quietEnd: null, timeZone: null }]));
 }
 
 function due(userId: string, threadId: string, dueAt: Date, seq: number): ScheduledNotification {
