@@ -1,3 +1,5 @@
+import { LEASE_MS } from '../src/modules/notifications/notification-rules';
+import { ScheduledNotification } from '../src/modules/notifications/scheduled-notification.entity';
 import { MINUTE, TestClock } from './support/clock';
 import { ok } from './support/graphql';
 import { connect, subscribe, until } from './support/live';
@@ -78,6 +80,29 @@ describe.each(DATABASES)('on %s', (kind) => {
       expect(audited).toHaveLength(25);
     } finally {
       for (const server of servers) await server.close();
+      await database.drop();
+    }
+  });
+
+  test('an instance that died holding a row: once its lease ends, another round takes it and sends it, once', async () => {
+    const database = sharedDatabase('notify-lease', kind);
+    let server: TestServer | undefined;
+    try {
+      const clock = new TestClock();
+      server = await startTestServer(settings(database), { clock });
+      const world = await World.create(server);
+      const [doctor] = await waiting(world, `lease-${kind}`, 1);
+      clock.advance(6 * MINUTE);
+      // What a round of an instance that then died leaves: the row taken until its lease ends, nothing sent or recorded.
+      const taken = await server.app.db.manager.update(ScheduledNotification, { userId: doctor.id }, { leaseId: 'died', leaseUntil: new Date(clock.now().getTime() + LEASE_MS) });
+      expect(taken.affected).toBe(1);
+      expect(await server.app.notifier!.runDue()).toBe(0);
+      clock.advance(LEASE_MS + 1000);
+      expect(await server.app.notifier!.runDue()).toBe(1);
+      expect(await server.app.notifier!.runDue()).toBe(0);
+      expect(mailsTo([doctor])).toHaveLength(1);
+    } finally {
+      await server?.close();
       await database.drop();
     }
   });

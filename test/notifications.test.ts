@@ -1,4 +1,5 @@
 import { globalAgent } from 'node:https';
+import { DateTime } from 'luxon';
 import webpush from 'web-push';
 import { HOUR, MINUTE, TestClock } from './support/clock';
 import { codes, ok } from './support/graphql';
@@ -256,11 +257,145 @@ test('settings: defaults by kind, and bad input refused with a code, nothing cha
   expect(await codes(server.url, GET)).toEqual(['UNAUTHENTICATED']);
 });
 
+test('quiet hours are kept in the user’s own time zone, not UTC', async () => {
+  const doctor = await world.professional('Dr Zone');
+  const patient = await world.patient('Patient Zone');
+  await world.share(patient, doctor);
+  // Asia/Kolkata is UTC+05:30 all year: hours read as UTC would be five and a half hours off, and not hold this one.
+  const timeZone = 'Asia/Kolkata';
+  const at = new Date(Date.now() + 6 * MINUTE);
+  const local = (d: Date) => DateTime.fromJSDate(d, { zone: timeZone }).toFormat('HH:mm');
+  const quietHours = { start: local(new Date(at.getTime() - HOUR)), end: local(new Date(at.getTime() + HOUR)), timeZone };
+  expect((await ok(server.url, UPDATE, { i: { quietHours } }, doctor.token)).updateNotificationSettings.quietHours).toEqual(quietHours);
+  await world.thread(patient, [asRecipient(doctor)], 'Zone question', 'Zone');
+  clock.advance(6 * MINUTE);
+  await run();
+  expect(mailsTo(doctor)).toHaveLength(0);
+  clock.advance(HOUR + 2 * MINUTE);
+  await run();
+  expect(mailsTo(doctor)).toHaveLength(1);
+});
+
+test('a delay shorter than the default is kept: with 1 minute, told after 1 minute, not 5', async () => {
+  const doctor = await world.professional('Dr Quick');
+  const patient = await world.patient('Patient Quick');
+  await world.share(patient, doctor);
+  await ok(server.url, UPDATE, { i: { delayMinutes: 1 } }, doctor.token);
+  await world.thread(patient, [asRecipient(doctor)], 'Quick question', 'Quick');
+  clock.advance(2 * MINUTE);
+  await run();
+  expect(mailsTo(doctor)).toHaveLength(1);
+});
+
+test('a patient waiting for a reminder: a staff-only note neither tells them nor moves it; a new message is told at once, not at the reminder', async () => {
+  const doctor = await world.professional('Dr Cycle');
+  const patient = await world.patient('Patient Cycle');
+  await world.share(patient, doctor);
+  const threadId = await world.thread(doctor, [asRecipient(patient)], 'First news', 'Cycle');
+  clock.advance(16 * MINUTE);
+  await run();
+  const subjects = () => mailsTo(patient).map((m) => m.subject);
+  expect(subjects()).toEqual(['A secure message is waiting for you']);
+  // Two hours on, the first message still unread: a staff-only note is nothing the patient is told of.
+  clock.advance(2 * HOUR);
+  await ok(server.url, STAFF_NOTE, { t: threadId, b: 'Cycle staff remark' }, doctor.token);
+  await run();
+  expect(subjects()).toEqual(['A secure message is waiting for you']);
+  // They read it; a new message then is told after its own delay (past here), not held for the day-old reminder.
+  await ok(server.url, MARK_READ, { t: threadId }, patient.token);
+  await world.send(doctor, threadId, 'Second news');
+  clock.advance(MINUTE);
+  await run();
+  expect(subjects()).toEqual(['A secure message is waiting for you', 'A secure message is waiting for you']);
+  // And it is reminded of once, a day later, while unread.
+  clock.advance(25 * HOUR);
+  await run();
+  clock.advance(3 * 24 * HOUR);
+  await run();
+  expect(subjects()).toEqual(['A secure message is waiting for you', 'A secure message is waiting for you', 'Reminder: a secure message is waiting for you']);
+});
+
+test('the audit of a notification names the last message the patient may see, not a staff-only note after it, so the patient’s access log shows it', async () => {
+  const doctor = await world.professional('Dr Named');
+  const nurse = await world.professional('Nurse Named');
+  const patient = await world.patient('Patient Named');
+  await world.share(patient, doctor);
+  const threadId = await world.thread(doctor, [asRecipient(patient), asRecipient(nurse)], 'Named hello', 'Named');
+  await ok(server.url, MARK_READ, { t: threadId }, patient.token);
+  await ok(server.url, MARK_READ, { t: threadId }, nurse.token);
+  const question = await world.send(patient, threadId, 'Named question');
+  // The doctor's unread: the patient's question, then the nurse's note (the last).
+  await ok(server.url, STAFF_NOTE, { t: threadId, b: 'Named remark' }, nurse.token);
+  clock.advance(6 * MINUTE);
+  await run();
+  expect(mailsTo(doctor)).toHaveLength(1);
+  const events = (await ok(server.url, AUDIT, { t: threadId }, world.admin.token)).auditEvents.edges.map((e: any) => e.node);
+  expect(events.filter((e: any) => e.actor.id === doctor.id)).toEqual([expect.objectContaining({ channel: 'EMAIL', messageId: question })]);
+  const log = (await ok(server.url, ACCESS_LOG, {}, patient.token)).myAccessLog.edges.map((e: any) => e.node);
+  expect(log).toContainEqual({ action: 'NOTIFICATION_SENT', who: { id: doctor.id }, threadId });
+});
+
+test('a retry sends again only the channel that failed: what went out on the other is not sent twice', async () => {
+  const audited = async (threadId: string) => (await ok(server.url, AUDIT, { t: threadId }, world.admin.token)).auditEvents.edges.map((e: any) => e.node.channel).sort();
+  // The push service down: the e-mail goes, the push is retried.
+  const first = await patientWrites('retry-push');
+  const browser = push.subscribe({ applicationServerKey: vapid.publicKey });
+  await ok(server.url, REGISTER, { s: browser }, first.doctor.token);
+  const pushed = (endpoint: string) => push.received.filter((p) => p.endpoint === endpoint);
+  push.answer(503, browser.endpoint);
+  clock.advance(6 * MINUTE);
+  await run();
+  expect([mailsTo(first.doctor).length, pushed(browser.endpoint).length]).toEqual([1, 0]);
+  push.answer(201, browser.endpoint);
+  clock.advance(MINUTE + 1000);
+  await run();
+  expect([mailsTo(first.doctor).length, pushed(browser.endpoint).length]).toEqual([1, 1]);
+  expect(await audited(first.threadId)).toEqual(['EMAIL', 'PUSH']);
+
+  // The SMTP server down: the push goes, the e-mail is retried.
+  clock.reset();
+  const second = await patientWrites('retry-mail');
+  const other = push.subscribe({ applicationServerKey: vapid.publicKey });
+  await ok(server.url, REGISTER, { s: other }, second.doctor.token);
+  mail.setDown(true);
+  try {
+    clock.advance(6 * MINUTE);
+    await run();
+  } finally {
+    mail.setDown(false);
+  }
+  expect([mailsTo(second.doctor).length, pushed(other.endpoint).length]).toEqual([0, 1]);
+  clock.advance(MINUTE + 1000);
+  await run();
+  expect([mailsTo(second.doctor).length, pushed(other.endpoint).length]).toEqual([1, 1]);
+  expect(await audited(second.threadId)).toEqual(['EMAIL', 'PUSH']);
+});
+
+test('an API access token is no unsubscribe token: a link carrying one is refused and changes nothing', async () => {
+  const doctor = await world.professional('Dr Audience');
+  const link = new URL(`/notifications/unsubscribe?token=${doctor.token}`, server.url).href;
+  expect((await fetch(link)).status).toBe(400);
+  const posted = await fetch(link, { method: 'POST', body: 'List-Unsubscribe=One-Click', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  expect(posted.status).toBe(400);
+  expect(((await posted.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code).toBe('INVALID_UNSUBSCRIBE_LINK');
+  expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings.channels).toEqual(['EMAIL', 'PUSH']);
+});
+
+test('push registration refused: a 65-byte key that is no uncompressed P-256 point, an endpoint over 1000 characters', async () => {
+  const doctor = await world.professional('Dr Keys');
+  const browser = push.subscribe();
+  const compressed = Buffer.concat([Buffer.from([2]), Buffer.from(browser.keys.p256dh, 'base64url').subarray(1)]).toString('base64url');
+  expect(await codes(server.url, REGISTER, { s: { ...browser, keys: { ...browser.keys, p256dh: compressed } } }, doctor.token)).toEqual(['BAD_USER_INPUT']);
+  expect(await codes(server.url, REGISTER, { s: { ...browser, endpoint: `${browser.endpoint}/${'a'.repeat(1000)}` } }, doctor.token)).toEqual(['BAD_USER_INPUT']);
+  expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings.pushDevices).toBe(0);
+});
+
 test('no notification of this file carries a message’s text, a subject or a name (the last test: it reads what the others sent)', () => {
   // What a person reads of each: an e-mail's subject and text, a push's payload.
-  const read = [...mail.mails.map((m) => `${m.subject}\n${m.text}\n${m.html ?? ''}`), ...push.received.map((p) => p.payload)];
+  const read = [...mail.mails.map((m) => `${m.subject}\n${m.text}\n${m.html ?? ''}`), ...push.received.map((p) => p.payload)].flatMap((notice) => [notice, decodeURIComponent(notice)]);
   expect(read.length).toBeGreaterThan(10);
-  const said = [...world.said, 'Staff only'];
+  // With the staff-only notes, which the World does not send.
+  const said = [...world.said, 'Staff only', 'Cycle staff remark', 'Named remark'];
   expect(said.length).toBeGreaterThan(40);
   expect(said.filter((text) => read.some((notice) => notice.includes(text)))).toEqual([]);
 });

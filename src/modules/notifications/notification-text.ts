@@ -2,8 +2,8 @@
  * Everything a notification says, in one place. Never a subject, a body, a
  * name (the patient's, a team's, the sender's) or anything else clinical:
  * only that a secure message waits for the account it is addressed to, and
- * where to read it. test/notifications-content.test.ts holds every one sent in
- * its suite to that.
+ * where to read it. The last test of test/notifications.test.ts holds every one
+ * sent in that file to it.
  */
 export interface NoticeText {
   subject: string;
