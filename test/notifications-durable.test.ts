@@ -40,6 +40,21 @@ async function waiting(world: World, label: string, count: number): Promise<Pers
 
 const mailsTo = (people: Person[]) => mail.mails.filter((m) => people.some((p) => m.to.includes(p.email)));
 
+/** One server with a clock of its own on a database of its own, where a patient's message waits for `doctor`; dropped after. */
+async function withOneWaiting(kind: 'sqlite' | 'postgres', label: string, test: (s: { server: TestServer; clock: TestClock; doctor: Person }) => Promise<void>) {
+  const database = sharedDatabase(label, kind);
+  let server: TestServer | undefined;
+  try {
+    const clock = new TestClock();
+    server = await startTestServer(settings(database), { clock });
+    const [doctor] = await waiting(await World.create(server), `${label}-${kind}`, 1);
+    await test({ server, clock, doctor });
+  } finally {
+    await server?.close();
+    await database.drop();
+  }
+}
+
 describe.each(DATABASES)('on %s', (kind) => {
   test('a server closed between schedule and send: the next one, knowing only the database, sends it once', async () => {
     const database = sharedDatabase('notify-restart', kind);
@@ -84,14 +99,8 @@ describe.each(DATABASES)('on %s', (kind) => {
     }
   });
 
-  test('an instance that died holding a row: once its lease ends, another round takes it and sends it, once', async () => {
-    const database = sharedDatabase('notify-lease', kind);
-    let server: TestServer | undefined;
-    try {
-      const clock = new TestClock();
-      server = await startTestServer(settings(database), { clock });
-      const world = await World.create(server);
-      const [doctor] = await waiting(world, `lease-${kind}`, 1);
+  test('an instance that died holding a row: once its lease ends, another round takes it and sends it, once', () =>
+    withOneWaiting(kind, 'notify-lease', async ({ server, clock, doctor }) => {
       clock.advance(6 * MINUTE);
       // What a round of an instance that then died leaves: the row taken until its lease ends, nothing sent or recorded.
       const taken = await server.app.db.manager.update(ScheduledNotification, { userId: doctor.id }, { leaseId: 'died', leaseUntil: new Date(clock.now().getTime() + LEASE_MS) });
@@ -101,26 +110,19 @@ describe.each(DATABASES)('on %s', (kind) => {
       expect(await server.app.notifier!.runDue()).toBe(1);
       expect(await server.app.notifier!.runDue()).toBe(0);
       expect(mailsTo([doctor])).toHaveLength(1);
-    } finally {
-      await server?.close();
-      await database.drop();
-    }
-  });
+    }));
 
-  test('SMTP down, then back: retried with backoff, not lost, not doubled', async () => {
-    const database = sharedDatabase('notify-outage', kind);
-    let server: TestServer | undefined;
-    try {
-      const clock = new TestClock();
-      server = await startTestServer(settings(database), { clock });
-      const world = await World.create(server);
-      const [doctor] = await waiting(world, `outage-${kind}`, 1);
+  test('SMTP down, then back: retried with backoff, not lost, not doubled', () =>
+    withOneWaiting(kind, 'notify-outage', async ({ server, clock, doctor }) => {
       clock.advance(6 * MINUTE);
       mail.setDown(true);
-      expect(await server.app.notifier!.runDue()).toBe(0);
-      clock.advance(MINUTE + 1000);
-      expect(await server.app.notifier!.runDue()).toBe(0);
-      mail.setDown(false);
+      try {
+        expect(await server.app.notifier!.runDue()).toBe(0);
+        clock.advance(MINUTE + 1000);
+        expect(await server.app.notifier!.runDue()).toBe(0);
+      } finally {
+        mail.setDown(false);
+      }
       // The second failure waits two minutes.
       expect(await server.app.notifier!.runDue()).toBe(0);
       clock.advance(2 * MINUTE + 1000);
@@ -128,12 +130,7 @@ describe.each(DATABASES)('on %s', (kind) => {
       clock.advance(10 * MINUTE);
       expect(await server.app.notifier!.runDue()).toBe(0);
       expect(mailsTo([doctor])).toHaveLength(1);
-    } finally {
-      mail.setDown(false);
-      await server?.close();
-      await database.drop();
-    }
-  });
+    }));
 });
 
 test('with Redis, someone connected to another instance is not notified; once they leave it, they are', async () => {
