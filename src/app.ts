@@ -120,13 +120,13 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   threads.listen();
   inbox.listen();
   const escalations = new EscalationService({ uow, logger, pollMs: config.escalationPollMs, clock });
-  const { notifier, notificationSettings, links } = wireNotifications(config, db, uow, liveSessions, logger, clock);
+  const metrics = new Metrics();
+  const { notifier, notificationSettings, links } = wireNotifications(config, { db, uow, liveSessions, logger, clock, metrics });
   const loginLimiter = new LoginLimiter(config.login, config.redisUrl, logger);
   const bearer = new BearerIdentities(
     tokens,
     config.oidc ? { verifier: new OidcVerifier(config.oidc), identities: new ExternalIdentities({ db, uow, logger }) } : null,
   );
-  const metrics = new Metrics();
   const users = new UserService({ db, uow, tokens, bearer, loginLimiter, metrics, passwordCost: config.passwordCost, careNetwork });
   return {
     config,
@@ -178,7 +178,10 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
  * alert schedules its members). With no channel nothing is scheduled: a send
  * costs not one statement more.
  */
-function wireNotifications(config: Config, db: DataSource, uow: AuditedUnitOfWork, liveSessions: LiveSessions, logger: Logger, clock: Clock) {
+function wireNotifications(
+  config: Config,
+  { db, uow, liveSessions, logger, clock, metrics }: { db: DataSource; uow: AuditedUnitOfWork; liveSessions: LiveSessions; logger: Logger; clock: Clock; metrics: Metrics },
+) {
   const { smtpUrl, mailFrom, vapid, publicUrl, pollMs } = config.notifications;
   const mailer = smtpUrl ? new Mailer(smtpUrl, mailFrom, logger) : null;
   const push = vapid ? new PushSender(vapid, logger) : null;
@@ -188,6 +191,6 @@ function wireNotifications(config: Config, db: DataSource, uow: AuditedUnitOfWor
   if (!available.length) return { notifier: null, notificationSettings, links };
   listenForNotifications(uow);
   const presence = new Presence(liveSessions, config.redisUrl, config.instanceId, logger);
-  const notifier = new Notifier({ db, uow, logger, clock, pollMs, mailer, push, presence, secret: config.jwtSecret, origin: () => links.origin });
+  const notifier = new Notifier({ db, uow, logger, clock, metrics, pollMs, mailer, push, presence, secret: config.jwtSecret, origin: () => links.origin });
   return { notifier, notificationSettings, links };
 }

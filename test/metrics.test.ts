@@ -17,7 +17,7 @@ const SOCKETS = 'carethread_websockets_open';
 const SEND = 'carethread_send_duration_seconds';
 const UNKNOWN = '(unknown)';
 /** Every label the server's own metrics have (`le`: a histogram's bucket). */
-const LABELS = new Set(['transport', 'type', 'field', 'code', 'mutation', 'result', 'le']);
+const LABELS = new Set(['transport', 'type', 'field', 'code', 'mutation', 'result', 'channel', 'le']);
 
 /** How much each of `counts` moved while `work` ran. */
 async function deltas(work: () => Promise<unknown>, counts: Record<string, [string, Record<string, string>]>): Promise<Record<string, number>> {
@@ -191,6 +191,7 @@ test('every label value is one the server defines: an operation type, a root fie
     if ('field' in labels) expect([where, fields.has(labels.field)]).toEqual([where, true]);
     if ('code' in labels) expect([where, labels.code]).toEqual([where, expect.stringMatching(/^[A-Z_]+$/)]);
     if ('mutation' in labels) expect([where, labels.mutation]).toEqual([where, expect.stringMatching(/^(sendMessage|createThread)$/)]);
+    if ('channel' in labels) expect([where, labels.channel]).toEqual([where, expect.stringMatching(/^(EMAIL|PUSH)$/)]);
   }
 });
 

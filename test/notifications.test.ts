@@ -5,6 +5,7 @@ import { HOUR, MINUTE, TestClock } from './support/clock';
 import { codes, ok } from './support/graphql';
 import { connect, subscribe, until } from './support/live';
 import { startMailCatcher, type MailCatcher } from './support/mail-catcher';
+import { scrape, total } from './support/metrics';
 import { startPushEndpoint, type PushEndpoint } from './support/push-endpoint';
 import { startTestServer, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
@@ -388,6 +389,15 @@ test('push registration refused: a 65-byte key that is no uncompressed P-256 poi
   expect(await codes(server.url, REGISTER, { s: { ...browser, keys: { ...browser.keys, p256dh: compressed } } }, doctor.token)).toEqual(['BAD_USER_INPUT']);
   expect(await codes(server.url, REGISTER, { s: { ...browser, endpoint: `${browser.endpoint}/${'a'.repeat(1000)}` } }, doctor.token)).toEqual(['BAD_USER_INPUT']);
   expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings.pushDevices).toBe(0);
+});
+
+test('GET /metrics counts the sends by channel and result, nothing per person (after the tests above: it reads what they sent)', async () => {
+  const samples = (await scrape(server.url)).filter((sample) => sample.name === 'carethread_notifications_total');
+  for (const { labels } of samples) expect(Object.keys(labels).sort()).toEqual(['channel', 'result']);
+  const count = (channel: string, result: string) => total(samples, 'carethread_notifications_total', { channel, result });
+  expect(count('EMAIL', 'sent')).toBe(mail.mails.length);
+  expect(count('PUSH', 'sent')).toBe(push.received.length);
+  expect([count('EMAIL', 'retry'), count('PUSH', 'retry'), count('PUSH', 'gone')].every((n) => n >= 1)).toBe(true);
 });
 
 test('no notification of this file carries a message’s text, a subject or a name (the last test: it reads what the others sent)', () => {

@@ -124,6 +124,18 @@ export class Metrics {
     this.deliveries.inc({ field }, sent);
   }
 
+  private readonly notifications = new Counter({
+    name: `${METRICS_PREFIX}notifications_total`,
+    help: 'Notifications sent, by channel (EMAIL; PUSH once per browser) and result: sent, retry (failed, tried again later), failed (refused for good), gone (a browser its push service no longer knows: removed).',
+    labelNames: ['channel', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  /** Counts one send of a notification on `channel`. */
+  countNotification(channel: 'EMAIL' | 'PUSH', result: 'sent' | 'retry' | 'failed' | 'gone'): void {
+    this.notifications.inc({ channel, result });
+  }
+
   /** Counts one password checked by login. */
   checkedPassword(right: boolean): void {
     this.passwordChecks.inc({ result: right ? 'right' : 'wrong' });

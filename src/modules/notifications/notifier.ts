@@ -4,6 +4,7 @@ import { newId } from '../../common/ids';
 import { Ticker } from '../../common/ticker';
 import type { Presence } from '../../live/presence';
 import type { Logger } from '../../logger';
+import type { Metrics } from '../../metrics/metrics';
 import { Absence } from '../absences/absence.entity';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedUnitOfWork } from '../audit/audit-entry';
@@ -29,6 +30,7 @@ export interface NotifierDeps {
   uow: AuditedUnitOfWork;
   logger: Logger;
   clock: Clock;
+  metrics: Metrics;
   pollMs: number;
   mailer: Mailer | null;
   push: PushSender | null;
@@ -148,16 +150,15 @@ export class Notifier {
     const outcomes = new Map<NotificationChannel, SendOutcome>();
     if (decision.channels.includes(NotificationChannel.EMAIL) && !row.emailSentAt) {
       const token = await unsubscribeToken(this.deps.secret, user.id);
-      outcomes.set(
-        NotificationChannel.EMAIL,
-        await this.deps.mailer!.send({
-          to: user.email,
-          reminder: decision.reminder,
-          appUrl,
-          unsubscribeUrl: `${origin}/notifications/unsubscribe?token=${token}`,
-          messageId: `<${row.userId}.${row.threadId}.${row.seq}.${decision.reminder ? 'r' : 'n'}@carethread>`,
-        }),
-      );
+      const outcome = await this.deps.mailer!.send({
+        to: user.email,
+        reminder: decision.reminder,
+        appUrl,
+        unsubscribeUrl: `${origin}/notifications/unsubscribe?token=${token}`,
+        messageId: `<${row.userId}.${row.threadId}.${row.seq}.${decision.reminder ? 'r' : 'n'}@carethread>`,
+      });
+      this.deps.metrics.countNotification(NotificationChannel.EMAIL, outcome);
+      outcomes.set(NotificationChannel.EMAIL, outcome);
     }
     if (decision.channels.includes(NotificationChannel.PUSH) && !row.pushSentAt) outcomes.set(NotificationChannel.PUSH, await this.pushAll(subscriptions, decision.reminder, appUrl));
     const sentNow = [...outcomes].filter(([, outcome]) => outcome === 'sent').map(([channel]) => channel);
@@ -187,6 +188,7 @@ export class Notifier {
   /** One push per registered browser: sent when any took it; browsers their push service no longer knows are removed. */
   private async pushAll(subscriptions: PushSubscription[], reminder: boolean, appUrl: string): Promise<SendOutcome> {
     const outcomes = await Promise.all(subscriptions.map((s) => this.deps.push!.send(s, reminder, appUrl)));
+    for (const outcome of outcomes) this.deps.metrics.countNotification(NotificationChannel.PUSH, outcome);
     const gone = subscriptions.filter((_, i) => outcomes[i] === 'gone').map((s) => s.endpoint);
     if (gone.length) await this.deps.db.manager.delete(PushSubscription, { endpoint: In(gone) });
     if (outcomes.includes('sent')) return 'sent';
