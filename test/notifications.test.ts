@@ -391,6 +391,26 @@ test('push registration refused: a 65-byte key that is no uncompressed P-256 poi
   expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings.pushDevices).toBe(0);
 });
 
+test('a message committed while a round decides to drop the row (all read) is still told of: the round schedules it again', async () => {
+  const { doctor, patient, threadId } = await patientWrites('race');
+  await ok(server.url, MARK_READ, { t: threadId }, doctor.token);
+  clock.advance(6 * MINUTE);
+  // The round reads the unread messages (none), then asks who is connected: the patient writes just then,
+  // and their send finds the row still there, so it schedules nothing of its own.
+  const presence = server.app.notifier!['deps'].presence;
+  const isLive = presence.isLive.bind(presence);
+  presence.isLive = async (userId: string) => {
+    presence.isLive = isLive;
+    await world.send(patient, threadId, 'Written meanwhile');
+    return isLive(userId);
+  };
+  expect(await run()).toBe(0);
+  expect(mailsTo(doctor)).toHaveLength(0);
+  clock.advance(6 * MINUTE);
+  expect(await run()).toBe(1);
+  expect(mailsTo(doctor)).toHaveLength(1);
+});
+
 test('GET /metrics counts the sends by channel and result, nothing per person (after the tests above: it reads what they sent)', async () => {
   const samples = (await scrape(server.url)).filter((sample) => sample.name === 'carethread_notifications_total');
   for (const { labels } of samples) expect(Object.keys(labels).sort()).toEqual(['channel', 'result']);

@@ -30,7 +30,7 @@ export function listenForNotifications(uow: AuditedUnitOfWork): void {
   uow.on(INBOX_CHANGED, async (tx, alert) => {
     if (!alert.escalated || !alert.recipientIds.length) return;
     const at = new Date(alert.at);
-    await insertRows(tx.manager, ScheduledNotification, alert.recipientIds.map((userId) => due(userId, alert.threadId, at, 0)), undefined, 'keep');
+    await insertRows(tx.manager, ScheduledNotification, alert.recipientIds.map((userId) => waitingRow(userId, alert.threadId, at, 0)), undefined, 'keep');
   });
 }
 
@@ -42,7 +42,7 @@ async function messageStored(tx: AuditedTx, { message, author, participants }: T
   const settings = await settingsOf(m, recipients);
   const rows = recipients.flatMap((p) => {
     const { channels, delayMinutes } = effectiveSettings(settings.get(p.userId) ?? null, p.kind);
-    return channels.length ? [due(p.userId, message.threadId, new Date(at.getTime() + delayMinutes * 60_000), message.seq)] : [];
+    return channels.length ? [waitingRow(p.userId, message.threadId, new Date(at.getTime() + delayMinutes * 60_000), message.seq)] : [];
   });
   await insertRows(m, ScheduledNotification, rows, undefined, 'keep');
   // A patient's row kept for a reminder (only patients have one): the new message is told about after its own delay.
@@ -64,6 +64,7 @@ async function settingsOf(m: EntityManager, recipients: ParticipantFacts[]): Pro
   return new Map(rows.map((row) => [row.userId, { ...row, email: Boolean(row.email), push: Boolean(row.push), quietStart: null, quietEnd: null, timeZone: null }]));
 }
 
-function due(userId: string, threadId: string, dueAt: Date, seq: number): ScheduledNotification {
+/** A new row of the schedule: `userId` is to be told of the thread's messages from `seq` at `dueAt`. */
+export function waitingRow(userId: string, threadId: string, dueAt: Date, seq: number): ScheduledNotification {
   return { userId, threadId, stage: NotificationStage.WAITING, dueAt, seq, notifiedAt: null, attempts: 0, leaseId: null, leaseUntil: null, emailSentAt: null, pushSentAt: null };
 }

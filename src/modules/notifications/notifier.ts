@@ -15,6 +15,7 @@ import { User } from '../users/user.entity';
 import type { Mailer } from './mailer';
 import { NotificationChannel } from './notification-channel';
 import { afterSending, backoffMs, decide, effectiveSettings, LEASE_MS, MAX_ATTEMPTS, type Decision, type DueFacts } from './notification-rules';
+import { waitingRow } from './notification-schedule';
 import { NotificationSetting } from './notification-setting.entity';
 import type { PushSender } from './push-sender';
 import { PushSubscription } from './push-subscription.entity';
@@ -117,7 +118,7 @@ export class Notifier {
     if (!user) return false;
     const facts = await this.facts(m, row, user, now);
     const decision = decide(row, facts.due, now);
-    if (decision.act === 'drop') return this.release(row, null);
+    if (decision.act === 'drop') return this.drop(row, user, facts.due);
     if (decision.act === 'later') return this.release(row, decision.at);
     return this.send(row, user, decision, facts.subscriptions, facts.messageId, now);
   }
@@ -195,11 +196,28 @@ export class Notifier {
     return outcomes.includes('retry') ? 'retry' : 'failed';
   }
 
-  /** Lets the row go: due again at `at`, or deleted (null); either only while this round holds it. */
-  private async release(row: Held, at: Date | null): Promise<false> {
-    const key = { userId: row.userId, threadId: row.threadId, leaseId: row.leaseId };
-    if (at) await this.update(row, { dueAt: at, leaseId: null, leaseUntil: null });
-    else await this.deps.db.manager.delete(ScheduledNotification, key);
+  /** Lets the row go, due again at `at`, while this round holds it. */
+  private async release(row: Held, at: Date): Promise<false> {
+    await this.update(row, { dueAt: at, leaseId: null, leaseUntil: null });
+    return false;
+  }
+
+  /**
+   * Deletes the row, while this round holds it. A message committed since the
+   * facts were read found the row there and scheduled nothing: read again
+   * after the delete, it is scheduled here (one committed after the delete
+   * scheduled itself).
+   */
+  private async drop(row: Held, user: User, facts: DueFacts): Promise<false> {
+    const m = this.deps.db.manager;
+    await m.delete(ScheduledNotification, { userId: row.userId, threadId: row.threadId, leaseId: row.leaseId });
+    // Members in through a team are scheduled by its escalations only.
+    if (!facts.participant || facts.participant.viaTeamId !== null || facts.disabled) return false;
+    const participant = await m.findOne(Participant, { where: { threadId: row.threadId, userId: row.userId }, select: { lastReadSeq: true, threadId: true, userId: true } });
+    const unread = participant && (await unreadOf(m, row.threadId, user, participant.lastReadSeq));
+    if (!unread || unread.last.seq <= Math.max(row.seq, facts.unread?.lastSeq ?? 0)) return false;
+    const dueAt = new Date(unread.first.createdAt.getTime() + facts.settings.delayMinutes * 60_000);
+    await m.createQueryBuilder().insert().into(ScheduledNotification).values(waitingRow(row.userId, row.threadId, dueAt, unread.first.seq)).orIgnore().execute();
     return false;
   }
 
