@@ -182,12 +182,12 @@ function wireNotifications(
   config: Config,
   { db, uow, liveSessions, logger, clock, metrics }: { db: DataSource; uow: AuditedUnitOfWork; liveSessions: LiveSessions; logger: Logger; clock: Clock; metrics: Metrics },
 ) {
-  const { smtpUrl, mailFrom, vapid, publicUrl, pollMs } = config.notifications;
+  const { smtpUrl, mailFrom, vapid, pushServiceHosts, publicUrl, pollMs } = config.notifications;
   const mailer = smtpUrl ? new Mailer(smtpUrl, mailFrom, logger) : null;
   const push = vapid ? new PushSender(vapid, logger) : null;
   const available = [...(mailer ? [NotificationChannel.EMAIL] : []), ...(push ? [NotificationChannel.PUSH] : [])];
   const links = { origin: publicUrl ?? `http://localhost:${config.port}` };
-  const notificationSettings = new NotificationSettingsService({ db, uow, available });
+  const notificationSettings = new NotificationSettingsService({ db, uow, available, pushServiceHosts });
   if (!available.length) return { notifier: null, notificationSettings, links };
   listenForNotifications(uow);
   const presence = new Presence(liveSessions, config.redisUrl, config.instanceId, logger);

@@ -80,6 +80,8 @@ export interface NotificationConfig {
   mailFrom: string;
   /** VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY (base64url) and VAPID_SUBJECT (mailto: or https:); null: no Web Push. */
   vapid: { publicKey: string; privateKey: string; subject: string } | null;
+  /** PUSH_SERVICE_HOSTS: the hosts (and their subdomains) a push subscription's endpoint may name: the browsers' push services. */
+  pushServiceHosts: string[];
   /** PUBLIC_URL: the origin the links in notifications point to; null: the server's own address. */
   publicUrl: string | null;
   /** NOTIFY_POLL_MS: how often each instance looks for due notifications. Default 15 s. */
@@ -181,6 +183,11 @@ const schema = z
     VAPID_PUBLIC_KEY: z.string().regex(/^[A-Za-z0-9_-]{87}$/, 'VAPID_PUBLIC_KEY must be a P-256 public key, base64url (87 characters)').optional(),
     VAPID_PRIVATE_KEY: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'VAPID_PRIVATE_KEY must be a P-256 private key, base64url (43 characters)').optional(),
     VAPID_SUBJECT: z.string().regex(/^(mailto:|https:\/\/)\S+$/, 'VAPID_SUBJECT must be a mailto: address or an https:// URL').optional(),
+    PUSH_SERVICE_HOSTS: z
+      .string()
+      .transform((list) => list.split(',').map((host) => host.trim().toLowerCase()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^[a-z0-9.-]+$/, 'PUSH_SERVICE_HOSTS lists host names, comma-separated')).min(1))
+      .default(['fcm.googleapis.com', 'push.services.mozilla.com', 'push.apple.com', 'notify.windows.com']),
     PUBLIC_URL: z.string().refine((url) => /^https?:\/\//.test(url) && URL.canParse(url), 'PUBLIC_URL must be an http(s):// URL').optional(),
     NOTIFY_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(15_000),
   })
@@ -268,6 +275,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       smtpUrl: e.SMTP_URL ?? null,
       mailFrom: e.MAIL_FROM,
       vapid: e.VAPID_PUBLIC_KEY && e.VAPID_PRIVATE_KEY && e.VAPID_SUBJECT ? { publicKey: e.VAPID_PUBLIC_KEY, privateKey: e.VAPID_PRIVATE_KEY, subject: e.VAPID_SUBJECT } : null,
+      pushServiceHosts: e.PUSH_SERVICE_HOSTS,
       publicUrl: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : null,
       pollMs: e.NOTIFY_POLL_MS,
     },

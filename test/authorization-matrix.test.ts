@@ -1240,7 +1240,7 @@ const started = Date.now();
 beforeAll(async () => {
   // With VAPID keys, so that pushPublicKey has one to give; the notifier does not poll during the run.
   const vapid = webpush.generateVAPIDKeys();
-  server = await startTestServer({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@clinic.example', NOTIFY_POLL_MS: '3600000' });
+  server = await startTestServer({ VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@clinic.example', PUSH_SERVICE_HOSTS: 'push.example', NOTIFY_POLL_MS: '3600000' });
   ctx = await buildWorld(server);
 }, 30_000);
 

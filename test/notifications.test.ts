@@ -36,7 +36,7 @@ beforeAll(async () => {
   // The push endpoint's certificate is made for this run; the server pushes through the default agent.
   globalAgent.options.ca = push.ca;
   server = await startTestServer(
-    { SMTP_URL: mail.url, VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@clinic.example', NOTIFY_POLL_MS: '3600000' },
+    { SMTP_URL: mail.url, VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.privateKey, VAPID_SUBJECT: 'mailto:ops@clinic.example', PUSH_SERVICE_HOSTS: '127.0.0.1', NOTIFY_POLL_MS: '3600000' },
     { clock },
   );
   world = await World.create(server);
@@ -252,6 +252,9 @@ test('settings: defaults by kind, and bad input refused with a code, nothing cha
   expect(await refused(UPDATE, { i: { channels: ['SMS'] } })).toEqual(['BAD_USER_INPUT']);
   const browser = push.subscribe();
   expect(await refused(REGISTER, { s: { ...browser, endpoint: browser.endpoint.replace('https:', 'http:') } })).toEqual(['BAD_USER_INPUT']);
+  // Not a push service the server knows (PUSH_SERVICE_HOSTS): it would POST wherever a caller says.
+  expect(await refused(REGISTER, { s: { ...browser, endpoint: 'https://169.254.169.254/latest/meta-data' } })).toEqual(['BAD_USER_INPUT']);
+  expect(await refused(REGISTER, { s: { ...browser, endpoint: browser.endpoint.replace('127.0.0.1', 'evil127.0.0.1.example') } })).toEqual(['BAD_USER_INPUT']);
   expect(await refused(REGISTER, { s: { ...browser, keys: { ...browser.keys, p256dh: 'AAAA' } } })).toEqual(['BAD_USER_INPUT']);
   expect(await refused(REGISTER, { s: { ...browser, keys: { ...browser.keys, auth: 'not base64!' } } })).toEqual(['BAD_USER_INPUT']);
   expect((await ok(server.url, GET, {}, doctor.token)).notificationSettings).toEqual(before);

@@ -78,7 +78,14 @@ describe('configuration is validated before anything starts', () => {
       login: { maxFailuresPerAccount: 5, maxFailuresPerIp: 50, lockoutSeconds: 15 * 60 },
       escalationPollMs: 30_000,
       metricsToken: null,
-      notifications: { smtpUrl: null, mailFrom: 'CareThread <no-reply@carethread.invalid>', vapid: null, publicUrl: null, pollMs: 15_000 },
+      notifications: {
+        smtpUrl: null,
+        mailFrom: 'CareThread <no-reply@carethread.invalid>',
+        vapid: null,
+        pushServiceHosts: ['fcm.googleapis.com', 'push.services.mozilla.com', 'push.apple.com', 'notify.windows.com'],
+        publicUrl: null,
+        pollMs: 15_000,
+      },
       oidc: null,
       outboxRelayMs: 10_000,
       outboxKeepMs: 600_000,
@@ -142,6 +149,8 @@ describe('notifications', () => {
     expect(() => loadConfig({ VAPID_PUBLIC_KEY: vapid.VAPID_PUBLIC_KEY })).toThrow(/VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT go together/);
     expect(() => loadConfig({ ...vapid, VAPID_PRIVATE_KEY: 'short' })).toThrow(/VAPID_PRIVATE_KEY must be a P-256 private key/);
     expect(() => loadConfig({ ...vapid, VAPID_SUBJECT: 'it@clinic.example' })).toThrow(/VAPID_SUBJECT must be a mailto: address or an https:\/\/ URL/);
+    expect(loadConfig({ PUSH_SERVICE_HOSTS: ' Push.Example , other.example' }).notifications.pushServiceHosts).toEqual(['push.example', 'other.example']);
+    expect(() => loadConfig({ PUSH_SERVICE_HOSTS: 'https://push.example/' })).toThrow(/PUSH_SERVICE_HOSTS lists host names/);
   });
 });
 

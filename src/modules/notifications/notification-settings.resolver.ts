@@ -26,7 +26,7 @@ export class NotificationSettingsResolver {
   }
 
   @Mutation(() => NotificationSettings, {
-    description: 'Registers this browser for Web Push on the viewer’s account (again: it moves to this account). BAD_USER_INPUT for an endpoint that is not https or keys of the wrong size.',
+    description: 'Registers this browser for Web Push on the viewer’s account (again: it moves to this account). BAD_USER_INPUT for an endpoint that is not https at a known push service (the server’s PUSH_SERVICE_HOSTS) or keys of the wrong size.',
   })
   registerPushSubscription(@Viewer() viewer: User, @Arg('subscription', () => PushSubscriptionInput) subscription: PushSubscriptionInput): Promise<NotificationSettings> {
     return this.deps.settings.registerPush(viewer, subscription);

@@ -18,6 +18,8 @@ export interface NotificationSettingsDeps {
   uow: AuditedUnitOfWork;
   /** The channels this server can send on. */
   available: NotificationChannel[];
+  /** The push services' hosts an endpoint may name (PUSH_SERVICE_HOSTS), and their subdomains. */
+  pushServiceHosts: readonly string[];
 }
 
 /** Each account's own notification settings and push browsers; every change audited against them. */
@@ -51,6 +53,9 @@ export class NotificationSettingsService {
     if (endpoint.length > MAX_ENDPOINT_LENGTH || !URL.canParse(endpoint) || new URL(endpoint).protocol !== 'https:') {
       throw badUserInput(`endpoint must be the push service's https:// URL (at most ${MAX_ENDPOINT_LENGTH} characters)`);
     }
+    // The server POSTs to it: only to a browser's push service, never to whatever host a caller names.
+    const host = new URL(endpoint).hostname;
+    if (!this.deps.pushServiceHosts.some((known) => host === known || host.endsWith(`.${known}`))) throw badUserInput(`endpoint is not at a known push service (${host})`);
     if (decodedLength(keys.p256dh) !== 65 || Buffer.from(keys.p256dh, 'base64url')[0] !== 4) throw badUserInput('keys.p256dh must be an uncompressed P-256 public key, base64url (65 bytes)');
     if (decodedLength(keys.auth) !== 16) throw badUserInput('keys.auth must be 16 bytes, base64url');
     await this.deps.uow.run(async (tx) => {
