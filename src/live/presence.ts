@@ -19,6 +19,8 @@ export class Presence {
   private readonly redis: Redis | null;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly failed = (error: unknown) => this.logger.warn({ err: error }, 'could not share who is connected here');
+
   constructor(
     private readonly sessions: LiveSessions,
     redisUrl: string | null,
@@ -28,8 +30,6 @@ export class Presence {
     this.redis = redisUrl ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectionName: `carethread-presence-${instanceId}` }) : null;
     if (this.redis) sessions.onPresence((userId, connected) => void (this.closed || this.claim(userId, connected).catch(this.failed)));
   }
-
-  private readonly failed = (error: unknown) => this.logger.warn({ err: error }, 'could not share who is connected here');
 
   start(): void {
     if (!this.redis || this.timer) return;
