@@ -188,6 +188,7 @@ function wireNotifications(
   const available = [...(mailer ? [NotificationChannel.EMAIL] : []), ...(push ? [NotificationChannel.PUSH] : [])];
   const links = { origin: publicUrl ?? `http://localhost:${config.port}` };
   const notificationSettings = new NotificationSettingsService({ db, uow, available, pushServiceHosts });
+  notificationSettings.listen();
   if (!available.length) return { notifier: null, notificationSettings, links };
   listenForNotifications(uow);
   const presence = new Presence(liveSessions, config.redisUrl, config.instanceId, logger);

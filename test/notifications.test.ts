@@ -1,5 +1,7 @@
 import { globalAgent } from 'node:https';
+import { decodeJwt } from 'jose';
 import { DateTime } from 'luxon';
+import { Session } from '../src/modules/auth/session.entity';
 import webpush from 'web-push';
 import { HOUR, MINUTE, TestClock } from './support/clock';
 import { codes, ok } from './support/graphql';
@@ -8,7 +10,7 @@ import { startMailCatcher, type MailCatcher } from './support/mail-catcher';
 import { scrape, total } from './support/metrics';
 import { startPushEndpoint, type PushEndpoint } from './support/push-endpoint';
 import { startTestServer, type TestServer } from './support/server';
-import { asRecipient, World, type Person } from './support/world';
+import { asRecipient, PASSWORD, signIn, World, type Person } from './support/world';
 
 // Notifications through real servers, a real SMTP server (smtp-server) and a
 // real Web Push endpoint that decrypts what it receives. Message times are
@@ -236,6 +238,21 @@ test('the unsubscribe link turns e-mail off without a sign-in; a forged one chan
   clock.advance(3 * HOUR);
   await run();
   expect(mailsTo(doctor)).toHaveLength(1);
+});
+
+test('a browser’s push stops when the session that registered it is signed out (a shared computer), not when it expires; everywhere stops all', async () => {
+  const doctor = await world.professional('Dr Shared');
+  const tokens = [doctor.token, (await signIn(server.url, doctor.email, PASSWORD)).token, (await signIn(server.url, doctor.email, PASSWORD)).token];
+  for (const token of tokens) await ok(server.url, REGISTER, { s: push.subscribe({ applicationServerKey: vapid.publicKey }) }, token);
+  const devices = async () => (await ok(server.url, GET, {}, (await signIn(server.url, doctor.email, PASSWORD)).token)).notificationSettings.pushDevices;
+  expect(await devices()).toBe(3);
+  // The third session runs out (as after TOKEN_TTL_SECONDS): its browser is still told, the point of push.
+  await server.app.db.manager.update(Session, { id: decodeJwt(tokens[2]).sid as string }, { expiresAt: new Date(Date.now() - 1000) });
+  expect(await devices()).toBe(3);
+  await ok(server.url, 'mutation { signOut }', {}, tokens[0]);
+  expect(await devices()).toBe(2);
+  await ok(server.url, 'mutation { signOutEverywhere }', {}, tokens[1]);
+  expect(await devices()).toBe(0);
 });
 
 test('settings: defaults by kind, and bad input refused with a code, nothing changed', async () => {

@@ -64,6 +64,8 @@ export interface UserDisabledEvent {
 export interface SessionsEndedEvent {
   userId: string;
   sessionIds: string[];
+  /** Every session of the account ended (signed out everywhere, the account disabled), not only those listed. */
+  everySession: boolean;
   /** The close reason the sockets get, e.g. "Signed out". */
   reason: string;
 }

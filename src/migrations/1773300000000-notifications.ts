@@ -36,11 +36,15 @@ export class Notifications1773300000000 implements MigrationInterface {
         columns: [
           { name: 'endpoint', type: 'varchar', length: '1000', isPrimary: true },
           { name: 'userId', type: 'varchar', length: '36' },
+          { name: 'sessionId', type: 'varchar', length: '36', isNullable: true },
           { name: 'p256dh', type: 'varchar', length: '100' },
           { name: 'auth', type: 'varchar', length: '50' },
           { name: 'createdAt', type: timestamp },
         ],
-        indices: [{ name: 'IDX_push_subscriptions_user', columnNames: ['userId'] }],
+        indices: [
+          { name: 'IDX_push_subscriptions_user', columnNames: ['userId'] },
+          { name: 'IDX_push_subscriptions_session', columnNames: ['sessionId'] },
+        ],
         foreignKeys: [ofUser],
       }),
     );

@@ -46,7 +46,7 @@ describe('shards', () => {
       [{ id: '2', topic: 'PARTICIPANTS_CHANGED', payload: { threadId: 't', participantIds: ['a', 'c'], addedIds: ['c'], removedIds: ['b'], actorId: 'a', created: false, at } }, ['a', 'c', 'b']],
       [{ id: '3', topic: 'INBOX_CHANGED', payload: { threadId: 't', teamId: 'T', recipientIds: ['d'], escalated: false, actorId: 'd', at } }, ['d']],
       [{ id: '4', topic: 'USER_DISABLED', payload: { userId: 'e' } }, ['e']],
-      [{ id: '5', topic: 'SESSIONS_ENDED', payload: { userId: 'f', sessionIds: ['s1', 's2'], reason: 'Signed out' } }, ['f']],
+      [{ id: '5', topic: 'SESSIONS_ENDED', payload: { userId: 'f', sessionIds: ['s1', 's2'], everySession: false, reason: 'Signed out' } }, ['f']],
     ];
     for (const [event, recipients] of events) expect(recipientsOf(event)).toEqual(recipients);
   });

@@ -32,7 +32,7 @@ export async function endSessions(tx: AuditedTx, userId: string, which: Sessions
   if (!ended.length) return 0;
   const sessionIds = ended.map((session) => session.id);
   await tx.manager.delete(Session, { id: In(sessionIds) });
-  await tx.emit(SESSIONS_ENDED, { userId, sessionIds, reason });
+  await tx.emit(SESSIONS_ENDED, { userId, sessionIds, everySession: 'except' in which && which.except === null, reason });
   return sessionIds.length;
 }
 

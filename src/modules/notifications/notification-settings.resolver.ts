@@ -1,4 +1,5 @@
-import { Arg, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import type { Context } from '../../request-context';
 import { Viewer } from '../auth/viewer.decorator';
 import type { User } from '../users/user.entity';
 import type { NotificationSettingsService } from './notification-settings.service';
@@ -26,10 +27,14 @@ export class NotificationSettingsResolver {
   }
 
   @Mutation(() => NotificationSettings, {
-    description: 'Registers this browser for Web Push on the viewer’s account (again: it moves to this account). BAD_USER_INPUT for an endpoint that is not https at a known push service (the server’s PUSH_SERVICE_HOSTS) or keys of the wrong size.',
+    description: 'Registers this browser for Web Push on the viewer’s account (again: it moves to this account), until it is removed or the session that registered it is signed out (its mere expiry keeps it). BAD_USER_INPUT for an endpoint that is not https at a known push service (the server’s PUSH_SERVICE_HOSTS) or keys of the wrong size.',
   })
-  registerPushSubscription(@Viewer() viewer: User, @Arg('subscription', () => PushSubscriptionInput) subscription: PushSubscriptionInput): Promise<NotificationSettings> {
-    return this.deps.settings.registerPush(viewer, subscription);
+  registerPushSubscription(
+    @Viewer() viewer: User,
+    @Arg('subscription', () => PushSubscriptionInput) subscription: PushSubscriptionInput,
+    @Ctx() ctx: Context,
+  ): Promise<NotificationSettings> {
+    return this.deps.settings.registerPush(viewer, ctx.sessionId, subscription);
   }
 
   @Mutation(() => NotificationSettings, { description: 'Stops Web Push to one of the viewer’s browsers; an endpoint that is not theirs changes nothing.' })

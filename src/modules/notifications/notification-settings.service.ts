@@ -1,4 +1,5 @@
-import type { DataSource } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
+import { SESSIONS_ENDED } from '../../events/event-bus';
 import { badUserInput } from '../../errors';
 import { AuditAction } from '../audit/audit-action';
 import type { AuditedUnitOfWork } from '../audit/audit-entry';
@@ -48,7 +49,19 @@ export class NotificationSettingsService {
     await this.change(user, (current) => ({ channels: current.channels.filter((c) => c !== NotificationChannel.EMAIL) }));
   }
 
-  async registerPush(viewer: User, subscription: PushSubscriptionInput): Promise<NotificationSettings> {
+  /**
+   * Registered at wiring: a session ended (not expired) takes the push
+   * subscriptions it registered with it; every session ended (signed out
+   * everywhere, the account disabled) takes all of the account's.
+   */
+  listen(): void {
+    this.deps.uow.on(SESSIONS_ENDED, async (tx, { userId, sessionIds, everySession }) => {
+      await tx.manager.delete(PushSubscription, everySession ? { userId } : { userId, sessionId: In(sessionIds) });
+    });
+  }
+
+  /** `sessionId`: the caller's sign-in session, which takes the subscription with it when it is ended. */
+  async registerPush(viewer: User, sessionId: string | null, subscription: PushSubscriptionInput): Promise<NotificationSettings> {
     const { endpoint, keys } = subscription;
     if (endpoint.length > MAX_ENDPOINT_LENGTH || !URL.canParse(endpoint) || new URL(endpoint).protocol !== 'https:') {
       throw badUserInput(`endpoint must be the push service's https:// URL (at most ${MAX_ENDPOINT_LENGTH} characters)`);
@@ -64,7 +77,7 @@ export class NotificationSettingsService {
       const existing = await m.findOneBy(PushSubscription, { endpoint });
       if (!existing && others >= MAX_PUSH_DEVICES) throw badUserInput(`At most ${MAX_PUSH_DEVICES} browsers may be registered for push; remove one first`);
       // The same browser registered again (or signed in as someone else since) is this account's now.
-      await m.save(PushSubscription, { endpoint, userId: viewer.id, p256dh: keys.p256dh, auth: keys.auth, createdAt: new Date() });
+      await m.save(PushSubscription, { endpoint, userId: viewer.id, sessionId, p256dh: keys.p256dh, auth: keys.auth, createdAt: new Date() });
       await tx.audit({ actor: viewer, action: AuditAction.NotificationSettingsChanged, subjectUserId: viewer.id });
     });
     return this.of(viewer);
