@@ -80,7 +80,7 @@ export interface App {
   /** Sends the notifications the schedule holds once started (startServer starts it); null when no channel is configured. */
   notifier: Notifier | null;
   notificationSettings: NotificationSettingsService;
-  /** Where the links in notifications point: PUBLIC_URL, else set by startServer to its own address once it listens. */
+  /** Where the links in notifications point: set by startServer once it listens (PUBLIC_URL, else its own address). */
   links: { origin: string };
   activity: ActivityService;
   absences: AbsenceService;
@@ -186,7 +186,7 @@ function wireNotifications(
   const mailer = smtpUrl ? new Mailer(smtpUrl, mailFrom, logger) : null;
   const push = vapid ? new PushSender(vapid, logger) : null;
   const available = [...(mailer ? [NotificationChannel.EMAIL] : []), ...(push ? [NotificationChannel.PUSH] : [])];
-  const links = { origin: publicUrl ?? `http://localhost:${config.port}` };
+  const links = { origin: publicUrl ?? '' };
   const notificationSettings = new NotificationSettingsService({ db, uow, available, pushServiceHosts });
   notificationSettings.listen();
   if (!available.length) return { notifier: null, notificationSettings, links };

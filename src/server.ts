@@ -80,14 +80,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     app.escalations.start();
     app.auditSealer.start();
     const port = (http.server.address() as AddressInfo).port;
-    if (!config.notifications.publicUrl) app.links.origin = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    const origin = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    app.links.origin = config.notifications.publicUrl ?? origin;
     app.notifier?.start();
     const started = app; // for the closure: `app` is reassignable
     return {
       app,
       live: http.live,
       port,
-      url: `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}${GRAPHQL_PATH}`,
+      url: `${origin}${GRAPHQL_PATH}`,
       close: () =>
         (closing ??= (async () => {
           await http.stop();

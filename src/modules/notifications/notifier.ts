@@ -21,7 +21,7 @@ import type { PushSender } from './push-sender';
 import { PushSubscription } from './push-subscription.entity';
 import { ScheduledNotification } from './scheduled-notification.entity';
 import type { SendOutcome } from './send-outcome';
-import { unsubscribeToken } from './unsubscribe-token';
+import { unsubscribeLink } from './unsubscribe-token';
 
 /** Rows a round takes at once; a full batch starts the next round at once. */
 const BATCH = 20;
@@ -150,12 +150,11 @@ export class Notifier {
     const appUrl = `${origin}/app`;
     const outcomes = new Map<NotificationChannel, SendOutcome>();
     if (decision.channels.includes(NotificationChannel.EMAIL) && !row.emailSentAt) {
-      const token = await unsubscribeToken(this.deps.secret, user.id);
       const outcome = await this.deps.mailer!.send({
         to: user.email,
         reminder: decision.reminder,
         appUrl,
-        unsubscribeUrl: `${origin}/notifications/unsubscribe?token=${token}`,
+        unsubscribeUrl: await unsubscribeLink(this.deps.secret, origin, user.id),
         messageId: `<${row.userId}.${row.threadId}.${row.seq}.${decision.reminder ? 'r' : 'n'}@carethread>`,
       });
       this.deps.metrics.countNotification(NotificationChannel.EMAIL, outcome);

@@ -3,9 +3,7 @@ import helmet from 'helmet';
 import { User } from '../users/user.entity';
 import type { DataSource } from 'typeorm';
 import type { NotificationSettingsService } from './notification-settings.service';
-import { unsubscribingUser } from './unsubscribe-token';
-
-export const UNSUBSCRIBE_PATH = '/notifications/unsubscribe';
+import { UNSUBSCRIBE_PATH, unsubscribingUser } from './unsubscribe-token';
 
 // A page of its own text: nothing to load, and its one form posts back here.
 const headers = helmet({

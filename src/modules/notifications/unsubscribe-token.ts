@@ -1,17 +1,21 @@
 import { jwtVerify, SignJWT } from 'jose';
 import { TOKEN_ISSUER } from '../auth/token.service';
 
+/** Where the link points, on the server's origin (unsubscribe-route.ts serves it). */
+export const UNSUBSCRIBE_PATH = '/notifications/unsubscribe';
+
 /** Not the API's audience: an unsubscribe token is never a bearer token, nor the reverse. */
 const AUDIENCE = 'carethread-unsubscribe';
 
 /**
- * The token in every notification e-mail's unsubscribe link (RFC 8058): it
+ * The unsubscribe link of every notification e-mail (RFC 8058): its token
  * turns that account's e-mail notifications off without a sign-in. Signed
  * with the server's JWT secret; it does not expire, as the e-mails it is in
  * stay in mailboxes.
  */
-export function unsubscribeToken(secret: Uint8Array, userId: string): Promise<string> {
-  return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuer(TOKEN_ISSUER).setAudience(AUDIENCE).sign(secret);
+export async function unsubscribeLink(secret: Uint8Array, origin: string, userId: string): Promise<string> {
+  const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuer(TOKEN_ISSUER).setAudience(AUDIENCE).sign(secret);
+  return `${origin}${UNSUBSCRIBE_PATH}?token=${token}`;
 }
 
 /** The account a token names; null for anything not signed by this server as an unsubscribe token. */
