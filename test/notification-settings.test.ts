@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { generateVAPIDKeys } from 'web-push';
 import { WEB_ROOT } from '../src/web';
@@ -191,20 +192,30 @@ describeInBrowser('notification settings on the dashboard', () => {
     // A push as the server sends it, with a field the worker must not show, then one that is not JSON.
     const registrationId = workers.find((w) => w.scopeURL === `${origin}/app/` && !w.isDeleted)!.registrationId;
     const payload = { title: 'New message in CareThread', body: 'Open CareThread to read it.', url: '/app', tag: 'thread-1', secret: 'Above 12 all week' };
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: JSON.stringify(payload) });
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data: 'not json' });
     const shown = () =>
       page.evaluate<{ title: string; body: string; tag: string; data: unknown }[]>(
         `navigator.serviceWorker.getRegistration('/app/').then((r) => r.getNotifications()).then((all) => all.map(({ title, body, tag, data }) => ({ title, body, tag, data })))`,
       );
-    // Generous: on a loaded machine the worker may be started afresh for each push.
-    await until(async () => (await shown()).length === 2, 15_000, 'the two notifications');
-    expect(await shown()).toEqual(
-      expect.arrayContaining([
-        { title: payload.title, body: payload.body, tag: 'thread-1', data: { url: `${origin}/app` } },
-        { title: 'CareThread', body: 'You have a new message.', tag: '', data: { url: `${origin}/app` } },
-      ]),
-    );
+    const expected = [
+      { title: payload.title, body: payload.body, tag: 'thread-1', data: { url: `${origin}/app` } },
+      { title: 'CareThread', body: 'You have a new message.', tag: '', data: { url: `${origin}/app` } },
+    ];
+    // Chromium drops a push whose worker does not start in time (seen once on a loaded CI machine), as a
+    // push service would then deliver it again: so each is delivered again until its notification shows.
+    for (const [data, notification] of [[JSON.stringify(payload), expected[0]], ['not json', expected[1]]] as const) {
+      const isShown = async () => (await shown()).some((n) => isDeepStrictEqual(n, notification));
+      for (let attempt = 1; ; attempt++) {
+        await cdp.send('ServiceWorker.deliverPushMessage', { origin, registrationId, data });
+        try {
+          await until(isShown, 5000, `the notification for the push ${data}`);
+          break;
+        } catch (error) {
+          if (attempt === 3) throw error;
+        }
+      }
+    }
+    // Whatever was shown is one of the two generic notifications: the extra field never.
+    expect((await shown()).filter((n) => !expected.some((e) => isDeepStrictEqual(n, e)))).toEqual([]);
   }, 40_000);
 
   test('without VAPID keys, Push is shown off with the reason, and no consent button', async () => {
