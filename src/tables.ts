@@ -16,6 +16,8 @@ import { User } from './modules/users/user.entity';
 import { NotificationSetting } from './modules/notifications/notification-setting.entity';
 import { PushSubscription } from './modules/notifications/push-subscription.entity';
 import { ScheduledNotification } from './modules/notifications/scheduled-notification.entity';
+import { Attachment } from './modules/attachments/attachment.entity';
+import { AttachmentContent } from './modules/attachments/attachment-content.entity';
 import { Initial1764000000000 } from './migrations/1764000000000-initial';
 import { UserDisabled1765000000000 } from './migrations/1765000000000-user-disabled';
 import { AuditChain1766000000000 } from './migrations/1766000000000-audit-chain';
@@ -32,7 +34,8 @@ import { Organisations1773000000000 } from './migrations/1773000000000-organisat
 import { AuditOrganisations1773100000000 } from './migrations/1773100000000-audit-organisations';
 import { AuditOrganisationChains1773200000000 } from './migrations/1773200000000-audit-organisation-chains';
 import { Notifications1773300000000 } from './migrations/1773300000000-notifications';
+import { Attachments1773400000000 } from './migrations/1773400000000-attachments';
 
-export const entities = [Organisation, User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, AuditEventOrganisation, AuditOrganisationLink, AuditCheckpoint, Absence, OutboxEvent, Session, NotificationSetting, PushSubscription, ScheduledNotification];
+export const entities = [Organisation, User, Team, TeamMember, TeamShare, ProfessionalShare, Thread, Participant, ThreadTeam, Message, AuditEvent, AuditEventPatient, AuditEventOrganisation, AuditOrganisationLink, AuditCheckpoint, Absence, OutboxEvent, Session, NotificationSetting, PushSubscription, ScheduledNotification, Attachment, AttachmentContent];
 
-export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000, RecipientIndexes1772450000000, Organisations1773000000000, AuditOrganisations1773100000000, AuditOrganisationChains1773200000000, Notifications1773300000000];
+export const migrations = [Initial1764000000000, UserDisabled1765000000000, AuditChain1766000000000, TeamInbox1767000000000, TeamLife1768000000000, ExternalIdentity1769000000000, Outbox1770000000000, Sessions1771000000000, ThreadLastMessage1772100000000, SearchNames1772200000000, AuditSealing1772300000000, RecipientIndexes1772450000000, Organisations1773000000000, AuditOrganisations1773100000000, AuditOrganisationChains1773200000000, Notifications1773300000000, Attachments1773400000000];
