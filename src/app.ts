@@ -10,6 +10,10 @@ import type { Logger } from './logger';
 import { AbsenceService } from './modules/absences/absence.service';
 import { ActivityService } from './modules/activity/activity.service';
 import type { AuditedUnitOfWork, AuditEntry } from './modules/audit/audit-entry';
+import { AttachmentService } from './modules/attachments/attachment.service';
+import type { BlobStore } from './modules/attachments/blob-store';
+import { DatabaseBlobStore } from './modules/attachments/database-blob-store';
+import { DirectoryBlobStore } from './modules/attachments/directory-blob-store';
 import { AuditSearchService } from './modules/audit/audit-search.service';
 import { AuditService } from './modules/audit/audit.service';
 import { AuditSealer } from './modules/audit/audit-sealer';
@@ -73,6 +77,8 @@ export interface App {
   careNetwork: CareNetworkService;
   recipients: RecipientService;
   messages: MessageService;
+  /** Files on messages; sweeps uploads never sent once started (startServer starts it). */
+  attachments: AttachmentService;
   threads: ThreadService;
   inbox: InboxService;
   /** Polls the escalation schedule once started (startServer starts it). */
@@ -113,7 +119,8 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   const auditSealer = new AuditSealer({ db, turn: sealingTurn(db, uow), key: () => serverSigningKey(config, logger), logger, pollMs: config.auditSealMs });
   const careNetwork = new CareNetworkService({ uow });
   const recipients = new RecipientService({ db, access });
-  const messages = new MessageService({ db, uow, access, events, logger });
+  const attachments = new AttachmentService({ db, uow, store: blobStore(config, db, uow), access, audit, config: config.attachments, clock, logger });
+  const messages = new MessageService({ db, uow, access, events, logger, attachments });
   const threads = new ThreadService({ db, uow, access, recipients, messages });
   const inbox = new InboxService({ db, uow, access });
   // In-transaction listeners run in the order registered: the threads' before the inbox's (threads are locked before inbox items).
@@ -151,6 +158,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     careNetwork,
     recipients,
     messages,
+    attachments,
     threads,
     inbox,
     escalations,
@@ -162,6 +170,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
     clock,
     close: async () => {
       await escalations.stop();
+      await attachments.stop();
       await notifier?.stop();
       await outbox.stop();
       await audit.settled();
@@ -170,6 +179,11 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
       loginLimiter.close();
     },
   };
+}
+
+/** Where attachments' bytes go: ATTACHMENTS_DIR if set, else the database. */
+function blobStore(config: Config, db: DataSource, uow: AuditedUnitOfWork): BlobStore {
+  return config.attachments.directory ? new DirectoryBlobStore(config.attachments.directory) : new DatabaseBlobStore({ db, uow });
 }
 
 /**

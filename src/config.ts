@@ -70,6 +70,17 @@ export interface Config {
   /** AUDIT_RETIRED_KEYS: the public halves of earlier signing keys, whose checkpoints still verify. */
   auditRetiredKeys: KeyObject[];
   notifications: NotificationConfig;
+  attachments: AttachmentConfig;
+}
+
+/** Files on messages (src/modules/attachments). */
+export interface AttachmentConfig {
+  /** ATTACHMENTS_DIR: keep the files' bytes in this directory (shared by every instance) rather than in the database (the default, null). */
+  directory: string | null;
+  /** ATTACHMENT_MAX_BYTES: the largest file accepted, as uploaded. Default 10 MiB. */
+  maxFileBytes: number;
+  /** ATTACHMENT_DAILY_BYTES: what one account may upload in 24 hours, in bytes. Default 100 MiB. */
+  dailyBytesPerUser: number;
 }
 
 /** Telling people that a secure message waits (src/modules/notifications). With neither channel, nothing is scheduled. */
@@ -120,6 +131,8 @@ export interface LoginLimits {
 }
 
 export class ConfigError extends Error {}
+
+const MIB = 1024 * 1024;
 
 const DEFAULT_DATABASE_URL = 'sqlite:./data/carethread.sqlite';
 
@@ -190,6 +203,9 @@ const schema = z
       .default(['fcm.googleapis.com', 'push.services.mozilla.com', 'push.apple.com', 'notify.windows.com']),
     PUBLIC_URL: z.string().refine((url) => /^https?:\/\//.test(url) && URL.canParse(url), 'PUBLIC_URL must be an http(s):// URL').optional(),
     NOTIFY_POLL_MS: z.coerce.number().int().min(10).max(3_600_000).default(15_000),
+    ATTACHMENTS_DIR: z.string().optional(),
+    ATTACHMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * MIB).default(10 * MIB),
+    ATTACHMENT_DAILY_BYTES: z.coerce.number().int().min(1024).default(100 * MIB),
   })
   // `when`: zod skips object-level checks once a field failed; these must be listed too.
   .refine((env) => Boolean(env.ADMIN_EMAIL) === Boolean(env.ADMIN_PASSWORD), {
@@ -279,6 +295,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       publicUrl: e.PUBLIC_URL ? new URL(e.PUBLIC_URL).origin : null,
       pollMs: e.NOTIFY_POLL_MS,
     },
+    attachments: { directory: e.ATTACHMENTS_DIR ?? null, maxFileBytes: e.ATTACHMENT_MAX_BYTES, dailyBytesPerUser: e.ATTACHMENT_DAILY_BYTES },
   };
 }
 

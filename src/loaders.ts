@@ -4,6 +4,8 @@ import { byKey, byName, groupByKey } from './common/batch';
 import { systemClock, type Clock } from './common/clock';
 import { Absence } from './modules/absences/absence.entity';
 import { awayUntil } from './modules/absences/away-until';
+import type { AttachmentData } from './events/event-bus';
+import { attachmentsOfMessages } from './modules/attachments/message-attachments';
 import { Message } from './modules/messages/message.entity';
 import { Organisation } from './modules/organisations/organisation.entity';
 import { TeamMember } from './modules/teams/team-member.entity';
@@ -79,6 +81,7 @@ export function createLoaders(db: DataSource, viewer: Pick<User, 'id' | 'kind'> 
         .getMany();
       return groupByKey(threadIds, items, (item) => item.threadId);
     }),
+    attachmentsOfMessage: loader<string, AttachmentData[]>((messageIds) => attachmentsOfMessages(m, messageIds)),
     participantsOfThread: loader<string, Participant[]>(async (threadIds) =>
       groupByKey(
         threadIds,

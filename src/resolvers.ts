@@ -2,6 +2,7 @@ import type { App } from './app';
 import { AbsenceResolver, UserAbsenceResolver } from './modules/absences/absence.resolver';
 import { ActivityResolver } from './modules/activity/activity.resolver';
 import { DenialRecorder } from './modules/audit/audit-denials';
+import { AttachmentResolver, MessageAttachmentsResolver } from './modules/attachments/attachment.resolver';
 import { AuditCheckpointResolver } from './modules/audit/audit-checkpoint.resolver';
 import { AuditSearchResolver } from './modules/audit/audit-search.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
@@ -42,6 +43,8 @@ export function createResolvers(app: App): ResolverContainer {
     new NotificationSettingsResolver({ settings: app.notificationSettings, pushPublicKey: app.config.notifications.vapid?.publicKey ?? null }),
     new ParticipantResolver(),
     new MessageResolver({ messages, metrics }),
+    new MessageAttachmentsResolver(),
+    new AttachmentResolver({ attachments: app.attachments, secret: app.config.jwtSecret, links: app.links, clock: app.clock }),
     new ActivityResolver({ activity: app.activity, access }),
     new AuditResolver({ audit: app.audit }),
     new AuditSearchResolver({ auditSearch: app.auditSearch }),

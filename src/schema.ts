@@ -7,6 +7,7 @@ import { buildSchema, type NonEmptyArray, type PubSub, type ResolverData } from 
 import type { Context } from './request-context';
 import { AbsenceResolver, UserAbsenceResolver } from './modules/absences/absence.resolver';
 import { ActivityResolver } from './modules/activity/activity.resolver';
+import { AttachmentResolver, MessageAttachmentsResolver } from './modules/attachments/attachment.resolver';
 import { AuditCheckpointResolver } from './modules/audit/audit-checkpoint.resolver';
 import { AuditSearchResolver } from './modules/audit/audit-search.resolver';
 import { AuditResolver } from './modules/audit/audit.resolver';
@@ -58,6 +59,8 @@ const RESOLVERS: NonEmptyArray<Function> = [
   NotificationSettingsResolver,
   ParticipantResolver,
   MessageResolver,
+  MessageAttachmentsResolver,
+  AttachmentResolver,
   ActivityResolver,
   AuditResolver,
   AuditSearchResolver,

@@ -17,6 +17,7 @@ import { createLogger, type Logger } from './logger';
 import { serveProbes } from './probes';
 import type { LiveHub } from './live/live-hub';
 import { getSchema } from './schema';
+import { serveAttachments } from './modules/attachments/attachment-routes';
 import { serveUnsubscribe } from './modules/notifications/unsubscribe-route';
 import { serveWeb } from './web';
 import { serveWebsockets } from './websocket';
@@ -78,6 +79,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     const http = await serve(app, config, options, () => closing !== undefined);
     app.outbox.start();
     app.escalations.start();
+    app.attachments.start();
     app.auditSealer.start();
     const port = (http.server.address() as AddressInfo).port;
     const origin = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
@@ -144,6 +146,7 @@ async function serve(app: App, config: Config, options: ServerOptions, closing: 
   serveProbes(expressApp, app, closing);
   serveWeb(expressApp, GRAPHQL_PATH, app.logger);
   serveUnsubscribe(expressApp, { db: app.db, settings: app.notificationSettings, secret: config.jwtSecret });
+  serveAttachments(expressApp, app, trust);
   expressApp.use(GRAPHQL_PATH, json, graphql);
   expressApp.use((error: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => answerFailure(req, res, error));
 

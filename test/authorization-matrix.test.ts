@@ -8,6 +8,7 @@ import { deliveriesRecorded } from './support/audit-requests';
 import { gql, ok } from './support/graphql';
 import { connect, settle, subscribe, until } from './support/live';
 import { ADMIN, startTestServer, type TestServer } from './support/server';
+import { png, uploaded } from './support/uploads';
 import { asRecipient, PASSWORD as WORLD_PASSWORD, World, type Person, type TeamRef } from './support/world';
 
 // The authorization matrix. Every query, mutation and subscription, and every
@@ -150,6 +151,8 @@ const EXPECTED: Record<string, Row> = {
   'Query.teams': row(UNAUTH, ABSENT, ABSENT, OK, OK, OK, OK, OK), // rule 8: a patient sees only the teams of their care network
   'Query.threads': LISTED_TO_PARTICIPANTS,
   'Query.thread': PARTICIPANTS,
+  // Only who may see the message now, checked again when the link is used (test/attachments.test.ts).
+  'Query.attachmentLink': PARTICIPANTS,
   'Query.teamInbox': TEAM_INBOX_LISTED,
   'Query.me': SIGNED_IN,
 
@@ -355,6 +358,17 @@ const EXPECTED: Record<string, Row> = {
   // The world's messages are sent without one, so null to every participant, their author too; that it reaches
   // its author only is test/client-cache.test.ts.
   'Message.clientMessageId': row(UNAUTH, NULL, NF, NF, NF, NF, NULL, NF),
+  'Message.attachments': PARTICIPANTS,
+  'Attachment.id': PARTICIPANTS,
+  'Attachment.name': PARTICIPANTS,
+  'Attachment.contentType': PARTICIPANTS,
+  'Attachment.size': PARTICIPANTS,
+  'Attachment.width': PARTICIPANTS,
+  'Attachment.height': PARTICIPANTS,
+  'Attachment.thumbnail': PARTICIPANTS,
+  'Attachment.url': PARTICIPANTS,
+  'AttachmentLink.url': PARTICIPANTS,
+  'AttachmentLink.expiresAt': PARTICIPANTS,
 
   'AuthPayload.token': ANYONE,
   'AuthPayload.user': ANYONE,
@@ -444,6 +458,8 @@ interface Ctx {
   people: Record<Exclude<Role, 'anonymous'>, Person>;
   /** The world's thread: patient and participant are in it, the leaver and the creator-leaver left it. */
   thread: string;
+  /** A file the participant sent in the world's thread. */
+  attachment: string;
   careTeam: TeamRef;
   /** A team nobody shared a record with. */
   unsharedTeam: TeamRef;
@@ -563,6 +579,8 @@ async function buildWorld(server: TestServer): Promise<Ctx> {
   }
   await until(() => server.live.size === 0);
   await world.as(participant, `query($t: ID!) { thread(id: $t) { messages { edges { node { id } } } } }`, { t: thread });
+  const attachment = (await uploaded(server.url, participant.token, await png(), { name: 'scan.png' })).id;
+  await world.as(participant, `mutation($t: ID!, $a: [ID!]) { sendMessage(threadId: $t, body: "Your scan", attachmentIds: $a) { id } }`, { t: thread, a: [attachment] });
   // For the care team's inbox: the patient writes and waits; the participant claims the thread and marks it done.
   await world.send(patient, thread, 'One more question');
   await world.as(participant, `mutation($t: ID!, $team: ID!) { claimThread(threadId: $t, teamId: $team) { threadId } }`, { t: thread, team: careTeam.id });
@@ -593,7 +611,7 @@ async function buildWorld(server: TestServer): Promise<Ctx> {
     disableTarget: await world.professional('Matrix Disable Target'),
   };
   const organisationId: string = (await world.as(world.admin, '{ me { organisation { id } } }')).me.organisation.id;
-  return { server, world, people, thread, careTeam, unsharedTeam, gp, colleague, organisationId, foreignWorld, scratch };
+  return { server, world, people, thread, attachment, careTeam, unsharedTeam, gp, colleague, organisationId, foreignWorld, scratch };
 }
 
 // ---------------------------------------------------------------------------
@@ -719,6 +737,10 @@ const ROOT_PROBES: Record<string, HttpProbe> = {
   'Query.thread': {
     request: (c) => ({ query: `query($t: ID!) { thread(id: $t) { id } }`, variables: { t: c.thread } }),
     found: (d) => one(d?.thread),
+  },
+  'Query.attachmentLink': {
+    request: (c) => ({ query: `query($a: ID!) { attachmentLink(id: $a) { url } }`, variables: { a: c.attachment } }),
+    found: (d) => one(d?.attachmentLink),
   },
   'Query.me': {
     request: () => ({ query: `{ me { id } }` }),
@@ -1052,6 +1074,14 @@ const REACH: Record<string, Reach | 'live'> = {
   Message: {
     request: (c, _r, sel) => ({ ...inThread(`messages(first: 100) { edges { node { ${sel} } } }`), variables: { t: c.thread } }),
     parents: (d) => list(d?.thread?.messages?.edges).map((e: Data) => e.node),
+  },
+  Attachment: {
+    request: (c, _r, sel) => ({ ...inThread(`messages(first: 100) { edges { node { attachments { ${sel} } } } }`), variables: { t: c.thread } }),
+    parents: (d) => list(d?.thread?.messages?.edges).flatMap((e: Data) => list(e.node.attachments)),
+  },
+  AttachmentLink: {
+    request: (c, _r, sel) => ({ query: `query($a: ID!) { attachmentLink(id: $a) { ${sel} } }`, variables: { a: c.attachment } }),
+    parents: (d) => one(d?.attachmentLink),
   },
   AuthPayload: {
     request: (c, role, sel) => ({

@@ -15,6 +15,21 @@ export interface MessageData {
   clientMessageId: string | null;
   /** Professionals only: a patient's feed skips it (and never fetches it to fill a gap). */
   staffOnly: boolean;
+  /** Its files' descriptions, in order (never their bytes); absent in events written before attachments existed. */
+  attachments?: AttachmentData[];
+}
+
+/** One file on a message, as the message carries it. */
+export interface AttachmentData {
+  id: string;
+  name: string;
+  /** Decided by the contents. */
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  /** For an image: a small WebP, base64. */
+  thumbnail: string | null;
 }
 
 export interface MessageAddedEvent {

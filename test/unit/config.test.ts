@@ -86,6 +86,7 @@ describe('configuration is validated before anything starts', () => {
         publicUrl: null,
         pollMs: 15_000,
       },
+      attachments: { directory: null, maxFileBytes: 10 * 1024 * 1024, dailyBytesPerUser: 100 * 1024 * 1024 },
       oidc: null,
       outboxRelayMs: 10_000,
       outboxKeepMs: 600_000,

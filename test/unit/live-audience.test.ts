@@ -43,6 +43,7 @@ test('only these field resolvers are declared the same for every recipient (each
     for (const field of Object.values(type.getFields())) if (field.extensions.liveAudience) declared.push(`${type.name}.${field.name}: ${String(field.extensions.liveAudience)}`);
   }
   expect(declared.filter((d) => !d.endsWith(': viewer')).sort()).toEqual([
+    'Message.attachments: shared',
     'Message.author: shared',
     'Message.clientMessageId: author',
     'Message.readBy: shared',

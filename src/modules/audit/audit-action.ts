@@ -64,4 +64,8 @@ export enum AuditAction {
   NotificationSent = 'NOTIFICATION_SENT',
   /** The actor changed their notification settings, registered or removed a browser for push, or unsubscribed through an e-mail's link. */
   NotificationSettingsChanged = 'NOTIFICATION_SETTINGS_CHANGED',
+  /** The actor uploaded a file, not yet sent with a message (sending it is the MESSAGE_SENT). */
+  AttachmentUploaded = 'ATTACHMENT_UPLOADED',
+  /** The actor downloaded a message's attachment (`messageId`), or their own upload not yet sent. */
+  AttachmentRead = 'ATTACHMENT_READ',
 }

@@ -13,7 +13,7 @@ import type { DeliveryRecipient } from './audit.service';
 import { patientView } from './patient-view';
 
 /** What the patient access log counts as someone seeing the patient's threads or messages, or being told that one waits (no content). */
-const ACCESSES = [AuditAction.ThreadRead, AuditAction.MessageDelivered, AuditAction.AuditTrailRead, AuditAction.NotificationSent];
+const ACCESSES = [AuditAction.ThreadRead, AuditAction.MessageDelivered, AuditAction.AttachmentRead, AuditAction.AuditTrailRead, AuditAction.NotificationSent];
 const ACTIONS = new Set<string>(Object.values(AuditAction));
 /** Events read per round while filling a page of the access log (one delivery can be many entries). */
 const ACCESS_CHUNK = 100;

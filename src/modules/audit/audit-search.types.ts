@@ -49,7 +49,7 @@ export class AccessLogEntry {
   @Field()
   at!: Date;
 
-  @Field({ description: 'THREAD_READ, MESSAGE_DELIVERED (pushed to them live), AUDIT_TRAIL_READ, or NOTIFICATION_SENT (notified: told that a message waits, without its content).' })
+  @Field({ description: 'THREAD_READ, MESSAGE_DELIVERED (pushed to them live), ATTACHMENT_READ (downloaded a file of a message: messageId), AUDIT_TRAIL_READ, or NOTIFICATION_SENT (notified: told that a message waits, without its content).' })
   action!: string;
 
   @Field(() => AuditOutcome, { description: 'DENIED: they tried and were refused; they saw nothing.' })

@@ -114,6 +114,9 @@ export const FHIR_ACTIONS: Readonly<Record<AuditAction, { type: Coding; action: 
   // Telling someone that a message waits runs a function of the system; it shows them nothing of the record.
   [AuditAction.NotificationSent]: { type: PATIENT_RECORD, action: 'E' },
   [AuditAction.NotificationSettingsChanged]: { type: API_OPERATION, action: 'U' },
+  // An upload is part of the record once sent: until then its uploader's own.
+  [AuditAction.AttachmentUploaded]: { type: PATIENT_RECORD, action: 'C' },
+  [AuditAction.AttachmentRead]: { type: PATIENT_RECORD, action: 'R' },
 };
 
 const OUTCOMES: Readonly<Record<AuditOutcome, NonNullable<FhirAuditEvent['outcome']>>> = {

@@ -1,5 +1,6 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn, Unique } from 'typeorm';
+import type { AttachmentData } from '../../events/event-bus';
 
 @ObjectType()
 @Entity('messages')
@@ -41,4 +42,7 @@ export class Message {
   /** The sender's retry key; unique per author and thread. */
   @Column({ type: 'varchar', length: 100, nullable: true })
   clientMessageId!: string | null;
+
+  /** Its files, when the message came with them (sent, or live); otherwise Message.attachments loads them. */
+  attachments?: AttachmentData[];
 }

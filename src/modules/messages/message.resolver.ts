@@ -15,6 +15,7 @@ import { sentHere } from './sent-here';
 import type { MessageFeed } from './message-feed';
 import type { MessageService } from './message.service';
 import { seesStaffNotes } from './staff-notes';
+import { ATTACHMENT_IDS } from '../attachments/attachment-rules';
 
 @Resolver(() => Message)
 export class MessageResolver {
@@ -36,11 +37,12 @@ export class MessageResolver {
       description: 'A note for the professionals in the thread only (professionals may post one; patients never see it).',
     })
     staffOnly: boolean | null,
+    @Arg('attachmentIds', () => [ID], { nullable: true, description: ATTACHMENT_IDS }) attachmentIds: string[] | null | undefined,
     @Ctx() ctx: Context,
   ): Promise<Message> {
     // The message's author is the caller, read for this request: `author` reads them no second time.
     ctx.loaders.user.prime(viewer.id, viewer);
-    return this.deps.metrics.timeSend('sendMessage', () => this.deps.messages.send(viewer, threadId, body, clientMessageId, staffOnly ?? false));
+    return this.deps.metrics.timeSend('sendMessage', () => this.deps.messages.send(viewer, threadId, body, clientMessageId, staffOnly ?? false, attachmentIds ?? []));
   }
 
   @Subscription(() => Message, {

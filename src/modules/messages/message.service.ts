@@ -1,7 +1,9 @@
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { isId, newId } from '../../common/ids';
 import { checkPageSize, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
-import { MAX_BODY_LENGTH, requireText } from '../../common/text';
+import type { AttachmentService } from '../attachments/attachment.service';
+import { checkAttachmentIds } from '../attachments/attachment-rules';
+import { attachmentsOfMessages } from '../attachments/message-attachments';
 import { isUniqueViolation } from '../../database/errors';
 import { insertRows } from '../../database/insert-rows';
 import { badUserInput, forbidden, notFound } from '../../errors';
@@ -16,6 +18,7 @@ import type { ThreadAccess } from '../threads/thread.access';
 import { visibleMessages, visibleThreads } from '../threads/thread-visibility';
 import { Thread } from '../threads/thread.entity';
 import type { User } from '../users/user.entity';
+import { messageBody } from './message-body';
 import { toMessageData } from './message-data';
 import { MessageFeed } from './message-feed';
 import { MessageSequencer } from './message-sequencer';
@@ -33,6 +36,7 @@ export interface MessageDeps {
   /** Where committed messages arrive, for inOrder. */
   events: EventBus;
   logger: Logger;
+  attachments: AttachmentService;
 }
 
 export class MessageService {
@@ -40,12 +44,13 @@ export class MessageService {
   private readonly uow: AuditedUnitOfWork;
   private readonly access: ThreadAccess;
   private readonly events: EventBus;
+  private readonly attachments: AttachmentService;
   private readonly sequencer: MessageSequencer;
   private readonly listeners = new Set<(event: MessageAddedEvent) => void>();
   private stopListening: (() => void) | null = null;
 
   constructor(deps: MessageDeps) {
-    ({ db: this.db, uow: this.uow, access: this.access, events: this.events } = deps);
+    ({ db: this.db, uow: this.uow, access: this.access, events: this.events, attachments: this.attachments } = deps);
     this.sequencer = new MessageSequencer({
       missing: (threadId, afterSeq, beforeSeq, later) => this.missing(threadId, afterSeq, beforeSeq, later),
       deliver: (event) => this.listeners.forEach((listener) => listener(event)),
@@ -74,10 +79,12 @@ export class MessageService {
    * caller and thread) returns the stored message and pushes nothing: the
    * statement that numbers messages refuses a key its author used there
    * already, and the unique constraint settles two first attempts racing.
+   * With attachments (the author's uploads, in order) the body may be blank.
    */
-  async send(viewer: User, threadId: string, bodyText: string, clientMessageId?: string | null, staffOnly = false): Promise<Message> {
+  async send(viewer: User, threadId: string, bodyText: string, clientMessageId?: string | null, staffOnly = false, attachmentIds: readonly string[] = []): Promise<Message> {
     if (staffOnly && !seesStaffNotes(viewer)) throw forbidden('Only professionals may post staff-only notes');
-    const body = requireText('body', bodyText, MAX_BODY_LENGTH);
+    const attached = checkAttachmentIds(attachmentIds);
+    const body = messageBody(bodyText, attached.length > 0);
     if (clientMessageId !== undefined && clientMessageId !== null) {
       if (!clientMessageId || clientMessageId.length > MAX_CLIENT_MESSAGE_ID_LENGTH) {
         throw badUserInput(`clientMessageId must be 1 to ${MAX_CLIENT_MESSAGE_ID_LENGTH} characters`);
@@ -85,7 +92,7 @@ export class MessageService {
     }
     const key = clientMessageId ?? null;
     try {
-      return await this.uow.run((tx) => this.append(tx, viewer, threadId, body, key, staffOnly));
+      return await this.uow.run((tx) => this.append(tx, viewer, threadId, body, key, staffOnly, attached));
     } catch (error) {
       if (!key || !isUniqueViolation(error)) throw error;
       // A concurrent retry committed first (after this one's participation check).
@@ -102,8 +109,10 @@ export class MessageService {
    * audits it with the same participants. NOT_FOUND unless the author is a
    * participant. The author's message of the same clientMessageId in the
    * thread, if there is one, is returned instead, and nothing is stored.
+   * `attachmentIds` (checked by checkAttachmentIds) become the message's files,
+   * or BAD_USER_INPUT refuses the whole send.
    */
-  async append(tx: AuditedTx, author: User, threadId: string, body: string, clientMessageId: string | null, staffOnly = false): Promise<Message> {
+  async append(tx: AuditedTx, author: User, threadId: string, body: string, clientMessageId: string | null, staffOnly = false, attachmentIds: readonly string[] = []): Promise<Message> {
     const m = tx.manager;
     const send = { threadId, author, now: new Date(), staffOnly, clientMessageId };
     const next = isId(threadId) ? await tx.advanceThread(threadId, (m) => nextMessage(m, send)) : null;
@@ -126,6 +135,7 @@ export class MessageService {
     // On PostgreSQL the statement that waited for the lock judged participation on what it saw
     // before waiting: an author removed meanwhile shows here.
     if (!participants.some((p) => p.userId === author.id)) throw notFound('Thread');
+    message.attachments = await this.attachments.attach(tx, author, message, attachmentIds);
     const data = toMessageData(message);
     await tx.emit(MESSAGE_STORED, { message: data, author, waitStarted: next.waitStarted, participants });
     await tx.emit(MESSAGE_ADDED, rememberSend({ message: data, recipientIds: participants.map((p) => p.userId) }, { author, participants }));
@@ -167,8 +177,9 @@ export class MessageService {
         .getMany(),
       this.db.manager.find(Participant, { where: { threadId, userId: In(later.recipientIds) }, select: { userId: true, joinedAt: true } }),
     ]);
-    return messages.map((message) => ({
-      message: toMessageData(message),
+    const attachments = await attachmentsOfMessages(this.db.manager, messages.map((message) => message.id));
+    return messages.map((message, i) => ({
+      message: toMessageData(Object.assign(message, { attachments: attachments[i] })),
       recipientIds: participants.filter((p) => p.joinedAt <= message.createdAt).map((p) => p.userId),
     }));
   }

@@ -15,6 +15,7 @@ import { Participant } from './participant.entity';
 import { ThreadConnection } from './thread-connection.type';
 import type { ThreadAccess } from './thread.access';
 import { Thread } from './thread.entity';
+import { ATTACHMENT_IDS } from '../attachments/attachment-rules';
 import type { ThreadService } from './thread.service';
 
 @Resolver(() => Thread)
@@ -43,8 +44,9 @@ export class ThreadResolver {
     @Arg('subject') subject: string,
     @Arg('body') body: string,
     @Arg('recipients', () => [RecipientInput]) recipients: RecipientInput[],
+    @Arg('attachmentIds', () => [ID], { nullable: true, description: ATTACHMENT_IDS }) attachmentIds: string[] | null | undefined,
   ): Promise<Thread> {
-    return this.deps.metrics.timeSend('createThread', () => this.deps.threads.create(viewer, subject, body, recipients));
+    return this.deps.metrics.timeSend('createThread', () => this.deps.threads.create(viewer, subject, body, recipients, attachmentIds ?? []));
   }
 
   @Mutation(() => Thread)

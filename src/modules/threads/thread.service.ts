@@ -1,7 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { newId } from '../../common/ids';
 import { checkPageSize, cursorTime, decodeCursor, encodeCursor, toPage } from '../../common/pagination';
-import { MAX_BODY_LENGTH, MAX_SUBJECT_LENGTH, requireText } from '../../common/text';
+import { MAX_SUBJECT_LENGTH, requireText } from '../../common/text';
+import { checkAttachmentIds } from '../attachments/attachment-rules';
+import { messageBody } from '../messages/message-body';
 import { PARTICIPANTS_CHANGED } from '../../events/event-bus';
 import { PARTICIPANT_LEAVING, TEAM_MEMBER_ADDED, TEAM_MEMBER_REMOVED, THREAD_TEAMS_ADDED } from '../../events/tx-events';
 import { AuditAction } from '../audit/audit-action';
@@ -49,9 +51,10 @@ export class ThreadService {
    * recipient) and its first message in one transaction; a refused recipient
    * leaves nothing behind.
    */
-  async create(viewer: User, subjectText: string, bodyText: string, picks: RecipientInput[]): Promise<Thread> {
+  async create(viewer: User, subjectText: string, bodyText: string, picks: RecipientInput[], attachmentIds: readonly string[] = []): Promise<Thread> {
     const subject = requireText('subject', subjectText, MAX_SUBJECT_LENGTH);
-    const body = requireText('body', bodyText, MAX_BODY_LENGTH);
+    const attached = checkAttachmentIds(attachmentIds);
+    const body = messageBody(bodyText, attached.length > 0);
     return this.uow.run(async (tx) => {
       const m = tx.manager;
       await tx.lockTeams(pickedTeams(picks), 'read');
@@ -74,7 +77,7 @@ export class ThreadService {
       const addedIds = resolution.additions.map((a) => a.user.id);
       // In the order things happen: the recipients are added, then the first message is sent.
       await tx.emit(PARTICIPANTS_CHANGED, participantsChanged(thread.id, viewer, [viewer.id, ...addedIds], { addedIds, created: true, at: now }));
-      const message = await this.messages.append(tx, viewer, thread.id, body, null);
+      const message = await this.messages.append(tx, viewer, thread.id, body, null, false, attached);
       return Object.assign(thread, { lastSeq: message.seq });
     });
   }

@@ -107,6 +107,11 @@ export class UserService {
    */
   async byToken(token: string): Promise<SignedIn> {
     const { userId, sessionId } = await this.bearer.identify(token);
+    return this.signedIn(userId, sessionId);
+  }
+
+  /** The account of a session still open (or, with no session, of an identity provider's token); UNAUTHENTICATED as byToken otherwise. */
+  async signedIn(userId: string, sessionId: string | null): Promise<SignedIn> {
     const user = sessionId ? await sessionUser(this.db, userId, sessionId) : await this.db.manager.findOneBy(User, { id: userId });
     if (user?.disabled) throw unauthenticated(ACCOUNT_DISABLED);
     if (user) return { user, sessionId };
