@@ -90,6 +90,10 @@ subscription MessageAdded {
     body
     createdAt
     author { name }
+    # Files go up first: POST /attachments (multipart,
+    # part "file", this Authorization header); send
+    # their ids as sendMessage's attachmentIds.
+    attachments { name contentType size url }
   }
 }
 `,

@@ -55,7 +55,8 @@ export function serveAttachments(expressApp: express.Express, app: App, trust: T
     if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
     res.status(status).json(body);
   };
-  const audited =
+  // The audit events a request records name where it came from.
+  const handled =
     (handle: (req: express.Request, res: express.Response) => Promise<void>) =>
     (req: express.Request, res: express.Response): void =>
       void withOrigin({ requestId: req.id as string, ...sourceOf(req, trust) }, () => handle(req, res)).catch((error: unknown) => fail(req, res, error));
@@ -68,7 +69,7 @@ export function serveAttachments(expressApp: express.Express, app: App, trust: T
 
   expressApp.post(
     ATTACHMENTS_PATH,
-    audited(async (req, res) => {
+    handled(async (req, res) => {
       const viewer = await bearerUser(req);
       await attachments.checkAllowance(app.db.manager, viewer, 0);
       const dir = await mkdtemp(join(tmpdir(), 'carethread-upload-'));
@@ -86,7 +87,7 @@ export function serveAttachments(expressApp: express.Express, app: App, trust: T
   expressApp.get(
     `${ATTACHMENTS_PATH}/:id`,
     downloadHeaders,
-    audited(async (req, res) => {
+    handled(async (req, res) => {
       const id = String(req.params.id);
       const token = typeof req.query.token === 'string' ? req.query.token : null;
       const holder = token && !req.headers.authorization ? await linkHolder(config.jwtSecret, token, id) : null;

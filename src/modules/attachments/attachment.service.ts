@@ -81,10 +81,10 @@ export class AttachmentService {
   /**
    * Checks a received file (content-inspection.ts), stores its cleaned bytes
    * under their SHA-256 and records the upload, its owner's until they send it.
-   * Nothing is recorded unless all of it worked. `workDir` is the caller's, for the cleaned copy.
+   * Nothing is recorded unless all of it worked, the daily allowance checked
+   * again with its size. `workDir` is the caller's, for the cleaned copy.
    */
   async receive(owner: User, file: ReceivedFile, workDir: string): Promise<Attachment> {
-    await this.checkAllowance(this.deps.db.manager, owner, 0);
     const cleaned = `${workDir}/cleaned`;
     const inspected = await this.checking(() => inspect(file.path, cleaned, { contentType: file.contentType, fileName: file.fileName }));
     const { sha256, size } = await digest(cleaned);
