@@ -1,5 +1,6 @@
 import { PDFDocument, PDFName, PDFString, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
+import { asRecipient, type World } from './world';
 
 /** Where the server takes uploads and serves downloads: next to /graphql. */
 export const attachmentsUrl = (graphqlUrl: string) => new URL('/attachments', graphqlUrl).href;
@@ -51,4 +52,13 @@ export async function letter(text = 'Results are normal.', withScript = false): 
   page.drawText(text, { x: 20, y: 100, font: await doc.embedFont(StandardFonts.Helvetica), size: 12 });
   if (withScript) doc.catalog.set(PDFName.of('OpenAction'), doc.context.obj({ Type: 'Action', S: 'JavaScript', JS: PDFString.of('app.alert(1)') }));
   return doc.save();
+}
+
+/** A patient and their doctor in a thread the patient began. */
+export async function consultation(world: World, label: string) {
+  const doctor = await world.professional(`Dr ${label}`);
+  const patient = await world.patient(`Patient ${label}`);
+  await world.share(patient, doctor);
+  const threadId = await world.thread(patient, [asRecipient(doctor)]);
+  return { doctor, patient, threadId };
 }

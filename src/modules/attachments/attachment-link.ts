@@ -34,10 +34,10 @@ export interface LinkHolder {
   sessionId: string | null;
 }
 
-/** Who a link's token lets download `attachmentId`; null for a token this server did not sign for it, or expired. */
-export async function linkHolder(secret: Uint8Array, token: string, attachmentId: string): Promise<LinkHolder | null> {
+/** Who a link's token lets download `attachmentId` at `now`; null for a token this server did not sign for it, or expired. */
+export async function linkHolder(secret: Uint8Array, token: string, attachmentId: string, now: Date): Promise<LinkHolder | null> {
   try {
-    const { payload } = await jwtVerify(token, secret, { issuer: TOKEN_ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, secret, { issuer: TOKEN_ISSUER, audience: AUDIENCE, algorithms: ['HS256'], currentDate: now });
     if (payload.att !== attachmentId || !payload.sub) return null;
     return { userId: payload.sub, sessionId: typeof payload.sid === 'string' ? payload.sid : null };
   } catch {

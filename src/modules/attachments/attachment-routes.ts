@@ -90,7 +90,7 @@ export function serveAttachments(expressApp: express.Express, app: App, trust: T
     handled(async (req, res) => {
       const id = String(req.params.id);
       const token = typeof req.query.token === 'string' ? req.query.token : null;
-      const holder = token && !req.headers.authorization ? await linkHolder(config.jwtSecret, token, id) : null;
+      const holder = token && !req.headers.authorization ? await linkHolder(config.jwtSecret, token, id, app.clock.now()) : null;
       if (token && !req.headers.authorization && !holder) throw new GraphQLError('This download link is not valid or has expired: ask for a new one', { extensions: { code: 'INVALID_ATTACHMENT_LINK' } });
       const viewer = holder ? (await app.users.signedIn(holder.userId, holder.sessionId)).user : await bearerUser(req);
       const attachment = await attachments.readable(viewer, id);
