@@ -13,6 +13,7 @@ import { ErrorCode, httpError } from '../../errors';
 import { TokenService } from '../auth/token.service';
 import type { User } from '../users/user.entity';
 import { ATTACHMENTS_PATH, linkHolder } from './attachment-link';
+import type { Attachment } from './attachment.entity';
 import { AttachmentType } from './attachment.types';
 import { AttachmentRefused } from './content-inspection';
 import { receiveFile, UploadRefused } from './multipart-file';
@@ -73,14 +74,16 @@ export function serveAttachments(expressApp: express.Express, app: App, trust: T
       const viewer = await bearerUser(req);
       await attachments.checkAllowance(app.db.manager, viewer, 0);
       const dir = await mkdtemp(join(tmpdir(), 'carethread-upload-'));
+      let attachment: Attachment;
       try {
         const file = await receiveFile(req, join(dir, 'received'), config.attachments.maxFileBytes);
-        const attachment = await attachments.receive(viewer, file, dir);
-        const { id, name, contentType, size, width, height, thumbnailUrl, url } = Object.assign(new AttachmentType(), attachment);
-        res.status(201).json({ id, name, contentType, size, width, height, thumbnail: thumbnailUrl, url });
+        attachment = await attachments.receive(viewer, file, dir);
       } finally {
+        // Before the answer: a server stopped once the client has it leaves no file behind.
         await rm(dir, { recursive: true, force: true });
       }
+      const { id, name, contentType, size, width, height, thumbnailUrl, url } = Object.assign(new AttachmentType(), attachment);
+      res.status(201).json({ id, name, contentType, size, width, height, thumbnail: thumbnailUrl, url });
     }),
   );
 
