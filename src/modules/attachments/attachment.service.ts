@@ -120,7 +120,6 @@ export class AttachmentService {
    * upload of theirs waiting to be sent (someone else's, sent already, removed).
    */
   async attach(tx: AuditedTx, author: User, message: Pick<Message, 'id' | 'threadId'>, ids: readonly string[]): Promise<AttachmentData[]> {
-    if (!ids.length) return [];
     const m = tx.manager;
     const uploads = ids.every(isId) ? await m.findBy(Attachment, { id: In([...ids]), ownerId: author.id, messageId: IsNull() }) : [];
     const missing = ids.find((id) => !uploads.some((a) => a.id === id));

@@ -135,7 +135,7 @@ export class MessageService {
     // On PostgreSQL the statement that waited for the lock judged participation on what it saw
     // before waiting: an author removed meanwhile shows here.
     if (!participants.some((p) => p.userId === author.id)) throw notFound('Thread');
-    message.attachments = await this.attachments.attach(tx, author, message, attachmentIds);
+    message.attachments = attachmentIds.length ? await this.attachments.attach(tx, author, message, attachmentIds) : [];
     const data = toMessageData(message);
     await tx.emit(MESSAGE_STORED, { message: data, author, waitStarted: next.waitStarted, participants });
     await tx.emit(MESSAGE_ADDED, rememberSend({ message: data, recipientIds: participants.map((p) => p.userId) }, { author, participants }));
