@@ -1,4 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
+import type { Attachment } from './operations';
 
 /** The API is served by the same server as this page, on one path for HTTP and websockets. */
 const GRAPHQL_PATH = '/graphql';
@@ -41,6 +42,46 @@ export async function request<T>(query: string, variables: Record<string, unknow
   if (error) throw new ApiError(error.message, error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', error.extensions?.retryAfterSeconds);
   if (!payload.data) throw new ApiError('The server answered without data.', 'INTERNAL_SERVER_ERROR');
   return payload.data;
+}
+
+/** Where files are uploaded, beside the API. */
+const ATTACHMENTS_PATH = '/attachments';
+
+/** An upload under way. */
+export interface Upload {
+  /** The stored file; rejects with an ApiError: the server's message and code for a refusal, NETWORK or ABORTED. */
+  done: Promise<Attachment>;
+  /** Stops sending: `done` rejects with ABORTED, and nothing is stored. */
+  abort(): void;
+}
+
+/**
+ * Uploads one file (POST /attachments, multipart part `file`) signed with
+ * `token`, calling `progress` as its bytes are sent. XMLHttpRequest rather than
+ * fetch: only it reports how much of a request body has been sent.
+ */
+export function upload(file: File, token: string, progress: (sent: number, total: number) => void): Upload {
+  const xhr = new XMLHttpRequest();
+  const done = new Promise<Attachment>((resolve, reject) => {
+    // Registered before send(): a browser reports upload progress only to listeners already there.
+    xhr.upload.addEventListener('progress', (event) => progress(event.loaded, event.lengthComputable ? event.total : file.size));
+    xhr.addEventListener('load', () => {
+      const payload = xhr.response as (Attachment & GraphQLResponse<never>) | null;
+      const error = payload?.errors?.[0];
+      if (xhr.status === 201 && payload?.id) resolve(payload);
+      else if (error) reject(new ApiError(error.message, error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', error.extensions?.retryAfterSeconds));
+      else reject(new ApiError(`The server answered ${xhr.status} to the upload.`, 'INTERNAL_SERVER_ERROR'));
+    });
+    xhr.addEventListener('error', () => reject(new ApiError('The file did not reach the server. Check the connection and attach it again.', 'NETWORK')));
+    xhr.addEventListener('abort', () => reject(new ApiError('The upload was stopped.', 'ABORTED')));
+  });
+  xhr.open('POST', ATTACHMENTS_PATH);
+  xhr.responseType = 'json';
+  xhr.setRequestHeader('authorization', `Bearer ${token}`);
+  const form = new FormData();
+  form.append('file', file, file.name);
+  xhr.send(form);
+  return { done, abort: () => xhr.abort() };
 }
 
 /** What to tell the user about a failed request, by its extensions.code. */

@@ -1,15 +1,16 @@
 import { explain } from './api';
+import { AttachmentPicker, type Uploader } from './attachment-picker';
 import { h } from './dom';
 import type { RecipientInput, RecipientOption, TeamOption, UserOption } from './operations';
 
-/** Starts a thread: subject, first message and recipient; resolves to the new thread's id. */
-export type CreateThread = (subject: string, body: string, recipient: RecipientInput) => Promise<string>;
+/** Starts a thread: subject, first message (blank only with files), recipient and uploaded files; resolves to the new thread's id. */
+export type CreateThread = (subject: string, body: string, recipient: RecipientInput, attachmentIds: string[]) => Promise<string>;
 
 /**
  * The new-thread form. The drop-down holds the server's `recipients` options
  * as they come: an auto-CC team is one option (with how many it reaches), never its members.
  */
-export function composer(options: RecipientOption[], create: CreateThread, created: (threadId: string) => void): HTMLElement {
+export function composer(options: RecipientOption[], create: CreateThread, upload: Uploader, created: (threadId: string) => void): HTMLElement {
   const teams = options.filter((o): o is TeamOption => o.__typename === 'TeamRecipient');
   const people = options.filter((o): o is UserOption => o.__typename === 'UserRecipient');
   const recipient = h(
@@ -23,6 +24,13 @@ export function composer(options: RecipientOption[], create: CreateThread, creat
   const body = h('textarea', { id: 'new-body', name: 'body', rows: '5', required: true });
   const button = h('button', { type: 'submit' }, 'Send');
   const error = h('p', { class: 'error', role: 'alert' });
+  let sending = false;
+  // Send waits for the uploads; with files attached the message may be blank.
+  const update = () => {
+    button.disabled = sending || files.busy;
+    body.required = files.ids.length === 0;
+  };
+  const files = new AttachmentPicker('new-files', upload, update);
   const form = h(
     'form',
     { class: 'composer', 'aria-labelledby': 'composer-title' },
@@ -33,19 +41,23 @@ export function composer(options: RecipientOption[], create: CreateThread, creat
     subject,
     h('label', { for: 'new-body' }, 'Message'),
     body,
+    files.element,
     button,
     error,
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
+    if (sending || files.busy) return;
     const [kind, id] = recipient.value.split(':');
-    button.disabled = true;
+    sending = true;
+    update();
     error.textContent = '';
     try {
-      created(await create(subject.value, body.value, kind === 'team' ? { teamId: id } : { userId: id }));
+      created(await create(subject.value, body.value, kind === 'team' ? { teamId: id } : { userId: id }, files.ids));
     } catch (failure) {
       error.textContent = explain(failure);
-      button.disabled = false;
+      sending = false;
+      update();
     }
   });
   return form;

@@ -2,11 +2,12 @@
 // all kept current by one threadActivity subscription; and the notification settings.
 import './dashboard.css';
 import type { Client } from 'graphql-ws';
-import { ApiError, explain, liveClient, request } from './api';
+import { ApiError, explain, liveClient, request, upload, type Upload } from './api';
 import { composer } from './composer';
 import { h } from './dom';
 import { notificationSettings } from './notification-settings';
 import {
+  ATTACHMENT_LINK,
   CREATE_THREAD,
   MARK_READ,
   ME,
@@ -20,6 +21,7 @@ import {
   THREAD_ACTIVITY,
   THREADS,
   UPDATE_NOTIFICATION_SETTINGS,
+  type AttachmentLinkResult,
   type CreateThreadResult,
   type MarkReadResult,
   type MeResult,
@@ -131,6 +133,18 @@ class Dashboard {
     }
   }
 
+  /** Uploads a file as the signed-in user; an UNAUTHENTICATED answer ends the session. */
+  private readonly upload = (file: File, progress: (sent: number, total: number) => void): Upload => {
+    const started = upload(file, this.session.token, progress);
+    started.done.catch((error: unknown) => {
+      if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') this.end(SESSION_ENDED);
+    });
+    return started;
+  };
+
+  /** A fresh download link for an attachment. */
+  private readonly link = async (id: string): Promise<string> => (await this.call<AttachmentLinkResult>(ATTACHMENT_LINK, { id })).attachmentLink.url;
+
   private async loadThreads(): Promise<void> {
     const queue: ThreadActivity[] = [];
     this.queued = queue;
@@ -210,9 +224,10 @@ class Dashboard {
       this.closePane('This thread is not available to you any more.');
       return;
     }
-    const view = new ThreadView(loaded.detail, this.session.user.id, async (body, clientMessageId) => {
-      const { sendMessage } = await this.call<SendResult>(SEND, { threadId: id, body, clientMessageId });
-      return sendMessage;
+    const view = new ThreadView(loaded.detail, this.session.user.id, {
+      send: async (body, clientMessageId, attachmentIds) => (await this.call<SendResult>(SEND, { threadId: id, body, clientMessageId, attachmentIds })).sendMessage,
+      upload: this.upload,
+      link: this.link,
     });
     [...loaded.messages, ...this.early].forEach((message) => view.add(message));
     this.early = [];
@@ -249,11 +264,11 @@ class Dashboard {
       return;
     }
     if (version !== this.paneVersion) return;
-    const create = async (subject: string, body: string, recipient: RecipientInput) => {
-      const { createThread } = await this.call<CreateThreadResult>(CREATE_THREAD, { subject, body, recipients: [recipient] });
+    const create = async (subject: string, body: string, recipient: RecipientInput, attachmentIds: string[]) => {
+      const { createThread } = await this.call<CreateThreadResult>(CREATE_THREAD, { subject, body, recipients: [recipient], attachmentIds });
       return createThread.id;
     };
-    this.pane.replaceChildren(composer(options, create, (id) => void this.open(id)));
+    this.pane.replaceChildren(composer(options, create, this.upload, (id) => void this.open(id)));
   }
 
   private async showNotificationSettings(): Promise<void> {

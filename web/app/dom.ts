@@ -22,3 +22,10 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 
 /** A short local date and time for a message. */
 export const formatTime = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
+
+/** A file's size for people: "830 bytes", "12 KB", "1.4 MB" (units of 1024, as the server's limits are given). */
+export function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} bytes`;
+  const mib = bytes / (1024 * 1024);
+  return mib >= 1 ? `${Number(mib.toFixed(1))} MB` : `${Math.ceil(bytes / 1024)} KB`;
+}

@@ -7,13 +7,29 @@ export interface ThreadSummary {
   unreadCount: number;
 }
 
+/** A file on a message, or an upload waiting to be sent (POST /attachments answers the same fields, and its url). */
+export interface Attachment {
+  id: string;
+  name: string;
+  /** Decided by the server from the contents: image/jpeg, image/png, image/webp or application/pdf. */
+  contentType: string;
+  size: number;
+  /** Pixels of the image as stored; null for a PDF. */
+  width: number | null;
+  height: number | null;
+  /** For an image, a WebP data: URL of at most 160 px a side; null otherwise. */
+  thumbnail: string | null;
+}
+
 export interface Message {
   id: string;
   threadId: string;
+  /** Blank when the message carries attachments only. */
   body: string;
   createdAt: string;
   staffOnly: boolean;
   author: { id: string; name: string };
+  attachments: Attachment[];
 }
 
 export interface ThreadDetail extends ThreadSummary {
@@ -44,7 +60,8 @@ export interface ThreadActivity {
 
 const USER = 'id name kind';
 const SUMMARY = 'id subject unreadCount';
-const MESSAGE = 'id threadId body createdAt staffOnly author { id name }';
+// No url: the page cannot send the bearer token with a link, so a download asks for ATTACHMENT_LINK.
+const MESSAGE = 'id threadId body createdAt staffOnly author { id name } attachments { id name contentType size width height thumbnail }';
 
 export const LOGIN = `mutation Login($email: String!, $password: String!) {
   login(email: $email, password: $password) { token user { ${USER} } }
@@ -85,15 +102,19 @@ export const RECIPIENTS = `query Recipients {
 }`;
 export type RecipientsResult = { recipients: RecipientOption[] };
 
-export const CREATE_THREAD = `mutation CreateThread($subject: String!, $body: String!, $recipients: [RecipientInput!]!) {
-  createThread(subject: $subject, body: $body, recipients: $recipients) { id }
+export const CREATE_THREAD = `mutation CreateThread($subject: String!, $body: String!, $recipients: [RecipientInput!]!, $attachmentIds: [ID!]) {
+  createThread(subject: $subject, body: $body, recipients: $recipients, attachmentIds: $attachmentIds) { id }
 }`;
 export type CreateThreadResult = { createThread: { id: string } };
 
-export const SEND = `mutation Send($threadId: ID!, $body: String!, $clientMessageId: String) {
-  sendMessage(threadId: $threadId, body: $body, clientMessageId: $clientMessageId) { ${MESSAGE} }
+export const SEND = `mutation Send($threadId: ID!, $body: String!, $clientMessageId: String, $attachmentIds: [ID!]) {
+  sendMessage(threadId: $threadId, body: $body, clientMessageId: $clientMessageId, attachmentIds: $attachmentIds) { ${MESSAGE} }
 }`;
 export type SendResult = { sendMessage: Message };
+
+/** A download link for a browser, valid 5 minutes: asked for when the download is, never ahead. */
+export const ATTACHMENT_LINK = `query AttachmentLink($id: ID!) { attachmentLink(id: $id) { url } }`;
+export type AttachmentLinkResult = { attachmentLink: { url: string } };
 
 export const THREAD_ACTIVITY = `subscription Activity {
   threadActivity { kind threadId thread { ${SUMMARY} } message { ${MESSAGE} } }

@@ -1,9 +1,18 @@
 import { explain } from './api';
+import { attachmentList, type DownloadLink } from './attachment-list';
+import { AttachmentPicker, type Uploader } from './attachment-picker';
 import { formatTime, h } from './dom';
 import type { Message, ThreadDetail } from './operations';
 
-/** Sends a reply; the same clientMessageId on a retry returns the stored message instead of a copy. */
-export type SendReply = (body: string, clientMessageId: string) => Promise<Message>;
+/** Sends a reply with uploaded files; the same clientMessageId on a retry returns the stored message instead of a copy. */
+export type SendReply = (body: string, clientMessageId: string, attachmentIds: string[]) => Promise<Message>;
+
+/** What an open thread does through the server. */
+export interface ThreadActions {
+  send: SendReply;
+  upload: Uploader;
+  link: DownloadLink;
+}
 
 /** An open thread: who is in it, its messages oldest first (new ones announced), and a reply box. */
 export class ThreadView {
@@ -14,7 +23,7 @@ export class ThreadView {
   constructor(
     thread: ThreadDetail,
     private readonly myId: string,
-    send: SendReply,
+    private readonly actions: ThreadActions,
   ) {
     const others = thread.participants.filter((p) => p.user.id !== myId);
     this.element = h(
@@ -23,7 +32,7 @@ export class ThreadView {
       h('h2', { id: 'thread-subject' }, thread.subject),
       h('p', { class: 'participants' }, 'With ', others.length ? others.map(describeParticipant).join(', ') : 'nobody else'),
       this.messages,
-      replyForm(send, (message) => this.add(message)),
+      replyForm(actions, (message) => this.add(message)),
     );
   }
 
@@ -42,7 +51,8 @@ export class ThreadView {
         h('time', { datetime: message.createdAt }, formatTime(message.createdAt)),
         message.staffOnly && h('span', { class: 'staff-only' }, ' · staff note'),
       ),
-      h('p', { class: 'body' }, message.body),
+      message.body && h('p', { class: 'body' }, message.body),
+      message.attachments.length > 0 && attachmentList(message.attachments, this.actions.link),
     );
     this.messages.append(item);
     item.scrollIntoView({ block: 'nearest' });
@@ -51,26 +61,40 @@ export class ThreadView {
 
 const describeParticipant = (p: ThreadDetail['participants'][number]) => (p.viaTeam ? `${p.user.name} (${p.viaTeam.name})` : p.user.name);
 
-function replyForm(send: SendReply, sent: (message: Message) => void): HTMLFormElement {
+function replyForm({ send, upload }: ThreadActions, sent: (message: Message) => void): HTMLFormElement {
   const body = h('textarea', { id: 'reply-body', name: 'body', rows: '3', required: true });
   const button = h('button', { type: 'submit' }, 'Send reply');
   const error = h('p', { class: 'error', role: 'alert' });
-  const form = h('form', { class: 'reply' }, h('label', { for: 'reply-body' }, 'Reply'), body, button, error);
-  // One id per draft: a retry of the same text after a failure cannot store it twice; editing starts a new draft.
+  // One id per draft: a retry of the same text and files after a failure cannot store it twice; editing starts a new draft.
   let clientMessageId = newClientMessageId();
+  let sending = false;
+  // Send waits for the uploads; with files attached the reply may be blank.
+  const files = new AttachmentPicker('reply-files', upload, () => {
+    clientMessageId = newClientMessageId();
+    update();
+  });
+  const update = () => {
+    button.disabled = sending || files.busy;
+    body.required = files.ids.length === 0;
+  };
+  const form = h('form', { class: 'reply' }, h('label', { for: 'reply-body' }, 'Reply'), body, files.element, button, error);
   body.addEventListener('input', () => (clientMessageId = newClientMessageId()));
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    button.disabled = true;
+    if (sending || files.busy) return;
+    sending = true;
+    update();
     error.textContent = '';
     try {
-      sent(await send(body.value, clientMessageId));
+      sent(await send(body.value, clientMessageId, files.ids));
       body.value = '';
-      clientMessageId = newClientMessageId();
+      // Which also starts the next draft.
+      files.clear();
     } catch (failure) {
       error.textContent = explain(failure);
     } finally {
-      button.disabled = false;
+      sending = false;
+      update();
     }
   });
   return form;
