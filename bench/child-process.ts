@@ -12,10 +12,11 @@ import { SERVER_SETTINGS } from './api';
 
 const ROOT = join(__dirname, '..');
 /** Node options of every measured server: a garbage collection and a memory report on SIGUSR2. */
-const MEASURED = ['--expose-gc', '-r', './bench/gc-on-signal.cjs'];
+export const MEASURED = ['--expose-gc', '-r', './bench/gc-on-signal.cjs'];
 
 export interface ServerProcess {
   url: string;
+  pid: number;
   /** CPU time of every thread of the process so far, in seconds (nanosecond counters of /proc/<pid>/task/<tid>/schedstat). */
   cpuSeconds(): number;
   /** RSS and V8 heap in use after a full garbage collection (bench/gc-on-signal.cjs, on SIGUSR2). */
@@ -36,7 +37,7 @@ function cpuSeconds(pid: number): number {
 }
 
 /** Starts `args` with `env` only (nothing of the bench's own environment but PATH) and waits for the JSON line that names its URL. */
-function startProcess(args: string[], env: Record<string, string>, urlOf: (line: any) => string | undefined, onStop = () => {}): Promise<ServerProcess> {
+export function startProcess(args: string[], env: Record<string, string>, urlOf: (line: any) => string | undefined, onStop = () => {}): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const memoryWaiters: ((m: { rss: number; heapUsed: number }) => void)[] = [];
   return new Promise((resolve, reject) => {
@@ -56,6 +57,7 @@ function startProcess(args: string[], env: Record<string, string>, urlOf: (line:
       child.removeAllListeners('exit');
       resolve({
         url,
+        pid: child.pid!,
         cpuSeconds: () => cpuSeconds(child.pid!),
         memoryAfterGc: () => new Promise((done) => (memoryWaiters.push(done), child.kill('SIGUSR2'))),
         stop: () =>

@@ -4,6 +4,7 @@
  * each measurement; the median is printed. BENCHMARKS.md says what each one
  * measures and how.
  */
+import { attachmentsScenario } from './attachments';
 import { auditScaleBench } from './audit-scale';
 import { auditVerifyBench } from './audit-verify';
 import { fanoutScenario } from './fanout';
@@ -23,6 +24,7 @@ const SCENARIOS: Record<string, () => Promise<void>> = {
   fanout: fanoutScenario,
   memory: memoryScenario,
   idle: idleSubscribersScenario,
+  attachments: attachmentsScenario,
 };
 
 (async () => {
