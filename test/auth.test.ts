@@ -122,6 +122,7 @@ describe('tokens', () => {
     auditTrail: ['query($t: ID!) { auditTrail(threadId: $t) { id } }', { t: threadId }],
     auditEvents: ['{ auditEvents { edges { cursor } } }'],
     auditCheckpoint: ['{ auditCheckpoint { headHash } }'],
+    attachmentLink: ['query($id: ID!) { attachmentLink(id: $id) { url } }', { id: threadId }],
     myAccessLog: ['{ myAccessLog { edges { cursor } } }'],
     createThread: [
       'mutation($r: [RecipientInput!]!) { createThread(subject: "s", body: "b", recipients: $r) { id } }',
