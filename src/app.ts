@@ -119,7 +119,7 @@ export function createApp(config: Config, db: DataSource, logger: Logger, clock:
   const auditSealer = new AuditSealer({ db, turn: sealingTurn(db, uow), key: () => serverSigningKey(config, logger), logger, pollMs: config.auditSealMs });
   const careNetwork = new CareNetworkService({ uow });
   const recipients = new RecipientService({ db, access });
-  const attachments = new AttachmentService({ db, uow, store: blobStore(config, db, uow), access, audit, config: config.attachments, clock, logger });
+  const attachments = new AttachmentService({ db, uow, store: blobStore(config, db, uow), audit, config: config.attachments, clock, logger });
   const messages = new MessageService({ db, uow, access, events, logger, attachments });
   const threads = new ThreadService({ db, uow, access, recipients, messages });
   const inbox = new InboxService({ db, uow, access });

@@ -17,8 +17,7 @@ import { AuditAction } from '../audit/audit-action';
 import type { AuditedTx, AuditedUnitOfWork } from '../audit/audit-entry';
 import type { AuditService } from '../audit/audit.service';
 import { Message } from '../messages/message.entity';
-import { seesStaffNotes } from '../messages/staff-notes';
-import type { ThreadAccess } from '../threads/thread.access';
+import { visibleMessages } from '../threads/thread-visibility';
 import type { User } from '../users/user.entity';
 import { AttachmentContent } from './attachment-content.entity';
 import { cleanFileName, CONTENTS_GRACE_MS, DAILY_WINDOW_MS, describeBytes, UNATTACHED_TTL_MS } from './attachment-rules';
@@ -34,7 +33,6 @@ export interface AttachmentDeps {
   config: AttachmentConfig;
   audit: AuditService;
   clock: Clock;
-  access: ThreadAccess;
   logger: Logger;
 }
 
@@ -147,10 +145,10 @@ export class AttachmentService {
     throw notFound('Attachment');
   }
 
+  /** A sent file goes with its message: whoever may see the message now (thread-visibility.ts, the one rule), in one statement. */
   private async mayRead(m: EntityManager, viewer: User, attachment: Attachment): Promise<boolean> {
-    if (!attachment.messageId || !attachment.threadId) return attachment.ownerId === viewer.id;
-    if (!(await this.deps.access.isParticipant(m, viewer.id, attachment.threadId))) return false;
-    return seesStaffNotes(viewer) || !(await m.existsBy(Message, { id: attachment.messageId, staffOnly: true }));
+    if (!attachment.messageId) return attachment.ownerId === viewer.id;
+    return visibleMessages(m.createQueryBuilder(Message, 'msg'), viewer, 'msg').where('msg.id = :messageId', { messageId: attachment.messageId }).getExists();
   }
 
   /** The bytes of an attachment `readable` allowed, once its read is in the audit trail. */

@@ -20,11 +20,6 @@ export class ThreadAccess {
     return participant;
   }
 
-  /** Whether the user is a current participant, for a refusal of one's own (a download's). */
-  async isParticipant(manager: EntityManager, userId: string, threadId: string): Promise<boolean> {
-    return isId(threadId) && manager.existsBy(Participant, { threadId, userId });
-  }
-
   /** The thread, if the viewer may see it; NOT_FOUND otherwise. */
   async visibleThread(manager: EntityManager, userId: string, threadId: string): Promise<Thread> {
     await this.participation(manager, userId, threadId);
