@@ -194,9 +194,24 @@ describe('who may download', () => {
     try {
       const got = await download(env.server.url, attachment.url, doctor.token);
       expect([got.status, got.json?.errors[0].extensions.code]).toEqual([500, 'INTERNAL_SERVER_ERROR']);
+      // Masked, naming the request for the log's line with the cause.
+      expect(got.json.errors[0]).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId: got.headers.get('x-request-id') } });
       expect(got.bytes.includes('PNG')).toBe(false);
     } finally {
       failing.mockRestore();
+    }
+  });
+
+  test('a download that meets a busy database answers 503 DATABASE_BUSY, as the API does, and sends nothing', async () => {
+    const { doctor, patient, threadId } = await consultation('Busy');
+    const attachment = await uploaded(env.server.url, patient.token, await png(), { name: 'a.png' });
+    await send(patient, threadId, [attachment.id]);
+    const busy = jest.spyOn(env.server.app.uow, 'run').mockRejectedValueOnce(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }));
+    try {
+      const got = await download(env.server.url, attachment.url, doctor.token);
+      expect([got.status, got.json?.errors[0].extensions.code]).toEqual([503, 'DATABASE_BUSY']);
+    } finally {
+      busy.mockRestore();
     }
   });
 

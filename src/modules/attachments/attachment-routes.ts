@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { create as contentDisposition } from 'content-disposition';
 import express from 'express';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import helmet from 'helmet';
 import type { App } from '../../app';
 import { withOrigin } from '../../common/request-origin';
 import { sourceOf, type TrustProxy } from '../../context';
-import { ErrorCode, httpError } from '../../errors';
+import { ErrorCode, formatError, INTERNAL, unauthenticated } from '../../errors';
+import type { Logger } from '../../logger';
 import { TokenService } from '../auth/token.service';
 import type { User } from '../users/user.entity';
 import { ATTACHMENTS_PATH, linkHolder } from './attachment-link';
@@ -30,6 +31,8 @@ const STATUS: Record<string, number> = {
   [ErrorCode.Unauthenticated]: 401,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.TooManyRequests]: 429,
+  [ErrorCode.DatabaseBusy]: 503,
+  [INTERNAL]: 500,
   ATTACHMENT_TYPE_NOT_ALLOWED: 415,
   ATTACHMENT_TYPE_MISMATCH: 415,
   ATTACHMENT_UNREADABLE: 422,
@@ -48,7 +51,7 @@ const STATUS: Record<string, number> = {
 export function serveAttachments(expressApp: express.Express, app: App, trust: TrustProxy): void {
   const { attachments, config } = app;
   const fail = (req: express.Request, res: express.Response, error: unknown) => {
-    const { status, body } = answer(error, app, req.id as string);
+    const { status, body } = answer(error, app.logger);
     if (res.headersSent) return void res.destroy();
     // What is left of a refused upload is not read: the connection goes with the answer.
     if (!req.complete) res.setHeader('connection', 'close');
@@ -60,11 +63,11 @@ export function serveAttachments(expressApp: express.Express, app: App, trust: T
   const handled =
     (handle: (req: express.Request, res: express.Response) => Promise<void>) =>
     (req: express.Request, res: express.Response): void =>
-      void withOrigin({ requestId: req.id as string, ...sourceOf(req, trust) }, () => handle(req, res)).catch((error: unknown) => fail(req, res, error));
+      void withOrigin({ requestId: req.id as string, ...sourceOf(req, trust) }, () => handle(req, res).catch((error: unknown) => fail(req, res, error)));
 
   const bearerUser = async (req: express.Request): Promise<User> => {
     const token = TokenService.bearer(req.headers.authorization);
-    if (!token) throw new GraphQLError('Sign in to upload or download attachments: send Authorization: Bearer <token>', { extensions: { code: ErrorCode.Unauthenticated } });
+    if (!token) throw unauthenticated('Sign in to upload or download attachments: send Authorization: Bearer <token>');
     return (await app.users.byToken(token)).user;
   };
 
@@ -109,15 +112,16 @@ export function serveAttachments(expressApp: express.Express, app: App, trust: T
   );
 }
 
-/** The status and JSON body of a refusal: the codes of the API, plus the upload's own. */
-function answer(error: unknown, app: App, requestId: string): { status: number; body: { errors: { message: string; extensions?: Record<string, unknown> }[] } } {
+/**
+ * The status and JSON body of a refusal: the upload's own codes, else the
+ * API's error as formatError words it (a busy database; anything unexpected
+ * logged and masked with the request id).
+ */
+function answer(error: unknown, logger: Logger): { status: number; body: { errors: GraphQLFormattedError[] } } {
   if (error instanceof UploadRefused || error instanceof AttachmentRefused) {
     const status = error instanceof UploadRefused ? error.status : (STATUS[error.code] ?? 422);
     return { status, body: { errors: [{ message: error.message, extensions: { code: error.code } }] } };
   }
-  if (error instanceof GraphQLError && typeof error.extensions.code === 'string') {
-    const { code, retryAfterSeconds } = error.extensions as { code: string; retryAfterSeconds?: number };
-    return { status: STATUS[code] ?? 400, body: { errors: [{ message: error.message, extensions: { code, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) } }] } };
-  }
-  return httpError(error, app.logger, requestId);
+  const formatted = formatError(error instanceof GraphQLError ? error.toJSON() : { message: '' }, error, logger);
+  return { status: STATUS[String(formatted.extensions?.code)] ?? 400, body: { errors: [formatted] } };
 }
