@@ -6,7 +6,7 @@ export const ATTACHMENTS_PATH = '/attachments';
 
 /** Not the API's audience: a link's token is never a bearer token, nor the reverse. */
 const AUDIENCE = 'carethread-attachment';
-export const LINK_TTL_SECONDS = 5 * 60;
+const LINK_TTL_SECONDS = 5 * 60;
 
 /**
  * A download link for a browser, which cannot send a bearer token with a plain

@@ -25,7 +25,7 @@ export interface ReceivedFile {
 
 /** Room for the multipart framing around the file: a request longer than the file limit plus this is cut off. */
 const FRAMING_BYTES = 64 * 1024;
-export const FILE_FIELD = 'file';
+const FILE_FIELD = 'file';
 
 const tooLarge = (maxBytes: number) => new UploadRefused(413, 'ATTACHMENT_TOO_LARGE', `A file may be at most ${describeBytes(maxBytes)}`);
 
