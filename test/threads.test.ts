@@ -530,7 +530,7 @@ describe('threads are ordered by most recent activity first, with cursor paginat
     const pages: { ids: string[]; hasNextPage: boolean; endCursor: string | null; cursors: string[] }[] = [];
     let after: string | null = null;
     do {
-      const { threads } = await env.world.as(
+      const { threads }: { threads: any } = await env.world.as(
         me,
         `query($after: String) { threads(first: 2, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }`,
         { after },
@@ -572,7 +572,7 @@ describe('threads are ordered by most recent activity first, with cursor paginat
     const paged: string[] = [];
     let after: string | null = null;
     for (let i = 0; i < 10; i++) {
-      const { threads } = await env.world.as(me, `query($a: String) { threads(first: 1, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`, {
+      const { threads }: { threads: any } = await env.world.as(me, `query($a: String) { threads(first: 1, after: $a) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`, {
         a: after,
       });
       paged.push(...threads.edges.map((e: { node: { id: string } }) => e.node.id));

@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { source, type Operation } from './graphql';
 
 export interface Feed<T> {
   /** Everything received so far. */
@@ -23,12 +24,12 @@ export function connect(wsUrl: string, token: string | null): Client {
 }
 
 /** Subscribes and collects `next` payloads; pair with `untilSubscribed` before sending. */
-export function subscribe<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Feed<T> {
+export function subscribe<T = any, V = Record<string, unknown>>(client: Client, query: Operation<T, V>, variables?: V): Feed<T> {
   const received: T[] = [];
   const errors: unknown[] = [];
   let wake: () => void = () => undefined;
   const stop = client.subscribe<T>(
-    { query, variables },
+    { query: source(query), variables: variables as Record<string, unknown> | undefined },
     {
       next: (value) => {
         if (value.errors) errors.push(...value.errors);
@@ -76,7 +77,7 @@ export const untilSubscribed = (server: { live: { size: number } }, count: numbe
 export const untilDashboards = untilSubscribed;
 
 /** A new graphql-ws client for `token`, pushed on `clients` for the caller to dispose, subscribed to `query`: the feed, with its client. */
-export function listen<T = any>(wsUrl: string, token: string, query: string, clients: Client[]): Feed<T> & { client: Client } {
+export function listen<T = any>(wsUrl: string, token: string, query: Operation<T>, clients: Client[]): Feed<T> & { client: Client } {
   const client = connect(wsUrl, token);
   clients.push(client);
   return { ...subscribe<T>(client, query), client };

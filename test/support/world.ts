@@ -1,7 +1,8 @@
 import type { ServerOptions } from '../../src/server';
 import { ADMIN, startTestServer, type TestServer } from './server';
 import type { Client } from 'graphql-ws';
-import { ok } from './graphql';
+import { SendMessageDocument } from '../../web/gql/graphql';
+import { ok, type Operation } from './graphql';
 import { until } from './live';
 
 export interface Person {
@@ -121,10 +122,7 @@ export class World {
 
   /** Sends a message as `author`; returns its id. */
   async send(author: Person, threadId: string, body: string): Promise<string> {
-    const { sendMessage } = await this.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, {
-      t: threadId,
-      b: body,
-    });
+    const { sendMessage } = await this.as(author, SendMessageDocument, { threadId, body });
     this.said.add(body);
     return sendMessage.id;
   }
@@ -141,7 +139,7 @@ export class World {
   }
 
   /** Runs a request as someone and returns its data; throws on errors. */
-  as(person: Person, query: string, variables?: Record<string, unknown>) {
+  as<T = any, V = Record<string, unknown>>(person: Person, query: Operation<T, V>, variables?: V): Promise<T> {
     return ok(this.server.url, query, variables, person.token);
   }
 
