@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { cp, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'web');
@@ -30,12 +31,24 @@ async function upToDate() {
   return dates.every((date) => date < built.mtimeMs);
 }
 
-if (await upToDate()) process.exit(0);
+/** Prints what a browser downloads for the dashboard, as sent compressed (README states it). */
+async function printDashboardSize() {
+  const files = ['app/dashboard.js', 'app/dashboard.css'];
+  const sizes = await Promise.all(files.map((file) => readFile(join(out, file))));
+  const raw = sizes.reduce((sum, bytes) => sum + bytes.length, 0);
+  const gzipped = sizes.reduce((sum, bytes) => sum + gzipSync(bytes, { level: 9 }).length, 0);
+  console.log(`dashboard bundle: ${(raw / 1024).toFixed(1)} KiB, ${(gzipped / 1024).toFixed(1)} KiB gzipped (${files.join(' + ')})`);
+}
+
+if (await upToDate()) {
+  await printDashboardSize();
+  process.exit(0);
+}
 
 const startedAt = new Date();
 // Built beside dist/web and swapped in when complete: a server or test reading the pages meanwhile
 // sees the old ones, and a failed build leaves them as they were.
-const next = `${out}.next`;
+const next = `${out}.next-${process.pid}`;
 await rm(next, { recursive: true, force: true });
 const common = {
   absWorkingDir: root,
@@ -66,8 +79,10 @@ const results = await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: { 'app/dashboard': 'web/app/dashboard.ts' },
+    entryPoints: { 'app/dashboard': 'web/app/main.tsx' },
     outdir: next,
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
     sourcemap: true,
   }),
   // The dashboard's service worker, served as /app/service-worker.js so that its scope is /app/.
@@ -85,10 +100,11 @@ for (const page of pages) await cp(join(root, 'web', page, 'index.html'), join(n
 const stamp = join(next, STAMP);
 await writeFile(stamp, JSON.stringify([...new Set(results.flatMap((result) => Object.keys(result.metafile.inputs)))]));
 await utimes(stamp, startedAt, startedAt);
-const old = `${out}.old`;
+const old = `${out}.old-${process.pid}`;
 await rm(old, { recursive: true, force: true });
 await rename(out, old).catch((error) => {
   if (error.code !== 'ENOENT') throw error;
 });
 await rename(next, out);
 await rm(old, { recursive: true, force: true });
+await printDashboardSize();

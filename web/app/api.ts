@@ -1,10 +1,10 @@
 import { createClient, type Client } from 'graphql-ws';
-import type { Attachment } from './operations';
+import type { AttachmentFieldsFragment } from '../gql/graphql';
 
 /** The API is served by the same server as this page, on one path for HTTP and websockets. */
-const GRAPHQL_PATH = '/graphql';
+export const GRAPHQL_PATH = '/graphql';
 
-/** A failed request: the first GraphQL error's message and extensions.code, or NETWORK when the server was not reached. */
+/** A failed upload: the server's message and extensions.code, NETWORK when the server was not reached, or ABORTED. */
 export class ApiError extends Error {
   constructor(
     message: string,
@@ -15,33 +15,8 @@ export class ApiError extends Error {
   }
 }
 
-interface GraphQLResponse<T> {
-  data?: T | null;
+interface GraphQLResponse {
   errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number } }[];
-}
-
-/** One operation over HTTP, signed with `token` when given. Throws an ApiError for any error. */
-export async function request<T>(query: string, variables: Record<string, unknown>, token: string | null): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(GRAPHQL_PATH, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-  } catch {
-    throw new ApiError('The server cannot be reached. Check the connection and try again.', 'NETWORK');
-  }
-  let payload: GraphQLResponse<T>;
-  try {
-    payload = (await response.json()) as GraphQLResponse<T>;
-  } catch {
-    throw new ApiError(`The server answered ${response.status} without a GraphQL response.`, 'NETWORK');
-  }
-  const error = payload.errors?.[0];
-  if (error) throw new ApiError(error.message, error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', error.extensions?.retryAfterSeconds);
-  if (!payload.data) throw new ApiError('The server answered without data.', 'INTERNAL_SERVER_ERROR');
-  return payload.data;
 }
 
 /** Where files are uploaded, beside the API. */
@@ -50,7 +25,7 @@ const ATTACHMENTS_PATH = '/attachments';
 /** An upload under way. */
 export interface Upload {
   /** The stored file; rejects with an ApiError: the server's message and code for a refusal, NETWORK or ABORTED. */
-  done: Promise<Attachment>;
+  done: Promise<AttachmentFieldsFragment>;
   /** Stops sending: `done` rejects with ABORTED, and nothing is stored. */
   abort(): void;
 }
@@ -62,11 +37,11 @@ export interface Upload {
  */
 export function upload(file: File, token: string, progress: (sent: number, total: number) => void): Upload {
   const xhr = new XMLHttpRequest();
-  const done = new Promise<Attachment>((resolve, reject) => {
+  const done = new Promise<AttachmentFieldsFragment>((resolve, reject) => {
     // Registered before send(): a browser reports upload progress only to listeners already there.
     xhr.upload.addEventListener('progress', (event) => progress(event.loaded, event.lengthComputable ? event.total : file.size));
     xhr.addEventListener('load', () => {
-      const payload = xhr.response as (Attachment & GraphQLResponse<never>) | null;
+      const payload = xhr.response as (AttachmentFieldsFragment & GraphQLResponse) | null;
       const error = payload?.errors?.[0];
       if (xhr.status === 201 && payload?.id) resolve(payload);
       else if (error) reject(new ApiError(error.message, error.extensions?.code ?? 'INTERNAL_SERVER_ERROR', error.extensions?.retryAfterSeconds));
@@ -82,27 +57,6 @@ export function upload(file: File, token: string, progress: (sent: number, total
   form.append('file', file, file.name);
   xhr.send(form);
   return { done, abort: () => xhr.abort() };
-}
-
-/** What to tell the user about a failed request, by its extensions.code. */
-export function explain(error: unknown): string {
-  if (!(error instanceof ApiError)) return 'Something went wrong. Reload the page and try again.';
-  switch (error.code) {
-    case 'TOO_MANY_REQUESTS':
-      return `Too many attempts. Try again in ${error.retryAfterSeconds ?? 60} seconds.`;
-    case 'NOT_FOUND':
-      return 'This thread is not available to you any more.';
-    case 'FORBIDDEN':
-      return 'You are not allowed to do that.';
-    case 'DATABASE_BUSY':
-      return 'The server is busy and saved nothing. Send again.';
-    case 'BAD_USER_INPUT':
-    case 'NETWORK':
-      // These messages say what to change.
-      return error.message;
-    default:
-      return 'Something went wrong on the server. Try again.';
-  }
 }
 
 /** Server close code for a token that is bad, expired or revoked, or a disabled account; graphql-ws never retries it. */

@@ -1,5 +1,5 @@
 // Web Push on this device: the service worker (web/app/service-worker.ts) and its push subscription.
-import type { PushSubscriptionInput } from './operations';
+import type { PushSubscriptionInput } from '../gql/graphql';
 
 const WORKER_URL = '/app/service-worker.js';
 /** The worker's default scope. The dashboard itself (/app) is outside it: push needs a registration, not a controlled page. */

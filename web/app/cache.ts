@@ -1,0 +1,106 @@
+// The normalized cache every view reads. Entities with an id are kept once, whatever query or
+// live event brought them; the updates below are what a result means beyond its own entities:
+// a thread joining or leaving the list, a message joining the open thread, a team inbox
+// whose filtered lists must be asked again.
+import { cacheExchange, type Cache } from '@urql/exchange-graphcache';
+import {
+  ThreadDocument,
+  ThreadsDocument,
+  type MessageFieldsFragment,
+  type ThreadActivitySubscription,
+  type ThreadSummaryFragment,
+} from '../gql/graphql';
+import schema from '../gql/schema';
+
+/** The thread list's variables: the same here and in the view, so that both name one query. */
+export const THREADS_VARIABLES = { first: 50 };
+/** The open thread's page of messages. */
+export const THREAD_MESSAGES = 100;
+
+const notKeyed = () => null;
+
+/** Puts a thread at the top of the cached list, unless it is there. */
+function addToList(cache: Cache, thread: ThreadSummaryFragment): void {
+  cache.updateQuery({ query: ThreadsDocument, variables: THREADS_VARIABLES }, (data) => {
+    if (!data || data.threads.edges.some((edge) => edge.node.id === thread.id)) return data;
+    // __typename: urql adds it to every selection, and the cache needs it to write the edge.
+    data.threads.edges.unshift({ __typename: 'ThreadEdge', node: thread } as (typeof data.threads.edges)[number]);
+    return data;
+  });
+}
+
+/** Takes a thread out of the list, and out of the cache: an open view of it asks again and is told it is gone. */
+function removeThread(cache: Cache, threadId: string): void {
+  cache.updateQuery({ query: ThreadsDocument, variables: THREADS_VARIABLES }, (data) => {
+    if (data) data.threads.edges = data.threads.edges.filter((edge) => edge.node.id !== threadId);
+    return data;
+  });
+  cache.invalidate({ __typename: 'Thread', id: threadId });
+}
+
+/** Appends a message to its thread's cached page, once. */
+function addMessage(cache: Cache, message: MessageFieldsFragment): void {
+  cache.updateQuery({ query: ThreadDocument, variables: { id: message.threadId, first: THREAD_MESSAGES } }, (data) => {
+    if (!data?.thread || data.thread.messages.edges.some((edge) => edge.node.id === message.id)) return data;
+    data.thread.messages.edges.push({ __typename: 'MessageEdge', node: message } as (typeof data.thread.messages.edges)[number]);
+    return data;
+  });
+}
+
+/** A team's inbox lists are filtered (open or done, by assignee): after a change, each is asked again. */
+function refreshInbox(cache: Cache, teamId: string): void {
+  for (const field of cache.inspectFields('Query')) {
+    if (field.fieldName === 'teamInbox' && field.arguments?.teamId === teamId) cache.invalidate('Query', field.fieldName, field.arguments);
+  }
+}
+
+export const normalizedCache = cacheExchange({
+  schema,
+  keys: {
+    PageInfo: notKeyed,
+    ThreadConnection: notKeyed,
+    ThreadEdge: notKeyed,
+    MessageConnection: notKeyed,
+    MessageEdge: notKeyed,
+    TeamInboxConnection: notKeyed,
+    TeamInboxEdge: notKeyed,
+    AccessLogConnection: notKeyed,
+    AccessLogEdge: notKeyed,
+    AccessLogEntry: notKeyed,
+    AuthPayload: notKeyed,
+    AttachmentLink: notKeyed,
+    ThreadActivity: notKeyed,
+    QuietHours: notKeyed,
+    // One per viewer: every mutation that answers the settings updates the one the view shows.
+    NotificationSettings: () => 'viewer',
+  },
+  updates: {
+    Subscription: {
+      threadActivity(result, _args, cache) {
+        const { kind, threadId, teamId, thread, message } = (result as ThreadActivitySubscription).threadActivity;
+        if (kind === 'LEFT_THREAD' || kind === 'REMOVED_FROM_THREAD') removeThread(cache, threadId);
+        else if (thread) addToList(cache, thread);
+        if (kind === 'MESSAGE_ADDED' && message) addMessage(cache, message);
+        if (teamId) refreshInbox(cache, teamId);
+      },
+    },
+    Mutation: {
+      createThread(result, _args, cache) {
+        addToList(cache, (result as { createThread: ThreadSummaryFragment }).createThread);
+      },
+      sendMessage(result, _args, cache) {
+        addMessage(cache, (result as { sendMessage: MessageFieldsFragment }).sendMessage);
+      },
+      leaveThread(result, args, cache) {
+        if (result.leaveThread) removeThread(cache, args.threadId as string);
+      },
+      claimThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+      assignThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+      unassignThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+      markThreadDone: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+      reopenThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+      recordAbsence: (_result, _args, cache) => cache.invalidate('Query', 'me'),
+      cancelAbsence: (_result, args, cache) => cache.invalidate({ __typename: 'Absence', id: args.id as string }),
+    },
+  },
+});

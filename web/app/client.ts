@@ -1,0 +1,45 @@
+// The dashboard's GraphQL client: urql with a normalized cache (graphcache, cache.ts), queries
+// and mutations over HTTP, the live feed over graphql-ws. Every open view reads the one cache,
+// so a live event written into it updates all of them.
+import { Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
+import { GRAPHQL_PATH, liveClient, type LiveEvents } from './api';
+import { normalizedCache } from './cache';
+
+/** The signed-in client, and its live connection to dispose of on sign-out. */
+export interface SignedInClient {
+  client: Client;
+  dispose(): void;
+}
+
+/**
+ * A client signed with `token`. An UNAUTHENTICATED answer (a token expired,
+ * revoked or of a disabled account) calls `ended`, as does the live
+ * connection refusing it.
+ */
+export function signedInClient(token: string, live: Omit<LiveEvents, 'refused'>, ended: () => void): SignedInClient {
+  const ws = liveClient(token, { ...live, refused: ended });
+  const client = new Client({
+    url: GRAPHQL_PATH,
+    fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
+    // Shown from the cache at once, and always asked again: a view is never stale for long.
+    requestPolicy: 'cache-and-network',
+    exchanges: [
+      mapExchange({
+        onError(error) {
+          if (error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) ended();
+        },
+      }),
+      normalizedCache,
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        }),
+      }),
+    ],
+  });
+  return { client, dispose: () => void ws.dispose() };
+}
+
+/** A client without a token, for signing in. */
+export const anonymousClient = () => new Client({ url: GRAPHQL_PATH, exchanges: [fetchExchange], requestPolicy: 'network-only' });
