@@ -21,20 +21,28 @@ const notKeyed = () => null;
 
 /** Puts a thread at the top of the cached list, unless it is there. */
 function addToList(cache: Cache, thread: ThreadSummaryFragment): void {
+  let added = false;
   cache.updateQuery({ query: ThreadsDocument, variables: THREADS_VARIABLES }, (data) => {
     if (!data || data.threads.edges.some((edge) => edge.node.id === thread.id)) return data;
     // __typename: urql adds it to every selection, and the cache needs it to write the edge.
     data.threads.edges.unshift({ __typename: 'ThreadEdge', node: thread } as (typeof data.threads.edges)[number]);
+    added = true;
     return data;
   });
+  // Someone added again after leaving: forget the null that removeThread left for the thread.
+  if (added) cache.invalidate('Query', 'thread', { id: thread.id });
 }
 
-/** Takes a thread out of the list, and out of the cache: an open view of it asks again and is told it is gone. */
+/**
+ * Takes a thread out of the list, and out of the cache. An open view of it reads null at once
+ * rather than asking again: the server would refuse that read, and record it as refused.
+ */
 function removeThread(cache: Cache, threadId: string): void {
   cache.updateQuery({ query: ThreadsDocument, variables: THREADS_VARIABLES }, (data) => {
     if (data) data.threads.edges = data.threads.edges.filter((edge) => edge.node.id !== threadId);
     return data;
   });
+  cache.link('Query', 'thread', { id: threadId }, null);
   cache.invalidate({ __typename: 'Thread', id: threadId });
 }
 
@@ -82,6 +90,8 @@ export const normalizedCache = cacheExchange({
         else if (thread) addToList(cache, thread);
         if (kind === 'MESSAGE_ADDED' && message) addMessage(cache, message);
         if (teamId) refreshInbox(cache, teamId);
+        // A new thread, or a message that starts or ends a patient's wait, changes its teams' inboxes too.
+        else if (thread) for (const team of thread.teams) refreshInbox(cache, team.id);
       },
     },
     Mutation: {
