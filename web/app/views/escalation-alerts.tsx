@@ -1,4 +1,73 @@
-// A placeholder until the view is built.
+import './escalation-alerts.css';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useSubscription } from '@urql/preact';
+import { ThreadActivityDocument, type ThreadActivitySubscription } from '../../gql/graphql';
+import { href } from '../route';
+import { useSigned } from '../session';
+
+interface Escalation {
+  key: string;
+  threadId: string;
+  teamId: string;
+  subject: string;
+}
+
+/** Keeps the feed's ESCALATED events that name a thread the viewer can still see. */
+function collect(escalations: Escalation[] = [], { threadActivity: activity }: ThreadActivitySubscription): Escalation[] {
+  if (activity.kind !== 'ESCALATED' || !activity.teamId || !activity.thread) return escalations;
+  const { teamId, threadId, at } = activity;
+  return [...escalations, { key: `${teamId} ${threadId} ${at}`, teamId, threadId, subject: activity.thread.subject }];
+}
+
+/**
+ * The alerts that a patient waits too long in one of the viewer's teams, until dismissed. It reads
+ * the shell's live feed: the same document and variables, so urql shares the one subscription.
+ */
 export function EscalationAlerts() {
-  return <p class="hint">Not built yet.</p>;
+  const { viewer } = useSigned();
+  const [{ data: escalations = [] }] = useSubscription({ query: ThreadActivityDocument }, collect);
+  const [dismissed, setDismissed] = useState<ReadonlySet<string>>(new Set());
+  const [focusAt, setFocusAt] = useState<number | null>(null);
+  const list = useRef<HTMLUListElement>(null);
+  const shown = escalations.filter((escalation) => !dismissed.has(escalation.key));
+
+  // After a dismissal the focus goes to the next alert's Dismiss button, or to the view when none is left.
+  useLayoutEffect(() => {
+    if (focusAt === null) return;
+    setFocusAt(null);
+    const buttons = list.current?.querySelectorAll('button') ?? [];
+    const next = buttons[Math.min(focusAt, buttons.length - 1)];
+    if (next) return next.focus();
+    document.querySelector('main')?.focus();
+  }, [focusAt]);
+
+  const dismiss = (key: string, index: number) => {
+    setDismissed((before) => new Set(before).add(key));
+    setFocusAt(index);
+  };
+
+  return (
+    // aria-atomic false: a new alert is read out alone, not with the ones already shown.
+    <div class="escalations" role="alert" aria-atomic="false">
+      {shown.length > 0 && (
+        <ul ref={list}>
+          {shown.map((escalation, index) => {
+            const team = viewer.teams.find((candidate) => candidate.id === escalation.teamId);
+            const limit = team?.waitingLimitMinutes;
+            return (
+              <li key={escalation.key}>
+                <p>
+                  {limit ? `A patient has waited over ${limit} min` : 'A patient has waited too long'} in {team?.name ?? 'your team'}:{' '}
+                  <a href={href({ view: 'thread', id: escalation.threadId })}>{escalation.subject}</a>
+                </p>
+                <button type="button" onClick={() => dismiss(escalation.key, index)}>
+                  Dismiss
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </div>
+  );
 }
