@@ -5,6 +5,7 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playw
 import { generateVAPIDKeys } from 'web-push';
 import { WEB_ROOT } from '../src/web';
 import { describeInBrowser, launchBrowser, screenshot } from './support/browser';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE } from './support/dashboard';
 import { failure, ok } from './support/graphql';
 import { until } from './support/live';
 import { startTestServer, type TestServer } from './support/server';
@@ -58,9 +59,11 @@ describeInBrowser('notification settings on the dashboard', () => {
     return tab;
   }
 
+  /** Opens the view from the dashboard's nav link, and waits for the form to hold the server's settings. */
   async function openSettings(page: Page): Promise<void> {
-    await page.getByRole('button', { name: 'Notifications', exact: true }).click();
+    await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Notifications', exact: true }).click();
     await page.getByRole('heading', { name: 'Notifications', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Save', exact: true }).waitFor();
   }
 
   const field = (page: Page, label: string) => page.getByLabel(label, { exact: true });
@@ -226,6 +229,15 @@ describeInBrowser('notification settings on the dashboard', () => {
     expect(await field(page, 'Push').isDisabled()).toBe(true);
     expect(await page.getByText('Not available: this server does not send push notifications.').isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: TURN_ON }).count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  test.each([['phone', PHONE], ['desktop', DESKTOP]])('the view passes axe on a %s, with no sideways scroll', async (name, viewport) => {
+    const someone = await env.world.professional(`Notify Axe ${name}`);
+    const { page, errors } = await settingsOf(someone, { viewport });
+    await page.getByRole('button', { name: TURN_ON }).waitFor();
+    await expectAccessible(page, `notifications-4-${name}`);
+    await expectNoSidewaysScroll(page);
     expect(errors).toEqual([]);
   });
 
