@@ -80,7 +80,7 @@ function SignedIn({ session, end }: { session: Session; end: (why?: string) => v
 
 function Shell({ session, live, reconnections, signOut, end }: { session: Session; live: LiveState; reconnections: number; signOut: () => void; end: (why?: string) => void }) {
   const route = useRoute();
-  const [{ data }] = useQuery({ query: MeDocument });
+  const [{ data }] = useQuery({ query: MeDocument, requestPolicy: 'cache-and-network' });
   const viewer = data?.me ?? session.user;
   // The one live feed: its events are written into the cache (cache.ts), which updates every view.
   useSubscription({ query: ThreadActivityDocument });
@@ -100,7 +100,7 @@ function Shell({ session, live, reconnections, signOut, end }: { session: Sessio
   const link = (to: Route, label: string) => {
     const current = href(to) === href(route) || (to.view === 'threads' && route.view === 'thread');
     return (
-      <li>
+      <li key={href(to)}>
         <a href={href(to)} aria-current={current ? 'page' : undefined}>
           {label}
         </a>
@@ -131,7 +131,7 @@ function Shell({ session, live, reconnections, signOut, end }: { session: Sessio
         </p>
       </nav>
       {professional && <EscalationAlerts />}
-      <main class={`view-${route.view}`}>
+      <main class={`view-${route.view}`} tabIndex={-1}>
         <View route={route} />
       </main>
     </SignedContext.Provider>

@@ -21,8 +21,10 @@ export function signedInClient(token: string, live: Omit<LiveEvents, 'refused'>,
   const client = new Client({
     url: GRAPHQL_PATH,
     fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
-    // Shown from the cache at once, and always asked again: a view is never stale for long.
-    requestPolicy: 'cache-and-network',
+    // What the live feed keeps current (the thread list, team inboxes) is read once and then
+    // kept by its events: asking again on every visit would be a THREAD_READ of every thread
+    // listed each time. Views the feed does not cover ask each time they open (requestPolicy cache-and-network).
+    requestPolicy: 'cache-first',
     exchanges: [
       mapExchange({
         onError(error) {
