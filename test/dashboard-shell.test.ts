@@ -25,12 +25,12 @@ describeInBrowser('the dashboard shell', () => {
     await tab.page.keyboard.press('Tab');
     expect(await tab.page.evaluate('document.activeElement?.textContent')).toBe('Absences');
     await tab.page.keyboard.press('Enter');
-    await tab.page.getByRole('heading', { name: 'Absences' }).waitFor();
+    await tab.page.getByRole('heading', { name: 'Absences', exact: true }).waitFor();
     expect(await nav.getByRole('link', { name: 'Absences' }).getAttribute('aria-current')).toBe('page');
     await expectAccessible(tab.page, 'shell-professional-desktop');
 
     await tab.page.reload();
-    await tab.page.getByRole('heading', { name: 'Absences' }).waitFor();
+    await tab.page.getByRole('heading', { name: 'Absences', exact: true }).waitFor();
     await tab.page.getByText('Live updates on.').waitFor();
     expect(tab.errors).toEqual([]);
   });
