@@ -6,6 +6,7 @@ import { failure } from './support/graphql';
 import { listen, settle, until, untilDashboards, type Feed } from './support/live';
 import { QueryCounter } from './support/query-counter';
 import { asRecipient, useLiveWorld, type Person, type TeamRef } from './support/world';
+import { ClaimThreadDocument, MarkThreadReadDocument, SendMessageDocument } from '../web/gql/graphql';
 
 // Absences (issue 8), through the API of a real server. "Now" is the server's
 // clock, a TestClock shared by the absence rules, awayUntil and the escalation
@@ -43,7 +44,6 @@ const AUDIT = `query($a: String!) {
 }`;
 const ACTIVITY = `subscription { threadActivity { kind threadId teamId message { body author { id awayUntil absences { reason } } } } }`;
 const MESSAGES = `query($t: ID!) { thread(id: $t) { messages(first: 50) { edges { node { body author { id } } } } } }`;
-const SEND = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id body } }`;
 const LIMIT = `mutation($t: ID!, $m: Int) { setTeamWaitingLimit(teamId: $t, minutes: $m) { id } }`;
 const INBOX = `query($t: ID!) { teamInbox(teamId: $t, first: 100) { edges { node { threadId waitingSince escalationDueAt } } } }`;
 
@@ -310,7 +310,7 @@ describe('escalation and work while away', () => {
     expect((await me(a)).awayUntil).toBe(leave.endsAt);
 
     // The absent member still hears of the team's work on the thread and of its messages.
-    await env.world.as(b, `mutation($t: ID!, $team: ID!) { claimThread(threadId: $t, teamId: $team) { threadId } }`, { t: threadId, team: team.id });
+    await env.world.as(b, ClaimThreadDocument, { threadId, teamId: team.id });
     await env.world.send(b, threadId, 'Please send a photo');
     await until(() => activities(absent, 'INBOX_CHANGED', threadId).length > 0 && activities(absent, 'MESSAGE_ADDED', threadId).length > 0);
 
@@ -405,8 +405,8 @@ describe('escalation and work while away', () => {
 
     const { thread } = await env.world.as(a, MESSAGES, { t: threadId });
     expect(thread.messages.edges.map((e: { node: { body: string } }) => e.node.body)).toEqual(['Can I stop the tablets?']);
-    await env.world.as(a, `mutation($t: ID!) { markThreadRead(threadId: $t) { unreadCount } }`, { t: threadId });
-    const { sendMessage } = await env.world.as(a, SEND, { t: threadId, b: 'Keep taking them until we speak' });
+    await env.world.as(a, MarkThreadReadDocument, { threadId });
+    const { sendMessage } = await env.world.as(a, SendMessageDocument, { threadId, body: 'Keep taking them until we speak' });
     expect(sendMessage.body).toBe('Keep taking them until we speak');
 
     await until(() => activities(patientFeed, 'MESSAGE_ADDED', threadId).some((m) => m.message?.author.id === a.id));

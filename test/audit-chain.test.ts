@@ -18,6 +18,7 @@ import { until } from './support/live';
 import { codes, ok } from './support/graphql';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
+import { SendMessageDocument } from '../web/gql/graphql';
 
 // The audit trail is a SHA-256 hash chain (src/modules/audit/audit-chain.ts),
 // sealed shortly after commit by the sealer (audit-sealer.ts) with signed
@@ -27,7 +28,6 @@ import { asRecipient, World, type Person } from './support/world';
 // `npm run test:pg` (one schema per server).
 
 const READ = `query($t: ID!) { thread(id: $t) { messages(first: 10) { edges { node { id } } } } }`;
-const SEND = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`;
 const MARK = `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`;
 const TRAIL = `query($t: ID!) { auditTrail(threadId: $t) { id } }`;
 const APPEND_ONLY = /audit events are append-only/;
@@ -56,7 +56,7 @@ async function busyClinic(world: World, label = 'Chain'): Promise<Clinic> {
   await world.leave(b, threadId);
   const staffThreadId = await world.thread(a, [asRecipient(gp)], 'Between us', 'Staff');
   await world.send(gp, staffThreadId, 'Agreed');
-  expect(await codes(world.server.url, SEND, { t: threadId, b: 'let me in' }, outsider.token)).toEqual(['NOT_FOUND']);
+  expect(await codes(world.server.url, SendMessageDocument, { threadId, body: 'let me in' }, outsider.token)).toEqual(['NOT_FOUND']);
   await world.setAutoCc(team, false);
   await world.as(world.admin, TRAIL, { t: threadId });
   return { a, b, gp, pat, outsider, threadId, staffThreadId };
@@ -64,7 +64,6 @@ async function busyClinic(world: World, label = 'Chain'): Promise<Clinic> {
 
 /** The sealed events in chain order. */
 const events = (db: DataSource) => db.getRepository(AuditEvent).find({ where: { chainSeq: Not(IsNull()) }, order: { chainSeq: 'ASC' } });
-
 
 /** Seals everything written so far and signs a checkpoint of it, as the sealer does within a second. */
 async function seal(server: TestServer): Promise<void> {
@@ -110,7 +109,6 @@ async function sharedPredecessors(db: DataSource): Promise<unknown[]> {
     .having('COUNT(*) > 1')
     .getRawMany();
 }
-
 
 describe('the audit trail of a busy clinic', () => {
   let server: TestServer;
@@ -252,15 +250,15 @@ describe('the audit trail of a busy clinic', () => {
     const work = Array.from({ length: 60 }, (_, i) => {
       switch (i % 6) {
         case 0:
-          return ok(url, SEND, { t: threadId, b: `concurrent ${i}` }, a.token);
+          return ok(url, SendMessageDocument, { threadId, body: `concurrent ${i}` }, a.token);
         case 1:
           return ok(url, READ, { t: threadId }, pat.token);
         case 2:
-          return ok(url, SEND, { t: staffThreadId, b: `staff ${i}` }, gp.token);
+          return ok(url, SendMessageDocument, { threadId: staffThreadId, body: `staff ${i}` }, gp.token);
         case 3:
           return ok(url, MARK, { t: threadId }, gp.token);
         case 4:
-          return codes(url, SEND, { t: staffThreadId, b: 'no' }, outsider.token);
+          return codes(url, SendMessageDocument, { threadId: staffThreadId, body: 'no' }, outsider.token);
         default:
           return ok(url, TRAIL, { t: threadId }, world.admin.token);
       }
@@ -287,11 +285,11 @@ describe('the audit trail of a busy clinic', () => {
         switch (i % 4) {
           case 0:
           case 1:
-            return ok(url, SEND, { t: threadId, b: `from ${url} ${i}` }, a.token);
+            return ok(url, SendMessageDocument, { threadId, body: `from ${url} ${i}` }, a.token);
           case 2:
             return ok(url, READ, { t: threadId }, pat.token);
           default:
-            return ok(url, SEND, { t: staffThreadId, b: `staff ${i}` }, gp.token);
+            return ok(url, SendMessageDocument, { threadId: staffThreadId, body: `staff ${i}` }, gp.token);
         }
       });
       await Promise.all(work);
@@ -307,7 +305,7 @@ describe('the audit trail of a busy clinic', () => {
 
       // The first's sealer stops (as at shutdown; the server stays, its schema is the shared one): the second takes the turn over.
       await server.app.auditSealer.stop();
-      const messageId = (await ok<{ sendMessage: { id: string } }>(second.url, SEND, { t: threadId, b: 'after the first stopped' }, a.token)).sendMessage.id;
+      const messageId = (await ok(second.url, SendMessageDocument, { threadId, body: 'after the first stopped' }, a.token)).sendMessage.id;
       const repository = second.app.db.getRepository(AuditEvent);
       await until(async () => (await repository.findOneBy({ messageId, action: AuditAction.MessageSent }))?.chainSeq != null, 10_000, 'the second server did not take the sealing over');
       await second.app.auditSealer.sealAll(true);

@@ -21,12 +21,12 @@ import { until } from './support/live';
 import { memoryLogger } from './support/logs';
 import { dropSchema, startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
+import { SendMessageDocument } from '../web/gql/graphql';
 
 // The sealer (src/modules/audit/audit-sealer.ts) chains audit events shortly
 // after they commit, off the writers' path: no audited transaction waits for
 // another to write its events. SQLite, and PostgreSQL with TEST_DATABASE_URL.
 
-const SEND = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`;
 const READ = `query($t: ID!) { thread(id: $t) { messages(first: 5) { edges { node { id } } } } }`;
 /** Generous: the sealer seals within a second; a busy test machine may take longer. */
 const SEALED_WITHIN_MS = 5_000;
@@ -67,7 +67,7 @@ describe('one server', () => {
   test('an event is inserted unsealed and sealed shortly after its commit, without anyone asking', async () => {
     const { dr, threadId } = await clinic(server, 'Soon');
     const sent = Date.now();
-    const messageId = (await ok<{ sendMessage: { id: string } }>(server.url, SEND, { t: threadId, b: 'hello' }, dr.token)).sendMessage.id;
+    const messageId = (await ok(server.url, SendMessageDocument, { threadId, body: 'hello' }, dr.token)).sendMessage.id;
     await until(async () => (await sentEvent(server.app.db, messageId)).chainSeq !== null, SEALED_WITHIN_MS, 'not sealed in time');
     const event = await sentEvent(server.app.db, messageId);
     expect(event.hash).toMatch(/^[0-9a-f]{64}$/);
@@ -286,7 +286,7 @@ describe('two servers on one database', () => {
     await Promise.all(
       Array.from({ length: 40 }, (_, i) => {
         const url = i % 2 ? second!.url : first.url;
-        return i % 4 === 3 ? ok(url, READ, { t: threadId }, pat.token) : ok(url, SEND, { t: threadId, b: `from both ${i}` }, dr.token);
+        return i % 4 === 3 ? ok(url, READ, { t: threadId }, pat.token) : ok(url, SendMessageDocument, { threadId, body: `from both ${i}` }, dr.token);
       }),
     );
     const events = first.app.db.getRepository(AuditEvent);
@@ -343,7 +343,7 @@ describe('two servers on one database', () => {
       }
     })();
     const sent = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => ok<{ sendMessage: { id: string } }>(i % 2 ? second!.url : first.url, SEND, { t: threadId, b: `while open ${i}` }, dr.token)),
+      Array.from({ length: 30 }, (_, i) => ok(i % 2 ? second!.url : first.url, SendMessageDocument, { threadId, body: `while open ${i}` }, dr.token)),
     );
     const sentIds = sent.map((s) => s.sendMessage.id);
     // Sealed while the late transaction is still open: nobody waits for it.
@@ -376,7 +376,7 @@ describe('two servers on one database', () => {
     const [pid] = await holder();
     await db.query('SELECT pg_terminate_backend($1)', [pid]);
     await until(async () => (await holder()).some((p) => p !== pid), 10_000, 'nobody took the sealing turn again');
-    const messageId = (await ok<{ sendMessage: { id: string } }>(second!.url, SEND, { t: threadId, b: 'after' }, dr.token)).sendMessage.id;
+    const messageId = (await ok(second!.url, SendMessageDocument, { threadId, body: 'after' }, dr.token)).sendMessage.id;
     await until(async () => (await sentEvent(db, messageId)).chainSeq !== null, 10_000, 'not sealed after the takeover');
     const sealer = (await first.app.auditSealer.sealAll(true)) === null ? second! : first;
     await expectIntact(sealer);

@@ -1,6 +1,7 @@
 import { AuditEvent } from '../src/modules/audit/audit-event.entity';
 import { codes } from './support/graphql';
 import { asRecipient, useWorld, type Person } from './support/world';
+import { LeaveThreadDocument, SendMessageDocument } from '../web/gql/graphql';
 
 const env = useWorld();
 
@@ -15,9 +16,7 @@ interface TrailEvent {
 }
 
 const TRAIL = `query($t: ID!) { auditTrail(threadId: $t) { id at actor { id } action threadId messageId subject { id } } }`;
-const SEND = `mutation($t: ID!, $b: String!, $c: String) { sendMessage(threadId: $t, body: $b, clientMessageId: $c) { id } }`;
 const ADD = `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`;
-const LEAVE = `mutation($t: ID!) { leaveThread(threadId: $t) }`;
 const MARK = `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`;
 
 let teamCounter = 0;
@@ -33,7 +32,7 @@ async function trail(threadId: string, as: Person = env.world.admin): Promise<Tr
 const brief = (events: TrailEvent[]) => events.map((e) => ({ action: e.action, actor: e.actor.id, subject: e.subject?.id ?? null }));
 
 const send = async (who: Person, threadId: string, body: string, clientMessageId?: string): Promise<string> =>
-  (await env.world.as(who, SEND, { t: threadId, b: body, c: clientMessageId ?? null })).sendMessage.id;
+  (await env.world.as(who, SendMessageDocument, { threadId, body, clientMessageId: clientMessageId ?? null })).sendMessage.id;
 
 async function firstMessageId(threadId: string, who: Person): Promise<string> {
   const { thread } = await env.world.as(who, `query($t: ID!) { thread(id: $t) { messages(first: 1) { edges { node { id } } } } }`, { t: threadId });
@@ -106,7 +105,7 @@ describe('every state change writes an audit event naming the individual actor',
     const b = await env.world.professional('Stayer');
     const t = await team('Leaving', { autoCc: true, members: [a, b] });
     const threadId = await env.world.thread(author, [asRecipient(t)]);
-    await env.world.as(a, LEAVE, { t: threadId });
+    await env.world.as(a, LeaveThreadDocument, { threadId });
     const events = await trail(threadId, b);
     expect(brief(events.slice(-1))).toEqual([{ action: 'PARTICIPANT_LEFT', actor: a.id, subject: a.id }]);
     expect(events.filter((e) => e.action === 'PARTICIPANT_LEFT')).toHaveLength(1);
@@ -213,7 +212,7 @@ test('the trail is oldest first', async () => {
   await env.world.as(b, ADD, { t: threadId, r: [asRecipient(c)] });
   await env.world.as(c, MARK, { t: threadId });
   await env.world.as(c, `query($t: ID!) { thread(id: $t) { messages { edges { node { body } } } } }`, { t: threadId });
-  await env.world.as(b, LEAVE, { t: threadId });
+  await env.world.as(b, LeaveThreadDocument, { threadId });
 
   const events = await trail(threadId, author);
   expect(brief(events)).toEqual([
@@ -254,7 +253,7 @@ describe('who may read the audit trail', () => {
     const { author, threadId } = await privateThread();
     const leaver = await env.world.professional('Leaver');
     await env.world.as(author, ADD, { t: threadId, r: [asRecipient(leaver)] });
-    await env.world.as(leaver, LEAVE, { t: threadId });
+    await env.world.as(leaver, LeaveThreadDocument, { threadId });
     const patient = await env.world.patient('Patient');
     const outsider = await env.world.professional('Outsider');
     for (const who of [outsider, patient, leaver]) {
@@ -280,15 +279,15 @@ test('audit events are never updated or deleted', async () => {
   const trailBefore = await trail(threadId);
   const rowsBefore = await allRows();
 
-  await env.world.as(a, LEAVE, { t: threadId });
-  await env.world.as(b, LEAVE, { t: threadId });
+  await env.world.as(a, LeaveThreadDocument, { threadId });
+  await env.world.as(b, LeaveThreadDocument, { threadId });
   await env.world.as(author, ADD, { t: threadId, r: [asRecipient(t)] });
   // Below the default minimum of 2 contactable members: the admin lowers it first.
   await env.world.setCoverageMinimum(t, 0);
   await env.world.as(env.world.admin, `mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }`, { t: t.id, u: b.id });
   await env.world.setContactable(a, false);
   await env.world.setAutoCc(t, false);
-  await env.world.as(author, LEAVE, { t: threadId });
+  await env.world.as(author, LeaveThreadDocument, { threadId });
 
   const trailAfter = await trail(threadId);
   expect(trailAfter.slice(0, trailBefore.length)).toEqual(trailBefore);

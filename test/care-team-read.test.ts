@@ -3,6 +3,7 @@ import { User } from '../src/modules/users/user.entity';
 import { connect, subscribe, untilSubscribed, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
 import { commitUnpublished } from './support/unpublished';
+import { MarkThreadReadDocument } from '../web/gql/graphql';
 
 // The patient's read receipt (issue 7): on their own messages, the author
 // sees whether someone in the care team has read them, and when; nobody else
@@ -13,14 +14,12 @@ import { commitUnpublished } from './support/unpublished';
 const env = useLiveWorld();
 const { clients } = env;
 
-const MARK = `mutation($t: ID!) { markThreadRead(threadId: $t) { participants { user { id } lastReadAt } } }`;
-
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 /** Marks the thread read as `who`; returns the time of the mark (their lastReadAt). */
 async function markRead(who: Person, threadId: string): Promise<string> {
-  const { markThreadRead } = await env.world.as(who, MARK, { t: threadId });
-  return markThreadRead.participants.find((p: { user: { id: string } }) => p.user.id === who.id).lastReadAt;
+  const { markThreadRead } = await env.world.as(who, MarkThreadReadDocument, { threadId });
+  return markThreadRead.participants.find((p) => p.user.id === who.id)!.lastReadAt!;
 }
 
 /** readByCareTeamAt of every message of the thread, oldest first, as `viewer` sees it. */

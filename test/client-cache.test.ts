@@ -1,6 +1,7 @@
 import { failure, gql } from './support/graphql';
 import { listen, untilSubscribed } from './support/live';
 import { asRecipient, useLiveWorld } from './support/world';
+import { ClaimThreadDocument, SendMessageDocument } from '../web/gql/graphql';
 
 // What a client's normalized cache (Apollo Client 4's, keyed by __typename and
 // id) needs to merge live updates into what it fetched: a stable id on every
@@ -14,7 +15,6 @@ const TEAM_INBOX = `query($team: ID!) { teamInbox(teamId: $team, first: 10) { ed
 const RECIPIENTS = `query($s: String, $t: ID) { recipients(search: $s, threadId: $t) {
   __typename ... on TeamRecipient { id team { id } } ... on UserRecipient { id user { id } }
 } }`;
-const SEND = `mutation($t: ID!, $b: String!, $c: String) { sendMessage(threadId: $t, body: $b, clientMessageId: $c) { id clientMessageId } }`;
 const MESSAGES = `query($t: ID!) { thread(id: $t) { messages(first: 10) { edges { node { clientMessageId } } } } }`;
 
 test("a participant's id is the same in two queries and in a live payload, and differs between participants", async () => {
@@ -46,7 +46,7 @@ test("a team inbox item's id is the same in the team's inbox, in the thread's in
 
   const feed = listen(env.server.wsUrl, b.token, 'subscription { threadActivity { kind inbox { id teamId } } }', env.clients);
   await untilSubscribed(env.server, 1);
-  await env.world.as(a, `mutation($t: ID!, $team: ID!) { claimThread(threadId: $t, teamId: $team) { id } }`, { t: threadId, team: team.id });
+  await env.world.as(a, ClaimThreadDocument, { threadId, teamId: team.id });
   const [live] = await feed.waitFor(1);
   expect(live.threadActivity).toEqual({ kind: 'INBOX_CHANGED', inbox: { id: inTeam[0].id, teamId: team.id } });
 });
@@ -76,7 +76,7 @@ test("clientMessageId is its author's: they get it back over HTTP and live, ever
   const [author, colleague, patient] = [a, b, pat].map((person) => listen(env.server.wsUrl, person.token, query, env.clients));
   await untilSubscribed(env.server, 3);
 
-  const { sendMessage } = await env.world.as(a, SEND, { t: threadId, b: 'Optimistic', c: 'c-42' });
+  const { sendMessage } = await env.world.as(a, SendMessageDocument, { threadId, body: 'Optimistic', clientMessageId: 'c-42' });
   expect(sendMessage.clientMessageId).toBe('c-42');
   const live = await Promise.all([author, colleague, patient].map(async (feed) => (await feed.waitFor(1))[0].messageAdded.clientMessageId));
   expect(live).toEqual(['c-42', null, null]);

@@ -8,6 +8,7 @@ import { gql } from './support/graphql';
 import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { asRecipient, World, type Person } from './support/world';
+import { SendMessageDocument } from '../web/gql/graphql';
 
 // Concurrency, end to end over real HTTP and real graphql-ws sockets: 50
 // concurrent senders send 50 messages each into 10 team threads, and 5% of
@@ -81,7 +82,6 @@ function chooseRetries(total: number): Map<number, RetryMode> {
   return new Map(order.slice(0, Math.round(total * RETRY_SHARE)).map((send, k) => [send, modes[k % modes.length]]));
 }
 
-const SEND = `mutation($t: ID!, $b: String!, $c: String) { sendMessage(threadId: $t, body: $b, clientMessageId: $c) { id threadId } }`;
 const PAGE = `query($t: ID!, $after: String) {
   thread(id: $t) { messages(first: 100, after: $after) { edges { node { id body createdAt author { id } } } pageInfo { hasNextPage endCursor } } }
 }`;
@@ -192,12 +192,12 @@ test(`${THREADS * TEAM_SIZE} concurrent senders x ${PER_SENDER} messages into ${
     requests++;
     peakInFlight = Math.max(peakInFlight, ++inFlight);
     try {
-      const result = await gql(server.url, SEND, { t: sender.threadId, b: clientMessageId, c: clientMessageId }, sender.person.token);
+      const result = await gql(server.url, SendMessageDocument, { threadId: sender.threadId, body: clientMessageId, clientMessageId }, sender.person.token);
       if (result.errors?.length || !result.data?.sendMessage?.id) {
         errors.push(`${clientMessageId}: HTTP ${result.status} ${JSON.stringify(result.errors)}`);
         return null;
       }
-      return result.data.sendMessage.id as string;
+      return result.data.sendMessage.id;
     } catch (error) {
       errors.push(`${clientMessageId}: ${String(error)}`);
       return null;

@@ -12,6 +12,7 @@ import { redisAnswers, TEST_REDIS_URL } from './support/redis';
 import { startTestServer, TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { sharedDatabase } from './support/shared-database';
 import { asRecipient, useLiveWorld, World, type Person, type TeamRef } from './support/world';
+import { CreateThreadDocument, MarkThreadDoneDocument, ReopenThreadDocument, SendMessageDocument } from '../web/gql/graphql';
 
 // Team waiting limits (escalation), through the API of real servers. The
 // schedule reads a TestClock that the tests move forward; message times stay
@@ -41,8 +42,6 @@ const AUDIT = `query($a: String!, $t: ID, $after: String) {
 const ACTIVITY = `subscription { threadActivity { kind threadId teamId message { body } inbox { escalationDueAt escalatedAt } } }`;
 const DISABLE = `mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }`;
 const FIRST_MESSAGE = `query($t: ID!) { thread(id: $t) { messages(first: 1) { edges { node { id } } } } }`;
-const CREATE_THREAD = `mutation($s: String!, $b: String!, $r: [RecipientInput!]!) { createThread(subject: $s, body: $b, recipients: $r) { id } }`;
-const SEND = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`;
 
 interface Activity {
   kind: string;
@@ -324,9 +323,8 @@ describe('one server, the clock moved forward', () => {
     const rewritten = await env.world.thread(pat, [asRecipient(team)], 'thanks again', 'Reopened by the patient');
     const feeds = [dashboard(a), dashboard(b)];
     await untilDashboards(env.server, 2);
-    const done = `mutation($t: ID!, $team: ID!) { markThreadDone(threadId: $t, teamId: $team) { status escalationDueAt } }`;
     for (const threadId of [reopened, rewritten]) {
-      expect((await env.world.as(b, done, { t: threadId, team: team.id })).markThreadDone).toEqual({ status: 'DONE', escalationDueAt: null });
+      expect((await env.world.as(b, MarkThreadDoneDocument, { threadId, teamId: team.id })).markThreadDone).toMatchObject({ status: 'DONE', escalationDueAt: null });
     }
 
     clock.advance(3 * HOUR);
@@ -335,11 +333,8 @@ describe('one server, the clock moved forward', () => {
     expect(await inboxItem(a, team, reopened, 'DONE')).toMatchObject({ escalationDueAt: null, escalatedAt: null });
 
     // The wait never ended, so it is overdue the moment the thread is open again.
-    const { reopenThread } = await env.world.as(a, `mutation($t: ID!, $team: ID!) { reopenThread(threadId: $t, teamId: $team) { status } }`, {
-      t: reopened,
-      team: team.id,
-    });
-    expect(reopenThread).toEqual({ status: 'OPEN' });
+    const { reopenThread } = await env.world.as(a, ReopenThreadDocument, { threadId: reopened, teamId: team.id });
+    expect(reopenThread.status).toBe('OPEN');
     await env.world.send(pat, rewritten, 'actually it came back');
     expect(await inboxItem(a, team, rewritten)).toMatchObject({ status: 'OPEN' });
     await until(() => feeds.every((feed) => alerts(feed, reopened).length > 0 && alerts(feed, rewritten).length > 0));
@@ -505,8 +500,6 @@ describe.each(DATABASES)('durable schedule (%s)', (kind) => {
   });
 });
 
-
-
 const INSTANCES = 3;
 /** More than one round's batch (50), so that rounds that take a full batch go on at once. */
 const THREADS = 60;
@@ -552,7 +545,7 @@ describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
     // Written through every instance in turn.
     const threadIds: string[] = [];
     for (let i = 0; i < THREADS; i++) {
-      const { createThread } = await ok(instances[i % INSTANCES].url, CREATE_THREAD, { s: `Question ${i}`, b: `question ${i}`, r: [asRecipient(team)] }, pat.token);
+      const { createThread } = await ok(instances[i % INSTANCES].url, CreateThreadDocument, { subject: `Question ${i}`, body: `question ${i}`, recipients: [asRecipient(team)] }, pat.token);
       threadIds.push(createThread.id);
     }
 
@@ -566,14 +559,14 @@ describe.each(DATABASES)('several instances on one database (%s)', (kind) => {
 
     // Each instance's link through Redis may still be starting: a member writes to the team through each
     // instance until every dashboard has heard from every instance.
-    const probe = (await ok(instances[0].url, CREATE_THREAD, { s: 'Probe', b: 'probe', r: [asRecipient(team)] }, members[0].token)).createThread.id;
+    const probe = (await ok(instances[0].url, CreateThreadDocument, { subject: 'Probe', body: 'probe', recipients: [asRecipient(team)] }, members[0].token)).createThread.id;
     const heard = (feed: Dashboard, i: number) => activities(feed).some((a) => a.threadId === probe && a.message?.body.startsWith(`via ${i} `));
     for (const [i, instance] of instances.entries()) {
       let n = 0;
       await until(
         async () => {
           if (feeds.every((feed) => heard(feed, i))) return true;
-          await ok(instance.url, SEND, { t: probe, b: `via ${i} #${++n}` }, members[0].token);
+          await ok(instance.url, SendMessageDocument, { threadId: probe, body: `via ${i} #${++n}` }, members[0].token);
           await new Promise((resolve) => setTimeout(resolve, 100));
           return false;
         },

@@ -5,6 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { getSchema } from '../src/schema';
 import { WEB_ROOT } from '../src/web';
 import { EXAMPLES, TOKEN_PLACEHOLDER } from '../web/graphiql/examples';
+import { LoginDocument } from '../web/gql/graphql';
 import { describeInBrowser, launchBrowser, screenshot } from './support/browser';
 import { ok } from './support/graphql';
 import { until, untilSubscribed } from './support/live';
@@ -24,10 +25,7 @@ beforeAll(async () => {
   const { createUser } = await env.world.as(env.world.admin, `mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`, {
     input: { ...DEMO_PATIENT, kind: 'PATIENT' },
   });
-  const { login } = await ok(env.server.url, `mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }`, {
-    e: DEMO_PATIENT.email,
-    p: DEMO_PATIENT.password,
-  });
+  const { login } = await ok(env.server.url, LoginDocument, { email: DEMO_PATIENT.email, password: DEMO_PATIENT.password });
   pat = { id: createUser.id, name: DEMO_PATIENT.name, email: DEMO_PATIENT.email, token: login.token };
   await env.world.share(pat, diabetes);
 });
@@ -156,7 +154,7 @@ describeInBrowser('GraphiQL in Chromium', () => {
       await screenshot(page, 'graphiql-loaded');
 
       // Before any login the placeholder is left out, so the socket is refused at once.
-      await runTab(page, 'MessageAdded');
+      await runTab(page, 'ThreadActivity');
       await untilShown(page, RESPONSE, 'The server closed the websocket (4401): no valid token in the Authorization header');
 
       await runTab(page, 'Login');
@@ -176,7 +174,7 @@ describeInBrowser('GraphiQL in Chromium', () => {
       await untilShown(page, RESPONSE, '"name": "Dr Dana Diaz"');
 
       const thread = await env.world.thread(pat, [{ teamId: diabetes.id }], 'My readings were above 12 all week.');
-      await runTab(page, 'MessageAdded');
+      await runTab(page, 'ThreadActivity');
       await untilSubscribed(env.server, 1);
       await env.world.send(dana, thread, 'Please come in on Monday.');
       await untilShown(page, RESPONSE, '"body": "Please come in on Monday."');

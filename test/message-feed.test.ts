@@ -107,7 +107,7 @@ test('forgets a thread when an event shows the viewer left: what was sent while 
 
   await env.world.send(doctor, threadId, 'one');
   await nurseFeed.waitFor(1);
-  await env.world.as(nurse, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
+  await env.world.leave(nurse, threadId);
   await env.world.send(doctor, threadId, 'two, while the nurse is out');
   await env.world.as(doctor, `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, {
     t: threadId,

@@ -2,6 +2,7 @@ import { Message } from '../src/modules/messages/message.entity';
 import { Thread } from '../src/modules/threads/thread.entity';
 import { codes } from './support/graphql';
 import { useWorld, type Person } from './support/world';
+import { SendMessageDocument } from '../web/gql/graphql';
 
 // What the one statement that numbers a message (messages/next-message.ts) decides besides the
 // number: the message's time, and whether a clientMessageId was used already.
@@ -13,7 +14,6 @@ import { useWorld, type Person } from './support/world';
 
 const env = useWorld();
 const HOUR = 60 * 60_000;
-const SEND = `mutation($t: ID!, $b: String!, $s: Boolean, $c: String) { sendMessage(threadId: $t, body: $b, staffOnly: $s, clientMessageId: $c) { id createdAt } }`;
 
 let alice: Person;
 let bob: Person;
@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 
 async function send(author: Person, threadId: string, staffOnly = false, clientMessageId: string | null = null): Promise<{ id: string; createdAt: string }> {
-  return (await env.world.as(author, SEND, { t: threadId, b: 'At what time?', s: staffOnly, c: clientMessageId })).sendMessage;
+  return (await env.world.as(author, SendMessageDocument, { threadId, body: 'At what time?', staffOnly, clientMessageId })).sendMessage;
 }
 
 /** Moves the message an hour ahead, and the thread's record of its newest message with it (and its activity, unless it is a note). */
@@ -75,7 +75,7 @@ describe('a clientMessageId', () => {
     const threadId = await env.world.thread(alice, [{ userId: bob.id }, { userId: carol.id }]);
     await send(carol, threadId, false, 'before-leaving');
     await env.world.leave(carol, threadId);
-    expect(await codes(env.server.url, SEND, { t: threadId, b: 'At what time?', c: 'before-leaving' }, carol.token)).toEqual(['NOT_FOUND']);
+    expect(await codes(env.server.url, SendMessageDocument, { threadId, body: 'At what time?', clientMessageId: 'before-leaving' }, carol.token)).toEqual(['NOT_FOUND']);
     expect(await count(threadId)).toBe(2);
   });
 });

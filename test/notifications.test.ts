@@ -11,6 +11,7 @@ import { scrape, total } from './support/metrics';
 import { startPushEndpoint, type PushEndpoint } from './support/push-endpoint';
 import { startTestServer, type TestServer } from './support/server';
 import { asRecipient, PASSWORD, signIn, World, type Person } from './support/world';
+import { SendMessageDocument } from '../web/gql/graphql';
 
 // Notifications through real servers, a real SMTP server (smtp-server) and a
 // real Web Push endpoint that decrypts what it receives. Message times are
@@ -29,7 +30,6 @@ const GET = `query { notificationSettings ${SETTINGS} }`;
 const UPDATE = `mutation($i: NotificationSettingsInput!) { updateNotificationSettings(input: $i) ${SETTINGS} }`;
 const REGISTER = `mutation($s: PushSubscriptionInput!) { registerPushSubscription(subscription: $s) ${SETTINGS} }`;
 const MARK_READ = `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`;
-const STAFF_NOTE = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b, staffOnly: true) { id } }`;
 const ACCESS_LOG = `query { myAccessLog(first: 100) { edges { node { action who { id } threadId } } } }`;
 const AUDIT = `query($t: ID) { auditEvents(filter: { action: "NOTIFICATION_SENT", threadId: $t }, first: 100) { edges { node { actor { id } channel threadId messageId } } } }`;
 
@@ -169,7 +169,7 @@ test('a staff-only note notifies professionals, never the patient', async () => 
   const threadId = await world.thread(doctor, [asRecipient(patient), asRecipient(nurse)], 'Hello', 'Note');
   await ok(server.url, MARK_READ, { t: threadId }, patient.token);
   await ok(server.url, MARK_READ, { t: threadId }, nurse.token);
-  await ok(server.url, STAFF_NOTE, { t: threadId, b: 'Staff only' }, doctor.token);
+  await ok(server.url, SendMessageDocument, { staffOnly: true, threadId, body: 'Staff only' }, doctor.token);
   clock.advance(HOUR);
   expect(await run()).toBe(1);
   expect(mailsTo(nurse)).toHaveLength(1);
@@ -319,7 +319,7 @@ test('a patient waiting for a reminder: a staff-only note neither tells them nor
   expect(subjects()).toEqual(['A secure message is waiting for you']);
   // Two hours on, the first message still unread: a staff-only note is nothing the patient is told of.
   clock.advance(2 * HOUR);
-  await ok(server.url, STAFF_NOTE, { t: threadId, b: 'Cycle staff remark' }, doctor.token);
+  await ok(server.url, SendMessageDocument, { staffOnly: true, threadId, body: 'Cycle staff remark' }, doctor.token);
   await run();
   expect(subjects()).toEqual(['A secure message is waiting for you']);
   // They read it; a new message then is told after its own delay (past here), not held for the day-old reminder.
@@ -346,7 +346,7 @@ test('the audit of a notification names the last message the patient may see, no
   await ok(server.url, MARK_READ, { t: threadId }, nurse.token);
   const question = await world.send(patient, threadId, 'Named question');
   // The doctor's unread: the patient's question, then the nurse's note (the last).
-  await ok(server.url, STAFF_NOTE, { t: threadId, b: 'Named remark' }, nurse.token);
+  await ok(server.url, SendMessageDocument, { staffOnly: true, threadId, body: 'Named remark' }, nurse.token);
   clock.advance(6 * MINUTE);
   await run();
   expect(mailsTo(doctor)).toHaveLength(1);

@@ -1,10 +1,8 @@
 import { codes } from './support/graphql';
 import { asRecipient, useWorld, type Person } from './support/world';
+import { MarkThreadReadDocument, SendMessageDocument } from '../web/gql/graphql';
 
 const env = useWorld();
-
-const MARK = `mutation($t: ID!) { markThreadRead(threadId: $t) { id unreadCount participants { user { id } lastReadAt } } }`;
-const SEND = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`;
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
@@ -13,11 +11,11 @@ async function unread(who: Person, threadId: string): Promise<number> {
 }
 
 async function markRead(who: Person, threadId: string) {
-  return (await env.world.as(who, MARK, { t: threadId })).markThreadRead;
+  return (await env.world.as(who, MarkThreadReadDocument, { threadId })).markThreadRead;
 }
 
 async function send(who: Person, threadId: string, body: string): Promise<string> {
-  return (await env.world.as(who, SEND, { t: threadId, b: body })).sendMessage.id;
+  return (await env.world.as(who, SendMessageDocument, { threadId, body })).sendMessage.id;
 }
 
 async function lastReadAt(viewer: Person, threadId: string): Promise<Map<string, string | null>> {
@@ -122,7 +120,7 @@ describe('markThreadRead', () => {
     const start = Date.now();
     const marked = await markRead(b, threadId);
     const end = Date.now();
-    const mine = marked.participants.find((p: { user: { id: string } }) => p.user.id === b.id).lastReadAt;
+    const mine = marked.participants.find((p) => p.user.id === b.id)!.lastReadAt!;
     expect(Date.parse(mine)).toBeGreaterThanOrEqual(start - 1);
     expect(Date.parse(mine)).toBeLessThanOrEqual(end + 1);
 
@@ -139,7 +137,7 @@ describe('markThreadRead', () => {
   test('is NOT_FOUND for someone who is not a participant, and changes nobody\'s read state', async () => {
     const { a, b, threadId } = await threeParticipants();
     const outsider = await env.world.professional('Outsider');
-    expect(await codes(env.server.url, MARK, { t: threadId }, outsider.token)).toEqual(['NOT_FOUND']);
+    expect(await codes(env.server.url, MarkThreadReadDocument, { threadId }, outsider.token)).toEqual(['NOT_FOUND']);
     expect(await unread(b, threadId)).toBe(1);
     expect([...(await lastReadAt(a, threadId)).values()]).toEqual([null, null, null]);
   });

@@ -366,7 +366,7 @@ describe('the recipient drop-down', () => {
     expect((await ask(outsider, threadId)).extensions?.code).toBe('NOT_FOUND');
     expect((await ask(caller, UNKNOWN_ID)).extensions?.code).toBe('NOT_FOUND');
     expect((await ask(caller, 'not-an-id')).extensions?.code).toBe('NOT_FOUND');
-    await world.as(ann, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
+    await world.leave(ann, threadId);
     expect((await ask(ann, threadId)).extensions?.code).toBe('NOT_FOUND');
     // The participant who stayed still gets the drop-down for the thread.
     expect(await offered(world, caller, { threadId })).toEqual({ teams: [], users: ['Ann', 'Outsider'] });

@@ -16,6 +16,7 @@ import { earlierRelease } from './support/earlier-release';
 import { sharedDatabase } from './support/shared-database';
 import { untilLinked, useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person } from './support/world';
+import { CreateThreadDocument, SendMessageDocument, type RecipientInput } from '../web/gql/graphql';
 
 // Revocation (issue 3): an account an admin disables, and a token that expires,
 // stop working at once, over HTTP and on open graphql-ws sockets (closed with
@@ -28,9 +29,9 @@ const UNAUTHENTICATED_CLOSE = 4401;
 const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id disabled } } }`;
 const CREATE_USER = `mutation($input: CreateUserInput!) { createUser(input: $input) { id name } }`;
 const SET_DISABLED = `mutation($u: ID!, $d: Boolean!) { setUserDisabled(userId: $u, disabled: $d) { id name disabled } }`;
-const CREATE_THREAD = `mutation($r: [RecipientInput!]!) { createThread(subject: "Revocation", body: "Hello", recipients: $r) { id participants { user { id } } } }`;
 const ADD_PARTICIPANTS = `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id participants { user { id } } } }`;
 const MESSAGE_ADDED = 'subscription { messageAdded { id body } }';
+const revocationThread = (recipients: RecipientInput[]) => ({ subject: 'Revocation', body: 'Hello', recipients });
 const ME = '{ me { id disabled } }';
 
 interface Added {
@@ -80,7 +81,7 @@ function listen(target: TestServer, token: string): Feed<Added> & { client: Clie
 const bodies = (feed: Feed<Added>) => feed.received.map((r) => r.messageAdded.body);
 
 async function send(on: World, author: Person, threadId: string, body: string): Promise<void> {
-  await on.as(author, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`, { t: threadId, b: body });
+  await on.as(author, SendMessageDocument, { threadId, body });
 }
 
 const auditOf = (person: Person) =>
@@ -107,7 +108,7 @@ describe('an account an admin disables', () => {
 
     const refused = await failure(env.server.url, ME, {}, eve.token);
     expect(refused).toMatchObject({ message: 'This account is disabled', extensions: { code: 'UNAUTHENTICATED' } });
-    const { errors } = await gql(env.server.url, CREATE_THREAD, { r: [{ userId: env.world.admin.id }] }, eve.token);
+    const { errors } = await gql(env.server.url, CreateThreadDocument, revocationThread([{ userId: env.world.admin.id }]), eve.token);
     expect(errors?.map((e) => e.extensions?.code)).toEqual(['UNAUTHENTICATED']);
     // A connection opened with the token now is refused before any operation.
     const { client, closed } = online(env.server, eve.token);
@@ -154,7 +155,7 @@ describe('an account an admin disables', () => {
     const existing = await env.world.thread(caller, [asRecipient(peer)]);
     for (const person of [target, member, only]) await disable(env.world, person);
 
-    const created = await failure(env.server.url, CREATE_THREAD, { r: [asRecipient(target)] }, caller.token);
+    const created = await failure(env.server.url, CreateThreadDocument, revocationThread([asRecipient(target)]), caller.token);
     expect(created.extensions?.code).toBe('BAD_USER_INPUT');
     expect(created.message).toBe("Pick Target's account is disabled");
     const added = await failure(env.server.url, ADD_PARTICIPANTS, { t: existing, r: [asRecipient(target)] }, caller.token);
@@ -164,10 +165,10 @@ describe('an account an admin disables', () => {
     expect(threads.edges.map((e: { node: { id: string } }) => e.node.id)).toEqual([existing]);
 
     // Picking the team adds its members who are not disabled.
-    const { createThread } = await env.world.as(caller, CREATE_THREAD, { r: [asRecipient(team)] });
+    const { createThread } = await env.world.as(caller, CreateThreadDocument, revocationThread([asRecipient(team)]));
     expect(createThread.participants.map((p: { user: { id: string } }) => p.user.id).sort()).toEqual([caller.id, stays.id].sort());
     // A team with nobody left to add is refused, as one with nobody contactable.
-    const solo = await failure(env.server.url, CREATE_THREAD, { r: [asRecipient(soloTeam)] }, caller.token);
+    const solo = await failure(env.server.url, CreateThreadDocument, revocationThread([asRecipient(soloTeam)]), caller.token);
     expect(solo).toMatchObject({ message: 'Team "Pick Solo Team" has no contactable member', extensions: { code: 'BAD_USER_INPUT' } });
   });
 
@@ -402,7 +403,7 @@ describe('after the link between instances was down', () => {
     expect(await b.app.outbox.catchUp(lostAt)).toBe(4);
     for (const feed of [idaOnB, jonOnB]) expect((await closedWithin(feed.closed, 1000)).code).toBe(UNAUTHENTICATED_CLOSE);
     await until(() => b.app.liveSessions.size === 1);
-    await ok(b.url, CREATE_THREAD, { r: [asRecipient(jon)] }, worldA.admin.token);
+    await ok(b.url, CreateThreadDocument, revocationThread([asRecipient(jon)]), worldA.admin.token);
     await jonAgain.waitFor(1);
     expect(idaOnB.received).toEqual([]);
     expect(jonOnB.received).toEqual([]);

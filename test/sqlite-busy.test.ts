@@ -6,9 +6,9 @@ import { gql, ok } from './support/graphql';
 import { QueryCounter } from './support/query-counter';
 import { startTestServer, type TestServer } from './support/server';
 import { World, type Person } from './support/world';
+import { SendMessageDocument } from '../web/gql/graphql';
 
 const BUSY_TIMEOUT_MS = 300;
-const SEND = 'mutation($t: ID!, $b: String!, $c: String) { sendMessage(threadId: $t, body: $b, clientMessageId: $c) { id } }';
 
 /** Set by a test to act while the server is between two statements (TypeORM logs each one just before running it). */
 let interrupt: ((sql: string) => void) | null = null;
@@ -57,7 +57,7 @@ describe('SQLite under a lock held by another connection', () => {
     try {
       other.exec('BEGIN EXCLUSIVE');
       const started = Date.now();
-      const { errors, data } = await gql(server.url, SEND, { t: threadId, b: 'Sent while locked', c: 'busy-1' }, nurse.token);
+      const { errors, data } = await gql(server.url, SendMessageDocument, { threadId, body: 'Sent while locked', clientMessageId: 'busy-1' }, nurse.token);
       waitedMs = Date.now() - started;
       expect(waitedMs).toBeGreaterThanOrEqual(BUSY_TIMEOUT_MS - 50);
       expect(data).toBeNull();
@@ -73,8 +73,8 @@ describe('SQLite under a lock held by another connection', () => {
     }
     expect({ messages: await count('messages'), audit: await count('audit_events') }).toEqual(before);
 
-    const first = await ok(server.url, SEND, { t: threadId, b: 'Sent while locked', c: 'busy-1' }, nurse.token);
-    const again = await ok(server.url, SEND, { t: threadId, b: 'Sent while locked', c: 'busy-1' }, nurse.token);
+    const first = await ok(server.url, SendMessageDocument, { threadId, body: 'Sent while locked', clientMessageId: 'busy-1' }, nurse.token);
+    const again = await ok(server.url, SendMessageDocument, { threadId, body: 'Sent while locked', clientMessageId: 'busy-1' }, nurse.token);
     expect(again.sendMessage.id).toBe(first.sendMessage.id);
     expect(await count('messages')).toBe(before.messages + 1);
     console.log(`SQLite lock: the send waited ${waitedMs} ms (busy_timeout ${BUSY_TIMEOUT_MS} ms), failed with DATABASE_BUSY, wrote 0 messages and 0 audit events; sent again, stored once`);
@@ -94,7 +94,7 @@ describe('SQLite under a lock held by another connection', () => {
       }
     };
     try {
-      await ok(server.url, SEND, { t: threadId, b: 'Begun immediately', c: 'immediate-1' }, nurse.token);
+      await ok(server.url, SendMessageDocument, { threadId, body: 'Begun immediately', clientMessageId: 'immediate-1' }, nurse.token);
     } finally {
       interrupt = null;
       other.close();

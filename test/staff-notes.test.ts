@@ -8,6 +8,7 @@ import type { TestServer } from './support/server';
 import { useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person, type TeamRef } from './support/world';
 import { commitUnpublished } from './support/unpublished';
+import { MarkThreadDoneDocument, MarkThreadReadDocument, type MessageFieldsFragment, SendMessageDocument } from '../web/gql/graphql';
 
 // Staff-only notes (issue 8): a professional participant posts a note that
 // only the professionals of the thread see, marked as such. A patient in the
@@ -27,15 +28,11 @@ interface Msg {
 }
 
 const MSG = 'id body staffOnly';
-const SEND = `mutation($t: ID!, $b: String!, $c: String, $s: Boolean) {
-  sendMessage(threadId: $t, body: $b, clientMessageId: $c, staffOnly: $s) { ${MSG} author { id } }
-}`;
 const VIEW = `query($t: ID!) { thread(id: $t) { unreadCount lastMessage { ${MSG} } } }`;
 const PAGE = `query($t: ID!, $first: Int, $after: String) {
   thread(id: $t) { messages(first: $first, after: $after) { edges { cursor node { ${MSG} } } pageInfo { hasNextPage endCursor } } }
 }`;
 const THREADS = `{ threads(first: 100) { edges { cursor node { id } } } }`;
-const MARK = `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`;
 const TRAIL = `query($t: ID!) { auditTrail(threadId: $t) { action messageId actor { id } } }`;
 const ACCESS_LOG = `query($own: Boolean!) { myAccessLog(first: 100, includeOwn: $own) { edges { node { action threadId messageId who { id } } } } }`;
 const INBOX_ITEM = 'teamId status waitingSince assignee { id } doneBy { id }';
@@ -45,8 +42,11 @@ const THREAD_ACTIVITY = `subscription { threadActivity { kind threadId message {
 
 /** Posts a staff-only note as `author`. */
 async function note(author: Person, threadId: string, body: string, clientMessageId?: string): Promise<Msg & { author: { id: string } }> {
-  return (await env.world.as(author, SEND, { t: threadId, b: body, c: clientMessageId ?? null, s: true })).sendMessage;
+  return asNote((await env.world.as(author, SendMessageDocument, { threadId, body, clientMessageId: clientMessageId ?? null, staffOnly: true })).sendMessage);
 }
+
+/** What these tests compare of a sent message: its MSG fields and its author. */
+const asNote = ({ id, body, staffOnly, author }: MessageFieldsFragment): Msg & { author: { id: string } } => ({ id, body, staffOnly, author: { id: author.id } });
 
 /** Sends an ordinary message as `author`; returns its id. */
 const send = (author: Person, threadId: string, body: string) => env.world.send(author, threadId, body);
@@ -182,7 +182,7 @@ describe('what professionals see', () => {
 
     const posted = await note(a, threadId, 'query: check the HbA1c first');
     expect(posted).toEqual({ id: expect.any(String), body: 'query: check the HbA1c first', staffOnly: true, author: { id: a.id } });
-    const reply = await env.world.as(a, SEND, { t: threadId, b: 'we will call you', c: null, s: null });
+    const reply = await env.world.as(a, SendMessageDocument, { threadId, body: 'we will call you', staffOnly: null });
     expect(reply.sendMessage.staffOnly).toBe(false);
 
     for (const viewer of [a, b]) {
@@ -215,8 +215,8 @@ describe('what professionals see', () => {
   test('a note is read by professionals only: the patient never appears in its readBy, even after marking the thread read past it', async () => {
     const { a, b, pat, threadId } = await patientThread('Read by');
     const posted = await note(a, threadId, 'is this the second episode?');
-    await env.world.as(pat, MARK, { t: threadId });
-    await env.world.as(b, MARK, { t: threadId });
+    await env.world.as(pat, MarkThreadReadDocument, { threadId });
+    await env.world.as(b, MarkThreadReadDocument, { threadId });
 
     const { thread } = await env.world.as(a, `query($t: ID!) { thread(id: $t) { messages { edges { node { id readBy { id } } } } } }`, { t: threadId });
     const readers = (id: string) => thread.messages.edges.find((e: { node: { id: string } }) => e.node.id === id).node.readBy.map((u: { id: string }) => u.id).sort();
@@ -230,8 +230,8 @@ describe('what professionals see', () => {
     const first = await note(a, threadId, 'note once', 'n-1');
     expect(await note(a, threadId, 'note once', 'n-1')).toEqual(first);
     // The key is what counts: a retry that forgot the flag still gets the stored note back.
-    const again = await env.world.as(a, SEND, { t: threadId, b: 'note once', c: 'n-1', s: false });
-    expect(again.sendMessage).toEqual(first);
+    const again = await env.world.as(a, SendMessageDocument, { threadId, body: 'note once', clientMessageId: 'n-1', staffOnly: false });
+    expect(asNote(again.sendMessage)).toEqual(first);
 
     expect(bodiesOf(await walk(b, threadId))).toEqual(['my sugar is high', 'note once']);
     expect(bodiesOf(await walk(pat, threadId))).toEqual(['my sugar is high']);
@@ -242,12 +242,12 @@ describe('who may post one', () => {
   test('a patient posting staffOnly gets FORBIDDEN and nothing is stored; the same clientMessageId then works for an ordinary message', async () => {
     const { a, pat, threadId } = await patientThread('Patient posts');
     for (const c of [null, 'p-1']) {
-      const refused = await failure(env.server.url, SEND, { t: threadId, b: 'can I see the notes?', c, s: true }, pat.token);
+      const refused = await failure(env.server.url, SendMessageDocument, { threadId, body: 'can I see the notes?', clientMessageId: c, staffOnly: true }, pat.token);
       expect(refused.extensions?.code).toBe('FORBIDDEN');
     }
     expect(bodiesOf(await walk(a, threadId))).toEqual(['my sugar is high']);
 
-    const ordinary = await env.world.as(pat, SEND, { t: threadId, b: 'an ordinary question', c: 'p-1', s: false });
+    const ordinary = await env.world.as(pat, SendMessageDocument, { threadId, body: 'an ordinary question', clientMessageId: 'p-1', staffOnly: false });
     expect(ordinary.sendMessage.staffOnly).toBe(false);
     expect(bodiesOf(await walk(a, threadId))).toEqual(['my sugar is high', 'an ordinary question']);
   });
@@ -257,7 +257,7 @@ describe('who may post one', () => {
     const outsider = await env.world.professional('Outsider posts stranger');
     await env.world.leave(b, threadId);
     for (const who of [outsider, b]) {
-      const refused = await failure(env.server.url, SEND, { t: threadId, b: 'psst', c: null, s: true }, who.token);
+      const refused = await failure(env.server.url, SendMessageDocument, { threadId, body: 'psst', staffOnly: true }, who.token);
       expect(refused).toMatchObject({ message: 'Thread not found', extensions: { code: 'NOT_FOUND' } });
     }
     expect(bodiesOf(await walk(a, threadId))).toEqual(['my sugar is high']);
@@ -303,7 +303,7 @@ describe('what a patient sees over HTTP: nothing of a note', () => {
     await note(a, threadId, 'and the foot check');
     expect(await view(pat, threadId)).toEqual({ unreadCount: 1, lastMessage: { id: answer, body: 'come in tomorrow', staffOnly: false } });
 
-    await env.world.as(pat, MARK, { t: threadId });
+    await env.world.as(pat, MarkThreadReadDocument, { threadId });
     await note(a, threadId, 'after the patient read');
     expect(await view(pat, threadId)).toEqual({ unreadCount: 0, lastMessage: { id: answer, body: 'come in tomorrow', staffOnly: false } });
 
@@ -411,7 +411,7 @@ describe('the team inbox: a note is no answer to the patient and no message from
   test('a note does not reopen a thread marked done; a patient message does', async () => {
     const { a, b, team, pat, threadId } = await patientThread('Done');
     await send(a, threadId, 'all sorted');
-    await env.world.as(a, `mutation($t: ID!, $team: ID!) { markThreadDone(threadId: $t, teamId: $team) { status } }`, { t: threadId, team: team.id });
+    await env.world.as(a, MarkThreadDoneDocument, { threadId, teamId: team.id });
 
     await note(b, threadId, 'for the record: sorted by phone');
     expect(await inboxOf(a, threadId)).toEqual([{ teamId: team.id, status: 'DONE', waitingSince: null, assignee: null, doneBy: { id: a.id } }]);
@@ -477,7 +477,7 @@ describe('what a patient receives live: nothing of a note', () => {
       [b, 'note 6', true],
       [a, 'visible 4', false],
     ];
-    for (const [who, body, staffOnly] of script) await env.world.as(who, SEND, { t: threadId, b: body, c: null, s: staffOnly });
+    for (const [who, body, staffOnly] of script) await env.world.as(who, SendMessageDocument, { threadId, body, staffOnly });
 
     await untilHeard(live.b, 'visible 4');
     await untilHeard(live.pat, 'visible 4');
@@ -526,7 +526,7 @@ describe('what a patient receives live: nothing of a note', () => {
     const all: string[] = [];
     for (let i = 1; i <= 8; i++) {
       for (const [body, staffOnly] of [[`note ${i}`, true], [`visible ${i}`, false]] as const) {
-        await env.world.as(a, SEND, { t: threadId, b: body, c: null, s: staffOnly });
+        await env.world.as(a, SendMessageDocument, { threadId, body, staffOnly });
         all.push(body);
       }
     }
@@ -613,7 +613,7 @@ describe('across instances', () => {
     await settle(patOnB.client);
     const before = { b: heardBodies(bOnB), pat: heardBodies(patOnB) };
 
-    await onA.as(a, SEND, { t: threadId, b: 'remote note', c: null, s: true });
+    await onA.as(a, SendMessageDocument, { threadId, body: 'remote note', staffOnly: true });
     await untilHeard(bOnB, 'remote note');
     expect(heard(bOnB).all.at(-1)).toMatchObject({ body: 'remote note', staffOnly: true });
     await settle(patOnB.client);

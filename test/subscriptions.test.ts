@@ -6,6 +6,7 @@ import { toMessageData } from '../src/modules/messages/message-data';
 import { Message } from '../src/modules/messages/message.entity';
 import { connect, settle, subscribe, until, untilSubscribed, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person } from './support/world';
+import { MarkThreadReadDocument, SendMessageDocument } from '../web/gql/graphql';
 
 // The "Live feeds" rules of docs/domain.md, checked with real graphql-ws clients
 // against a real server. A negative check ("received nothing") only means
@@ -205,7 +206,7 @@ test("the subscription's Message fields (author, thread, readBy) resolve", async
   const doctor = await env.world.professional('Fields Dr');
   const nurse = await env.world.professional('Fields Nurse');
   const threadId = await env.world.thread(doctor, [asRecipient(nurse)], 'seen by the nurse', 'Fields');
-  await env.world.as(nurse, `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: threadId });
+  await env.world.as(nurse, MarkThreadReadDocument, { threadId });
 
   const feed = subscribe<any>(
     online(nurse),
@@ -253,7 +254,7 @@ test("recipients share one execution only where the answer is the same for them:
   const patient = await env.world.patient('Own Pat');
   await env.world.share(patient, doctor);
   const threadId = await env.world.thread(doctor, [asRecipient(nurse), asRecipient(patient)], 'first', 'Own');
-  await env.world.as(doctor, `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b, staffOnly: true) { id } }`, { t: threadId, b: 'a note' });
+  await env.world.as(doctor, SendMessageDocument, { threadId, body: 'a note', staffOnly: true });
 
   const query = 'subscription { messageAdded { id body readByCareTeamAt thread { id unreadCount } } }';
   const feeds = { doctor: subscribe<any>(online(doctor), query), nurse: subscribe<any>(online(nurse), query), patient: subscribe<any>(online(patient), query) };
@@ -264,7 +265,7 @@ test("recipients share one execution only where the answer is the same for them:
   await env.world.send(doctor, threadId, 'second');
   await Promise.all(Object.values(feeds).map((feed) => feed.waitFor(1)));
   // The nurse reads it: the message the doctor wrote now has a care-team read time, which a re-sent event carries.
-  await env.world.as(nurse, `mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: threadId });
+  await env.world.as(nurse, MarkThreadReadDocument, { threadId });
   const message = await env.server.app.db.getRepository(Message).findOneByOrFail({ threadId, seq: 3 });
   expect(message.readByCareTeamAt).not.toBeNull();
   await env.world.send(patient, threadId, 'third');

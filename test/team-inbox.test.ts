@@ -1,7 +1,16 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import type { Client } from 'graphql-ws';
 import { failure, gql } from './support/graphql';
 import { listen, settle, untilDashboards, type Feed } from './support/live';
 import { asRecipient, useLiveWorld, type Person, type TeamRef } from './support/world';
+import {
+  AssignThreadDocument,
+  ClaimThreadDocument,
+  MarkThreadDoneDocument,
+  ReopenThreadDocument,
+  UnassignThreadDocument,
+  type InboxItemFragment,
+} from '../web/gql/graphql';
 
 // The team inbox (issue 7), through the public API of a real server: members
 // of an auto-CC team list the team's threads they are in, by how long the
@@ -71,25 +80,47 @@ async function allPages(who: Person, team: TeamRef, first: number, options: Inbo
 type Change = 'claimThread' | 'unassignThread' | 'markThreadDone' | 'reopenThread';
 const CHANGES: Change[] = ['claimThread', 'unassignThread', 'markThreadDone', 'reopenThread'];
 
-const changeQuery = (field: Change) => `mutation($t: ID!, $team: ID!) { ${field}(threadId: $t, teamId: $team) { ${ITEM} } }`;
-const ASSIGN = `mutation($t: ID!, $team: ID!, $u: ID!) { assignThread(threadId: $t, teamId: $team, userId: $u) { ${ITEM} } }`;
+const CHANGE: Record<Change, TypedDocumentNode<Partial<Record<Change, InboxItemFragment>>, { threadId: string; teamId: string }>> = {
+  claimThread: ClaimThreadDocument,
+  unassignThread: UnassignThreadDocument,
+  markThreadDone: MarkThreadDoneDocument,
+  reopenThread: ReopenThreadDocument,
+};
+
+/** The fields of ITEM, of an item as the dashboard's operations select it. */
+const asItem = ({ threadId, teamId, status, waitingSince, assignedAt, doneAt, assignee, doneBy }: InboxItemFragment): Item => ({
+  threadId,
+  teamId,
+  status,
+  waitingSince,
+  assignedAt,
+  doneAt,
+  assignee: assignee && { id: assignee.id },
+  doneBy: doneBy && { id: doneBy.id },
+});
 
 async function change(who: Person, field: Change, threadId: string, team: TeamRef): Promise<Item> {
-  return (await env.world.as(who, changeQuery(field), { t: threadId, team: team.id }))[field];
+  const changed: Partial<Record<Change, InboxItemFragment>> = await env.world.as(who, CHANGE[field], { threadId, teamId: team.id });
+  return asItem(changed[field]!);
 }
 const claim = (who: Person, threadId: string, team: TeamRef) => change(who, 'claimThread', threadId, team);
 const unassign = (who: Person, threadId: string, team: TeamRef) => change(who, 'unassignThread', threadId, team);
 const markDone = (who: Person, threadId: string, team: TeamRef) => change(who, 'markThreadDone', threadId, team);
 const reopen = (who: Person, threadId: string, team: TeamRef) => change(who, 'reopenThread', threadId, team);
 async function assign(who: Person, threadId: string, team: TeamRef, to: Person | string): Promise<Item> {
-  return (await env.world.as(who, ASSIGN, { t: threadId, team: team.id, u: typeof to === 'string' ? to : to.id })).assignThread;
+  return asItem((await env.world.as(who, AssignThreadDocument, { threadId, teamId: team.id, userId: typeof to === 'string' ? to : to.id })).assignThread);
+}
+
+/** The single error of a change refused to the holder of `token` (userId is for assignThread alone). */
+function refused(field: Change | 'assignThread', { threadId, teamId, userId }: { threadId: string; teamId: string; userId: string }, token: string) {
+  return field === 'assignThread'
+    ? failure(env.server.url, AssignThreadDocument, { threadId, teamId, userId }, token)
+    : failure(env.server.url, CHANGE[field], { threadId, teamId }, token);
 }
 
 /** The single error of a change refused to `who`. */
-function refusal(who: Person, field: Change | 'assignThread', threadId: string, team: TeamRef, to?: Person) {
-  const query = field === 'assignThread' ? ASSIGN : changeQuery(field);
-  return failure(env.server.url, query, { t: threadId, team: team.id, u: to?.id ?? who.id }, who.token);
-}
+const refusal = (who: Person, field: Change | 'assignThread', threadId: string, team: TeamRef, to?: Person) =>
+  refused(field, { threadId, teamId: team.id, userId: to?.id ?? who.id }, who.token);
 
 /** Thread.inbox as `who` sees it. */
 async function inboxOf(who: Person, threadId: string): Promise<Item[]> {
@@ -360,15 +391,14 @@ describe('claim, assign and unassign', () => {
   test('two members claiming at once: exactly one becomes the assignee, the other is refused naming them', async () => {
     const { a, b, team, pat } = await env.world.careTeam('Race');
     const threads = await Promise.all([1, 2, 3, 4, 5].map((i) => env.world.thread(pat, [asRecipient(team)], `race ${i}`, `Race ${i}`)));
-    const claimQuery = changeQuery('claimThread');
     await Promise.all(
       threads.map(async (threadId) => {
-        const results = await Promise.all([a, b].map((who) => gql(env.server.url, claimQuery, { t: threadId, team: team.id }, who.token)));
+        const results = await Promise.all([a, b].map((who) => gql(env.server.url, ClaimThreadDocument, { threadId, teamId: team.id }, who.token)));
         const won = results.filter((r) => !r.errors && r.data?.claimThread);
         const lost = results.filter((r) => r.errors);
         expect(won).toHaveLength(1);
         expect(lost).toHaveLength(1);
-        const winner = won[0].data.claimThread.assignee.id === a.id ? a : b;
+        const winner = won[0].data!.claimThread.assignee!.id === a.id ? a : b;
         const loser = winner === a ? b : a;
         expect(lost[0].errors!.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
         expect(lost[0].errors![0].message).toContain(winner.name);
@@ -420,7 +450,7 @@ describe('claim, assign and unassign', () => {
       ['text that is no id', 'nobody', 'Unknown user'],
     ];
     for (const [who, target, reason] of cases) {
-      const result = await gql(env.server.url, ASSIGN, { t: threadId, team: team.id, u: typeof target === 'string' ? target : target.id }, a.token);
+      const result = await gql(env.server.url, AssignThreadDocument, { threadId, teamId: team.id, userId: typeof target === 'string' ? target : target.id }, a.token);
       expect({ who, codes: result.errors?.map((e) => e.extensions?.code) }).toEqual({ who, codes: ['BAD_USER_INPUT'] });
       expect({ who, message: result.errors![0].message }).toEqual({ who, message: expect.stringContaining(reason) });
     }
@@ -476,20 +506,12 @@ describe('who may change a thread in a team inbox', () => {
         ['a member, for a team the thread is not addressed to', a, otherTeam, 'BAD_USER_INPUT'],
       ];
       for (const [who, person, target, code] of cases) {
-        const error = await failure(env.server.url, field === 'assignThread' ? ASSIGN : changeQuery(field), { t: threadId, team: target.id, u: a.id }, person.token);
+        const error = await refused(field, { threadId, teamId: target.id, userId: a.id }, person.token);
         expect({ field, who, code: error.extensions?.code }).toEqual({ field, who, code });
       }
-      const unknownTeam = await failure(env.server.url, field === 'assignThread' ? ASSIGN : changeQuery(field), {
-        t: threadId,
-        team: '00000000-0000-4000-8000-000000000000',
-        u: a.id,
-      }, a.token);
+      const unknownTeam = await refused(field, { threadId, teamId: '00000000-0000-4000-8000-000000000000', userId: a.id }, a.token);
       expect({ field, code: unknownTeam.extensions?.code }).toEqual({ field, code: 'NOT_FOUND' });
-      const unknownThread = await failure(env.server.url, field === 'assignThread' ? ASSIGN : changeQuery(field), {
-        t: '00000000-0000-4000-8000-000000000000',
-        team: team.id,
-        u: a.id,
-      }, a.token);
+      const unknownThread = await refused(field, { threadId: '00000000-0000-4000-8000-000000000000', teamId: team.id, userId: a.id }, a.token);
       expect({ field, code: unknownThread.extensions?.code }).toEqual({ field, code: 'NOT_FOUND' });
     }
     expect(await itemOf(a, threadId, team)).toEqual(before);

@@ -6,6 +6,7 @@ import { TEST_REDIS_URL } from './support/redis';
 import { TEST_POSTGRES_URL, type TestServer } from './support/server';
 import { useTwoInstances } from './support/two-instances';
 import { asRecipient, useLiveWorld, World, type Person, type TeamRef } from './support/world';
+import { MarkThreadDoneDocument, SendMessageDocument } from '../web/gql/graphql';
 
 // Team membership and a team's threads (issue 8), through the public API of
 // real servers: joining an auto-CC team joins the threads open in its inbox;
@@ -29,7 +30,6 @@ const THREAD = `query($t: ID!) {
 }`;
 const THREADS = `{ threads(first: 100) { edges { node { id } } } }`;
 const MESSAGES = `query($t: ID!) { thread(id: $t) { messages(first: 10) { edges { node { body } } } } }`;
-const SEND = `mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }`;
 const TRAIL = `query($t: ID!) { auditTrail(threadId: $t) { action actor { id } subject { id } team { id } } }`;
 
 interface Activity {
@@ -67,7 +67,7 @@ const lastOf = (feed: Dashboard, threadId: string, kind: string) => feed.receive
 
 const removeMember = (world: World, team: TeamRef, person: Person) => world.as(world.admin, REMOVE_MEMBER, { t: team.id, u: person.id });
 const markDone = (world: World, who: Person, threadId: string, team: TeamRef) =>
-  world.as(who, `mutation($t: ID!, $team: ID!) { markThreadDone(threadId: $t, teamId: $team) { status } }`, { t: threadId, team: team.id });
+  world.as(who, MarkThreadDoneDocument, { threadId, teamId: team.id });
 
 /** The ids of `who`'s threads. */
 async function threadsOf(who: Person, world: World = env.world): Promise<string[]> {
@@ -88,7 +88,7 @@ async function reach(who: Person, threadId: string): Promise<string[]> {
   return [
     (await failure(url, `query($t: ID!) { thread(id: $t) { id } }`, { t: threadId }, who.token)).extensions?.code as string,
     (await failure(url, MESSAGES, { t: threadId }, who.token)).extensions?.code as string,
-    (await failure(url, SEND, { t: threadId, b: 'still here?' }, who.token)).extensions?.code as string,
+    (await failure(url, SendMessageDocument, { threadId, body: 'still here?' }, who.token)).extensions?.code as string,
   ];
 }
 

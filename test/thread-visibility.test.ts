@@ -1,6 +1,7 @@
 import { createLoaders } from '../src/loaders';
 import { User } from '../src/modules/users/user.entity';
 import { asRecipient, useWorld, type Person } from './support/world';
+import { SendMessageDocument } from '../web/gql/graphql';
 
 // The visibility scope (threads/thread-visibility.ts) restricts the reads
 // themselves, not only the resolvers in front of them: a message page, the
@@ -38,7 +39,7 @@ test('participants see the thread; a patient never a staff-only note; outsiders 
   await world.share(pat, colleague);
   const threadId = await world.thread(pat, [asRecipient(dr), asRecipient(colleague)], 'first');
   await world.send(dr, threadId, 'reply');
-  await world.as(dr, `mutation($t: ID!) { sendMessage(threadId: $t, body: "note", staffOnly: true) { id } }`, { t: threadId });
+  await world.as(dr, SendMessageDocument, { threadId, body: 'note', staffOnly: true });
 
   expect(await reads(colleague, threadId)).toEqual({ page: ['first', 'reply', 'note'], listed: true, thread: threadId, visible: true, last: 'note', unread: 3 });
   expect(await reads(pat, threadId)).toEqual({ page: ['first', 'reply'], listed: true, thread: threadId, visible: true, last: 'reply', unread: 1 });

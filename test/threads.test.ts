@@ -1,7 +1,8 @@
 import { In } from 'typeorm';
 import { Thread } from '../src/modules/threads/thread.entity';
-import { codes, gql } from './support/graphql';
+import { codes, gql, type Operation } from './support/graphql';
 import { asRecipient, useWorld, type Person } from './support/world';
+import { AddParticipantsDocument, CreateThreadDocument, LeaveThreadDocument, MarkThreadReadDocument, SendMessageDocument } from '../web/gql/graphql';
 
 const env = useWorld();
 
@@ -21,10 +22,7 @@ interface ThreadView {
 }
 
 const THREAD = `id subject createdBy { id } teams { id } participants { user { id } joinedAt addedBy { id } viaTeam { id } }`;
-const CREATE = `mutation($s: String!, $b: String!, $r: [RecipientInput!]!) { createThread(subject: $s, body: $b, recipients: $r) { id } }`;
 const ADD = `mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { ${THREAD} } }`;
-const LEAVE = `mutation($t: ID!) { leaveThread(threadId: $t) }`;
-const SEND = `mutation($t: ID!, $b: String!, $c: String) { sendMessage(threadId: $t, body: $b, clientMessageId: $c) { id body createdAt threadId author { id } } }`;
 
 let teamCounter = 0;
 /** Team names are unique, so every test gets its own. */
@@ -55,7 +53,7 @@ const participant = (thread: ThreadView, person: Person) => thread.participants.
 const sorted = (...people: Person[]) => people.map((p) => p.id).sort();
 
 function send(who: Person, threadId: string, body: string, clientMessageId?: string) {
-  return env.world.as(who, SEND, { t: threadId, b: body, c: clientMessageId ?? null }).then((d) => d.sendMessage);
+  return env.world.as(who, SendMessageDocument, { threadId, body, clientMessageId: clientMessageId ?? null }).then((d) => d.sendMessage);
 }
 
 describe('createThread needs at least one recipient, a subject and a body', () => {
@@ -66,7 +64,7 @@ describe('createThread needs at least one recipient, a subject and a body', () =
     await env.world.thread(author, [asRecipient(earlier)]);
     const involved = [author, earlier, ...recipients];
     const before = await Promise.all(involved.map(inbox));
-    const result = await gql(env.server.url, CREATE, { s: subject, b: body, r: recipients.map(asRecipient) }, author.token);
+    const result = await gql(env.server.url, CreateThreadDocument, { subject, body, recipients: recipients.map(asRecipient) }, author.token);
     expect(result.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors?.[0].message).toBeTruthy();
     expect(await Promise.all(involved.map(inbox))).toEqual(before);
@@ -333,7 +331,7 @@ describe('leaveThread', () => {
   test('removes only the caller; other members of the same team stay', async () => {
     const { author, a, b, t, id } = await teamThread();
     const before = await readThread(author, id);
-    expect((await env.world.as(a, LEAVE, { t: id })).leaveThread).toBe(true);
+    expect((await env.world.as(a, LeaveThreadDocument, { threadId: id })).leaveThread).toBe(true);
     const after = await readThread(b, id);
     expect(userIds(after)).toEqual(sorted(author, b));
     expect(after.participants).toEqual(before.participants.filter((p) => p.user.id !== a.id));
@@ -343,16 +341,16 @@ describe('leaveThread', () => {
 
   test('after leaving, the thread is NOT_FOUND for the caller', async () => {
     const { a, id } = await teamThread();
-    await env.world.as(a, LEAVE, { t: id });
+    await env.world.as(a, LeaveThreadDocument, { threadId: id });
     const stranger = await env.world.professional('Stranger');
-    const requests: [string, Record<string, unknown>][] = [
+    const requests: [Operation<unknown, any>, Record<string, unknown>][] = [
       [`query($t: ID!) { thread(id: $t) { id } }`, { t: id }],
       [`query($t: ID!) { thread(id: $t) { messages { edges { node { id } } } } }`, { t: id }],
-      [SEND, { t: id, b: 'after leaving' }],
-      [`mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: id }],
+      [SendMessageDocument, { threadId: id, body: 'after leaving' }],
+      [MarkThreadReadDocument, { threadId: id }],
       [`query($t: ID!) { auditTrail(threadId: $t) { id } }`, { t: id }],
-      [`mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, { t: id, r: [asRecipient(stranger)] }],
-      [LEAVE, { t: id }],
+      [AddParticipantsDocument, { threadId: id, recipients: [asRecipient(stranger)] }],
+      [LeaveThreadDocument, { threadId: id }],
     ];
     for (const [query, variables] of requests) {
       expect(await codes(env.server.url, query, variables, a.token)).toEqual(['NOT_FOUND']);
@@ -364,15 +362,15 @@ describe('leaveThread', () => {
     const { author, a, id } = await teamThread();
     const other = await env.world.thread(a, [asRecipient(author)]);
     expect((await inbox(a)).sort()).toEqual([id, other].sort());
-    await env.world.as(a, LEAVE, { t: id });
+    await env.world.as(a, LeaveThreadDocument, { threadId: id });
     expect(await inbox(a)).toEqual([other]);
-    await gql(env.server.url, SEND, { t: id, b: 'ghost' }, a.token);
+    await gql(env.server.url, SendMessageDocument, { threadId: id, body: 'ghost' }, a.token);
     expect((await messageBodies(author, id)).map((m) => m.body)).toEqual(['Hello']);
   });
 
   test('someone adding them again makes the thread visible to them again', async () => {
     const { author, a, b, t, id } = await teamThread();
-    await env.world.as(a, LEAVE, { t: id });
+    await env.world.as(a, LeaveThreadDocument, { threadId: id });
     await send(author, id, 'while you were away');
     const { addParticipants } = (await env.world.as(b, ADD, { t: id, r: [asRecipient(t)] })) as { addParticipants: ThreadView };
     expect(userIds(addParticipants)).toEqual(sorted(author, a, b));
@@ -411,12 +409,13 @@ describe('only current participants can see a thread, its messages, participants
         expect(absent.errors?.map((e) => e.message)).toEqual(result.errors?.map((e) => e.message));
       }
       expect(await inbox(who)).not.toContain(id);
-      for (const [query, variables] of [
-        [SEND, { t: id, b: 'intrusion' }],
-        [`mutation($t: ID!) { markThreadRead(threadId: $t) { id } }`, { t: id }],
-        [`mutation($t: ID!, $r: [RecipientInput!]!) { addParticipants(threadId: $t, recipients: $r) { id } }`, { t: id, r: [asRecipient(b)] }],
-        [LEAVE, { t: id }],
-      ] as const) {
+      const requests: [Operation<unknown, any>, Record<string, unknown>][] = [
+        [SendMessageDocument, { threadId: id, body: 'intrusion' }],
+        [MarkThreadReadDocument, { threadId: id }],
+        [AddParticipantsDocument, { threadId: id, recipients: [asRecipient(b)] }],
+        [LeaveThreadDocument, { threadId: id }],
+      ];
+      for (const [query, variables] of requests) {
         expect(await codes(env.server.url, query, variables, who.token)).toEqual(['NOT_FOUND']);
       }
     }
@@ -431,7 +430,7 @@ describe('only current participants can see a thread, its messages, participants
     const me = await env.world.professional('Me');
     for (const t of ['00000000-0000-4000-8000-000000000000', 'not-an-id', '']) {
       expect(await codes(env.server.url, `query($t: ID!) { thread(id: $t) { id } }`, { t }, me.token)).toEqual(['NOT_FOUND']);
-      expect(await codes(env.server.url, SEND, { t, b: 'x' }, me.token)).toEqual(['NOT_FOUND']);
+      expect(await codes(env.server.url, SendMessageDocument, { threadId: t, body: 'x' }, me.token)).toEqual(['NOT_FOUND']);
       expect(await codes(env.server.url, `query($t: ID!) { auditTrail(threadId: $t) { id } }`, { t }, env.world.admin.token)).toEqual(['NOT_FOUND']);
     }
   });

@@ -1,7 +1,7 @@
 import type { ServerOptions } from '../../src/server';
 import { ADMIN, startTestServer, type TestServer } from './server';
 import type { Client } from 'graphql-ws';
-import { SendMessageDocument } from '../../web/gql/graphql';
+import { LeaveThreadDocument, LoginDocument, SendMessageDocument } from '../../web/gql/graphql';
 import { ok, type Operation } from './graphql';
 import { until } from './live';
 
@@ -135,7 +135,7 @@ export class World {
   }
 
   leave(person: Person, threadId: string) {
-    return this.as(person, `mutation($t: ID!) { leaveThread(threadId: $t) }`, { t: threadId });
+    return this.as(person, LeaveThreadDocument, { threadId });
   }
 
   /** Runs a request as someone and returns its data; throws on errors. */
@@ -158,11 +158,9 @@ export class World {
   }
 }
 
-const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token user { id name } } }`;
-
 /** Signs in on the server at `url` with a password; throws on errors. */
 export async function signIn(url: string, email: string, password: string): Promise<{ token: string; user: { id: string; name: string } }> {
-  return (await ok(url, LOGIN, { email, password })).login;
+  return (await ok(url, LoginDocument, { email, password })).login;
 }
 
 export const asRecipient = (target: TeamRef | Person) => ('token' in target ? { userId: target.id } : { teamId: target.id });

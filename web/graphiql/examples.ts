@@ -1,5 +1,9 @@
-// The operations GraphiQL opens with, one tab each, written against `npm run demo`'s clinic.
+// The operations GraphiQL opens with, one tab each: the dashboard's own (web/operations, via
+// web/gql), with variables written against `npm run demo`'s clinic.
 // test/graphiql.test.ts validates every one against the schema.
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { print } from 'graphql';
+import { CreateThreadDocument, LoginDocument, RecipientsDocument, ThreadActivityDocument } from '../gql/graphql';
 
 /** Stands for the token of the last login run in this page (see graphiql.tsx). */
 export const TOKEN_PLACEHOLDER = '<token from login>';
@@ -19,83 +23,62 @@ export interface Example {
   variables?: string;
 }
 
+/** A tab: the teaching comment, then the operation as the dashboard sends it, with its variables. */
+function example<V>(comment: string, document: TypedDocumentNode<unknown, V>, variables: V): Example {
+  const header = comment
+    .trim()
+    .split('\n')
+    .map((line) => `# ${line.trim()}`)
+    .join('\n');
+  return { query: `${header}\n${print(document)}\n`, variables: `${JSON.stringify(variables, null, 2)}\n` };
+}
+
 export const EXAMPLES: Example[] = [
-  {
-    query: `# Sign in as the demo patient
-# (npm run demo prints the other logins).
-# The headers below send the token it returns
-# with every other tab's operations.
-mutation Login {
-  login(
-    email: "pat@demo.carethread"
-    password: "carethread-demo"
-  ) {
-    token
-    user { id name kind }
-  }
-}
-`,
-  },
-  {
-    query: `# The recipient drop-down.
-# An auto-CC team is ONE option, a TeamRecipient:
-# picking it adds the people in members, and
-# reachCount says how many a message to it reaches.
-# Its members are never offered one by one.
-# Other professionals come as UserRecipients.
-# A patient is offered only their care network.
-query Recipients {
-  recipients(first: 20) {
-    __typename
-    ... on TeamRecipient {
-      team { id name autoCc }
-      members { name }
-      reachCount
-    }
-    ... on UserRecipient { user { id name kind } }
-  }
-}
-`,
-  },
-  {
-    query: `# A new thread to a whole team.
-# A RecipientInput holds one of teamId and userId.
-# Put a team id from the Recipients tab in $team
-# (Variables, below). Every contactable member
-# joins, with viaTeam naming the team.
-mutation CreateThreadToTeam($team: ID!) {
-  createThread(
-    subject: "Morning readings"
-    body: "My readings were above 12 all week."
-    recipients: [{ teamId: $team }]
-  ) {
-    id
-    subject
-    participants { user { name } viaTeam { name } }
-  }
-}
-`,
-    variables: `{ "team": "<a team id from the Recipients tab>" }`,
-  },
-  {
-    query: `# New messages in every thread you are in, live,
-# over graphql-ws on this same URL: the Authorization
-# header goes as connectionParams.authorization.
-# Run it, then send a message in one of your threads
-# (from another tab or client). Run again to stop.
-subscription MessageAdded {
-  messageAdded {
-    id
-    threadId
-    body
-    createdAt
-    author { name }
-    # Files go up first: POST /attachments (multipart,
-    # part "file", this Authorization header); send
-    # their ids as sendMessage's attachmentIds.
-    attachments { name contentType size url }
-  }
-}
-`,
-  },
+  example(
+    `Sign in as the demo patient (email and password
+    in Variables, below; npm run demo prints the
+    other logins).
+    The headers below send the token it returns
+    with every other tab's operations.`,
+    LoginDocument,
+    { email: 'pat@demo.carethread', password: 'carethread-demo' },
+  ),
+  example(
+    `The recipient drop-down.
+    An auto-CC team is ONE option, a TeamRecipient:
+    picking it adds the users its members field
+    lists (ask for it too), and
+    reachCount says how many a message to it reaches.
+    Its members are never offered one by one.
+    Other professionals come as UserRecipients.
+    A patient is offered only their care network.`,
+    RecipientsDocument,
+    { first: 20 },
+  ),
+  example(
+    `A new thread to a whole team.
+    A RecipientInput holds one of teamId and userId.
+    Put a team id from the Recipients tab in
+    recipients (Variables, below). Every contactable
+    member joins, with viaTeam naming the team.`,
+    CreateThreadDocument,
+    {
+      subject: 'Morning readings',
+      body: 'My readings were above 12 all week.',
+      recipients: [{ teamId: '<a team id from the Recipients tab>' }],
+    },
+  ),
+  example(
+    `Everything that changes your threads, live, over
+    graphql-ws on this same URL: the Authorization
+    header goes as connectionParams.authorization.
+    Run it, then send a message in one of your threads
+    (from another tab or client). Run again to stop.
+    Files go up first: POST /attachments (multipart,
+    part "file", this Authorization header); send
+    their ids as sendMessage's attachmentIds, and ask
+    attachmentLink(id) for a download link.`,
+    ThreadActivityDocument,
+    {},
+  ),
 ];
