@@ -1,5 +1,5 @@
 import type { Locator } from 'playwright-core';
-import { ThreadDocument } from '../web/gql/graphql';
+import { SendMessageDocument, ThreadDocument } from '../web/gql/graphql';
 import { auditEvents } from './support/audit-requests';
 import { describeInBrowser, screenshot } from './support/browser';
 import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from './support/dashboard';
@@ -245,7 +245,7 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     const alert = tab.page.locator('form.reply').getByRole('alert');
     await alert.waitFor();
     // The server's own words, as explain() gives a BAD_USER_INPUT.
-    const refusal = await gql(env.server.url, `mutation($t: ID!) { sendMessage(threadId: $t, body: "") { id } }`, { t: threadId }, a.token);
+    const refusal = await gql(env.server.url, SendMessageDocument, { threadId, body: '' }, a.token);
     expect(await alert.textContent()).toBe(refusal.errors?.[0].message);
     await expectAccessible(tab.page, 'threads-11-reply-refused');
     await reply(tab, 'Behind the clinic');
@@ -284,7 +284,7 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     const long = 'Unbroken'.repeat(20);
     const threadId = await env.world.thread(pat, [{ teamId: team.id }], `${long} body`, `Fit ${long}`);
     await env.world.thread(pat, [{ teamId: team.id }], 'Thanks for the call', 'Fit thanks');
-    await env.world.as(b, `mutation($t: ID!) { sendMessage(threadId: $t, body: "Check the ankle too", staffOnly: true) { id } }`, { t: threadId });
+    await env.world.as(b, SendMessageDocument, { threadId, body: 'Check the ankle too', staffOnly: true });
     await env.world.send(a, threadId, `Reply with ${long}`);
 
     const phone = await dashboardOf(a, PHONE);

@@ -1,6 +1,8 @@
 import { request } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import type { Person } from '../support/world';
+import { SendMessageDocument } from '../../web/gql/graphql';
+import { source } from '../support/graphql';
 import { Connection, send, ThreadReader, untilLive } from './support/clients';
 import { isError, startInstance, type Instance } from './support/instance';
 import { describeScale, teamThread, useCluster } from './support/suite';
@@ -10,7 +12,7 @@ import { describeScale, teamThread, useCluster } from './support/suite';
 // fixtures and checks; the process that is stopped or killed is an extra one
 // on the same database and Redis.
 
-const SEND = 'mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }';
+const SEND = source(SendMessageDocument);
 
 interface Burst {
   /** Ids of the sends that got a successful response. */
@@ -32,7 +34,7 @@ async function burst(via: Instance, author: Person, threadId: string, count: num
       const res = await fetch(via.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${author.token}` },
-        body: JSON.stringify({ query: SEND, variables: { t: threadId, b: `${author.name} via ${via.name} #${i}` } }),
+        body: JSON.stringify({ query: SEND, variables: { threadId, body: `${author.name} via ${via.name} #${i}` } }),
       });
       body = (await res.json()) as typeof body;
     } catch {
@@ -79,7 +81,7 @@ describeScale('faults: a server process stops or crashes', () => {
     await untilLive([listener], probeId, a, pat);
 
     // A request in flight that outlasts the signal: its headers are in, half of its body is not.
-    const slowBody = JSON.stringify({ query: SEND, variables: { t: threadId, b: 'in flight across the SIGTERM' } });
+    const slowBody = JSON.stringify({ query: SEND, variables: { threadId, body: 'in flight across the SIGTERM' } });
     const { port } = new URL(t.url);
     const slow = request({
       host: '127.0.0.1',

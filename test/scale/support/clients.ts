@@ -1,5 +1,6 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { SendMessageDocument } from '../../../web/gql/graphql';
 import { ok } from '../../support/graphql';
 import type { Person } from '../../support/world';
 import type { Instance } from './instance';
@@ -14,7 +15,6 @@ const MESSAGE_ADDED = 'subscription { messageAdded { id threadId body } }';
 const PAGE = `query($t: ID!, $after: String) {
   thread(id: $t) { messages(first: 100, after: $after) { edges { cursor node { id threadId body } } pageInfo { hasNextPage endCursor } } }
 }`;
-const SEND = 'mutation($t: ID!, $b: String!) { sendMessage(threadId: $t, body: $b) { id } }';
 
 /**
  * One graphql-ws connection of a person to one instance, subscribed to every
@@ -110,7 +110,7 @@ export class Connection {
 }
 
 export const send = async (instance: Instance, author: Person, threadId: string, body: string): Promise<string> =>
-  (await ok(instance.url, SEND, { t: threadId, b: body }, author.token)).sendMessage.id;
+  (await ok(instance.url, SendMessageDocument, { threadId, body }, author.token)).sendMessage.id;
 
 /**
  * Proves that every connection's subscription is live: sends probe messages to
