@@ -2,9 +2,9 @@
 // live event brought them; the updates below are what a result means beyond its own entities:
 // a thread joining or leaving the list, a message joining the open thread, a team inbox
 // whose filtered lists must be asked again.
-import { cacheExchange, type Cache } from '@urql/exchange-graphcache';
+import { cacheExchange, type Cache, type Variables } from '@urql/exchange-graphcache';
 import {
-  ThreadDocument,
+  ThreadMessagesDocument,
   ThreadsDocument,
   type MessageFieldsFragment,
   type ThreadActivitySubscription,
@@ -14,7 +14,7 @@ import schema from '../gql/schema';
 
 /** The thread list's variables: the same here and in the view, so that both name one query. */
 export const THREADS_VARIABLES = { first: 50 };
-/** The open thread's page of messages. */
+/** How many messages the open thread asks for at a time (the server's largest page). */
 export const THREAD_MESSAGES = 100;
 
 const notKeyed = () => null;
@@ -46,11 +46,28 @@ function removeThread(cache: Cache, threadId: string): void {
   cache.invalidate({ __typename: 'Thread', id: threadId });
 }
 
-/** Appends a message to its thread's cached page, once. */
+/**
+ * Appends a message to its thread's last loaded page of messages (the cached one without a next
+ * page), once. Pages go oldest first, so the message belongs after every page before it. Until
+ * the last page has loaded there is none to append to: that page brings the message itself.
+ */
 function addMessage(cache: Cache, message: MessageFieldsFragment): void {
-  cache.updateQuery({ query: ThreadDocument, variables: { id: message.threadId, first: THREAD_MESSAGES } }, (data) => {
-    if (!data?.thread || data.thread.messages.edges.some((edge) => edge.node.id === message.id)) return data;
-    data.thread.messages.edges.push({ __typename: 'MessageEdge', node: message } as (typeof data.thread.messages.edges)[number]);
+  const thread = { __typename: 'Thread', id: message.threadId };
+  const messageKey = cache.keyOfEntity({ __typename: 'Message', id: message.id });
+  let last: Variables | null = null;
+  for (const field of cache.inspectFields(thread)) {
+    if (field.fieldName !== 'messages') continue;
+    const page = cache.resolve(thread, field.fieldKey) as string | null;
+    if (!page) continue;
+    // The sender hears of its message twice (its sendMessage answer and the live event).
+    const edges = (cache.resolve(page, 'edges') ?? []) as string[];
+    if (edges.some((edge) => cache.resolve(edge, 'node') === messageKey)) return;
+    if (!cache.resolve(cache.resolve(page, 'pageInfo') as string, 'hasNextPage')) last = field.arguments;
+  }
+  if (!last) return;
+  cache.updateQuery({ query: ThreadMessagesDocument, variables: { ...last, id: message.threadId } }, (data) => {
+    // __typename: urql adds it to every selection, and the cache needs it to write the edge.
+    data?.thread?.messages.edges.push({ __typename: 'MessageEdge', node: message } as NonNullable<typeof data.thread>['messages']['edges'][number]);
     return data;
   });
 }

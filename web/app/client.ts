@@ -25,6 +25,9 @@ export function signedInClient(token: string, live: Omit<LiveEvents, 'refused'>,
     // kept by its events: asking again on every visit would be a THREAD_READ of every thread
     // listed each time. Views the feed does not cover ask each time they open (requestPolicy cache-and-network).
     requestPolicy: 'cache-first',
+    // POST only: a query sent as GET would put its variables (a searched name, a thread's id)
+    // in the URL, which proxies and access logs keep.
+    preferGetMethod: false,
     exchanges: [
       mapExchange({
         onError(error) {

@@ -7,11 +7,11 @@ import { explain } from '../errors';
 import { href } from '../route';
 import { useLiveQuery, useSigned } from '../session';
 import { LeaveThread } from './thread/leave-thread';
-import { MessageItem } from './thread/message-item';
+import { MessagePages } from './thread/message-pages';
 import { Participants } from './thread/participants';
 import { ReplyForm } from './thread/reply-form';
 
-/** An open thread: who is in it, its messages oldest first, the reply box, and leaving. */
+/** An open thread: who is in it, all its messages oldest first, the reply box, and leaving. */
 export function ThreadPane({ id }: { id: string }) {
   const { viewer } = useSigned();
   const [leaving, setLeaving] = useState(false);
@@ -54,11 +54,7 @@ export function ThreadPane({ id }: { id: string }) {
         </p>
       )}
       <Participants participants={thread.participants} viewerId={viewer.id} />
-      <ol class="thread-messages" aria-label="Messages" aria-live="polite" aria-relevant="additions">
-        {thread.messages.edges.map(({ node }) => (
-          <MessageItem key={node.id} message={node} mine={node.author.id === viewer.id} />
-        ))}
-      </ol>
+      <MessagePages threadId={id} viewerId={viewer.id} firstPage={thread.messages} />
       <ReplyForm threadId={id} />
       <LeaveThread threadId={id} leaving={setLeaving} left={() => setLeft(true)} />
     </section>
