@@ -8,8 +8,14 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // The pure rules: npm run test:unit (jest.unit.config.js). Server processes on PostgreSQL
   // and Redis: npm run test:scale (jest.scale.config.js).
-  // The demo always runs on a SQLite file of its own: the PostgreSQL lane would run it unchanged.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/', '<rootDir>/test/scale/', ...(process.env.TEST_DATABASE_URL ? ['<rootDir>/test/demo.test.ts'] : [])],
+  // The demo always runs on a SQLite file of its own, and the browser tests (test/browser) try
+  // the pages, whose database is the API's business: the PostgreSQL lane would run them unchanged.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/unit/',
+    '<rootDir>/test/scale/',
+    ...(process.env.TEST_DATABASE_URL ? ['<rootDir>/test/demo.test.ts', '<rootDir>/test/browser/'] : []),
+  ],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: false }] },
   setupFiles: ['reflect-metadata'],
   // Compiles the server once for the tests that start it (or a command) in a child process.

@@ -1,6 +1,6 @@
 // The operations GraphiQL opens with, one tab each: the dashboard's own (web/operations, via
 // web/gql), with variables written against `npm run demo`'s clinic.
-// test/graphiql.test.ts validates every one against the schema.
+// test/browser/graphiql.test.ts validates every one against the schema.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { CreateThreadDocument, LoginDocument, RecipientsDocument, ThreadActivityDocument } from '../gql/graphql';

@@ -1,16 +1,10 @@
 import './message-pages.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ThreadMessagesDocument, type MessageFieldsFragment } from '../../../gql/graphql';
+import { ThreadMessagesDocument, type MessagePageFragment } from '../../../gql/graphql';
 import { THREAD_MESSAGES } from '../../cache';
 import { explain } from '../../errors';
 import { useLiveQuery } from '../../session';
 import { MessageItem } from './message-item';
-
-/** One page of a thread's messages, as the API gives it (oldest first). */
-interface MessagePage {
-  edges: { node: MessageFieldsFragment }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-}
 
 /** How far the pages after the first have come: all shown, one on its way, or one refused. */
 type Progress = { state: 'done' } | { state: 'loading' } | { state: 'failed'; error: string; retry: () => void };
@@ -28,7 +22,7 @@ interface PageProps {
  * Every message of the thread, oldest first: the first page (from the thread's own query), then
  * each later page asked in turn, while the messages already there stay readable.
  */
-export function MessagePages({ threadId, viewerId, firstPage }: { threadId: string; viewerId: string; firstPage: MessagePage }) {
+export function MessagePages({ threadId, viewerId, firstPage }: { threadId: string; viewerId: string; firstPage: MessagePageFragment }) {
   const [progress, setProgress] = useState<Progress>(DONE);
   const status = useRef<HTMLParagraphElement>(null);
   const complete = progress.state === 'done';
@@ -61,7 +55,7 @@ export function MessagePages({ threadId, viewerId, firstPage }: { threadId: stri
 }
 
 /** A page's messages, then the page after it when there is one. The last page reports that all show. */
-function Page({ page, ...props }: PageProps & { page: MessagePage }) {
+function Page({ page, ...props }: PageProps & { page: MessagePageFragment }) {
   const { hasNextPage, endCursor } = page.pageInfo;
   useEffect(() => {
     if (!hasNextPage) props.report(DONE);

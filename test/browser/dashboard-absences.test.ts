@@ -1,10 +1,10 @@
 import type { Page } from 'playwright-core';
-import { MyAbsencesDocument, RecordAbsenceDocument } from '../web/gql/graphql';
-import { describeInBrowser } from './support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards } from './support/dashboard';
-import { failure } from './support/graphql';
-import { until } from './support/live';
-import { useWorld, type Person } from './support/world';
+import { MyAbsencesDocument, RecordAbsenceDocument } from '../../web/gql/graphql';
+import { describeInBrowser } from '../support/browser';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards } from '../support/dashboard';
+import { failure } from '../support/graphql';
+import { until } from '../support/live';
+import { useWorld, type Person } from '../support/world';
 
 // A professional's absences on the dashboard: recording one, seeing it and being away, cancelling
 // it, and a bad range refused with the server's own message. Real server, headless Chromium.

@@ -1,11 +1,11 @@
 import type { Locator } from 'playwright-core';
-import { SendMessageDocument, ThreadDocument } from '../web/gql/graphql';
-import { auditEvents } from './support/audit-requests';
-import { describeInBrowser, screenshot } from './support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from './support/dashboard';
-import { gql, ok } from './support/graphql';
-import { until, untilDashboards } from './support/live';
-import { useWorld, type Person } from './support/world';
+import { SendMessageDocument, ThreadDocument } from '../../web/gql/graphql';
+import { auditEvents } from '../support/audit-requests';
+import { describeInBrowser, screenshot } from '../support/browser';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { gql, ok } from '../support/graphql';
+import { until, untilDashboards } from '../support/live';
+import { useWorld, type Person } from '../support/world';
 
 // My threads and the open thread at /app, in headless Chromium against a real
 // server: each person in their own browser context, as on two machines.

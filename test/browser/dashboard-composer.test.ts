@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
-import { ThreadDocument } from '../web/gql/graphql';
-import { describeInBrowser } from './support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from './support/dashboard';
-import { untilDashboards } from './support/live';
-import { useWorld } from './support/world';
+import { ThreadDocument } from '../../web/gql/graphql';
+import { describeInBrowser } from '../support/browser';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { untilDashboards } from '../support/live';
+import { useWorld } from '../support/world';
 
 /** The composer's fields, by their accessible names. */
 function composer(page: Page) {

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { generateVAPIDKeys } from 'web-push';
-import { WEB_ROOT } from '../src/web';
-import { describeInBrowser, launchBrowser, screenshot } from './support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE } from './support/dashboard';
-import { failure, ok } from './support/graphql';
-import { until } from './support/live';
-import { startTestServer, type TestServer } from './support/server';
-import { PASSWORD, useWorld, World, type Person } from './support/world';
+import { WEB_ROOT } from '../../src/web';
+import { describeInBrowser, launchBrowser, screenshot } from '../support/browser';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE } from '../support/dashboard';
+import { failure, ok } from '../support/graphql';
+import { until } from '../support/live';
+import { startTestServer, type TestServer } from '../support/server';
+import { PASSWORD, useWorld, World, type Person } from '../support/world';
 
 // The dashboard's notification settings and Web Push consent, in headless Chromium against a
 // real server with VAPID keys. Headless Chromium reaches no push service, so no subscription is

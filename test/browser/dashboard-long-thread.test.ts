@@ -1,8 +1,8 @@
 import type { Route } from 'playwright-core';
-import { describeInBrowser } from './support/browser';
-import { expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from './support/dashboard';
-import { until, untilDashboards } from './support/live';
-import { useWorld, type Person } from './support/world';
+import { describeInBrowser } from '../support/browser';
+import { expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { until, untilDashboards } from '../support/live';
+import { useWorld, type Person } from '../support/world';
 
 // A thread longer than one page of messages (the API gives at most 100 at once, oldest
 // first): the open thread loads the later pages in turn and shows every message, the

@@ -1,11 +1,11 @@
 import type { Page } from 'playwright-core';
-import { MyAccessLogDocument, SendMessageDocument } from '../web/gql/graphql';
-import { deliveriesRecorded } from './support/audit-requests';
-import { describeInBrowser } from './support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards } from './support/dashboard';
-import { failure } from './support/graphql';
-import { until, untilDashboards } from './support/live';
-import { useWorld, type Person } from './support/world';
+import { MyAccessLogDocument, SendMessageDocument } from '../../web/gql/graphql';
+import { deliveriesRecorded } from '../support/audit-requests';
+import { describeInBrowser } from '../support/browser';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards } from '../support/dashboard';
+import { failure } from '../support/graphql';
+import { until, untilDashboards } from '../support/live';
+import { useWorld, type Person } from '../support/world';
 
 // A patient's "Who saw my messages" on the dashboard: who read their thread, received its messages
 // live, or tried and was refused; never anything of a staff-only note; their own reads on request;

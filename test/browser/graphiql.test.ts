@@ -2,14 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, validate } from 'graphql';
 import type { Browser, Page } from 'playwright-core';
-import { getSchema } from '../src/schema';
-import { WEB_ROOT } from '../src/web';
-import { EXAMPLES, TOKEN_PLACEHOLDER } from '../web/graphiql/examples';
-import { LoginDocument } from '../web/gql/graphql';
-import { describeInBrowser, launchBrowser, screenshot } from './support/browser';
-import { ok } from './support/graphql';
-import { until, untilSubscribed } from './support/live';
-import { useWorld, type Person } from './support/world';
+import { getSchema } from '../../src/schema';
+import { WEB_ROOT } from '../../src/web';
+import { EXAMPLES, TOKEN_PLACEHOLDER } from '../../web/graphiql/examples';
+import { LoginDocument } from '../../web/gql/graphql';
+import { describeInBrowser, launchBrowser, screenshot } from '../support/browser';
+import { ok } from '../support/graphql';
+import { until, untilSubscribed } from '../support/live';
+import { useWorld, type Person } from '../support/world';
 
 // The Login example signs in as the demo patient; here that patient exists with the same login.
 const DEMO_PATIENT = { email: 'pat@demo.carethread', password: 'carethread-demo', name: 'Pat Patient' };

@@ -1,6 +1,6 @@
-import { describeInBrowser } from './support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards } from './support/dashboard';
-import { useWorld } from './support/world';
+import { describeInBrowser } from '../support/browser';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards } from '../support/dashboard';
+import { useWorld } from '../support/world';
 
 // The signed-in shell around every view: who is signed in, the links to each
 // view (by what the person may use), the live status, and what a reload or a

@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { ThreadDocument } from '../web/gql/graphql';
-import { describeInBrowser } from './support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from './support/dashboard';
-import { until, untilDashboards } from './support/live';
-import { gif, letter, png, upload } from './support/uploads';
-import { asRecipient, useWorld, type Person } from './support/world';
+import { ThreadDocument } from '../../web/gql/graphql';
+import { describeInBrowser } from '../support/browser';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { until, untilDashboards } from '../support/live';
+import { gif, letter, png, upload } from '../support/uploads';
+import { asRecipient, useWorld, type Person } from '../support/world';
 
 // Files on messages in the dashboard, in headless Chromium against a real server:
 // attaching in the thread's reply form and the new-message form (uploads with

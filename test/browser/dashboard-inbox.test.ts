@@ -1,9 +1,9 @@
 import type { Locator, Page } from 'playwright-core';
-import { describeInBrowser } from './support/browser';
-import { MINUTE, TestClock } from './support/clock';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from './support/dashboard';
-import { untilDashboards } from './support/live';
-import { asRecipient, useWorld, type TeamRef } from './support/world';
+import { describeInBrowser } from '../support/browser';
+import { MINUTE, TestClock } from '../support/clock';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { untilDashboards } from '../support/live';
+import { asRecipient, useWorld, type TeamRef } from '../support/world';
 
 // The team inbox view and the escalation alerts, in headless Chromium against
 // a real server: two members of a team on two pages, each change made on one
