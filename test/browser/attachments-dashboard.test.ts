@@ -110,7 +110,8 @@ describeInBrowser('attachments on the dashboard', () => {
     await page.getByLabel('Attach files').setInputFiles(paths);
     await page.getByRole('progressbar', { name: 'Uploading rash.png' }).waitFor();
     // Sending waits for the uploads.
-    await page.getByText('The reply is sent once the files have uploaded.').waitFor();
+    await page.getByText('Send reply waits until the files have uploaded.').waitFor();
+    expect(await page.getByRole('button', { name: 'Send reply' }).isDisabled()).toBe(true);
     await expectAccessible(page, 'attachments-1-patient-uploading');
 
     // Each becomes a chip: the photo with its thumbnail, both with name, size and Remove.

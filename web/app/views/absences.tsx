@@ -5,6 +5,7 @@ import { CancelAbsenceDocument, MyAbsencesDocument, RecordAbsenceDocument, type 
 import { explain } from '../errors';
 import { formatTime } from '../format';
 import { useLiveQuery } from '../session';
+import { FormOutcome } from './form-outcome';
 
 /** A datetime-local value ("2026-12-10T09:00", the browser's zone) as an ISO instant, or null when empty or incomplete. */
 function toIso(local: string): string | null {
@@ -85,12 +86,7 @@ function RecordAbsence() {
       <button type="submit">
         Record absence
       </button>
-      <p class="saved" role="status">
-        {saved}
-      </p>
-      <p class="error" role="alert">
-        {problem}
-      </p>
+      <FormOutcome done={saved} problem={problem} />
     </form>
   );
 }

@@ -4,6 +4,7 @@ import { useMutation, useQuery } from '@urql/preact';
 import { NotificationSettingsDocument, UpdateNotificationSettingsDocument, type NotificationChannel, type NotificationSettingsInput, type SettingsFragment } from '../../gql/graphql';
 import { explain } from '../errors';
 import { PushDevice } from './settings/push-device';
+import { FormOutcome } from './form-outcome';
 
 const CHANNELS: { channel: NotificationChannel; id: string; label: string; unavailable: string }[] = [
   { channel: 'EMAIL', id: 'notify-email', label: 'E-mail', unavailable: 'Not available: this server sends no e-mail, or your account has no e-mail address.' },
@@ -180,12 +181,7 @@ function SettingsForm({ settings, pushPublicKey }: { settings: SettingsFragment;
         <button type="submit">
           Save
         </button>
-        <p class="saved" role="status">
-          {saved}
-        </p>
-        <p class="error" role="alert">
-          {problem}
-        </p>
+        <FormOutcome done={saved} problem={problem} />
       </form>
       {/* Only the push parts follow a device change: the rest of the form may hold edits not saved yet. */}
       {pushPublicKey && <PushDevice publicKey={pushPublicKey} settings={settings} changed={(after) => set({ channels: ticked(after) })} />}

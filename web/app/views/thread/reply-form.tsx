@@ -46,8 +46,14 @@ export function ReplyForm({ threadId }: { threadId: string }) {
         </p>
       )}
       {files.picker}
-      <button type="submit">Send reply</button>
-      {files.uploading && <p class="hint">The reply is sent once the files have uploaded.</p>}
+      <button type="submit" disabled={files.uploading} aria-describedby={files.uploading ? 'reply-uploading' : undefined}>
+        Send reply
+      </button>
+      {files.uploading && (
+        <p id="reply-uploading" class="hint">
+          Send reply waits until the files have uploaded.
+        </p>
+      )}
       {error && (
         <p class="error" role="alert">
           {error}
