@@ -18,11 +18,14 @@ export function loadSession(): Session | null {
   const stored = sessionStorage.getItem(KEY);
   if (!stored) return null;
   try {
-    return JSON.parse(stored) as Session;
+    const session = JSON.parse(stored) as Session;
+    // Saved by an earlier version of the page, without what this one shows: signed in again.
+    if (Array.isArray(session.user?.teams)) return session;
   } catch {
-    sessionStorage.removeItem(KEY);
-    return null;
+    // Not JSON: forgotten below.
   }
+  sessionStorage.removeItem(KEY);
+  return null;
 }
 
 export const saveSession = (session: Session) => sessionStorage.setItem(KEY, JSON.stringify(session));
