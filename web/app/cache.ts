@@ -3,45 +3,63 @@
 // a thread joining or leaving the list, a message joining the open thread, a team inbox
 // whose filtered lists must be asked again.
 import { cacheExchange, type Cache, type Variables } from '@urql/exchange-graphcache';
+import { relayPagination } from '@urql/exchange-graphcache/extras';
 import {
+  ListedThreadFragmentDoc,
   ThreadMessagesDocument,
-  ThreadsDocument,
   type MessageFieldsFragment,
   type ThreadActivitySubscription,
   type ThreadSummaryFragment,
 } from '../gql/graphql';
 import schema from '../gql/schema';
 
-/** The thread list's variables: the same here and in the view, so that both name one query. */
+/** The thread list's first page: the same variables here and in the view, so that both name one query. */
 export const THREADS_VARIABLES = { first: 50 };
 /** How many messages the open thread asks for at a time (the server's largest page). */
 export const THREAD_MESSAGES = 100;
 
 const notKeyed = () => null;
 
-/** Puts a thread at the top of the cached list, unless it is there. */
+/**
+ * The connection of each cached page of the thread list, and whether it is the first page.
+ * relayPagination reads the pages as one list, so changes go to the pages themselves: writing
+ * that one list back (updateQuery) would copy every page into one, and a thread taken out
+ * there would stay listed by the others.
+ */
+function threadPages(cache: Cache): { connection: string; first: boolean }[] {
+  return cache
+    .inspectFields('Query')
+    .filter((field) => field.fieldName === 'threads')
+    .map((field) => ({ connection: cache.resolve('Query', field.fieldKey) as string | null, first: !field.arguments?.after }))
+    .filter((page): page is { connection: string; first: boolean } => !!page.connection);
+}
+
+const edgesOf = (cache: Cache, connection: string) => (cache.resolve(connection, 'edges') ?? []) as string[];
+
+/** Whether an edge of the list is the thread's. */
+const isOf = (cache: Cache, edge: string, threadId: string) => cache.resolve(edge, 'node') === cache.keyOfEntity({ __typename: 'Thread', id: threadId });
+
+/** Puts a thread at the top of the cached list's first page, unless a page lists it. */
 function addToList(cache: Cache, thread: ThreadSummaryFragment): void {
-  let added = false;
-  cache.updateQuery({ query: ThreadsDocument, variables: THREADS_VARIABLES }, (data) => {
-    if (!data || data.threads.edges.some((edge) => edge.node.id === thread.id)) return data;
-    // __typename: urql adds it to every selection, and the cache needs it to write the edge.
-    data.threads.edges.unshift({ __typename: 'ThreadEdge', node: thread } as (typeof data.threads.edges)[number]);
-    added = true;
-    return data;
-  });
+  const pages = threadPages(cache);
+  const first = pages.find((page) => page.first);
+  if (!first || pages.some((page) => edgesOf(cache, page.connection).some((edge) => isOf(cache, edge, thread.id)))) return;
+  // The entry to link (keyed by its thread, see keys): the thread's fields are in the cache already.
+  const edge = { __typename: 'ThreadEdge', node: { __typename: 'Thread', id: thread.id } };
+  cache.writeFragment(ListedThreadFragmentDoc, edge);
+  cache.link(first.connection, 'edges', [cache.keyOfEntity(edge), ...edgesOf(cache, first.connection)]);
   // Someone added again after leaving: forget the null that removeThread left for the thread.
-  if (added) cache.invalidate('Query', 'thread', { id: thread.id });
+  cache.invalidate('Query', 'thread', { id: thread.id });
 }
 
 /**
- * Takes a thread out of the list, and out of the cache. An open view of it reads null at once
- * rather than asking again: the server would refuse that read, and record it as refused.
+ * Takes a thread out of every page of the list, and out of the cache. An open view of it reads
+ * null at once rather than asking again: the server would refuse that read, and record it as refused.
  */
 function removeThread(cache: Cache, threadId: string): void {
-  cache.updateQuery({ query: ThreadsDocument, variables: THREADS_VARIABLES }, (data) => {
-    if (data) data.threads.edges = data.threads.edges.filter((edge) => edge.node.id !== threadId);
-    return data;
-  });
+  for (const { connection } of threadPages(cache)) {
+    cache.link(connection, 'edges', edgesOf(cache, connection).filter((edge) => !isOf(cache, edge, threadId)));
+  }
   cache.link('Query', 'thread', { id: threadId }, null);
   cache.invalidate({ __typename: 'Thread', id: threadId });
 }
@@ -72,7 +90,11 @@ function addMessage(cache: Cache, message: MessageFieldsFragment): void {
   });
 }
 
-/** A team's inbox lists are filtered (open or done, by assignee): after a change, each is asked again. */
+/**
+ * A team's inbox lists are filtered (open or done, by assignee) and ordered by the server: after a
+ * change, each cached page of them is asked again. The view asks each page after the end of the
+ * one before it (inbox/inbox-page.tsx), so when a page's end moves the next page follows it.
+ */
 function refreshInbox(cache: Cache, teamId: string): void {
   for (const field of cache.inspectFields('Query')) {
     if (field.fieldName === 'teamInbox' && field.arguments?.teamId === teamId) cache.invalidate('Query', field.fieldName, field.arguments);
@@ -84,7 +106,8 @@ export const normalizedCache = cacheExchange({
   keys: {
     PageInfo: notKeyed,
     ThreadConnection: notKeyed,
-    ThreadEdge: notKeyed,
+    // By its thread: one entry per thread whatever page brought it, and one that addToList can write.
+    ThreadEdge: (edge) => (edge.node as { id?: string } | null)?.id ?? null,
     MessageConnection: notKeyed,
     MessageEdge: notKeyed,
     TeamInboxConnection: notKeyed,
@@ -99,6 +122,8 @@ export const normalizedCache = cacheExchange({
     // One per viewer: every mutation that answers the settings updates the one the view shows.
     NotificationSettings: () => 'viewer',
   },
+  // The thread list's pages (each asked for after the one before) read as one list.
+  resolvers: { Query: { threads: relayPagination() } },
   updates: {
     Subscription: {
       threadActivity(result, _args, cache) {

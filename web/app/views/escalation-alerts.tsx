@@ -12,11 +12,12 @@ interface Escalation {
   subject: string;
 }
 
-/** Keeps the feed's ESCALATED events that name a thread the viewer can still see. */
+/** Keeps the feed's ESCALATED events that name a thread the viewer can still see: the latest one per thread and team. */
 function collect(escalations: Escalation[] = [], { threadActivity: activity }: ThreadActivitySubscription): Escalation[] {
   if (activity.kind !== 'ESCALATED' || !activity.teamId || !activity.thread) return escalations;
   const { teamId, threadId, at } = activity;
-  return [...escalations, { key: `${teamId} ${threadId} ${at}`, teamId, threadId, subject: activity.thread.subject }];
+  const others = escalations.filter((escalation) => escalation.teamId !== teamId || escalation.threadId !== threadId);
+  return [...others, { key: `${teamId} ${threadId} ${at}`, teamId, threadId, subject: activity.thread.subject }];
 }
 
 /**

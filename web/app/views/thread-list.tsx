@@ -1,5 +1,7 @@
 import './thread-list.css';
-import { ThreadsDocument, type ThreadSummaryFragment } from '../../gql/graphql';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { useClient, useQuery } from '@urql/preact';
+import { ThreadsDocument, type ThreadsQuery, type ThreadSummaryFragment } from '../../gql/graphql';
 import { THREADS_VARIABLES } from '../cache';
 import { explain } from '../errors';
 import { formatTime } from '../format';
@@ -13,13 +15,55 @@ const lastActivity = (thread: ThreadSummaryFragment) => thread.lastMessage?.crea
 // The cache keeps a thread where it first joined the list; sorting here is what moves it to the top on new activity.
 const newestFirst = (a: ThreadSummaryFragment, b: ThreadSummaryFragment) => Date.parse(lastActivity(b)) - Date.parse(lastActivity(a));
 
-/** The caller's threads, newest activity first, each a link that opens it. */
+const threadsOf = (data: ThreadsQuery | undefined) => (data ? data.threads.edges.map((edge) => edge.node).sort(newestFirst) : []);
+
+/** The caller's threads, newest activity first, each a link that opens it; older ones a page at a time. */
 export function ThreadList({ selectedId }: { selectedId: string | null }) {
-  const [{ data, error }] = useLiveQuery({ query: ThreadsDocument, variables: THREADS_VARIABLES });
-  const threads = data ? data.threads.edges.map((edge) => edge.node).sort(newestFirst) : [];
+  const client = useClient();
+  const heading = useRef<HTMLHeadingElement>(null);
+  // The cursor of the oldest page loaded. The first page is the live query (asked again after a
+  // reconnection); the query of the oldest page reads every page loaded, merged by the cache.
+  const [after, setAfter] = useState<string>();
+  const [latest] = useLiveQuery({ query: ThreadsDocument, variables: THREADS_VARIABLES });
+  const [oldest] = useQuery({ query: ThreadsDocument, variables: { ...THREADS_VARIABLES, after }, pause: !after });
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  const [olderError, setOlderError] = useState('');
+  const [focusId, setFocusId] = useState<string>();
+  const data = (after && oldest.data) || latest.data;
+  const error = latest.error ?? oldest.error;
+  const threads = threadsOf(data);
+  const nextCursor = data?.threads.pageInfo.hasNextPage ? data.threads.pageInfo.endCursor : null;
+  const list = useRef<HTMLUListElement>(null);
+
+  // Once the thread to focus is listed; then forgotten, so that it takes the focus once.
+  useEffect(() => {
+    const link = focusId && list.current?.querySelector<HTMLAnchorElement>(`a[href="${href({ view: 'thread', id: focusId })}"]`);
+    if (!link) return;
+    link.focus();
+    setFocusId(undefined);
+  }, [focusId, data]);
+
+  async function showOlder(cursor: string) {
+    // Not disabled while loading: a disabled button would drop the keyboard focus.
+    if (loadingOlder) return;
+    setLoadingOlder(true);
+    setOlderError('');
+    const result = await client.query(ThreadsDocument, { ...THREADS_VARIABLES, after: cursor }).toPromise();
+    setLoadingOlder(false);
+    if (result.error) return setOlderError(explain(result.error));
+    // The answer lists every page loaded: the focus goes to the first thread the new page adds.
+    const shown = new Set(threads.map((thread) => thread.id));
+    const added = threadsOf(result.data).find((thread) => !shown.has(thread.id));
+    if (added) setFocusId(added.id);
+    else heading.current?.focus();
+    setAfter(cursor);
+  }
+
   return (
     <section class="thread-list" aria-labelledby="thread-list-title">
-      <h2 id="thread-list-title">My threads</h2>
+      <h2 id="thread-list-title" ref={heading} tabIndex={-1}>
+        My threads
+      </h2>
       {error && (
         <p class="error" role="alert">
           {explain(error)}
@@ -28,11 +72,19 @@ export function ThreadList({ selectedId }: { selectedId: string | null }) {
       {!data && !error && <p class="hint">Loading your threads…</p>}
       {data && threads.length === 0 && <p class="hint">No threads yet. Start one with New message.</p>}
       {threads.length > 0 && (
-        <ul aria-label="My threads">
+        <ul aria-label="My threads" ref={list}>
           {threads.map((thread) => (
             <ThreadItem key={thread.id} thread={thread} selected={thread.id === selectedId} />
           ))}
         </ul>
+      )}
+      <p class="error" role="alert">
+        {olderError}
+      </p>
+      {nextCursor && (
+        <button type="button" class="older" aria-busy={loadingOlder} onClick={() => showOlder(nextCursor)}>
+          {loadingOlder ? 'Loading older threads…' : 'Show older threads'}
+        </button>
       )}
     </section>
   );

@@ -17,8 +17,8 @@ import { href } from '../../route';
 export type Item = TeamInboxQuery['teamInbox']['edges'][number]['node'];
 export type Member = TeamMembersQuery['teams'][number]['members'][number];
 
-interface Props {
-  item: Item;
+/** What every item of an inbox shares. */
+export interface ItemContext {
   /** Who the thread may be assigned to: the team's contactable professionals. */
   assignable: Member[];
   viewerId: string;
@@ -27,6 +27,10 @@ interface Props {
   announce: (what: string) => void;
   /** Called when the item leaves the list while it holds the focus (e.g. marked done under Open). */
   focusLost: () => void;
+}
+
+interface Props extends ItemContext {
+  item: Item;
 }
 
 /** One thread of the inbox: who waits and how long, who has it, and what a member can do with it. */
