@@ -243,6 +243,9 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     const threadId = await env.world.thread(pat, [{ teamId: team.id }], 'Where do I park?', 'Refused parking');
     const tab = await dashboardOf(a);
     await openThread(tab, 'Refused parking');
+    // The patient wrote its first message and has not opened it since: started, not unread.
+    await person(tab, pat.name).getByText('started the thread').waitFor();
+    expect(await person(tab, a.name).textContent()).toMatch(/read up to/);
     await tab.page.getByRole('button', { name: 'Send reply' }).click();
     const alert = tab.page.locator('form.reply').getByRole('alert');
     await alert.waitFor();

@@ -53,7 +53,7 @@ export function ThreadPane({ id }: { id: string }) {
           {explain(error)}
         </p>
       )}
-      <Participants participants={thread.participants} viewerId={viewer.id} />
+      <Participants participants={thread.participants} viewerId={viewer.id} creatorId={thread.createdBy.id} />
       <MessagePages threadId={id} viewerId={viewer.id} firstPage={thread.messages} />
       <ReplyForm threadId={id} />
       <LeaveThread threadId={id} leaving={setLeaving} left={() => setLeft(true)} />

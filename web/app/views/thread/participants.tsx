@@ -3,8 +3,14 @@ import { formatTime } from '../../format';
 
 const KIND = { PATIENT: 'patient', PROFESSIONAL: 'professional' } as const;
 
+/** How far someone has read; the one who started the thread wrote its first message, whether or not they opened it since. */
+function readState(participant: ParticipantFieldsFragment, creatorId: string): string {
+  if (participant.lastReadAt) return `read up to ${formatTime(participant.lastReadAt)}`;
+  return participant.user.id === creatorId ? 'started the thread' : 'has not read it yet';
+}
+
 /** Who is in the thread, how they came in, and how far each has read. */
-export function Participants({ participants, viewerId }: { participants: ParticipantFieldsFragment[]; viewerId: string }) {
+export function Participants({ participants, viewerId, creatorId }: { participants: ParticipantFieldsFragment[]; viewerId: string; creatorId: string }) {
   return (
     <details class="participants" open>
       <summary>People in this thread ({participants.length})</summary>
@@ -14,7 +20,7 @@ export function Participants({ participants, viewerId }: { participants: Partici
             <strong>{participant.user.id === viewerId ? `${participant.user.name} (you)` : participant.user.name}</strong>, {KIND[participant.user.kind]}
             {participant.viaTeam && ` via ${participant.viaTeam.name}`}
             {' · '}
-            {participant.lastReadAt ? `read up to ${formatTime(participant.lastReadAt)}` : 'has not read it yet'}
+            {readState(participant, creatorId)}
           </li>
         ))}
       </ul>
