@@ -221,7 +221,7 @@ describe('npm run build, which npm run demo runs before it starts', () => {
 
     // Saved again (same text, a new date), as an editor would.
     const now = new Date();
-    utimesSync(join(ROOT, 'web', 'app', 'dashboard.ts'), now, now);
+    utimesSync(join(ROOT, 'web', 'app', 'main.tsx'), now, now);
     await build();
     const third = builtAt();
     expect(third['dist/web/app/dashboard.js']).toBeGreaterThan(first['dist/web/app/dashboard.js']);

@@ -67,24 +67,24 @@ describe('each operation limit holds over HTTP, with a 400 and a coded error', (
 
 describe('the rules are one list: a rule added there is met over HTTP and graphql-ws alike', () => {
   test('a server given one more rule refuses it on both transports with the same error, and runs the rest', async () => {
-    const closedTeams: ValidationRule = (context) => ({
+    const closedOrganisations: ValidationRule = (context) => ({
       Field(node) {
-        if (node.name.value === 'teams') context.reportError(new GraphQLError('Teams are closed for this test', { nodes: node }));
+        if (node.name.value === 'organisations') context.reportError(new GraphQLError('Organisations are closed for this test', { nodes: node }));
       },
     });
-    const server = await startTestServer({}, { rules: (rules) => ({ ...rules, validation: [...rules.validation, closedTeams] }) });
+    const server = await startTestServer({}, { rules: (rules) => ({ ...rules, validation: [...rules.validation, closedOrganisations] }) });
     const world = await World.create(server);
     const { client } = openClient(server.wsUrl, world.admin.token);
     try {
-      const res = await postJson(server.url, JSON.stringify({ query: '{ teams { id } }' }), { authorization: `Bearer ${world.admin.token}` });
+      const res = await postJson(server.url, JSON.stringify({ query: '{ organisations { id } }' }), { authorization: `Bearer ${world.admin.token}` });
       expect(res.status).toBe(400);
-      expect(expectCleanRefusal(res, 'GRAPHQL_VALIDATION_FAILED').message).toBe('Teams are closed for this test');
-      const ws = await wsErrors(client, '{ teams { id } }');
+      expect(expectCleanRefusal(res, 'GRAPHQL_VALIDATION_FAILED').message).toBe('Organisations are closed for this test');
+      const ws = await wsErrors(client, '{ organisations { id } }');
       expect(ws.errors).toEqual(res.json?.errors);
       expect((await wsErrors(client, '{ me { id } }')).errors).toEqual([]);
       await ok(server.url, '{ me { id } }', {}, world.admin.token);
       // The default server runs the same operation.
-      await ok(env.server.url, '{ teams { id } }', {}, env.world.admin.token);
+      await ok(env.server.url, '{ organisations { id } }', {}, env.world.admin.token);
     } finally {
       await client.dispose();
       await server.close();
