@@ -1,15 +1,12 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { generateVAPIDKeys } from 'web-push';
-import { WEB_ROOT } from '../../src/web';
-import { describeInBrowser, launchBrowser, screenshot } from '../support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE } from '../support/dashboard';
+import { describeInBrowser, screenshot } from '../support/browser';
+import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
 import { failure, ok } from '../support/graphql';
 import { until } from '../support/live';
 import { startTestServer, type TestServer } from '../support/server';
-import { PASSWORD, useWorld, World, type Person } from '../support/world';
+import { useWorld, World, type Person } from '../support/world';
 
 // The dashboard's notification settings and Web Push consent, in headless Chromium against a
 // real server with VAPID keys. Headless Chromium reaches no push service, so no subscription is
@@ -20,42 +17,16 @@ const VAPID = { VAPID_PUBLIC_KEY: vapid.publicKey, VAPID_PRIVATE_KEY: vapid.priv
 const SETTINGS = '{ notificationSettings { channels delayMinutes quietHours { start end timeZone } } }';
 const TURN_ON = 'Turn on notifications on this device';
 
-interface Tab {
-  page: Page;
-  errors: string[];
-}
-
 describeInBrowser('notification settings on the dashboard', () => {
   const env = useWorld(VAPID);
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const { dashboardOf } = useDashboards(env);
   const servers: TestServer[] = [];
-
-  beforeAll(async () => {
-    if (!existsSync(join(WEB_ROOT, 'app', 'service-worker.js'))) throw new Error('the dashboard is not built: run npm run build:web');
-    browser = await launchBrowser();
-  });
-  afterEach(async () => {
-    await Promise.all(contexts.splice(0).map((context) => context.close()));
-    await Promise.all(servers.splice(0).map((server) => server.close()));
-    await until(() => env.server.live.size === 0 && env.server.app.liveSessions.size === 0);
-  });
-  afterAll(() => browser?.close());
+  afterEach(() => Promise.all(servers.splice(0).map((server) => server.close())));
 
   /** `person`'s dashboard with the notification settings open. */
-  async function settingsOf(person: Person, options: BrowserContextOptions = {}, server: Pick<TestServer, 'url'> = env.server): Promise<Tab> {
-    const context = await browser.newContext(options);
-    contexts.push(context);
-    context.setDefaultTimeout(5000);
-    const page = await context.newPage();
-    const tab: Tab = { page, errors: [] };
-    page.on('pageerror', (error) => tab.errors.push(error.message));
-    page.on('console', (message) => message.type() === 'error' && tab.errors.push(message.text()));
-    await page.goto(`${new URL(server.url).origin}/app`);
-    await page.getByLabel('Email').fill(person.email);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await openSettings(page);
+  async function settingsOf(person: Person, viewport = DESKTOP, options: Parameters<typeof dashboardOf>[2] = {}): Promise<Tab> {
+    const tab = await dashboardOf(person, viewport, options);
+    await openSettings(tab.page);
     return tab;
   }
 
@@ -85,7 +56,7 @@ describeInBrowser('notification settings on the dashboard', () => {
     const someone = await env.world.professional('Notify Settings');
     const before = (await ok(env.server.url, SETTINGS, {}, someone.token)).notificationSettings;
     expect(before.quietHours).toBeNull();
-    const { page, errors } = await settingsOf(someone, { timezoneId: 'America/New_York' });
+    const { page, errors } = await settingsOf(someone, DESKTOP, { context: { timezoneId: 'America/New_York' } });
 
     // What the server holds, and new quiet hours in the browser's own zone.
     expect(await values(page)).toEqual([String(before.delayMinutes), '', '', 'America/New_York']);
@@ -225,7 +196,7 @@ describeInBrowser('notification settings on the dashboard', () => {
     const server = await startTestServer();
     servers.push(server);
     const someone = await (await World.create(server)).professional('Notify No Push');
-    const { page, errors } = await settingsOf(someone, {}, server);
+    const { page, errors } = await settingsOf(someone, DESKTOP, { server });
     expect(await field(page, 'Push').isDisabled()).toBe(true);
     expect(await page.getByText('Not available: this server does not send push notifications.').isVisible()).toBe(true);
     expect(await page.getByRole('button', { name: TURN_ON }).count()).toBe(0);
@@ -234,7 +205,7 @@ describeInBrowser('notification settings on the dashboard', () => {
 
   test.each([['phone', PHONE], ['desktop', DESKTOP]])('the view passes axe on a %s, with no sideways scroll', async (name, viewport) => {
     const someone = await env.world.professional(`Notify Axe ${name}`);
-    const { page, errors } = await settingsOf(someone, { viewport });
+    const { page, errors } = await settingsOf(someone, viewport);
     await page.getByRole('button', { name: TURN_ON }).waitFor();
     await expectAccessible(page, `notifications-4-${name}`);
     await expectNoSidewaysScroll(page);

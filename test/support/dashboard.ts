@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { WEB_ROOT } from '../../src/web';
 import { launchBrowser, screenshot } from './browser';
 import { until } from './live';
+import type { TestServer } from './server';
 import { PASSWORD, type Person, type useWorld } from './world';
 
 // The dashboard at /app in headless Chromium against a real server, each person
@@ -39,9 +40,12 @@ export function useDashboards(env: ReturnType<typeof useWorld>) {
   });
   afterAll(() => browser?.close());
 
-  /** A new browser context on /app, signed in to nothing. */
-  async function openApp(viewport = DESKTOP): Promise<Tab> {
-    const context = await browser.newContext({ viewport });
+  /**
+   * A new browser context on /app, signed in to nothing: of the test's server unless `server`
+   * says otherwise, with `context` for anything else the browser should be (a time zone...).
+   */
+  async function openApp(viewport = DESKTOP, { context: options = {}, server = env.server }: { context?: BrowserContextOptions; server?: Pick<TestServer, 'url'> } = {}): Promise<Tab> {
+    const context = await browser.newContext({ viewport, ...options });
     contexts.push(context);
     // Below jest's timeout, so that a missing element fails with Playwright's message naming it.
     context.setDefaultTimeout(5000);
@@ -49,7 +53,7 @@ export function useDashboards(env: ReturnType<typeof useWorld>) {
     const tab: Tab = { page, reloads: 0, errors: [] };
     page.on('pageerror', (error) => tab.errors.push(error.message));
     page.on('console', (message) => message.type() === 'error' && tab.errors.push(message.text()));
-    await page.goto(`${new URL(env.server.url).origin}/app`);
+    await page.goto(`${new URL(server.url).origin}/app`);
     page.on('load', () => tab.reloads++);
     return tab;
   }
@@ -61,8 +65,8 @@ export function useDashboards(env: ReturnType<typeof useWorld>) {
   }
 
   /** A signed-in dashboard whose live feed is on. */
-  async function dashboardOf(person: Person, viewport = DESKTOP): Promise<Tab> {
-    const tab = await openApp(viewport);
+  async function dashboardOf(person: Person, viewport = DESKTOP, options: Parameters<typeof openApp>[1] = {}): Promise<Tab> {
+    const tab = await openApp(viewport, options);
     await signIn(tab, person);
     await tab.page.getByText('Live updates on.').waitFor();
     return tab;
