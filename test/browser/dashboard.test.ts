@@ -114,11 +114,16 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     await threadItem(second, 'Move appointment').locator('a[aria-current="true"]').waitFor();
 
     await openThread(first, 'Move knee');
+    const reads = { actorId: b.id, action: 'THREAD_READ' };
+    const readsBefore = (await auditEvents(env.server.url, env.world.admin.token, reads)).length;
     await reply(first, 'Rest it and use ice');
     // On the other page the knee thread moves to the top with its new message unread.
     await topThread(second, 'Move knee').getByText('2 unread').waitFor();
     await threadItem(second, 'Move knee').getByText(`${a.name}: Rest it and use ice`).waitFor();
     await screenshot(second.page, 'threads-5-moved-to-top-unread');
+    // Pushed to the page, the message is recorded as delivered (before it shows), and the thread
+    // the page did not open is not recorded as read: the feed carries no subject or participants.
+    expect((await auditEvents(env.server.url, env.world.admin.token, reads)).length).toBe(readsBefore);
 
     // Open there, the next message appears live and is read at once.
     await openThread(second, 'Move knee');

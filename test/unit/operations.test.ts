@@ -30,7 +30,7 @@ function generated(): { filename: string; content: string }[] {
 
 test('every operation and fragment of web/operations validates against schema.graphql', () => {
   expect(files.length).toBeGreaterThan(0);
-  // Every rule but unused fragments: a fragment may serve code rather than an operation (cache.ts writes ListedThread).
+  // Every rule but unused fragments: a fragment may serve code rather than an operation (cache.ts writes ThreadListEntry).
   const rules = specifiedRules.filter((rule) => rule !== NoUnusedFragmentsRule);
   const errors = validate(schema, documents, rules).map((e) => `${e.source?.name}:${e.locations?.[0]?.line}: ${e.message}`);
   expect(errors).toEqual([]);

@@ -5,7 +5,7 @@
 import { cacheExchange, type Cache, type Variables } from '@urql/exchange-graphcache';
 import { relayPagination } from '@urql/exchange-graphcache/extras';
 import {
-  ListedThreadFragmentDoc,
+  ThreadListEntryFragmentDoc,
   ThreadMessagesDocument,
   type MessageFieldsFragment,
   type ThreadActivitySubscription,
@@ -41,16 +41,16 @@ const isOf = (cache: Cache, edge: string, threadId: string) => cache.resolve(edg
 
 /** Puts a thread at the top of the cached list's first page, unless a page lists it. */
 function addToList(cache: Cache, thread: ThreadSummaryFragment): void {
-  const pages = threadPages(cache);
-  const first = pages.find((page) => page.first);
-  if (!first || pages.some((page) => edgesOf(cache, page.connection).some((edge) => isOf(cache, edge, thread.id)))) return;
+  const first = threadPages(cache).find((page) => page.first);
+  if (!first || isListed(cache, thread.id)) return;
   // The entry to link (keyed by its thread, see keys): the thread's fields are in the cache already.
   const edge = { __typename: 'ThreadEdge', node: { __typename: 'Thread', id: thread.id } };
-  cache.writeFragment(ListedThreadFragmentDoc, edge);
+  cache.writeFragment(ThreadListEntryFragmentDoc, edge);
   cache.link(first.connection, 'edges', [cache.keyOfEntity(edge), ...edgesOf(cache, first.connection)]);
-  // Someone added again after leaving: forget the null that removeThread left for the thread.
-  cache.invalidate('Query', 'thread', { id: thread.id });
 }
+
+/** Whether a cached page of the list has the thread. */
+const isListed = (cache: Cache, threadId: string) => threadPages(cache).some((page) => edgesOf(cache, page.connection).some((edge) => isOf(cache, edge, threadId)));
 
 /**
  * Takes a thread out of every page of the list, and out of the cache. An open view of it reads
@@ -91,68 +91,93 @@ function addMessage(cache: Cache, message: MessageFieldsFragment): void {
 }
 
 /**
- * A team's inbox lists are filtered (open or done, by assignee) and ordered by the server: after a
- * change, each cached page of them is asked again. The view asks each page after the end of the
+ * A team's inbox lists (all teams' for a null team) are filtered (open or done, by assignee) and
+ * ordered by the server: after a change, each cached page of them is asked again. The view asks each page after the end of the
  * one before it (inbox/inbox-page.tsx), so when a page's end moves the next page follows it.
  */
-function refreshInbox(cache: Cache, teamId: string): void {
+function refreshInbox(cache: Cache, teamId: string | null): void {
   for (const field of cache.inspectFields('Query')) {
-    if (field.fieldName === 'teamInbox' && field.arguments?.teamId === teamId) cache.invalidate('Query', field.fieldName, field.arguments);
+    if (field.fieldName === 'teamInbox' && (teamId === null || field.arguments?.teamId === teamId)) cache.invalidate('Query', field.fieldName, field.arguments);
   }
 }
 
-export const normalizedCache = cacheExchange({
-  schema,
-  keys: {
-    PageInfo: notKeyed,
-    ThreadConnection: notKeyed,
-    // By its thread: one entry per thread whatever page brought it, and one that addToList can write.
-    ThreadEdge: (edge) => (edge.node as { id?: string } | null)?.id ?? null,
-    MessageConnection: notKeyed,
-    MessageEdge: notKeyed,
-    TeamInboxConnection: notKeyed,
-    TeamInboxEdge: notKeyed,
-    AccessLogConnection: notKeyed,
-    AccessLogEdge: notKeyed,
-    AccessLogEntry: notKeyed,
-    AuthPayload: notKeyed,
-    AttachmentLink: notKeyed,
-    ThreadActivity: notKeyed,
-    QuietHours: notKeyed,
-    // One per viewer: every mutation that answers the settings updates the one the view shows.
-    NotificationSettings: () => 'viewer',
-  },
-  // The thread list's pages (each asked for after the one before) read as one list.
-  resolvers: { Query: { threads: relayPagination() } },
-  updates: {
-    Subscription: {
-      threadActivity(result, _args, cache) {
-        const { kind, threadId, teamId, thread, message } = (result as ThreadActivitySubscription).threadActivity;
-        if (kind === 'LEFT_THREAD' || kind === 'REMOVED_FROM_THREAD') removeThread(cache, threadId);
-        else if (thread) addToList(cache, thread);
-        if (kind === 'MESSAGE_ADDED' && message) addMessage(cache, message);
-        if (teamId) refreshInbox(cache, teamId);
-        // A new thread, or a message that starts or ends a patient's wait, changes its teams' inboxes too.
-        else if (thread) for (const team of thread.teams) refreshInbox(cache, team.id);
+/** The ids of the auto-CC teams of a cached thread (none when it is not cached). */
+function teamsOf(cache: Cache, threadId: string): string[] {
+  const teams = (cache.resolve({ __typename: 'Thread', id: threadId }, 'teams') ?? []) as string[];
+  return teams.map((team) => cache.resolve(team, 'id') as string);
+}
+
+/**
+ * What live events and answers mean to the cache. `askForThread` asks the server for a thread as
+ * the list shows it (ListedThread): the feed carries a thread's metadata only, so a thread new to
+ * the list, or whose people changed, is asked for; its answer comes back through Query.thread.
+ */
+export const normalizedCache = (askForThread: (threadId: string) => void) =>
+  cacheExchange({
+    schema,
+    keys: {
+      PageInfo: notKeyed,
+      ThreadConnection: notKeyed,
+      // By its thread: one entry per thread whatever page brought it, and one that addToList can write.
+      ThreadEdge: (edge) => (edge.node as { id?: string } | null)?.id ?? null,
+      MessageConnection: notKeyed,
+      MessageEdge: notKeyed,
+      TeamInboxConnection: notKeyed,
+      TeamInboxEdge: notKeyed,
+      AccessLogConnection: notKeyed,
+      AccessLogEdge: notKeyed,
+      AccessLogEntry: notKeyed,
+      AuthPayload: notKeyed,
+      AttachmentLink: notKeyed,
+      ThreadActivity: notKeyed,
+      QuietHours: notKeyed,
+      // One per viewer: every mutation that answers the settings updates the one the view shows.
+      NotificationSettings: () => 'viewer',
+    },
+    // The thread list's pages (each asked for after the one before) read as one list.
+    resolvers: { Query: { threads: relayPagination() } },
+    updates: {
+      Subscription: {
+        threadActivity(result, _args, cache) {
+          const { kind, threadId, teamId, thread, message } = (result as ThreadActivitySubscription).threadActivity;
+          if (kind === 'LEFT_THREAD' || kind === 'REMOVED_FROM_THREAD') return removeThread(cache, threadId);
+          if (thread && (kind === 'ADDED_TO_THREAD' || kind === 'PARTICIPANTS_CHANGED' || !isListed(cache, threadId))) askForThread(threadId);
+          if (kind === 'MESSAGE_ADDED' && message) {
+            addMessage(cache, message);
+            // The list's preview: the message the viewer was just given is the thread's last they may see.
+            cache.link({ __typename: 'Thread', id: threadId }, 'lastMessage', { __typename: 'Message', id: message.id });
+          }
+          if (teamId) refreshInbox(cache, teamId);
+          // A thread new to the viewer may be new to any of their teams' inboxes (its teams are not known yet).
+          else if (kind === 'ADDED_TO_THREAD') refreshInbox(cache, null);
+          // A message that starts or ends a patient's wait changes its teams' inboxes.
+          else for (const team of teamsOf(cache, threadId)) refreshInbox(cache, team);
+        },
+      },
+      Query: {
+        // A thread read whole (the open thread, or ListedThread after a live event) joins the list if it is not there.
+        thread(result, _args, cache) {
+          const thread = (result as { thread: ThreadSummaryFragment | null }).thread;
+          if (thread) addToList(cache, thread);
+        },
+      },
+      Mutation: {
+        createThread(result, _args, cache) {
+          addToList(cache, (result as { createThread: ThreadSummaryFragment }).createThread);
+        },
+        sendMessage(result, _args, cache) {
+          addMessage(cache, (result as { sendMessage: MessageFieldsFragment }).sendMessage);
+        },
+        leaveThread(result, args, cache) {
+          if (result.leaveThread) removeThread(cache, args.threadId as string);
+        },
+        claimThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+        assignThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+        unassignThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+        markThreadDone: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+        reopenThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
+        recordAbsence: (_result, _args, cache) => cache.invalidate('Query', 'me'),
+        cancelAbsence: (_result, args, cache) => cache.invalidate({ __typename: 'Absence', id: args.id as string }),
       },
     },
-    Mutation: {
-      createThread(result, _args, cache) {
-        addToList(cache, (result as { createThread: ThreadSummaryFragment }).createThread);
-      },
-      sendMessage(result, _args, cache) {
-        addMessage(cache, (result as { sendMessage: MessageFieldsFragment }).sendMessage);
-      },
-      leaveThread(result, args, cache) {
-        if (result.leaveThread) removeThread(cache, args.threadId as string);
-      },
-      claimThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
-      assignThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
-      unassignThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
-      markThreadDone: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
-      reopenThread: (_result, args, cache) => refreshInbox(cache, args.teamId as string),
-      recordAbsence: (_result, _args, cache) => cache.invalidate('Query', 'me'),
-      cancelAbsence: (_result, args, cache) => cache.invalidate({ __typename: 'Absence', id: args.id as string }),
-    },
-  },
-});
+  });

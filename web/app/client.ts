@@ -3,6 +3,7 @@
 // so a live event written into it updates all of them.
 import { Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
 import { GRAPHQL_PATH, liveClient, type LiveEvents } from './api';
+import { ListedThreadDocument } from '../gql/graphql';
 import { normalizedCache } from './cache';
 
 /** The signed-in client, and its live connection to dispose of on sign-out. */
@@ -34,7 +35,10 @@ export function signedInClient(token: string, live: Omit<LiveEvents, 'refused'>,
           if (error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) ended();
         },
       }),
-      normalizedCache,
+      normalizedCache((id) =>
+        // After the cache has written the event that asks: a query from inside the write would re-enter it.
+        setTimeout(() => void client.query(ListedThreadDocument, { id }, { requestPolicy: 'network-only' }).toPromise()),
+      ),
       fetchExchange,
       subscriptionExchange({
         forwardSubscription: (request) => ({

@@ -1,7 +1,7 @@
 import './escalation-alerts.css';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { useSubscription } from '@urql/preact';
-import { ThreadActivityDocument, type ThreadActivitySubscription } from '../../gql/graphql';
+import { useQuery, useSubscription } from '@urql/preact';
+import { ListedThreadDocument, ThreadActivityDocument, type ThreadActivitySubscription } from '../../gql/graphql';
 import { href } from '../route';
 import { useSigned } from '../session';
 
@@ -9,7 +9,6 @@ interface Escalation {
   key: string;
   threadId: string;
   teamId: string;
-  subject: string;
 }
 
 /** Keeps the feed's ESCALATED events that name a thread the viewer can still see: the latest one per thread and team. */
@@ -17,7 +16,7 @@ function collect(escalations: Escalation[] = [], { threadActivity: activity }: T
   if (activity.kind !== 'ESCALATED' || !activity.teamId || !activity.thread) return escalations;
   const { teamId, threadId, at } = activity;
   const others = escalations.filter((escalation) => escalation.teamId !== teamId || escalation.threadId !== threadId);
-  return [...others, { key: `${teamId} ${threadId} ${at}`, teamId, threadId, subject: activity.thread.subject }];
+  return [...others, { key: `${teamId} ${threadId} ${at}`, teamId, threadId }];
 }
 
 /**
@@ -59,7 +58,7 @@ export function EscalationAlerts() {
               <li key={escalation.key}>
                 <p>
                   {limit ? `A patient has waited over ${limit} min` : 'A patient has waited too long'} in {team?.name ?? 'your team'}:{' '}
-                  <a href={href({ view: 'thread', id: escalation.threadId })}>{escalation.subject}</a>
+                  <ThreadLink threadId={escalation.threadId} />
                 </p>
                 <button type="button" onClick={() => dismiss(escalation.key, index)}>
                   Dismiss
@@ -71,4 +70,10 @@ export function EscalationAlerts() {
       )}
     </div>
   );
+}
+
+/** A link to the thread by its subject: from the cache when the list has it, else asked for (the feed carries no subject). */
+function ThreadLink({ threadId }: { threadId: string }) {
+  const [{ data }] = useQuery({ query: ListedThreadDocument, variables: { id: threadId } });
+  return <a href={href({ view: 'thread', id: threadId })}>{data?.thread?.subject ?? 'Open the thread'}</a>;
 }
