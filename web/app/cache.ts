@@ -8,6 +8,7 @@ import {
   ThreadListEntryFragmentDoc,
   ThreadMessagesDocument,
   type MessageFieldsFragment,
+  type ThreadActivityKind,
   type ThreadActivitySubscription,
   type ThreadSummaryFragment,
 } from '../gql/graphql';
@@ -101,6 +102,17 @@ function refreshInbox(cache: Cache, teamId: string | null): void {
   }
 }
 
+/**
+ * Whether an event changes what a view shows of the thread beyond what it carries: a thread new to
+ * the loaded list, or the people of a thread the list or an open view shows. Asked for only then,
+ * so that a viewer whose list is not loaded is not recorded as reading each thread a message reaches.
+ */
+function shows(cache: Cache, kind: ThreadActivityKind, threadId: string): boolean {
+  const newToList = threadPages(cache).some((page) => page.first) && !isListed(cache, threadId);
+  if (kind === 'PARTICIPANTS_CHANGED') return newToList || cache.resolve({ __typename: 'Thread', id: threadId }, 'participants') !== undefined;
+  return newToList;
+}
+
 /** The ids of the auto-CC teams of a cached thread (none when it is not cached). */
 function teamsOf(cache: Cache, threadId: string): string[] {
   const teams = (cache.resolve({ __typename: 'Thread', id: threadId }, 'teams') ?? []) as string[];
@@ -141,7 +153,7 @@ export const normalizedCache = (askForThread: (threadId: string) => void) =>
         threadActivity(result, _args, cache) {
           const { kind, threadId, teamId, thread, message } = (result as ThreadActivitySubscription).threadActivity;
           if (kind === 'LEFT_THREAD' || kind === 'REMOVED_FROM_THREAD') return removeThread(cache, threadId);
-          if (thread && (kind === 'ADDED_TO_THREAD' || kind === 'PARTICIPANTS_CHANGED' || !isListed(cache, threadId))) askForThread(threadId);
+          if (thread && shows(cache, kind, threadId)) askForThread(threadId);
           if (kind === 'MESSAGE_ADDED' && message) {
             addMessage(cache, message);
             // The list's preview: the message the viewer was just given is the thread's last they may see.
