@@ -1,0 +1,123 @@
+import type { Page, Route, WebSocketRoute } from 'playwright-core';
+import { auditEvents } from '../support/audit-requests';
+import { describeInBrowser } from '../support/browser';
+import { useDashboards } from '../support/dashboard';
+import { until, untilDashboards } from '../support/live';
+import { useWorld } from '../support/world';
+
+// What the page does when the network or the session lets it down: a live socket that drops
+// (frames lost, then reconnected), a token refused over HTTP, a live event that never comes, a
+// session saved by an earlier version of the page. The live socket is routed through the test
+// (Playwright's routeWebSocket) to drop chosen frames or hold the server's close.
+
+/** Routes the page's live socket through the test: `drop` filters server→page frames; `sockets` are the open ones. */
+async function liveRoute(page: Page, holdCloses = false) {
+  const control = { drop: (_frame: string) => false, sockets: [] as { page: WebSocketRoute; server: WebSocketRoute }[] };
+  await page.routeWebSocket(/\/graphql/, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((frame) => server.send(frame));
+    server.onMessage((frame) => {
+      if (!control.drop(String(frame))) ws.send(frame);
+    });
+    // Only when asked: the server's close is then not passed on to the page.
+    if (holdCloses) server.onClose(() => undefined);
+    control.sockets.push({ page: ws, server });
+  });
+  return control;
+}
+
+describeInBrowser('the dashboard through dropped connections, ended sessions and old sessions', () => {
+  const env = useWorld();
+  const { openApp, signIn, dashboardOf } = useDashboards(env);
+
+  test('a session stored by an earlier version of the page (without the viewer’s teams) brings the sign-in form back', async () => {
+    const { a } = await env.world.careTeam('Probe Old');
+    const tab = await dashboardOf(a);
+    await tab.page.evaluate(`{
+      const stored = JSON.parse(sessionStorage.getItem('carethread.session'));
+      delete stored.user.teams;
+      sessionStorage.setItem('carethread.session', JSON.stringify(stored));
+    }`);
+    await tab.page.reload();
+    await tab.page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await tab.page.evaluate("sessionStorage.getItem('carethread.session')")).toBeNull();
+    expect(tab.errors).toEqual([]);
+  });
+
+  test('leaving takes the thread off the list from the answer alone, without waiting for its live event', async () => {
+    const { a, team, pat } = await env.world.careTeam('Probe Leave');
+    await env.world.thread(pat, [{ teamId: team.id }], 'Question', 'Probe leave subject');
+    const tab = await openApp();
+    const live = await liveRoute(tab.page);
+    await signIn(tab, a);
+    await tab.page.getByText('Live updates on.').waitFor();
+    live.drop = (frame) => frame.includes('LEFT_THREAD');
+    await tab.page.getByRole('link', { name: /Probe leave subject/ }).click();
+    await tab.page.getByRole('button', { name: 'Leave thread' }).click();
+    await tab.page.getByRole('button', { name: 'Yes, leave' }).click();
+    await tab.page.getByText('You left this thread.').waitFor();
+    await tab.page.getByText('No threads yet.').waitFor();
+  });
+
+  test('after the live connection drops, what happened meanwhile shows once it is back', async () => {
+    const { a, team, pat } = await env.world.careTeam('Probe Drop');
+    const threadId = await env.world.thread(pat, [{ teamId: team.id }], 'First', 'Probe drop subject');
+    const tab = await openApp();
+    const live = await liveRoute(tab.page);
+    await signIn(tab, a);
+    await tab.page.getByText('Live updates on.').waitFor();
+    await untilDashboards(env.server, 1);
+    await tab.page.getByRole('link', { name: /Probe drop subject/ }).click();
+    await tab.page.getByRole('list', { name: 'Messages' }).getByText('First').waitFor();
+    // Nothing reaches the page while "down"; then the socket is closed, and the next one passes everything.
+    live.drop = () => true;
+    await env.world.send(pat, threadId, 'Sent while the page was offline');
+    // Its delivery is recorded before it is pushed: from then on, the frame was dropped.
+    await until(async () => (await auditEvents(env.server.url, env.world.admin.token, { threadId, action: 'MESSAGE_DELIVERED' })).length === 1);
+    const { page: ws, server } = live.sockets.at(-1)!;
+    live.drop = () => false;
+    await server.close();
+    await ws.close({ code: 4000, reason: 'dropped' });
+    await tab.page.getByText('Live updates lost. Reconnecting…').waitFor();
+    await tab.page.getByText('Live updates on.').waitFor({ timeout: 10000 });
+    await tab.page.getByRole('list', { name: 'Messages' }).getByText('Sent while the page was offline').waitFor();
+  });
+
+  test('a token refused over HTTP ends the session, even while the live socket has not said so', async () => {
+    const someone = await env.world.professional('Probe Refused');
+    const tab = await openApp();
+    const live = await liveRoute(tab.page, true);
+    await signIn(tab, someone);
+    await tab.page.getByText('Live updates on.').waitFor();
+    live.drop = () => true;
+    await env.world.as(someone, 'mutation { signOutEverywhere }');
+    await tab.page.getByRole('link', { name: 'Notifications' }).click();
+    await tab.page.getByRole('alert').filter({ hasText: 'Your session has ended. Sign in again.' }).waitFor();
+    await tab.page.getByRole('button', { name: 'Sign in' }).waitFor();
+  });
+
+  test('a thread one is added back to opens at once, never saying it is not available', async () => {
+    const { b, team, pat } = await env.world.careTeam('Probe Back');
+    await env.world.setCoverageMinimum(team, 0);
+    await env.world.thread(pat, [{ teamId: team.id }], 'Rash', 'Probe back subject');
+    const tab = await dashboardOf(b);
+    await untilDashboards(env.server, 1);
+    await tab.page.getByRole('link', { name: /Probe back subject/ }).click();
+    await tab.page.getByRole('heading', { name: 'Probe back subject' }).waitFor();
+    await env.world.as(env.world.admin, `mutation($t: ID!, $u: ID!) { removeTeamMember(teamId: $t, userId: $u) { id } }`, { t: team.id, u: b.id });
+    await tab.page.getByText('This thread is not available to you any more.').waitFor();
+    await tab.page.getByRole('link', { name: 'My threads' }).click();
+    await tab.page.getByText('No threads yet.').waitFor();
+    // The thread's own query is held: what shows meanwhile is the cache's answer alone.
+    const held: Route[] = [];
+    await tab.page.route((url) => url.pathname === '/graphql', (route) => {
+      if (JSON.parse(route.request().postData() ?? '{}').operationName === 'Thread') held.push(route);
+      else void route.continue();
+    });
+    await env.world.addMember(team, b);
+    await tab.page.getByRole('link', { name: /Probe back subject/ }).click();
+    await tab.page.getByText('Loading the thread…').waitFor();
+    expect(await tab.page.getByText('This thread is not available to you any more.').count()).toBe(0);
+    for (const route of held) await route.continue();
+  });
+});
