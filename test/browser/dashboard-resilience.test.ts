@@ -120,4 +120,18 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
     expect(await tab.page.getByText('This thread is not available to you any more.').count()).toBe(0);
     for (const route of held) await route.continue();
   });
+
+  test('a thread marked done leaves the open inbox from the answer alone, without waiting for its live event', async () => {
+    const { a, team, pat } = await env.world.careTeam('Resilient Inbox');
+    await env.world.thread(pat, [{ teamId: team.id }], 'My ankle is swollen', 'Resilient ankle');
+    const tab = await openApp();
+    const live = await liveRoute(tab.page);
+    await signIn(tab, a);
+    await tab.page.getByText('Live updates on.').waitFor();
+    live.drop = (frame) => frame.includes('INBOX_CHANGED');
+    await tab.page.getByRole('link', { name: `${team.name} inbox` }).click();
+    const item = tab.page.getByRole('article', { name: 'Resilient ankle' });
+    await item.getByRole('button', { name: 'Done' }).click();
+    await item.waitFor({ state: 'detached' });
+  });
 });
