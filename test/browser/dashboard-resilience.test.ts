@@ -3,7 +3,7 @@ import { auditEvents } from '../support/audit-requests';
 import { describeInBrowser } from '../support/browser';
 import { useDashboards } from '../support/dashboard';
 import { until, untilDashboards } from '../support/live';
-import { useWorld } from '../support/world';
+import { useWorld, type Person } from '../support/world';
 
 // What the page does when the network or the session lets it down: a live socket that drops
 // (frames lost, then reconnected), a token refused over HTTP, a live event that never comes, a
@@ -30,6 +30,15 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
   const env = useWorld();
   const { openApp, signIn, dashboardOf } = useDashboards(env);
 
+  /** `person`'s signed-in page with its live socket routed through the test (liveRoute), the feed on. */
+  async function liveDashboardOf(person: Person, holdCloses = false) {
+    const tab = await openApp();
+    const live = await liveRoute(tab.page, holdCloses);
+    await signIn(tab, person);
+    await tab.page.getByText('Live updates on.').waitFor();
+    return { tab, live };
+  }
+
   test('a session stored by an earlier version of the page (without the viewer’s teams) brings the sign-in form back', async () => {
     const { a } = await env.world.careTeam('Probe Old');
     const tab = await dashboardOf(a);
@@ -47,10 +56,7 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
   test('leaving takes the thread off the list from the answer alone, without waiting for its live event', async () => {
     const { a, team, pat } = await env.world.careTeam('Probe Leave');
     await env.world.thread(pat, [{ teamId: team.id }], 'Question', 'Probe leave subject');
-    const tab = await openApp();
-    const live = await liveRoute(tab.page);
-    await signIn(tab, a);
-    await tab.page.getByText('Live updates on.').waitFor();
+    const { tab, live } = await liveDashboardOf(a);
     live.drop = (frame) => frame.includes('LEFT_THREAD');
     await tab.page.getByRole('link', { name: /Probe leave subject/ }).click();
     await tab.page.getByRole('button', { name: 'Leave thread' }).click();
@@ -62,10 +68,7 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
   test('after the live connection drops, what happened meanwhile shows once it is back', async () => {
     const { a, team, pat } = await env.world.careTeam('Probe Drop');
     const threadId = await env.world.thread(pat, [{ teamId: team.id }], 'First', 'Probe drop subject');
-    const tab = await openApp();
-    const live = await liveRoute(tab.page);
-    await signIn(tab, a);
-    await tab.page.getByText('Live updates on.').waitFor();
+    const { tab, live } = await liveDashboardOf(a);
     await untilDashboards(env.server, 1);
     await tab.page.getByRole('link', { name: /Probe drop subject/ }).click();
     await tab.page.getByRole('list', { name: 'Messages' }).getByText('First').waitFor();
@@ -85,10 +88,7 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
 
   test('a token refused over HTTP ends the session, even while the live socket has not said so', async () => {
     const someone = await env.world.professional('Probe Refused');
-    const tab = await openApp();
-    const live = await liveRoute(tab.page, true);
-    await signIn(tab, someone);
-    await tab.page.getByText('Live updates on.').waitFor();
+    const { tab, live } = await liveDashboardOf(someone, true);
     live.drop = () => true;
     await env.world.as(someone, 'mutation { signOutEverywhere }');
     await tab.page.getByRole('link', { name: 'Notifications' }).click();
@@ -124,10 +124,7 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
   test('a thread marked done leaves the open inbox from the answer alone, without waiting for its live event', async () => {
     const { a, team, pat } = await env.world.careTeam('Resilient Inbox');
     await env.world.thread(pat, [{ teamId: team.id }], 'My ankle is swollen', 'Resilient ankle');
-    const tab = await openApp();
-    const live = await liveRoute(tab.page);
-    await signIn(tab, a);
-    await tab.page.getByText('Live updates on.').waitFor();
+    const { tab, live } = await liveDashboardOf(a);
     live.drop = (frame) => frame.includes('INBOX_CHANGED');
     await tab.page.getByRole('link', { name: `${team.name} inbox` }).click();
     const item = tab.page.getByRole('article', { name: 'Resilient ankle' });
