@@ -7,7 +7,7 @@ import { ListedThreadDocument } from '../gql/graphql';
 import { normalizedCache } from './cache';
 
 /** The signed-in client, and its live connection to dispose of on sign-out. */
-export interface SignedInClient {
+interface SignedInClient {
   client: Client;
   dispose(): void;
 }

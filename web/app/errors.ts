@@ -1,17 +1,21 @@
 import type { CombinedError } from '@urql/core';
 import { ApiError } from './api';
 
+/** The code, message and wait of a failed request or upload: a GraphQL error's, or NETWORK when no server answered. */
+function described(error: CombinedError | ApiError): { code: string; message: string; retryAfterSeconds?: number } {
+  if (error instanceof ApiError) return error;
+  const first = error.graphQLErrors[0];
+  if (!first) return { code: 'NETWORK', message: '' };
+  return { code: String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR'), message: first.message, retryAfterSeconds: first.extensions?.retryAfterSeconds as number | undefined };
+}
+
 /** What to tell the user about a failed request or upload, by its extensions.code. */
 export function explain(error: CombinedError | ApiError | undefined | null): string {
   if (!error) return '';
-  const first = error instanceof ApiError ? null : error.graphQLErrors[0];
-  const code = error instanceof ApiError ? error.code : first ? String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR') : 'NETWORK';
-  const message = error instanceof ApiError ? error.message : (first?.message ?? '');
+  const { code, message, retryAfterSeconds } = described(error);
   switch (code) {
-    case 'TOO_MANY_REQUESTS': {
-      const wait = error instanceof ApiError ? error.retryAfterSeconds : (first?.extensions?.retryAfterSeconds as number | undefined);
-      return `Too many attempts. Try again in ${wait ?? 60} seconds.`;
-    }
+    case 'TOO_MANY_REQUESTS':
+      return `Too many attempts. Try again in ${retryAfterSeconds ?? 60} seconds.`;
     case 'NOT_FOUND':
       return 'This is not available to you any more.';
     case 'FORBIDDEN':

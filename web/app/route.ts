@@ -13,7 +13,7 @@ export type Route =
 
 const WITH_ID = { thread: 'id', inbox: 'teamId' } as const;
 
-export function parseRoute(hash: string): Route {
+function parseRoute(hash: string): Route {
   const [view, id] = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   if (view === 'thread' && id) return { view, id };
   if (view === 'inbox' && id) return { view, teamId: id };

@@ -11,7 +11,7 @@ import { explain } from '../errors';
 /** How long typing must pause before the server is asked. */
 const SEARCH_DELAY_MS = 150;
 
-export const choiceName = (choice: RecipientChoiceFragment) => (choice.__typename === 'TeamRecipient' ? choice.team.name : choice.user.name);
+const choiceName = (choice: RecipientChoiceFragment) => (choice.__typename === 'TeamRecipient' ? choice.team.name : choice.user.name);
 
 function choiceDetail(choice: RecipientChoiceFragment): string {
   if (choice.__typename === 'UserRecipient') return choice.user.kind === 'PATIENT' ? 'Patient' : 'Clinician';

@@ -14,8 +14,8 @@ import { explain } from '../../errors';
 import { formatWait } from '../../format';
 import { href } from '../../route';
 
-export type Item = TeamInboxQuery['teamInbox']['edges'][number]['node'];
-export type Member = TeamMembersQuery['teams'][number]['members'][number];
+type Item = TeamInboxQuery['teamInbox']['edges'][number]['node'];
+type Member = TeamMembersQuery['teams'][number]['members'][number];
 
 /** What every item of an inbox shares. */
 export interface ItemContext {
