@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { ThreadDocument } from '../../web/gql/graphql';
 import { describeInBrowser } from '../support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
 import { untilDashboards } from '../support/live';
 import { useWorld } from '../support/world';
 
@@ -25,13 +25,6 @@ async function openComposer(tab: Tab) {
 
 /** The id of the element that has the focus. */
 const focusedId = (page: Page) => page.evaluate<string | undefined>('document.activeElement?.id');
-
-function expectClean(...tabs: Tab[]) {
-  for (const tab of tabs) {
-    expect(tab.reloads).toBe(0);
-    expect(tab.errors).toEqual([]);
-  }
-}
 
 describeInBrowser('the new-thread composer', () => {
   const env = useWorld();

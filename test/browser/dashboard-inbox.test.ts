@@ -1,7 +1,7 @@
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describeInBrowser } from '../support/browser';
 import { MINUTE, TestClock } from '../support/clock';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, PHONE, tabTo, untilFocused, useDashboards, type Tab } from '../support/dashboard';
 import { untilDashboards } from '../support/live';
 import { asRecipient, useWorld, type TeamRef } from '../support/world';
 
@@ -25,22 +25,6 @@ describeInBrowser('the team inbox and escalation alerts', () => {
 
   /** The inbox's entry for a thread, by its subject. */
   const itemOf = (page: Page, subject: string) => page.getByRole('article', { name: subject });
-
-  /** Resolves once `locator` has the keyboard focus. */
-  async function untilFocused(page: Page, locator: Locator): Promise<void> {
-    await page.waitForFunction((element) => element === element.ownerDocument.activeElement, await locator.elementHandle());
-  }
-
-  /** Presses Tab until `target` has the focus, as a keyboard user would reach it. */
-  async function tabTo(page: Page, target: Locator): Promise<void> {
-    for (let presses = 0; presses < 50; presses++) {
-      await page.keyboard.press('Tab');
-      if (await target.evaluate((element) => element === element.ownerDocument.activeElement)) return;
-    }
-    throw new Error('Tab never reached the element');
-  }
-
-  const expectClean = (...tabs: Tab[]) => expect(tabs.map(({ reloads, errors }) => ({ reloads, errors }))).toEqual(tabs.map(() => ({ reloads: 0, errors: [] })));
 
   test('a new thread, a claim, an assignment, done and reopen show live on the other member’s page', async () => {
     const { a, b, team, pat } = await env.world.careTeam('Inbox');
@@ -139,6 +123,8 @@ describeInBrowser('the team inbox and escalation alerts', () => {
     const alert = phone.page.getByRole('alert').filter({ hasText: text });
     await alert.getByRole('link', { name: 'Ibuprofen' }).click();
     await phone.page.waitForURL(`**#/thread/${threadId}`);
+    // The opened thread takes the focus to its heading; the keyboard user goes on from there.
+    await untilFocused(phone.page, phone.page.getByRole('heading', { name: 'Ibuprofen', exact: true }));
     await tabTo(phone.page, alert.getByRole('button', { name: 'Dismiss' }));
     await phone.page.keyboard.press('Enter');
     await phone.page.getByText(text).waitFor({ state: 'detached' });

@@ -1,7 +1,7 @@
-import type { Locator, Page } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { ThreadsDocument } from '../../web/gql/graphql';
 import { describeInBrowser } from '../support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, PHONE, untilFocused, useDashboards, type Tab } from '../support/dashboard';
 import { untilDashboards } from '../support/live';
 import { asRecipient, useWorld } from '../support/world';
 
@@ -21,11 +21,6 @@ describeInBrowser('more than one page of threads', () => {
     return made;
   }
 
-  /** Resolves once `locator` has the keyboard focus. */
-  async function untilFocused(page: Page, locator: Locator): Promise<void> {
-    await page.waitForFunction((element) => element === element.ownerDocument.activeElement, await locator.elementHandle());
-  }
-
   /** Presses a button from the keyboard: focused, then Enter. */
   async function press(button: Locator): Promise<void> {
     await button.focus();
@@ -43,8 +38,6 @@ describeInBrowser('more than one page of threads', () => {
     });
     return count;
   }
-
-  const expectClean = (...tabs: Tab[]) => expect(tabs.map(({ reloads, errors }) => ({ reloads, errors }))).toEqual(tabs.map(() => ({ reloads: 0, errors: [] })));
 
   async function showOlderThreads(tab: Tab): Promise<void> {
     await threadList(tab).getByRole('link').nth(49).waitFor();

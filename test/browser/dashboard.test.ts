@@ -1,8 +1,7 @@
-import type { Locator } from 'playwright-core';
 import { SendMessageDocument, ThreadDocument } from '../../web/gql/graphql';
 import { auditEvents } from '../support/audit-requests';
 import { describeInBrowser, screenshot } from '../support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, isFocused, PHONE, tabTo, useDashboards, type Tab } from '../support/dashboard';
 import { gql, ok } from '../support/graphql';
 import { until, untilDashboards } from '../support/live';
 import { useWorld, type Person } from '../support/world';
@@ -31,23 +30,6 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     if (staffNote) await tab.page.getByLabel('Staff note (not shown to the patient)').check();
     await tab.page.getByRole('button', { name: 'Send reply' }).click();
     await message(tab, body).waitFor();
-  }
-
-  const isFocused = (locator: Locator) => locator.evaluate((element) => element === element.ownerDocument.activeElement);
-
-  /** Presses Tab until `target` has the focus, as a keyboard user would. */
-  async function tabTo(tab: Tab, target: Locator): Promise<void> {
-    for (let presses = 0; presses < 40; presses++) {
-      await tab.page.keyboard.press('Tab');
-      if (await isFocused(target)) return;
-    }
-    throw new Error(`Tab never reached ${target}`);
-  }
-
-  /** Leaves the test's pages as they must be: never reloaded, nothing logged as an error. */
-  function expectClean(...tabs: Tab[]): void {
-    expect(tabs.map((tab) => tab.reloads)).toEqual(tabs.map(() => 0));
-    expect(tabs.flatMap((tab) => tab.errors)).toEqual([]);
   }
 
   test('a patient writes to the team as one option; a clinician sees it arrive live, and the reply reaches the patient live', async () => {
@@ -271,16 +253,16 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     const tab = await dashboardOf(a);
     const link = threadItem(tab, 'Keys food').getByRole('link');
     await link.waitFor();
-    await tabTo(tab, link);
+    await tabTo(tab.page, link);
     await tab.page.keyboard.press('Enter');
     const heading = subjectHeading(tab, 'Keys food');
     await heading.waitFor();
     // Opening moves the focus to the thread.
     await until(() => isFocused(heading));
     const box = tab.page.getByLabel('Reply', { exact: true });
-    await tabTo(tab, box);
+    await tabTo(tab.page, box);
     await tab.page.keyboard.type('Yes, with breakfast');
-    await tabTo(tab, tab.page.getByRole('button', { name: 'Send reply' }));
+    await tabTo(tab.page, tab.page.getByRole('button', { name: 'Send reply' }));
     await tab.page.keyboard.press('Enter');
     await message(tab, 'Yes, with breakfast').waitFor();
     // Back in the emptied box, ready for the next reply.

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
 import { WEB_ROOT } from '../../src/web';
 import { launchBrowser, screenshot } from './browser';
 import { until } from './live';
@@ -107,4 +107,29 @@ export async function expectAccessible(page: Page, name: string): Promise<void> 
 export async function expectNoSidewaysScroll(page: Page): Promise<void> {
   const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
   expect(overflow).toBeLessThanOrEqual(0);
+}
+
+/** Leaves the test's pages as they must be: never reloaded, nothing logged as an error. */
+export function expectClean(...tabs: Tab[]): void {
+  expect(tabs.map(({ reloads, errors }) => ({ reloads, errors }))).toEqual(tabs.map(() => ({ reloads: 0, errors: [] })));
+}
+
+/** Whether `locator` has the keyboard focus now. */
+export const isFocused = (locator: Locator) => locator.evaluate((element) => element === element.ownerDocument.activeElement);
+
+/** Resolves once `locator` has the keyboard focus. */
+export async function untilFocused(page: Page, locator: Locator): Promise<void> {
+  await page.waitForFunction((element) => element === element.ownerDocument.activeElement, await locator.elementHandle());
+}
+
+/**
+ * Presses Tab until `target` has the focus, as a keyboard user would reach it.
+ * Wait first for whatever moves the focus by itself (an opened view focuses its heading).
+ */
+export async function tabTo(page: Page, target: Locator): Promise<void> {
+  for (let presses = 0; presses < 50; presses++) {
+    await page.keyboard.press('Tab');
+    if (await isFocused(target)) return;
+  }
+  throw new Error(`Tab never reached ${target}`);
 }
