@@ -1,7 +1,8 @@
 import type { Page } from 'playwright-core';
+import { SendMessageDocument } from '../../web/gql/graphql';
 import { describeInBrowser } from '../support/browser';
 import { MINUTE, TestClock } from '../support/clock';
-import { DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, PHONE, tabTo, untilFocused, useDashboards, type Tab } from '../support/dashboard';
+import { countQueries, DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, PHONE, tabTo, untilFocused, useDashboards, type Tab } from '../support/dashboard';
 import { untilDashboards } from '../support/live';
 import { asRecipient, useWorld, type TeamRef } from '../support/world';
 
@@ -65,6 +66,27 @@ describeInBrowser('the team inbox and escalation alerts', () => {
     await env.world.send(a, threadId, 'Keep it raised tonight');
     await itemB.getByText('waiting', { exact: false }).waitFor({ state: 'detached' });
     expectClean(pageA, pageB);
+  });
+
+  test('the inbox is asked again only when a message can change it: a reply ends the wait; a staff note, or the patient writing again, does not', async () => {
+    const { a, b, team, pat } = await env.world.careTeam('Asks');
+    const threadId = await env.world.thread(pat, [asRecipient(team)], 'the inhaler is empty', 'Inhaler');
+    const tab = await dashboardOf(a, DESKTOP);
+    await untilDashboards(env.server, 1);
+    await openInbox(tab, team);
+    const item = itemOf(tab.page, 'Inhaler');
+    await item.getByText('1 unread').waitFor();
+    // Asking again reads every thread the inbox lists: each is recorded as a THREAD_READ.
+    const asked = countQueries(tab, 'TeamInbox');
+
+    await env.world.send(pat, threadId, 'and the spare one too');
+    await item.getByText('2 unread').waitFor();
+    await env.world.as(b, SendMessageDocument, { threadId, body: 'she asked for one last week as well', staffOnly: true });
+    await item.getByText('3 unread').waitFor();
+    await env.world.send(b, threadId, 'A new prescription is on its way');
+    await item.getByText('waiting', { exact: false }).waitFor({ state: 'detached' });
+    expect(asked.sent).toBe(1);
+    expectClean(tab);
   });
 
   test('on a phone: claimed with the keyboard alone, and a refused assignment shows the server’s reason', async () => {

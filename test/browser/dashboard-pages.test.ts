@@ -1,7 +1,7 @@
 import type { Locator } from 'playwright-core';
 import { ThreadsDocument } from '../../web/gql/graphql';
 import { describeInBrowser } from '../support/browser';
-import { DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, PHONE, untilFocused, useDashboards, type Tab } from '../support/dashboard';
+import { countQueries, DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, PHONE, untilFocused, useDashboards, type Tab } from '../support/dashboard';
 import { untilDashboards } from '../support/live';
 import { asRecipient, useWorld } from '../support/world';
 
@@ -30,15 +30,6 @@ describeInBrowser('more than one page of threads', () => {
   const threadList = (tab: Tab) => tab.page.getByRole('list', { name: 'My threads' });
   const subjects = (tab: Tab) => threadList(tab).locator('.subject').allTextContents();
 
-  /** Counts the thread list queries a page sends: the list must be kept by its live events, not asked again. */
-  function countThreadQueries(tab: Tab): { sent: number } {
-    const count = { sent: 0 };
-    tab.page.on('request', (request) => {
-      if (request.postData()?.includes('query Threads(')) count.sent++;
-    });
-    return count;
-  }
-
   async function showOlderThreads(tab: Tab): Promise<void> {
     await threadList(tab).getByRole('link').nth(49).waitFor();
     expect(await threadList(tab).getByRole('link').count()).toBe(50);
@@ -61,7 +52,8 @@ describeInBrowser('more than one page of threads', () => {
 
     const desktop = await dashboardOf(doctor, DESKTOP);
     await threadList(desktop).getByRole('link').nth(49).waitFor();
-    const asked = countThreadQueries(desktop);
+    // The list must be kept by its live events, not asked again.
+    const asked = countQueries(desktop, 'Threads');
     const phone = await dashboardOf(doctor, PHONE);
     await untilDashboards(env.server, 2);
     await showOlderThreads(desktop);

@@ -133,3 +133,12 @@ export async function tabTo(page: Page, target: Locator): Promise<void> {
   }
   throw new Error(`Tab never reached ${target}`);
 }
+
+/** Counts the requests for the operation `name` that the page sends from now on. */
+export function countQueries(tab: Tab, name: string): { sent: number } {
+  const count = { sent: 0 };
+  tab.page.on('request', (request) => {
+    if (request.postData()?.includes(`query ${name}(`)) count.sent++;
+  });
+  return count;
+}

@@ -102,6 +102,30 @@ function refreshInbox(cache: Cache, teamId: string | null): void {
   }
 }
 
+/** The thread's items on every cached page of every team inbox list (whatever its filter). */
+function inboxItemsOf(cache: Cache, threadId: string): string[] {
+  return cache
+    .inspectFields('Query')
+    .filter((field) => field.fieldName === 'teamInbox')
+    .flatMap((field) => {
+      const connection = cache.resolve('Query', field.fieldKey) as string | null;
+      return connection ? edgesOf(cache, connection).map((edge) => cache.resolve(edge, 'node') as string) : [];
+    })
+    .filter((item) => cache.resolve(item, 'threadId') === threadId);
+}
+
+/**
+ * Whether a message can change its teams' inboxes: a staff note never does, nor a patient writing
+ * again into a wait the cached inboxes already show (neither its wait nor its place moves). Asking
+ * the inboxes again reads every thread they list, so it is done only when they may have changed.
+ */
+function changesInbox(cache: Cache, message: MessageFieldsFragment): boolean {
+  if (message.staffOnly) return false;
+  if (message.author.kind !== 'PATIENT') return true;
+  const items = inboxItemsOf(cache, message.threadId);
+  return !items.length || items.some((item) => !cache.resolve(item, 'waitingSince'));
+}
+
 /**
  * Whether an event changes what a view shows of the thread beyond what it carries: a thread new to
  * the loaded list, or the people of a thread the list or an open view shows. Asked for only then,
@@ -162,8 +186,7 @@ export const normalizedCache = (askForThread: (threadId: string) => void) =>
           if (teamId) refreshInbox(cache, teamId);
           // A thread new to the viewer may be new to any of their teams' inboxes (its teams are not known yet).
           else if (kind === 'ADDED_TO_THREAD') refreshInbox(cache, null);
-          // A message that starts or ends a patient's wait changes its teams' inboxes.
-          else for (const team of teamsOf(cache, threadId)) refreshInbox(cache, team);
+          else if (kind !== 'MESSAGE_ADDED' || (message && changesInbox(cache, message))) for (const team of teamsOf(cache, threadId)) refreshInbox(cache, team);
         },
       },
       Query: {
