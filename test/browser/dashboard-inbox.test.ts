@@ -86,6 +86,10 @@ describeInBrowser('the team inbox and escalation alerts', () => {
     await env.world.send(b, threadId, 'A new prescription is on its way');
     await item.getByText('waiting', { exact: false }).waitFor({ state: 'detached' });
     expect(asked.sent).toBe(1);
+    // The patient writing after the reply starts a new wait.
+    await env.world.send(pat, threadId, 'Thank you, which pharmacy?');
+    await item.getByText('waiting 0 min').waitFor();
+    expect(asked.sent).toBe(2);
     expectClean(tab);
   });
 
