@@ -32,7 +32,7 @@ const VIEW = `query($t: ID!) { thread(id: $t) { unreadCount lastMessage { ${MSG}
 const PAGE = `query($t: ID!, $first: Int, $after: String) {
   thread(id: $t) { messages(first: $first, after: $after) { edges { cursor node { ${MSG} } } pageInfo { hasNextPage endCursor } } }
 }`;
-const THREADS = `{ threads(first: 100) { edges { cursor node { id } } } }`;
+const THREADS = `{ threads(first: 100) { edges { cursor node { id lastActivityAt } } } }`;
 const TRAIL = `query($t: ID!) { auditTrail(threadId: $t) { action messageId actor { id } } }`;
 const ACCESS_LOG = `query($own: Boolean!) { myAccessLog(first: 100, includeOwn: $own) { edges { node { action threadId messageId who { id } } } } }`;
 const INBOX_ITEM = 'teamId status waitingSince assignee { id } doneBy { id }';
@@ -75,10 +75,10 @@ async function walk(viewer: Person, threadId: string, first = 100, after: string
 
 const bodiesOf = (messages: Msg[]) => messages.map((m) => m.body);
 
-/** The ids of `viewer`'s threads, in their order, with their cursors. */
-async function threadsOf(viewer: Person): Promise<{ cursor: string; id: string }[]> {
+/** The ids of `viewer`'s threads, in their order, with their cursors and the time they are ordered by. */
+async function threadsOf(viewer: Person): Promise<{ cursor: string; id: string; lastActivityAt: string }[]> {
   const { threads } = await env.world.as(viewer, THREADS);
-  return threads.edges.map((e: { cursor: string; node: { id: string } }) => ({ cursor: e.cursor, id: e.node.id }));
+  return threads.edges.map((e: { cursor: string; node: { id: string; lastActivityAt: string } }) => ({ cursor: e.cursor, ...e.node }));
 }
 
 /** Thread.inbox as `who` sees it. */
@@ -312,19 +312,23 @@ describe('what a patient sees over HTTP: nothing of a note', () => {
     expect(await view(pat, threadId)).toEqual({ unreadCount: 1, lastMessage: { id: later, body: 'see you at 9', staffOnly: false } });
   });
 
-  test('the order of the patient\'s threads does not move for a note (cursors unchanged too)', async () => {
+  test('the order of threads, and the lastActivityAt it goes by, do not move for a note, for the patient or the staff (cursors unchanged too)', async () => {
     const { a, team, pat, threadId: older } = await patientThread('Order', 'older thread');
     await send(a, older, 'an answer');
     const newer = await env.world.thread(pat, [asRecipient(team)], 'newer thread');
     const before = await threadsOf(pat);
     expect(before.map((t) => t.id).slice(0, 2)).toEqual([newer, older]);
+    expect(await threadsOf(a)).toEqual(before);
 
     await note(a, older, 'note in the older thread');
     await note(a, older, 'another');
     expect(await threadsOf(pat)).toEqual(before);
+    expect(await threadsOf(a)).toEqual(before);
 
-    await send(a, older, 'a visible answer moves it');
-    expect((await threadsOf(pat)).map((t) => t.id).slice(0, 2)).toEqual([older, newer]);
+    const answer = await env.world.as(a, SendMessageDocument, { threadId: older, body: 'a visible answer moves it' });
+    const after = await threadsOf(pat);
+    expect(after.map((t) => t.id).slice(0, 2)).toEqual([older, newer]);
+    expect(after[0]!.lastActivityAt).toBe(answer.sendMessage.createdAt);
   });
 
   test('a second patient in the thread sees none of it either', async () => {

@@ -87,7 +87,7 @@ test('the new field fails when its read cannot be recorded, and its value does n
 
 test('the metadata fields are read without a THREAD_READ; every other field of the API schema is content', async () => {
   const { dr, pat, threadId } = await setUp('Meta');
-  const metadata = `query($t: ID!) { thread(id: $t) { id createdAt createdBy { id } teams { id } inbox { status } unreadCount } }`;
+  const metadata = `query($t: ID!) { thread(id: $t) { id createdAt createdBy { id } teams { id } inbox { status } unreadCount lastActivityAt } }`;
   for (const who of [dr, pat]) {
     const answer = await run(who, metadata, threadId);
     expect(answer.errors).toBeUndefined();

@@ -182,6 +182,7 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
   test('a staff note shows marked to the other professional and never reaches the patient; each reply says who read it', async () => {
     const { a, b, team, pat } = await env.world.careTeam('Notes');
     const threadId = await env.world.thread(pat, [{ teamId: team.id }], 'My blood pressure is 150/95', 'Notes pressure');
+    await env.world.thread(pat, [{ teamId: team.id }], 'Can I come on Friday instead?', 'Notes newer');
     const writer = await dashboardOf(a);
     const colleague = await dashboardOf(b);
     const patient = await dashboardOf(pat);
@@ -194,11 +195,14 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     const note = message(colleague, 'Consider raising the dose');
     await note.getByText('Staff note — not shown to the patient').waitFor();
     await threadItem(colleague, 'Notes pressure').getByText(`Staff note · ${a.name}: Consider raising the dose`).waitFor();
+    // The list keeps the server's order, which a staff note does not move (a reload would not either).
+    await topThread(colleague, 'Notes newer').waitFor();
     await expectAccessible(colleague.page, 'threads-9-staff-note-marked');
 
     // The patient's page gets the next ordinary message, and never the note before it.
     await reply(writer, 'Please measure it again tonight');
     await message(patient, 'Please measure it again tonight').waitFor();
+    await topThread(colleague, 'Notes pressure').waitFor();
     expect(await patient.page.getByText('Consider raising the dose').count()).toBe(0);
     expect(await patient.page.getByText(/staff note/i).count()).toBe(0);
     await screenshot(patient.page, 'threads-10-patient-without-staff-note');

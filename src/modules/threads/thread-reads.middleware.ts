@@ -8,11 +8,12 @@ import type { Thread } from './thread.entity';
  * them is no THREAD_READ: its id; when and by whom it began (createdAt,
  * createdBy); the auto-CC teams it is addressed to (teams); the team inboxes'
  * handling of it (inbox: status, assignee, waiting time); how many messages
- * the caller has not read (unreadCount). A client lists threads by these
+ * the caller has not read (unreadCount); when it last had a message everyone
+ * in it sees (lastActivityAt, the list's order). A client lists threads by these
  * without reading any. Every other field, including any added later, is
  * content: subject, participants, messages, lastMessage.
  */
-export const THREAD_METADATA: ReadonlySet<string> = new Set(['id', 'createdAt', 'createdBy', 'teams', 'inbox', 'unreadCount']);
+export const THREAD_METADATA: ReadonlySet<string> = new Set(['id', 'createdAt', 'createdBy', 'teams', 'inbox', 'unreadCount', 'lastActivityAt']);
 
 /**
  * The one place reads of a thread's content are audited: wraps every field of

@@ -19,7 +19,11 @@ export class Thread {
   @Column({ type: 'varchar', length: 36 })
   createdById!: string;
 
-  /** Time of the newest message; orders the inbox. */
+  @Field({
+    description:
+      'When the thread began, or its newest message that every participant sees (a staff note does not count): `threads` lists the newest first. ' +
+      'A client sorts by it to keep the server\'s order. Reading it is no THREAD_READ.',
+  })
   @Index('IDX_threads_last_activity')
   @Column()
   lastActivityAt!: Date;

@@ -10,10 +10,9 @@ import { useLiveQuery, useSigned } from '../session';
 
 const PREVIEW_LENGTH = 80;
 
-const lastActivity = (thread: ThreadSummaryFragment) => thread.lastMessage?.createdAt ?? thread.createdAt;
-
-// The cache keeps a thread where it first joined the list; sorting here is what moves it to the top on new activity.
-const newestFirst = (a: ThreadSummaryFragment, b: ThreadSummaryFragment) => Date.parse(lastActivity(b)) - Date.parse(lastActivity(a));
+// The cache keeps a thread where it first joined the list; sorting here is what moves it to the top on new
+// activity. By the server's own order, which a staff note does not move (the live feed carries lastActivityAt).
+const newestFirst = (a: ThreadSummaryFragment, b: ThreadSummaryFragment) => Date.parse(b.lastActivityAt) - Date.parse(a.lastActivityAt);
 
 const threadsOf = (data: ThreadsQuery | undefined) => (data ? data.threads.edges.map((edge) => edge.node).sort(newestFirst) : []);
 
@@ -94,7 +93,8 @@ function ThreadItem({ thread, selected }: { thread: ThreadSummaryFragment; selec
   const { viewer } = useSigned();
   const patient = thread.participants.find((participant) => participant.user.kind === 'PATIENT' && participant.user.id !== viewer.id);
   const unread = thread.unreadCount > 0;
-  const time = lastActivity(thread);
+  // The time of the message previewed, a staff note included.
+  const time = thread.lastMessage?.createdAt ?? thread.createdAt;
   return (
     <li>
       <a href={href({ view: 'thread', id: thread.id })} class={unread ? 'thread-link unread' : 'thread-link'} aria-current={selected ? 'true' : undefined}>
