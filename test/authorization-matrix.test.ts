@@ -310,6 +310,7 @@ const EXPECTED: Record<string, Row> = {
   'Thread.messages': PARTICIPANTS,
   'Thread.lastMessage': PARTICIPANTS,
   'Thread.unreadCount': PARTICIPANTS,
+  'Thread.lastActivityAt': PARTICIPANTS,
   'Thread.inbox': PARTICIPANTS, // a list for every participant, without the care team's item for the patient (TeamInboxItem below)
 
   // The world's thread in the care team's inbox (TeamInboxItem: through Thread.inbox): the patient waits, the
