@@ -1,14 +1,16 @@
 import type { Page, Route, WebSocketRoute } from 'playwright-core';
 import { auditEvents } from '../support/audit-requests';
 import { describeInBrowser } from '../support/browser';
-import { useDashboards } from '../support/dashboard';
+import { useDashboards, type Tab } from '../support/dashboard';
 import { until, untilDashboards } from '../support/live';
-import { useWorld, type Person } from '../support/world';
+import { asRecipient, useWorld, type Person } from '../support/world';
 
 // What the page does when the network or the session lets it down: a live socket that drops
 // (frames lost, then reconnected), a token refused over HTTP, a live event that never comes, a
 // session saved by an earlier version of the page. The live socket is routed through the test
 // (Playwright's routeWebSocket) to drop chosen frames or hold the server's close.
+
+type LiveControl = Awaited<ReturnType<typeof liveRoute>>;
 
 /** Routes the page's live socket through the test: `drop` filters server→page frames; `sockets` are the open ones. */
 async function liveRoute(page: Page, holdCloses = false) {
@@ -37,6 +39,16 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
     await signIn(tab, person);
     await tab.page.getByText('Live updates on.').waitFor();
     return { tab, live };
+  }
+
+  /** Closes the page's live socket as a dropped network would, and waits until the page is live again. */
+  async function reconnect(tab: Tab, live: LiveControl): Promise<void> {
+    const { page: ws, server } = live.sockets.at(-1)!;
+    live.drop = () => false;
+    await server.close();
+    await ws.close({ code: 4000, reason: 'dropped' });
+    await tab.page.getByText('Live updates lost. Reconnecting…').waitFor();
+    await tab.page.getByText('Live updates on.').waitFor({ timeout: 10000 });
   }
 
   test('a session stored by an earlier version of the page (without the viewer’s teams) brings the sign-in form back', async () => {
@@ -77,13 +89,35 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
     await env.world.send(pat, threadId, 'Sent while the page was offline');
     // Its delivery is recorded before it is pushed: from then on, the frame was dropped.
     await until(async () => (await auditEvents(env.server.url, env.world.admin.token, { threadId, action: 'MESSAGE_DELIVERED' })).length === 1);
-    const { page: ws, server } = live.sockets.at(-1)!;
-    live.drop = () => false;
-    await server.close();
-    await ws.close({ code: 4000, reason: 'dropped' });
-    await tab.page.getByText('Live updates lost. Reconnecting…').waitFor();
-    await tab.page.getByText('Live updates on.').waitFor({ timeout: 10000 });
+    await reconnect(tab, live);
     await tab.page.getByRole('list', { name: 'Messages' }).getByText('Sent while the page was offline').waitFor();
+  });
+
+  test('after a reconnection the list starts again from its first page, and a thread pushed off that page meanwhile is on the next', async () => {
+    const doctor = await env.world.professional('Probe Pages Doctor');
+    const colleague = await env.world.professional('Probe Pages Colleague');
+    const subjects = Array.from({ length: 51 }, (_, index) => `Paged ${String(index).padStart(2, '0')}`);
+    const ids: string[] = [];
+    for (const [index, subject] of subjects.entries()) ids.push(await env.world.thread(colleague, [asRecipient(doctor)], `Note ${index}`, subject));
+    const { tab, live } = await liveDashboardOf(doctor);
+    await untilDashboards(env.server, 1);
+    const list = tab.page.getByRole('list', { name: 'My threads' });
+    const shown = () => list.locator('.subject').allTextContents();
+    await list.getByRole('link').nth(49).waitFor();
+    await tab.page.getByRole('button', { name: 'Show older threads' }).click();
+    await list.getByText('Paged 00', { exact: true }).waitFor();
+
+    // Offline, the oldest thread gets a message: it goes to the top, and Paged 01 becomes the 51st.
+    live.drop = () => true;
+    await env.world.send(colleague, ids[0]!, 'Any news?');
+    await until(async () => (await auditEvents(env.server.url, env.world.admin.token, { threadId: ids[0], action: 'MESSAGE_DELIVERED' })).length === 1);
+    await reconnect(tab, live);
+    await list.getByRole('listitem').first().getByText('Paged 00', { exact: true }).waitFor();
+    expect(await shown()).toEqual(['Paged 00', ...subjects.slice(2).reverse()]);
+    await tab.page.getByRole('button', { name: 'Show older threads' }).click();
+    await list.getByText('Paged 01', { exact: true }).waitFor();
+    expect(await shown()).toEqual(['Paged 00', ...subjects.slice(1).reverse()]);
+    expect(tab.errors).toEqual([]);
   });
 
   test('a token refused over HTTP ends the session, even while the live socket has not said so', async () => {

@@ -190,6 +190,14 @@ export const normalizedCache = (askForThread: (threadId: string) => void) =>
         },
       },
       Query: {
+        // A first page answered again (after a reconnection) starts the list afresh: the older pages
+        // were cut by cursors of the list as it was, and would leave out a thread pushed past the first.
+        threads(_result, args, cache) {
+          if (args.after) return;
+          for (const page of cache.inspectFields('Query')) {
+            if (page.fieldName === 'threads' && page.arguments?.after) cache.invalidate('Query', page.fieldName, page.arguments);
+          }
+        },
         // A thread read whole (the open thread, or ListedThread after a live event) joins the list if it is not there.
         thread(result, _args, cache) {
           const thread = (result as { thread: ThreadSummaryFragment | null }).thread;

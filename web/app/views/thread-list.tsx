@@ -20,9 +20,12 @@ const threadsOf = (data: ThreadsQuery | undefined) => (data ? data.threads.edges
 export function ThreadList({ selectedId }: { selectedId: string | null }) {
   const client = useClient();
   const heading = useRef<HTMLHeadingElement>(null);
-  // The cursor of the oldest page loaded. The first page is the live query (asked again after a
-  // reconnection); the query of the oldest page reads every page loaded, merged by the cache.
+  // The cursor of the oldest page loaded. The first page is the live query; the query of the oldest
+  // page reads every page loaded, merged by the cache. A reconnection asks the first page again and
+  // forgets the older ones (cache.ts), whose cursors were of the list as it was.
+  const { reconnections } = useSigned();
   const [after, setAfter] = useState<string>();
+  useEffect(() => setAfter(undefined), [reconnections]);
   const [latest] = useLiveQuery({ query: ThreadsDocument, variables: THREADS_VARIABLES });
   const [oldest] = useQuery({ query: ThreadsDocument, variables: { ...THREADS_VARIABLES, after }, pause: !after });
   const [loadingOlder, setLoadingOlder] = useState(false);
