@@ -96,7 +96,7 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
   test('after a reconnection the list starts again from its first page, and a thread pushed off that page meanwhile is on the next', async () => {
     const doctor = await env.world.professional('Probe Pages Doctor');
     const colleague = await env.world.professional('Probe Pages Colleague');
-    const subjects = Array.from({ length: 51 }, (_, index) => `Paged ${String(index).padStart(2, '0')}`);
+    const subjects = Array.from({ length: 52 }, (_, index) => `Paged ${String(index).padStart(2, '0')}`);
     const ids: string[] = [];
     for (const [index, subject] of subjects.entries()) ids.push(await env.world.thread(colleague, [asRecipient(doctor)], `Note ${index}`, subject));
     const { tab, live } = await liveDashboardOf(doctor);
@@ -107,16 +107,21 @@ describeInBrowser('the dashboard through dropped connections, ended sessions and
     await tab.page.getByRole('button', { name: 'Show older threads' }).click();
     await list.getByText('Paged 00', { exact: true }).waitFor();
 
-    // Offline, the oldest thread gets a message: it goes to the top, and Paged 01 becomes the 51st.
+    // Offline, the oldest thread gets a message: it goes to the top, and Paged 02, the first page's
+    // last, becomes the 51st: before the cursor the page had, so only a first page asked afresh has it next.
     live.drop = () => true;
     await env.world.send(colleague, ids[0]!, 'Any news?');
     await until(async () => (await auditEvents(env.server.url, env.world.admin.token, { threadId: ids[0], action: 'MESSAGE_DELIVERED' })).length === 1);
     await reconnect(tab, live);
     await list.getByRole('listitem').first().getByText('Paged 00', { exact: true }).waitFor();
-    expect(await shown()).toEqual(['Paged 00', ...subjects.slice(2).reverse()]);
+    expect(await shown()).toEqual(['Paged 00', ...subjects.slice(3).reverse()]);
+    // Live again: a message moves Paged 03 to the top, and the old second page is never asked for again.
+    await env.world.send(colleague, ids[3]!, 'And this one?');
+    await list.getByRole('listitem').first().getByText('Paged 03', { exact: true }).waitFor();
+    expect(await shown()).toEqual(['Paged 03', 'Paged 00', ...subjects.slice(4).reverse()]);
     await tab.page.getByRole('button', { name: 'Show older threads' }).click();
-    await list.getByText('Paged 01', { exact: true }).waitFor();
-    expect(await shown()).toEqual(['Paged 00', ...subjects.slice(1).reverse()]);
+    await list.getByText('Paged 02', { exact: true }).waitFor();
+    expect(await shown()).toEqual(['Paged 03', 'Paged 00', ...subjects.slice(4).reverse(), 'Paged 02', 'Paged 01']);
     expect(tab.errors).toEqual([]);
   });
 
