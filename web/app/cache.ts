@@ -186,7 +186,10 @@ export const normalizedCache = (askForThread: (threadId: string) => void) =>
           if (teamId) refreshInbox(cache, teamId);
           // A thread new to the viewer may be new to any of their teams' inboxes (its teams are not known yet).
           else if (kind === 'ADDED_TO_THREAD') refreshInbox(cache, null);
-          else if (kind !== 'MESSAGE_ADDED' || (message && changesInbox(cache, message))) for (const team of teamsOf(cache, threadId)) refreshInbox(cache, team);
+          // Otherwise its teams' inboxes: its people changed, or a message that can move it there.
+          else if (kind !== 'MESSAGE_ADDED' || (message && changesInbox(cache, message))) {
+            for (const team of teamsOf(cache, threadId)) refreshInbox(cache, team);
+          }
         },
       },
       Query: {
