@@ -78,12 +78,20 @@ function SignedIn({ session, end }: { session: Session; end: (why?: string) => v
   );
 }
 
+/**
+ * The one live feed: its events are written into the cache (cache.ts), which updates the views that
+ * show what changed. A component of its own, since each event is a new result of the hook's: in the
+ * shell it would render every view again on every event.
+ */
+function LiveFeed() {
+  useSubscription({ query: ThreadActivityDocument });
+  return null;
+}
+
 function Shell({ session, live, reconnections, signOut, end }: { session: Session; live: LiveState; reconnections: number; signOut: () => void; end: (why?: string) => void }) {
   const route = useRoute();
   const [{ data }] = useQuery({ query: MeDocument, requestPolicy: 'cache-and-network' });
   const viewer = data?.me ?? session.user;
-  // The one live feed: its events are written into the cache (cache.ts), which updates every view.
-  useSubscription({ query: ThreadActivityDocument });
   const context = useMemo<Signed>(
     () => ({
       viewer,
@@ -109,6 +117,7 @@ function Shell({ session, live, reconnections, signOut, end }: { session: Sessio
   };
   return (
     <SignedContext.Provider value={context}>
+      <LiveFeed />
       <header>
         <p class="brand">CareThread</p>
         <p class="who">
