@@ -1,10 +1,9 @@
 import './absences.css';
 import { useRef, useState } from 'preact/hooks';
-import { useMutation } from '@urql/preact';
+import { useMutation, useQuery } from '@urql/preact';
 import { CancelAbsenceDocument, MyAbsencesDocument, RecordAbsenceDocument, type AbsenceFieldsFragment } from '../../gql/graphql';
 import { explain } from '../errors';
 import { formatTime } from '../format';
-import { useLiveQuery } from '../session';
 import { FormOutcome } from './form-outcome';
 
 /** A datetime-local value ("2026-12-10T09:00", the browser's zone) as an ISO instant, or null when empty or incomplete. */
@@ -15,7 +14,7 @@ function toIso(local: string): string | null {
 
 /** "Absences": when the viewer is away, their current and upcoming absences, and recording or cancelling one. */
 export function Absences() {
-  const [{ data, error }] = useLiveQuery({ query: MyAbsencesDocument, requestPolicy: 'cache-and-network' });
+  const [{ data, error }] = useQuery({ query: MyAbsencesDocument, requestPolicy: 'cache-and-network' });
   const listHeading = useRef<HTMLHeadingElement>(null);
   const me = data?.me;
   return (

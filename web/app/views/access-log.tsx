@@ -5,7 +5,7 @@ import { MyAccessLogDocument, type MyAccessLogQuery } from '../../gql/graphql';
 import { explain } from '../errors';
 import { formatTime } from '../format';
 import { href } from '../route';
-import { useLiveQuery } from '../session';
+import { useQuery } from '@urql/preact';
 
 type Entry = MyAccessLogQuery['myAccessLog']['edges'][number]['node'];
 
@@ -74,7 +74,7 @@ interface PageProps {
 }
 
 function AccessLogPage({ includeOwn, after, firstPage, lastPage, more }: PageProps) {
-  const [{ data, error }] = useLiveQuery({ query: MyAccessLogDocument, variables: { includeOwn, after }, requestPolicy: 'cache-and-network' });
+  const [{ data, error }] = useQuery({ query: MyAccessLogDocument, variables: { includeOwn, after }, requestPolicy: 'cache-and-network' });
   const firstEntry = useRef<HTMLLIElement>(null);
   const edges = data?.myAccessLog.edges;
   // A page asked for by "Show more" takes the focus to its first entry, where reading goes on.
