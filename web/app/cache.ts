@@ -21,6 +21,9 @@ export const THREAD_MESSAGES = 100;
 
 const notKeyed = () => null;
 
+/** Every cached answer of the Query field `name`, one per set of arguments (a page, a filter). */
+const queriesOf = (cache: Cache, name: string) => cache.inspectFields('Query').filter((field) => field.fieldName === name);
+
 /**
  * The connection of each cached page of the thread list, and whether it is the first page.
  * relayPagination reads the pages as one list, so changes go to the pages themselves: writing
@@ -28,9 +31,7 @@ const notKeyed = () => null;
  * there would stay listed by the others.
  */
 function threadPages(cache: Cache): { connection: string; first: boolean }[] {
-  return cache
-    .inspectFields('Query')
-    .filter((field) => field.fieldName === 'threads')
+  return queriesOf(cache, 'threads')
     .map((field) => ({ connection: cache.resolve('Query', field.fieldKey) as string | null, first: !field.arguments?.after }))
     .filter((page): page is { connection: string; first: boolean } => !!page.connection);
 }
@@ -97,16 +98,14 @@ function addMessage(cache: Cache, message: MessageFieldsFragment): void {
  * one before it (inbox/inbox-page.tsx), so when a page's end moves the next page follows it.
  */
 function refreshInbox(cache: Cache, teamId: string | null): void {
-  for (const field of cache.inspectFields('Query')) {
-    if (field.fieldName === 'teamInbox' && (teamId === null || field.arguments?.teamId === teamId)) cache.invalidate('Query', field.fieldName, field.arguments);
+  for (const field of queriesOf(cache, 'teamInbox')) {
+    if (teamId === null || field.arguments?.teamId === teamId) cache.invalidate('Query', field.fieldName, field.arguments);
   }
 }
 
 /** The thread's items on every cached page of every team inbox list (whatever its filter). */
 function inboxItemsOf(cache: Cache, threadId: string): string[] {
-  return cache
-    .inspectFields('Query')
-    .filter((field) => field.fieldName === 'teamInbox')
+  return queriesOf(cache, 'teamInbox')
     .flatMap((field) => {
       const connection = cache.resolve('Query', field.fieldKey) as string | null;
       return connection ? edgesOf(cache, connection).map((edge) => cache.resolve(edge, 'node') as string) : [];
@@ -197,8 +196,8 @@ export const normalizedCache = (askForThread: (threadId: string) => void) =>
         // were cut by cursors of the list as it was, and would leave out a thread pushed past the first.
         threads(_result, args, cache) {
           if (args.after) return;
-          for (const page of cache.inspectFields('Query')) {
-            if (page.fieldName === 'threads' && page.arguments?.after) cache.invalidate('Query', page.fieldName, page.arguments);
+          for (const page of queriesOf(cache, 'threads')) {
+            if (page.arguments?.after) cache.invalidate('Query', page.fieldName, page.arguments);
           }
         },
         // A thread read whole (the open thread, or ListedThread after a live event) joins the list if it is not there.
