@@ -9,6 +9,9 @@ function described(error: CombinedError | ApiError): { code: string; message: st
   return { code: String(first.extensions?.code ?? 'INTERNAL_SERVER_ERROR'), message: first.message, retryAfterSeconds: first.extensions?.retryAfterSeconds as number | undefined };
 }
 
+/** The extensions.code of a failed request or upload (NETWORK when no server answered). */
+export const codeOf = (error: CombinedError | ApiError) => described(error).code;
+
 /** What to tell the user about a failed request or upload, by its extensions.code. */
 export function explain(error: CombinedError | ApiError | undefined | null): string {
   if (!error) return '';

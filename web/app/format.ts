@@ -2,7 +2,7 @@
 export const formatTime = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
 /** How long ago, for waiting times: "5 min", "2 h 10 min", "3 days". */
-export function formatWait(sinceIso: string, now = Date.now()): string {
+export function formatWait(sinceIso: string, now: number): string {
   const minutes = Math.max(0, Math.floor((now - Date.parse(sinceIso)) / 60_000));
   if (minutes < 60) return `${minutes} min`;
   const hours = Math.floor(minutes / 60);

@@ -11,7 +11,7 @@ import './attachments/attachments.css';
 export { AttachmentList } from './attachments/attachment-list';
 
 /** The files picked for one message: the picker to show, and what the form needs to send them. */
-export interface PickedFiles {
+interface PickedFiles {
   /** The "Attach files" control with a chip per file (progress, thumbnail, Remove, the server's refusal). */
   picker: JSX.Element;
   /** The uploaded files' ids, in the order picked, to send as attachmentIds. */

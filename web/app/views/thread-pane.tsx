@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { useMutation } from '@urql/preact';
 import { MarkThreadReadDocument, ThreadDocument } from '../../gql/graphql';
 import { THREAD_MESSAGES } from '../cache';
-import { explain } from '../errors';
+import { codeOf, explain } from '../errors';
 import { href } from '../route';
 import { useLiveQuery, useSigned } from '../session';
 import { LeaveThread } from './thread/leave-thread';
@@ -27,7 +27,7 @@ export function ThreadPane({ id }: { id: string }) {
   }, [shown]);
 
   if (left) return <Notice text="You left this thread." />;
-  const gone = error?.graphQLErrors.some((failure) => failure.extensions?.code === 'NOT_FOUND');
+  const gone = error && codeOf(error) === 'NOT_FOUND';
   if (gone || (data && !data.thread)) return <Notice text="This thread is not available to you any more." />;
   if (!thread)
     return (

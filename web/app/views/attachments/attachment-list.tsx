@@ -1,7 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { useClient } from '@urql/preact';
 import { AttachmentLinkDocument, type AttachmentFieldsFragment } from '../../../gql/graphql';
-import { explain } from '../../errors';
+import { codeOf, explain } from '../../errors';
 import { formatSize } from '../../format';
 import { Preview } from './preview';
 import './attachments.css';
@@ -32,8 +32,7 @@ function AttachmentItem({ attachment }: { attachment: AttachmentFieldsFragment }
     const result = await client.query(AttachmentLinkDocument, { id: attachment.id }, { requestPolicy: 'network-only' }).toPromise();
     pending.current = false;
     if (!result.data) {
-      const code = result.error?.graphQLErrors[0]?.extensions?.code;
-      setError(code === 'NOT_FOUND' ? 'This file is not available to you any more.' : explain(result.error));
+      setError(result.error && codeOf(result.error) === 'NOT_FOUND' ? 'This file is not available to you any more.' : explain(result.error));
       return;
     }
     // An <a download> clicked: the page stays, and the server's Content-Disposition makes it a

@@ -3,6 +3,7 @@ import { useMutation } from '@urql/preact';
 import { RegisterPushSubscriptionDocument, RemovePushSubscriptionDocument, UpdateNotificationSettingsDocument, type SettingsFragment } from '../../../gql/graphql';
 import { explain } from '../../errors';
 import { deviceSubscription, PermissionRefused, pushSupported, subscribeDevice, unsubscribeDevice } from '../../push';
+import { FormOutcome } from '../form-outcome';
 
 /** A mutation's data, or its error thrown: the steps below run in sequence and stop at the first failure. */
 function dataOf<T>(result: { data?: T; error?: Parameters<typeof explain>[0] }): T {
@@ -115,10 +116,7 @@ function DeviceSwitch({ publicKey, settings, changed }: { publicKey: string; set
       <button type="button" ref={turnOff} hidden={subscribed !== true} disabled={busy} onClick={off}>
         Turn off on this device
       </button>
-      <p role="status">{state}</p>
-      <p class="error" role="alert">
-        {problem}
-      </p>
+      <FormOutcome done={state} problem={problem} />
     </>
   );
 }
