@@ -49,12 +49,13 @@ describeInBrowser('the team inbox and escalation alerts', () => {
     await pageA.page.getByRole('radio', { name: 'Mine' }).check();
     await pageA.page.getByText('Nothing open is assigned to you.').waitFor();
     await pageA.page.getByRole('radio', { name: 'Anyone' }).check();
+    await itemA.waitFor();
 
     await itemB.getByRole('button', { name: 'Done' }).click();
     await itemA.waitFor({ state: 'detached' });
     await pageA.page.getByText('No open threads: nobody is waiting.').waitFor();
     // The item left B's list with B's focus in it: the focus goes to the inbox's heading.
-    await untilFocused(pageB.page, pageB.page.getByRole('heading', { name: 'Inbox Team inbox' }));
+    await untilFocused(pageB.page.getByRole('heading', { name: 'Inbox Team inbox' }));
 
     await pageA.page.getByRole('radio', { name: 'Done' }).check();
     await itemA.getByText('Done by Inbox Dr B').waitFor();
@@ -62,6 +63,7 @@ describeInBrowser('the team inbox and escalation alerts', () => {
     await itemA.getByRole('button', { name: 'Reopen' }).click();
     await itemA.waitFor({ state: 'detached' });
     await itemB.getByText('Assigned to Inbox Dr B').waitFor();
+    await itemB.getByText(/^waiting \d+ min/).waitFor();
     // A professional's reply ends the patient's wait.
     await env.world.send(a, threadId, 'Keep it raised tonight');
     await itemB.getByText('waiting', { exact: false }).waitFor({ state: 'detached' });
@@ -76,6 +78,7 @@ describeInBrowser('the team inbox and escalation alerts', () => {
     await openInbox(tab, team);
     const item = itemOf(tab.page, 'Inhaler');
     await item.getByText('1 unread').waitFor();
+    await item.getByText('waiting 0 min').waitFor();
     // Asking again reads every thread the inbox lists: each is recorded as a THREAD_READ.
     const asked = countQueries(tab, 'TeamInbox');
 
@@ -97,6 +100,9 @@ describeInBrowser('the team inbox and escalation alerts', () => {
     const { a, team, pat } = await env.world.careTeam('Phone');
     const leaver = await env.world.professional('Phone Dr Leaver');
     await env.world.addMember(team, leaver);
+    const gone = await env.world.professional('Phone Dr Gone');
+    await env.world.addMember(team, gone);
+    await env.world.as(env.world.admin, `mutation($u: ID!) { setUserDisabled(userId: $u, disabled: true) { id } }`, { u: gone.id });
     const threadId = await env.world.thread(pat, [asRecipient(team)], 'the rash is spreading', 'A rash that has spread from the left forearm to the shoulder');
     await env.world.leave(leaver, threadId);
     const tab = await dashboardOf(a, PHONE);
@@ -109,8 +115,10 @@ describeInBrowser('the team inbox and escalation alerts', () => {
     await tabTo(tab.page, item.getByRole('button', { name: 'Claim' }));
     await tab.page.keyboard.press('Enter');
     await item.getByText('Assigned to Phone Dr A').waitFor();
-    await untilFocused(tab.page, item);
+    await untilFocused(item);
 
+    // Offered: the team's members who can be reached now, as the server lists them (not Dr Quiet, not a disabled account).
+    expect((await item.getByLabel('Assign to').locator('option').allTextContents()).sort()).toEqual(['Phone Dr A', 'Phone Dr B', 'Phone Dr Leaver']);
     await item.getByLabel('Assign to').selectOption({ label: 'Phone Dr Leaver' });
     await item.getByRole('button', { name: 'Assign', exact: true }).click();
     await item.getByRole('alert').getByText('Phone Dr Leaver is not a participant of this thread').waitFor();
@@ -150,11 +158,11 @@ describeInBrowser('the team inbox and escalation alerts', () => {
     await alert.getByRole('link', { name: 'Ibuprofen' }).click();
     await phone.page.waitForURL(`**#/thread/${threadId}`);
     // The opened thread takes the focus to its heading; the keyboard user goes on from there.
-    await untilFocused(phone.page, phone.page.getByRole('heading', { name: 'Ibuprofen', exact: true }));
+    await untilFocused(phone.page.getByRole('heading', { name: 'Ibuprofen', exact: true }));
     await tabTo(phone.page, alert.getByRole('button', { name: 'Dismiss' }));
     await phone.page.keyboard.press('Enter');
     await phone.page.getByText(text).waitFor({ state: 'detached' });
-    await untilFocused(phone.page, phone.page.getByRole('main'));
+    await untilFocused(phone.page.getByRole('main'));
     expectClean(phone, desktop);
   });
 });

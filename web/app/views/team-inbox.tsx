@@ -19,7 +19,7 @@ export function TeamInbox({ teamId }: { teamId: string }) {
   const [members] = useQuery({ query: TeamMembersDocument });
   const team = members.data?.teams.find((candidate) => candidate.id === teamId);
   const name = viewer.teams.find((candidate) => candidate.id === teamId)?.name ?? team?.name;
-  const assignable = team?.members.filter((member) => member.kind === 'PROFESSIONAL' && member.contactable) ?? [];
+  const assignable = team?.contactableMembers ?? [];
 
   const filter = (next: Filters) => {
     setFilters(next);

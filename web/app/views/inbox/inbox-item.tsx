@@ -15,7 +15,7 @@ import { formatWait } from '../../format';
 import { href } from '../../route';
 
 type Item = TeamInboxQuery['teamInbox']['edges'][number]['node'];
-type Member = TeamMembersQuery['teams'][number]['members'][number];
+type Member = TeamMembersQuery['teams'][number]['contactableMembers'][number];
 
 /** What every item of an inbox shares. */
 export interface ItemContext {
