@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { MyAbsencesDocument, RecordAbsenceDocument } from '../../web/gql/graphql';
 import { describeInBrowser } from '../support/browser';
-import { DESKTOP, expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards } from '../support/dashboard';
+import { DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, PHONE, useDashboards } from '../support/dashboard';
 import { failure } from '../support/graphql';
 import { until } from '../support/live';
 import { useWorld, type Person } from '../support/world';
@@ -39,7 +39,8 @@ describeInBrowser('absences on the dashboard', () => {
 
   test('an absence from now on is recorded and listed, the professional is shown away, and Cancel takes it back', async () => {
     const pro = await env.world.professional('Absent Pro');
-    const { page, reloads, errors } = await dashboardOf(pro, DESKTOP);
+    const tab = await dashboardOf(pro, DESKTOP);
+    const { page } = tab;
     await openAbsences(page);
     await page.getByText('No current or upcoming absences.').waitFor();
     await page.getByText('You are not away now.').waitFor();
@@ -70,8 +71,7 @@ describeInBrowser('absences on the dashboard', () => {
     await until(async () => (await page.evaluate<string | undefined>('document.activeElement?.textContent')) === 'Your absences', 3000, 'the focus on Your absences');
     expect(await absencesOf(pro)).toEqual({ id: pro.id, awayUntil: null, absences: [] });
     await expectAccessible(page, 'absences-3-cancelled-desktop');
-    expect(reloads).toBe(0);
-    expect(errors).toEqual([]);
+    expectClean(tab);
   });
 
   test.each([

@@ -1,6 +1,6 @@
 import type { Route } from 'playwright-core';
 import { describeInBrowser } from '../support/browser';
-import { expectAccessible, expectNoSidewaysScroll, PHONE, useDashboards, type Tab } from '../support/dashboard';
+import { expectAccessible, expectNoSidewaysScroll, operationOf, PHONE, useDashboards, type Tab } from '../support/dashboard';
 import { until, untilDashboards } from '../support/live';
 import { useWorld, type Person } from '../support/world';
 
@@ -12,8 +12,6 @@ const LENGTH = 130;
 const note = (n: number) => `Note ${String(n).padStart(3, '0')}`;
 const notes = (count: number) => Array.from({ length: count }, (_, i) => note(i + 1));
 /** The operation a dashboard request asks for (the dashboard sends every one as a POST). */
-const operationOf = (route: Route): string | undefined => route.request().postDataJSON()?.operationName;
-
 describeInBrowser('the dashboard: a thread of more than one page of messages', () => {
   const env = useWorld();
   const { dashboardOf } = useDashboards(env);
@@ -75,7 +73,7 @@ describeInBrowser('the dashboard: a thread of more than one page of messages', (
     await tab.page.route(
       (url) => url.pathname === '/graphql',
       (route) => {
-        if (operationOf(route) !== 'ThreadMessages' || control.mode === 'pass') void route.continue();
+        if (operationOf(route.request()) !== 'ThreadMessages' || control.mode === 'pass') void route.continue();
         else if (control.mode === 'fail') void route.abort('connectionfailed');
         else control.held.push(route);
       },

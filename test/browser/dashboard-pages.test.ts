@@ -36,7 +36,7 @@ describeInBrowser('more than one page of threads', () => {
     await press(tab.page.getByRole('button', { name: 'Show older threads' }));
     await threadList(tab).getByRole('link').nth(54).waitFor();
     // Focus goes to the first thread the page added.
-    await untilFocused(tab.page, threadList(tab).getByRole('link').nth(50));
+    await untilFocused(threadList(tab).getByRole('link').nth(50));
     await tab.page.getByRole('button', { name: 'Show older threads' }).waitFor({ state: 'detached' });
   }
 
@@ -101,10 +101,10 @@ describeInBrowser('more than one page of threads', () => {
 
     await press(tab.page.getByRole('button', { name: 'Show more' }));
     await items.nth(99).waitFor();
-    await untilFocused(tab.page, items.nth(50));
+    await untilFocused(items.nth(50));
     await press(tab.page.getByRole('button', { name: 'Show more' }));
     await items.nth(104).waitFor();
-    await untilFocused(tab.page, items.nth(100));
+    await untilFocused(items.nth(100));
     expect(await items.count()).toBe(105);
     await tab.page.getByRole('button', { name: 'Show more' }).waitFor({ state: 'detached' });
     expect((await tab.page.getByRole('alert').allTextContents()).filter(Boolean)).toEqual([]);

@@ -1,7 +1,7 @@
 import { SendMessageDocument, ThreadDocument } from '../../web/gql/graphql';
 import { auditEvents } from '../support/audit-requests';
 import { describeInBrowser, screenshot } from '../support/browser';
-import { DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, isFocused, PHONE, tabTo, useDashboards, type Tab } from '../support/dashboard';
+import { DESKTOP, expectAccessible, expectClean, expectNoSidewaysScroll, PHONE, tabTo, untilFocused, useDashboards, type Tab } from '../support/dashboard';
 import { gql, ok } from '../support/graphql';
 import { until, untilDashboards } from '../support/live';
 import { useWorld, type Person } from '../support/world';
@@ -134,16 +134,16 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     await leaveButton.click();
     const yes = leaving.page.getByRole('button', { name: 'Yes, leave' });
     await leaving.page.getByRole('group', { name: /Leave this thread\?/ }).waitFor();
-    expect(await isFocused(yes)).toBe(true);
+    await untilFocused(yes);
     await expectAccessible(leaving.page, 'threads-6-leave-asks-first');
     await leaving.page.getByRole('button', { name: 'Cancel' }).click();
-    expect(await isFocused(leaveButton)).toBe(true);
+    await untilFocused(leaveButton);
 
     await leaveButton.click();
     await yes.click();
     const left = leaving.page.getByText('You left this thread.');
     await left.waitFor();
-    expect(await isFocused(left)).toBe(true);
+    await untilFocused(left);
     await threadItem(leaving, 'Leave Saturday').waitFor({ state: 'detached' });
     await leaving.page.getByText('No threads yet.').waitFor();
     await person(staying, b.name).waitFor({ state: 'detached' });
@@ -236,7 +236,7 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     await openThread(tab, 'Refused parking');
     // The patient wrote its first message and has not opened it since: started, not unread.
     await person(tab, pat.name).getByText('started the thread').waitFor();
-    expect(await person(tab, a.name).textContent()).toMatch(/read up to/);
+    await person(tab, a.name).getByText(/read up to/).waitFor();
     await tab.page.getByRole('button', { name: 'Send reply' }).click();
     const alert = tab.page.locator('form.reply').getByRole('alert');
     await alert.waitFor();
@@ -262,7 +262,7 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     const heading = subjectHeading(tab, 'Keys food');
     await heading.waitFor();
     // Opening moves the focus to the thread.
-    await until(() => isFocused(heading));
+    await untilFocused(heading);
     const box = tab.page.getByLabel('Reply', { exact: true });
     await tabTo(tab.page, box);
     await tab.page.keyboard.type('Yes, with breakfast');
@@ -270,7 +270,7 @@ describeInBrowser('the dashboard: my threads and the open thread', () => {
     await tab.page.keyboard.press('Enter');
     await message(tab, 'Yes, with breakfast').waitFor();
     // Back in the emptied box, ready for the next reply.
-    expect(await isFocused(box)).toBe(true);
+    await untilFocused(box);
     expect(await box.inputValue()).toBe('');
     expectClean(tab);
   });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions, Locator, Page, Request } from 'playwright-core';
 import { WEB_ROOT } from '../../src/web';
 import { launchBrowser, screenshot } from './browser';
 import { until } from './live';
@@ -115,12 +115,10 @@ export function expectClean(...tabs: Tab[]): void {
 }
 
 /** Whether `locator` has the keyboard focus now. */
-export const isFocused = (locator: Locator) => locator.evaluate((element) => element === element.ownerDocument.activeElement);
+const isFocused = (locator: Locator) => locator.evaluate((element) => element === element.ownerDocument.activeElement);
 
-/** Resolves once `locator` has the keyboard focus. */
-export async function untilFocused(page: Page, locator: Locator): Promise<void> {
-  await page.waitForFunction((element) => element === element.ownerDocument.activeElement, await locator.elementHandle());
-}
+/** Resolves once `locator` has the keyboard focus (looked up each time: the page may render it anew). */
+export const untilFocused = (locator: Locator) => until(() => isFocused(locator), 5000, `the focus never reached ${locator}`);
 
 /**
  * Presses Tab until `target` has the focus, as a keyboard user would reach it.
@@ -134,11 +132,20 @@ export async function tabTo(page: Page, target: Locator): Promise<void> {
   throw new Error(`Tab never reached ${target}`);
 }
 
+/** The name of the GraphQL operation a request sends, if it is one (every operation is a POST). */
+export function operationOf(request: Request): string | undefined {
+  try {
+    return (request.postDataJSON() as { operationName?: string } | null)?.operationName;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Counts the requests for the operation `name` that the page sends from now on. */
 export function countQueries(tab: Tab, name: string): { sent: number } {
   const count = { sent: 0 };
   tab.page.on('request', (request) => {
-    if (request.postData()?.includes(`query ${name}(`)) count.sent++;
+    if (operationOf(request) === name) count.sent++;
   });
   return count;
 }
