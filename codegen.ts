@@ -7,19 +7,13 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 const config: CodegenConfig = {
   schema: 'schema.graphql',
   documents: ['web/operations/*.graphql'],
-  ignoreNoDocuments: false,
   generates: {
     'web/gql/': {
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: {
-        enumsAsTypes: true,
         useTypeImports: true,
-        onlyOperationTypes: true,
-        skipTypename: false,
-        nonOptionalTypename: false,
         scalars: { DateTime: 'string' },
-        avoidOptionals: false,
       },
     },
     'web/gql/schema.ts': {
