@@ -1,7 +1,8 @@
 /**
  * npm run test:unit: the pure rules (test/unit), with no server, database or
- * network, in seconds. Nothing starts; reflect-metadata is there because the
- * entity classes some rules take are decorated.
+ * network, in seconds. Nothing starts but one child node (operations.test.ts runs
+ * codegen to compare web/gql); reflect-metadata is there because the entity
+ * classes some rules take are decorated.
  * @type {import('jest').Config}
  */
 module.exports = {
